@@ -1,0 +1,127 @@
+import Yams
+
+/// Reads typed values out of YAML nodes, collecting a diagnostic for each problem instead of stopping at the first.
+final class DefinitionReader {
+    let file: String
+    private(set) var diagnostics: [Diagnostic] = []
+
+    init(file: String) { self.file = file }
+
+    func location(_ node: Node?) -> SourceLocation {
+        let mark = node?.mark
+        return SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
+    }
+
+    func report(_ code: Diagnostic.Code, _ node: Node?, _ message: String, fix: String? = nil) {
+        diagnostics.append(Diagnostic(code, at: location(node), message, fix: fix))
+    }
+
+    func report(_ diagnostic: Diagnostic) { diagnostics.append(diagnostic) }
+
+    /// The entries of a mapping in file order, reporting keys that are not in `known`.
+    func entries(of node: Node, known: [String], context: String) -> [(key: String, keyNode: Node, value: Node)] {
+        guard let mapping = node.mapping else {
+            report(.wrongType, node, "\(context) must be a mapping of keys to values", fix: "write it as `key: value` lines")
+            return []
+        }
+        var result: [(String, Node, Node)] = []
+        for (keyNode, value) in mapping {
+            guard let key = keyNode.scalar?.string else {
+                report(.wrongType, keyNode, "\(context) has a key that is not text")
+                continue
+            }
+            if known.contains(key) {
+                result.append((key, keyNode, value))
+            } else {
+                let hint = Suggestion.closest(to: key, among: known).map { "did you mean '\($0)'?" }
+                    ?? "known keys are: \(known.joined(separator: ", "))"
+                report(.unknownKey, keyNode, "unknown key '\(key)' in \(context)", fix: hint)
+            }
+        }
+        return result
+    }
+
+    func string(_ node: Node, _ field: String) -> String? {
+        guard let scalar = node.scalar else {
+            report(.wrongType, node, "'\(field)' must be a single value, not a \(kind(of: node))")
+            return nil
+        }
+        return scalar.string
+    }
+
+    func strings(_ node: Node, _ field: String) -> [(String, Node)] {
+        if node.scalar != nil { return string(node, field).map { [($0, node)] } ?? [] }
+        guard let sequence = node.sequence else {
+            report(.wrongType, node, "'\(field)' must be a list of names", fix: "write it as [a, b]")
+            return []
+        }
+        return sequence.compactMap { item in string(item, field).map { ($0, item) } }
+    }
+
+    func bool(_ node: Node, _ field: String) -> Bool? {
+        guard let text = string(node, field) else { return nil }
+        switch text.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default:
+            report(.wrongType, node, "'\(field)' must be true or false, not '\(text)'")
+            return nil
+        }
+    }
+
+    func duration(_ node: Node, _ field: String) -> Double? {
+        guard let text = string(node, field) else { return nil }
+        guard let seconds = DurationText.seconds(text) else {
+            report(.badValue, node, "'\(field)' is not a duration: '\(text)'", fix: "write 90s, 5m, 1h30m or a number of seconds")
+            return nil
+        }
+        return seconds
+    }
+
+    func number(_ node: Node, _ field: String, atLeast minimum: Double) -> Double? {
+        guard let text = string(node, field) else { return nil }
+        guard let value = Double(text), value >= minimum, value.isFinite else {
+            report(.badValue, node, "'\(field)' must be a number of at least \(minimum.formatted), not '\(text)'")
+            return nil
+        }
+        return value
+    }
+
+    func environment(_ node: Node, _ context: String) -> [String: String] {
+        var environment: [String: String] = [:]
+        guard let mapping = node.mapping else {
+            report(.wrongType, node, "'env' in \(context) must map variable names to values", fix: "write NAME: value lines")
+            return [:]
+        }
+        for (keyNode, value) in mapping {
+            guard let name = keyNode.scalar?.string, EnvironmentName.isValid(name) else {
+                report(.badValue, keyNode, "'\(keyNode.scalar?.string ?? "?")' is not a valid environment variable name",
+                       fix: "use letters, digits and underscores, not starting with a digit")
+                continue
+            }
+            if let text = string(value, name) { environment[name] = text }
+        }
+        return environment
+    }
+
+    private func kind(of node: Node) -> String {
+        switch node {
+        case .mapping: "mapping"
+        case .sequence: "list"
+        case .scalar: "value"
+        case .alias: "alias"
+        }
+    }
+}
+
+enum EnvironmentName {
+    static func isValid(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, !("0"..."9").contains(first) else { return false }
+        return name.unicodeScalars.allSatisfy { $0 == "_" || ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
+    }
+}
+
+extension Double {
+    /// `3` rather than `3.0` for whole numbers, for messages.
+    var formatted: String { self == rounded() && abs(self) < 1e15 ? String(Int(self)) : String(self) }
+}

@@ -1,0 +1,87 @@
+import Foundation
+
+/// The declared type of a pipeline parameter.
+public enum ParameterType: String, Sendable, CaseIterable {
+    case string, int, number, bool, date, choice
+
+    /// The form a value must take, for error messages.
+    var expectedForm: String {
+        switch self {
+        case .string: "any text"
+        case .int: "a whole number such as 42"
+        case .number: "a number such as 0.95"
+        case .bool: "true or false"
+        case .date: "a date written YYYY-MM-DD"
+        case .choice: "one of the listed choices"
+        }
+    }
+}
+
+/// A typed parameter declared under `params:`.
+public struct ParameterSpec: Sendable {
+    public var name: String
+    public var type: ParameterType
+    public var defaultValue: String?
+    public var required: Bool
+    public var choices: [String]
+    public var description: String
+    public var location: SourceLocation
+
+    /// The variable a step reads the value from: the name in upper case (`app_filter` → `APP_FILTER`).
+    public var environmentName: String {
+        name.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }.reduce(into: "") { $0.append($1) }
+    }
+
+    /// The value in its canonical form, or a sentence saying what is wrong with it.
+    public func normalize(_ raw: String) -> Result<String, ParameterProblem> {
+        let value = raw.trimmingCharacters(in: .whitespaces)
+        switch type {
+        case .string:
+            return choices.isEmpty || choices.contains(raw) ? .success(raw) : .failure(notAChoice(raw))
+        case .choice:
+            return choices.contains(value) ? .success(value) : .failure(notAChoice(raw))
+        case .int:
+            guard let number = Int(value) else { return .failure(wrongForm(raw)) }
+            return .success(String(number))
+        case .number:
+            guard let number = Double(value), number.isFinite else { return .failure(wrongForm(raw)) }
+            return .success(value)
+        case .bool:
+            switch value.lowercased() {
+            case "true", "yes", "on", "1": return .success("true")
+            case "false", "no", "off", "0": return .success("false")
+            default: return .failure(wrongForm(raw))
+            }
+        case .date:
+            return CalendarDate.isValid(value) ? .success(value) : .failure(wrongForm(raw))
+        }
+    }
+
+    private func wrongForm(_ raw: String) -> ParameterProblem {
+        ParameterProblem(parameter: name, message: "'\(raw)' is not \(type.expectedForm)")
+    }
+
+    private func notAChoice(_ raw: String) -> ParameterProblem {
+        ParameterProblem(parameter: name, message: "'\(raw)' is not one of: \(choices.joined(separator: ", "))")
+    }
+}
+
+/// Why a parameter value was refused.
+public struct ParameterProblem: Error, Sendable, Equatable, CustomStringConvertible {
+    public var parameter: String
+    public var message: String
+    public var description: String { "parameter '\(parameter)': \(message)" }
+}
+
+/// Strict `YYYY-MM-DD` dates that exist in the calendar.
+enum CalendarDate {
+    static func isValid(_ text: String) -> Bool {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+              let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+              (1...12).contains(month), day >= 1 else { return false }
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+        let lengths = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        return day <= lengths[month - 1]
+    }
+}

@@ -1,0 +1,28 @@
+/// A pipeline as declared in one YAML file: its steps, parameters and named modes.
+public struct Pipeline: Sendable {
+    /// The identifier used on the command line: the YAML file's base name (or its folder's, for `NAME/pipeline.yaml`).
+    public var id: String
+    /// The human-readable `name` from the file.
+    public var name: String
+    public var description: String
+    /// Path of the YAML file.
+    public var file: String
+    /// Folder the step scripts are resolved against.
+    public var scriptsDirectory: String
+    public var steps: [Step]
+    public var parameters: [ParameterSpec]
+    public var modes: [Mode]
+    public var environment: [String: String]
+    /// Working directory of every step, relative to the workspace; nil means the workspace itself.
+    public var workdir: String?
+
+    public func step(named name: String) -> Step? { steps.first { $0.name == name } }
+}
+
+/// A named subset of steps (seed 000's `--mode schema-only`); members are step names or tags.
+public struct Mode: Sendable, Equatable {
+    public var name: String
+    public var members: [String]
+    public var description: String
+    public var location: SourceLocation
+}

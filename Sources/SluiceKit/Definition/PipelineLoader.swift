@@ -1,0 +1,212 @@
+import Foundation
+import Yams
+
+/// Turns one pipeline file into a ``Pipeline``, or into every problem it has.
+public enum PipelineLoader {
+    static let pipelineKeys = ["name", "description", "steps", "params", "modes", "env", "workdir"]
+    static let stepKeys = ["name", "description", "script", "command", "depends_on", "timeout", "retries", "env",
+                           "tags", "allow_failure", "workdir"]
+    static let parameterKeys = ["type", "default", "required", "choices", "description"]
+    static let retryKeys = ["count", "delay", "backoff", "max_delay"]
+    static let modeKeys = ["steps", "description"]
+    /// Pipeline files are small; anything larger is a mistake or an attack.
+    static let maximumFileSize = 8 << 20
+
+    /// Loads and validates the pipeline in `file`, whose scripts live in `scriptsDirectory`.
+    public static func load(file: String, id: String, scriptsDirectory: String) -> Result<Pipeline, DefinitionError> {
+        let start = SourceLocation(file: file, line: 1, column: 1)
+        func failure(_ code: Diagnostic.Code, _ message: String, fix: String? = nil) -> Result<Pipeline, DefinitionError> {
+            .failure(DefinitionError(diagnostics: [Diagnostic(code, at: start, message, fix: fix)]))
+        }
+        guard let data = FileManager.default.contents(atPath: file) else {
+            return failure(.unreadableFile, "cannot read the file", fix: "check that it exists and is readable")
+        }
+        guard data.count <= maximumFileSize else {
+            return failure(.unreadableFile, "the file is \(data.count) bytes; pipeline files are limited to \(maximumFileSize) bytes")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            return failure(.unreadableFile, "the file is not UTF-8 text", fix: "save it as UTF-8")
+        }
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                return failure(.missingKey, "the file is empty", fix: "declare at least `steps:`")
+            }
+            root = node
+        } catch let error as YamlError {
+            return .failure(DefinitionError(diagnostics: [syntaxDiagnostic(error, file: file)]))
+        } catch {
+            return failure(.yamlSyntax, "\(error)")
+        }
+        let reader = DefinitionReader(file: file)
+        let pipeline = read(root, reader: reader, id: id, file: file, scriptsDirectory: scriptsDirectory)
+        PipelineValidator.validate(pipeline, reader: reader)
+        if reader.diagnostics.isEmpty { return .success(pipeline) }
+        return .failure(DefinitionError(diagnostics: reader.diagnostics.sorted {
+            ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column)
+        }))
+    }
+
+    private static func syntaxDiagnostic(_ error: YamlError, file: String) -> Diagnostic {
+        let fix = "check the indentation and quoting around this position"
+        switch error {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
+            let where_ = context.map { " (\($0.text) at line \($0.mark.line))" } ?? ""
+            return Diagnostic(.yamlSyntax, at: SourceLocation(file: file, line: mark.line, column: mark.column),
+                              "invalid YAML: \(problem)\(where_)", fix: fix)
+        default:
+            return Diagnostic(.yamlSyntax, at: SourceLocation(file: file, line: 1, column: 1), "invalid YAML: \(error)", fix: fix)
+        }
+    }
+
+    private static func read(_ root: Node, reader: DefinitionReader, id: String, file: String, scriptsDirectory: String) -> Pipeline {
+        var pipeline = Pipeline(id: id, name: id, description: "", file: file, scriptsDirectory: scriptsDirectory,
+                                steps: [], parameters: [], modes: [], environment: [:], workdir: nil)
+        var sawSteps = false
+        for (key, _, value) in reader.entries(of: root, known: pipelineKeys, context: "the pipeline") {
+            switch key {
+            case "name": pipeline.name = reader.string(value, key) ?? id
+            case "description": pipeline.description = reader.string(value, key) ?? ""
+            case "env": pipeline.environment = reader.environment(value, "the pipeline")
+            case "workdir": pipeline.workdir = reader.string(value, key)
+            case "params": pipeline.parameters = readParameters(value, reader: reader)
+            case "modes": pipeline.modes = readModes(value, reader: reader)
+            case "steps":
+                sawSteps = true
+                guard let sequence = value.sequence else {
+                    reader.report(.wrongType, value, "'steps' must be a list", fix: "start each step with '- name: ...'")
+                    continue
+                }
+                pipeline.steps = sequence.compactMap { readStep($0, reader: reader) }
+            default: break
+            }
+        }
+        if !sawSteps, root.mapping != nil {
+            reader.report(.missingKey, root, "the pipeline has no 'steps'", fix: "add a 'steps:' list")
+        }
+        return pipeline
+    }
+
+    private static func readStep(_ node: Node, reader: DefinitionReader) -> Step? {
+        let entries = reader.entries(of: node, known: stepKeys, context: "a step")
+        guard node.mapping != nil else { return nil }
+        var step = Step(name: "", description: "", action: .command(""), dependsOn: [], timeout: nil, retry: .none,
+                        environment: [:], tags: [], allowFailure: false, workdir: nil, location: reader.location(node))
+        var script: (String, Node)?
+        var command: (String, Node)?
+        for (key, _, value) in entries {
+            switch key {
+            case "name": step.name = reader.string(value, key) ?? ""
+            case "description": step.description = reader.string(value, key) ?? ""
+            case "script": script = reader.string(value, key).map { ($0, value) }
+            case "command": command = reader.string(value, key).map { ($0, value) }
+            case "depends_on": step.dependsOn = reader.strings(value, key).map(\.0)
+            case "timeout": step.timeout = reader.duration(value, key)
+            case "retries": step.retry = readRetry(value, reader: reader)
+            case "env": step.environment = reader.environment(value, "a step")
+            case "tags": step.tags = reader.strings(value, key).map(\.0)
+            case "allow_failure": step.allowFailure = reader.bool(value, key) ?? false
+            case "workdir": step.workdir = reader.string(value, key)
+            default: break
+            }
+        }
+        let label = step.name.isEmpty ? "this step" : "step '\(step.name)'"
+        if step.name.isEmpty {
+            reader.report(.missingKey, node, "a step has no 'name'", fix: "add 'name: some_step'")
+        } else if step.name.contains("/") || step.name.hasPrefix(".") || step.name.contains("\0") {
+            reader.report(.badValue, node, "step name '\(step.name)' cannot contain '/' or start with '.'", fix: "use letters, digits, '-' and '_'")
+        }
+        switch (script, command) {
+        case let (script?, nil): step.action = .script(path: script.0)
+        case let (nil, command?): step.action = .command(command.0)
+        case (_?, let command?):
+            reader.report(.badValue, command.1, "\(label) has both 'script' and 'command'", fix: "keep one of them")
+        case (nil, nil):
+            reader.report(.missingKey, node, "\(label) has neither 'script' nor 'command'", fix: "add 'script: file.py' or 'command: ...'")
+        }
+        return step
+    }
+
+    private static func readRetry(_ node: Node, reader: DefinitionReader) -> RetryPolicy {
+        var policy = RetryPolicy(retries: 0, delay: 1, backoff: 2, maxDelay: 300)
+        if node.scalar != nil {
+            policy.retries = reader.number(node, "retries", atLeast: 0).map { Int($0) } ?? 0
+            return policy
+        }
+        for (key, _, value) in reader.entries(of: node, known: retryKeys, context: "'retries'") {
+            switch key {
+            case "count": policy.retries = reader.number(value, key, atLeast: 0).map { Int($0) } ?? 0
+            case "delay": policy.delay = reader.duration(value, key) ?? policy.delay
+            case "backoff": policy.backoff = reader.number(value, key, atLeast: 1) ?? policy.backoff
+            case "max_delay": policy.maxDelay = reader.duration(value, key) ?? policy.maxDelay
+            default: break
+            }
+        }
+        return policy
+    }
+
+    private static func readParameters(_ node: Node, reader: DefinitionReader) -> [ParameterSpec] {
+        guard let mapping = node.mapping else {
+            reader.report(.wrongType, node, "'params' must map parameter names to their declarations",
+                          fix: "write `name: {type: string, default: x}`")
+            return []
+        }
+        return mapping.compactMap { keyNode, value in
+            guard let name = keyNode.scalar?.string, EnvironmentName.isValid(name) else {
+                reader.report(.badValue, keyNode, "'\(keyNode.scalar?.string ?? "?")' is not a valid parameter name",
+                              fix: "use letters, digits and underscores, not starting with a digit")
+                return nil
+            }
+            var spec = ParameterSpec(name: name, type: .string, defaultValue: nil, required: false, choices: [],
+                                     description: "", location: reader.location(keyNode))
+            var defaultNode: Node?
+            for (key, _, field) in reader.entries(of: value, known: parameterKeys, context: "parameter '\(name)'") {
+                switch key {
+                case "type":
+                    guard let text = reader.string(field, key) else { continue }
+                    if let type = ParameterType(rawValue: text.lowercased()) {
+                        spec.type = type
+                    } else {
+                        reader.report(.badValue, field, "parameter '\(name)' has unknown type '\(text)'",
+                                      fix: Suggestion.closest(to: text, among: ParameterType.allCases.map(\.rawValue)).map { "did you mean '\($0)'?" }
+                                          ?? "use one of: \(ParameterType.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                case "default":
+                    defaultNode = field
+                    spec.defaultValue = reader.string(field, key)
+                case "required": spec.required = reader.bool(field, key) ?? false
+                case "choices": spec.choices = reader.strings(field, key).map(\.0)
+                case "description": spec.description = reader.string(field, key) ?? ""
+                default: break
+                }
+            }
+            if spec.type == .choice, spec.choices.isEmpty {
+                reader.report(.missingKey, keyNode, "parameter '\(name)' is a choice but lists no 'choices'", fix: "add 'choices: [a, b]'")
+            }
+            if let value = spec.defaultValue, case let .failure(problem) = spec.normalize(value) {
+                reader.report(.badValue, defaultNode, "default of \(problem)", fix: "write \(spec.type.expectedForm)")
+            }
+            return spec
+        }
+    }
+
+    private static func readModes(_ node: Node, reader: DefinitionReader) -> [Mode] {
+        guard let mapping = node.mapping else {
+            reader.report(.wrongType, node, "'modes' must map mode names to lists of steps or tags",
+                          fix: "write `schema-only: [discover_schema]`")
+            return []
+        }
+        return mapping.compactMap { keyNode, value in
+            guard let name = keyNode.scalar?.string else { return nil }
+            if value.sequence != nil || value.scalar != nil {
+                return Mode(name: name, members: reader.strings(value, name).map(\.0), description: "", location: reader.location(keyNode))
+            }
+            var mode = Mode(name: name, members: [], description: "", location: reader.location(keyNode))
+            for (key, _, field) in reader.entries(of: value, known: modeKeys, context: "mode '\(name)'") {
+                if key == "steps" { mode.members = reader.strings(field, key).map(\.0) }
+                if key == "description" { mode.description = reader.string(field, key) ?? "" }
+            }
+            return mode
+        }
+    }
+}

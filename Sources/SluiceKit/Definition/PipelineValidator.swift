@@ -1,0 +1,44 @@
+import Foundation
+
+/// Checks that need the whole pipeline: unique names, known dependencies, no cycles, runnable scripts, valid modes.
+enum PipelineValidator {
+    static func validate(_ pipeline: Pipeline, reader: DefinitionReader) {
+        var firstSeen: [String: Step] = [:]
+        for step in pipeline.steps where !step.name.isEmpty {
+            if let first = firstSeen[step.name] {
+                reader.report(Diagnostic(.duplicateStep, at: step.location,
+                                         "step name '\(step.name)' is used twice (first at line \(first.location.line))",
+                                         fix: "give each step a unique name"))
+            } else {
+                firstSeen[step.name] = step
+            }
+        }
+        let names = pipeline.steps.map(\.name)
+        for step in pipeline.steps {
+            for dependency in step.dependsOn where firstSeen[dependency] == nil {
+                let hint = Suggestion.closest(to: dependency, among: names).map { "did you mean '\($0)'? (names are case-sensitive)" }
+                    ?? "depend on one of: \(names.joined(separator: ", "))"
+                reader.report(Diagnostic(.unknownDependency, at: step.location,
+                                         "step '\(step.name)' depends on '\(dependency)', which is not a step of this pipeline", fix: hint))
+            }
+            if case let .script(path) = step.action {
+                if let problem = StepCommandLine.problem(script: path, in: pipeline.scriptsDirectory) {
+                    reader.report(Diagnostic(.missingScript, at: step.location, "step '\(step.name)': \(problem.message)", fix: problem.fix))
+                }
+            }
+        }
+        if let cycle = DependencyGraph(steps: pipeline.steps).findCycle(),
+           let step = pipeline.steps.first(where: { $0.name == cycle[0] }) {
+            reader.report(Diagnostic(.dependencyCycle, at: step.location, "dependency cycle: \(cycle.joined(separator: " -> "))",
+                                     fix: "remove one of these depends_on entries"))
+        }
+        let tags = Set(pipeline.steps.flatMap(\.tags))
+        for mode in pipeline.modes {
+            for member in mode.members where firstSeen[member] == nil && !tags.contains(member) {
+                reader.report(Diagnostic(.badValue, at: mode.location,
+                                         "mode '\(mode.name)' names '\(member)', which is neither a step nor a tag",
+                                         fix: Suggestion.closest(to: member, among: names + tags.sorted()).map { "did you mean '\($0)'?" }))
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+
+/// What to run: a pipeline, which of its steps, with which parameters.
+public struct RunRequest: Sendable {
+    public var pipeline: Pipeline
+    public var selection: Selection
+    public var parameters: [String: String]
+    public var trigger: String
+    public var jobs: Int
+    public var continueOnError: Bool
+
+    public init(pipeline: Pipeline, selection: Selection = Selection(), parameters: [String: String] = [:],
+                trigger: String = "cli", jobs: Int, continueOnError: Bool = false) {
+        self.pipeline = pipeline
+        self.selection = selection
+        self.parameters = parameters
+        self.trigger = trigger
+        self.jobs = jobs
+        self.continueOnError = continueOnError
+    }
+}
+
+/// A request that passed every check: its plan and its parameter values. Nothing has run yet.
+public struct PreparedRun: Sendable {
+    public let request: RunRequest
+    public let plan: Plan
+    public let parameters: [String: String]
+}
+
+/// Why a request was refused before anything ran.
+public enum RunRequestError: Error, Sendable, CustomStringConvertible {
+    case parameters(ParameterErrors)
+    case selection(SelectionError)
+    case nothingSelected(String)
+
+    public var description: String {
+        switch self {
+        case let .parameters(errors): errors.description
+        case let .selection(error): error.description
+        case let .nothingSelected(pipeline): "the selection leaves no step of '\(pipeline)' to run"
+        }
+    }
+}
+
+/// How a run ended, as recorded.
+public struct RunOutcome: Sendable {
+    public var run: RunRecord
+    public var steps: [StepRunRecord]
+}
+
+/// Carries one run from start to end: records it, creates its directory, schedules its steps, and writes its
+/// summary and the pipeline's status file.
+public struct PipelineRunner: Sendable {
+    public let store: any RunStore
+    public let executor: any StepExecutor
+    public let workspace: String
+    public let runsDirectory: String
+    public let pipelinesDirectory: String
+
+    public init(store: any RunStore, executor: any StepExecutor, workspace: String, runsDirectory: String, pipelinesDirectory: String) {
+        self.store = store
+        self.executor = executor
+        self.workspace = workspace
+        self.runsDirectory = runsDirectory
+        self.pipelinesDirectory = pipelinesDirectory
+    }
+
+    /// Checks parameters and selection; throws before anything is recorded or started.
+    public static func prepare(_ request: RunRequest) throws(RunRequestError) -> PreparedRun {
+        let parameters: [String: String]
+        switch ParameterBinding.bind(request.parameters, to: request.pipeline.parameters) {
+        case let .success(values): parameters = values
+        case let .failure(errors): throw .parameters(errors)
+        }
+        let plan: Plan
+        do { plan = try Planner.plan(request.pipeline, selection: request.selection) } catch { throw .selection(error) }
+        guard !plan.included.isEmpty else { throw .nothingSelected(request.pipeline.id) }
+        return PreparedRun(request: request, plan: plan, parameters: parameters)
+    }
+
+    /// Runs to the end. Cancelling the calling task stops the run: running steps are terminated and recorded.
+    public func run(_ prepared: PreparedRun, observer: @escaping @Sendable (RunEvent) -> Void = { _ in }) async throws -> RunOutcome {
+        let request = prepared.request
+        let pipeline = request.pipeline
+        let record = try await store.createRun(pipeline: pipeline.id, trigger: request.trigger, parameters: prepared.parameters,
+                                               selection: request.selection, runsDirectory: runsDirectory,
+                                               stepsTotal: prepared.plan.included.count)
+        let directory = RunDirectory(root: record.runDirectory)
+        let context = RunContext(runID: record.id, pipeline: pipeline, workspace: workspace, directory: directory,
+                                 parameters: prepared.parameters)
+        try directory.create(variables: context.runVariables)
+        let runLog = RunLog(path: directory.runLog)
+        let store = store
+        let emit: @Sendable (RunEvent) -> Void = { event in
+            store.record(event)
+            runLog.handle(event)
+            observer(event)
+        }
+        emit(RunEvent(runID: record.id, pipeline: pipeline.id, kind: .runStarted(steps: prepared.plan.included.map(\.step.name))))
+        let scheduler = Scheduler(plan: prepared.plan, context: context, executor: executor,
+                                  options: .init(jobs: request.jobs, continueOnError: request.continueOnError), emit: emit)
+        let outcomes = await scheduler.run()
+        let status = Self.status(of: Array(outcomes.values), cancelled: Task.isCancelled)
+        emit(RunEvent(runID: record.id, pipeline: pipeline.id, kind: .runFinished(status: status)))
+        runLog.close()
+        try await store.flush()
+
+        // Read back what was recorded, so the summary and status file say exactly what the store says.
+        guard let finished = try await store.run(id: record.id) else { throw StoreError(path: "", message: "run \(record.id) vanished") }
+        let steps = try await store.stepRuns(runID: record.id)
+        try RunSummary(run: finished, steps: steps, directory: directory).write(to: directory.summary)
+        try await writeStatusFile(for: pipeline)
+        return RunOutcome(run: finished, steps: steps)
+    }
+
+    /// Rewrites the pipeline's `.NAME.status.json` from the store.
+    public func writeStatusFile(for pipeline: Pipeline) async throws {
+        let statuses = try await store.stepStatuses(pipeline: pipeline.id)
+        try StatusFile.write(pipeline, statuses: statuses,
+                             to: StatusFile.path(pipelinesDirectory: pipelinesDirectory, pipeline: pipeline.id))
+    }
+
+    /// Seed 001's overall status: success; partial_success when failures were tolerated; failed otherwise.
+    static func status(of outcomes: [Scheduler.StepOutcome], cancelled: Bool) -> RunStatus {
+        if cancelled || outcomes.contains(where: { $0.state == .cancelled }) { return .cancelled }
+        if outcomes.contains(where: { !$0.allowed && $0.state != .succeeded }) { return .failed }
+        if outcomes.contains(where: \.allowed) { return .partialSuccess }
+        return .success
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+/// Where a run lives and what every step of it sees: its directories and environment.
+public struct RunContext: Sendable {
+    public let runID: String
+    public let pipeline: Pipeline
+    public let workspace: String
+    public let directory: RunDirectory
+    /// The variables every step gets: Sluice's own environment, the pipeline's `env`, the run's and parameters'.
+    public let environment: [String: String]
+    /// The run's own variables, as written to its `.env`.
+    public let runVariables: [(String, String)]
+
+    init(runID: String, pipeline: Pipeline, workspace: String, directory: RunDirectory, parameters: [String: String],
+         inherited: [String: String] = ProcessInfo.processInfo.environment) {
+        self.runID = runID
+        self.pipeline = pipeline
+        self.workspace = workspace
+        self.directory = directory
+        var variables: [(String, String)] = [
+            ("SLUICE_RUN_ID", runID),
+            ("SLUICE_PIPELINE", pipeline.id),
+            ("SLUICE_WORKSPACE", workspace),
+            ("SLUICE_RUN_DIR", directory.root),
+            ("SLUICE_OUTPUTS_DIR", directory.outputs),
+            ("SLUICE_WORKING_DIR", directory.working),
+            ("SLUICE_LOGS_DIR", directory.logs),
+        ]
+        variables += pipeline.environment.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        for spec in pipeline.parameters { if let value = parameters[spec.name] { variables.append((spec.environmentName, value)) } }
+        runVariables = variables
+        var environment = inherited
+        // Output goes to files; unbuffered Python makes `sluice logs --follow` show it as it is printed.
+        environment["PYTHONUNBUFFERED"] = "1"
+        for (name, value) in variables { environment[name] = value }
+        self.environment = environment
+    }
+
+    /// How to start `step`: its command line, its working directory, its environment and its log file.
+    func launchSpec(for step: Step) -> LaunchSpec {
+        var environment = environment
+        for (name, value) in step.environment { environment[name] = value }
+        environment["SLUICE_STEP"] = step.name
+        let workdir = step.workdir ?? pipeline.workdir
+        let directory = workdir.map { $0.hasPrefix("/") ? $0 : (workspace as NSString).appendingPathComponent($0) } ?? workspace
+        return LaunchSpec(arguments: StepCommandLine.arguments(for: step.action, scriptsDirectory: pipeline.scriptsDirectory),
+                          environment: environment, workingDirectory: directory, logFile: self.directory.log(of: step.name))
+    }
+}

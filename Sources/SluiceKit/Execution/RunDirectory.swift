@@ -1,0 +1,37 @@
+import Foundation
+
+/// The directory of one run (seed 000's layout): `outputs/`, `working/`, `logs/<step>.log`, `.env`, `run.log`,
+/// `summary.json`.
+public struct RunDirectory: Sendable {
+    public let root: String
+
+    public init(root: String) { self.root = root }
+
+    public var outputs: String { path("outputs") }
+    public var working: String { path("working") }
+    public var logs: String { path("logs") }
+    public var environmentFile: String { path(".env") }
+    public var runLog: String { path("run.log") }
+    public var summary: String { path("summary.json") }
+
+    public func log(of step: String) -> String { (logs as NSString).appendingPathComponent("\(step).log") }
+
+    /// Creates the folders and writes `.env`.
+    func create(variables: [(String, String)]) throws {
+        for folder in [outputs, working, logs] {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
+        let lines = variables.map { "\($0.0)=\(ShellQuote.quote($0.1))" }
+        try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: environmentFile)
+    }
+
+    private func path(_ name: String) -> String { (root as NSString).appendingPathComponent(name) }
+}
+
+/// Values written so that `set -a; . .env` and dotenv readers give them back unchanged.
+enum ShellQuote {
+    static func quote(_ value: String) -> String {
+        let plain = value.allSatisfy { $0.isLetter || $0.isNumber || "-_./:@%+,".contains($0) }
+        return plain && !value.isEmpty ? value : "'" + value.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+
+/// The state of one step in one run.
+public enum StepState: String, Sendable, Codable, CaseIterable {
+    case pending, running, succeeded, failed, skipped, cancelled
+    case timedOut = "timed_out"
+    /// The Sluice process that ran it died; set when a later start finds the run.
+    case interrupted
+
+    public var isFinal: Bool { self != .pending && self != .running }
+}
+
+/// The overall outcome of a run (seed 001's statuses, plus running and cancelled).
+public enum RunStatus: String, Sendable, Codable, CaseIterable {
+    case running, success
+    case partialSuccess = "partial_success"
+    case failed, cancelled
+}
+
+/// How one attempt of a step ended, with what the kernel measured.
+public struct AttemptResult: Sendable, Codable, Equatable {
+    public var state: StepState
+    public var exitCode: Int32?
+    public var signal: Int32?
+    /// What went wrong, in words a person can act on; nil on success.
+    public var error: String?
+    public var startedAt: Date
+    public var finishedAt: Date
+    public var peakMemoryKB: Int
+    public var userCPU: Double
+    public var systemCPU: Double
+
+    public var duration: Double { finishedAt.timeIntervalSince(startedAt) }
+}
+
+/// Something that happened in a run. The engine emits these; the store, logs and terminal consume them.
+public struct RunEvent: Sendable {
+    public enum Kind: Sendable {
+        case runStarted(steps: [String])
+        case attemptStarted(step: String, attempt: Int, pid: Int32)
+        case attemptFinished(step: String, attempt: Int, result: AttemptResult)
+        case retryScheduled(step: String, attempt: Int, delay: Double)
+        /// The final state of a step that ran; `allowed` marks a failure that `allow_failure` tolerates.
+        case stepFinished(step: String, state: StepState, attempts: Int, allowed: Bool, result: AttemptResult)
+        case stepSkipped(step: String, reason: String)
+        case runFinished(status: RunStatus)
+    }
+
+    public var runID: String
+    public var pipeline: String
+    public var time: Date
+    public var kind: Kind
+
+    public init(runID: String, pipeline: String, time: Date = Date(), kind: Kind) {
+        self.runID = runID
+        self.pipeline = pipeline
+        self.time = time
+        self.kind = kind
+    }
+
+    /// The step the event is about, if any.
+    public var step: String? {
+        switch kind {
+        case let .attemptStarted(step, _, _), let .attemptFinished(step, _, _), let .retryScheduled(step, _, _),
+             let .stepFinished(step, _, _, _, _), let .stepSkipped(step, _): step
+        case .runStarted, .runFinished: nil
+        }
+    }
+}

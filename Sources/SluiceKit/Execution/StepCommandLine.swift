@@ -1,0 +1,71 @@
+import Foundation
+
+/// The argument vector that runs a step: scripts by their interpreter, commands directly or through bash.
+public enum StepCommandLine {
+    /// Interpreters chosen by file extension; anything else runs by its shebang or as an executable.
+    static let interpreters: [String: String] = [
+        "py": "python3", "sh": "bash", "bash": "bash", "r": "Rscript", "rb": "ruby", "pl": "perl", "js": "node",
+    ]
+    /// Characters that need a shell; a command without them is executed directly, as GNU make does.
+    static let shellCharacters = Set("\"'\\$&|;<>()*?[]{}~#`=%!\n")
+
+    public struct Problem: Sendable {
+        public var message: String
+        public var fix: String
+    }
+
+    /// The argv for `action`; `argv[0]` is looked up in PATH when it has no slash.
+    public static func arguments(for action: StepAction, scriptsDirectory: String) -> [String] {
+        switch action {
+        case let .command(text):
+            if text.contains(where: shellCharacters.contains) { return ["/bin/bash", "-c", text] }
+            let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            return words.isEmpty ? ["/bin/true"] : words
+        case let .script(path):
+            let full = resolve(path, in: scriptsDirectory)
+            let ext = (path as NSString).pathExtension.lowercased()
+            if let interpreter = interpreters[ext] { return [interpreter, full] }
+            if FileManager.default.isExecutableFile(atPath: full) { return [full] }
+            if let shebang = shebang(of: full) { return shebang + [full] }
+            return [full]
+        }
+    }
+
+    /// Why the script cannot be run, or nil when it can.
+    public static func problem(script path: String, in scriptsDirectory: String) -> Problem? {
+        let full = resolve(path, in: scriptsDirectory)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory) else {
+            return Problem(message: "script '\(path)' not found at \(full)", fix: "create it, or correct the 'script' path (it is relative to \(scriptsDirectory))")
+        }
+        if isDirectory.boolValue {
+            return Problem(message: "script '\(path)' is a directory", fix: "name a file")
+        }
+        let ext = (path as NSString).pathExtension.lowercased()
+        if interpreters[ext] == nil, !FileManager.default.isExecutableFile(atPath: full), shebang(of: full) == nil {
+            return Problem(message: "script '\(path)' has no known extension, no shebang and is not executable",
+                           fix: "add a '#!' line, or run: chmod +x \(full)")
+        }
+        return nil
+    }
+
+    static func resolve(_ path: String, in directory: String) -> String {
+        path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
+    }
+
+    /// `#!/usr/bin/env python3` → `["/usr/bin/env", "python3"]`.
+    static func shebang(of file: String) -> [String]? {
+        guard let handle = FileHandle(forReadingAtPath: file) else { return nil }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 256)) ?? Data()
+        guard head.starts(with: Array("#!".utf8)) else { return nil }
+        let line = head.dropFirst(2).prefix { $0 != UInt8(ascii: "\n") }
+        guard let text = String(data: Data(line), encoding: .utf8) else { return nil }
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else { return nil }
+        // Linux passes everything after the interpreter as one argument.
+        guard let space = trimmed.firstIndex(where: { $0 == " " || $0 == "\t" }) else { return [trimmed] }
+        let argument = trimmed[space...].trimmingCharacters(in: .whitespaces)
+        return [String(trimmed[..<space]), argument]
+    }
+}

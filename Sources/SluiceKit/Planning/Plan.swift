@@ -1,0 +1,17 @@
+/// The steps of one run in execution order, each with whether it runs and why.
+public struct Plan: Sendable {
+    public struct Entry: Sendable {
+        public var index: Int
+        public var step: Step
+        public var included: Bool
+        public var reason: String
+    }
+
+    public let pipeline: Pipeline
+    public let graph: DependencyGraph
+    /// Every step of the pipeline, in topological order.
+    public let entries: [Entry]
+    public let selection: Selection
+
+    public var included: [Entry] { entries.filter(\.included) }
+}

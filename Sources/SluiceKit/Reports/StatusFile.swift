@@ -1,0 +1,33 @@
+import Foundation
+
+/// Seed 002's `.NAME.status.json`: per step whether it completed, whether it is marked tested, its last run and
+/// error. Rewritten atomically from the store, never edited in place.
+public enum StatusFile {
+    public static func path(pipelinesDirectory: String, pipeline: String) -> String {
+        (pipelinesDirectory as NSString).appendingPathComponent(".\(pipeline).status.json")
+    }
+
+    public static func write(_ pipeline: Pipeline, statuses: [StepStatusRecord], to path: String) throws {
+        let byStep = Dictionary(statuses.map { ($0.step, $0) }, uniquingKeysWith: { first, _ in first })
+        var lines: [String] = []
+        for step in pipeline.steps {
+            let status = byStep[step.name]
+            let fields = [
+                "\"completed\": \(status?.completed ?? false)",
+                "\"tested\": \(status?.tested ?? false)",
+                "\"last_run\": \(json(status?.lastRun.map(Timestamp.iso)))",
+                "\"error\": \(json(status?.error))",
+            ]
+            lines.append("  \(json(step.name)): {\n    \(fields.joined(separator: ",\n    "))\n  }")
+        }
+        let text = lines.isEmpty ? "{}\n" : "{\n\(lines.joined(separator: ",\n"))\n}\n"
+        try AtomicFile.write(Data(text.utf8), to: path)
+    }
+
+    /// Step order matters to people reading the file, so it is written by hand rather than by a dictionary encoder.
+    private static func json(_ value: String?) -> String {
+        guard let value else { return "null" }
+        let data = try! JSONEncoder().encode(value)
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,27 @@
+import Foundation
+
+/// Durable state of runs, steps, attempts and events. SQLite is the embedded implementation; others share this shape.
+public protocol RunStore: Sendable {
+    /// Records a new run under a fresh short id that no other run in the store has.
+    func createRun(pipeline: String, trigger: String, parameters: [String: String], selection: Selection,
+                   runsDirectory: String, stepsTotal: Int) async throws -> RunRecord
+    /// Queues an event for writing; never blocks. Events are written in order, many per transaction.
+    func record(_ event: RunEvent)
+    /// Waits until every queued event is written; throws the first write error since the last flush.
+    func flush() async throws
+
+    func runs(pipeline: String?, limit: Int, offset: Int) async throws -> [RunRecord]
+    func run(id: String) async throws -> RunRecord?
+    func stepRuns(runID: String) async throws -> [StepRunRecord]
+    func attempts(runID: String) async throws -> [AttemptRecord]
+    func events(runID: String, after seq: Int64) async throws -> [StoredEvent]
+    func stepStatuses(pipeline: String) async throws -> [StepStatusRecord]
+    func setTested(pipeline: String, step: String, tested: Bool) async throws
+}
+
+/// A store that cannot be opened or written, with what to do about it.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var message: String
+    public var description: String { "store \(path): \(message)" }
+}

@@ -1,0 +1,37 @@
+import GRDB
+
+/// The store's tables, created and upgraded by versioned migrations when a store is opened.
+enum StoreSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE runs (
+                    id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, status TEXT NOT NULL, trigger TEXT NOT NULL,
+                    parameters TEXT NOT NULL, selection TEXT NOT NULL, runDirectory TEXT NOT NULL, ownerPID INTEGER NOT NULL,
+                    createdAt REAL NOT NULL, finishedAt REAL, stepsTotal INTEGER NOT NULL);
+                CREATE INDEX runsByPipeline ON runs(pipeline, createdAt);
+                CREATE INDEX runsByTime ON runs(createdAt);
+                CREATE TABLE stepRuns (
+                    runID TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, step TEXT NOT NULL, position INTEGER NOT NULL,
+                    state TEXT NOT NULL, reason TEXT, attempts INTEGER NOT NULL, exitCode INTEGER, startedAt REAL, finishedAt REAL,
+                    duration REAL, error TEXT, peakMemoryKB INTEGER, cpuSeconds REAL, allowedFailure INTEGER NOT NULL,
+                    PRIMARY KEY (runID, step)) WITHOUT ROWID;
+                CREATE TABLE attempts (
+                    runID TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, step TEXT NOT NULL, attempt INTEGER NOT NULL,
+                    state TEXT NOT NULL, pid INTEGER NOT NULL, startedAt REAL NOT NULL, finishedAt REAL, exitCode INTEGER,
+                    signal INTEGER, error TEXT, peakMemoryKB INTEGER, userCPU REAL, systemCPU REAL,
+                    PRIMARY KEY (runID, step, attempt)) WITHOUT ROWID;
+                CREATE TABLE events (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT, runID TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    at REAL NOT NULL, kind TEXT NOT NULL, step TEXT, attempt INTEGER, state TEXT, message TEXT);
+                CREATE INDEX eventsByRun ON events(runID, seq);
+                CREATE TABLE stepStatus (
+                    pipeline TEXT NOT NULL, step TEXT NOT NULL, completed INTEGER NOT NULL DEFAULT 0,
+                    tested INTEGER NOT NULL DEFAULT 0, lastRun REAL, lastRunID TEXT, lastState TEXT, lastDuration REAL, error TEXT,
+                    PRIMARY KEY (pipeline, step)) WITHOUT ROWID;
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Yams
+
+/// The effective settings of a workspace, each with where it came from.
+///
+/// Precedence, highest first: command-line flags, `sluice.yaml`, `SLUICE_*` environment variables, defaults
+/// (seed 003's order: config file, then environment, then defaults).
+public struct Configuration: Sendable {
+    /// Where a value came from.
+    public enum Source: Sendable, Equatable, CustomStringConvertible {
+        case flag, file(String), environment(String), defaultValue
+        public var description: String {
+            switch self {
+            case .flag: "command line"
+            case let .file(path): "config file \(path)"
+            case let .environment(name): "environment \(name)"
+            case .defaultValue: "default"
+            }
+        }
+    }
+
+    /// One setting: its key in `sluice.yaml`, what it means and how to check it.
+    public struct Key: Sendable {
+        public var name: String
+        public var summary: String
+        var defaultValue: @Sendable () -> String
+        var validate: @Sendable (String) -> String?
+        public var environmentName: String { "SLUICE_" + name.uppercased() }
+    }
+
+    public struct Value: Sendable {
+        public var key: String
+        public var value: String
+        public var source: Source
+    }
+
+    public static let keys: [Key] = [
+        Key(name: "pipelines_dir", summary: "folder scanned for pipeline files", defaultValue: { "pipelines" }, validate: nonEmpty),
+        Key(name: "runs_dir", summary: "folder holding one directory per run", defaultValue: { "runs" }, validate: nonEmpty),
+        Key(name: "store", summary: "SQLite file of the run store", defaultValue: { ".sluice/store.sqlite" }, validate: nonEmpty),
+        Key(name: "jobs", summary: "steps run at once", defaultValue: { String(ProcessInfo.processInfo.activeProcessorCount) },
+            validate: { Int($0).map { $0 >= 1 } == true ? nil : "must be a whole number of at least 1" }),
+        Key(name: "grace_period", summary: "time between SIGTERM and SIGKILL when a step is stopped", defaultValue: { "10s" },
+            validate: { DurationText.seconds($0) == nil ? "must be a duration such as 10s" : nil }),
+        Key(name: "log_lines", summary: "log lines shown for a failed step", defaultValue: { "20" },
+            validate: { Int($0).map { $0 >= 0 } == true ? nil : "must be a whole number" }),
+    ]
+
+    static let nonEmpty: @Sendable (String) -> String? = { $0.isEmpty ? "must not be empty" : nil }
+    public static let fileName = "sluice.yaml"
+
+    /// The workspace folder; relative paths in the settings are relative to it.
+    public let workspace: String
+    public let values: [Value]
+
+    /// Reads `sluice.yaml` in `workspace` (if present), the environment and `overrides` from flags.
+    public static func load(workspace: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+                            overrides: [String: String] = [:]) throws(DefinitionError) -> Configuration {
+        let file = (workspace as NSString).appendingPathComponent(fileName)
+        let fromFile = try readFile(file)
+        var values: [Value] = []
+        var problems: [Diagnostic] = []
+        for key in keys {
+            let value: Value
+            if let flag = overrides[key.name] {
+                value = Value(key: key.name, value: flag, source: .flag)
+            } else if let (text, _) = fromFile[key.name] {
+                value = Value(key: key.name, value: text, source: .file(file))
+            } else if let text = environment[key.environmentName] {
+                value = Value(key: key.name, value: text, source: .environment(key.environmentName))
+            } else {
+                value = Value(key: key.name, value: key.defaultValue(), source: .defaultValue)
+            }
+            if let problem = key.validate(value.value) {
+                let location = fromFile[key.name].map { $0.1 } ?? SourceLocation(file: value.source.description, line: 1, column: 1)
+                problems.append(Diagnostic(.badValue, at: location, "setting '\(key.name)' \(problem), not '\(value.value)'"))
+            }
+            values.append(value)
+        }
+        if !problems.isEmpty { throw DefinitionError(diagnostics: problems) }
+        return Configuration(workspace: workspace, values: values)
+    }
+
+    private static func readFile(_ file: String) throws(DefinitionError) -> [String: (String, SourceLocation)] {
+        guard FileManager.default.fileExists(atPath: file) else { return [:] }
+        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+            throw DefinitionError(diagnostics: [Diagnostic(.unreadableFile, at: SourceLocation(file: file, line: 1, column: 1),
+                                                           "cannot read the config file as UTF-8 text")])
+        }
+        let root: Node?
+        do { root = try Yams.compose(yaml: text) } catch {
+            let mark: Mark? = switch error as? YamlError {
+            case let .scanner(_, _, mark, _)?, let .parser(_, _, mark, _)?, let .composer(_, _, mark, _)?: mark
+            default: nil
+            }
+            throw DefinitionError(diagnostics: [Diagnostic(.yamlSyntax, at: SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1),
+                                                           "invalid YAML in the config file", fix: "check indentation and quoting")])
+        }
+        guard let root else { return [:] }
+        let reader = DefinitionReader(file: file)
+        var result: [String: (String, SourceLocation)] = [:]
+        for (key, _, value) in reader.entries(of: root, known: keys.map(\.name), context: "the config file") {
+            if let text = reader.string(value, key) { result[key] = (text, reader.location(value)) }
+        }
+        if !reader.diagnostics.isEmpty { throw DefinitionError(diagnostics: reader.diagnostics) }
+        return result
+    }
+
+    public subscript(_ name: String) -> String { values.first { $0.key == name }!.value }
+
+    private func path(_ name: String) -> String {
+        let value = self[name]
+        return value.hasPrefix("/") ? value : (workspace as NSString).appendingPathComponent(value)
+    }
+
+    public var pipelinesDirectory: String { path("pipelines_dir") }
+    public var runsDirectory: String { path("runs_dir") }
+    public var storePath: String { path("store") }
+    public var jobs: Int { Int(self["jobs"])! }
+    public var gracePeriod: Double { DurationText.seconds(self["grace_period"])! }
+    public var logLines: Int { Int(self["log_lines"])! }
+}

@@ -1,0 +1,62 @@
+import Foundation
+
+/// The pipelines found by scanning a folder: `NAME.yaml` with scripts in `NAME/`, or `NAME/pipeline.yaml`.
+public struct PipelineCatalog: Sendable {
+    /// One pipeline file, loaded or not.
+    public struct Entry: Sendable {
+        public var id: String
+        public var file: String
+        public var result: Result<Pipeline, DefinitionError>
+
+        public var pipeline: Pipeline? { try? result.get() }
+        public var diagnostics: [Diagnostic] {
+            if case let .failure(error) = result { return error.diagnostics }
+            return []
+        }
+    }
+
+    public let directory: String
+    public let entries: [Entry]
+
+    /// Scans `directory` and loads every pipeline in it, sorted by id.
+    public static func scan(_ directory: String) -> PipelineCatalog {
+        let manager = FileManager.default
+        let names = ((try? manager.contentsOfDirectory(atPath: directory)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+        var found: [(id: String, file: String, scripts: String)] = []
+        for name in names {
+            let path = (directory as NSString).appendingPathComponent(name)
+            let ext = (name as NSString).pathExtension
+            if ext == "yaml" || ext == "yml" {
+                let id = (name as NSString).deletingPathExtension
+                found.append((id, path, (directory as NSString).appendingPathComponent(id)))
+            } else {
+                for candidate in ["pipeline.yaml", "pipeline.yml"] {
+                    let file = (path as NSString).appendingPathComponent(candidate)
+                    if manager.fileExists(atPath: file) { found.append((name, file, path)) }
+                }
+            }
+        }
+        var entries: [Entry] = []
+        for (index, item) in found.enumerated() {
+            if let other = found[..<index].first(where: { $0.id == item.id }) {
+                let diagnostic = Diagnostic(.duplicatePipeline, at: SourceLocation(file: item.file, line: 1, column: 1),
+                                            "pipeline '\(item.id)' is also defined by \(other.file)", fix: "rename or remove one of the two files")
+                entries.append(Entry(id: item.id, file: item.file, result: .failure(DefinitionError(diagnostics: [diagnostic]))))
+                continue
+            }
+            entries.append(Entry(id: item.id, file: item.file,
+                                 result: PipelineLoader.load(file: item.file, id: item.id, scriptsDirectory: item.scripts)))
+        }
+        return PipelineCatalog(directory: directory, entries: entries)
+    }
+
+    /// The entry named `name` (its id, or failing that its human-readable name).
+    public func entry(_ name: String) -> Entry? {
+        entries.first { $0.id == name } ?? entries.first { $0.pipeline?.name == name }
+    }
+
+    /// The status file of a pipeline (seed 002's `.NAME.status.json`, beside the pipeline files).
+    public func statusFile(for id: String) -> String {
+        (directory as NSString).appendingPathComponent(".\(id).status.json")
+    }
+}

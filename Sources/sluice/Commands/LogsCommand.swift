@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import SluiceKit
+
+struct LogsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print a step's output (stdout and stderr).")
+
+    @OptionGroup var workspace: WorkspaceOptions
+
+    @Argument(help: "The run id.")
+    var run: String
+
+    @Argument(help: "The step.")
+    var step: String
+
+    @Flag(name: .shortAndLong, help: "Keep printing new output until the step has finished.")
+    var follow = false
+
+    func run() async throws {
+        let configuration = try workspace.configuration()
+        let store = try workspace.store(configuration)
+        guard let record = try await store.run(id: run) else {
+            throw fail("no run '\(run)' in the store (see sluice runs)", ExitStatus.invalidInput)
+        }
+        let steps = try await store.stepRuns(runID: run)
+        guard steps.contains(where: { $0.step == step }) else {
+            throw fail("run \(run) has no step '\(step)'; its steps are: \(steps.map(\.step).joined(separator: ", "))", ExitStatus.invalidInput)
+        }
+        let path = RunDirectory(root: record.runDirectory).log(of: step)
+        var offset: UInt64 = 0
+        while true {
+            offset = copy(path, from: offset)
+            guard follow else { return }
+            let state = try await store.stepRuns(runID: run).first { $0.step == step }?.state
+            let runState = try await store.run(id: run)?.status
+            if state?.isFinal == true || runState != .running {
+                _ = copy(path, from: offset)
+                return
+            }
+            // Following a file that another process appends to: a short poll is what tail -f falls back to.
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    /// Writes the file's bytes from `offset` to stdout; returns the new offset.
+    private func copy(_ path: String, from offset: UInt64) -> UInt64 {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return offset }
+        defer { try? handle.close() }
+        try? handle.seek(toOffset: offset)
+        var position = offset
+        while let chunk = try? handle.read(upToCount: 1 << 16), !chunk.isEmpty {
+            FileHandle.standardOutput.write(chunk)
+            position += UInt64(chunk.count)
+        }
+        return position
+    }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import SluiceKit
+
+struct MarkTestedCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mark-tested", abstract: "Mark a step as tested (seed 002's tested flag), or clear the mark.")
+
+    @OptionGroup var workspace: WorkspaceOptions
+
+    @Argument(help: "The pipeline.")
+    var pipeline: String
+
+    @Argument(help: "The step.")
+    var step: String
+
+    @Flag(help: "Clear the mark instead.")
+    var unmark = false
+
+    func run() async throws {
+        let configuration = try workspace.configuration()
+        let catalog = PipelineCatalog.scan(configuration.pipelinesDirectory)
+        let pipeline = try workspace.pipeline(self.pipeline, in: catalog)
+        guard pipeline.step(named: step) != nil else {
+            throw fail("pipeline '\(pipeline.id)' has no step '\(step)'; its steps are: \(pipeline.steps.map(\.name).joined(separator: ", "))",
+                       ExitStatus.invalidInput)
+        }
+        let store = try workspace.store(configuration)
+        try await store.setTested(pipeline: pipeline.id, step: step, tested: !unmark)
+        let runner = PipelineRunner(store: store, executor: LocalExecutor(gracePeriod: configuration.gracePeriod),
+                                    workspace: configuration.workspace, runsDirectory: configuration.runsDirectory,
+                                    pipelinesDirectory: configuration.pipelinesDirectory)
+        try await runner.writeStatusFile(for: pipeline)
+        print("\(pipeline.id)/\(step): \(unmark ? "no longer marked tested" : "marked tested")")
+    }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import SluiceKit
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run a pipeline, or the part of it that the selection flags choose.")
+
+    @OptionGroup var workspace: WorkspaceOptions
+
+    @Argument(help: "The pipeline (its file name without .yaml).")
+    var pipeline: String
+
+    @Option(help: "A mode declared under `modes:` (a named subset of steps).")
+    var mode: String?
+
+    @Option(parsing: .upToNextOption, help: "Start at these steps: they and everything downstream.")
+    var from: [String] = []
+
+    @Option(parsing: .upToNextOption, help: "Stop at these steps: they and everything upstream.")
+    var to: [String] = []
+
+    @Option(parsing: .upToNextOption, help: "Run exactly these steps (comma-separated or repeated).")
+    var only: [String] = []
+
+    @Option(parsing: .upToNextOption, help: "Leave these steps out (comma-separated or repeated).")
+    var skip: [String] = []
+
+    @OptionGroup var options: RunOptions
+
+    func run() async throws {
+        let selection = Selection(from: split(from), to: split(to), only: split(only), skip: split(skip), mode: mode)
+        try await RunDriver.execute(workspace, pipelineName: pipeline, selection: selection, options: options, trigger: "cli")
+    }
+
+    private func split(_ values: [String]) -> [String] {
+        values.flatMap { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
+    }
+}
+
+import Foundation

@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import SluiceKit
+
+/// Options shared by `run` and `step`.
+struct RunOptions: ParsableArguments {
+    @Option(name: [.short, .customLong("param")], help: ArgumentHelp("A parameter value, repeatable.", valueName: "name=value"))
+    var parameters: [String] = []
+
+    @Option(name: .shortAndLong, help: "Steps run at once (default: the number of cores, or `jobs` in sluice.yaml).")
+    var jobs: Int?
+
+    @Flag(help: "Run every step that does not depend on a failed one, instead of stopping at the first failure.")
+    var continueOnError = false
+
+    @Flag(help: "Print the plan, in order, with why each step is in or out; run nothing.")
+    var dryRun = false
+
+    @Flag(help: "Print the finished run as JSON instead of a summary.")
+    var json = false
+
+    func parsedParameters() throws -> [String: String] {
+        var values: [String: String] = [:]
+        for item in parameters {
+            guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
+                throw ValidationError("-p takes name=value, not '\(item)'")
+            }
+            values[String(item[..<equals])] = String(item[item.index(after: equals)...])
+        }
+        return values
+    }
+}
+
+/// Validates, plans and runs one request; shared by `run` and `step`.
+enum RunDriver {
+    static func execute(_ workspace: WorkspaceOptions, pipelineName: String, selection: Selection, options: RunOptions,
+                        trigger: String) async throws {
+        if let jobs = options.jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        let configuration = try workspace.configuration(overrides: options.jobs.map { ["jobs": String($0)] } ?? [:])
+        let catalog = PipelineCatalog.scan(configuration.pipelinesDirectory)
+        let pipeline = try workspace.pipeline(pipelineName, in: catalog)
+        let request = RunRequest(pipeline: pipeline, selection: selection, parameters: try options.parsedParameters(),
+                                 trigger: trigger, jobs: configuration.jobs, continueOnError: options.continueOnError)
+        let prepared: PreparedRun
+        do { prepared = try PipelineRunner.prepare(request) } catch {
+            throw fail("\(error)\nnothing was run", ExitStatus.invalidInput)
+        }
+        if options.dryRun {
+            print(PlanText.render(prepared, jobs: configuration.jobs))
+            return
+        }
+        let store = try workspace.store(configuration)
+        let runner = PipelineRunner(store: store, executor: LocalExecutor(gracePeriod: configuration.gracePeriod),
+                                    workspace: configuration.workspace, runsDirectory: configuration.runsDirectory,
+                                    pipelinesDirectory: configuration.pipelinesDirectory)
+        let estimates = (try? await store.stepStatuses(pipeline: pipeline.id))?.reduce(into: [String: Double]()) { $0[$1.step] = $1.lastDuration } ?? [:]
+        let reporter = ProgressReporter(plan: prepared.plan, jobs: configuration.jobs, estimates: estimates, quiet: options.json)
+        let task = Task { try await runner.run(prepared, observer: reporter.handle) }
+        let trap = SignalTrap { task.cancel() }
+        defer { trap.release() }
+        let outcome: RunOutcome
+        do { outcome = try await task.value } catch {
+            reporter.finish()
+            throw fail("\(error)", ExitStatus.internalError)
+        }
+        reporter.finish()
+        if options.json {
+            Console.printJSON(RunDetail(run: outcome.run, steps: outcome.steps))
+        } else {
+            print(RunReportText.summary(outcome, logLines: configuration.logLines))
+        }
+        if outcome.run.status != .success {
+            throw outcome.run.status == .cancelled && trap.received == SIGTERM ? ExitCode(143) : ExitStatus.of(outcome.run.status)
+        }
+    }
+}
+
+/// A run and its steps, as `--json` prints them.
+struct RunDetail: Encodable {
+    var run: RunRecord
+    var steps: [StepRunRecord]
+}

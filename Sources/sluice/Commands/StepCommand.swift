@@ -1,0 +1,25 @@
+import ArgumentParser
+import SluiceKit
+
+struct StepCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "step", abstract: "Run one step of a pipeline on its own (or with its upstream steps).")
+
+    @OptionGroup var workspace: WorkspaceOptions
+
+    @Argument(help: "The pipeline.")
+    var pipeline: String
+
+    @Argument(help: "The step (or several).")
+    var steps: [String]
+
+    @Flag(help: "Also run every step the chosen ones depend on.")
+    var withDeps = false
+
+    @OptionGroup var options: RunOptions
+
+    func run() async throws {
+        try await RunDriver.execute(workspace, pipelineName: pipeline, selection: Selection(steps: steps, withDependencies: withDeps),
+                                    options: options, trigger: "step")
+    }
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import SluiceKit
+
+struct ValidateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate", abstract: "Check pipeline files and report every problem with file:line:column.")
+
+    @OptionGroup var workspace: WorkspaceOptions
+
+    @Argument(help: "Pipelines to check (default: all).")
+    var pipelines: [String] = []
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    struct Report: Encodable {
+        var pipeline: String
+        var file: String
+        var valid: Bool
+        var diagnostics: [DiagnosticJSON]
+    }
+
+    struct DiagnosticJSON: Encodable {
+        var code: String
+        var file: String
+        var line: Int
+        var column: Int
+        var message: String
+        var fix: String?
+    }
+
+    func run() async throws {
+        let configuration = try workspace.configuration()
+        let catalog = PipelineCatalog.scan(configuration.pipelinesDirectory)
+        var entries = catalog.entries
+        if !pipelines.isEmpty {
+            for name in pipelines where catalog.entry(name) == nil {
+                throw fail("no pipeline '\(name)' in \(catalog.directory)", ExitStatus.invalidInput)
+            }
+            entries = pipelines.compactMap(catalog.entry)
+        }
+        let reports = entries.map { entry in
+            Report(pipeline: entry.id, file: entry.file, valid: entry.pipeline != nil, diagnostics: entry.diagnostics.map {
+                DiagnosticJSON(code: $0.code.rawValue, file: $0.location.file, line: $0.location.line, column: $0.location.column,
+                               message: $0.message, fix: $0.fix)
+            })
+        }
+        if json {
+            Console.printJSON(reports)
+        } else {
+            for entry in entries {
+                if let pipeline = entry.pipeline {
+                    print(Console.paint("ok", .green) + "       \(entry.id) (\(pipeline.steps.count) steps)")
+                } else {
+                    print(Console.paint("invalid", .red) + "  \(entry.id)")
+                    for diagnostic in entry.diagnostics { print(diagnostic.description) }
+                }
+            }
+            if entries.isEmpty { print("no pipelines in \(catalog.directory)") }
+        }
+        if reports.contains(where: { !$0.valid }) { throw ExitStatus.invalidInput }
+    }
+}

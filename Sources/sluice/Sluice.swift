@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct Sluice: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sluice",
+        abstract: "A file-first data-pipeline orchestrator.",
+        discussion: """
+            Pipelines are YAML files in the pipelines folder, with their step scripts beside them.
+            Exit codes: 0 success, 1 run failed, 2 run partially succeeded, 64 usage error,
+            65 invalid pipeline, parameters or configuration, 70 store or internal error, 130 cancelled.
+            """,
+        version: "0.1.0",
+        subcommands: [ValidateCommand.self, ListCommand.self, RunCommand.self, StepCommand.self, RunsCommand.self,
+                      StatusCommand.self, LogsCommand.self, MarkTestedCommand.self, ConfigCommand.self])
+
+    static func main() async {
+        // A closed stdout (`sluice runs | head`) must not kill a run that is recording state.
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+}

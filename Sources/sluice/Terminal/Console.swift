@@ -1,0 +1,49 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where output goes, and whether it may be live and coloured: only on a terminal, never with NO_COLOR.
+enum Console {
+    static let isTerminal = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+    static let usesColor = isTerminal && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+    static let errorUsesColor = isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+
+    enum Color: String {
+        case red = "31", green = "32", yellow = "33", blue = "34", dim = "2", bold = "1"
+    }
+
+    static func paint(_ text: String, _ color: Color, enabled: Bool = usesColor) -> String {
+        enabled ? "\u{1B}[\(color.rawValue)m\(text)\u{1B}[0m" : text
+    }
+
+    static func error(_ message: String) {
+        FileHandle.standardError.write(Data((paint("error:", .red, enabled: errorUsesColor) + " " + message + "\n").utf8))
+    }
+
+    static func printJSON<T: Encodable>(_ value: T) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Timestamp.iso(date))
+        }
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let data = (try? encoder.encode(value)) ?? Data("null".utf8)
+        print(String(decoding: data, as: UTF8.self))
+    }
+
+    /// Columns padded to their widest cell.
+    static func table(_ header: [String], _ rows: [[String]]) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        return all.enumerated().map { index, row in
+            let line = row.enumerated().map { column, cell in
+                column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+            return index == 0 ? paint(line, .bold) : line
+        }.joined(separator: "\n")
+    }
+}
+
+import SluiceKit

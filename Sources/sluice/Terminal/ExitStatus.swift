@@ -1,0 +1,26 @@
+import ArgumentParser
+import SluiceKit
+
+/// The documented exit codes (see `sluice --help`).
+enum ExitStatus {
+    static let failed = ExitCode(1)
+    static let partialSuccess = ExitCode(2)
+    static let invalidInput = ExitCode(65)
+    static let internalError = ExitCode(70)
+    static let cancelled = ExitCode(130)
+
+    static func of(_ status: RunStatus) -> ExitCode {
+        switch status {
+        case .success: .success
+        case .partialSuccess: partialSuccess
+        case .failed, .running: failed
+        case .cancelled: cancelled
+        }
+    }
+}
+
+/// Prints a message on stderr and exits with `code`.
+func fail(_ message: String, _ code: ExitCode) -> ExitCode {
+    Console.error(message)
+    return code
+}

@@ -1,0 +1,116 @@
+import Foundation
+import SluiceKit
+
+/// Shows a run as it happens: on a terminal, finished steps scroll above a live progress line (done/total,
+/// running steps, elapsed, estimate); piped, one plain line per event.
+final class ProgressReporter: @unchecked Sendable {
+    /// Guards every field below; events arrive from several threads.
+    private let queue = DispatchQueue(label: "sluice.progress")
+    private let total: Int
+    private let jobs: Int
+    private let estimates: [String: Double]
+    private let quiet: Bool
+    private let live = Console.isTerminal
+    private let startedAt = Date()
+    private var done = 0
+    private var running: [String: Date] = [:]
+    private var finishedSteps = Set<String>()
+    private var runID = ""
+    private var ticker: DispatchSourceTimer?
+
+    init(plan: Plan, jobs: Int, estimates: [String: Double], quiet: Bool) {
+        total = plan.included.count
+        self.jobs = jobs
+        self.estimates = estimates
+        self.quiet = quiet
+        if live && !quiet {
+            let timer = DispatchSource.makeTimerSource(queue: queue)
+            timer.schedule(deadline: .now() + 1, repeating: 1)
+            timer.setEventHandler { [weak self] in self?.redraw() }
+            timer.resume()
+            ticker = timer
+        }
+    }
+
+    func handle(_ event: RunEvent) {
+        guard !quiet else { return }
+        queue.async { self.apply(event) }
+    }
+
+    /// Clears the live line; call once the run is over.
+    func finish() {
+        queue.sync {
+            ticker?.cancel()
+            if live && !quiet { write("\r\u{1B}[2K") }
+        }
+    }
+
+    private func apply(_ event: RunEvent) {
+        runID = event.runID
+        switch event.kind {
+        case let .runStarted(steps):
+            emit("run \(Console.paint(event.runID, .bold)) of \(event.pipeline): \(steps.count) step\(steps.count == 1 ? "" : "s")")
+        case let .attemptStarted(step, attempt, _):
+            running[step] = event.time
+            if !live { emit("start    \(step)" + (attempt > 1 ? " (attempt \(attempt))" : "")) }
+        case let .attemptFinished(step, attempt, result):
+            running[step] = nil
+            if result.state != .succeeded {
+                emit(Console.paint("\(result.state == .timedOut ? "timeout" : "failed") ", .red) + "  \(step) attempt \(attempt): \(result.error ?? "")")
+            }
+        case let .retryScheduled(step, attempt, delay):
+            emit(Console.paint("retry  ", .yellow) + "  \(step): attempt \(attempt) in \(DurationFormat.short(delay))")
+        case let .stepFinished(step, state, _, allowed, result):
+            done += 1
+            finishedSteps.insert(step)
+            if state == .succeeded {
+                emit(Console.paint("ok     ", .green) + "  \(step) " + Console.paint(DurationFormat.short(result.duration), .dim))
+            } else if allowed {
+                emit(Console.paint("allowed", .yellow) + "  \(step) failed, allowed by allow_failure")
+            }
+        case let .stepSkipped(step, reason):
+            done += 1
+            finishedSteps.insert(step)
+            emit(Console.paint("skipped", .yellow) + "  \(step): \(reason)")
+        case .runFinished:
+            break
+        }
+        redraw()
+    }
+
+    /// A permanent line (above the live line on a terminal).
+    private func emit(_ line: String) {
+        write(live ? "\r\u{1B}[2K\(line)\n" : "\(line)\n")
+    }
+
+    private func redraw() {
+        guard live else { return }
+        let elapsed = Date().timeIntervalSince(startedAt)
+        var line = "[\(done)/\(total)] \(DurationFormat.short(elapsed))"
+        if let remaining = estimate() { line += " · ~\(DurationFormat.short(remaining)) left" }
+        if !running.isEmpty {
+            let names = running.keys.sorted()
+            line += " · running " + names.prefix(3).joined(separator: ", ") + (names.count > 3 ? " +\(names.count - 3)" : "")
+        }
+        write("\r\u{1B}[2K" + Console.paint(line, .dim))
+    }
+
+    /// Time left, from the durations of earlier runs' successful steps; nil when there is nothing to go on.
+    private func estimate() -> Double? {
+        guard !estimates.isEmpty else { return nil }
+        let known = estimates.values
+        let typical = known.reduce(0, +) / Double(known.count)
+        let now = Date()
+        var work = 0.0
+        for (step, expected) in estimates where !finishedSteps.contains(step) {
+            work += max(0, expected - (running[step].map { now.timeIntervalSince($0) } ?? 0))
+        }
+        let unknown = max(0, total - done - estimates.keys.count { !finishedSteps.contains($0) })
+        work += Double(unknown) * typical
+        return work / Double(max(1, min(jobs, total - done)))
+    }
+
+    private func write(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import SluiceKit
+
+/// The few lines printed when a run ends: its status, counts, and for each failed step its error and log tail.
+enum RunReportText {
+    static func summary(_ outcome: RunOutcome, logLines: Int) -> String {
+        let run = outcome.run
+        let counts = Dictionary(outcome.steps.map { ($0.state, 1) }, uniquingKeysWith: +)
+        let countText = StepState.allCases.compactMap { state in counts[state].map { "\($0) \(state.rawValue.replacingOccurrences(of: "_", with: " "))" } }
+        let color: Console.Color = switch run.status {
+        case .success: .green
+        case .partialSuccess: .yellow
+        default: .red
+        }
+        var lines = ["run \(run.id) " + Console.paint(run.status.rawValue, color) + " in \(DurationFormat.short(run.duration ?? 0)): "
+            + countText.joined(separator: ", ")]
+        let directory = RunDirectory(root: run.runDirectory)
+        for step in outcome.steps where step.state != .succeeded && step.state != .skipped && step.attempts > 0 {
+            lines.append("")
+            lines.append(Console.paint("\(step.step)", .bold) + ": \(step.error ?? step.state.rawValue)"
+                + (step.allowedFailure ? " (allowed)" : ""))
+            let tail = LogTail.lines(of: directory.log(of: step.step), count: logLines)
+            if !tail.isEmpty { lines += tail.map { "  | " + $0 } }
+            lines.append("  full log: sluice logs \(run.id) \(step.step)")
+        }
+        lines.append("run directory: \(run.runDirectory)")
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// The last lines of a file, reading only its end.
+enum LogTail {
+    static func lines(of path: String, count: Int) -> [String] {
+        guard count > 0, let handle = FileHandle(forReadingAtPath: path) else { return [] }
+        defer { try? handle.close() }
+        let size = (try? handle.seekToEnd()) ?? 0
+        let start = size > 65536 ? size - 65536 : 0
+        try? handle.seek(toOffset: start)
+        let text = String(decoding: (try? handle.readToEnd()) ?? Data(), as: UTF8.self)
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        while lines.last?.isEmpty == true { lines.removeLast() }
+        return Array(lines.suffix(count))
+    }
+}

@@ -1,0 +1,39 @@
+import Dispatch
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Turns Ctrl-C and SIGTERM into a cancellation of the run, so running steps are stopped and recorded.
+final class SignalTrap: @unchecked Sendable {
+    /// Set once in `init`; dispatch sources are thread-safe.
+    private let sources: [any DispatchSourceSignal]
+    private let first: FirstSignal
+
+    private final class FirstSignal: Sendable {
+        let number = Mutex<Int32?>(nil)
+    }
+
+    init(onSignal: @escaping @Sendable () -> Void) {
+        let first = FirstSignal()
+        sources = [SIGINT, SIGTERM].map { number in
+            Glibc.signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                first.number.withLock { $0 = $0 ?? number }
+                onSignal()
+            }
+            source.resume()
+            return source
+        }
+        self.first = first
+    }
+
+    /// The first signal received, if any.
+    var received: Int32? { first.number.withLock { $0 } }
+
+    func release() {
+        for source in sources { source.cancel() }
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import SluiceKit
+
+/// Options every command shares, and the workspace they open.
+struct WorkspaceOptions: ParsableArguments {
+    @Option(name: [.customShort("C"), .long], help: "The workspace folder (default: the current folder).")
+    var workspace: String?
+
+    var root: String {
+        let path = workspace ?? FileManager.default.currentDirectoryPath
+        return path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
+    }
+
+    func configuration(overrides: [String: String] = [:]) throws -> Configuration {
+        do { return try Configuration.load(workspace: root, overrides: overrides) } catch {
+            throw fail(error.description, ExitStatus.invalidInput)
+        }
+    }
+
+    func store(_ configuration: Configuration) throws -> SQLiteRunStore {
+        do { return try SQLiteRunStore(path: configuration.storePath) } catch {
+            throw fail("\(error)", ExitStatus.internalError)
+        }
+    }
+
+    /// The named pipeline, loaded and valid; otherwise its diagnostics are printed and the command exits 65.
+    func pipeline(_ name: String, in catalog: PipelineCatalog) throws -> Pipeline {
+        guard let entry = catalog.entry(name) else {
+            let known = catalog.entries.map(\.id)
+            let hint = known.isEmpty ? "no pipelines were found in \(catalog.directory)" : "known pipelines: \(known.joined(separator: ", "))"
+            throw fail("no pipeline '\(name)' (\(hint))", ExitStatus.invalidInput)
+        }
+        switch entry.result {
+        case let .success(pipeline): return pipeline
+        case let .failure(error):
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            throw fail("pipeline '\(name)' is invalid: \(error.diagnostics.count) problem(s), nothing was run", ExitStatus.invalidInput)
+        }
+    }
+}
