@@ -7,11 +7,14 @@ import Glibc
 /// What to start: the argument vector, environment, working directory and the file that receives its output.
 public struct LaunchSpec: Sendable {
     public var arguments: [String]
-    public var environment: [String: String]
+    /// `NAME=value` entries, as `execve` takes them.
+    public var environment: [String]
+    /// The `PATH` that `arguments[0]` is looked up in when it has no slash.
+    public var searchPath: String?
     public var workingDirectory: String
-    /// stdout and stderr are appended here; stdin is /dev/null.
+    /// stdout and stderr are appended here (the file is created when the first byte arrives); stdin is /dev/null.
     public var logFile: String
-    /// A line written to the log before the process starts (marks retries).
+    /// A line written to the log before the attempt's first output (marks retries).
     public var logHeader: String?
 
     /// The same launch for attempt `number`: retries append to the log under a header line.
@@ -38,21 +41,15 @@ struct SpawnError: Error, CustomStringConvertible {
 
 /// Starts children with `posix_spawn` (each in a process group of its own) and reaps them with `wait4`.
 enum ChildProcess {
-    /// Starts the process; the caller must eventually call ``wait(_:)`` on the returned pid.
-    static func spawn(_ spec: LaunchSpec, executable: String) throws -> pid_t {
-        if let header = spec.logHeader {
-            let descriptor = open(spec.logFile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-            if descriptor >= 0 {
-                _ = header.withCString { write(descriptor, $0, strlen($0)) }
-                close(descriptor)
-            }
-        }
+    /// Starts the process with stdout and stderr on `output`; the caller must eventually reap it (``wait(_:)``).
+    /// Returns once the child has called exec: a fraction of a millisecond.
+    static func spawn(_ spec: LaunchSpec, executable: String, output: Int32) throws(SpawnError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, spec.logFile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        posix_spawn_file_actions_adddup2(&actions, output, 1)
+        posix_spawn_file_actions_adddup2(&actions, output, 2)
         sluice_spawn_file_actions_addchdir(&actions, spec.workingDirectory)
 
         var attributes = posix_spawnattr_t()
@@ -61,30 +58,29 @@ enum ChildProcess {
         // Own process group (so the whole tree can be signalled), default signal handlers, nothing blocked.
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
         posix_spawnattr_setpgroup(&attributes, 0)
+        // exec resets handled signals by itself; only ignored ones (Sluice ignores SIGPIPE, SIGINT and SIGTERM)
+        // would be inherited. Resetting all 64 would cost the suspended parent 64 system calls per step.
         var defaults = sigset_t()
-        sigfillset(&defaults)
-        sigdelset(&defaults, SIGKILL)
-        sigdelset(&defaults, SIGSTOP)
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         var empty = sigset_t()
         sigemptyset(&empty)
         posix_spawnattr_setsigmask(&attributes, &empty)
 
-        let argv = spec.arguments.map { strdup($0) } + [nil]
-        let envp = spec.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
         var pid: pid_t = 0
-        let status = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        let status = withCStringArray(spec.arguments) { argv in
+            withCStringArray(spec.environment) { envp in
+                posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+            }
+        }
         guard status == 0 else {
             throw SpawnError(description: "cannot start \(spec.arguments[0]): \(String(cString: strerror(status)))")
         }
         return pid
     }
 
-    /// Blocks until `pid` ends: call it on a thread of its own, never on the cooperative pool.
+    /// Reaps `pid`, blocking until it ends: call it once the process is known to have exited, or on a thread of its own.
     static func wait(_ pid: pid_t) -> ChildExit {
         var status: Int32 = 0
         var usage = rusage()

@@ -1,3 +1,4 @@
+import CSluiceSupport
 import Foundation
 import Synchronization
 #if canImport(Glibc)
@@ -7,61 +8,67 @@ import Glibc
 /// Runs attempts as child processes of this Sluice process, each in its own process group.
 ///
 /// Stopping an attempt (timeout or cancel) sends SIGTERM to the whole group, then SIGKILL after the grace
-/// period. When the step's main process ends, whatever it left behind in its group is killed: no grandchild
-/// outlives its step.
+/// period. When the step's main process ends, whatever it left behind in its group is killed (by the
+/// ``ProcessMonitor``): no grandchild outlives its step.
 public final class LocalExecutor: StepExecutor {
     private let gracePeriod: Double
-    private let threads = BlockingThreadPool(name: "sluice.child")
-    private let executables = Mutex([String: String]())
+    /// Executables found so far, by `PATH` and then by name.
+    private let executables = Mutex([String: [String: String]]())
 
     public init(gracePeriod: Double) { self.gracePeriod = gracePeriod }
 
-    public func run(_ launch: LaunchSpec, timeout: Double?, onStart: @escaping @Sendable (Int32) -> Void) async -> AttemptResult {
+    public func start(_ launch: LaunchSpec, timeout: Double?, onStart: @escaping @Sendable (Int32) -> Void,
+                      completion: @escaping @Sendable (AttemptResult) -> Void) -> any RunningAttempt {
         let startedAt = Date()
-        guard let executable = resolve(launch.arguments[0], path: launch.environment["PATH"]) else {
-            return .notStarted(at: startedAt, error: "command not found: '\(launch.arguments[0])' (searched PATH)")
-        }
         let child = RunningChild(gracePeriod: gracePeriod)
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                threads.submit {
-                    let pid: pid_t
-                    do { pid = try ChildProcess.spawn(launch, executable: executable) } catch {
-                        continuation.resume(returning: .notStarted(at: startedAt, error: "\(error)"))
-                        return
-                    }
-                    child.started(pid)
-                    onStart(pid)
-                    let timer = timeout.map { seconds in
-                        let item = DispatchWorkItem { child.stop(.timedOut) }
-                        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: item)
-                        return item
-                    }
-                    let exit = ChildProcess.wait(pid)
-                    timer?.cancel()
-                    let reason = child.exited()
-                    // Whatever the step left running in its group goes with it.
-                    killpg(pid, SIGKILL)
-                    continuation.resume(returning: AttemptResult(exit: exit, stopReason: reason, timeout: timeout,
-                                                                 startedAt: startedAt, finishedAt: Date()))
-                }
-            }
-        } onCancel: {
-            child.stop(.cancelled)
+        guard let executable = resolve(launch.arguments[0], path: launch.searchPath) else {
+            completion(.notStarted(at: startedAt, error: "command not found: '\(launch.arguments[0])' (searched PATH)"))
+            return child
         }
+        do {
+            try Self.start(launch, executable: executable, onSpawn: { pid in
+                child.started(pid)
+                onStart(pid)
+            }, completion: { exit in
+                completion(AttemptResult(exit: exit, stopReason: child.exited(), timeout: timeout, startedAt: startedAt, finishedAt: Date()))
+            })
+            if let timeout { child.armTimeout(after: timeout) }
+        } catch {
+            completion(.notStarted(at: startedAt, error: "\(error)"))
+        }
+        return child
+    }
+
+    /// Spawns the child with its output on a fresh pipe and hands both to the ``ProcessMonitor``.
+    /// `onSpawn` runs before the monitor can report the exit, so "started" is always recorded before "finished".
+    private static func start(_ launch: LaunchSpec, executable: String, onSpawn: (pid_t) -> Void,
+                              completion: @escaping @Sendable (ChildExit) -> Void) throws(SpawnError) {
+        var ends: [Int32] = [-1, -1]
+        guard sluice_pipe_cloexec(&ends) == 0 else {
+            throw SpawnError(description: "cannot create an output pipe: \(String(cString: strerror(errno)))")
+        }
+        defer { close(ends[1]) }
+        let pid: pid_t
+        do { pid = try ChildProcess.spawn(launch, executable: executable, output: ends[1]) } catch {
+            close(ends[0])
+            throw error
+        }
+        onSpawn(pid)
+        try ProcessMonitor.shared.watch(pid: pid, output: ends[0], logFile: launch.logFile, logHeader: launch.logHeader,
+                                        completion: completion)
     }
 
     private func resolve(_ name: String, path: String?) -> String? {
-        let key = (path ?? "") + "\0" + name
-        if let known = executables.withLock({ $0[key] }) { return known }
-        let found = ChildProcess.resolveExecutable(name, path: path)
-        if let found { executables.withLock { $0[key] = found } }
+        let path = path ?? ""
+        if let known = executables.withLock({ $0[path]?[name] }) { return known }
+        let found = ChildProcess.resolveExecutable(name, path: path.isEmpty ? nil : path)
+        if let found { executables.withLock { $0[path, default: [:]][name] = found } }
         return found
     }
 }
 
-/// The state of one child as seen by the thread waiting for it and by whoever stops it.
-private final class RunningChild: Sendable {
+/// The state of one child as seen by the monitor thread and by whoever stops it.
+private final class RunningChild: RunningAttempt {
     enum StopReason: Sendable { case timedOut, cancelled }
 
     private struct State {
@@ -83,6 +90,11 @@ private final class RunningChild: Sendable {
         if pendingStop { terminate(pid) }
     }
 
+    /// A timer that outlives the child does nothing: ``stop(_:)`` ignores a child that has exited.
+    func armTimeout(after seconds: Double) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in stop(.timedOut) }
+    }
+
     /// Marks the child reaped; returns why it was stopped, if it was.
     func exited() -> StopReason? {
         state.withLock { state in
@@ -90,6 +102,8 @@ private final class RunningChild: Sendable {
             return state.stopReason
         }
     }
+
+    func cancel() { stop(.cancelled) }
 
     func stop(_ reason: StopReason) {
         let pid = state.withLock { state -> pid_t? in

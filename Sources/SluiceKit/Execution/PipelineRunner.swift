@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// What to run: a pipeline, which of its steps, with which parameters.
 public struct RunRequest: Sendable {
@@ -79,7 +80,8 @@ public struct PipelineRunner: Sendable {
     }
 
     /// Runs to the end. Cancelling the calling task stops the run: running steps are terminated and recorded.
-    public func run(_ prepared: PreparedRun, observer: @escaping @Sendable (RunEvent) -> Void = { _ in }) async throws -> RunOutcome {
+    /// `observer` receives every event, in batches, on a thread of the engine's: it must not block for long.
+    public func run(_ prepared: PreparedRun, observer: @escaping @Sendable ([RunEvent]) -> Void = { _ in }) async throws -> RunOutcome {
         let request = prepared.request
         let pipeline = request.pipeline
         let record = try await store.createRun(pipeline: pipeline.id, trigger: request.trigger, parameters: prepared.parameters,
@@ -90,20 +92,25 @@ public struct PipelineRunner: Sendable {
                                  parameters: prepared.parameters)
         try directory.create(variables: context.runVariables)
         let runLog = RunLog(path: directory.runLog)
+        let writeFailure = StoreWriteFailure()
         let store = store
-        let emit: @Sendable (RunEvent) -> Void = { event in
-            store.record(event)
-            runLog.handle(event)
-            observer(event)
+        let batcher = EventBatcher { batch in
+            writeFailure.attempt { try store.write(batch) }
+            runLog.write(batch)
+            observer(batch)
         }
+        let emit: @Sendable (RunEvent) -> Void = batcher.append
         emit(RunEvent(runID: record.id, pipeline: pipeline.id, kind: .runStarted(steps: prepared.plan.included.map(\.step.name))))
         let scheduler = Scheduler(plan: prepared.plan, context: context, executor: executor,
                                   options: .init(jobs: request.jobs, continueOnError: request.continueOnError), emit: emit)
         let outcomes = await scheduler.run()
         let status = Self.status(of: Array(outcomes.values), cancelled: Task.isCancelled)
         emit(RunEvent(runID: record.id, pipeline: pipeline.id, kind: .runFinished(status: status)))
+        await batcher.flush()
         runLog.close()
-        try await store.flush()
+        if let error = writeFailure.error {
+            throw StoreError(path: "", message: "recording run \(record.id) failed: \(error); its state in the store is incomplete")
+        }
 
         // Read back what was recorded, so the summary and status file say exactly what the store says.
         guard let finished = try await store.run(id: record.id) else { throw StoreError(path: "", message: "run \(record.id) vanished") }
@@ -126,5 +133,22 @@ public struct PipelineRunner: Sendable {
         if outcomes.contains(where: { !$0.allowed && $0.state != .succeeded }) { return .failed }
         if outcomes.contains(where: \.allowed) { return .partialSuccess }
         return .success
+    }
+}
+
+/// Remembers the first failed store write; a failed batch is tried again a few times first (the disk may be
+/// momentarily busy or full).
+private final class StoreWriteFailure: Sendable {
+    private let first = Mutex<(any Error)?>(nil)
+
+    var error: (any Error)? { first.withLock { $0 } }
+
+    func attempt(_ write: () throws -> Void) {
+        var failure: (any Error)?
+        for delay in [0.0, 0.05, 0.2, 1.0] {
+            if delay > 0 { Thread.sleep(forTimeInterval: delay) }
+            do { return try write() } catch { failure = error }
+        }
+        first.withLock { $0 = $0 ?? failure }
     }
 }

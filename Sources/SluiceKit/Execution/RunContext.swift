@@ -8,6 +8,8 @@ public struct RunContext: Sendable {
     public let directory: RunDirectory
     /// The variables every step gets: Sluice's own environment, the pipeline's `env`, the run's and parameters'.
     public let environment: [String: String]
+    /// `environment` as `NAME=value` entries, built once per run: steps differ only by a variable or two.
+    private let environmentEntries: [String]
     /// The run's own variables, as written to its `.env`.
     public let runVariables: [(String, String)]
 
@@ -34,16 +36,21 @@ public struct RunContext: Sendable {
         environment["PYTHONUNBUFFERED"] = "1"
         for (name, value) in variables { environment[name] = value }
         self.environment = environment
+        environmentEntries = environment.map { "\($0.key)=\($0.value)" }
     }
 
     /// How to start `step`: its command line, its working directory, its environment and its log file.
     func launchSpec(for step: Step) -> LaunchSpec {
-        var environment = environment
-        for (name, value) in step.environment { environment[name] = value }
-        environment["SLUICE_STEP"] = step.name
+        var entries = environmentEntries
+        if !step.environment.isEmpty {
+            entries.removeAll { entry in step.environment.keys.contains { entry.hasPrefix($0 + "=") } }
+            entries += step.environment.map { "\($0.key)=\($0.value)" }
+        }
+        entries.append("SLUICE_STEP=\(step.name)")
         let workdir = step.workdir ?? pipeline.workdir
         let directory = workdir.map { $0.hasPrefix("/") ? $0 : (workspace as NSString).appendingPathComponent($0) } ?? workspace
         return LaunchSpec(arguments: StepCommandLine.arguments(for: step.action, scriptsDirectory: pipeline.scriptsDirectory),
-                          environment: environment, workingDirectory: directory, logFile: self.directory.log(of: step.name))
+                          environment: entries, searchPath: step.environment["PATH"] ?? environment["PATH"],
+                          workingDirectory: directory, logFile: self.directory.log(of: step.name))
     }
 }

@@ -1,27 +1,26 @@
 import Foundation
 
 /// `run.log`: one line per phase start and completion (seed 000's `_log_phase_start` / `_log_phase_completion`),
-/// appended on a queue of its own so the engine never waits for it.
+/// appended a batch at a time by the ``EventBatcher``'s thread.
 final class RunLog: Sendable {
     private let handle: FileHandle?
-    private let queue = DispatchQueue(label: "sluice.runlog")
 
     init(path: String) {
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         handle = FileHandle(forWritingAtPath: path)
         _ = try? handle?.seekToEnd()
     }
 
-    func handle(_ event: RunEvent) {
-        guard let line = Self.line(for: event) else { return }
-        let text = "\(Timestamp.iso(event.time)) \(line)\n"
-        queue.async { [handle] in try? handle?.write(contentsOf: Data(text.utf8)) }
+    func write(_ events: [RunEvent]) {
+        var text = ""
+        for event in events {
+            guard let line = Self.line(for: event) else { continue }
+            text += "\(Timestamp.iso(event.time)) \(line)\n"
+        }
+        try? handle?.write(contentsOf: Data(text.utf8))
     }
 
-    /// Waits for every queued line and closes the file.
-    func close() {
-        queue.sync { try? handle?.close() }
-    }
+    func close() { try? handle?.close() }
 
     static func line(for event: RunEvent) -> String? {
         switch event.kind {
@@ -38,9 +37,3 @@ final class RunLog: Sendable {
     }
 }
 
-/// ISO 8601 timestamps with milliseconds, in UTC.
-public enum Timestamp {
-    public static func iso(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
-    }
-}

@@ -14,6 +14,12 @@ public struct RunSummary: Codable, Sendable {
         var error: String?
         var allowedFailure: Bool
         var log: String?
+
+        enum CodingKeys: String, CodingKey {
+            case name, state, reason, attempts, error, log
+            case exitCode = "exit_code", durationSeconds = "duration_seconds", peakMemoryKb = "peak_memory_kb"
+            case cpuSeconds = "cpu_seconds", allowedFailure = "allowed_failure"
+        }
     }
 
     var runId: String
@@ -27,6 +33,11 @@ public struct RunSummary: Codable, Sendable {
     var selection: Selection
     var counts: [String: Int]
     var steps: [StepSummary]
+
+    enum CodingKeys: String, CodingKey {
+        case pipeline, status, trigger, parameters, selection, counts, steps
+        case runId = "run_id", startedAt = "started_at", finishedAt = "finished_at", durationSeconds = "duration_seconds"
+    }
 
     init(run: RunRecord, steps: [StepRunRecord], directory: RunDirectory) {
         runId = run.id
@@ -43,13 +54,12 @@ public struct RunSummary: Codable, Sendable {
             StepSummary(name: step.step, state: step.state, reason: step.reason, attempts: step.attempts, exitCode: step.exitCode,
                         durationSeconds: step.duration, peakMemoryKb: step.peakMemoryKB, cpuSeconds: step.cpuSeconds,
                         error: step.error, allowedFailure: step.allowedFailure,
-                        log: step.attempts > 0 ? "logs/\(step.step).log" : nil)
+                        log: FileManager.default.fileExists(atPath: directory.log(of: step.step)) ? "logs/\(step.step).log" : nil)
         }
     }
 
     func write(to path: String) throws {
         let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(encoder.encode(self) + Data("\n".utf8), to: path)
     }

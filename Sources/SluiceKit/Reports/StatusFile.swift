@@ -27,7 +27,18 @@ public enum StatusFile {
     /// Step order matters to people reading the file, so it is written by hand rather than by a dictionary encoder.
     private static func json(_ value: String?) -> String {
         guard let value else { return "null" }
-        let data = try! JSONEncoder().encode(value)
-        return String(decoding: data, as: UTF8.self)
+        var quoted = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": quoted += "\\\""
+            case "\\": quoted += "\\\\"
+            case "\n": quoted += "\\n"
+            case "\r": quoted += "\\r"
+            case "\t": quoted += "\\t"
+            case _ where scalar.value < 0x20: quoted += String(format: "\\u%04x", scalar.value)
+            default: quoted.unicodeScalars.append(scalar)
+            }
+        }
+        return quoted + "\""
     }
 }

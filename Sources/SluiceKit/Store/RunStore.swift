@@ -5,10 +5,9 @@ public protocol RunStore: Sendable {
     /// Records a new run under a fresh short id that no other run in the store has.
     func createRun(pipeline: String, trigger: String, parameters: [String: String], selection: Selection,
                    runsDirectory: String, stepsTotal: Int) async throws -> RunRecord
-    /// Queues an event for writing; never blocks. Events are written in order, many per transaction.
-    func record(_ event: RunEvent)
-    /// Waits until every queued event is written; throws the first write error since the last flush.
-    func flush() async throws
+    /// Writes a batch of events in one transaction. Blocks: call it from a thread of its own, never from
+    /// the cooperative pool (``EventBatcher`` does).
+    func write(_ events: [RunEvent]) throws
 
     func runs(pipeline: String?, limit: Int, offset: Int) async throws -> [RunRecord]
     func run(id: String) async throws -> RunRecord?

@@ -4,6 +4,8 @@ import GRDB
 enum StoreSchema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
+        // Rows of stepRuns and attempts are appended in the order steps start, so the updates of a batch of
+        // steps touch a few adjacent pages rather than pages scattered by step name.
         migrator.registerMigration("v1") { db in
             try db.execute(sql: """
                 CREATE TABLE runs (
@@ -15,15 +17,15 @@ enum StoreSchema {
                 CREATE TABLE stepRuns (
                     runID TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, step TEXT NOT NULL, position INTEGER NOT NULL,
                     state TEXT NOT NULL, reason TEXT, attempts INTEGER NOT NULL, exitCode INTEGER, startedAt REAL, finishedAt REAL,
-                    duration REAL, error TEXT, peakMemoryKB INTEGER, cpuSeconds REAL, allowedFailure INTEGER NOT NULL,
-                    PRIMARY KEY (runID, step)) WITHOUT ROWID;
+                    duration REAL, error TEXT, peakMemoryKB INTEGER, cpuSeconds REAL, allowedFailure INTEGER NOT NULL);
+                CREATE UNIQUE INDEX stepRunsByStep ON stepRuns(runID, step);
                 CREATE TABLE attempts (
                     runID TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, step TEXT NOT NULL, attempt INTEGER NOT NULL,
                     state TEXT NOT NULL, pid INTEGER NOT NULL, startedAt REAL NOT NULL, finishedAt REAL, exitCode INTEGER,
-                    signal INTEGER, error TEXT, peakMemoryKB INTEGER, userCPU REAL, systemCPU REAL,
-                    PRIMARY KEY (runID, step, attempt)) WITHOUT ROWID;
+                    signal INTEGER, error TEXT, peakMemoryKB INTEGER, userCPU REAL, systemCPU REAL);
+                CREATE UNIQUE INDEX attemptsByStep ON attempts(runID, step, attempt);
                 CREATE TABLE events (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT, runID TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    seq INTEGER PRIMARY KEY, runID TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
                     at REAL NOT NULL, kind TEXT NOT NULL, step TEXT, attempt INTEGER, state TEXT, message TEXT);
                 CREATE INDEX eventsByRun ON events(runID, seq);
                 CREATE TABLE stepStatus (

@@ -32,9 +32,12 @@ final class ProgressReporter: @unchecked Sendable {
         }
     }
 
-    func handle(_ event: RunEvent) {
+    func handle(_ events: [RunEvent]) {
         guard !quiet else { return }
-        queue.async { self.apply(event) }
+        queue.async {
+            for event in events { self.apply(event) }
+            self.redraw()
+        }
     }
 
     /// Clears the live line; call once the run is over.
@@ -75,7 +78,6 @@ final class ProgressReporter: @unchecked Sendable {
         case .runFinished:
             break
         }
-        redraw()
     }
 
     /// A permanent line (above the live line on a terminal).
