@@ -30,7 +30,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "SluiceKitTests", dependencies: ["SluiceKit"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["SluiceKit"]),
+        .target(name: "SluiceTestSupport", dependencies: ["SluiceKit"], path: "Tests/SluiceTestSupport"),
+        .testTarget(name: "SluiceKitTests", dependencies: ["SluiceKit", "SluiceTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["SluiceKit", "SluiceTestSupport"]),
     ]
 )

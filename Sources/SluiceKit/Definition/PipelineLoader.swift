@@ -94,9 +94,12 @@ public enum PipelineLoader {
                         environment: [:], tags: [], allowFailure: false, workdir: nil, location: reader.location(node))
         var script: (String, Node)?
         var command: (String, Node)?
+        var hasName = false
         for (key, _, value) in entries {
             switch key {
-            case "name": step.name = reader.string(value, key) ?? ""
+            case "name":
+                hasName = true
+                step.name = reader.string(value, key) ?? ""
             case "description": step.description = reader.string(value, key) ?? ""
             case "script": script = reader.string(value, key).map { ($0, value) }
             case "command": command = reader.string(value, key).map { ($0, value) }
@@ -111,7 +114,7 @@ public enum PipelineLoader {
             }
         }
         let label = step.name.isEmpty ? "this step" : "step '\(step.name)'"
-        if step.name.isEmpty {
+        if !hasName {
             reader.report(.missingKey, node, "a step has no 'name'", fix: "add 'name: some_step'")
         } else if step.name.contains("/") || step.name.hasPrefix(".") || step.name.contains("\0") {
             reader.report(.badValue, node, "step name '\(step.name)' cannot contain '/' or start with '.'", fix: "use letters, digits, '-' and '_'")

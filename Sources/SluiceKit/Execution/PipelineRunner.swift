@@ -111,10 +111,15 @@ public struct PipelineRunner: Sendable {
         if let error = writeFailure.error {
             throw StoreError(path: "", message: "recording run \(record.id) failed: \(error); its state in the store is incomplete")
         }
+        // A fresh task: a cancelled run must still read back and write its final record, and GRDB refuses
+        // to work for a cancelled task.
+        return try await Task { try await finish(record.id, pipeline: pipeline, directory: directory) }.value
+    }
 
-        // Read back what was recorded, so the summary and status file say exactly what the store says.
-        guard let finished = try await store.run(id: record.id) else { throw StoreError(path: "", message: "run \(record.id) vanished") }
-        let steps = try await store.stepRuns(runID: record.id)
+    /// Reads back what was recorded, so the summary and status file say exactly what the store says.
+    private func finish(_ runID: String, pipeline: Pipeline, directory: RunDirectory) async throws -> RunOutcome {
+        guard let finished = try await store.run(id: runID) else { throw StoreError(path: "", message: "run \(runID) vanished") }
+        let steps = try await store.stepRuns(runID: runID)
         try RunSummary(run: finished, steps: steps, directory: directory).write(to: directory.summary)
         try await writeStatusFile(for: pipeline)
         return RunOutcome(run: finished, steps: steps)

@@ -8,6 +8,11 @@ public enum StepCommandLine {
     ]
     /// Characters that need a shell; a command without them is executed directly, as GNU make does.
     static let shellCharacters = Set("\"'\\$&|;<>()*?[]{}~#`=%!\n")
+    /// Words that are shell builtins or keywords, not programs: a command starting with one needs the shell too.
+    static let shellWords: Set<String> = [
+        ".", ":", "alias", "break", "case", "cd", "continue", "eval", "exec", "exit", "export", "for", "function", "if",
+        "read", "readonly", "return", "set", "shift", "source", "trap", "ulimit", "umask", "unset", "until", "wait", "while",
+    ]
 
     public struct Problem: Sendable {
         public var message: String
@@ -18,8 +23,10 @@ public enum StepCommandLine {
     public static func arguments(for action: StepAction, scriptsDirectory: String) -> [String] {
         switch action {
         case let .command(text):
-            if text.contains(where: shellCharacters.contains) { return ["/bin/bash", "-c", text] }
             let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            if text.contains(where: shellCharacters.contains) || shellWords.contains(words.first ?? "") {
+                return ["/bin/bash", "-c", text]
+            }
             return words.isEmpty ? ["/bin/true"] : words
         case let .script(path):
             let full = resolve(path, in: scriptsDirectory)

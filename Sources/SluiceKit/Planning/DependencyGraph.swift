@@ -47,9 +47,12 @@ public struct DependencyGraph: Sendable {
                     switch marks[neighbour] {
                     case .active:
                         let cycleStart = path.firstIndex(of: neighbour)!
-                        // Walking upstream edges: reverse so the cycle reads in execution order.
-                        let cycle = Array(path[cycleStart...]).reversed().map { names[$0] }
-                        return cycle + [cycle[0]]
+                        // Walking upstream edges: reverse so the cycle reads in execution order, and start it at
+                        // the step that comes first in the file.
+                        var cycle = Array(path[cycleStart...].reversed())
+                        let first = cycle.indices.min { cycle[$0] < cycle[$1] }!
+                        cycle = Array(cycle[first...] + cycle[..<first])
+                        return (cycle + [cycle[0]]).map { names[$0] }
                     case .unvisited:
                         marks[neighbour] = .active
                         stack.append((neighbour, 0))

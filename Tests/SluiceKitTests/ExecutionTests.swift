@@ -1,0 +1,183 @@
+import Foundation
+import SluiceKit
+import SluiceTestSupport
+import Synchronization
+import Testing
+
+/// Running steps as real processes: ordering, parallelism, failures, timeouts, retries and cancellation.
+struct ExecutionTests {
+    let workspace: TestWorkspace
+
+    init() throws { workspace = try TestWorkspace() }
+
+    @Test func independentStepsOverlapInTime() async throws {
+        try workspace.pipeline("p", """
+            steps:
+              - {name: left, command: sleep 1}
+              - {name: right, command: sleep 1}
+            """)
+        let outcome = try await workspace.run("p", jobs: 2)
+        let left = try #require(outcome.step("left")), right = try #require(outcome.step("right"))
+        #expect(outcome.run.status == .success)
+        // Each started before the other finished.
+        #expect(left.startedAt! < right.finishedAt! && right.startedAt! < left.finishedAt!)
+    }
+
+    @Test func jobsBoundHowManyRunAtOnce() async throws {
+        try workspace.pipeline("p", """
+            steps:
+              - {name: a, command: sleep 0.3}
+              - {name: b, command: sleep 0.3}
+              - {name: c, command: sleep 0.3}
+            """)
+        let outcome = try await workspace.run("p", jobs: 1)
+        let steps = outcome.steps.sorted { $0.startedAt! < $1.startedAt! }
+        for (earlier, later) in zip(steps, steps.dropFirst()) { #expect(earlier.finishedAt! <= later.startedAt!) }
+    }
+
+    @Test func aStepStartsOnlyAfterItsUpstreamSucceeded() async throws {
+        try workspace.pipeline("p", """
+            steps:
+              - {name: first, command: sleep 0.2}
+              - {name: second, command: 'true', depends_on: [first]}
+            """)
+        let outcome = try await workspace.run("p")
+        #expect(try #require(outcome.step("first")?.finishedAt) <= #require(outcome.step("second")?.startedAt))
+    }
+
+    @Test func firstFailureStopsTheRunAndSaysWhy() async throws {
+        try workspace.pipeline("p", """
+            steps:
+              - {name: broken, command: 'exit 3'}
+              - {name: after, command: 'true', depends_on: [broken]}
+            """)
+        let outcome = try await workspace.run("p")
+        #expect(outcome.run.status == .failed)
+        #expect(outcome.step("broken")?.state == .failed)
+        #expect(outcome.step("broken")?.exitCode == 3)
+        #expect(outcome.step("broken")?.error == "exited with status 3")
+        #expect(outcome.step("after")?.state == .skipped)
+        #expect(outcome.step("after")?.reason?.hasPrefix("the run stopped after step 'broken' failed") == true)
+    }
+
+    @Test func continueOnErrorRunsEveryStepThatDoesNotDependOnAFailure() async throws {
+        try workspace.pipeline("p", """
+            steps:
+              - {name: broken, command: 'exit 1'}
+              - {name: downstream, command: 'true', depends_on: [broken]}
+              - {name: independent, command: sleep 0.2}
+              - {name: later, command: 'true', depends_on: [independent]}
+            """)
+        let outcome = try await workspace.run("p", jobs: 1, continueOnError: true)
+        #expect(outcome.run.status == .failed)
+        #expect(outcome.step("independent")?.state == .succeeded)
+        #expect(outcome.step("later")?.state == .succeeded)
+        #expect(outcome.step("downstream")?.state == .skipped)
+        #expect(outcome.step("downstream")?.reason == "upstream step 'broken' failed")
+    }
+
+    @Test func allowedFailureEndsPartialSuccessAndReleasesDownstream() async throws {
+        try workspace.pipeline("p", """
+            steps:
+              - {name: flaky, command: 'exit 2', allow_failure: true}
+              - {name: after, command: 'true', depends_on: [flaky]}
+            """)
+        let outcome = try await workspace.run("p")
+        #expect(outcome.run.status == .partialSuccess)
+        #expect(outcome.step("flaky")?.allowedFailure == true)
+        #expect(outcome.step("after")?.state == .succeeded)
+    }
+
+    @Test func timeoutKillsTheStepAndItsGrandchildren() async throws {
+        try workspace.pipeline("p", """
+            steps:
+              - name: stuck
+                timeout: 1s
+                command: sleep 300 & echo $! > "$SLUICE_WORKING_DIR/grandchild.pid"; wait
+            """)
+        let outcome = try await workspace.run("p", gracePeriod: 1)
+        let step = try #require(outcome.step("stuck"))
+        #expect(step.state == .timedOut)
+        #expect(step.error == "timed out after 1.0s; its process group was terminated")
+        #expect(outcome.run.status == .failed)
+        let pid = try #require(Int32(try workspace.read("\(outcome.run.runDirectory)/working/grandchild.pid")
+            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(!processIsAlive(pid))
+    }
+
+    @Test func aGrandchildThatIgnoresSIGTERMIsKilledAfterTheGracePeriod() async throws {
+        try workspace.pipeline("p", """
+            steps:
+              - name: stubborn
+                timeout: 0.5s
+                command: trap '' TERM; sh -c 'trap "" TERM; sleep 300' & echo $! > "$SLUICE_WORKING_DIR/pid"; while true; do sleep 0.1; done
+            """)
+        let outcome = try await workspace.run("p", gracePeriod: 0.5)
+        #expect(outcome.step("stubborn")?.state == .timedOut)
+        let pid = try #require(Int32(try workspace.read("\(outcome.run.runDirectory)/working/pid").trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(!processIsAlive(pid))
+    }
+
+    @Test func retriesRecordEveryAttemptAndStopAtSuccess() async throws {
+        try workspace.pipeline("p", """
+            steps:
+              - name: flaky
+                retries: {count: 4, delay: 0.05s, backoff: 2}
+                command: n=$(cat "$SLUICE_WORKING_DIR/count" 2>/dev/null || echo 0); n=$((n+1)); echo $n > "$SLUICE_WORKING_DIR/count"; echo "attempt $n"; [ $n -ge 3 ]
+            """)
+        let outcome = try await workspace.run("p")
+        #expect(outcome.run.status == .success)
+        #expect(outcome.step("flaky")?.attempts == 3)
+        let attempts = try await workspace.store().attempts(runID: outcome.run.id)
+        #expect(attempts.map(\.state) == [.failed, .failed, .succeeded])
+        #expect(attempts.map(\.exitCode) == [1, 1, 0])
+        let log = try workspace.read("\(outcome.run.runDirectory)/logs/flaky.log")
+        #expect(log == "attempt 1\n\n--- sluice: attempt 2 ---\nattempt 2\n\n--- sluice: attempt 3 ---\nattempt 3\n")
+    }
+
+    @Test func exhaustedRetriesFailTheStep() async throws {
+        try workspace.pipeline("p", "steps:\n  - {name: never, command: 'exit 7', retries: 2}\n")
+        let outcome = try await workspace.run("p")
+        #expect(outcome.step("never")?.state == .failed)
+        #expect(outcome.step("never")?.attempts == 3)
+    }
+
+    @Test func cancellingARunTerminatesItsStepsAndRecordsCancelled() async throws {
+        try workspace.pipeline("p", """
+            steps:
+              - {name: long, command: 'echo $$ > "$SLUICE_WORKING_DIR/pid"; exec sleep 300'}
+              - {name: never, command: 'true', depends_on: [long]}
+            """)
+        let started = AsyncStream.makeStream(of: Void.self)
+        let run = Task {
+            try await workspace.run("p", gracePeriod: 1) { events in
+                if events.contains(where: { if case .attemptStarted = $0.kind { true } else { false } }) { started.continuation.yield() }
+            }
+        }
+        for await _ in started.stream { break }
+        run.cancel()
+        let outcome = try await run.value
+        #expect(outcome.run.status == .cancelled)
+        #expect(outcome.step("long")?.state == .cancelled)
+        #expect(outcome.step("never")?.state == .skipped)
+        #expect(outcome.step("never")?.reason == "the run was cancelled")
+        let pid = try #require(Int32(try workspace.read("\(outcome.run.runDirectory)/working/pid").trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(!processIsAlive(pid))
+    }
+
+    @Test func aMissingCommandFailsWithAClearError() async throws {
+        try workspace.pipeline("p", "steps:\n  - {name: a, command: no-such-program-here --flag}\n")
+        let outcome = try await workspace.run("p")
+        #expect(outcome.step("a")?.state == .failed)
+        #expect(outcome.step("a")?.error == "command not found: 'no-such-program-here' (searched PATH)")
+    }
+
+    @Test func resourceUsageIsRecorded() async throws {
+        try workspace.pipeline("p", "steps:\n  - {name: a, command: python3 -c 'x = bytearray(64 * 1024 * 1024); print(len(x))'}\n")
+        let outcome = try await workspace.run("p")
+        let step = try #require(outcome.step("a"))
+        #expect(step.state == .succeeded)
+        #expect((step.peakMemoryKB ?? 0) > 64 * 1024)
+        #expect((step.cpuSeconds ?? 0) > 0)
+    }
+}

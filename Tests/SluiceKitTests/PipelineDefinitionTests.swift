@@ -1,0 +1,192 @@
+import Foundation
+import SluiceKit
+import SluiceTestSupport
+import Testing
+
+/// Seed 002's format as written, and every diagnostic a pipeline file can get.
+struct PipelineDefinitionTests {
+    /// Loads `yaml` as pipeline `p` and returns its diagnostics (empty when valid).
+    func diagnostics(_ yaml: String, scripts: [String] = []) throws -> [Diagnostic] {
+        let workspace = try TestWorkspace()
+        try workspace.pipeline("p", yaml)
+        for script in scripts { try workspace.script("p", script, "print('hi')\n") }
+        return PipelineCatalog.scan(workspace.pipelinesDirectory).entry("p")!.diagnostics
+    }
+
+    @Test func seedFormatLoadsUnchanged() throws {
+        let workspace = try TestWorkspace()
+        try workspace.pipeline("my_pipeline", Seed002.myPipelineYAML)
+        for script in ["setup.py", "process.py", "report.py"] { try workspace.script("my_pipeline", script, Seed002.setupScript) }
+        let pipeline = try workspace.load("my_pipeline")
+        #expect(pipeline.name == "My Pipeline")
+        #expect(pipeline.description == "Description of what this pipeline does")
+        #expect(pipeline.steps.map(\.name) == ["setup", "process_data", "generate_report"])
+        #expect(pipeline.steps[1].dependsOn == ["setup"])
+        #expect(pipeline.steps[2].action == .script(path: "report.py"))
+    }
+
+    @Test func folderLayoutWithPipelineYAMLIsDiscovered() throws {
+        let workspace = try TestWorkspace()
+        try workspace.write("pipelines/example_pipeline/pipeline.yaml", "name: Example\nsteps:\n  - name: a\n    script: a.py\n")
+        try workspace.write("pipelines/example_pipeline/a.py", "print(1)\n")
+        let catalog = PipelineCatalog.scan(workspace.pipelinesDirectory)
+        #expect(catalog.entries.map(\.id) == ["example_pipeline"])
+        #expect(catalog.entry("example_pipeline")?.pipeline?.scriptsDirectory == workspace.path("pipelines/example_pipeline"))
+        #expect(catalog.entry("Example")?.id == "example_pipeline")
+    }
+
+    @Test func yamlSyntaxErrorNamesLineAndColumn() throws {
+        let found = try diagnostics("steps:\n  - name: a\n    command: [unclosed\n")
+        let problem = try #require(found.first)
+        #expect(problem.code == .yamlSyntax)
+        #expect(problem.location.line >= 3)
+        #expect(problem.description.contains("p.yaml:\(problem.location.line):\(problem.location.column): error: invalid YAML"))
+    }
+
+    @Test func unknownKeySuggestsTheKnownOne() throws {
+        let found = try diagnostics("steps:\n  - name: a\n    command: 'true'\n  - name: b\n    command: 'true'\n    depend_on: [a]\n")
+        let problem = try #require(found.first { $0.code == .unknownKey })
+        #expect(problem.location.line == 6)
+        #expect(problem.location.column == 5)
+        #expect(problem.message == "unknown key 'depend_on' in a step")
+        #expect(problem.fix == "did you mean 'depends_on'?")
+    }
+
+    @Test func missingScriptNamesThePathAndFolder() throws {
+        let found = try diagnostics("steps:\n  - name: a\n    script: nowhere.py\n")
+        let problem = try #require(found.first)
+        #expect(problem.code == .missingScript)
+        #expect(problem.message.contains("script 'nowhere.py' not found at"))
+        #expect(problem.location.line == 2)
+    }
+
+    @Test func scriptWithoutInterpreterNeedsShebangOrExecutableBit() throws {
+        let workspace = try TestWorkspace()
+        try workspace.pipeline("p", "steps:\n  - name: a\n    script: tool\n")
+        try workspace.script("p", "tool", "echo hi\n")
+        let problem = try #require(PipelineCatalog.scan(workspace.pipelinesDirectory).entry("p")!.diagnostics.first)
+        #expect(problem.message.contains("no known extension, no shebang and is not executable"))
+        #expect(problem.fix?.contains("chmod +x") == true)
+    }
+
+    @Test func duplicateStepNamesPointAtBoth() throws {
+        let found = try diagnostics("steps:\n  - name: a\n    command: 'true'\n  - name: a\n    command: 'true'\n")
+        let problem = try #require(found.first)
+        #expect(problem.code == .duplicateStep)
+        #expect(problem.location.line == 4)
+        #expect(problem.message.contains("first at line 2"))
+    }
+
+    @Test func unknownDependencySuggestsANameThatExists() throws {
+        let found = try diagnostics("steps:\n  - name: clean_data\n    command: 'true'\n  - name: b\n    command: 'true'\n    depends_on: [Clean_data]\n")
+        let problem = try #require(found.first)
+        #expect(problem.code == .unknownDependency)
+        #expect(problem.message == "step 'b' depends on 'Clean_data', which is not a step of this pipeline")
+        #expect(problem.fix?.hasPrefix("did you mean 'clean_data'?") == true)
+    }
+
+    @Test func dependencyCycleIsPrintedInOrder() throws {
+        let found = try diagnostics("""
+            steps:
+              - name: a
+                command: 'true'
+                depends_on: [c]
+              - name: b
+                command: 'true'
+                depends_on: [a]
+              - name: c
+                command: 'true'
+                depends_on: [b]
+            """)
+        let problem = try #require(found.first)
+        #expect(problem.code == .dependencyCycle)
+        #expect(problem.message == "dependency cycle: a -> b -> c -> a")
+    }
+
+    @Test func selfDependencyIsACycle() throws {
+        let found = try diagnostics("steps:\n  - name: a\n    command: 'true'\n    depends_on: a\n")
+        #expect(found.map(\.message) == ["dependency cycle: a -> a"])
+    }
+
+    @Test func badParameterDeclarationsAreReported() throws {
+        let found = try diagnostics("""
+            params:
+              start: {type: date, default: 2025-02-30}
+              level: {type: choise}
+              region: {type: choice}
+            steps:
+              - name: a
+                command: 'true'
+            """)
+        #expect(found.map(\.code) == [.badValue, .badValue, .missingKey])
+        #expect(found[0].message == "default of parameter 'start': '2025-02-30' is not a date written YYYY-MM-DD")
+        #expect(found[1].fix == "did you mean 'choice'?")
+        #expect(found[2].message.contains("lists no 'choices'"))
+    }
+
+    @Test func everyProblemIsReportedAtOnceInFileOrder() throws {
+        let found = try diagnostics("""
+            name: p
+            stepz: []
+            steps:
+              - name: a
+                script: missing.py
+                timeout: soon
+              - command: 'true'
+            """)
+        #expect(found.map(\.code) == [.unknownKey, .missingScript, .badValue, .missingKey])
+        #expect(found.map(\.location.line) == [2, 4, 6, 7])
+    }
+
+    @Test func wrongTypesAreNamed() throws {
+        let found = try diagnostics("steps:\n  name: a\n")
+        #expect(found.first?.message == "'steps' must be a list")
+        let scalar = try diagnostics("steps:\n  - name: [a, b]\n    command: 'true'\n")
+        #expect(scalar.first?.message == "'name' must be a single value, not a list")
+    }
+
+    @Test func extensionsAreRead() throws {
+        let workspace = try TestWorkspace()
+        try workspace.pipeline("p", """
+            params:
+              app_filter: {type: string, required: true, description: Which app}
+            modes:
+              quick: [fast]
+            env: {REGION: eu}
+            steps:
+              - name: a
+                command: echo $REGION
+                timeout: 1h30m
+                retries: {count: 3, delay: 2s, backoff: 3, max_delay: 10s}
+                tags: [fast]
+                allow_failure: true
+                env: {LEVEL: "2"}
+            """)
+        let pipeline = try workspace.load("p")
+        let step = pipeline.steps[0]
+        #expect(step.timeout == 5400)
+        #expect(step.retry == RetryPolicy(retries: 3, delay: 2, backoff: 3, maxDelay: 10))
+        #expect(step.retry.delay(beforeAttempt: 2) == 2)
+        #expect(step.retry.delay(beforeAttempt: 3) == 6)
+        #expect(step.retry.delay(beforeAttempt: 4) == 10)
+        #expect(step.allowFailure)
+        #expect(step.environment == ["LEVEL": "2"])
+        #expect(pipeline.environment == ["REGION": "eu"])
+        #expect(pipeline.modes.map(\.name) == ["quick"])
+        #expect(pipeline.parameters.first?.required == true)
+        #expect(pipeline.parameters.first?.environmentName == "APP_FILTER")
+    }
+
+    @Test(arguments: [("90s", 90.0), ("5m", 300), ("1h30m", 5400), ("250ms", 0.25), ("42", 42), ("1.5", 1.5), ("2d", 172_800)])
+    func durationsAreParsed(text: String, seconds: Double) throws {
+        let workspace = try TestWorkspace()
+        try workspace.pipeline("p", "steps:\n  - name: a\n    command: 'true'\n    timeout: \(text)\n")
+        #expect(try workspace.load("p").steps[0].timeout == seconds)
+    }
+
+    @Test(arguments: ["5 minutes", "m5", "-3", "1h-2m", ""])
+    func malformedDurationsAreRefused(text: String) throws {
+        let found = try diagnostics("steps:\n  - name: a\n    command: 'true'\n    timeout: '\(text)'\n")
+        #expect(found.first?.message == "'timeout' is not a duration: '\(text)'")
+    }
+}
