@@ -42,9 +42,11 @@ public enum PipelineLoader {
         let pipeline = read(root, reader: reader, id: id, file: file, scriptsDirectory: scriptsDirectory)
         PipelineValidator.validate(pipeline, reader: reader)
         if reader.diagnostics.isEmpty { return .success(pipeline) }
-        return .failure(DefinitionError(diagnostics: reader.diagnostics.sorted {
-            ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column)
-        }))
+        // File order; problems at the same position keep the order they were found in.
+        let ordered = reader.diagnostics.enumerated().sorted {
+            ($0.element.location.line, $0.element.location.column, $0.offset) < ($1.element.location.line, $1.element.location.column, $1.offset)
+        }
+        return .failure(DefinitionError(diagnostics: ordered.map(\.element)))
     }
 
     private static func syntaxDiagnostic(_ error: YamlError, file: String) -> Diagnostic {
