@@ -85,3 +85,18 @@ struct PlanningTests {
         #expect(plan.included.last?.step.name == "s49999")
     }
 }
+
+extension PlanningTests {
+    @Test func stepsThatCouldGoNextFollowFileOrder() throws {
+        let workspace = try TestWorkspace()
+        try workspace.pipeline("p", """
+            steps:
+              - {name: generate, command: 'true'}
+              - {name: clean, command: 'true', depends_on: [generate]}
+              - {name: profile, command: 'true', depends_on: [generate]}
+              - {name: aggregate, command: 'true', depends_on: [clean]}
+              - {name: report, command: 'true', depends_on: [aggregate, profile]}
+            """)
+        #expect(try Planner.plan(try workspace.load("p")).entries.map(\.step.name) == ["generate", "clean", "profile", "aggregate", "report"])
+    }
+}

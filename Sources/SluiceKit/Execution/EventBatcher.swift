@@ -3,8 +3,9 @@ import Synchronization
 
 /// Delivers run events to their consumers (store, run log, terminal) in batches on one thread of its own.
 ///
-/// A step produces a few events within a millisecond; waking a consumer for each costs more than the step.
-/// Events wait at most `latency` so that a burst becomes one store transaction and one wake-up.
+/// A step produces a few events within a millisecond; waking a consumer for each costs more than the step, and
+/// committing each rewrites the same pages. Events wait at most `latency` (25 ms: the window of state a crash can
+/// lose) so that a burst becomes one store transaction and one wake-up.
 final class EventBatcher: Sendable {
     private struct State {
         var pending: [RunEvent] = []

@@ -84,21 +84,52 @@ public struct DependencyGraph: Sendable {
         return seen
     }
 
-    /// Indices in an order where every step comes after its upstream steps (file order among equals).
+    /// Indices in an order where every step comes after its upstream steps; among steps that could go next,
+    /// the one declared first in the file.
     public func topologicalOrder() -> [Int] {
         var waiting = upstream.map(\.count)
-        var ready = (0..<count).filter { waiting[$0] == 0 }.reversed() as [Int]
+        var ready = MinHeap((0..<count).filter { waiting[$0] == 0 })
         var order: [Int] = []
         order.reserveCapacity(count)
-        while let node = ready.popLast() {
+        while let node = ready.pop() {
             order.append(node)
-            var released: [Int] = []
             for next in downstream[node] {
                 waiting[next] -= 1
-                if waiting[next] == 0 { released.append(next) }
+                if waiting[next] == 0 { ready.push(next) }
             }
-            ready.append(contentsOf: released.reversed())
         }
         return order
+    }
+}
+
+/// The smallest of a set of indices first.
+private struct MinHeap {
+    private var items: [Int]
+
+    init(_ sorted: [Int]) { items = sorted }
+
+    mutating func push(_ item: Int) {
+        items.append(item)
+        var child = items.count - 1
+        while child > 0, items[(child - 1) / 2] > items[child] {
+            items.swapAt(child, (child - 1) / 2)
+            child = (child - 1) / 2
+        }
+    }
+
+    mutating func pop() -> Int? {
+        guard let first = items.first else { return nil }
+        items.swapAt(0, items.count - 1)
+        items.removeLast()
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var smallest = parent
+            if left < items.count, items[left] < items[smallest] { smallest = left }
+            if right < items.count, items[right] < items[smallest] { smallest = right }
+            if smallest == parent { return first }
+            items.swapAt(parent, smallest)
+            parent = smallest
+        }
     }
 }

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs what building and testing Sluice needs on a fresh Debian machine with Swift, when it is missing:
+# SQLite's headers (GRDB links the system SQLite) and Python 3 (the example steps).
+set -euo pipefail
+missing=()
+[ -f /usr/include/sqlite3.h ] || missing+=(libsqlite3-dev)
+command -v python3 >/dev/null || missing+=(python3)
+command -v make >/dev/null || missing+=(make)
+if [ ${#missing[@]} -gt 0 ]; then
+    as_root=""
+    [ "$(id -u)" -eq 0 ] || as_root=sudo
+    echo "installing ${missing[*]}"
+    $as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
