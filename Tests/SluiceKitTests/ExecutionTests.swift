@@ -181,3 +181,11 @@ struct ExecutionTests {
         #expect((step.cpuSeconds ?? 0) > 0)
     }
 }
+
+extension ExecutionTests {
+    @Test func aMissingWorkingDirectoryIsNamed() async throws {
+        try workspace.pipeline("p", "workdir: nowhere\nsteps:\n  - {name: a, command: 'true'}\n")
+        let outcome = try await workspace.run("p")
+        #expect(outcome.step("a")?.error == "working directory \(workspace.path("nowhere")) does not exist; create it or correct 'workdir'")
+    }
+}

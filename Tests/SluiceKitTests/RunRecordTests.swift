@@ -109,7 +109,7 @@ struct RunRecordTests {
         let outcome = try await workspace.run("flaky", jobs: 1)
         let store = try workspace.store()
         try await store.setTested(pipeline: "flaky", step: "good", tested: true)
-        try await workspace.runner().writeStatusFile(for: workspace.load("flaky"))
+        try await StatusFile.refresh(workspace.load("flaky"), from: store, pipelinesDirectory: workspace.pipelinesDirectory)
 
         let text = try workspace.read("pipelines/.flaky.status.json")
         let status = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: [String: Any]]

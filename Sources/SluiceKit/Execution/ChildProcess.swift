@@ -75,6 +75,10 @@ enum ChildProcess {
             }
         }
         guard status == 0 else {
+            var isDirectory: ObjCBool = false
+            if !FileManager.default.fileExists(atPath: spec.workingDirectory, isDirectory: &isDirectory) || !isDirectory.boolValue {
+                throw SpawnError(description: "working directory \(spec.workingDirectory) does not exist; create it or correct 'workdir'")
+            }
             throw SpawnError(description: "cannot start \(spec.arguments[0]): \(String(cString: strerror(status)))")
         }
         return pid

@@ -121,15 +121,8 @@ public struct PipelineRunner: Sendable {
         guard let finished = try await store.run(id: runID) else { throw StoreError(path: "", message: "run \(runID) vanished") }
         let steps = try await store.stepRuns(runID: runID)
         try RunSummary(run: finished, steps: steps, directory: directory).write(to: directory.summary)
-        try await writeStatusFile(for: pipeline)
+        try await StatusFile.refresh(pipeline, from: store, pipelinesDirectory: pipelinesDirectory)
         return RunOutcome(run: finished, steps: steps)
-    }
-
-    /// Rewrites the pipeline's `.NAME.status.json` from the store.
-    public func writeStatusFile(for pipeline: Pipeline) async throws {
-        let statuses = try await store.stepStatuses(pipeline: pipeline.id)
-        try StatusFile.write(pipeline, statuses: statuses,
-                             to: StatusFile.path(pipelinesDirectory: pipelinesDirectory, pipeline: pipeline.id))
     }
 
     /// Seed 001's overall status: success; partial_success when failures were tolerated; failed otherwise.

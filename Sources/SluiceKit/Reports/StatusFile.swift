@@ -7,7 +7,13 @@ public enum StatusFile {
         (pipelinesDirectory as NSString).appendingPathComponent(".\(pipeline).status.json")
     }
 
-    public static func write(_ pipeline: Pipeline, statuses: [StepStatusRecord], to path: String) throws {
+    /// Rewrites the pipeline's status file from the store.
+    public static func refresh(_ pipeline: Pipeline, from store: any RunStore, pipelinesDirectory: String) async throws {
+        let statuses = try await store.stepStatuses(pipeline: pipeline.id)
+        try write(pipeline, statuses: statuses, to: path(pipelinesDirectory: pipelinesDirectory, pipeline: pipeline.id))
+    }
+
+    static func write(_ pipeline: Pipeline, statuses: [StepStatusRecord], to path: String) throws {
         let byStep = Dictionary(statuses.map { ($0.step, $0) }, uniquingKeysWith: { first, _ in first })
         var lines: [String] = []
         for step in pipeline.steps {

@@ -54,9 +54,4 @@ public struct PipelineCatalog: Sendable {
     public func entry(_ name: String) -> Entry? {
         entries.first { $0.id == name } ?? entries.first { $0.pipeline?.name == name }
     }
-
-    /// The status file of a pipeline (seed 002's `.NAME.status.json`, beside the pipeline files).
-    public func statusFile(for id: String) -> String {
-        (directory as NSString).appendingPathComponent(".\(id).status.json")
-    }
 }

@@ -19,9 +19,7 @@ struct LogsCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try workspace.configuration()
         let store = try workspace.store(configuration)
-        guard let record = try await store.run(id: run) else {
-            throw fail("no run '\(run)' in the store (see sluice runs)", ExitStatus.invalidInput)
-        }
+        let record = try await workspace.run(run, in: store)
         let steps = try await store.stepRuns(runID: run)
         guard steps.contains(where: { $0.step == step }) else {
             throw fail("run \(run) has no step '\(step)'; its steps are: \(steps.map(\.step).joined(separator: ", "))", ExitStatus.invalidInput)

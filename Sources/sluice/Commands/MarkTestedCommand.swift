@@ -27,10 +27,7 @@ struct MarkTestedCommand: AsyncParsableCommand {
         }
         let store = try workspace.store(configuration)
         try await store.setTested(pipeline: pipeline.id, step: step, tested: !unmark)
-        let runner = PipelineRunner(store: store, executor: LocalExecutor(gracePeriod: configuration.gracePeriod),
-                                    workspace: configuration.workspace, runsDirectory: configuration.runsDirectory,
-                                    pipelinesDirectory: configuration.pipelinesDirectory)
-        try await runner.writeStatusFile(for: pipeline)
+        try await StatusFile.refresh(pipeline, from: store, pipelinesDirectory: configuration.pipelinesDirectory)
         print("\(pipeline.id)/\(step): \(unmark ? "no longer marked tested" : "marked tested")")
     }
 }

@@ -23,9 +23,7 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try workspace.configuration()
         let store = try workspace.store(configuration)
-        guard let record = try await store.run(id: run) else {
-            throw fail("no run '\(run)' in the store (see sluice runs)", ExitStatus.invalidInput)
-        }
+        let record = try await workspace.run(run, in: store)
         let steps = try await store.stepRuns(runID: run)
         if json { return Console.printJSON(Detail(run: record, steps: steps, attempts: try await store.attempts(runID: run))) }
         print("run \(Console.paint(record.id, .bold))  pipeline \(record.pipeline)  \(record.status.rawValue)  started \(Timestamp.iso(record.createdAt))"

@@ -89,7 +89,7 @@ final class ProgressReporter: @unchecked Sendable {
         guard live else { return }
         let elapsed = Date().timeIntervalSince(startedAt)
         var line = "[\(done)/\(total)] \(DurationFormat.short(elapsed))"
-        if let remaining = estimate() { line += " · ~\(DurationFormat.short(remaining)) left" }
+        if done < total, let remaining = estimate() { line += " · ~\(DurationFormat.short(remaining)) left" }
         if !running.isEmpty {
             let names = running.keys.sorted()
             line += " · running " + names.prefix(3).joined(separator: ", ") + (names.count > 3 ? " +\(names.count - 3)" : "")

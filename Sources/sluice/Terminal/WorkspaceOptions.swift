@@ -24,6 +24,14 @@ struct WorkspaceOptions: ParsableArguments {
         }
     }
 
+    /// The run with this id; otherwise the command exits 65.
+    func run(_ id: String, in store: any RunStore) async throws -> RunRecord {
+        guard let record = try await store.run(id: id) else {
+            throw fail("no run '\(id)' in the store (see sluice runs)", ExitStatus.invalidInput)
+        }
+        return record
+    }
+
     /// The named pipeline, loaded and valid; otherwise its diagnostics are printed and the command exits 65.
     func pipeline(_ name: String, in catalog: PipelineCatalog) throws -> Pipeline {
         guard let entry = catalog.entry(name) else {
