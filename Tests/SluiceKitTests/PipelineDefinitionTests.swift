@@ -190,3 +190,47 @@ struct PipelineDefinitionTests {
         #expect(found.first?.message == "'timeout' is not a duration: '\(text)'")
     }
 }
+
+extension PipelineDefinitionTests {
+    @Test func anchorsAliasesAndMergeKeysWork() throws {
+        let workspace = try TestWorkspace()
+        try workspace.pipeline("p", """
+            x-defaults: &defaults
+              timeout: 5m
+              retries: 2
+              tags: [nightly]
+            steps:
+              - name: a
+                command: 'true'
+                <<: *defaults
+                retries: 4
+              - name: b
+                command: 'true'
+                depends_on: &after-a [a]
+              - name: c
+                command: 'true'
+                depends_on: *after-a
+                x-owner: data-team
+            """)
+        let steps = try workspace.load("p").steps
+        #expect(steps[0].timeout == 300)
+        #expect(steps[0].retry.retries == 4, "an explicit key wins over a merged one")
+        #expect(steps[0].tags == ["nightly"])
+        #expect(steps[2].dependsOn == ["a"])
+    }
+
+    @Test func aMergeOfSomethingElseIsRefused() throws {
+        let found = try diagnostics("steps:\n  - name: a\n    command: 'true'\n    <<: [1, 2]\n")
+        #expect(found.first?.message == "'<<' in a step must merge a mapping or a list of mappings")
+    }
+}
+
+extension PipelineDefinitionTests {
+    @Test func aMergeBombIsStoppedWithAClearError() throws {
+        var lines = ["x-m0: &m0 {timeout: 5m}"]
+        for level in 1...12 { lines.append("x-m\(level): &m\(level) {<<: [" + Array(repeating: "*m\(level - 1)", count: 9).joined(separator: ",") + "]}") }
+        lines.append("steps:\n  - {name: a, command: 'true', <<: *m12}")
+        let found = try diagnostics(lines.joined(separator: "\n"))
+        #expect(found.map(\.message) == ["merge keys ('<<') in this file expand to more than 10000 entries"])
+    }
+}

@@ -4,6 +4,8 @@ import Yams
 final class DefinitionReader {
     let file: String
     private(set) var diagnostics: [Diagnostic] = []
+    /// Merge keys can nest aliases of aliases; past this many merged entries a file is a merge bomb, not a pipeline.
+    private var mergeBudget = 10_000
 
     init(file: String) { self.file = file }
 
@@ -19,25 +21,47 @@ final class DefinitionReader {
     func report(_ diagnostic: Diagnostic) { diagnostics.append(diagnostic) }
 
     /// The entries of a mapping in file order, reporting keys that are not in `known`.
+    ///
+    /// YAML merge keys (`<<: *defaults`) are applied, explicit keys winning; keys starting with `x-` are the
+    /// user's own (a place for anchors, as in docker-compose files) and are passed over.
     func entries(of node: Node, known: [String], context: String) -> [(key: String, keyNode: Node, value: Node)] {
         guard let mapping = node.mapping else {
             report(.wrongType, node, "\(context) must be a mapping of keys to values", fix: "write it as `key: value` lines")
             return []
         }
         var result: [(String, Node, Node)] = []
+        var merged: [(String, Node, Node)] = []
         for (keyNode, value) in mapping {
             guard let key = keyNode.scalar?.string else {
                 report(.wrongType, keyNode, "\(context) has a key that is not text")
                 continue
             }
-            if known.contains(key) {
+            if key == "<<" {
+                let sources = value.mapping != nil ? [value] : value.sequence.map(Array.init) ?? []
+                guard !sources.isEmpty, sources.allSatisfy({ $0.mapping != nil }) else {
+                    report(.wrongType, value, "'<<' in \(context) must merge a mapping or a list of mappings", fix: "write `<<: *anchor`")
+                    continue
+                }
+                mergeBudget -= sources.count
+                guard mergeBudget >= 0 else {
+                    if mergeBudget + sources.count >= 0 {
+                        report(.badValue, value, "merge keys ('<<') in this file expand to more than 10000 entries", fix: "merge less deeply")
+                    }
+                    continue
+                }
+                for source in sources { merged += entries(of: source, known: known, context: context) }
+            } else if key.hasPrefix("x-") {
+                continue
+            } else if known.contains(key) {
                 result.append((key, keyNode, value))
             } else {
                 let hint = Suggestion.closest(to: key, among: known).map { "did you mean '\($0)'?" }
-                    ?? "known keys are: \(known.joined(separator: ", "))"
+                    ?? "known keys are: \(known.joined(separator: ", ")) (keys starting with x- are yours)"
                 report(.unknownKey, keyNode, "unknown key '\(key)' in \(context)", fix: hint)
             }
         }
+        var present = Set(result.map(\.0))
+        for entry in merged where present.insert(entry.0).inserted { result.append(entry) }
         return result
     }
 
