@@ -10,6 +10,10 @@ int sluice_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, cons
     return posix_spawn_file_actions_addchdir_np(actions, path);
 }
 
+int sluice_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
+
 int sluice_pidfd_open(pid_t pid) {
     return (int)syscall(SYS_pidfd_open, pid, 0);
 }

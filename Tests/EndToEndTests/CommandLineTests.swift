@@ -4,6 +4,9 @@ import SluiceTestSupport
 import Testing
 
 /// The `sluice` binary, run as a user would run it.
+/// Serialized: Foundation's `Process` creates pipes without close-on-exec, so a process started by one test
+/// could hold another test's output pipe open.
+@Suite(.serialized)
 struct CommandLineTests {
     let workspace: TestWorkspace
 
@@ -216,15 +219,18 @@ struct CommandLineTests {
 
     @Test func twoProcessesShareOneStore() throws {
         try workspace.pipeline("p", "steps:\n" + (0..<20).map { "  - {name: s\($0), command: sleep 0.05}" }.joined(separator: "\n") + "\n")
-        let first = try SluiceBinary.start(["run", "p", "--jobs", "2"], in: workspace.root)
-        let second = try SluiceBinary.start(["run", "p", "--jobs", "2"], in: workspace.root)
-        for process in [first, second] {
+        // Three runs and a query start at once on a store that does not exist yet.
+        let processes = try [["run", "p", "--jobs", "2"], ["run", "p", "--jobs", "2"], ["run", "p"], ["runs"]].map {
+            try SluiceBinary.start($0, in: workspace.root)
+        }
+        for process in processes {
             _ = process.stdout.readDataToEndOfFile()
+            let errors = String(decoding: process.stderr.readDataToEndOfFile(), as: UTF8.self)
             process.process.waitUntilExit()
-            #expect(process.process.terminationStatus == 0)
+            #expect(process.process.terminationStatus == 0, "\(errors)")
         }
         let runs = try json(try sluice("runs", "--json").stdout) as! [[String: Any]]
-        #expect(runs.count == 2)
+        #expect(runs.count == 3)
         #expect(runs.allSatisfy { $0["status"] as? String == "success" })
         for run in runs {
             let detail = try json(try sluice("status", run["id"] as! String, "--json").stdout) as! [String: Any]
@@ -246,5 +252,32 @@ struct CommandLineTests {
         let follow = try sluice("logs", try #require(id), "talk", "--follow")
         #expect(follow.stdout == "line 1\nline 2\nline 3\nline 4\nline 5\n")
         running.process.waitUntilExit()
+    }
+}
+
+extension CommandLineTests {
+    @Test func aClosedOutputPipeEndsTheDisplayNotTheRun() throws {
+        try workspace.pipeline("p", "steps:\n" + (0..<5).map { "  - {name: s\($0), command: sleep 0.05}" }.joined(separator: "\n") + "\n")
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/bash")
+        shell.arguments = ["-c", "'\(SluiceBinary.path)' run p --jobs 1 | head -1; exit ${PIPESTATUS[0]}"]
+        shell.currentDirectoryURL = URL(fileURLWithPath: workspace.root)
+        shell.standardOutput = FileHandle.nullDevice
+        shell.standardError = FileHandle.nullDevice
+        try shell.run()
+        shell.waitUntilExit()
+        #expect(shell.terminationStatus == 0)
+        let runs = try json(try sluice("runs", "--json").stdout) as! [[String: Any]]
+        #expect(runs.first?["status"] as? String == "success")
+    }
+
+    @Test func logsAreCopiedByteForByte() throws {
+        try workspace.pipeline("p", "steps:\n  - {name: noise, command: printf 'ok\\377\\376\\000end'}\n")
+        #expect(try sluice("run", "p").status == 0)
+        let id = try #require((try json(try sluice("runs", "--json").stdout) as! [[String: Any]]).first?["id"] as? String)
+        let running = try SluiceBinary.start(["logs", id, "noise"], in: workspace.root)
+        let bytes = running.stdout.readDataToEndOfFile()
+        running.process.waitUntilExit()
+        #expect(Array(bytes) == Array("ok".utf8) + [0xFF, 0xFE, 0x00] + Array("end".utf8))
     }
 }

@@ -3,6 +3,9 @@ import SluiceTestSupport
 import Testing
 
 /// On a terminal (a real pseudo-terminal from util-linux's `script`), Sluice shows a live progress line.
+/// Serialized: Foundation's `Process` creates pipes without close-on-exec, so a process started by one test
+/// could hold another test's output pipe open.
+@Suite(.serialized)
 struct TerminalTests {
     /// Runs `sluice ARGUMENTS` on a pseudo-terminal and returns what the terminal received.
     func onTerminal(_ arguments: String, in workspace: TestWorkspace, color: Bool) throws -> String {

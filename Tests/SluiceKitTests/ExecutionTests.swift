@@ -189,3 +189,14 @@ extension ExecutionTests {
         #expect(outcome.step("a")?.error == "working directory \(workspace.path("nowhere")) does not exist; create it or correct 'workdir'")
     }
 }
+
+extension ExecutionTests {
+    @Test func aStepInheritsOnlyTheStandardDescriptors() async throws {
+        let leaked = open("/dev/null", O_RDONLY)  // not close-on-exec, as a careless parent would leave it
+        defer { close(leaked) }
+        try workspace.pipeline("p", "steps:\n  - {name: a, command: ls /proc/self/fd}\n")
+        let outcome = try await workspace.run("p")
+        let descriptors = try workspace.read("\(outcome.run.runDirectory)/logs/a.log").split(separator: "\n")
+        #expect(descriptors == ["0", "1", "2", "3"], "ls itself opens one directory descriptor")
+    }
+}

@@ -7,6 +7,9 @@
 // glibc declares posix_spawn_file_actions_addchdir_np only under _GNU_SOURCE, which Swift's Glibc module lacks.
 int sluice_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, const char *path);
 
+// posix_spawn_file_actions_addclosefrom_np (glibc 2.34): the child closes every descriptor from `from` up.
+int sluice_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int from);
+
 // pidfd_open(2): a descriptor that becomes readable when the process exits (no glibc wrapper before 2.36's header).
 int sluice_pidfd_open(pid_t pid);
 

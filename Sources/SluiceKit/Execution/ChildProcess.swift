@@ -50,6 +50,8 @@ enum ChildProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, output, 1)
         posix_spawn_file_actions_adddup2(&actions, output, 2)
+        // A step sees stdin, stdout and stderr only: no descriptor Sluice or its parent left open leaks into it.
+        sluice_spawn_file_actions_addclosefrom(&actions, 3)
         sluice_spawn_file_actions_addchdir(&actions, spec.workingDirectory)
 
         var attributes = posix_spawnattr_t()

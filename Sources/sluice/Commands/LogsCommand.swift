@@ -47,7 +47,7 @@ struct LogsCommand: AsyncParsableCommand {
         try? handle.seek(toOffset: offset)
         var position = offset
         while let chunk = try? handle.read(upToCount: 1 << 16), !chunk.isEmpty {
-            FileHandle.standardOutput.write(chunk)
+            Console.write(bytes: Array(chunk))
             position += UInt64(chunk.count)
         }
         return position

@@ -18,7 +18,25 @@ enum Console {
     }
 
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data((paint("error:", .red, enabled: errorUsesColor) + " " + message + "\n").utf8))
+        write(paint("error:", .red, enabled: errorUsesColor) + " " + message + "\n", to: STDERR_FILENO)
+    }
+
+    /// Writes to a terminal or pipe with write(2). A reader that went away (`sluice run | head`) ends the
+    /// output, never the run: Foundation's `FileHandle.write(_:)` would trap on EPIPE.
+    static func write(_ text: String, to descriptor: Int32 = STDOUT_FILENO) {
+        write(bytes: Array(text.utf8), to: descriptor)
+    }
+
+    static func write(bytes: [UInt8], to descriptor: Int32 = STDOUT_FILENO) {
+        var bytes = bytes[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            bytes = bytes.dropFirst(written)
+        }
     }
 
     static func printJSON<T: Encodable>(_ value: T) {

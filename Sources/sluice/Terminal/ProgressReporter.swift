@@ -112,7 +112,5 @@ final class ProgressReporter: @unchecked Sendable {
         return work / Double(max(1, min(jobs, total - done)))
     }
 
-    private func write(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
-    }
+    private func write(_ text: String) { Console.write(text) }
 }

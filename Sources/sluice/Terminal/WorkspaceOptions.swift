@@ -42,7 +42,7 @@ struct WorkspaceOptions: ParsableArguments {
         switch entry.result {
         case let .success(pipeline): return pipeline
         case let .failure(error):
-            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            Console.write(error.description + "\n", to: STDERR_FILENO)
             throw fail("pipeline '\(name)' is invalid: \(error.diagnostics.count) problem(s), nothing was run", ExitStatus.invalidInput)
         }
     }
