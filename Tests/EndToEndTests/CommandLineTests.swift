@@ -281,3 +281,25 @@ extension CommandLineTests {
         #expect(Array(bytes) == Array("ok".utf8) + [0xFF, 0xFE, 0x00] + Array("end".utf8))
     }
 }
+
+extension CommandLineTests {
+    @Test func aSecondSignalKillsStepsWithoutWaitingForTheGracePeriod() throws {
+        try workspace.pipeline("p", "steps:\n  - {name: stubborn, command: 'trap \"echo > got-term\" TERM; echo $$ > step.pid; while true; do sleep 0.1; done'}\n")
+        let running = try SluiceBinary.start(["run", "p"], in: workspace.root, environment: ["SLUICE_GRACE_PERIOD": "1h"])
+        #expect(waitUntil { !((try? workspace.read("step.pid")) ?? "").isEmpty })
+        let pid = try #require(Int32(try workspace.read("step.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
+        running.process.interrupt()
+        // The step notes the SIGTERM the first Ctrl-C sent, and goes on. (Signals sent back to back would merge.)
+        #expect(waitUntil { workspace.exists("got-term") })
+        running.process.interrupt()
+        // With an hour of grace, only the second signal's SIGKILL can end the step this soon.
+        let ended = waitUntil(timeout: 60) { !running.process.isRunning }
+        if !ended { running.process.terminate() }
+        #expect(ended)
+        running.process.waitUntilExit()
+        #expect(running.process.terminationStatus == 130)
+        #expect(!processIsAlive(pid))
+        let runs = try json(try sluice("runs", "--json").stdout) as! [[String: Any]]
+        #expect(runs.first?["status"] as? String == "cancelled")
+    }
+}

@@ -14,8 +14,15 @@ public final class LocalExecutor: StepExecutor {
     private let gracePeriod: Double
     /// Executables found so far, by `PATH` and then by name.
     private let executables = Mutex([String: [String: String]]())
+    /// Every child that has not ended, for ``killAll()``.
+    private let running = Mutex([ObjectIdentifier: RunningChild]())
 
     public init(gracePeriod: Double) { self.gracePeriod = gracePeriod }
+
+    /// Sends SIGKILL to every running step's process group now, without the grace period (a second Ctrl-C).
+    public func killAll() {
+        for child in running.withLock({ Array($0.values) }) { child.kill() }
+    }
 
     public func start(_ launch: LaunchSpec, timeout: Double?, onStart: @escaping @Sendable (Int32) -> Void,
                       completion: @escaping @Sendable (AttemptResult) -> Void) -> any RunningAttempt {
@@ -25,11 +32,14 @@ public final class LocalExecutor: StepExecutor {
             completion(.notStarted(at: startedAt, error: "command not found: '\(launch.arguments[0])' (searched PATH)"))
             return child
         }
+        let key = ObjectIdentifier(child)
         do {
-            try Self.start(launch, executable: executable, onSpawn: { pid in
+            try Self.start(launch, executable: executable, onSpawn: { [self] pid in
+                running.withLock { $0[key] = child }
                 child.started(pid)
                 onStart(pid)
-            }, completion: { exit in
+            }, completion: { [self] exit in
+                running.withLock { $0[key] = nil }
                 completion(AttemptResult(exit: exit, stopReason: child.exited(), timeout: timeout, startedAt: startedAt, finishedAt: Date()))
             })
             if let timeout { child.armTimeout(after: timeout) }
@@ -104,6 +114,14 @@ private final class RunningChild: RunningAttempt {
     }
 
     func cancel() { stop(.cancelled) }
+
+    func kill() {
+        let pid = state.withLock { state -> pid_t? in
+            state.stopReason = state.stopReason ?? .cancelled
+            return state.exited ? nil : state.pid
+        }
+        if let pid { killpg(pid, SIGKILL) }
+    }
 
     func stop(_ reason: StopReason) {
         let pid = state.withLock { state -> pid_t? in

@@ -50,13 +50,17 @@ enum RunDriver {
             return
         }
         let store = try workspace.store(configuration)
-        let runner = PipelineRunner(store: store, executor: LocalExecutor(gracePeriod: configuration.gracePeriod),
+        let executor = LocalExecutor(gracePeriod: configuration.gracePeriod)
+        let runner = PipelineRunner(store: store, executor: executor,
                                     workspace: configuration.workspace, runsDirectory: configuration.runsDirectory,
                                     pipelinesDirectory: configuration.pipelinesDirectory)
         let estimates = (try? await store.stepStatuses(pipeline: pipeline.id))?.reduce(into: [String: Double]()) { $0[$1.step] = $1.lastDuration } ?? [:]
         let reporter = ProgressReporter(plan: prepared.plan, jobs: configuration.jobs, estimates: estimates, quiet: options.json)
         let task = Task { try await runner.run(prepared, observer: reporter.handle) }
-        let trap = SignalTrap { task.cancel() }
+        // The first Ctrl-C stops the steps gracefully; a second one kills them at once.
+        let trap = SignalTrap { count in
+            if count == 1 { task.cancel() } else { executor.killAll() }
+        }
         defer { trap.release() }
         let outcome: RunOutcome
         do { outcome = try await task.value } catch {

@@ -13,16 +13,23 @@ final class SignalTrap: @unchecked Sendable {
 
     private final class FirstSignal: Sendable {
         let number = Mutex<Int32?>(nil)
+        let count = Mutex(0)
     }
 
-    init(onSignal: @escaping @Sendable () -> Void) {
+    /// `onSignal` receives how many signals have arrived so far (1 for the first).
+    init(onSignal: @escaping @Sendable (Int) -> Void) {
         let first = FirstSignal()
         sources = [SIGINT, SIGTERM].map { number in
             Glibc.signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            // The handler holds its source until `release()` cancels it, which frees the handler.
             source.setEventHandler {
                 first.number.withLock { $0 = $0 ?? number }
-                onSignal()
+                // Signals that arrive before the handler runs are delivered as one event; `data` counts them.
+                onSignal(first.count.withLock { count in
+                    count += Int(source.data)
+                    return count
+                })
             }
             source.resume()
             return source
