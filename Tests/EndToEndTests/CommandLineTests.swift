@@ -303,3 +303,22 @@ extension CommandLineTests {
         #expect(runs.first?["status"] as? String == "cancelled")
     }
 }
+
+extension CommandLineTests {
+    @Test func secretsComeFromTheSecretsFileAndStayOutOfTheEnvFile() throws {
+        try workspace.pipeline("p", "secrets: [TOKEN]\nsteps:\n  - {name: show, command: printenv TOKEN}\n")
+        let missing = try sluice("run", "p")
+        #expect(missing.status == 65)
+        #expect(missing.stderr.contains("secret 'TOKEN' has no value"))
+
+        try workspace.write(".sluice/secrets.env", "TOKEN=abc-123-secret\n")
+        #expect(try sluice("run", "p").status == 0)
+        let id = try #require((try json(try sluice("runs", "--json").stdout) as! [[String: Any]]).first?["id"] as? String)
+        #expect(try sluice("logs", id, "show").stdout == "***\n")
+        #expect(!(try workspace.read("runs/\(id)/.env")).contains("abc-123-secret"))
+
+        #expect(try sluice("run", "p", environment: ["SLUICE_ENV_FILE_SECRETS": "true"]).status == 0)
+        let second = try #require((try json(try sluice("runs", "--json").stdout) as! [[String: Any]]).first?["id"] as? String)
+        #expect(try workspace.read("runs/\(second)/.env").contains("TOKEN=abc-123-secret\n"), "opted in")
+    }
+}

@@ -13,6 +13,8 @@ public struct Pipeline: Sendable {
     public var parameters: [ParameterSpec]
     public var modes: [Mode]
     public var environment: [String: String]
+    /// Names of secrets every step gets in its environment; their values are masked in everything Sluice writes.
+    public var secrets: [String]
     /// Working directory of every step, relative to the workspace; nil means the workspace itself.
     public var workdir: String?
 

@@ -3,7 +3,7 @@ import Yams
 
 /// Turns one pipeline file into a ``Pipeline``, or into every problem it has.
 public enum PipelineLoader {
-    static let pipelineKeys = ["name", "description", "steps", "params", "modes", "env", "workdir"]
+    static let pipelineKeys = ["name", "description", "steps", "params", "modes", "env", "secrets", "workdir"]
     static let stepKeys = ["name", "description", "script", "command", "depends_on", "timeout", "retries", "env",
                            "tags", "allow_failure", "workdir"]
     static let parameterKeys = ["type", "default", "required", "choices", "description"]
@@ -63,13 +63,22 @@ public enum PipelineLoader {
 
     private static func read(_ root: Node, reader: DefinitionReader, id: String, file: String, scriptsDirectory: String) -> Pipeline {
         var pipeline = Pipeline(id: id, name: id, description: "", file: file, scriptsDirectory: scriptsDirectory,
-                                steps: [], parameters: [], modes: [], environment: [:], workdir: nil)
+                                steps: [], parameters: [], modes: [], environment: [:], secrets: [], workdir: nil)
         var sawSteps = false
         for (key, _, value) in reader.entries(of: root, known: pipelineKeys, context: "the pipeline") {
             switch key {
             case "name": pipeline.name = reader.string(value, key) ?? id
             case "description": pipeline.description = reader.string(value, key) ?? ""
             case "env": pipeline.environment = reader.environment(value, "the pipeline")
+            case "secrets":
+                pipeline.secrets = reader.strings(value, key).compactMap { name, node in
+                    guard EnvironmentName.isValid(name) else {
+                        reader.report(.badValue, node, "secret '\(name)' is not a valid environment variable name",
+                                      fix: "use letters, digits and underscores, not starting with a digit")
+                        return nil
+                    }
+                    return name
+                }
             case "workdir": pipeline.workdir = reader.string(value, key)
             case "params": pipeline.parameters = readParameters(value, reader: reader)
             case "modes": pipeline.modes = readModes(value, reader: reader)

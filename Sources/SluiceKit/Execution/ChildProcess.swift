@@ -16,6 +16,8 @@ public struct LaunchSpec: Sendable {
     public var logFile: String
     /// A line written to the log before the attempt's first output (marks retries).
     public var logHeader: String?
+    /// Secrets to hide in the output before it reaches the log.
+    public var mask: SecretMask?
 
     /// The same launch for attempt `number`: retries append to the log under a header line.
     func forAttempt(_ number: Int) -> LaunchSpec {

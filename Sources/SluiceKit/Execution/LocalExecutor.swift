@@ -65,7 +65,7 @@ public final class LocalExecutor: StepExecutor {
         }
         onSpawn(pid)
         try ProcessMonitor.shared.watch(pid: pid, output: ends[0], logFile: launch.logFile, logHeader: launch.logHeader,
-                                        completion: completion)
+                                        mask: launch.mask, completion: completion)
     }
 
     private func resolve(_ name: String, path: String?) -> String? {

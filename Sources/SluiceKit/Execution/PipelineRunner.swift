@@ -9,15 +9,22 @@ public struct RunRequest: Sendable {
     public var trigger: String
     public var jobs: Int
     public var continueOnError: Bool
+    /// Values of the pipeline's `secrets` (see ``SecretValues``).
+    public var secrets: [String: String]
+    /// Also write secrets to the run's `.env` (config `env_file_secrets`); they are always in the steps' environment.
+    public var secretsInEnvironmentFile: Bool
 
     public init(pipeline: Pipeline, selection: Selection = Selection(), parameters: [String: String] = [:],
-                trigger: String = "cli", jobs: Int, continueOnError: Bool = false) {
+                trigger: String = "cli", jobs: Int, continueOnError: Bool = false, secrets: [String: String] = [:],
+                secretsInEnvironmentFile: Bool = false) {
         self.pipeline = pipeline
         self.selection = selection
         self.parameters = parameters
         self.trigger = trigger
         self.jobs = jobs
         self.continueOnError = continueOnError
+        self.secrets = secrets
+        self.secretsInEnvironmentFile = secretsInEnvironmentFile
     }
 }
 
@@ -33,9 +40,13 @@ public enum RunRequestError: Error, Sendable, CustomStringConvertible {
     case parameters(ParameterErrors)
     case selection(SelectionError)
     case nothingSelected(String)
+    case missingSecrets([String])
 
     public var description: String {
         switch self {
+        case let .missingSecrets(names):
+            names.map { "secret '\($0)' has no value: set \($0) in the environment or in the secrets file (setting secrets_file)" }
+                .joined(separator: "\n")
         case let .parameters(errors): errors.description
         case let .selection(error): error.description
         case let .nothingSelected(pipeline): "the selection leaves no step of '\(pipeline)' to run"
@@ -76,6 +87,8 @@ public struct PipelineRunner: Sendable {
         let plan: Plan
         do { plan = try Planner.plan(request.pipeline, selection: request.selection) } catch { throw .selection(error) }
         guard !plan.included.isEmpty else { throw .nothingSelected(request.pipeline.id) }
+        let missing = request.pipeline.secrets.filter { request.secrets[$0] == nil }
+        guard missing.isEmpty else { throw .missingSecrets(missing) }
         return PreparedRun(request: request, plan: plan, parameters: parameters)
     }
 
@@ -89,9 +102,10 @@ public struct PipelineRunner: Sendable {
                                                stepsTotal: prepared.plan.included.count)
         let directory = RunDirectory(root: record.runDirectory)
         let context = RunContext(runID: record.id, pipeline: pipeline, workspace: workspace, directory: directory,
-                                 parameters: prepared.parameters)
-        try directory.create(variables: context.runVariables)
-        let runLog = RunLog(path: directory.runLog)
+                                 parameters: prepared.parameters, secrets: request.secrets)
+        try directory.create(variables: context.runVariables
+            + (request.secretsInEnvironmentFile ? request.secrets.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } : []))
+        let runLog = RunLog(path: directory.runLog, mask: context.mask)
         let writeFailure = StoreWriteFailure()
         let store = store
         let batcher = EventBatcher { batch in

@@ -29,7 +29,7 @@ final class ProcessMonitor: Sendable {
 
     /// Watches `pid`; its stdout and stderr arrive on `output` (the read end of a pipe). `completion` runs on the
     /// monitor thread once the process has exited and its output is in the log.
-    func watch(pid: pid_t, output: Int32, logFile: String, logHeader: String?,
+    func watch(pid: pid_t, output: Int32, logFile: String, logHeader: String?, mask: SecretMask?,
                completion: @escaping @Sendable (ChildExit) -> Void) throws(SpawnError) {
         let pidfd = sluice_pidfd_open(pid)
         guard pidfd >= 0 else {
@@ -40,7 +40,8 @@ final class ProcessMonitor: Sendable {
             throw SpawnError(description: "cannot watch the process (pidfd_open: \(reason)); Sluice needs Linux 5.3 or later")
         }
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
-        let child = WatchedChild(pid: pid, pidfd: pidfd, output: output, logFile: logFile, logHeader: logHeader, completion: completion)
+        let child = WatchedChild(pid: pid, pidfd: pidfd, output: output, logFile: logFile, logHeader: logHeader,
+                                 masker: mask.map(StreamMasker.init), completion: completion)
         children.withLock { $0[id] = child }
         _ = fcntl(output, F_SETFL, fcntl(output, F_GETFL) | O_NONBLOCK)
         sluice_epoll_add(epoll, output, id << 1 | 1)
@@ -87,17 +88,21 @@ private final class WatchedChild: @unchecked Sendable {
     let logFile: String
     let logHeader: String?
     let completion: @Sendable (ChildExit) -> Void
+    /// Hides secrets; bytes that might begin one wait in it for the next read.
+    var masker: StreamMasker?
     var log: Int32 = -1
     var outputOpen = true
     var exit: ChildExit?
     var drainDeadline: Date?
 
-    init(pid: pid_t, pidfd: Int32, output: Int32, logFile: String, logHeader: String?, completion: @escaping @Sendable (ChildExit) -> Void) {
+    init(pid: pid_t, pidfd: Int32, output: Int32, logFile: String, logHeader: String?, masker: StreamMasker?,
+         completion: @escaping @Sendable (ChildExit) -> Void) {
         self.pid = pid
         self.pidfd = pidfd
         self.output = output
         self.logFile = logFile
         self.logHeader = logHeader
+        self.masker = masker
         self.completion = completion
     }
 
@@ -117,7 +122,12 @@ private final class WatchedChild: @unchecked Sendable {
         while true {
             let count = buffer.withUnsafeMutableBytes { read(output, $0.baseAddress, $0.count) }
             if count > 0 {
-                append(buffer, count: count)
+                if masker != nil {
+                    let masked = masker!.feed(Array(buffer[0..<count]))
+                    append(masked, count: masked.count)
+                } else {
+                    append(buffer, count: count)
+                }
             } else if count == 0 {
                 outputOpen = false
                 sluice_epoll_remove(epoll, output)
@@ -147,6 +157,7 @@ private final class WatchedChild: @unchecked Sendable {
     }
 
     func close(epoll: Int32) {
+        if let rest = masker?.finish(), !rest.isEmpty { append(rest, count: rest.count) }
         if outputOpen { sluice_epoll_remove(epoll, output) }
         Glibc.close(output)
         Glibc.close(pidfd)

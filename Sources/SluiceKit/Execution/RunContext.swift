@@ -10,11 +10,13 @@ public struct RunContext: Sendable {
     public let environment: [String: String]
     /// `environment` as `NAME=value` entries, built once per run: steps differ only by a variable or two.
     private let environmentEntries: [String]
-    /// The run's own variables, as written to its `.env`.
+    /// The run's own variables, as written to its `.env` (secrets are not among them).
     public let runVariables: [(String, String)]
+    /// Hides the values of the pipeline's secrets in step logs and the run log.
+    public let mask: SecretMask
 
     init(runID: String, pipeline: Pipeline, workspace: String, directory: RunDirectory, parameters: [String: String],
-         inherited: [String: String] = ProcessInfo.processInfo.environment) {
+         secrets: [String: String] = [:], inherited: [String: String] = ProcessInfo.processInfo.environment) {
         self.runID = runID
         self.pipeline = pipeline
         self.workspace = workspace
@@ -35,7 +37,9 @@ public struct RunContext: Sendable {
         // Output goes to files; unbuffered Python makes `sluice logs --follow` show it as it is printed.
         environment["PYTHONUNBUFFERED"] = "1"
         for (name, value) in variables { environment[name] = value }
+        for (name, value) in secrets { environment[name] = value }
         self.environment = environment
+        mask = SecretMask(values: Array(secrets.values))
         environmentEntries = environment.map { "\($0.key)=\($0.value)" }
     }
 
@@ -51,6 +55,7 @@ public struct RunContext: Sendable {
         let directory = workdir.map { $0.hasPrefix("/") ? $0 : (workspace as NSString).appendingPathComponent($0) } ?? workspace
         return LaunchSpec(arguments: StepCommandLine.arguments(for: step.action, scriptsDirectory: pipeline.scriptsDirectory),
                           environment: entries, searchPath: step.environment["PATH"] ?? environment["PATH"],
-                          workingDirectory: directory, logFile: self.directory.log(of: step.name))
+                          workingDirectory: directory, logFile: self.directory.log(of: step.name),
+                          mask: mask.isEmpty ? nil : mask)
     }
 }

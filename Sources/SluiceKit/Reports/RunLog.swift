@@ -4,8 +4,10 @@ import Foundation
 /// appended a batch at a time by the ``EventBatcher``'s thread.
 final class RunLog: Sendable {
     private let handle: FileHandle?
+    private let mask: SecretMask
 
-    init(path: String) {
+    init(path: String, mask: SecretMask) {
+        self.mask = mask
         _ = FileManager.default.createFile(atPath: path, contents: nil)
         handle = FileHandle(forWritingAtPath: path)
         _ = try? handle?.seekToEnd()
@@ -17,7 +19,7 @@ final class RunLog: Sendable {
             guard let line = Self.line(for: event) else { continue }
             text += "\(Timestamp.iso(event.time)) \(line)\n"
         }
-        try? handle?.write(contentsOf: Data(text.utf8))
+        try? handle?.write(contentsOf: Data(mask.redact(text).utf8))
     }
 
     func close() { try? handle?.close() }

@@ -44,6 +44,10 @@ public struct Configuration: Sendable {
             validate: { DurationText.seconds($0) == nil ? "must be a duration such as 10s" : nil }),
         Key(name: "log_lines", summary: "log lines shown for a failed step", defaultValue: { "20" },
             validate: { Int($0).map { $0 >= 0 } == true ? nil : "must be a whole number" }),
+        Key(name: "secrets_file", summary: "NAME=value lines for secrets not in the environment",
+            defaultValue: { ".sluice/secrets.env" }, validate: nonEmpty),
+        Key(name: "env_file_secrets", summary: "also write secrets, in clear, to each run's .env", defaultValue: { "false" },
+            validate: { ["true", "false"].contains($0) ? nil : "must be true or false" }),
     ]
 
     static let nonEmpty: @Sendable (String) -> String? = { $0.isEmpty ? "must not be empty" : nil }
@@ -119,4 +123,6 @@ public struct Configuration: Sendable {
     public var jobs: Int { Int(self["jobs"])! }
     public var gracePeriod: Double { DurationText.seconds(self["grace_period"])! }
     public var logLines: Int { Int(self["log_lines"])! }
+    public var secretsFile: String { path("secrets_file") }
+    public var secretsInEnvironmentFile: Bool { self["env_file_secrets"] == "true" }
 }

@@ -40,7 +40,9 @@ enum RunDriver {
         let catalog = PipelineCatalog.scan(configuration.pipelinesDirectory)
         let pipeline = try workspace.pipeline(pipelineName, in: catalog)
         let request = RunRequest(pipeline: pipeline, selection: selection, parameters: try options.parsedParameters(),
-                                 trigger: trigger, jobs: configuration.jobs, continueOnError: options.continueOnError)
+                                 trigger: trigger, jobs: configuration.jobs, continueOnError: options.continueOnError,
+                                 secrets: SecretValues.load(pipeline.secrets, file: configuration.secretsFile),
+                                 secretsInEnvironmentFile: configuration.secretsInEnvironmentFile)
         let prepared: PreparedRun
         do { prepared = try PipelineRunner.prepare(request) } catch {
             throw fail("\(error)\nnothing was run", ExitStatus.invalidInput)
