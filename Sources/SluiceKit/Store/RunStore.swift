@@ -22,5 +22,5 @@ public protocol RunStore: Sendable {
 public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var path: String
     public var message: String
-    public var description: String { "store \(path): \(message)" }
+    public var description: String { path.isEmpty ? message : "\(path): \(message)" }
 }
