@@ -1,5 +1,6 @@
 import Foundation
-import SluiceKit
+import GRDB
+@testable import SluiceKit
 import SluiceTestSupport
 import Testing
 
@@ -130,5 +131,20 @@ struct RunRecordTests {
         for _ in 0..<20 { ids.insert(try await workspace.run("tiny").run.id) }
         #expect(ids.count == 20)
         #expect(ids.allSatisfy { $0.count == 6 })
+    }
+}
+
+extension RunRecordTests {
+    @Test func everyTimeInTheStoreIsSecondsSince1970() async throws {
+        let outcome = try await workspace.run("report", parameters: ["app_filter": "x"])
+        let store = try workspace.store()
+        let types = try await store.pool.read { db in
+            try String.fetchAll(db, sql: """
+                SELECT typeof(createdAt) || typeof(finishedAt) FROM runs
+                UNION SELECT typeof(startedAt) || typeof(finishedAt) FROM stepRuns WHERE runID = ?
+                UNION SELECT typeof(at) FROM events WHERE runID = ?
+                """, arguments: [outcome.run.id, outcome.run.id])
+        }
+        #expect(Set(types) == ["realreal", "real"])
     }
 }

@@ -79,15 +79,15 @@ public struct StoredEvent: Sendable, Codable, Equatable {
     public var message: String?
 }
 
-extension RunRecord: FetchableRecord, PersistableRecord, SluiceTable { public static let databaseTableName = "runs" }
-extension StepRunRecord: FetchableRecord, PersistableRecord, SluiceTable { public static let databaseTableName = "stepRuns" }
-extension AttemptRecord: FetchableRecord, PersistableRecord, SluiceTable { public static let databaseTableName = "attempts" }
-extension StepStatusRecord: FetchableRecord, SluiceTable {}
-extension StoredEvent: FetchableRecord, TableRecord, SluiceTable { public static let databaseTableName = "events" }
+extension RunRecord: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "runs"
 
-/// Dates as seconds since 1970 (sub-millisecond, sortable) and nested values as JSON.
-protocol SluiceTable {}
-extension SluiceTable {
-    public static var databaseDateEncodingStrategy: DatabaseDateEncodingStrategy { .timeIntervalSince1970 }
-    public static var databaseDateDecodingStrategy: DatabaseDateDecodingStrategy { .timeIntervalSince1970 }
+    /// Every time in the store is seconds since 1970 (sortable, sub-millisecond), as the engine writes them;
+    /// GRDB's default would be text. (Reading accepts numbers by default.)
+    public static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy { .timeIntervalSince1970 }
 }
+
+extension StepRunRecord: FetchableRecord, TableRecord { public static let databaseTableName = "stepRuns" }
+extension AttemptRecord: FetchableRecord, TableRecord { public static let databaseTableName = "attempts" }
+extension StepStatusRecord: FetchableRecord {}
+extension StoredEvent: FetchableRecord, TableRecord { public static let databaseTableName = "events" }
