@@ -92,7 +92,7 @@ public struct Configuration: Sendable {
                                                            "cannot read the config file as UTF-8 text")])
         }
         let root: Node?
-        do { root = try Yams.compose(yaml: text) } catch {
+        do { root = try Yams.compose(yaml: text, .basic) } catch {
             let mark: Mark? = switch error as? YamlError {
             case let .scanner(_, _, mark, _)?, let .parser(_, _, mark, _)?, let .composer(_, _, mark, _)?: mark
             default: nil
