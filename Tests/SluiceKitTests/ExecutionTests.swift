@@ -200,3 +200,25 @@ extension ExecutionTests {
         #expect(descriptors == ["0", "1", "2", "3"], "ls itself opens one directory descriptor")
     }
 }
+
+extension ExecutionTests {
+    @Test func aDaemonThatEscapedTheGroupCannotHoldTheStepOpen() async throws {
+        // setsid puts the daemon in a session of its own, out of reach of the group kill; it keeps stdout open.
+        // It writes its pid once it has escaped, and the step waits for that before it ends.
+        try workspace.pipeline("p", """
+            steps:
+              - name: leaves
+                command: >-
+                  echo before; pidfile="$SLUICE_WORKING_DIR/daemon.pid";
+                  setsid sh -c 'echo $$ > "$0"; exec sleep 300' "$pidfile" &
+                  while [ ! -s "$pidfile" ]; do sleep 0.01; done; echo after
+              - {name: next, command: 'true', depends_on: [leaves]}
+            """)
+        let outcome = try await workspace.run("p")
+        let pid = try #require(Int32(try workspace.read("\(outcome.run.runDirectory)/working/daemon.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
+        defer { kill(pid, SIGKILL) }
+        #expect(processIsAlive(pid), "the daemon escaped and still holds the pipe")
+        #expect(outcome.run.status == .success)
+        #expect(try workspace.read("\(outcome.run.runDirectory)/logs/leaves.log") == "before\nafter\n")
+    }
+}

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Durations as pipeline files write them: `90s`, `5m`, `1h30m`, `250ms` or a bare number of seconds.
 enum DurationText {
     static func seconds(_ text: String) -> Double? {
@@ -39,5 +41,3 @@ enum DurationText {
         return total
     }
 }
-
-import Foundation

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One step of a pipeline: a script or an inline command, run as its own process.
 public struct Step: Sendable {
     public var name: String
@@ -50,5 +52,3 @@ public struct RetryPolicy: Sendable, Equatable {
         return maxDelay > 0 ? min(raw, maxDelay) : raw
     }
 }
-
-import Foundation

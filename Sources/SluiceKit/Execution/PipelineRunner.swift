@@ -102,9 +102,9 @@ public struct PipelineRunner: Sendable {
                                                stepsTotal: prepared.plan.included.count)
         let directory = RunDirectory(root: record.runDirectory)
         let context = RunContext(runID: record.id, pipeline: pipeline, workspace: workspace, directory: directory,
-                                 parameters: prepared.parameters, secrets: request.secrets)
-        let secretVariables = request.secretsInEnvironmentFile ? request.secrets.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } : []
-        do { try directory.create(variables: context.runVariables + secretVariables) } catch {
+                                 parameters: prepared.parameters, secrets: request.secrets,
+                                 secretsInEnvironmentFile: request.secretsInEnvironmentFile)
+        do { try directory.create(variables: context.environmentFileVariables) } catch {
             // Nothing ran; the run must not stay "running" in the store.
             try? store.write([RunEvent(runID: record.id, pipeline: pipeline.id, kind: .runFinished(status: .failed))])
             throw StoreError(path: directory.root, message: "cannot create the run directory: \(error)")

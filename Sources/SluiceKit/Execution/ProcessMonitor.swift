@@ -51,24 +51,30 @@ final class ProcessMonitor: Sendable {
     private func loop() {
         var tokens = [UInt64](repeating: 0, count: 64)
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        // Children whose main process exited but whose pipe is still held open (by something that escaped the
+        // group), with when to stop waiting for its output. Usually empty.
+        var draining: [UInt64: (child: WatchedChild, deadline: Date)] = [:]
         while true {
-            let deadline = children.withLock { $0.values.compactMap(\.drainDeadline).min() }
+            let deadline = draining.values.map(\.deadline).min()
             let timeout = deadline.map { max(0, Int32(($0.timeIntervalSinceNow * 1000).rounded(.up))) } ?? -1
             let count = sluice_epoll_wait(epoll, &tokens, 64, timeout)
             for index in 0..<max(0, Int(count)) {
                 let id = tokens[index] >> 1
                 guard let child = children.withLock({ $0[id] }) else { continue }
-                if tokens[index] & 1 == 1 {
-                    child.readOutput(into: &buffer, epoll: epoll)
-                } else {
-                    child.reap(epoll: epoll)
-                    child.readOutput(into: &buffer, epoll: epoll)
+                if tokens[index] & 1 == 0 { child.reap(epoll: epoll) }
+                child.readOutput(into: &buffer, epoll: epoll)
+                if child.isFinished {
+                    draining[id] = nil
+                    finish(id, child)
+                } else if child.exit != nil, draining[id] == nil {
+                    draining[id] = (child, Date().addingTimeInterval(Self.drainGrace))
                 }
-                if child.isFinished { finish(id, child) }
             }
+            guard !draining.isEmpty else { continue }
             let now = Date()
-            for (id, child) in children.withLock({ $0.filter { ($0.value.drainDeadline ?? .distantFuture) <= now } }) {
-                finish(id, child)
+            for (id, entry) in draining where entry.deadline <= now {
+                draining[id] = nil
+                finish(id, entry.child)
             }
         }
     }
@@ -93,7 +99,6 @@ private final class WatchedChild: @unchecked Sendable {
     var log: Int32 = -1
     var outputOpen = true
     var exit: ChildExit?
-    var drainDeadline: Date?
 
     init(pid: pid_t, pidfd: Int32, output: Int32, logFile: String, logHeader: String?, masker: StreamMasker?,
          completion: @escaping @Sendable (ChildExit) -> Void) {
@@ -114,7 +119,6 @@ private final class WatchedChild: @unchecked Sendable {
         exit = ChildProcess.wait(pid)
         // Whatever the step left running in its group goes with it.
         killpg(pid, SIGKILL)
-        if outputOpen { drainDeadline = Date().addingTimeInterval(ProcessMonitor.drainGrace) }
     }
 
     func readOutput(into buffer: inout [UInt8], epoll: Int32) {
@@ -122,8 +126,7 @@ private final class WatchedChild: @unchecked Sendable {
         while true {
             let count = buffer.withUnsafeMutableBytes { read(output, $0.baseAddress, $0.count) }
             if count > 0 {
-                if masker != nil {
-                    let masked = masker!.feed(Array(buffer[0..<count]))
+                if let masked = masker?.feed(Array(buffer[0..<count])) {
                     append(masked, count: masked.count)
                 } else {
                     append(buffer, count: count)

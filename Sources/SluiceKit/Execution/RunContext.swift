@@ -6,17 +6,19 @@ public struct RunContext: Sendable {
     public let pipeline: Pipeline
     public let workspace: String
     public let directory: RunDirectory
-    /// The variables every step gets: Sluice's own environment, the pipeline's `env`, the run's and parameters'.
-    public let environment: [String: String]
-    /// `environment` as `NAME=value` entries, built once per run: steps differ only by a variable or two.
+    /// What every step gets as `NAME=value` entries: Sluice's own environment, the pipeline's `env`, the run's
+    /// variables, parameters and secrets. Built once per run: steps differ only by a variable or two.
     private let environmentEntries: [String]
-    /// The run's own variables, as written to its `.env` (secrets are not among them).
-    public let runVariables: [(String, String)]
+    /// The `PATH` that commands are looked up in.
+    private let searchPath: String?
+    /// What the run's `.env` holds: its own variables and parameters, and secrets only when opted in.
+    public let environmentFileVariables: [(String, String)]
     /// Hides the values of the pipeline's secrets in step logs and the run log.
     public let mask: SecretMask
 
     init(runID: String, pipeline: Pipeline, workspace: String, directory: RunDirectory, parameters: [String: String],
-         secrets: [String: String] = [:], inherited: [String: String] = ProcessInfo.processInfo.environment) {
+         secrets: [String: String] = [:], secretsInEnvironmentFile: Bool = false,
+         inherited: [String: String] = ProcessInfo.processInfo.environment) {
         self.runID = runID
         self.pipeline = pipeline
         self.workspace = workspace
@@ -32,15 +34,15 @@ public struct RunContext: Sendable {
         ]
         variables += pipeline.environment.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         for spec in pipeline.parameters { if let value = parameters[spec.name] { variables.append((spec.environmentName, value)) } }
-        runVariables = variables
+        let secretVariables = secrets.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        environmentFileVariables = variables + (secretsInEnvironmentFile ? secretVariables : [])
         var environment = inherited
         // Output goes to files; unbuffered Python makes `sluice logs --follow` show it as it is printed.
         environment["PYTHONUNBUFFERED"] = "1"
-        for (name, value) in variables { environment[name] = value }
-        for (name, value) in secrets { environment[name] = value }
-        self.environment = environment
-        mask = SecretMask(values: Array(secrets.values))
+        for (name, value) in variables + secretVariables { environment[name] = value }
         environmentEntries = environment.map { "\($0.key)=\($0.value)" }
+        searchPath = environment["PATH"]
+        mask = SecretMask(values: Array(secrets.values))
     }
 
     /// How to start `step`: its command line, its working directory, its environment and its log file.
@@ -54,7 +56,7 @@ public struct RunContext: Sendable {
         let workdir = step.workdir ?? pipeline.workdir
         let directory = workdir.map { $0.hasPrefix("/") ? $0 : (workspace as NSString).appendingPathComponent($0) } ?? workspace
         return LaunchSpec(arguments: StepCommandLine.arguments(for: step.action, scriptsDirectory: pipeline.scriptsDirectory),
-                          environment: entries, searchPath: step.environment["PATH"] ?? environment["PATH"],
+                          environment: entries, searchPath: step.environment["PATH"] ?? searchPath,
                           workingDirectory: directory, logFile: self.directory.log(of: step.name),
                           mask: mask.isEmpty ? nil : mask)
     }

@@ -11,12 +11,16 @@ public final class SQLiteRunStore: RunStore {
         self.path = path
         do {
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            // Processes that open a new store at the same moment would both create its tables and switch it to WAL;
-            // opening (milliseconds, once per process) is serialized with a lock beside the file.
-            let lock = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-            guard lock >= 0 else { throw StoreError(path: path, message: "cannot create \(path).lock: \(String(cString: strerror(errno)))") }
-            defer { close(lock) }
-            while flock(lock, LOCK_EX) != 0 && errno == EINTR {}
+        } catch {
+            throw StoreError(path: path, message: "cannot create its folder: \(error)")
+        }
+        // Processes that open a new store at the same moment would both create its tables and switch it to WAL;
+        // opening (milliseconds, once per process) is serialized with a lock beside the file.
+        let lock = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard lock >= 0 else { throw StoreError(path: path, message: "cannot create \(path).lock: \(String(cString: strerror(errno)))") }
+        defer { close(lock) }
+        while flock(lock, LOCK_EX) != 0 && errno == EINTR {}
+        do {
             var configuration = GRDB.Configuration()
             configuration.busyMode = .timeout(30)
             pool = try DatabasePool(path: path, configuration: configuration)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Durations for people: `850ms`, `4.2s`, `3m05s`, `1h02m`.
 public enum DurationFormat {
     public static func short(_ seconds: Double) -> String {
@@ -8,5 +10,3 @@ public enum DurationFormat {
         return String(format: "%dh%02dm", whole / 3600, (whole % 3600) / 60)
     }
 }
-
-import Foundation

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SluiceKit
 
 struct RunCommand: AsyncParsableCommand {
@@ -36,5 +37,3 @@ struct RunCommand: AsyncParsableCommand {
         values.flatMap { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
     }
 }
-
-import Foundation

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceKit
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -63,5 +64,3 @@ enum Console {
         }.joined(separator: "\n")
     }
 }
-
-import SluiceKit
