@@ -61,7 +61,8 @@ enum RunDriver {
         let task = Task { try await runner.run(prepared, observer: reporter.handle) }
         // The first Ctrl-C stops the steps gracefully; a second one kills them at once.
         let trap = SignalTrap { count in
-            if count == 1 { task.cancel() } else { executor.killAll() }
+            task.cancel()
+            if count > 1 { executor.killAll() }
         }
         defer { trap.release() }
         let outcome: RunOutcome
