@@ -13,7 +13,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
-        .target(name: "CSluiceSupport"),
+        // libcrypto (OpenSSL) for SHA-256: the system library, instead of compiling BoringSSL with swift-crypto.
+        .target(name: "CSluiceSupport", linkerSettings: [.linkedLibrary("crypto")]),
         .target(
             name: "SluiceKit",
             dependencies: [

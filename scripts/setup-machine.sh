@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what building and testing Sluice needs on a fresh Debian machine with Swift, when it is missing:
-# SQLite's headers (GRDB links the system SQLite) and Python 3 (the example steps).
+# SQLite's headers (GRDB links the system SQLite), OpenSSL's (SHA-256 of files) and Python 3 (the example steps).
 set -euo pipefail
 missing=()
 [ -f /usr/include/sqlite3.h ] || missing+=(libsqlite3-dev)
+[ -f /usr/include/openssl/evp.h ] || missing+=(libssl-dev)
 command -v python3 >/dev/null || missing+=(python3)
 command -v make >/dev/null || missing+=(make)
 if [ ${#missing[@]} -gt 0 ]; then

@@ -17,6 +17,8 @@ public struct Pipeline: Sendable {
     public var secrets: [String]
     /// Working directory of every step, relative to the workspace; nil means the workspace itself.
     public var workdir: String?
+    /// Where to report a failed or partially successful run, besides the run directory.
+    public var notify: [NotificationTarget] = []
 
     public func step(named name: String) -> Step? { steps.first { $0.name == name } }
 }

@@ -3,12 +3,13 @@ import Yams
 
 /// Turns one pipeline file into a ``Pipeline``, or into every problem it has.
 public enum PipelineLoader {
-    static let pipelineKeys = ["name", "description", "steps", "params", "modes", "env", "secrets", "workdir"]
+    static let pipelineKeys = ["name", "description", "steps", "params", "modes", "env", "secrets", "workdir", "notify"]
     static let stepKeys = ["name", "description", "script", "command", "depends_on", "timeout", "retries", "env",
-                           "tags", "allow_failure", "workdir"]
+                           "tags", "allow_failure", "workdir", "inputs", "outputs", "on_failure", "trigger_rule"]
     static let parameterKeys = ["type", "default", "required", "choices", "description"]
     static let retryKeys = ["count", "delay", "backoff", "max_delay"]
     static let modeKeys = ["steps", "description"]
+    static let onFailureKeys = ["rollback", "run"]
     /// Pipeline files are small; anything larger is a mistake or an attack.
     static let maximumFileSize = 8 << 20
 
@@ -84,6 +85,7 @@ public enum PipelineLoader {
             case "workdir": pipeline.workdir = reader.string(value, key)
             case "params": pipeline.parameters = readParameters(value, reader: reader)
             case "modes": pipeline.modes = readModes(value, reader: reader)
+            case "notify": pipeline.notify = NotificationTargetReader.read(value, reader: reader)
             case "steps":
                 sawSteps = true
                 guard let sequence = value.sequence else {
@@ -123,6 +125,19 @@ public enum PipelineLoader {
             case "tags": step.tags = reader.strings(value, key).map(\.0)
             case "allow_failure": step.allowFailure = reader.bool(value, key) ?? false
             case "workdir": step.workdir = reader.string(value, key)
+            case "inputs": step.inputs = readPaths(value, key, reader: reader)
+            case "outputs": step.outputs = readPaths(value, key, reader: reader)
+            case "on_failure": step.onFailure = readFailureAction(value, reader: reader)
+            case "trigger_rule":
+                guard let text = reader.string(value, key) else { continue }
+                if let rule = TriggerRule(rawValue: text) {
+                    step.triggerRule = rule
+                } else {
+                    let names = TriggerRule.allCases.map(\.rawValue)
+                    reader.report(.badValue, value, "unknown trigger rule '\(text)'",
+                                  fix: Suggestion.closest(to: text, among: names).map { "did you mean '\($0)'?" }
+                                      ?? "use one of: \(names.joined(separator: ", "))")
+                }
             default: break
             }
         }
@@ -141,6 +156,35 @@ public enum PipelineLoader {
             reader.report(.missingKey, node, "\(label) has neither 'script' nor 'command'", fix: "add 'script: file.py' or 'command: ...'")
         }
         return step
+    }
+
+    /// Declared inputs or outputs: paths relative to the workspace, which must stay inside it.
+    private static func readPaths(_ node: Node, _ field: String, reader: DefinitionReader) -> [String] {
+        reader.strings(node, field).compactMap { path, item in
+            let parts = path.split(separator: "/")
+            guard !path.isEmpty, !path.hasPrefix("/"), !parts.contains(".."), !path.contains("\0") else {
+                reader.report(.badValue, item, "'\(path)' in '\(field)' must be a path inside the workspace",
+                              fix: "write it relative to the workspace, without '..'")
+                return nil
+            }
+            return parts.filter { $0 != "." }.joined(separator: "/")
+        }
+    }
+
+    private static func readFailureAction(_ node: Node, reader: DefinitionReader) -> FailureAction? {
+        let fix = "write 'on_failure: rollback' or 'on_failure: {run: heal.py}'"
+        if let text = node.scalar?.string {
+            if text == "rollback" { return .rollback }
+            reader.report(.badValue, node, "unknown on_failure action '\(text)'", fix: fix)
+            return nil
+        }
+        let entries = reader.entries(of: node, known: onFailureKeys, context: "'on_failure'")
+        guard entries.count == 1, let (key, _, value) = entries.first else {
+            if node.mapping != nil { reader.report(.badValue, node, "'on_failure' takes exactly one action", fix: fix) }
+            return nil
+        }
+        if key == "rollback" { return reader.bool(value, key) == true ? .rollback : nil }
+        return reader.string(value, key).map { .run(script: $0) }
     }
 
     private static func readRetry(_ node: Node, reader: DefinitionReader) -> RetryPolicy {

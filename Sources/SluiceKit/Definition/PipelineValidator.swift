@@ -26,6 +26,17 @@ enum PipelineValidator {
                     reader.report(Diagnostic(.missingScript, at: step.location, "step '\(step.name)': \(problem.message)", fix: problem.fix))
                 }
             }
+            switch step.onFailure {
+            case .rollback? where step.outputs.isEmpty:
+                reader.report(Diagnostic(.badValue, at: step.location, "step '\(step.name)' rolls back on failure but declares no outputs",
+                                         fix: "list the files it writes under 'outputs:'"))
+            case let .run(script)?:
+                if let problem = StepCommandLine.problem(script: script, in: pipeline.scriptsDirectory) {
+                    reader.report(Diagnostic(.missingScript, at: step.location, "on_failure of step '\(step.name)': \(problem.message)",
+                                             fix: problem.fix))
+                }
+            default: break
+            }
         }
         if let cycle = DependencyGraph(steps: pipeline.steps).findCycle(),
            let step = pipeline.steps.first(where: { $0.name == cycle[0] }) {

@@ -14,7 +14,35 @@ public struct Step: Sendable {
     /// A failure of this step does not fail the run (it ends `partial_success`) and does not block its downstream.
     public var allowFailure: Bool
     public var workdir: String?
+    /// Files the step reads: paths or globs relative to the workspace; a folder stands for every file beneath it.
+    public var inputs: [String] = []
+    /// Files the step writes, in the same form. Declaring them enables up-to-date skips and versioned outputs.
+    public var outputs: [String] = []
+    /// What Sluice does when the step has failed for good (after its retries).
+    public var onFailure: FailureAction?
+    /// When the step runs, given how its upstream steps ended.
+    public var triggerRule: TriggerRule = .allSuccess
     public var location: SourceLocation
+}
+
+/// A recovery Sluice performs for a step that failed.
+public enum FailureAction: Sendable, Equatable {
+    /// Put the step's declared outputs back to their last good version (seed 001's ROLLBACK_TO_BACKUP).
+    case rollback
+    /// Run a healing script, resolved against the pipeline's scripts folder.
+    case run(script: String)
+}
+
+/// When a step whose upstream steps have all ended runs (Airflow's trigger rules; `recovered` is seed 001's matrix).
+public enum TriggerRule: String, Sendable, CaseIterable {
+    /// Every upstream step succeeded (or was up to date, or failed with `allow_failure`).
+    case allSuccess = "all_success"
+    /// Every upstream step ended, however.
+    case allDone = "all_done"
+    /// Every upstream step succeeded, or failed and its recovery succeeded.
+    case recovered
+    /// At least one upstream step failed: alert and clean-up steps.
+    case oneFailed = "one_failed"
 }
 
 /// What a step runs.

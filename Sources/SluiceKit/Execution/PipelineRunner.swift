@@ -13,10 +13,12 @@ public struct RunRequest: Sendable {
     public var secrets: [String: String]
     /// Also write secrets to the run's `.env` (config `env_file_secrets`); they are always in the steps' environment.
     public var secretsInEnvironmentFile: Bool
+    /// Run steps with declared outputs even when they are up to date.
+    public var force: Bool
 
     public init(pipeline: Pipeline, selection: Selection = Selection(), parameters: [String: String] = [:],
                 trigger: String = "cli", jobs: Int, continueOnError: Bool = false, secrets: [String: String] = [:],
-                secretsInEnvironmentFile: Bool = false) {
+                secretsInEnvironmentFile: Bool = false, force: Bool = false) {
         self.pipeline = pipeline
         self.selection = selection
         self.parameters = parameters
@@ -25,6 +27,7 @@ public struct RunRequest: Sendable {
         self.continueOnError = continueOnError
         self.secrets = secrets
         self.secretsInEnvironmentFile = secretsInEnvironmentFile
+        self.force = force
     }
 }
 
@@ -68,13 +71,17 @@ public struct PipelineRunner: Sendable {
     public let workspace: String
     public let runsDirectory: String
     public let pipelinesDirectory: String
+    /// Where versions of declared outputs are kept (see ``OutputVersions``).
+    public let versionsDirectory: String
 
-    public init(store: any RunStore, executor: any StepExecutor, workspace: String, runsDirectory: String, pipelinesDirectory: String) {
+    public init(store: any RunStore, executor: any StepExecutor, workspace: String, runsDirectory: String, pipelinesDirectory: String,
+                versionsDirectory: String? = nil) {
         self.store = store
         self.executor = executor
         self.workspace = workspace
         self.runsDirectory = runsDirectory
         self.pipelinesDirectory = pipelinesDirectory
+        self.versionsDirectory = versionsDirectory ?? workspace + "/.sluice/versions"
     }
 
     /// Checks parameters and selection; throws before anything is recorded or started.
@@ -97,6 +104,7 @@ public struct PipelineRunner: Sendable {
     public func run(_ prepared: PreparedRun, observer: @escaping @Sendable ([RunEvent]) -> Void = { _ in }) async throws -> RunOutcome {
         let request = prepared.request
         let pipeline = request.pipeline
+        let tracker = try await outputTracker(for: prepared)
         let record = try await store.createRun(pipeline: pipeline.id, trigger: request.trigger, parameters: prepared.parameters,
                                                selection: request.selection, runsDirectory: runsDirectory,
                                                stepsTotal: prepared.plan.included.count)
@@ -119,7 +127,7 @@ public struct PipelineRunner: Sendable {
         }
         let emit: @Sendable (RunEvent) -> Void = batcher.append
         emit(RunEvent(runID: record.id, pipeline: pipeline.id, kind: .runStarted(steps: prepared.plan.included.map(\.step.name))))
-        let scheduler = Scheduler(plan: prepared.plan, context: context, executor: executor,
+        let scheduler = Scheduler(plan: prepared.plan, context: context, executor: executor, tracker: tracker,
                                   options: .init(jobs: request.jobs, continueOnError: request.continueOnError), emit: emit)
         let outcomes = await scheduler.run()
         let status = Self.status(of: Array(outcomes.values), cancelled: Task.isCancelled)
@@ -134,6 +142,15 @@ public struct PipelineRunner: Sendable {
         return try await Task { try await finish(record.id, pipeline: pipeline, directory: directory) }.value
     }
 
+    /// Change detection and versioning, when a step to run declares outputs.
+    private func outputTracker(for prepared: PreparedRun) async throws -> OutputTracker? {
+        guard prepared.plan.included.contains(where: { !$0.step.outputs.isEmpty }) else { return nil }
+        let pipeline = prepared.request.pipeline
+        let known = try await store.outputState(pipeline: pipeline.id)
+        return OutputTracker(pipeline: pipeline, workspace: workspace, versionsDirectory: versionsDirectory, parameters: prepared.parameters,
+                             force: prepared.request.force, previous: known.fingerprints, knownHashes: known.hashes)
+    }
+
     /// Reads back what was recorded, so the summary and status file say exactly what the store says.
     private func finish(_ runID: String, pipeline: Pipeline, directory: RunDirectory) async throws -> RunOutcome {
         guard let finished = try await store.run(id: runID) else { throw StoreError(path: "", message: "run \(runID) vanished") }
@@ -143,11 +160,13 @@ public struct PipelineRunner: Sendable {
         return RunOutcome(run: finished, steps: steps)
     }
 
-    /// Seed 001's overall status: success; partial_success when failures were tolerated; failed otherwise.
+    /// Seed 001's overall status: success; partial_success when failures were recovered (or tolerated by
+    /// `allow_failure`) and the pipeline went on; failed when a failure was not recovered or stopped steps after it.
     static func status(of outcomes: [Scheduler.StepOutcome], cancelled: Bool) -> RunStatus {
         if cancelled || outcomes.contains(where: { $0.state == .cancelled }) { return .cancelled }
-        if outcomes.contains(where: { !$0.allowed && $0.state != .succeeded }) { return .failed }
-        if outcomes.contains(where: \.allowed) { return .partialSuccess }
+        if outcomes.contains(where: { $0.state.isFailure && !$0.allowed && !$0.recovered } ) { return .failed }
+        if outcomes.contains(where: \.skippedByFailure) { return .failed }
+        if outcomes.contains(where: { $0.allowed || $0.recovered }) { return .partialSuccess }
         return .success
     }
 }

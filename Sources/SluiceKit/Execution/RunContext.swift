@@ -45,8 +45,9 @@ public struct RunContext: Sendable {
         mask = SecretMask(values: Array(secrets.values))
     }
 
-    /// How to start `step`: its command line, its working directory, its environment and its log file.
-    func launchSpec(for step: Step) -> LaunchSpec {
+    /// How to start `step` (or `action` in its place, such as its healing script): its command line, its working
+    /// directory, its environment and its log file (`logs/STEP.log`, or `logs/STEP.LOGSUFFIX.log`).
+    func launchSpec(for step: Step, action: StepAction? = nil, logSuffix: String? = nil) -> LaunchSpec {
         var entries = environmentEntries
         if !step.environment.isEmpty {
             entries.removeAll { entry in step.environment.keys.contains { entry.hasPrefix($0 + "=") } }
@@ -55,9 +56,9 @@ public struct RunContext: Sendable {
         entries.append("SLUICE_STEP=\(step.name)")
         let workdir = step.workdir ?? pipeline.workdir
         let directory = workdir.map { $0.hasPrefix("/") ? $0 : (workspace as NSString).appendingPathComponent($0) } ?? workspace
-        return LaunchSpec(arguments: StepCommandLine.arguments(for: step.action, scriptsDirectory: pipeline.scriptsDirectory),
+        return LaunchSpec(arguments: StepCommandLine.arguments(for: action ?? step.action, scriptsDirectory: pipeline.scriptsDirectory),
                           environment: entries, searchPath: step.environment["PATH"] ?? searchPath,
-                          workingDirectory: directory, logFile: self.directory.log(of: step.name),
+                          workingDirectory: directory, logFile: self.directory.log(of: step.name + (logSuffix.map { ".\($0)" } ?? "")),
                           mask: mask.isEmpty ? nil : mask)
     }
 }

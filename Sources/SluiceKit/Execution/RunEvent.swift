@@ -4,10 +4,16 @@ import Foundation
 public enum StepState: String, Sendable, Codable, CaseIterable {
     case pending, running, succeeded, failed, skipped, cancelled
     case timedOut = "timed_out"
+    /// Not run: its declared outputs match its inputs, parameters and script (see ``StepFingerprint``).
+    case upToDate = "up_to_date"
     /// The Sluice process that ran it died; set when a later start finds the run.
     case interrupted
 
     public var isFinal: Bool { self != .pending && self != .running }
+    /// Ended as its downstream steps want: ran successfully or had nothing to do.
+    public var isSuccess: Bool { self == .succeeded || self == .upToDate }
+    /// Ran and did not succeed.
+    public var isFailure: Bool { self == .failed || self == .timedOut }
 }
 
 /// The overall outcome of a run (seed 001's statuses, plus running and cancelled).
@@ -43,6 +49,13 @@ public struct RunEvent: Sendable {
         /// The final state of a step that ran; `allowed` marks a failure that `allow_failure` tolerates.
         case stepFinished(step: String, state: StepState, attempts: Int, allowed: Bool, result: AttemptResult)
         case stepSkipped(step: String, reason: String)
+        case stepUpToDate(step: String, reason: String)
+        /// A successful attempt's fingerprint and outputs, and the versions it created.
+        case outputsRecorded(step: String, record: StepFingerprintRecord, newVersions: [OutputAnnotation])
+        /// A recovery (`on_failure`) of a failed step ended; `recovered` is true when it succeeded.
+        case recoveryFinished(step: String, action: RecoveryAction)
+        /// File hashes computed during the run, kept so that later runs need not read the files again.
+        case filesHashed([String: FileHash])
         case runFinished(status: RunStatus)
     }
 
@@ -62,8 +75,9 @@ public struct RunEvent: Sendable {
     public var step: String? {
         switch kind {
         case let .attemptStarted(step, _, _), let .attemptFinished(step, _, _), let .retryScheduled(step, _, _),
-             let .stepFinished(step, _, _, _, _), let .stepSkipped(step, _): step
-        case .runStarted, .runFinished: nil
+             let .stepFinished(step, _, _, _, _), let .stepSkipped(step, _), let .stepUpToDate(step, _),
+             let .outputsRecorded(step, _, _), let .recoveryFinished(step, _): step
+        case .runStarted, .runFinished, .filesHashed: nil
         }
     }
 }

@@ -3,9 +3,10 @@ import Synchronization
 
 /// Runs the included steps of a plan in dependency order, up to `jobs` at once.
 ///
-/// Event-driven: each step counts its unfinished upstream steps and becomes ready when the count reaches zero.
-/// The work happens in the executor's completion callbacks: the thread that sees a step end starts the steps it
-/// released. No task per step, no polling loop, no rescans.
+/// Event-driven: each step counts its unfinished upstream steps; when the count reaches zero its trigger rule
+/// decides, from how they ended, whether it runs or is skipped. The work happens in the executor's completion
+/// callbacks: the thread that sees a step end starts the steps it released. No task per step, no polling loop,
+/// no rescans. Hashing, versioning and recovery run on dispatch threads, off the process monitor's.
 final class Scheduler: Sendable {
     struct Options: Sendable {
         var jobs: Int
@@ -15,22 +16,30 @@ final class Scheduler: Sendable {
     /// The final state of one step of the run.
     struct StepOutcome: Sendable {
         var state: StepState
-        var allowed: Bool
+        /// A failure that `allow_failure` tolerates.
+        var allowed = false
+        /// A failure whose `on_failure` recovery succeeded.
+        var recovered = false
+        /// Skipped because of a failure upstream (rather than a trigger rule with nothing to do).
+        var skippedByFailure = false
+
+        /// Counts as success for `all_success` downstream steps.
+        var isSuccess: Bool { state.isSuccess || allowed }
     }
 
-    /// A step that is running, or waiting to be started again after a failed attempt.
+    /// A step that is being prepared, running, recovering, or waiting to be started again after a failed attempt.
     private struct Active {
         var attempt: (any RunningAttempt)?
         var waitingToRetry = false
         var attempts = 0
+        var fingerprint: StepFingerprint?
     }
 
     private struct State {
         var waiting: [Int]
         var ready: ReadyQueue
         var active: [Int: Active] = [:]
-        var outcomes: [String: StepOutcome] = [:]
-        var blockedBy: [Int: String] = [:]
+        var outcomes: [Int: StepOutcome] = [:]
         var stoppedBy: String?
         var cancelled = false
         var finished = false
@@ -40,15 +49,18 @@ final class Scheduler: Sendable {
     private let plan: Plan
     private let context: RunContext
     private let executor: any StepExecutor
+    private let tracker: OutputTracker?
     private let options: Options
     private let emit: @Sendable (RunEvent) -> Void
     private let included: Set<Int>
     private let state: Mutex<State>
 
-    init(plan: Plan, context: RunContext, executor: any StepExecutor, options: Options, emit: @escaping @Sendable (RunEvent) -> Void) {
+    init(plan: Plan, context: RunContext, executor: any StepExecutor, tracker: OutputTracker?, options: Options,
+         emit: @escaping @Sendable (RunEvent) -> Void) {
         self.plan = plan
         self.context = context
         self.executor = executor
+        self.tracker = tracker
         self.options = options
         self.emit = emit
         let included = Set(plan.included.map(\.index))
@@ -74,16 +86,44 @@ final class Scheduler: Sendable {
 
     private func startReady() {
         let jobs = max(1, options.jobs)
-        let starting = state.withLock { state -> [Int] in
+        let (starting, skipped) = state.withLock { state -> ([Int], [(Int, String)]) in
             var starting: [Int] = []
-            while state.active.count < jobs, state.stoppedBy == nil, let index = state.ready.pop() {
+            var skipped: [(Int, String)] = []
+            while state.active.count < jobs, let index = state.ready.pop() {
+                // A stopped run still runs the steps meant for failures (alerts, clean-up); a cancelled one runs nothing.
+                if let stop = state.stoppedBy, state.cancelled || ![.oneFailed, .allDone].contains(plan.pipeline.steps[index].triggerRule) {
+                    skipped += resolve(index, StepOutcome(state: .skipped, skippedByFailure: !state.cancelled), reason: stop, in: &state)
+                    continue
+                }
                 state.active[index] = Active()
                 starting.append(index)
             }
-            return starting
+            return (starting, skipped)
         }
-        for index in starting { launch(index, attempt: 1) }
+        emitSkipped(skipped)
+        for index in starting { begin(index) }
         finishIfDone()
+    }
+
+    /// Starts a step's first attempt, unless its declared outputs are up to date.
+    private func begin(_ index: Int) {
+        let step = plan.pipeline.steps[index]
+        guard let tracker, !step.outputs.isEmpty else { return launch(index, attempt: 1) }
+        DispatchQueue.global().async { [self] in
+            let decision: OutputTracker.Decision
+            do { decision = try tracker.decide(step) } catch {
+                return stepEnded(index, attempts: 0, result: .notStarted(at: Date(), error: "cannot check its inputs: \(error)"))
+            }
+            emitHashes()
+            switch decision {
+            case let .upToDate(reason):
+                emit(event(.stepUpToDate(step: step.name, reason: reason)))
+                settle(index, StepOutcome(state: .upToDate))
+            case let .run(fingerprint, _):
+                state.withLock { $0.active[index]?.fingerprint = fingerprint }
+                launch(index, attempt: 1)
+            }
+        }
     }
 
     private func launch(_ index: Int, attempt: Int) {
@@ -93,6 +133,11 @@ final class Scheduler: Sendable {
         }, completion: { [self] result in
             attemptEnded(index, attempt: attempt, result: result)
         })
+        track(running, of: index)
+    }
+
+    /// Remembers a started process so that a cancel reaches it; cancels it at once if the run was cancelled meanwhile.
+    private func track(_ running: any RunningAttempt, of index: Int) {
         let cancelNow = state.withLock { state -> Bool in
             guard state.active[index] != nil, !state.active[index]!.waitingToRetry else { return false }
             state.active[index]!.attempt = running
@@ -107,7 +152,9 @@ final class Scheduler: Sendable {
         let retry = result.state != .succeeded && result.state != .cancelled && attempt <= step.retry.retries
             && state.withLock { state in
                 guard !state.cancelled else { return false }
-                state.active[index] = Active(attempt: nil, waitingToRetry: true, attempts: attempt)
+                state.active[index]!.attempt = nil
+                state.active[index]!.waitingToRetry = true
+                state.active[index]!.attempts = attempt
                 return true
             }
         guard retry else { return stepEnded(index, attempts: attempt, result: result) }
@@ -123,32 +170,125 @@ final class Scheduler: Sendable {
         }
     }
 
+    /// A step's last attempt ended: its outputs are versioned on success, recovered on failure.
     private func stepEnded(_ index: Int, attempts: Int, result: AttemptResult) {
+        let step = plan.pipeline.steps[index]
+        let fingerprint = state.withLock { $0.active[index]?.fingerprint }
+        if result.state == .succeeded, let tracker, let fingerprint {
+            return DispatchQueue.global().async { [self] in
+                var result = result
+                do {
+                    let recorded = try tracker.recordSuccess(of: step, fingerprint: fingerprint, runID: context.runID)
+                    emitHashes()
+                    emit(event(.outputsRecorded(step: step.name, record: recorded.record, newVersions: recorded.newVersions)))
+                } catch {
+                    result.state = .failed
+                    result.error = "its outputs could not be versioned: \(error)"
+                    return recover(index, attempts: attempts, result: result)
+                }
+                finish(index, attempts: attempts, result: result)
+            }
+        }
+        if result.state.isFailure, step.onFailure != nil, !state.withLock({ $0.cancelled }) {
+            return DispatchQueue.global().async { [self] in recover(index, attempts: attempts, result: result) }
+        }
+        finish(index, attempts: attempts, result: result)
+    }
+
+    /// Runs the step's `on_failure` action, records it, and settles the step.
+    private func recover(_ index: Int, attempts: Int, result: AttemptResult) {
+        let step = plan.pipeline.steps[index]
+        let done: @Sendable (RecoveryAction) -> Void = { [self] action in
+            emit(event(.recoveryFinished(step: step.name, action: action)))
+            finish(index, attempts: attempts, result: result, recovered: action.succeeded)
+        }
+        switch step.onFailure {
+        case .rollback?:
+            guard let tracker else { return finish(index, attempts: attempts, result: result) }
+            done(tracker.rollback(step))
+        case let .run(script)?:
+            let running = executor.start(context.launchSpec(for: step, action: .script(path: script), logSuffix: "recovery"),
+                                         timeout: step.timeout, onStart: { _ in }, completion: { healing in
+                let ok = healing.state == .succeeded
+                done(RecoveryAction(kind: .healingScript, target: script, status: ok ? .success : .failed,
+                                    message: ok ? "\(script) succeeded" : "\(script) \(healing.error ?? "failed")", at: Date()))
+            })
+            track(running, of: index)
+        case nil:
+            finish(index, attempts: attempts, result: result)
+        }
+    }
+
+    private func finish(_ index: Int, attempts: Int, result: AttemptResult, recovered: Bool = false) {
         let step = plan.pipeline.steps[index]
         let allowed = step.allowFailure && result.state != .succeeded && result.state != .cancelled
         emit(event(.stepFinished(step: step.name, state: result.state, attempts: attempts, allowed: allowed, result: result)))
-        let graph = plan.graph
-        state.withLock { state in
+        settle(index, StepOutcome(state: result.state, allowed: allowed, recovered: recovered))
+    }
+
+    /// Records a step's final outcome, releases or skips its downstream steps, and starts what became ready.
+    private func settle(_ index: Int, _ outcome: StepOutcome) {
+        let step = plan.pipeline.steps[index]
+        let skipped = state.withLock { state in
             state.active[index] = nil
-            state.outcomes[step.name] = StepOutcome(state: result.state, allowed: allowed)
-            let ended = result.state.rawValue.replacingOccurrences(of: "_", with: " ")
-            if result.state == .succeeded || allowed {
-                for next in graph.downstream[index] where included.contains(next) {
-                    state.waiting[next] -= 1
-                    if state.waiting[next] == 0, state.blockedBy[next] == nil { state.ready.push(next) }
-                }
-            } else if result.state == .cancelled || state.cancelled {
+            if outcome.state == .cancelled || (state.cancelled && !outcome.isSuccess) {
                 state.stoppedBy = state.stoppedBy ?? "the run was cancelled"
-            } else if options.continueOnError {
-                for next in graph.descendants(of: [index]) where included.contains(next) && state.blockedBy[next] == nil {
-                    state.blockedBy[next] = "upstream step '\(step.name)' \(ended)"
-                }
-            } else {
+            } else if !outcome.isSuccess && !outcome.recovered && !options.continueOnError {
+                let ended = outcome.state.rawValue.replacingOccurrences(of: "_", with: " ")
                 state.stoppedBy = state.stoppedBy
                     ?? "the run stopped after step '\(step.name)' \(ended) (--continue-on-error runs independent steps)"
             }
+            return resolve(index, outcome, reason: nil, in: &state)
         }
+        emitSkipped(skipped)
         startReady()
+    }
+
+    /// Sets `index`'s outcome and counts it off its downstream steps; those whose count reaches zero are queued or,
+    /// when their trigger rule says so, skipped in turn. Returns the skipped steps with their reasons.
+    private func resolve(_ index: Int, _ outcome: StepOutcome, reason: String?, in state: inout State) -> [(Int, String)] {
+        var skipped: [(Int, String)] = []
+        var work = [(index, outcome, reason)]
+        while let (current, outcome, reason) = work.popLast() {
+            state.outcomes[current] = outcome
+            if let reason { skipped.append((current, reason)) }
+            for next in plan.graph.downstream[current] where included.contains(next) {
+                state.waiting[next] -= 1
+                guard state.waiting[next] == 0 else { continue }
+                if let (why, byFailure) = skipReason(next, state.outcomes) {
+                    work.append((next, StepOutcome(state: .skipped, skippedByFailure: byFailure), why))
+                } else {
+                    state.ready.push(next)
+                }
+            }
+        }
+        return skipped
+    }
+
+    /// Why the trigger rule of `index` skips it, given its upstream outcomes; nil when it runs.
+    private func skipReason(_ index: Int, _ outcomes: [Int: StepOutcome]) -> (String, Bool)? {
+        let step = plan.pipeline.steps[index]
+        let upstream = plan.graph.upstream[index].filter(included.contains).map { (plan.pipeline.steps[$0].name, outcomes[$0]!) }
+        let rule = "trigger rule \(step.triggerRule.rawValue)"
+        if upstream.contains(where: { $0.1.state == .cancelled }) { return ("the run was cancelled", false) }
+        func describe(_ outcome: StepOutcome) -> String {
+            outcome.state == .skipped ? "was skipped" : outcome.state.rawValue.replacingOccurrences(of: "_", with: " ")
+        }
+        func blocking(_ name: String, _ outcome: StepOutcome, _ detail: String = "") -> (String, Bool) {
+            ("\(rule): upstream step '\(name)' \(describe(outcome))\(detail)", outcome.state.isFailure || outcome.skippedByFailure)
+        }
+        switch step.triggerRule {
+        case .allSuccess:
+            return upstream.first { !$0.1.isSuccess }.map { blocking($0.0, $0.1) }
+        case .recovered:
+            return upstream.first { !$0.1.isSuccess && !$0.1.recovered }.map { name, outcome in
+                blocking(name, outcome, outcome.state.isFailure ? " and was not recovered" : "")
+            }
+        case .allDone:
+            return nil
+        case .oneFailed:
+            return upstream.contains { $0.1.state.isFailure } ? nil : ("\(rule): no upstream step failed", false)
+        }
     }
 
     /// Stops the run: no new steps start, running ones are terminated, waiting retries are given up.
@@ -170,20 +310,30 @@ final class Scheduler: Sendable {
     /// Once nothing runs and nothing more can start: the steps left over are skipped, with the reason, and
     /// `run()` returns.
     private func finishIfDone() {
-        let done = state.withLock { state -> (CheckedContinuation<[String: StepOutcome], Never>, [(String, String)], [String: StepOutcome])? in
-            guard !state.finished, let continuation = state.continuation, state.active.isEmpty,
-                  state.ready.isEmpty || state.stoppedBy != nil else { return nil }
+        let done = state.withLock { state -> (CheckedContinuation<[String: StepOutcome], Never>, [(Int, String)], [String: StepOutcome])? in
+            guard !state.finished, let continuation = state.continuation, state.active.isEmpty, state.ready.isEmpty else { return nil }
             state.finished = true
-            var skipped: [(String, String)] = []
-            for entry in plan.included where state.outcomes[entry.step.name] == nil {
-                skipped.append((entry.step.name, state.blockedBy[entry.index] ?? state.stoppedBy ?? "not started"))
-                state.outcomes[entry.step.name] = StepOutcome(state: .skipped, allowed: false)
+            var skipped: [(Int, String)] = []
+            for entry in plan.included where state.outcomes[entry.index] == nil {
+                skipped.append((entry.index, state.stoppedBy ?? "not started"))
+                state.outcomes[entry.index] = StepOutcome(state: .skipped, skippedByFailure: !state.cancelled)
             }
-            return (continuation, skipped, state.outcomes)
+            let byName = Dictionary(uniqueKeysWithValues: state.outcomes.map { (plan.pipeline.steps[$0.key].name, $0.value) })
+            return (continuation, skipped, byName)
         }
         guard let (continuation, skipped, outcomes) = done else { return }
-        for (step, reason) in skipped { emit(event(.stepSkipped(step: step, reason: reason))) }
+        emitSkipped(skipped)
         continuation.resume(returning: outcomes)
+    }
+
+    private func emitSkipped(_ skipped: [(Int, String)]) {
+        for (index, reason) in skipped { emit(event(.stepSkipped(step: plan.pipeline.steps[index].name, reason: reason))) }
+    }
+
+    /// Hands newly computed file hashes to the store, so later runs need not read those files again.
+    private func emitHashes() {
+        guard let fresh = tracker?.hasher.takeFresh(), !fresh.isEmpty else { return }
+        emit(event(.filesHashed(fresh)))
     }
 
     private func event(_ kind: RunEvent.Kind) -> RunEvent {

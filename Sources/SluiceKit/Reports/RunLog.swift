@@ -34,6 +34,12 @@ final class RunLog: Sendable {
         case let .retryScheduled(step, attempt, delay): "STEP RETRY \(step) attempt=\(attempt) in=\(DurationFormat.short(delay))"
         case .stepFinished: nil
         case let .stepSkipped(step, reason): "STEP SKIP \(step) reason=\"\(reason)\""
+        case let .stepUpToDate(step, reason): "STEP UP-TO-DATE \(step) reason=\"\(reason)\""
+        case let .outputsRecorded(step, record, versions):
+            "STEP OUTPUTS \(step) files=\(record.outputs.count) new_versions=\(versions.map { "\($0.path)@v\($0.version)" }.joined(separator: ","))"
+        case let .recoveryFinished(step, action):
+            "STEP RECOVERY \(step) action=\(action.kind.rawValue) status=\(action.status.rawValue) message=\"\(action.message)\""
+        case .filesHashed: nil
         case let .runFinished(status): "RUN FINISH \(event.runID) status=\(status.rawValue)"
         }
     }

@@ -44,6 +44,33 @@ enum EventSQL {
             try db.cachedStatement(sql: "UPDATE stepRuns SET state = 'skipped', reason = ? WHERE runID = ? AND step = ?")
                 .run(.text(reason), run, .text(step))
             try insertEvent(db, run, at, "step_skipped", step: step, state: "skipped", message: reason)
+        case let .stepUpToDate(step, reason):
+            try db.cachedStatement(sql: "UPDATE stepRuns SET state = 'up_to_date', reason = ?, finishedAt = ? WHERE runID = ? AND step = ?")
+                .run(.text(reason), at, run, .text(step))
+            try insertEvent(db, run, at, "step_up_to_date", step: step, state: StepState.upToDate.rawValue, message: reason)
+        case let .outputsRecorded(step, record, newVersions):
+            try db.cachedStatement(sql: """
+                INSERT OR REPLACE INTO stepFingerprints (pipeline, step, runID, recordedAt, fingerprint, outputs) VALUES (?, ?, ?, ?, ?, ?)
+                """).run(.text(record.pipeline), .text(step), run, .real(record.recordedAt.timeIntervalSince1970),
+                         .text(try json(record.fingerprint)), .text(try json(record.outputs)))
+            let versions = newVersions.map { "\($0.path) v\($0.version)" }.joined(separator: ", ")
+            try insertEvent(db, run, at, "outputs_recorded", step: step,
+                            message: "\(record.outputs.count) outputs" + (versions.isEmpty ? ", no new version" : "; new versions: \(versions)"))
+        case let .recoveryFinished(step, action):
+            try db.cachedStatement(sql: """
+                INSERT INTO recoveryActions (runID, step, kind, target, status, message, at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """).run(run, .text(step), .text(action.kind.rawValue), .text(action.target), .text(action.status.rawValue),
+                         .text(action.message), .real(action.at.timeIntervalSince1970))
+            if action.succeeded {
+                try db.cachedStatement(sql: "UPDATE stepRuns SET recovered = 1 WHERE runID = ? AND step = ?").run(run, .text(step))
+            }
+            try insertEvent(db, run, at, "recovery_finished", step: step, state: action.status.rawValue,
+                            message: "\(action.kind.rawValue): \(action.message)")
+        case let .filesHashed(hashes):
+            let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO fileHashes (path, size, modifiedNS, inode, sha256) VALUES (?, ?, ?, ?, ?)")
+            for (path, hash) in hashes {
+                try upsert.run(.text(path), .integer(hash.size), .integer(hash.modifiedNS), .integer(Int64(bitPattern: hash.inode)), .text(hash.sha256))
+            }
         case let .runFinished(status):
             try db.cachedStatement(sql: "UPDATE runs SET status = ?, finishedAt = ? WHERE id = ?").run(.text(status.rawValue), at, run)
             // Each step's latest state across runs (seed 002's status file), refreshed once per run rather than per step.
@@ -57,6 +84,10 @@ enum EventSQL {
                 """).run(.text(event.pipeline), run)
             try insertEvent(db, run, at, "run_finished", state: status.rawValue)
         }
+    }
+
+    private static func json(_ value: some Encodable) throws -> String {
+        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
     }
 
     private static func insertEvent(_ db: Database, _ run: SQLValue, _ at: SQLValue, _ kind: String, step: String? = nil,

@@ -35,6 +35,14 @@ public struct StepRunRecord: Sendable, Codable, Equatable {
     public var peakMemoryKB: Int?
     public var cpuSeconds: Double?
     public var allowedFailure: Bool
+    /// It failed and its `on_failure` recovery succeeded.
+    public var recovered: Bool
+}
+
+/// A recovery action performed for a step of a run.
+public struct RecoveryActionRecord: Sendable, Equatable {
+    public var step: String
+    public var action: RecoveryAction
 }
 
 /// One attempt of one step: a process that was started.
@@ -97,7 +105,8 @@ extension StepRunRecord: FetchableRecord, TableRecord {
         self.init(runID: row["runID"], step: row["step"], position: row["position"], state: try StepState(row["state"]),
                   reason: row["reason"], attempts: row["attempts"], exitCode: row["exitCode"], startedAt: Date(row["startedAt"]),
                   finishedAt: Date(row["finishedAt"]), duration: row["duration"], error: row["error"],
-                  peakMemoryKB: row["peakMemoryKB"], cpuSeconds: row["cpuSeconds"], allowedFailure: row["allowedFailure"])
+                  peakMemoryKB: row["peakMemoryKB"], cpuSeconds: row["cpuSeconds"], allowedFailure: row["allowedFailure"],
+                  recovered: row["recovered"])
     }
 }
 

@@ -16,6 +16,9 @@ public protocol RunStore: Sendable {
     func events(runID: String, after seq: Int64) async throws -> [StoredEvent]
     func stepStatuses(pipeline: String) async throws -> [StepStatusRecord]
     func setTested(pipeline: String, step: String, tested: Bool) async throws
+    func recoveryActions(runID: String) async throws -> [RecoveryActionRecord]
+    /// What change detection starts from: each step's last successful fingerprint, and every remembered file hash.
+    func outputState(pipeline: String) async throws -> (fingerprints: [String: StepFingerprintRecord], hashes: [String: FileHash])
 }
 
 /// A store that cannot be opened or written, with what to do about it.

@@ -101,4 +101,38 @@ public final class SQLiteRunStore: RunStore {
                 """, arguments: [pipeline, step, tested])
         }
     }
+
+    public func recoveryActions(runID: String) async throws -> [RecoveryActionRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM recoveryActions WHERE runID = ? ORDER BY at, rowid", arguments: [runID]).map { row in
+                guard let kind = RecoveryAction.Kind(rawValue: row["kind"]), let status = RecoveryAction.Status(rawValue: row["status"]) else {
+                    throw StoreError(path: "", message: "unknown recovery action '\(row["kind"] ?? "")' in the store")
+                }
+                return RecoveryActionRecord(step: row["step"], action: RecoveryAction(
+                    kind: kind, target: row["target"], status: status, message: row["message"],
+                    at: Date(timeIntervalSince1970: row["at"])))
+            }
+        }
+    }
+
+    public func outputState(pipeline: String) async throws -> (fingerprints: [String: StepFingerprintRecord], hashes: [String: FileHash]) {
+        try await pool.read { db in
+            let decoder = JSONDecoder()
+            var fingerprints: [String: StepFingerprintRecord] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM stepFingerprints WHERE pipeline = ?", arguments: [pipeline]) {
+                let step: String = row["step"]
+                fingerprints[step] = StepFingerprintRecord(
+                    pipeline: pipeline, step: step, runID: row["runID"], recordedAt: Date(timeIntervalSince1970: row["recordedAt"]),
+                    fingerprint: try decoder.decode(StepFingerprint.self, from: Data((row["fingerprint"] as String).utf8)),
+                    outputs: try decoder.decode([String: String].self, from: Data((row["outputs"] as String).utf8)))
+            }
+            var hashes: [String: FileHash] = [:]
+            let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM fileHashes")
+            while let row = try cursor.next() {
+                hashes[row["path"]] = FileHash(size: row["size"], modifiedNS: row["modifiedNS"],
+                                               inode: UInt64(bitPattern: row["inode"]), sha256: row["sha256"])
+            }
+            return (fingerprints, hashes)
+        }
+    }
 }

@@ -34,6 +34,22 @@ enum StoreSchema {
                     PRIMARY KEY (pipeline, step)) WITHOUT ROWID;
                 """)
         }
+        // Recovery: fingerprints of successful steps, remembered file hashes, recovery actions.
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: """
+                ALTER TABLE stepRuns ADD COLUMN recovered INTEGER NOT NULL DEFAULT 0;
+                CREATE TABLE recoveryActions (
+                    runID TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, step TEXT NOT NULL, kind TEXT NOT NULL,
+                    target TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL, at REAL NOT NULL);
+                CREATE INDEX recoveryActionsByRun ON recoveryActions(runID);
+                CREATE TABLE stepFingerprints (
+                    pipeline TEXT NOT NULL, step TEXT NOT NULL, runID TEXT NOT NULL, recordedAt REAL NOT NULL,
+                    fingerprint TEXT NOT NULL, outputs TEXT NOT NULL, PRIMARY KEY (pipeline, step)) WITHOUT ROWID;
+                CREATE TABLE fileHashes (
+                    path TEXT PRIMARY KEY, size INTEGER NOT NULL, modifiedNS INTEGER NOT NULL, inode INTEGER NOT NULL,
+                    sha256 TEXT NOT NULL) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

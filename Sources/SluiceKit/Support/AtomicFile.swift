@@ -1,3 +1,4 @@
+import CSluiceSupport
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -6,27 +7,44 @@ import Glibc
 /// Writes that are all or nothing: a temporary file beside the target, fsync, rename, fsync of the folder.
 public enum AtomicFile {
     public static func write(_ data: Data, to path: String) throws {
+        try replace(path) { descriptor in
+            data.withUnsafeBytes { buffer -> Bool in
+                var offset = 0
+                while offset < buffer.count {
+                    let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                    if written < 0 { if errno == EINTR { continue }; return false }
+                    offset += written
+                }
+                return true
+            }
+        }
+    }
+
+    /// Replaces `path` with a copy of `source`, creating its folder; `verify` sees the copy before it is committed
+    /// and may refuse it by throwing.
+    public static func copy(_ source: String, to path: String, verify: (_ temporary: String) throws -> Void = { _ in }) throws {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw posixError("cannot read \(source)") }
+        defer { close(input) }
+        try replace(path, verify: verify) { sluice_copy_fd(input, $0) == 0 }
+    }
+
+    private static func replace(_ path: String, verify: (String) throws -> Void = { _ in }, fill: (Int32) -> Bool) throws {
         let directory = (path as NSString).deletingLastPathComponent
         let temporary = (directory as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw posixError("cannot create \(temporary)") }
-        var ok = data.withUnsafeBytes { buffer -> Bool in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 { if errno == EINTR { continue }; return false }
-                offset += written
-            }
-            return true
-        }
-        ok = ok && fsync(descriptor) == 0
+        let ok = fill(descriptor) && fsync(descriptor) == 0
         let error = errno
         close(descriptor)
-        guard ok, rename(temporary, path) == 0 else {
-            errno = ok ? errno : error
-            let failure = posixError("cannot write \(path)")
+        do {
+            guard ok else { errno = error; throw posixError("cannot write \(path)") }
+            try verify(temporary)
+            guard rename(temporary, path) == 0 else { throw posixError("cannot write \(path)") }
+        } catch {
             unlink(temporary)
-            throw failure
+            throw error
         }
         let folder = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if folder >= 0 {
@@ -35,7 +53,7 @@ public enum AtomicFile {
         }
     }
 
-    private static func posixError(_ message: String) -> NSError {
+    static func posixError(_ message: String) -> NSError {
         NSError(domain: "sluice", code: Int(errno), userInfo: [NSLocalizedDescriptionKey: "\(message): \(String(cString: strerror(errno)))"])
     }
 }

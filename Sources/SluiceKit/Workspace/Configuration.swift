@@ -38,6 +38,8 @@ public struct Configuration: Sendable {
         Key(name: "pipelines_dir", summary: "folder scanned for pipeline files", defaultValue: { "pipelines" }, validate: nonEmpty),
         Key(name: "runs_dir", summary: "folder holding one directory per run", defaultValue: { "runs" }, validate: nonEmpty),
         Key(name: "store", summary: "SQLite file of the run store", defaultValue: { ".sluice/store.sqlite" }, validate: nonEmpty),
+        Key(name: "versions_dir", summary: "folder keeping versions of declared step outputs", defaultValue: { ".sluice/versions" },
+            validate: nonEmpty),
         Key(name: "jobs", summary: "steps run at once", defaultValue: { String(ProcessInfo.processInfo.activeProcessorCount) },
             validate: { Int($0).map { $0 >= 1 } == true ? nil : "must be a whole number of at least 1" }),
         Key(name: "grace_period", summary: "time between SIGTERM and SIGKILL when a step is stopped", defaultValue: { "10s" },
@@ -120,6 +122,7 @@ public struct Configuration: Sendable {
     public var pipelinesDirectory: String { path("pipelines_dir") }
     public var runsDirectory: String { path("runs_dir") }
     public var storePath: String { path("store") }
+    public var versionsDirectory: String { path("versions_dir") }
     public var jobs: Int { Int(self["jobs"])! }
     public var gracePeriod: Double { DurationText.seconds(self["grace_period"])! }
     public var logLines: Int { Int(self["log_lines"])! }

@@ -13,6 +13,9 @@ struct RunOptions: ParsableArguments {
     @Flag(help: "Run every step that does not depend on a failed one, instead of stopping at the first failure.")
     var continueOnError = false
 
+    @Flag(help: "Run steps with declared outputs even when they are up to date.")
+    var force = false
+
     @Flag(help: "Print the plan, in order, with why each step is in or out; run nothing.")
     var dryRun = false
 
@@ -42,7 +45,7 @@ enum RunDriver {
         let request = RunRequest(pipeline: pipeline, selection: selection, parameters: try options.parsedParameters(),
                                  trigger: trigger, jobs: configuration.jobs, continueOnError: options.continueOnError,
                                  secrets: SecretValues.load(pipeline.secrets, file: configuration.secretsFile),
-                                 secretsInEnvironmentFile: configuration.secretsInEnvironmentFile)
+                                 secretsInEnvironmentFile: configuration.secretsInEnvironmentFile, force: options.force)
         let prepared: PreparedRun
         do { prepared = try PipelineRunner.prepare(request) } catch {
             throw fail("\(error)\nnothing was run", ExitStatus.invalidInput)
@@ -55,7 +58,7 @@ enum RunDriver {
         let executor = LocalExecutor(gracePeriod: configuration.gracePeriod)
         let runner = PipelineRunner(store: store, executor: executor,
                                     workspace: configuration.workspace, runsDirectory: configuration.runsDirectory,
-                                    pipelinesDirectory: configuration.pipelinesDirectory)
+                                    pipelinesDirectory: configuration.pipelinesDirectory, versionsDirectory: configuration.versionsDirectory)
         let estimates = (try? await store.stepStatuses(pipeline: pipeline.id))?.reduce(into: [String: Double]()) { $0[$1.step] = $1.lastDuration } ?? [:]
         let reporter = ProgressReporter(plan: prepared.plan, jobs: configuration.jobs, estimates: estimates, quiet: options.json)
         let task = Task { try await runner.run(prepared, observer: reporter.handle) }

@@ -75,7 +75,14 @@ final class ProgressReporter: @unchecked Sendable {
             done += 1
             finishedSteps.insert(step)
             emit(Console.paint("skipped", .yellow) + "  \(step): \(reason)")
-        case .runFinished:
+        case let .stepUpToDate(step, _):
+            done += 1
+            finishedSteps.insert(step)
+            emit(Console.paint("current", .dim) + "  \(step) is up to date")
+        case let .recoveryFinished(step, action):
+            emit(Console.paint(action.succeeded ? "recover" : "unrecov", action.succeeded ? .yellow : .red)
+                + "  \(step): \(action.kind.rawValue) \(action.status.rawValue): \(action.message)")
+        case .runFinished, .outputsRecorded, .filesHashed:
             break
         }
     }

@@ -1,0 +1,126 @@
+import Foundation
+
+/// The change detection and versioning side of a run: decides whether a step with declared outputs is up to date,
+/// versions its outputs when it succeeds, and rolls them back when it fails.
+///
+/// Its methods read and hash files: call them from a dispatch thread, never from the cooperative pool.
+final class OutputTracker: Sendable {
+    /// Whether a step must run, and why.
+    enum Decision: Sendable {
+        case upToDate(reason: String)
+        case run(fingerprint: StepFingerprint, reason: String)
+    }
+
+    /// What a successful attempt left, to be recorded.
+    struct Recorded: Sendable {
+        var record: StepFingerprintRecord
+        var newVersions: [OutputAnnotation]
+    }
+
+    let pipeline: Pipeline
+    let workspace: String
+    let versionsDirectory: String
+    let parameters: [String: String]
+    let force: Bool
+    let previous: [String: StepFingerprintRecord]
+    let hasher: FileHasher
+
+    init(pipeline: Pipeline, workspace: String, versionsDirectory: String, parameters: [String: String], force: Bool,
+         previous: [String: StepFingerprintRecord], knownHashes: [String: FileHash]) {
+        self.pipeline = pipeline
+        self.workspace = workspace
+        self.versionsDirectory = versionsDirectory
+        self.parameters = parameters
+        self.force = force
+        self.previous = previous
+        hasher = FileHasher(known: knownHashes)
+    }
+
+    func versions(of step: Step) -> OutputVersions {
+        OutputVersions(versionsDirectory: versionsDirectory, pipeline: pipeline.id, step: step.name, workspace: workspace)
+    }
+
+    func fingerprint(of step: Step) throws -> StepFingerprint {
+        let action: String
+        switch step.action {
+        case let .script(path):
+            let file = path.hasPrefix("/") ? path : "\(pipeline.scriptsDirectory)/\(path)"
+            action = "script \(path) " + (try hasher.hash(file)?.sha256 ?? "missing")
+        case let .command(text):
+            action = FileHasher.sha256("command \(text)\nworkdir \(step.workdir ?? pipeline.workdir ?? "")")
+        }
+        var environment = pipeline.environment
+        environment.merge(step.environment) { $1 }
+        var inputs: [String: String] = [:]
+        let match = PathPatterns.files(step.inputs, in: workspace)
+        for path in match.files { inputs[path] = try hasher.hash("\(workspace)/\(path)")?.sha256 ?? "missing" }
+        for path in match.missing { inputs[path] = "missing" }
+        return StepFingerprint(action: action, parameters: parameters.mapValues(FileHasher.sha256),
+                               environment: environment.mapValues(FileHasher.sha256), inputs: inputs)
+    }
+
+    /// Whether `step` (which declares outputs) can be skipped: same fingerprint as its last success and outputs intact.
+    func decide(_ step: Step) throws -> Decision {
+        let fingerprint = try fingerprint(of: step)
+        guard !force else { return .run(fingerprint: fingerprint, reason: "--force reruns every step") }
+        guard let last = previous[step.name] else {
+            return .run(fingerprint: fingerprint, reason: "no successful run of '\(step.name)' with declared outputs is recorded")
+        }
+        let changes = fingerprint.changes(since: last.fingerprint)
+        guard changes.isEmpty else { return .run(fingerprint: fingerprint, reason: changes.joined(separator: "; ")) }
+        let current = PathPatterns.files(step.outputs, in: workspace).files
+        for path in Set(last.outputs.keys).union(current).sorted() {
+            let now = try hasher.hash("\(workspace)/\(path)")?.sha256
+            guard now == last.outputs[path] else {
+                let problem = switch (last.outputs[path], now) {
+                case (nil, _): "is new since run \(last.runID)"
+                case (_, nil): "is missing"
+                case let (before?, after?): "changed since run \(last.runID) (\(before.prefix(12)) -> \(after.prefix(12)))"
+                }
+                return .run(fingerprint: fingerprint, reason: "output '\(path)' \(problem)")
+            }
+        }
+        return .upToDate(reason: "inputs, parameters and script unchanged since run \(last.runID); \(current.count) outputs intact")
+    }
+
+    /// Versions the outputs of a successful attempt. Throws when a declared output was not created.
+    func recordSuccess(of step: Step, fingerprint: StepFingerprint, runID: String) throws -> Recorded {
+        let match = PathPatterns.files(step.outputs, in: workspace)
+        if let missing = match.missing.first {
+            throw StoreError(path: missing, message: "declared output of step '\(step.name)' was not created")
+        }
+        var hashes: [String: FileHash] = [:]
+        for path in match.files { hashes[path] = try hasher.hash("\(workspace)/\(path)") }
+        let versions = versions(of: step)
+        var annotations = try versions.annotations()
+        let created = try versions.record(hashes, into: &annotations, runID: runID)
+        let record = StepFingerprintRecord(pipeline: pipeline.id, step: step.name, runID: runID, recordedAt: Date(),
+                                           fingerprint: fingerprint, outputs: hashes.mapValues(\.sha256))
+        return Recorded(record: record, newVersions: created)
+    }
+
+    /// Puts the step's declared outputs back to their last good version and removes files the failed attempt created.
+    func rollback(_ step: Step) -> RecoveryAction {
+        let target = "outputs of step '\(step.name)'"
+        func action(_ status: RecoveryAction.Status, _ message: String) -> RecoveryAction {
+            RecoveryAction(kind: .rollback, target: target, status: status, message: message, at: Date())
+        }
+        do {
+            let versions = versions(of: step)
+            let annotations = try versions.annotations()
+            guard !annotations.lastGood.isEmpty else {
+                return action(.failed, "no good version to roll back to: '\(step.name)' has never succeeded with these outputs")
+            }
+            let chosen = annotations.lastGood.sorted { $0.key < $1.key }.compactMap { path, version in
+                annotations.versions.first { $0.path == path && $0.version == version }
+            }
+            let extra = PathPatterns.files(step.outputs, in: workspace).files.filter { annotations.lastGood[$0] == nil }
+            try versions.restore(chosen, from: annotations, remove: extra)
+            let runs = Set(chosen.map(\.runID)).sorted().joined(separator: ", ")
+            return action(.success, "restored \(chosen.count) outputs to their versions from run \(runs)"
+                + (extra.isEmpty ? "" : "; removed \(extra.count) files the failed attempt created"))
+        } catch {
+            return action(.failed, "rollback failed: \(error)")
+        }
+    }
+}

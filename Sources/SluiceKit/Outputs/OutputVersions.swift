@@ -1,0 +1,124 @@
+import Foundation
+
+/// One version of one output file, as the annotations file records it (seed 001's `path_annotations.json`).
+public struct OutputAnnotation: Sendable, Codable, Equatable {
+    public var path: String
+    public var sha256: String
+    public var size: Int64
+    public var version: Int
+    public var runID: String
+    public var recordedAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case path, sha256, size, version
+        case runID = "run_id"
+        case recordedAt = "recorded_at"
+    }
+}
+
+/// The annotations file of one step: every version of its outputs, and which versions made its last good state.
+public struct OutputAnnotations: Sendable, Codable, Equatable {
+    public var pipeline: String
+    public var step: String
+    public var versions: [OutputAnnotation] = []
+    /// The outputs of the last successful attempt: path to version.
+    public var lastGood: [String: Int] = [:]
+
+    enum CodingKeys: String, CodingKey {
+        case pipeline, step, versions
+        case lastGood = "last_good"
+    }
+
+    func newest(_ path: String) -> OutputAnnotation? { versions.last { $0.path == path } }
+}
+
+/// Versioned copies of a step's declared outputs, laid out as seed 001's loader keeps its databases:
+/// `newest/PATH` holds each output's latest version, `history/vN/PATH` the earlier ones, and
+/// `annotations.json` describes them all. Every file is written atomically.
+public struct OutputVersions: Sendable {
+    /// `.../versions/PIPELINE/STEP`
+    public let root: String
+    public let workspace: String
+    public let pipeline: String
+    public let step: String
+
+    public init(versionsDirectory: String, pipeline: String, step: String, workspace: String) {
+        root = "\(versionsDirectory)/\(pipeline)/\(step)"
+        self.workspace = workspace
+        self.pipeline = pipeline
+        self.step = step
+    }
+
+    public var annotationsFile: String { root + "/annotations.json" }
+
+    public func annotations() throws -> OutputAnnotations {
+        guard let data = FileManager.default.contents(atPath: annotationsFile) else {
+            return OutputAnnotations(pipeline: pipeline, step: step)
+        }
+        do { return try JSONDecoder().decode(OutputAnnotations.self, from: data) } catch {
+            throw StoreError(path: annotationsFile, message: "unreadable annotations (\(error)); restore it from a backup or delete the folder to start over")
+        }
+    }
+
+    /// Where version `annotation` is kept.
+    public func location(of annotation: OutputAnnotation, in annotations: OutputAnnotations) -> String {
+        annotations.newest(annotation.path)?.version == annotation.version
+            ? "\(root)/newest/\(annotation.path)" : "\(root)/history/v\(annotation.version)/\(annotation.path)"
+    }
+
+    /// Records a successful attempt's outputs: each whose content changed becomes a new version. Returns the new versions.
+    public func record(_ outputs: [String: FileHash], into annotations: inout OutputAnnotations, runID: String) throws -> [OutputAnnotation] {
+        var created: [OutputAnnotation] = []
+        var lastGood: [String: Int] = [:]
+        for (path, hash) in outputs.sorted(by: { $0.key < $1.key }) {
+            if let newest = annotations.newest(path), newest.sha256 == hash.sha256 {
+                lastGood[path] = newest.version
+                continue
+            }
+            let version = (annotations.versions.map(\.version).max() ?? 0) + 1
+            if let newest = annotations.newest(path) {
+                let history = "\(root)/history/v\(newest.version)/\(path)"
+                try FileManager.default.createDirectory(atPath: (history as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                guard rename("\(root)/newest/\(path)", history) == 0 || errno == ENOENT else {
+                    throw AtomicFile.posixError("cannot move version \(newest.version) of \(path) to history")
+                }
+            }
+            try AtomicFile.copy("\(workspace)/\(path)", to: "\(root)/newest/\(path)") { copy in
+                guard try FileHasher(known: [:]).hash(copy)?.sha256 == hash.sha256 else {
+                    throw StoreError(path: path, message: "changed while it was being versioned")
+                }
+            }
+            let annotation = OutputAnnotation(path: path, sha256: hash.sha256, size: hash.size, version: version, runID: runID,
+                                              recordedAt: Timestamp.iso(Date()))
+            annotations.versions.append(annotation)
+            lastGood[path] = version
+            created.append(annotation)
+        }
+        annotations.lastGood = lastGood
+        try save(annotations)
+        return created
+    }
+
+    /// Puts `chosen` versions back in the workspace, byte for byte (each copy is checked against its hash),
+    /// and removes the files in `remove`.
+    public func restore(_ chosen: [OutputAnnotation], from annotations: OutputAnnotations, remove: [String] = []) throws {
+        for annotation in chosen {
+            let source = location(of: annotation, in: annotations)
+            try AtomicFile.copy(source, to: "\(workspace)/\(annotation.path)") { copy in
+                guard try FileHasher(known: [:]).hash(copy)?.sha256 == annotation.sha256 else {
+                    throw StoreError(path: source, message: "version \(annotation.version) of \(annotation.path) does not match its recorded hash")
+                }
+            }
+        }
+        for path in remove where unlink("\(workspace)/\(path)") != 0 && errno != ENOENT {
+            throw AtomicFile.posixError("cannot remove \(path)")
+        }
+    }
+
+    private func save(_ annotations: OutputAnnotations) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try AtomicFile.write(encoder.encode(annotations), to: annotationsFile)
+    }
+}

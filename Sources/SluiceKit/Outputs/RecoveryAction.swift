@@ -1,0 +1,24 @@
+import Foundation
+
+/// One recovery Sluice performed for a failed step, as seed 001 records its ROLLBACK_TO_BACKUP actions.
+public struct RecoveryAction: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable {
+        case rollback = "ROLLBACK_TO_BACKUP"
+        case healingScript = "RUN_HEALING_SCRIPT"
+    }
+
+    public enum Status: String, Sendable, Codable {
+        case success = "SUCCESS"
+        case failed = "FAILED"
+    }
+
+    public var kind: Kind
+    /// What it acted on: the step's outputs, or the script it ran.
+    public var target: String
+    public var status: Status
+    /// What was done, or why it could not be.
+    public var message: String
+    public var at: Date
+
+    public var succeeded: Bool { status == .success }
+}
