@@ -12,10 +12,10 @@ extension TestWorkspace {
 
     /// Validates, plans and runs pipeline `name` in this process, with real child processes.
     public func run(_ name: String, selection: Selection = Selection(), parameters: [String: String] = [:], jobs: Int = 4,
-                    continueOnError: Bool = false, gracePeriod: Double = 2,
+                    continueOnError: Bool = false, force: Bool = false, gracePeriod: Double = 2,
                     observer: @escaping @Sendable ([RunEvent]) -> Void = { _ in }) async throws -> RunOutcome {
         let request = RunRequest(pipeline: try load(name), selection: selection, parameters: parameters, jobs: jobs,
-                                 continueOnError: continueOnError)
+                                 continueOnError: continueOnError, force: force)
         return try await runner(gracePeriod: gracePeriod).run(try PipelineRunner.prepare(request), observer: observer)
     }
 }

@@ -61,6 +61,8 @@ public enum RunRequestError: Error, Sendable, CustomStringConvertible {
 public struct RunOutcome: Sendable {
     public var run: RunRecord
     public var steps: [StepRunRecord]
+    /// How each notification handler fared; empty when the run notified nobody.
+    public var notifications: [String] = []
 }
 
 /// Carries one run from start to end: records it, creates its directory, schedules its steps, and writes its
@@ -73,15 +75,18 @@ public struct PipelineRunner: Sendable {
     public let pipelinesDirectory: String
     /// Where versions of declared outputs are kept (see ``OutputVersions``).
     public let versionsDirectory: String
+    /// Workspace-wide notification handlers, besides each pipeline's own.
+    public let notify: [NotificationTarget]
 
     public init(store: any RunStore, executor: any StepExecutor, workspace: String, runsDirectory: String, pipelinesDirectory: String,
-                versionsDirectory: String? = nil) {
+                versionsDirectory: String? = nil, notify: [NotificationTarget] = []) {
         self.store = store
         self.executor = executor
         self.workspace = workspace
         self.runsDirectory = runsDirectory
         self.pipelinesDirectory = pipelinesDirectory
         self.versionsDirectory = versionsDirectory ?? workspace + "/.sluice/versions"
+        self.notify = notify
     }
 
     /// Checks parameters and selection; throws before anything is recorded or started.
@@ -139,7 +144,7 @@ public struct PipelineRunner: Sendable {
         }
         // A fresh task: a cancelled run must still read back and write its final record, and GRDB refuses
         // to work for a cancelled task.
-        return try await Task { try await finish(record.id, pipeline: pipeline, directory: directory) }.value
+        return try await Task { try await finish(record.id, pipeline: pipeline, directory: directory, mask: context.mask) }.value
     }
 
     /// Change detection and versioning, when a step to run declares outputs.
@@ -152,12 +157,23 @@ public struct PipelineRunner: Sendable {
     }
 
     /// Reads back what was recorded, so the summary and status file say exactly what the store says.
-    private func finish(_ runID: String, pipeline: Pipeline, directory: RunDirectory) async throws -> RunOutcome {
+    private func finish(_ runID: String, pipeline: Pipeline, directory: RunDirectory, mask: SecretMask) async throws -> RunOutcome {
         guard let finished = try await store.run(id: runID) else { throw StoreError(path: "", message: "run \(runID) vanished") }
         let steps = try await store.stepRuns(runID: runID)
         try RunSummary(run: finished, steps: steps, directory: directory).write(to: directory.summary)
         try await StatusFile.refresh(pipeline, from: store, pipelinesDirectory: pipelinesDirectory)
-        return RunOutcome(run: finished, steps: steps)
+        var outcome = RunOutcome(run: finished, steps: steps)
+        let targets = pipeline.notify + notify
+        if [.failed, .partialSuccess].contains(finished.status) || targets.contains(where: { $0.on.contains(finished.status) }) {
+            let notification = ReviewNotification(run: finished, steps: steps, actions: try await store.recoveryActions(runID: runID),
+                                                  versions: { name in
+                                                      OutputVersions(versionsDirectory: versionsDirectory, pipeline: pipeline.id, step: name,
+                                                                     workspace: workspace)
+                                                  }, workspace: workspace)
+            outcome.notifications = await NotificationDelivery(workspace: workspace, mask: mask)
+                .deliver(notification, to: targets, directory: directory)
+        }
+        return outcome
     }
 
     /// Seed 001's overall status: success; partial_success when failures were recovered (or tolerated by

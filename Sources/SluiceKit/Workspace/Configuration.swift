@@ -58,12 +58,14 @@ public struct Configuration: Sendable {
     /// The workspace folder; relative paths in the settings are relative to it.
     public let workspace: String
     public let values: [Value]
+    /// Notification handlers for every pipeline (`notify:` in `sluice.yaml`, same form as in a pipeline file).
+    public var notify: [NotificationTarget] = []
 
     /// Reads `sluice.yaml` in `workspace` (if present), the environment and `overrides` from flags.
     public static func load(workspace: String, environment: [String: String] = ProcessInfo.processInfo.environment,
                             overrides: [String: String] = [:]) throws(DefinitionError) -> Configuration {
         let file = (workspace as NSString).appendingPathComponent(fileName)
-        let fromFile = try readFile(file)
+        let (fromFile, notify) = try readFile(file)
         var values: [Value] = []
         var problems: [Diagnostic] = []
         for key in keys {
@@ -84,11 +86,11 @@ public struct Configuration: Sendable {
             values.append(value)
         }
         if !problems.isEmpty { throw DefinitionError(diagnostics: problems) }
-        return Configuration(workspace: workspace, values: values)
+        return Configuration(workspace: workspace, values: values, notify: notify)
     }
 
-    private static func readFile(_ file: String) throws(DefinitionError) -> [String: (String, SourceLocation)] {
-        guard FileManager.default.fileExists(atPath: file) else { return [:] }
+    private static func readFile(_ file: String) throws(DefinitionError) -> ([String: (String, SourceLocation)], [NotificationTarget]) {
+        guard FileManager.default.fileExists(atPath: file) else { return ([:], []) }
         guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
             throw DefinitionError(diagnostics: [Diagnostic(.unreadableFile, at: SourceLocation(file: file, line: 1, column: 1),
                                                            "cannot read the config file as UTF-8 text")])
@@ -102,14 +104,19 @@ public struct Configuration: Sendable {
             throw DefinitionError(diagnostics: [Diagnostic(.yamlSyntax, at: SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1),
                                                            "invalid YAML in the config file", fix: "check indentation and quoting")])
         }
-        guard let root else { return [:] }
+        guard let root else { return ([:], []) }
         let reader = DefinitionReader(file: file)
         var result: [String: (String, SourceLocation)] = [:]
-        for (key, _, value) in reader.entries(of: root, known: keys.map(\.name), context: "the config file") {
-            if let text = reader.string(value, key) { result[key] = (text, reader.location(value)) }
+        var notify: [NotificationTarget] = []
+        for (key, _, value) in reader.entries(of: root, known: keys.map(\.name) + ["notify"], context: "the config file") {
+            if key == "notify" {
+                notify = NotificationTargetReader.read(value, reader: reader)
+            } else if let text = reader.string(value, key) {
+                result[key] = (text, reader.location(value))
+            }
         }
         if !reader.diagnostics.isEmpty { throw DefinitionError(diagnostics: reader.diagnostics) }
-        return result
+        return (result, notify)
     }
 
     public subscript(_ name: String) -> String { values.first { $0.key == name }!.value }

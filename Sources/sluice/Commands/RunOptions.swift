@@ -58,7 +58,8 @@ enum RunDriver {
         let executor = LocalExecutor(gracePeriod: configuration.gracePeriod)
         let runner = PipelineRunner(store: store, executor: executor,
                                     workspace: configuration.workspace, runsDirectory: configuration.runsDirectory,
-                                    pipelinesDirectory: configuration.pipelinesDirectory, versionsDirectory: configuration.versionsDirectory)
+                                    pipelinesDirectory: configuration.pipelinesDirectory, versionsDirectory: configuration.versionsDirectory,
+                                    notify: configuration.notify)
         let estimates = (try? await store.stepStatuses(pipeline: pipeline.id))?.reduce(into: [String: Double]()) { $0[$1.step] = $1.lastDuration } ?? [:]
         let reporter = ProgressReporter(plan: prepared.plan, jobs: configuration.jobs, estimates: estimates, quiet: options.json)
         let task = Task { try await runner.run(prepared, observer: reporter.handle) }

@@ -29,16 +29,3 @@ enum RunReportText {
 }
 
 /// The last lines of a file, reading only its end.
-enum LogTail {
-    static func lines(of path: String, count: Int) -> [String] {
-        guard count > 0, let handle = FileHandle(forReadingAtPath: path) else { return [] }
-        defer { try? handle.close() }
-        let size = (try? handle.seekToEnd()) ?? 0
-        let start = size > 65536 ? size - 65536 : 0
-        try? handle.seek(toOffset: start)
-        let text = String(decoding: (try? handle.readToEnd()) ?? Data(), as: UTF8.self)
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        while lines.last?.isEmpty == true { lines.removeLast() }
-        return Array(lines.suffix(count))
-    }
-}

@@ -1,0 +1,123 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Writes a run's manual-review notification to its run directory and hands it to the configured handlers.
+/// A handler that fails is logged (`notifications.log` in the run directory) and never fails the run.
+public struct NotificationDelivery: Sendable {
+    public let workspace: String
+    public let mask: SecretMask
+    /// Pause before the first webhook retry; doubled for each further one.
+    public var retryDelay: Double = 0.5
+
+    public init(workspace: String, mask: SecretMask) {
+        self.workspace = workspace
+        self.mask = mask
+    }
+
+    /// Writes `manual_review_TIMESTAMP.txt` and `.json` into `directory`, then delivers to every target that asks
+    /// for the run's status. Returns one line per handler saying how it went.
+    @discardableResult
+    public func deliver(_ notification: ReviewNotification, to targets: [NotificationTarget], directory: RunDirectory) async -> [String] {
+        let text = mask.redact(notification.text)
+        let json = Data(mask.redact(String(decoding: notification.json, as: UTF8.self)).utf8)
+        let stamp = notification.timestamp.filter { $0.isNumber || $0 == "T" }
+        var report: [String] = []
+        do {
+            try AtomicFile.write(Data(text.utf8), to: directory.root + "/manual_review_\(stamp).txt")
+            try AtomicFile.write(json, to: directory.root + "/manual_review_\(stamp).json")
+        } catch {
+            report.append("run directory: cannot write the notification: \(error)")
+        }
+        for target in targets where target.on.contains(notification.status) {
+            let outcome: String
+            switch target.kind {
+            case let .file(path): outcome = "file \(path): " + appendFile(text, to: path)
+            case let .webhook(url): outcome = "webhook \(mask.redact(url)): " + (await post(json, to: url, target: target))
+            case let .command(command): outcome = "command: " + (await runCommand(command, input: text, timeout: target.timeout))
+            }
+            report.append(outcome)
+        }
+        if !report.isEmpty {
+            let lines = report.map { "\(Timestamp.iso(Date())) \(mask.redact($0))\n" }.joined()
+            if let handle = FileHandle(forWritingAtPath: directory.root + "/notifications.log") ?? create(directory.root + "/notifications.log") {
+                _ = try? handle.seekToEnd()
+                try? handle.write(contentsOf: Data(lines.utf8))
+                try? handle.close()
+            }
+        }
+        return report
+    }
+
+    private func create(_ path: String) -> FileHandle? {
+        FileManager.default.createFile(atPath: path, contents: nil)
+        return FileHandle(forWritingAtPath: path)
+    }
+
+    private func appendFile(_ text: String, to path: String) -> String {
+        let absolute = path.hasPrefix("/") ? path : "\(workspace)/\(path)"
+        do {
+            try FileManager.default.createDirectory(atPath: (absolute as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            guard let handle = FileHandle(forWritingAtPath: absolute) ?? create(absolute) else { return "failed: cannot open \(absolute)" }
+            defer { try? handle.close() }
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data((text + "\n").utf8))
+            return "delivered"
+        } catch {
+            return "failed: \(error)"
+        }
+    }
+
+    /// POSTs `body`, retrying with doubling delays after a connection error, a timeout or a 5xx answer.
+    private func post(_ body: Data, to url: String, target: NotificationTarget) async -> String {
+        guard let address = URL(string: url) else { return "failed: not a URL" }
+        var request = URLRequest(url: address, timeoutInterval: target.timeout)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = body
+        var problem = ""
+        for attempt in 0...target.retries {
+            if attempt > 0 { try? await Task.sleep(for: .seconds(retryDelay * pow(2, Double(attempt - 1)))) }
+            do {
+                let (_, response) = try await URLSession.shared.data(for: request)
+                let code = (response as? HTTPURLResponse)?.statusCode ?? 0
+                if (200..<300).contains(code) { return "delivered (HTTP \(code), attempt \(attempt + 1))" }
+                problem = "HTTP \(code)"
+                if code < 500 { break }
+            } catch {
+                problem = error.localizedDescription
+            }
+        }
+        return "failed after \(target.retries + 1) attempts: \(problem)"
+    }
+
+    /// Runs `command` with bash, the text on its standard input; ends it after `timeout` seconds.
+    private func runCommand(_ command: String, input: String, timeout: Double) async -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", command]
+        process.currentDirectoryURL = URL(fileURLWithPath: workspace)
+        let stdin = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        let status: Int32? = await withCheckedContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do { try process.run() } catch {
+                process.terminationHandler = nil
+                return continuation.resume(returning: nil)
+            }
+            DispatchQueue.global().async {
+                try? stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
+                try? stdin.fileHandleForWriting.close()
+            }
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { if process.isRunning { process.terminate() } }
+        }
+        switch status {
+        case nil: return "failed: cannot start bash"
+        case 0?: return "delivered"
+        case let code?: return process.terminationReason == .uncaughtSignal ? "failed: ended after \(timeout)s" : "failed: exit status \(code)"
+        }
+    }
+}
