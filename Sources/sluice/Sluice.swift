@@ -13,7 +13,8 @@ struct Sluice: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [ValidateCommand.self, ListCommand.self, RunCommand.self, StepCommand.self, RunsCommand.self,
-                      StatusCommand.self, LogsCommand.self, MarkTestedCommand.self, ConfigCommand.self])
+                      StatusCommand.self, LogsCommand.self, MarkTestedCommand.self, WhyCommand.self, VersionsCommand.self,
+                      RestoreCommand.self, ConfigCommand.self])
 
     static func main() async {
         // A closed stdout (`sluice runs | head`) must not kill a run that is recording state.

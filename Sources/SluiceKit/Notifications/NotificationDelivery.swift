@@ -24,11 +24,13 @@ public struct NotificationDelivery: Sendable {
         let json = Data(mask.redact(String(decoding: notification.json, as: UTF8.self)).utf8)
         let stamp = notification.timestamp.filter { $0.isNumber || $0 == "T" }
         var report: [String] = []
+        let file = directory.root + "/manual_review_\(stamp).txt"
         do {
-            try AtomicFile.write(Data(text.utf8), to: directory.root + "/manual_review_\(stamp).txt")
+            try AtomicFile.write(Data(text.utf8), to: file)
             try AtomicFile.write(json, to: directory.root + "/manual_review_\(stamp).json")
+            report.append("written to \(file)")
         } catch {
-            report.append("run directory: cannot write the notification: \(error)")
+            report.append("cannot write \(file): \(error)")
         }
         for target in targets where target.on.contains(notification.status) {
             let outcome: String
@@ -39,7 +41,7 @@ public struct NotificationDelivery: Sendable {
             }
             report.append(outcome)
         }
-        if !report.isEmpty {
+        if report.count > 1 {
             let lines = report.map { "\(Timestamp.iso(Date())) \(mask.redact($0))\n" }.joined()
             if let handle = FileHandle(forWritingAtPath: directory.root + "/notifications.log") ?? create(directory.root + "/notifications.log") {
                 _ = try? handle.seekToEnd()

@@ -8,7 +8,7 @@ final class OutputTracker: Sendable {
     /// Whether a step must run, and why.
     enum Decision: Sendable {
         case upToDate(reason: String)
-        case run(fingerprint: StepFingerprint, reason: String)
+        case run(fingerprint: StepFingerprint, reasons: [String])
     }
 
     /// What a successful attempt left, to be recorded.
@@ -62,12 +62,12 @@ final class OutputTracker: Sendable {
     /// Whether `step` (which declares outputs) can be skipped: same fingerprint as its last success and outputs intact.
     func decide(_ step: Step) throws -> Decision {
         let fingerprint = try fingerprint(of: step)
-        guard !force else { return .run(fingerprint: fingerprint, reason: "--force reruns every step") }
+        guard !force else { return .run(fingerprint: fingerprint, reasons: ["--force reruns every step"]) }
         guard let last = previous[step.name] else {
-            return .run(fingerprint: fingerprint, reason: "no successful run of '\(step.name)' with declared outputs is recorded")
+            return .run(fingerprint: fingerprint, reasons: ["no successful run of '\(step.name)' with declared outputs is recorded"])
         }
         let changes = fingerprint.changes(since: last.fingerprint)
-        guard changes.isEmpty else { return .run(fingerprint: fingerprint, reason: changes.joined(separator: "; ")) }
+        guard changes.isEmpty else { return .run(fingerprint: fingerprint, reasons: changes) }
         let current = PathPatterns.files(step.outputs, in: workspace).files
         for path in Set(last.outputs.keys).union(current).sorted() {
             let now = try hasher.hash("\(workspace)/\(path)")?.sha256
@@ -77,7 +77,7 @@ final class OutputTracker: Sendable {
                 case (_, nil): "is missing"
                 case let (before?, after?): "changed since run \(last.runID) (\(before.prefix(12)) -> \(after.prefix(12)))"
                 }
-                return .run(fingerprint: fingerprint, reason: "output '\(path)' \(problem)")
+                return .run(fingerprint: fingerprint, reasons: ["output '\(path)' \(problem)"])
             }
         }
         return .upToDate(reason: "inputs, parameters and script unchanged since run \(last.runID); \(current.count) outputs intact")

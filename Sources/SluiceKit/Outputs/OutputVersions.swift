@@ -29,7 +29,7 @@ public struct OutputAnnotations: Sendable, Codable, Equatable {
         case lastGood = "last_good"
     }
 
-    func newest(_ path: String) -> OutputAnnotation? { versions.last { $0.path == path } }
+    public func newest(_ path: String) -> OutputAnnotation? { versions.last { $0.path == path } }
 }
 
 /// Versioned copies of a step's declared outputs, laid out as seed 001's loader keeps its databases:

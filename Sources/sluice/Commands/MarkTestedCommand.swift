@@ -21,10 +21,7 @@ struct MarkTestedCommand: AsyncParsableCommand {
         let configuration = try workspace.configuration()
         let catalog = PipelineCatalog.scan(configuration.pipelinesDirectory)
         let pipeline = try workspace.pipeline(self.pipeline, in: catalog)
-        guard pipeline.step(named: step) != nil else {
-            throw fail("pipeline '\(pipeline.id)' has no step '\(step)'; its steps are: \(pipeline.steps.map(\.name).joined(separator: ", "))",
-                       ExitStatus.invalidInput)
-        }
+        _ = try workspace.step(step, of: pipeline)
         let store = try workspace.store(configuration)
         try await store.setTested(pipeline: pipeline.id, step: step, tested: !unmark)
         try await StatusFile.refresh(pipeline, from: store, pipelinesDirectory: configuration.pipelinesDirectory)

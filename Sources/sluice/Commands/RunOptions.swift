@@ -22,9 +22,12 @@ struct RunOptions: ParsableArguments {
     @Flag(help: "Print the finished run as JSON instead of a summary.")
     var json = false
 
-    func parsedParameters() throws -> [String: String] {
+    func parsedParameters() throws -> [String: String] { try Self.parameterValues(parameters) }
+
+    /// `name=value` items as a dictionary.
+    static func parameterValues(_ items: [String]) throws -> [String: String] {
         var values: [String: String] = [:]
-        for item in parameters {
+        for item in items {
             guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
                 throw ValidationError("-p takes name=value, not '\(item)'")
             }

@@ -23,9 +23,8 @@ enum RunReportText {
             if !tail.isEmpty { lines += tail.map { "  | " + $0 } }
             lines.append("  full log: sluice logs \(run.id) \(step.step)")
         }
+        lines += outcome.notifications.map { "notification: \($0)" }
         lines.append("run directory: \(run.runDirectory)")
         return lines.joined(separator: "\n")
     }
 }
-
-/// The last lines of a file, reading only its end.

@@ -32,6 +32,15 @@ struct WorkspaceOptions: ParsableArguments {
         return record
     }
 
+    /// The named step of `pipeline`; otherwise the command exits 65.
+    func step(_ name: String, of pipeline: Pipeline) throws -> Step {
+        guard let step = pipeline.step(named: name) else {
+            throw fail("pipeline '\(pipeline.id)' has no step '\(name)'; its steps are: \(pipeline.steps.map(\.name).joined(separator: ", "))",
+                       ExitStatus.invalidInput)
+        }
+        return step
+    }
+
     /// The named pipeline, loaded and valid; otherwise its diagnostics are printed and the command exits 65.
     func pipeline(_ name: String, in catalog: PipelineCatalog) throws -> Pipeline {
         guard let entry = catalog.entry(name) else {

@@ -1,0 +1,27 @@
+import Foundation
+
+/// Why a step would run or be skipped as up to date, if its pipeline ran now (`sluice why`).
+public struct ChangeExplanation: Sendable {
+    public var step: String
+    public var upToDate: Bool
+    /// One line per cause: each changed input, parameter or script with its old and new hashes.
+    public var reasons: [String]
+
+    /// Looks at the files as they are now; reads and hashes on a dispatch thread, off the cooperative pool.
+    public static func explain(_ step: Step, in pipeline: Pipeline, parameters: [String: String], store: any RunStore,
+                               workspace: String, versionsDirectory: String) async throws -> ChangeExplanation {
+        guard !step.outputs.isEmpty else {
+            return ChangeExplanation(step: step.name, upToDate: false, reasons: ["it declares no outputs, so it runs every time"])
+        }
+        let known = try await store.outputState(pipeline: pipeline.id)
+        let tracker = OutputTracker(pipeline: pipeline, workspace: workspace, versionsDirectory: versionsDirectory, parameters: parameters,
+                                    force: false, previous: known.fingerprints, knownHashes: known.hashes)
+        let decision = try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try tracker.decide(step) }) }
+        }
+        return switch decision {
+        case let .upToDate(reason): ChangeExplanation(step: step.name, upToDate: true, reasons: [reason])
+        case let .run(_, reasons): ChangeExplanation(step: step.name, upToDate: false, reasons: reasons)
+        }
+    }
+}

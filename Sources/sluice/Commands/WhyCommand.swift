@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import SluiceKit
+
+struct WhyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "why",
+        abstract: "Say why a step would run or be skipped as up to date: which input, parameter or script changed.")
+
+    @OptionGroup var workspace: WorkspaceOptions
+
+    @Argument(help: "The pipeline.")
+    var pipeline: String
+
+    @Argument(help: "The step.")
+    var step: String
+
+    @Option(name: [.short, .customLong("param")], help: ArgumentHelp("A parameter value of the run to consider, repeatable.", valueName: "name=value"))
+    var parameters: [String] = []
+
+    func run() async throws {
+        let configuration = try workspace.configuration()
+        let pipeline = try workspace.pipeline(self.pipeline, in: PipelineCatalog.scan(configuration.pipelinesDirectory))
+        let step = try workspace.step(step, of: pipeline)
+        let given = try RunOptions.parameterValues(parameters)
+        let values: [String: String]
+        switch ParameterBinding.bind(given, to: pipeline.parameters) {
+        case let .success(bound): values = bound
+        case let .failure(errors): throw fail("\(errors)", ExitStatus.invalidInput)
+        }
+        let explanation = try await ChangeExplanation.explain(step, in: pipeline, parameters: values, store: try workspace.store(configuration),
+                                                              workspace: configuration.workspace,
+                                                              versionsDirectory: configuration.versionsDirectory)
+        print("\(pipeline.id)/\(step.name) " + (explanation.upToDate ? "would be skipped: up to date" : "would run:"))
+        for reason in explanation.reasons { print("  - \(reason)") }
+    }
+}
