@@ -114,7 +114,8 @@ public struct NotificationDelivery: Sendable {
                 try? stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
                 try? stdin.fileHandleForWriting.close()
             }
-            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { if process.isRunning { process.terminate() } }
+            // SIGKILL: Foundation's children inherit the SIGTERM that Sluice ignores (it handles it with a dispatch source).
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         }
         switch status {
         case nil: return "failed: cannot start bash"

@@ -1,0 +1,117 @@
+import Foundation
+import SluiceKit
+import SluiceTestSupport
+import Testing
+
+/// Change detection, versions and notifications through the `sluice` binary.
+/// Serialized for the same reason as ``CommandLineTests``.
+@Suite(.serialized)
+struct RecoveryCommandTests {
+    let workspace: TestWorkspace
+
+    init() throws { workspace = try TestWorkspace() }
+
+    func sluice(_ arguments: String..., environment: [String: String] = [:]) throws -> SluiceBinary.Result {
+        try SluiceBinary.run(arguments, in: workspace.root, environment: environment)
+    }
+
+    @Test func whyVersionsAndRestoreExplainAndUndoChanges() throws {
+        try workspace.pipeline("copy", """
+            steps:
+              - {name: copy, command: 'mkdir -p out && cp data/in.txt out/in.txt', inputs: [data], outputs: [out]}
+            """)
+        try workspace.write("data/in.txt", "first\n")
+        #expect(try sluice("run", "copy").status == 0)
+        let skipped = try sluice("why", "copy", "copy")
+        #expect(skipped.stdout.hasPrefix("copy/copy would be skipped: up to date"))
+
+        try workspace.write("data/in.txt", "second\n")
+        let why = try sluice("why", "copy", "copy")
+        #expect(why.stdout.contains("copy/copy would run:"))
+        #expect(why.stdout.contains("input 'data/in.txt' changed ("), "names the input with old and new hashes")
+        #expect(try sluice("run", "copy").stdout.contains("1 succeeded"))
+
+        let versions = try sluice("versions", "copy").stdout
+        #expect(versions.contains("v2  out/in.txt  7 bytes"))
+        #expect(versions.contains("(newest, last good)"))
+        #expect(versions.contains("v1  out/in.txt  6 bytes"))
+
+        #expect(try sluice("restore", "copy", "copy", "1").status == 0)
+        #expect(try workspace.read("out/in.txt") == "first\n")
+        let restored = try sluice("why", "copy", "copy").stdout
+        #expect(restored.contains("output 'out/in.txt' changed since run"), "a restored old version is not the last good state")
+        #expect(try sluice("restore", "copy", "copy").status == 0)
+        #expect(try workspace.read("out/in.txt") == "second\n")
+
+        let unknown = try sluice("restore", "copy", "copy", "9")
+        #expect(unknown.status == 65)
+        #expect(unknown.stderr.contains("has no version 9"))
+    }
+
+    @Test func theWebhookIsRetriedAndAnUnreachableOneNeverFailsTheRun() throws {
+        let receiver = try WebhookReceiver(in: workspace, failFirst: 1)
+        try workspace.pipeline("alerting", """
+            notify:
+              - {webhook: "\(receiver.url)", retries: 2, timeout: 5s}
+              - {command: 'cat > command-received.txt'}
+            steps:
+              - {name: broken, command: 'echo about to fail; exit 4'}
+            """)
+        let first = try sluice("run", "alerting")
+        #expect(first.status == 1)
+        #expect(first.stdout.contains("delivered (HTTP 200, attempt 2)"))
+        let body = try #require(try receiver.bodies().first)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+        let notification = try #require(document["notification"] as? [String: Any])
+        #expect(notification["status"] as? String == "failed")
+        #expect((document["text"] as? String)?.contains("MANUAL REVIEW NOTIFICATION") == true)
+        #expect(try workspace.read("command-received.txt").contains("ERROR #1:"))
+
+        receiver.stop()
+        let second = try sluice("run", "alerting")
+        #expect(second.status == 1, "the run's own status, not the handler's")
+        #expect(second.stdout.contains("failed after 3 attempts"))
+        let id = try #require(second.stdout.split(separator: " ").dropFirst().first.map(String.init))
+        #expect(try workspace.read("runs/\(id)/notifications.log").contains("failed after 3 attempts"))
+    }
+
+    @Test func aSecretAppearsInNoFileSluiceWrites() throws {
+        let secret = "s3cr3t/value+with=symbols"
+        let receiver = try WebhookReceiver(in: workspace)
+        defer { receiver.stop() }
+        try workspace.pipeline("leaky", """
+            secrets: [API_TOKEN]
+            notify:
+              - webhook: "\(receiver.url)"
+              - file: alerts/review.txt
+            steps:
+              - name: leak
+                command: |
+                  echo "clear $API_TOKEN"
+                  printf %s "$API_TOKEN" | base64
+                  python3 -c 'import os, urllib.parse; print(urllib.parse.quote(os.environ["API_TOKEN"], safe=""))'
+                  echo "failing with $API_TOKEN" >&2
+                  exit 1
+                outputs: [out.txt]
+                on_failure: rollback
+            """)
+        let result = try sluice("run", "leaky", environment: ["API_TOKEN": secret])
+        #expect(result.status == 1)
+        #expect(try receiver.bodies().count == 1)
+        let forms = [secret, Data(secret.utf8).base64EncodedString(),
+                     secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!]
+        var checked = 0
+        for folder in [".sluice", "runs", "alerts", "pipelines", receiver.folderName] {
+            guard let walker = FileManager.default.enumerator(atPath: workspace.path(folder)) else { continue }
+            while let relative = walker.nextObject() as? String {
+                guard walker.fileAttributes?[.type] as? FileAttributeType == .typeRegular,
+                      let data = FileManager.default.contents(atPath: workspace.path("\(folder)/\(relative)")) else { continue }
+                let text = String(decoding: data, as: UTF8.self)
+                for form in forms { #expect(!text.contains(form), "\(form) found in \(folder)/\(relative)") }
+                checked += 1
+            }
+        }
+        #expect(checked >= 8, "the logs, run log, summary, notifications, store and webhook body were all read")
+        #expect(result.stdout.contains("***"))
+    }
+}
