@@ -141,6 +141,18 @@ struct RecoveryTests {
         #expect(text.contains("has never succeeded"))
     }
 
+    @Test func aDamagedVersionFailsTheRollbackAndSaysWhy() async throws {
+        try collectorPipeline()
+        _ = try await workspace.run("data", jobs: 1)
+        try workspace.write(".sluice/versions/data/collect/newest/db/tables.csv", "bit rot\n")
+        let failed = try await workspace.run("data", parameters: ["inject": "true"], jobs: 1)
+        let action = try #require(try await workspace.store().recoveryActions(runID: failed.run.id).first?.action)
+        #expect(action.status == .failed)
+        #expect(action.message.contains("no intact copy of version 1 of db/tables.csv"))
+        #expect(try workspace.read("db/tables.csv") == "garbage, half written", "a damaged version is never copied in")
+        #expect(failed.run.status == .failed)
+    }
+
     @Test func withoutRecoveryTheDefaultRuleSkipsDownstream() async throws {
         try collectorPipeline(loaderRule: "all_success")
         _ = try await workspace.run("data", jobs: 1)

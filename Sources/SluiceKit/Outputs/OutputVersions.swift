@@ -60,10 +60,12 @@ public struct OutputVersions: Sendable {
         }
     }
 
-    /// Where version `annotation` is kept.
-    public func location(of annotation: OutputAnnotation, in annotations: OutputAnnotations) -> String {
-        annotations.newest(annotation.path)?.version == annotation.version
-            ? "\(root)/newest/\(annotation.path)" : "\(root)/history/v\(annotation.version)/\(annotation.path)"
+    /// Where version `annotation` is kept: `newest/` if it is the newest, `history/vN/` otherwise. Both are
+    /// returned, the expected place first: a crash between moving a newest version to history and saving the
+    /// annotations leaves it in the other one.
+    public func locations(of annotation: OutputAnnotation, in annotations: OutputAnnotations) -> [String] {
+        let newest = "\(root)/newest/\(annotation.path)", history = "\(root)/history/v\(annotation.version)/\(annotation.path)"
+        return annotations.newest(annotation.path)?.version == annotation.version ? [newest, history] : [history, newest]
     }
 
     /// Records a successful attempt's outputs: each whose content changed becomes a new version. Returns the new versions.
@@ -103,17 +105,27 @@ public struct OutputVersions: Sendable {
     /// and removes the files in `remove`.
     public func restore(_ chosen: [OutputAnnotation], from annotations: OutputAnnotations, remove: [String] = []) throws {
         for annotation in chosen {
-            let source = location(of: annotation, in: annotations)
-            try AtomicFile.copy(source, to: "\(workspace)/\(annotation.path)") { copy in
-                guard try FileHasher(known: [:]).hash(copy)?.sha256 == annotation.sha256 else {
-                    throw StoreError(path: source, message: "version \(annotation.version) of \(annotation.path) does not match its recorded hash")
+            var restored = false
+            for source in locations(of: annotation, in: annotations) where !restored && FileManager.default.fileExists(atPath: source) {
+                do {
+                    try AtomicFile.copy(source, to: "\(workspace)/\(annotation.path)") { copy in
+                        guard try FileHasher(known: [:]).hash(copy)?.sha256 == annotation.sha256 else { throw VersionMismatch() }
+                    }
+                    restored = true
+                } catch is VersionMismatch {
+                    continue
                 }
+            }
+            guard restored else {
+                throw StoreError(path: root, message: "no intact copy of version \(annotation.version) of \(annotation.path) (missing, or its content does not match the recorded SHA-256)")
             }
         }
         for path in remove where unlink("\(workspace)/\(path)") != 0 && errno != ENOENT {
             throw AtomicFile.posixError("cannot remove \(path)")
         }
     }
+
+    private struct VersionMismatch: Error {}
 
     private func save(_ annotations: OutputAnnotations) throws {
         let encoder = JSONEncoder()

@@ -13,10 +13,11 @@ public struct RunSummary: Codable, Sendable {
         var cpuSeconds: Double?
         var error: String?
         var allowedFailure: Bool
+        var recovered: Bool
         var log: String?
 
         enum CodingKeys: String, CodingKey {
-            case name, state, reason, attempts, error, log
+            case name, state, reason, attempts, error, log, recovered
             case exitCode = "exit_code", durationSeconds = "duration_seconds", peakMemoryKb = "peak_memory_kb"
             case cpuSeconds = "cpu_seconds", allowedFailure = "allowed_failure"
         }
@@ -53,7 +54,7 @@ public struct RunSummary: Codable, Sendable {
         self.steps = steps.map { step in
             StepSummary(name: step.step, state: step.state, reason: step.reason, attempts: step.attempts, exitCode: step.exitCode,
                         durationSeconds: step.duration, peakMemoryKb: step.peakMemoryKB, cpuSeconds: step.cpuSeconds,
-                        error: step.error, allowedFailure: step.allowedFailure,
+                        error: step.error, allowedFailure: step.allowedFailure, recovered: step.recovered,
                         log: FileManager.default.fileExists(atPath: directory.log(of: step.step)) ? "logs/\(step.step).log" : nil)
         }
     }
