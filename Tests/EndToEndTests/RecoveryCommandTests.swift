@@ -113,5 +113,7 @@ struct RecoveryCommandTests {
         }
         #expect(checked >= 8, "the logs, run log, summary, notifications, store and webhook body were all read")
         #expect(result.stdout.contains("***"))
+        let id = try #require(result.stdout.split(separator: " ").dropFirst().first.map(String.init))
+        #expect(try sluice("status", id).stdout.contains("recovery of leak: ROLLBACK_TO_BACKUP FAILED: no good version to roll back to"))
     }
 }
