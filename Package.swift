@@ -1,4 +1,4 @@
-// swift-tools-version: 6.1
+// swift-tools-version: 6.2
 import PackageDescription
 
 let package = Package(
@@ -11,6 +11,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // Without its default traits: they pull in swift-configuration, which Sluice does not use.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
     ],
     targets: [
         // libcrypto (OpenSSL) for SHA-256: the system library, instead of compiling BoringSSL with swift-crypto.
@@ -24,15 +26,23 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
+        .target(
+            name: "SluiceServer",
+            dependencies: ["SluiceKit", .product(name: "Hummingbird", package: "hummingbird")]
+        ),
         .executableTarget(
             name: "sluice",
             dependencies: [
                 "SluiceKit",
+                "SluiceServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(name: "SluiceTestSupport", dependencies: ["SluiceKit"], path: "Tests/SluiceTestSupport"),
         .testTarget(name: "SluiceKitTests", dependencies: ["SluiceKit", "SluiceTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SluiceKit", "SluiceTestSupport"]),
+        .testTarget(name: "SluiceServerTests", dependencies: [
+            "SluiceServer", "SluiceTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
     ]
 )

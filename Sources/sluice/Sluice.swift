@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SluiceServer
 
 @main
 struct Sluice: AsyncParsableCommand {
@@ -11,10 +12,10 @@ struct Sluice: AsyncParsableCommand {
             Exit codes: 0 success, 1 run failed, 2 run partially succeeded, 64 usage error,
             65 invalid pipeline, parameters or configuration, 70 store or internal error, 130 cancelled.
             """,
-        version: "0.1.0",
+        version: SluiceVersion.current,
         subcommands: [ValidateCommand.self, ListCommand.self, RunCommand.self, StepCommand.self, RunsCommand.self,
                       StatusCommand.self, LogsCommand.self, MarkTestedCommand.self, WhyCommand.self, VersionsCommand.self,
-                      RestoreCommand.self, ConfigCommand.self])
+                      RestoreCommand.self, ServeCommand.self, ConfigCommand.self])
 
     static func main() async {
         // A closed stdout (`sluice runs | head`) must not kill a run that is recording state.

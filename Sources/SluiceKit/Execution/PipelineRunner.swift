@@ -107,12 +107,26 @@ public struct PipelineRunner: Sendable {
     /// Runs to the end. Cancelling the calling task stops the run: running steps are terminated and recorded.
     /// `observer` receives every event, in batches, on a thread of the engine's: it must not block for long.
     public func run(_ prepared: PreparedRun, observer: @escaping @Sendable ([RunEvent]) -> Void = { _ in }) async throws -> RunOutcome {
+        try await run(prepared, as: try await record(prepared), observer: observer)
+    }
+
+    /// Records a new run for `prepared`, so that its id is known before it starts (the server answers with it).
+    public func record(_ prepared: PreparedRun) async throws -> RunRecord {
+        try await store.createRun(pipeline: prepared.request.pipeline.id, trigger: prepared.request.trigger,
+                                  parameters: prepared.parameters, selection: prepared.request.selection,
+                                  runsDirectory: runsDirectory, stepsTotal: prepared.plan.included.count)
+    }
+
+    /// Runs `prepared` as the run `record` (from ``record(_:)``).
+    public func run(_ prepared: PreparedRun, as record: RunRecord,
+                    observer: @escaping @Sendable ([RunEvent]) -> Void = { _ in }) async throws -> RunOutcome {
         let request = prepared.request
         let pipeline = request.pipeline
-        let tracker = try await outputTracker(for: prepared)
-        let record = try await store.createRun(pipeline: pipeline.id, trigger: request.trigger, parameters: prepared.parameters,
-                                               selection: request.selection, runsDirectory: runsDirectory,
-                                               stepsTotal: prepared.plan.included.count)
+        let tracker: OutputTracker?
+        do { tracker = try await outputTracker(for: prepared) } catch {
+            try? store.write([RunEvent(runID: record.id, pipeline: pipeline.id, kind: .runFinished(status: .failed))])
+            throw error
+        }
         let directory = RunDirectory(root: record.runDirectory)
         let context = RunContext(runID: record.id, pipeline: pipeline, workspace: workspace, directory: directory,
                                  parameters: prepared.parameters, secrets: request.secrets,

@@ -16,9 +16,7 @@ public struct ChangeExplanation: Sendable {
         let known = try await store.outputState(pipeline: pipeline.id)
         let tracker = OutputTracker(pipeline: pipeline, workspace: workspace, versionsDirectory: versionsDirectory, parameters: parameters,
                                     force: false, previous: known.fingerprints, knownHashes: known.hashes)
-        let decision = try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try tracker.decide(step) }) }
-        }
+        let decision = try await offPool { try tracker.decide(step) }
         return switch decision {
         case let .upToDate(reason): ChangeExplanation(step: step.name, upToDate: true, reasons: [reason])
         case let .run(_, reasons): ChangeExplanation(step: step.name, upToDate: false, reasons: reasons)

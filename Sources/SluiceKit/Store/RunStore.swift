@@ -9,7 +9,8 @@ public protocol RunStore: Sendable {
     /// the cooperative pool (``EventBatcher`` does).
     func write(_ events: [RunEvent]) throws
 
-    func runs(pipeline: String?, limit: Int, offset: Int) async throws -> [RunRecord]
+    /// Runs newest first, optionally of one pipeline and in one status.
+    func runs(pipeline: String?, status: RunStatus?, limit: Int, offset: Int) async throws -> [RunRecord]
     func run(id: String) async throws -> RunRecord?
     func stepRuns(runID: String) async throws -> [StepRunRecord]
     func attempts(runID: String) async throws -> [AttemptRecord]
@@ -19,6 +20,12 @@ public protocol RunStore: Sendable {
     func recoveryActions(runID: String) async throws -> [RecoveryActionRecord]
     /// What change detection starts from: each step's last successful fingerprint, and every remembered file hash.
     func outputState(pipeline: String) async throws -> (fingerprints: [String: StepFingerprintRecord], hashes: [String: FileHash])
+}
+
+extension RunStore {
+    public func runs(pipeline: String?, limit: Int, offset: Int) async throws -> [RunRecord] {
+        try await runs(pipeline: pipeline, status: nil, limit: limit, offset: offset)
+    }
 }
 
 /// A store that cannot be opened or written, with what to do about it.

@@ -57,10 +57,11 @@ public final class SQLiteRunStore: RunStore {
         }
     }
 
-    public func runs(pipeline: String?, limit: Int, offset: Int) async throws -> [RunRecord] {
+    public func runs(pipeline: String?, status: RunStatus?, limit: Int, offset: Int) async throws -> [RunRecord] {
         try await pool.read { db in
             var request = RunRecord.order(Column("createdAt").desc)
             if let pipeline { request = request.filter(Column("pipeline") == pipeline) }
+            if let status { request = request.filter(Column("status") == status.rawValue) }
             return try request.limit(limit, offset: offset).fetchAll(db)
         }
     }

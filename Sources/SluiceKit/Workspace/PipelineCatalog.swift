@@ -7,6 +7,8 @@ public struct PipelineCatalog: Sendable {
         public var id: String
         public var file: String
         public var result: Result<Pipeline, DefinitionError>
+        /// The file's size and modification time, and its scripts folder's: an entry with the same stamp need not be loaded again.
+        var stamp: [Int64] = []
 
         public var pipeline: Pipeline? { try? result.get() }
         public var diagnostics: [Diagnostic] {
@@ -18,8 +20,9 @@ public struct PipelineCatalog: Sendable {
     public let directory: String
     public let entries: [Entry]
 
-    /// Scans `directory` and loads every pipeline in it, sorted by id.
-    public static func scan(_ directory: String) -> PipelineCatalog {
+    /// Scans `directory` and loads every pipeline in it, sorted by id. Entries of `previous` whose file and scripts
+    /// folder did not change are reused rather than loaded again (the server rescans on every request).
+    public static func scan(_ directory: String, reusing previous: PipelineCatalog? = nil) -> PipelineCatalog {
         let manager = FileManager.default
         let names = ((try? manager.contentsOfDirectory(atPath: directory)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
         var found: [(id: String, file: String, scripts: String)] = []
@@ -44,10 +47,21 @@ public struct PipelineCatalog: Sendable {
                 entries.append(Entry(id: item.id, file: item.file, result: .failure(DefinitionError(diagnostics: [diagnostic]))))
                 continue
             }
+            let stamp = Self.stamp(item.file) + Self.stamp(item.scripts)
+            if let known = previous?.entries.first(where: { $0.file == item.file && $0.id == item.id }), known.stamp == stamp {
+                entries.append(known)
+                continue
+            }
             entries.append(Entry(id: item.id, file: item.file,
-                                 result: PipelineLoader.load(file: item.file, id: item.id, scriptsDirectory: item.scripts)))
+                                 result: PipelineLoader.load(file: item.file, id: item.id, scriptsDirectory: item.scripts), stamp: stamp))
         }
         return PipelineCatalog(directory: directory, entries: entries)
+    }
+
+    private static func stamp(_ path: String) -> [Int64] {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return [-1] }
+        return [Int64(info.st_size), Int64(info.st_mtim.tv_sec), Int64(info.st_mtim.tv_nsec), Int64(bitPattern: UInt64(info.st_ino))]
     }
 
     /// The entry named `name` (its id, or failing that its human-readable name).

@@ -1,0 +1,144 @@
+import Foundation
+import SluiceKit
+
+/// What the API says about a pipeline in lists.
+struct PipelineSummary: Codable, Sendable {
+    struct Problem: Codable, Sendable {
+        var code: String
+        var location: String
+        var message: String
+        var fix: String?
+    }
+
+    var id: String
+    var name: String
+    var description: String
+    var file: String
+    var valid: Bool
+    var diagnostics: [Problem]
+    var steps: Int
+    var stepsCompleted: Int
+    var stepsTested: Int
+    var lastRun: RunRecord?
+
+    init(_ entry: PipelineCatalog.Entry, statuses: [StepStatusRecord], lastRun: RunRecord?) {
+        id = entry.id
+        name = entry.pipeline?.name ?? entry.id
+        description = entry.pipeline?.description ?? ""
+        file = entry.file
+        valid = entry.pipeline != nil
+        diagnostics = entry.diagnostics.map { Problem(code: $0.code.rawValue, location: $0.location.description, message: $0.message, fix: $0.fix) }
+        let names = Set(entry.pipeline?.steps.map(\.name) ?? [])
+        steps = names.count
+        stepsCompleted = statuses.count { names.contains($0.step) && $0.completed }
+        stepsTested = statuses.count { names.contains($0.step) && $0.tested }
+        self.lastRun = lastRun
+    }
+}
+
+/// A pipeline with its steps, parameters, modes and graph.
+struct PipelineDetail: Codable, Sendable {
+    struct StepInfo: Codable, Sendable {
+        var name: String
+        var description: String
+        var script: String?
+        var command: String?
+        var dependsOn: [String]
+        var tags: [String]
+        var inputs: [String]
+        var outputs: [String]
+        var triggerRule: String
+        var onFailure: String?
+        var timeoutSeconds: Double?
+        var retries: Int
+        var status: StepStatusRecord?
+    }
+
+    struct ParameterInfo: Codable, Sendable {
+        var name: String
+        var type: String
+        var defaultValue: String?
+        var required: Bool
+        var choices: [String]
+        var description: String
+    }
+
+    struct ModeInfo: Codable, Sendable {
+        var name: String
+        var members: [String]
+        var description: String
+    }
+
+    var summary: PipelineSummary
+    var steps: [StepInfo]
+    var parameters: [ParameterInfo]
+    var modes: [ModeInfo]
+    /// Dependencies as `[upstream, downstream]` pairs.
+    var edges: [[String]]
+
+    init(_ pipeline: Pipeline, summary: PipelineSummary, statuses: [StepStatusRecord]) {
+        self.summary = summary
+        let byStep = Dictionary(statuses.map { ($0.step, $0) }, uniquingKeysWith: { first, _ in first })
+        steps = pipeline.steps.map { step in
+            var info = StepInfo(name: step.name, description: step.description, dependsOn: step.dependsOn, tags: step.tags,
+                                inputs: step.inputs, outputs: step.outputs, triggerRule: step.triggerRule.rawValue,
+                                timeoutSeconds: step.timeout, retries: step.retry.retries, status: byStep[step.name])
+            switch step.action {
+            case let .script(path): info.script = path
+            case let .command(text): info.command = text
+            }
+            switch step.onFailure {
+            case .rollback?: info.onFailure = "rollback"
+            case let .run(script)?: info.onFailure = "run \(script)"
+            case nil: break
+            }
+            return info
+        }
+        parameters = pipeline.parameters.map {
+            ParameterInfo(name: $0.name, type: $0.type.rawValue, defaultValue: $0.defaultValue, required: $0.required, choices: $0.choices,
+                          description: $0.description)
+        }
+        modes = pipeline.modes.map { ModeInfo(name: $0.name, members: $0.members, description: $0.description) }
+        edges = pipeline.steps.flatMap { step in step.dependsOn.map { [$0, step.name] } }
+    }
+}
+
+/// A run with every step, attempt and recovery action.
+struct RunDetail: Codable, Sendable {
+    struct Recovery: Codable, Sendable {
+        var step: String
+        var action: RecoveryAction
+    }
+
+    var run: RunRecord
+    var steps: [StepRunRecord]
+    var attempts: [AttemptRecord]
+    var recoveryActions: [Recovery]
+    /// Whether this server process runs it (and can cancel it directly).
+    var ownedByServer: Bool
+}
+
+/// The body of a request that starts a run. Parameter values may be JSON strings, numbers or booleans.
+struct StartRunBody: Decodable, Sendable {
+    var params: [String: ParameterValue]?
+    var mode: String?
+    var from: [String]?
+    var to: [String]?
+    var only: [String]?
+    var skip: [String]?
+    var withDeps: Bool?
+    var continueOnError: Bool?
+    var force: Bool?
+
+    struct ParameterValue: Decodable, Sendable {
+        var text: String
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let text = try? container.decode(String.self) { self.text = text }
+            else if let flag = try? container.decode(Bool.self) { text = flag ? "true" : "false" }
+            else if let number = try? container.decode(Int.self) { text = String(number) }
+            else if let number = try? container.decode(Double.self) { text = String(number) }
+            else { throw DecodingError.dataCorruptedError(in: container, debugDescription: "a parameter value must be a string, number or boolean") }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import Hummingbird
+import SluiceKit
+
+/// `/api/pipelines`: the pipelines of the workspace, their steps and status, and starting runs of them.
+struct PipelinesController {
+    let state: ServerState
+
+    func register(on router: Router<APIContext>) {
+        let group = router.group("api/pipelines")
+        group.get { _, _ in try await list() }
+        group.get(":pipeline") { _, context in try await detail(context.parameters.require("pipeline")) }
+        group.post(":pipeline/runs") { request, context in
+            try await start(context.parameters.require("pipeline"), body: try await decode(request, context), steps: nil)
+        }
+        group.post(":pipeline/steps/:step/run") { request, context in
+            try await start(context.parameters.require("pipeline"), body: try await decode(request, context),
+                            steps: [context.parameters.require("step")])
+        }
+        group.put(":pipeline/steps/:step/tested") { request, context in
+            struct Body: Decodable { var tested: Bool }
+            let body = try await decodeJSON(Body.self, request, context)
+            return try await markTested(context.parameters.require("pipeline"), step: context.parameters.require("step"), tested: body.tested)
+        }
+    }
+
+    private func list() async throws -> JSON<[PipelineSummary]> {
+        var summaries: [PipelineSummary] = []
+        for entry in try await state.catalog().entries { summaries.append(try await summary(entry)) }
+        return JSON(summaries)
+    }
+
+    private func summary(_ entry: PipelineCatalog.Entry) async throws -> PipelineSummary {
+        PipelineSummary(entry, statuses: try await state.store.stepStatuses(pipeline: entry.id),
+                        lastRun: try await state.store.runs(pipeline: entry.id, limit: 1, offset: 0).first)
+    }
+
+    private func detail(_ id: String) async throws -> JSON<PipelineDetail> {
+        let entry = try await entry(id)
+        let summary = try await summary(entry)
+        guard let pipeline = entry.pipeline else {
+            throw HTTPError(.unprocessableContent, message: "pipeline '\(id)' is invalid: " + entry.diagnostics.map(\.description).joined(separator: "\n"))
+        }
+        return JSON(PipelineDetail(pipeline, summary: summary, statuses: try await state.store.stepStatuses(pipeline: id)))
+    }
+
+    private func start(_ id: String, body: StartRunBody, steps: [String]?) async throws -> Response {
+        guard let pipeline = try await entry(id).pipeline else {
+            throw HTTPError(.unprocessableContent, message: "pipeline '\(id)' is invalid; see GET /api/pipelines/\(id)")
+        }
+        let selection = Selection(steps: steps ?? [], withDependencies: body.withDeps ?? false, from: body.from ?? [], to: body.to ?? [],
+                                  only: body.only ?? [], skip: body.skip ?? [], mode: body.mode)
+        let request = RunRequest(pipeline: pipeline, selection: selection, parameters: (body.params ?? [:]).mapValues(\.text),
+                                 trigger: "api", jobs: state.configuration.jobs, continueOnError: body.continueOnError ?? false,
+                                 secrets: SecretValues.load(pipeline.secrets, file: state.configuration.secretsFile),
+                                 secretsInEnvironmentFile: state.configuration.secretsInEnvironmentFile, force: body.force ?? false)
+        let prepared: PreparedRun
+        do { prepared = try PipelineRunner.prepare(request) } catch {
+            return try RequestProblem(error).response()
+        }
+        let record = try await state.launcher.start(prepared)
+        return try JSONResponse.make(record, status: .accepted, headers: [.location: "/api/runs/\(record.id)"])
+    }
+
+    private func markTested(_ id: String, step: String, tested: Bool) async throws -> JSON<StepStatusRecord> {
+        guard let pipeline = try await entry(id).pipeline, pipeline.step(named: step) != nil else {
+            throw HTTPError(.notFound, message: "pipeline '\(id)' has no step '\(step)'")
+        }
+        try await state.store.setTested(pipeline: id, step: step, tested: tested)
+        try await StatusFile.refresh(pipeline, from: state.store, pipelinesDirectory: state.configuration.pipelinesDirectory)
+        guard let status = try await state.store.stepStatuses(pipeline: id).first(where: { $0.step == step }) else {
+            throw HTTPError(.internalServerError, message: "the tested mark of '\(step)' was not recorded")
+        }
+        return JSON(status)
+    }
+
+    private func entry(_ id: String) async throws -> PipelineCatalog.Entry {
+        guard let entry = try await state.catalog().entries.first(where: { $0.id == id }) else {
+            throw HTTPError(.notFound, message: "no pipeline '\(id)'")
+        }
+        return entry
+    }
+
+    /// An empty body counts as `{}`.
+    private func decode(_ request: Request, _ context: APIContext) async throws -> StartRunBody {
+        try await decodeJSON(StartRunBody.self, request, context, emptyAs: "{}")
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SluiceKit
+
+/// `/api/runs`: runs with their steps and attempts, step logs, outputs, and cancelling.
+struct RunsController {
+    let state: ServerState
+
+    func register(on router: Router<APIContext>) {
+        let group = router.group("api/runs")
+        group.get { request, _ in try await list(request) }
+        group.get(":run") { _, context in try await detail(context.parameters.require("run")) }
+        group.post(":run/cancel") { _, context in try await cancel(context.parameters.require("run")) }
+        group.get(":run/steps/:step/log") { request, context in
+            try await log(context.parameters.require("run"), step: context.parameters.require("step"), request: request)
+        }
+        group.get(":run/outputs") { _, context in try await outputs(context.parameters.require("run")) }
+        group.get(":run/outputs/**") { _, context in
+            try await download(context.parameters.require("run"), path: context.parameters.getCatchAll().joined(separator: "/"))
+        }
+    }
+
+    private func list(_ request: Request) async throws -> JSON<[RunRecord]> {
+        let query = request.uri.queryParameters
+        let limit = try number(query.get("limit"), "limit", default: 50, range: 1...1000)
+        let offset = try number(query.get("offset"), "offset", default: 0, range: 0...Int.max)
+        var status: RunStatus?
+        if let text = query.get("status") {
+            guard let value = RunStatus(rawValue: text) else {
+                throw HTTPError(.badRequest, message: "status must be one of: \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            status = value
+        }
+        return JSON(try await state.store.runs(pipeline: query.get("pipeline"), status: status, limit: limit, offset: offset))
+    }
+
+    private func number(_ text: String?, _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw HTTPError(.badRequest, message: "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+
+    private func run(_ id: String) async throws -> RunRecord {
+        guard let record = try await state.store.run(id: id) else { throw HTTPError(.notFound, message: "no run '\(id)'") }
+        return record
+    }
+
+    private func detail(_ id: String) async throws -> JSON<RunDetail> {
+        let record = try await run(id)
+        return JSON(RunDetail(run: record, steps: try await state.store.stepRuns(runID: id), attempts: try await state.store.attempts(runID: id),
+                              recoveryActions: try await state.store.recoveryActions(runID: id).map { .init(step: $0.step, action: $0.action) },
+                              ownedByServer: await state.launcher.owns(id)))
+    }
+
+    /// Cancels a run of this server directly; a run of another Sluice process (the CLI) gets SIGTERM, which that
+    /// process turns into a clean cancel.
+    private func cancel(_ id: String) async throws -> Response {
+        let record = try await run(id)
+        guard record.status == .running else { throw HTTPError(.conflict, message: "run \(id) is not running (it is \(record.status.rawValue))") }
+        if await state.launcher.cancel(id) { return try JSONResponse.make(["cancelling": id], status: .accepted) }
+        guard OwnerProcess.isSluice(record.ownerPID), kill(record.ownerPID, SIGTERM) == 0 else {
+            throw HTTPError(.conflict, message: "run \(id) is recorded as running, but its Sluice process \(record.ownerPID) is gone")
+        }
+        return try JSONResponse.make(["cancelling": id], status: .accepted)
+    }
+
+    /// A byte range of a step's log (`offset`, `limit`); `X-Log-Size` gives the whole size, for following.
+    private func log(_ id: String, step: String, request: Request) async throws -> Response {
+        let record = try await run(id)
+        guard try await state.store.stepRuns(runID: id).contains(where: { $0.step == step }) else {
+            throw HTTPError(.notFound, message: "run \(id) has no step '\(step)'")
+        }
+        let query = request.uri.queryParameters
+        let offset = try number(query.get("offset"), "offset", default: 0, range: 0...Int.max)
+        let limit = try number(query.get("limit"), "limit", default: 1 << 20, range: 1...(16 << 20))
+        let path = RunDirectory(root: record.runDirectory).log(of: step)
+        let (data, size) = try await offPool { () -> (Data, Int) in
+            guard let handle = FileHandle(forReadingAtPath: path) else { return (Data(), 0) }
+            defer { try? handle.close() }
+            let size = Int(try handle.seekToEnd())
+            try handle.seek(toOffset: UInt64(min(offset, size)))
+            return (try handle.read(upToCount: limit) ?? Data(), size)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8", HTTPField.Name("X-Log-Size")!: String(size)],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    private func outputs(_ id: String) async throws -> JSON<[OutputFile]> {
+        let folder = RunDirectory(root: try await run(id).runDirectory).outputs
+        return JSON(try await offPool { OutputFile.list(in: folder) })
+    }
+
+    private func download(_ id: String, path: String) async throws -> Response {
+        let folder = RunDirectory(root: try await run(id).runDirectory).outputs
+        guard let file = SafePath.resolve(path, inside: folder) else {
+            throw HTTPError(.notFound, message: "no output '\(path)' in run \(id)")
+        }
+        let data = try await offPool { try Data(contentsOf: URL(fileURLWithPath: file)) }
+        return Response(status: .ok, headers: [.contentType: "application/octet-stream",
+                                               .contentDisposition: "attachment; filename=\"\((file as NSString).lastPathComponent)\""],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// A file in a run's `outputs/` folder.
+struct OutputFile: Codable, Sendable {
+    var path: String
+    var size: Int64
+
+    static func list(in folder: String) -> [OutputFile] {
+        guard let walker = FileManager.default.enumerator(atPath: folder) else { return [] }
+        var files: [OutputFile] = []
+        while let relative = walker.nextObject() as? String {
+            guard walker.fileAttributes?[.type] as? FileAttributeType == .typeRegular else { continue }
+            files.append(OutputFile(path: relative, size: (walker.fileAttributes?[.size] as? NSNumber)?.int64Value ?? 0))
+        }
+        return files.sorted { $0.path < $1.path }
+    }
+}
+
+/// Whether a pid is a live Sluice process (a recorded owner pid may have been reused by something else).
+enum OwnerProcess {
+    static func isSluice(_ pid: Int32) -> Bool {
+        guard pid > 0, let name = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8) else { return false }
+        return name.trimmingCharacters(in: .whitespacesAndNewlines) == "sluice"
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import SluiceKit
+
+/// Starts runs inside the server process and keeps their tasks, so they can be cancelled and, at shutdown,
+/// ended cleanly (steps terminated and recorded).
+actor RunLauncher {
+    private let runner: PipelineRunner
+    private var running: [String: Task<Void, Never>] = [:]
+
+    init(runner: PipelineRunner) { self.runner = runner }
+
+    /// Records the run and starts it; returns as soon as it is recorded.
+    func start(_ prepared: PreparedRun) async throws -> RunRecord {
+        let record = try await runner.record(prepared)
+        let runner = runner
+        running[record.id] = Task {
+            _ = try? await runner.run(prepared, as: record)
+            self.finished(record.id)
+        }
+        return record
+    }
+
+    /// Cancels a run of this process; false when it is not one (finished, or run by another process).
+    func cancel(_ id: String) -> Bool {
+        guard let task = running[id] else { return false }
+        task.cancel()
+        return true
+    }
+
+    var activeCount: Int { running.count }
+
+    func owns(_ id: String) -> Bool { running[id] != nil }
+
+    /// Cancels every run and waits until each has recorded its final state.
+    func shutdown() async {
+        let tasks = Array(running.values)
+        for task in tasks { task.cancel() }
+        for task in tasks { await task.value }
+    }
+
+    private func finished(_ id: String) { running[id] = nil }
+}

@@ -1,0 +1,32 @@
+import Foundation
+import SluiceKit
+import Synchronization
+
+/// What every route shares: the workspace's configuration, its store, its pipelines and the runs started here.
+final class ServerState: Sendable {
+    let configuration: Configuration
+    let store: any RunStore
+    let launcher: RunLauncher
+    private let catalogCache = Mutex<PipelineCatalog?>(nil)
+
+    init(configuration: Configuration, store: any RunStore, executor: any StepExecutor) {
+        self.configuration = configuration
+        self.store = store
+        launcher = RunLauncher(runner: PipelineRunner(
+            store: store, executor: executor, workspace: configuration.workspace, runsDirectory: configuration.runsDirectory,
+            pipelinesDirectory: configuration.pipelinesDirectory, versionsDirectory: configuration.versionsDirectory,
+            notify: configuration.notify))
+    }
+
+    /// The pipelines as the files are now: new, changed and deleted files are picked up without a restart, and
+    /// unchanged ones are not loaded again. A file that no longer validates stays listed with its diagnostics.
+    func catalog() async throws -> PipelineCatalog {
+        try await offPool { [self] in
+            catalogCache.withLock { cache in
+                let fresh = PipelineCatalog.scan(configuration.pipelinesDirectory, reusing: cache)
+                cache = fresh
+                return fresh
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import Hummingbird
+import SluiceKit
+
+/// Sluice's HTTP server: the REST API over one workspace's store and pipelines.
+public struct SluiceServer: Sendable {
+    public struct Settings: Sendable {
+        public var host: String
+        public var port: Int
+        /// Required as `Authorization: Bearer` on the API when set; mandatory off loopback.
+        public var token: String?
+
+        public init(host: String = "127.0.0.1", port: Int = 5001, token: String? = nil) {
+            self.host = host
+            self.port = port
+            self.token = token
+        }
+
+        /// Why these settings are refused, if they are.
+        public var problem: String? {
+            let loopback = ["127.0.0.1", "localhost", "::1"].contains(host) || host.hasPrefix("127.")
+            if !loopback && (token ?? "").isEmpty {
+                return "refusing to listen on \(host) without a token: set SLUICE_TOKEN (or --token), or listen on 127.0.0.1"
+            }
+            return nil
+        }
+    }
+
+    let state: ServerState
+    public let settings: Settings
+
+    public init(configuration: Configuration, store: any RunStore, executor: any StepExecutor, settings: Settings) {
+        state = ServerState(configuration: configuration, store: store, executor: executor)
+        self.settings = settings
+    }
+
+    /// The routes, behind the token check.
+    public func router() -> Router<APIContext> {
+        let router = Router(context: APIContext.self)
+        router.add(middleware: BearerTokenMiddleware(token: settings.token))
+        SystemController(state: state).register(on: router)
+        PipelinesController(state: state).register(on: router)
+        RunsController(state: state).register(on: router)
+        return router
+    }
+
+    public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        Application(router: router(), configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "sluice"),
+                    onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) })
+    }
+
+    /// Serves until SIGTERM or SIGINT, then cancels the runs started here and waits until their states are recorded.
+    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        try await application(onRunning: onRunning).runService()
+        await state.launcher.shutdown()
+    }
+}
+
+public enum SluiceVersion {
+    public static let current = "0.1.0"
+}

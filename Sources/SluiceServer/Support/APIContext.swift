@@ -1,0 +1,34 @@
+import Foundation
+import Hummingbird
+
+/// The request context of every route: JSON with ISO 8601 dates and sorted keys in both directions.
+public struct APIContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+
+    public init(source: ApplicationRequestContextSource) { coreContext = .init(source: source) }
+
+    public var requestDecoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+
+    public var responseEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}
+
+/// A JSON body of any encodable value.
+struct JSON<Value: Encodable & Sendable>: ResponseEncodable, Encodable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
+    func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
+}
+
+extension HTTPError {
+    /// 422 with one message per field: `{"error": {"message": ...}, "fields": {"name": "problem"}}`.
+    static func unprocessable(_ message: String) -> HTTPError { HTTPError(.unprocessableContent, message: message) }
+}

@@ -1,0 +1,23 @@
+import Hummingbird
+
+/// Requires `Authorization: Bearer TOKEN` on the API when the server has a token (always, off loopback).
+struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
+    let token: String?
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let token, request.uri.path.hasPrefix("/api/") else {
+            return try await next(request, context)
+        }
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+              Self.equal(Array(header.utf8.dropFirst(7)), Array(token.utf8)) else {
+            throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: "a valid 'Authorization: Bearer TOKEN' header is required")
+        }
+        return try await next(request, context)
+    }
+
+    /// Compares in time that does not depend on where the first difference is.
+    private static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        return zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// Decodes a JSON body; malformed JSON or wrong types are a 400 that says what is wrong, never a 500.
+func decodeJSON<T: Decodable>(_ type: T.Type, _ request: Request, _ context: APIContext, emptyAs empty: String? = nil) async throws -> T {
+    var buffer = try await request.body.collect(upTo: context.maxUploadSize)
+    let data = buffer.readData(length: buffer.readableBytes) ?? Data()
+    let body = data.isEmpty ? Data((empty ?? "").utf8) : data
+    do { return try context.requestDecoder.decode(T.self, from: body) } catch let error as DecodingError {
+        throw HTTPError(.badRequest, message: "invalid JSON body: \(describe(error))")
+    } catch {
+        throw HTTPError(.badRequest, message: "invalid JSON body: \(error.localizedDescription)")
+    }
+}
+
+private func describe(_ error: DecodingError) -> String {
+    func path(_ context: DecodingError.Context) -> String {
+        let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        return keys.isEmpty ? "" : "at '\(keys)': "
+    }
+    switch error {
+    case let .typeMismatch(type, context): return "\(path(context))expected \(type)"
+    case let .valueNotFound(type, context): return "\(path(context))missing \(type) value"
+    case let .keyNotFound(key, context): return "\(path(context))missing key '\(key.stringValue)'"
+    case let .dataCorrupted(context): return path(context) + context.debugDescription
+    @unknown default: return "\(error)"
+    }
+}
+
+/// JSON responses with a status other than 200.
+enum JSONResponse {
+    static func make(_ value: some Encodable, status: HTTPResponse.Status, headers: HTTPFields = [:]) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(value)
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
