@@ -1,0 +1,41 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import SluiceKit
+import SluiceTestSupport
+import Testing
+
+/// `sluice serve` as a user runs it: a real server process on 127.0.0.1.
+/// Serialized for the same reason as ``CommandLineTests``.
+@Suite(.serialized)
+struct ServeCommandTests {
+    let workspace: TestWorkspace
+
+    init() throws { workspace = try TestWorkspace() }
+
+    @Test func sigtermCancelsTheServersRunsCleanlyAndRecordsThem() async throws {
+        try workspace.pipeline("slow", "steps:\n  - {name: wait, command: 'echo $$ > \"$SLUICE_WORKING_DIR/pid\"; sleep 60'}\n")
+        let server = try SluiceBinary.start(["serve", "--port", "0"], in: workspace.root)
+        defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
+        let banner = String(decoding: server.stdout.availableData, as: UTF8.self)
+        let address = try #require(banner.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+        #expect(address.hasPrefix("http://127.0.0.1:"))
+
+        var request = URLRequest(url: try #require(URL(string: address + "/api/pipelines/slow/runs")))
+        request.httpMethod = "POST"
+        let (data, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 202)
+        let id = try #require((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["id"] as? String)
+        let pidFile = workspace.path("runs/\(id)/working/pid")
+        #expect(waitUntil { workspace.exists(pidFile) && !((try? workspace.read(pidFile)) ?? "").isEmpty })
+        let stepPID = try #require(Int32(try workspace.read(pidFile).trimmingCharacters(in: .whitespacesAndNewlines)))
+
+        kill(server.process.processIdentifier, SIGTERM)
+        server.process.waitUntilExit()
+        #expect(!processIsAlive(stepPID))
+        let store = try workspace.store()
+        #expect(try await store.run(id: id)?.status == .cancelled)
+        #expect(try await store.stepRuns(runID: id).first?.state == .cancelled)
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+import HummingbirdTesting
+import SluiceKit
+import SluiceServer
+import SluiceTestSupport
+import Testing
+
+/// The REST API through Hummingbird's router test client, and once against a live server on 127.0.0.1.
+struct APITests {
+    let harness: ServerHarness
+    var workspace: TestWorkspace { harness.workspace }
+
+    init() throws {
+        harness = try ServerHarness()
+        try workspace.pipeline("sales", """
+            description: Daily sales
+            params:
+              day: {type: date, default: "2026-11-01"}
+              rows: {type: int, default: "3"}
+            steps:
+              - {name: extract, command: 'mkdir -p "$SLUICE_OUTPUTS_DIR/tables" && echo "day=$DAY rows=$ROWS" | tee "$SLUICE_OUTPUTS_DIR/tables/sales.csv"'}
+              - {name: report, command: 'echo report', depends_on: [extract]}
+            """)
+    }
+
+    @Test func healthAndPipelinesOverALiveServer() async throws {
+        try await harness.test(.live) { client in
+            let health = try await client.send(.get, "/api/health")
+            #expect(health.status == .ok)
+            #expect(health.object["status"] as? String == "ok")
+            let list = try await client.send(.get, "/api/pipelines")
+            #expect(list.array.map { $0["id"] as? String } == ["sales"])
+            #expect(list.array.first?["description"] as? String == "Daily sales")
+        }
+    }
+
+    @Test func aPipelineDetailHasStepsParametersAndGraph() async throws {
+        try await harness.test { client in
+            let detail = try await client.send(.get, "/api/pipelines/sales").object
+            #expect((detail["steps"] as? [[String: Any]])?.map { $0["name"] as? String } == ["extract", "report"])
+            #expect((detail["parameters"] as? [[String: Any]])?.map { $0["type"] as? String } == ["date", "int"])
+            #expect(detail["edges"] as? [[String]] == [["extract", "report"]])
+            let missing = try await client.send(.get, "/api/pipelines/nope")
+            #expect(missing.status == .notFound)
+            #expect(missing.message == "no pipeline 'nope'")
+        }
+    }
+
+    @Test func aRunStartedOverTheAPIRunsAndServesItsLogAndOutputs() async throws {
+        try await harness.test { client in
+            let started = try await client.send(.post, "/api/pipelines/sales/runs", #"{"params": {"day": "2026-11-20", "rows": 7}}"#)
+            #expect(started.status == .accepted)
+            let id = try #require(started.object["id"] as? String)
+            #expect(started.headers[.location] == "/api/runs/\(id)")
+            let finished = try await client.finishedRun(id)
+            #expect((finished["run"] as? [String: Any])?["status"] as? String == "success")
+            #expect((finished["run"] as? [String: Any])?["trigger"] as? String == "api")
+            #expect((finished["steps"] as? [[String: Any]])?.map { $0["state"] as? String } == ["succeeded", "succeeded"])
+
+            let log = try await client.send(.get, "/api/runs/\(id)/steps/extract/log")
+            #expect(log.text == "day=2026-11-20 rows=7\n")
+            #expect(log.headers[HTTPField.Name("X-Log-Size")!] == "22")
+            #expect(try await client.send(.get, "/api/runs/\(id)/steps/extract/log?offset=4&limit=10").text == "2026-11-20")
+
+            let outputs = try await client.send(.get, "/api/runs/\(id)/outputs")
+            #expect(outputs.array.map { $0["path"] as? String } == ["tables/sales.csv"])
+            let file = try await client.send(.get, "/api/runs/\(id)/outputs/tables/sales.csv")
+            #expect(file.status == .ok)
+            #expect(file.text == "day=2026-11-20 rows=7\n")
+
+            let listed = try await client.send(.get, "/api/runs?pipeline=sales&status=success&limit=5")
+            #expect(listed.array.map { $0["id"] as? String } == [id])
+            #expect(try await client.send(.get, "/api/runs?status=failed").array.isEmpty)
+        }
+    }
+
+    @Test func aSingleStepRunsOnItsOwn() async throws {
+        try await harness.test { client in
+            let started = try await client.send(.post, "/api/pipelines/sales/steps/report/run")
+            #expect(started.status == .accepted)
+            let finished = try await client.finishedRun(try #require(started.object["id"] as? String))
+            #expect((finished["steps"] as? [[String: Any]])?.map { $0["step"] as? String } == ["report"])
+        }
+    }
+
+    @Test func badRequestsGetAClearFourHundredNeverAFiveHundred() async throws {
+        try await harness.test { client in
+            let parameters = try await client.send(.post, "/api/pipelines/sales/runs", #"{"params": {"day": "2026-02-30", "rows": "many"}}"#)
+            #expect(parameters.status == .unprocessableContent)
+            let fields = try #require(parameters.object["fields"] as? [String: String])
+            #expect(fields.keys.sorted() == ["params.day", "params.rows"])
+
+            let malformed = try await client.send(.post, "/api/pipelines/sales/runs", "{not json")
+            #expect(malformed.status == .badRequest)
+            #expect(malformed.message.hasPrefix("invalid JSON body"))
+            let wrongType = try await client.send(.post, "/api/pipelines/sales/runs", #"{"only": "extract"}"#)
+            #expect(wrongType.status == .badRequest)
+            #expect(wrongType.message.contains("at 'only'"))
+            let unknownStep = try await client.send(.post, "/api/pipelines/sales/runs", #"{"only": ["extrac"]}"#)
+            #expect(unknownStep.status == .unprocessableContent)
+            #expect((unknownStep.object["fields"] as? [String: String])?["selection"]?.contains("extract") == true)
+
+            #expect(try await client.send(.get, "/api/runs/nope").status == .notFound)
+            #expect(try await client.send(.post, "/api/runs/nope/cancel").status == .notFound)
+            #expect(try await client.send(.get, "/api/runs?limit=0").status == .badRequest)
+            #expect(try await client.send(.get, "/api/runs?status=great").status == .badRequest)
+        }
+    }
+
+    @Test func outputDownloadsCannotLeaveTheOutputsFolder() async throws {
+        try workspace.write("secret.txt", "top secret\n")
+        try await harness.test { client in
+            let started = try await client.send(.post, "/api/pipelines/sales/runs")
+            let id = try #require(started.object["id"] as? String)
+            let run = try #require(try await client.finishedRun(id)["run"] as? [String: Any])
+            let outputs = try #require(run["runDirectory"] as? String) + "/outputs"
+            try FileManager.default.createSymbolicLink(atPath: outputs + "/escape", withDestinationPath: workspace.path("secret.txt"))
+            try FileManager.default.createSymbolicLink(atPath: outputs + "/up", withDestinationPath: workspace.root)
+            for attempt in ["../summary.json", "..%2Fsummary.json", "tables/..%2F..%2Fsummary.json", "%2Fetc%2Fpasswd", "escape",
+                            "up/secret.txt", "tables/../../summary.json", "tables", "%00"] {
+                let reply = try await client.send(.get, "/api/runs/\(id)/outputs/\(attempt)")
+                #expect(reply.status == .notFound || reply.status == .badRequest, "\(attempt) gave \(reply.status)")
+                #expect(!reply.text.contains("top secret") && !reply.text.contains("run_id"), "\(attempt) leaked a file")
+            }
+        }
+    }
+
+    @Test func markingTestedUpdatesTheStatusFile() async throws {
+        try await harness.test { client in
+            let marked = try await client.send(.put, "/api/pipelines/sales/steps/extract/tested", #"{"tested": true}"#)
+            #expect(marked.status == .ok)
+            #expect(marked.object["tested"] as? Bool == true)
+            #expect(try workspace.read("pipelines/.sales.status.json").contains("\"tested\": true"))
+            #expect(try await client.send(.put, "/api/pipelines/sales/steps/nope/tested", #"{"tested": true}"#).status == .notFound)
+        }
+    }
+
+    @Test func aRunningRunCanBeCancelled() async throws {
+        try workspace.pipeline("slow", "steps:\n  - {name: wait, command: sleep 30}\n  - {name: after, command: 'true', depends_on: [wait]}\n")
+        try await harness.test { client in
+            let id = try #require(try await client.send(.post, "/api/pipelines/slow/runs").object["id"] as? String)
+            #expect(try await client.send(.post, "/api/runs/\(id)/cancel").status == .accepted)
+            let finished = try await client.finishedRun(id)
+            #expect((finished["run"] as? [String: Any])?["status"] as? String == "cancelled")
+            #expect(try await client.send(.post, "/api/runs/\(id)/cancel").status == .conflict)
+        }
+    }
+
+    @Test func newChangedAndBrokenPipelineFilesArePickedUpWithoutARestart() async throws {
+        try await harness.test { client in
+            #expect(try await client.send(.get, "/api/pipelines").array.count == 1)
+            try workspace.pipeline("fresh", "steps:\n  - {name: a, command: 'true'}\n")
+            #expect(try await client.send(.get, "/api/pipelines").array.map { $0["id"] as? String } == ["fresh", "sales"])
+            try workspace.pipeline("fresh", "steps:\n  - {name: a, command: 'true', depends_on: [b]}\n")
+            let broken = try #require(try await client.send(.get, "/api/pipelines").array.first { $0["id"] as? String == "fresh" })
+            #expect(broken["valid"] as? Bool == false)
+            #expect((broken["diagnostics"] as? [[String: Any]])?.first?["code"] as? String == "unknown-dependency")
+            try FileManager.default.removeItem(atPath: workspace.path("pipelines/fresh.yaml"))
+            #expect(try await client.send(.get, "/api/pipelines").array.count == 1)
+        }
+    }
+}
+
+/// The token check.
+struct AuthTests {
+    @Test func withATokenEveryAPIRequestNeedsIt() async throws {
+        let harness = try ServerHarness(token: "s3cret-token")
+        try await harness.test { client in
+            let statuses = [try await client.send(.get, "/api/health").status,
+                            try await client.send(.get, "/api/pipelines", token: "wrong").status,
+                            try await client.send(.get, "/api/pipelines", token: "s3cret-token").status,
+                            try await client.send(.post, "/api/pipelines/x/runs", "{}").status]
+            #expect(statuses == [.unauthorized, .unauthorized, .ok, .unauthorized])
+        }
+    }
+
+    @Test func anyAddressOtherThanLoopbackNeedsAToken() {
+        #expect(SluiceServer.Settings(host: "0.0.0.0").problem?.contains("without a token") == true)
+        #expect(SluiceServer.Settings(host: "0.0.0.0", token: "t").problem == nil)
+        #expect(SluiceServer.Settings(host: "127.0.0.1").problem == nil)
+    }
+}

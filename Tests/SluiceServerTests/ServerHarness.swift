@@ -1,0 +1,58 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import SluiceKit
+import SluiceServer
+import SluiceTestSupport
+
+/// A server over a throw-away workspace, and a client that speaks JSON to it.
+struct ServerHarness {
+    let workspace: TestWorkspace
+    let server: SluiceServer
+
+    init(token: String? = nil) throws {
+        workspace = try TestWorkspace()
+        let configuration = try Configuration.load(workspace: workspace.root, environment: [:])
+        server = SluiceServer(configuration: configuration, store: try workspace.store(), executor: LocalExecutor(gracePeriod: 1),
+                              settings: .init(port: 0, token: token))
+    }
+
+    struct Reply {
+        var status: HTTPResponse.Status
+        var headers: HTTPFields
+        var text: String
+        var json: Any? { try? JSONSerialization.jsonObject(with: Data(text.utf8)) }
+        var object: [String: Any] { json as? [String: Any] ?? [:] }
+        var array: [[String: Any]] { json as? [[String: Any]] ?? [] }
+        var message: String { (object["error"] as? [String: Any])?["message"] as? String ?? "" }
+    }
+
+    /// Runs `body` against the server: through the router, or a live server on 127.0.0.1.
+    func test(_ setup: TestingSetup = .router, _ body: @escaping @Sendable (Client) async throws -> Void) async throws {
+        try await server.application().test(setup) { client in try await body(Client(client: client)) }
+    }
+
+    struct Client: Sendable {
+        let client: any TestClientProtocol
+
+        func send(_ method: HTTPRequest.Method, _ uri: String, _ body: String? = nil, token: String? = nil) async throws -> Reply {
+            var headers: HTTPFields = [:]
+            if let token { headers[.authorization] = "Bearer \(token)" }
+            if body != nil { headers[.contentType] = "application/json" }
+            let response = try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
+            return Reply(status: response.status, headers: response.headers, text: String(buffer: response.body))
+        }
+
+        /// Polls the run until it is no longer running (the store is the only source of truth across processes).
+        func finishedRun(_ id: String, timeout: Double = 30) async throws -> [String: Any] {
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline {
+                let run = try await send(.get, "/api/runs/\(id)").object
+                if let record = run["run"] as? [String: Any], record["status"] as? String != "running" { return run }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            throw TestFailure("run \(id) did not finish within \(timeout)s")
+        }
+    }
+}
