@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         // Without its default traits: they pull in swift-configuration, which Sluice does not use.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
     ],
     targets: [
         // libcrypto (OpenSSL) for SHA-256: the system library, instead of compiling BoringSSL with swift-crypto.
@@ -28,7 +29,11 @@ let package = Package(
         ),
         .target(
             name: "SluiceServer",
-            dependencies: ["SluiceKit", .product(name: "Hummingbird", package: "hummingbird")]
+            dependencies: [
+                "SluiceKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            ]
         ),
         .executableTarget(
             name: "sluice",
@@ -43,6 +48,7 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: ["SluiceKit", "SluiceTestSupport"]),
         .testTarget(name: "SluiceServerTests", dependencies: [
             "SluiceServer", "SluiceTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
         ]),
     ]
 )

@@ -7,12 +7,14 @@ final class ServerState: Sendable {
     let configuration: Configuration
     let store: any RunStore
     let launcher: RunLauncher
+    /// Rung when runs of this process store events, so live views see them at once.
+    let doorbell = Doorbell()
     private let catalogCache = Mutex<PipelineCatalog?>(nil)
 
     init(configuration: Configuration, store: any RunStore, executor: any StepExecutor) {
         self.configuration = configuration
         self.store = store
-        launcher = RunLauncher(runner: PipelineRunner(
+        launcher = RunLauncher(doorbell: doorbell, runner: PipelineRunner(
             store: store, executor: executor, workspace: configuration.workspace, runsDirectory: configuration.runsDirectory,
             pipelinesDirectory: configuration.pipelinesDirectory, versionsDirectory: configuration.versionsDirectory,
             notify: configuration.notify))

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import SluiceKit
 
 /// Sluice's HTTP server: the REST API over one workspace's store and pipelines.
@@ -44,8 +45,17 @@ public struct SluiceServer: Sendable {
         return router
     }
 
+    /// The WebSocket routes, behind the same token check.
+    public func socketRouter() -> Router<SocketContext> {
+        let router = Router(context: SocketContext.self)
+        router.add(middleware: BearerTokenMiddleware(token: settings.token))
+        EventsController(state: state).register(on: router)
+        return router
+    }
+
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        Application(router: router(), configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "sluice"),
+        Application(router: router(), server: .http1WebSocketUpgrade(webSocketRouter: socketRouter()),
+                    configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "sluice"),
                     onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) })
     }
 

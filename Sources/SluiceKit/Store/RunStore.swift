@@ -15,6 +15,8 @@ public protocol RunStore: Sendable {
     func stepRuns(runID: String) async throws -> [StepRunRecord]
     func attempts(runID: String) async throws -> [AttemptRecord]
     func events(runID: String, after seq: Int64) async throws -> [StoredEvent]
+    /// Events of every run (or of one) after `seq`, in order, at most `limit`: what live views follow.
+    func events(after seq: Int64, runID: String?, limit: Int) async throws -> [StoredEvent]
     func stepStatuses(pipeline: String) async throws -> [StepStatusRecord]
     func setTested(pipeline: String, step: String, tested: Bool) async throws
     func recoveryActions(runID: String) async throws -> [RecoveryActionRecord]

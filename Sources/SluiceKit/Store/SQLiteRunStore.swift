@@ -88,6 +88,14 @@ public final class SQLiteRunStore: RunStore {
         }
     }
 
+    public func events(after seq: Int64, runID: String?, limit: Int) async throws -> [StoredEvent] {
+        try await pool.read { db in
+            var request = StoredEvent.filter(Column("seq") > seq)
+            if let runID { request = request.filter(Column("runID") == runID) }
+            return try request.order(Column("seq")).limit(limit).fetchAll(db)
+        }
+    }
+
     public func stepStatuses(pipeline: String) async throws -> [StepStatusRecord] {
         try await pool.read { db in
             try StepStatusRecord.fetchAll(db, sql: "SELECT * FROM stepStatus WHERE pipeline = ?", arguments: [pipeline])

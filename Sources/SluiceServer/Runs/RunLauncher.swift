@@ -5,17 +5,23 @@ import SluiceKit
 /// ended cleanly (steps terminated and recorded).
 actor RunLauncher {
     private let runner: PipelineRunner
+    private let doorbell: Doorbell
     private var running: [String: Task<Void, Never>] = [:]
 
-    init(runner: PipelineRunner) { self.runner = runner }
+    init(doorbell: Doorbell, runner: PipelineRunner) {
+        self.doorbell = doorbell
+        self.runner = runner
+    }
 
     /// Records the run and starts it; returns as soon as it is recorded.
     func start(_ prepared: PreparedRun) async throws -> RunRecord {
         let record = try await runner.record(prepared)
-        let runner = runner
+        let runner = runner, doorbell = doorbell
         running[record.id] = Task {
-            _ = try? await runner.run(prepared, as: record)
+            // The observer sees each batch after the store has it.
+            _ = try? await runner.run(prepared, as: record) { _ in doorbell.ring() }
             self.finished(record.id)
+            doorbell.ring()
         }
         return record
     }

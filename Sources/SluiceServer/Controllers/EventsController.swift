@@ -1,0 +1,69 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import SluiceKit
+
+/// The request context of WebSocket routes.
+public struct SocketContext: RequestContext, WebSocketRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let webSocket: WebSocketHandlerReference<Self>
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        webSocket = .init()
+    }
+}
+
+/// `GET /api/events` (WebSocket): every stored event as a JSON message, in order, as it happens.
+///
+/// `?run=ID` follows one run; `?after=SEQ` resumes after the last sequence number a client saw, so a client that
+/// reconnects misses nothing. Events come from the store, so runs of other Sluice processes appear too.
+struct EventsController {
+    let state: ServerState
+
+    struct Message: Encodable {
+        var seq: Int64
+        var runID: String
+        var at: Date
+        var kind: String
+        var step: String?
+        var attempt: Int?
+        var state: String?
+        var message: String?
+    }
+
+    func register(on router: Router<SocketContext>) {
+        router.ws("api/events") { request, _ in
+            let query = request.uri.queryParameters
+            guard query.get("after").map({ Int64($0) != nil }) ?? true else { return .dontUpgrade }
+            return .upgrade([:])
+        } onUpgrade: { inbound, outbound, context in
+            let query = context.request.uri.queryParameters
+            let run = query.get("run"), after = query.get("after").flatMap { Int64($0) } ?? 0
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                // The client's messages are not used; the stream ends when it disconnects.
+                group.addTask { for try await _ in inbound {} }
+                group.addTask { try await send(run: run, after: after, to: outbound) }
+                try await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    /// Sends stored events after `seq` until cancelled, waiting for the doorbell between batches.
+    private func send(run: String?, after seq: Int64, to outbound: WebSocketOutboundWriter) async throws {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var after = seq
+        while !Task.isCancelled {
+            for event in try await state.store.events(after: after, runID: run, limit: 500) {
+                let message = Message(seq: event.seq, runID: event.runID, at: event.at, kind: event.kind, step: event.step,
+                                      attempt: event.attempt, state: event.state, message: event.message)
+                try await outbound.write(.text(String(decoding: try encoder.encode(message), as: UTF8.self)))
+                after = event.seq
+            }
+            await state.doorbell.wait(timeout: .milliseconds(250))
+        }
+    }
+}

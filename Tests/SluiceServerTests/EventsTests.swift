@@ -1,0 +1,59 @@
+import Foundation
+import HummingbirdWSClient
+import Logging
+import SluiceKit
+import SluiceServer
+import SluiceTestSupport
+import Synchronization
+import Testing
+
+/// The WebSocket event stream, against a live server on 127.0.0.1.
+struct EventsTests {
+    let harness: ServerHarness
+
+    init() throws {
+        harness = try ServerHarness(token: "tok")
+        try harness.workspace.pipeline("two", """
+            steps:
+              - {name: first, command: 'echo one'}
+              - {name: second, command: 'echo two', depends_on: [first]}
+            """)
+    }
+
+    /// Connects and collects messages until `run_finished`, as decoded JSON objects.
+    private func collect(port: Int, query: String, token: String = "tok") async throws -> [[String: Any]] {
+        let received = Mutex<[String]>([])
+        var configuration = WebSocketClientConfiguration()
+        configuration.additionalHeaders = [.authorization: "Bearer \(token)"]
+        try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/api/events?\(query)", configuration: configuration,
+                                          logger: Logger(label: "test")) { inbound, _, _ in
+            for try await message in inbound.messages(maxSize: 1 << 20) {
+                guard case let .text(text) = message else { continue }
+                received.withLock { $0.append(text) }
+                if text.contains("\"kind\":\"run_finished\"") { return }
+            }
+        }
+        return received.withLock { $0 }.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    @Test func aClientReceivesEveryTransitionInOrderAndCanResume() async throws {
+        try await harness.test(.live) { client in
+            let port = try #require(client.client.port)
+            let started = try await client.send(.post, "/api/pipelines/two/runs", token: "tok")
+            let id = try #require(started.object["id"] as? String)
+            let events = try await collect(port: port, query: "run=\(id)&after=0")
+            let transitions = events.map { "\($0["kind"] as? String ?? "") \($0["step"] as? String ?? "")" }
+            #expect(transitions == ["run_started ", "attempt_started first", "attempt_finished first", "step_finished first",
+                                    "attempt_started second", "attempt_finished second", "step_finished second", "run_finished "])
+            let seqs = events.compactMap { $0["seq"] as? Int }
+            #expect(seqs == seqs.sorted() && Set(seqs).count == seqs.count)
+
+            let resumed = try await collect(port: port, query: "run=\(id)&after=\(seqs[2])")
+            #expect(resumed.compactMap { $0["seq"] as? Int } == Array(seqs.dropFirst(3)), "no gap and no repeat after a reconnect")
+
+            await #expect(throws: (any Error).self, "the socket needs the token too") {
+                _ = try await collect(port: port, query: "run=\(id)", token: "wrong")
+            }
+        }
+    }
+}
