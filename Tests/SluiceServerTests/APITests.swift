@@ -148,6 +148,66 @@ struct APITests {
         }
     }
 
+    @Test func aRetryRunsOnlyWhatDidNotSucceed() async throws {
+        try workspace.pipeline("flaky", """
+            steps:
+              - {name: good, command: 'echo good >> ran.txt'}
+              - {name: flaky, command: 'echo flaky >> ran.txt; test -f fixed', depends_on: [good]}
+              - {name: after, command: 'echo after >> ran.txt', depends_on: [flaky]}
+            """)
+        try await harness.test { client in
+            let first = try #require(try await client.send(.post, "/api/pipelines/flaky/runs").object["id"] as? String)
+            #expect((try await client.finishedRun(first)["run"] as? [String: Any])?["status"] as? String == "failed")
+            try workspace.write("fixed", "")
+            let retry = try await client.send(.post, "/api/runs/\(first)/retry")
+            #expect(retry.status == .accepted)
+            #expect(retry.object["trigger"] as? String == "retry:\(first)")
+            let second = try await client.finishedRun(try #require(retry.object["id"] as? String))
+            #expect((second["run"] as? [String: Any])?["status"] as? String == "success")
+            #expect(try workspace.read("ran.txt") == "good\nflaky\nflaky\nafter\n", "the step that succeeded is not run again")
+            let again = try await client.send(.post, "/api/runs/\(try #require(retry.object["id"] as? String))/retry")
+            #expect(again.status == .conflict)
+        }
+    }
+
+    @Test func aRunExportsAsJSONCSVAndAWorkbook() async throws {
+        try await harness.test { client in
+            let id = try #require(try await client.send(.post, "/api/pipelines/sales/runs").object["id"] as? String)
+            _ = try await client.finishedRun(id)
+            let json = try await client.send(.get, "/api/runs/\(id)/export?format=json")
+            #expect((json.object["steps"] as? [[String: Any]])?.count == 2)
+            #expect((json.object["attempts"] as? [[String: Any]])?.count == 2)
+            let csv = try await client.send(.get, "/api/runs/\(id)/export?format=csv")
+            #expect(csv.text.split(separator: "\r\n").map { $0.split(separator: ",").prefix(2).joined(separator: ",") }
+                == ["step,state", "extract,succeeded", "report,succeeded"])
+            #expect(try await client.send(.get, "/api/runs/\(id)/export?format=pdf").status == .badRequest)
+
+            let workbook = try await client.send(.get, "/api/runs/\(id)/export?format=xlsx")
+            try workbook.data.write(to: URL(fileURLWithPath: workspace.path("run.xlsx")))
+            // Python's zipfile checks every CRC; ElementTree parses every part; the Steps sheet holds the steps.
+            let check = try workspace.write("check_xlsx.py", """
+                import sys, zipfile, xml.etree.ElementTree as ET
+                book = zipfile.ZipFile(sys.argv[1])
+                assert book.testzip() is None
+                for name in book.namelist(): ET.fromstring(book.read(name))
+                ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+                sheets = [s.get("name") for s in ET.fromstring(book.read("xl/workbook.xml")).iter("{%s}sheet" % ns["m"])]
+                rows = ET.fromstring(book.read("xl/worksheets/sheet2.xml")).iter("{%s}row" % ns["m"])
+                print(",".join(sheets), [["".join(c.itertext()) for c in row][:2] for row in rows])
+                """)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            process.arguments = [check, workspace.path("run.xlsx")]
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            #expect(printed == "Run,Steps,Attempts [['step', 'state'], ['extract', 'succeeded'], ['report', 'succeeded']]\n")
+        }
+    }
+
     @Test func newChangedAndBrokenPipelineFilesArePickedUpWithoutARestart() async throws {
         try await harness.test { client in
             #expect(try await client.send(.get, "/api/pipelines").array.count == 1)

@@ -21,7 +21,8 @@ struct ServerHarness {
     struct Reply {
         var status: HTTPResponse.Status
         var headers: HTTPFields
-        var text: String
+        var data: Data
+        var text: String { String(decoding: data, as: UTF8.self) }
         var json: Any? { try? JSONSerialization.jsonObject(with: Data(text.utf8)) }
         var object: [String: Any] { json as? [String: Any] ?? [:] }
         var array: [[String: Any]] { json as? [[String: Any]] ?? [] }
@@ -41,7 +42,7 @@ struct ServerHarness {
             if let token { headers[.authorization] = "Bearer \(token)" }
             if body != nil { headers[.contentType] = "application/json" }
             let response = try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
-            return Reply(status: response.status, headers: response.headers, text: String(buffer: response.body))
+            return Reply(status: response.status, headers: response.headers, data: Data(buffer: response.body))
         }
 
         /// Polls the run until it is no longer running (the store is the only source of truth across processes).

@@ -13,6 +13,8 @@ struct RunsController {
         group.get { request, _ in try await list(request) }
         group.get(":run") { _, context in try await detail(context.parameters.require("run")) }
         group.post(":run/cancel") { _, context in try await cancel(context.parameters.require("run")) }
+        group.post(":run/retry") { _, context in try await retry(context.parameters.require("run")) }
+        group.get(":run/export") { request, context in try await export(context.parameters.require("run"), request: request) }
         group.get(":run/steps/:step/log") { request, context in
             try await log(context.parameters.require("run"), step: context.parameters.require("step"), request: request)
         }
@@ -66,6 +68,39 @@ struct RunsController {
             throw HTTPError(.conflict, message: "run \(id) is recorded as running, but its Sluice process \(record.ownerPID) is gone")
         }
         return try JSONResponse.make(["cancelling": id], status: .accepted)
+    }
+
+    /// A new run of the steps that did not succeed (or were not reached), with the same parameters; the steps
+    /// that succeeded are not run again and count as done for those that depend on them.
+    private func retry(_ id: String) async throws -> Response {
+        let record = try await run(id)
+        guard record.status != .running else { throw HTTPError(.conflict, message: "run \(id) is still running") }
+        let steps = try await state.store.stepRuns(runID: id).filter { !$0.state.isSuccess }.map(\.step)
+        guard !steps.isEmpty else { throw HTTPError(.conflict, message: "every step of run \(id) succeeded; there is nothing to retry") }
+        guard let pipeline = try await state.catalog().entry(record.pipeline)?.pipeline else {
+            throw HTTPError(.unprocessableContent, message: "pipeline '\(record.pipeline)' is missing or invalid now")
+        }
+        let request = RunRequest(pipeline: pipeline, selection: Selection(only: steps), parameters: record.parameters, trigger: "retry:\(id)",
+                                 jobs: state.configuration.jobs, secrets: SecretValues.load(pipeline.secrets, file: state.configuration.secretsFile),
+                                 secretsInEnvironmentFile: state.configuration.secretsInEnvironmentFile)
+        let prepared: PreparedRun
+        do { prepared = try PipelineRunner.prepare(request) } catch { return try RequestProblem(error).response() }
+        let retried = try await state.launcher.start(prepared)
+        return try JSONResponse.make(retried, status: .accepted, headers: [.location: "/api/runs/\(retried.id)"])
+    }
+
+    /// The run, its steps and attempts as JSON, CSV or an XLSX workbook (`?format=`).
+    private func export(_ id: String, request: Request) async throws -> Response {
+        let text = request.uri.queryParameters.get("format") ?? "json"
+        guard let format = RunExport.Format(rawValue: text) else {
+            throw HTTPError(.badRequest, message: "format must be one of: \(RunExport.Format.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let export = RunExport(run: try await run(id), steps: try await state.store.stepRuns(runID: id),
+                               attempts: try await state.store.attempts(runID: id))
+        let data = try export.data(format)
+        return Response(status: .ok, headers: [.contentType: format.mediaType,
+                                               .contentDisposition: "attachment; filename=\"run-\(id).\(format.rawValue)\""],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     /// A byte range of a step's log (`offset`, `limit`); `X-Log-Size` gives the whole size, for following.
