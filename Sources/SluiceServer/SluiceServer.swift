@@ -42,6 +42,7 @@ public struct SluiceServer: Sendable {
         SystemController(state: state).register(on: router)
         PipelinesController(state: state).register(on: router)
         RunsController(state: state).register(on: router)
+        OpenAPIDocument.register(on: router)
         return router
     }
 

@@ -242,3 +242,22 @@ struct AuthTests {
         #expect(SluiceServer.Settings(host: "127.0.0.1").problem == nil)
     }
 }
+
+/// The published OpenAPI document.
+struct OpenAPITests {
+    @Test func everyRouteIsDocumentedAndNothingElse() async throws {
+        let harness = try ServerHarness()
+        let registered = Set((harness.server.router().routes.map(\.description) + harness.server.socketRouter().routes.map(\.description))
+            .map { route in
+                route.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : $0 == "**" ? "{path}" : String($0) }
+                    .joined(separator: "/")
+            })
+        try await harness.test { client in
+            let document = try await client.send(.get, "/api/openapi.json").object
+            #expect(document["openapi"] as? String == "3.0.3")
+            let paths = try #require(document["paths"] as? [String: [String: Any]])
+            let documented = Set(paths.flatMap { path, methods in methods.keys.map { "\($0.uppercased()) \(path)" } })
+            #expect(documented == registered)
+        }
+    }
+}
