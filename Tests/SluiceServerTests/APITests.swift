@@ -70,6 +70,12 @@ struct APITests {
             #expect(file.status == .ok)
             #expect(file.text == "day=2026-11-20 rows=7\n")
 
+            let report = try await client.send(.get, "/api/runs/\(id)/report")
+            #expect(report.headers[.contentType] == "text/html; charset=utf-8")
+            #expect(report.text.contains("<svg class=\"timeline\""))
+            #expect(report.text.contains("<a href=\"outputs/tables/sales.csv\">"))
+            #expect(!report.text.contains("http://") && !report.text.contains("https://"), "no external assets")
+
             let listed = try await client.send(.get, "/api/runs?pipeline=sales&status=success&limit=5")
             #expect(listed.array.map { $0["id"] as? String } == [id])
             #expect(try await client.send(.get, "/api/runs?status=failed").array.isEmpty)

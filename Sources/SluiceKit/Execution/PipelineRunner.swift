@@ -175,11 +175,15 @@ public struct PipelineRunner: Sendable {
         guard let finished = try await store.run(id: runID) else { throw StoreError(path: "", message: "run \(runID) vanished") }
         let steps = try await store.stepRuns(runID: runID)
         try RunSummary(run: finished, steps: steps, directory: directory).write(to: directory.summary)
+        let actions = try await store.recoveryActions(runID: runID)
+        let report = RunReport(run: finished, steps: steps, attempts: try await store.attempts(runID: runID), actions: actions,
+                               outputs: RunReport.files(in: directory.outputs))
+        try AtomicFile.write(Data(mask.redact(report.html).utf8), to: directory.report)
         try await StatusFile.refresh(pipeline, from: store, pipelinesDirectory: pipelinesDirectory)
         var outcome = RunOutcome(run: finished, steps: steps)
         let targets = pipeline.notify + notify
         if [.failed, .partialSuccess].contains(finished.status) || targets.contains(where: { $0.on.contains(finished.status) }) {
-            let notification = ReviewNotification(run: finished, steps: steps, actions: try await store.recoveryActions(runID: runID),
+            let notification = ReviewNotification(run: finished, steps: steps, actions: actions,
                                                   versions: { name in
                                                       OutputVersions(versionsDirectory: versionsDirectory, pipeline: pipeline.id, step: name,
                                                                      workspace: workspace)

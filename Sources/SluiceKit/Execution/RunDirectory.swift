@@ -13,6 +13,7 @@ public struct RunDirectory: Sendable {
     public var environmentFile: String { path(".env") }
     public var runLog: String { path("run.log") }
     public var summary: String { path("summary.json") }
+    public var report: String { path("report.html") }
 
     public func log(of step: String) -> String { (logs as NSString).appendingPathComponent("\(step).log") }
 

@@ -41,6 +41,8 @@ enum OpenAPIDocument {
         Operation(method: "get", path: "/api/runs/{run}/steps/{step}/log", summary: "A byte range of a step's log; X-Log-Size has its size",
                   query: [("offset", "integer", "first byte"), ("limit", "integer", "bytes, at most 16 MiB")],
                   responses: [200: "Text", 400: "Error", 404: "Error"]),
+        Operation(method: "get", path: "/api/runs/{run}/report", summary: "The run's self-contained report.html",
+                  responses: [200: "HTML", 404: "Error", 409: "Error"]),
         Operation(method: "get", path: "/api/runs/{run}/outputs", summary: "Files in the run's outputs folder", responses: [200: "OutputFile[]", 404: "Error"]),
         Operation(method: "get", path: "/api/runs/{run}/outputs/{path}", summary: "Download an output file (no path outside the folder)",
                   responses: [200: "File", 404: "Error"]),

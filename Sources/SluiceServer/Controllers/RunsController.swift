@@ -19,6 +19,7 @@ struct RunsController {
             try await log(context.parameters.require("run"), step: context.parameters.require("step"), request: request)
         }
         group.get(":run/outputs") { _, context in try await outputs(context.parameters.require("run")) }
+        group.get(":run/report") { _, context in try await report(context.parameters.require("run")) }
         group.get(":run/outputs/**") { _, context in
             try await download(context.parameters.require("run"), path: context.parameters.getCatchAll().joined(separator: "/"))
         }
@@ -129,6 +130,17 @@ struct RunsController {
         return JSON(try await offPool { OutputFile.list(in: folder) })
     }
 
+    /// The run's `report.html`; its output links are relative, so they resolve to the download route.
+    private func report(_ id: String) async throws -> Response {
+        let record = try await run(id)
+        guard record.status != .running else { throw HTTPError(.conflict, message: "run \(id) is still running; its report is written at the end") }
+        let path = RunDirectory(root: record.runDirectory).report
+        guard let data = try? await offPool({ try Data(contentsOf: URL(fileURLWithPath: path)) }) else {
+            throw HTTPError(.notFound, message: "run \(id) has no report")
+        }
+        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
     private func download(_ id: String, path: String) async throws -> Response {
         let folder = RunDirectory(root: try await run(id).runDirectory).outputs
         guard let file = SafePath.resolve(path, inside: folder) else {
@@ -146,15 +158,7 @@ struct OutputFile: Codable, Sendable {
     var path: String
     var size: Int64
 
-    static func list(in folder: String) -> [OutputFile] {
-        guard let walker = FileManager.default.enumerator(atPath: folder) else { return [] }
-        var files: [OutputFile] = []
-        while let relative = walker.nextObject() as? String {
-            guard walker.fileAttributes?[.type] as? FileAttributeType == .typeRegular else { continue }
-            files.append(OutputFile(path: relative, size: (walker.fileAttributes?[.size] as? NSNumber)?.int64Value ?? 0))
-        }
-        return files.sorted { $0.path < $1.path }
-    }
+    static func list(in folder: String) -> [OutputFile] { RunReport.files(in: folder).map { OutputFile(path: $0.path, size: $0.size) } }
 }
 
 /// Whether a pid is a live Sluice process (a recorded owner pid may have been reused by something else).

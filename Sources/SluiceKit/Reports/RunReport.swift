@@ -1,0 +1,106 @@
+import Foundation
+
+/// `report.html`: a self-contained page per run (seed 004's dashboard, seed 000's final report): summary,
+/// a timeline of attempts, every step, errors, recovery actions and an index of outputs. No external assets.
+public struct RunReport: Sendable {
+    public var run: RunRecord
+    public var steps: [StepRunRecord]
+    public var attempts: [AttemptRecord]
+    public var actions: [RecoveryActionRecord]
+    /// Files in the run's `outputs/` folder, relative, with sizes.
+    public var outputs: [(path: String, size: Int64)]
+
+    public init(run: RunRecord, steps: [StepRunRecord], attempts: [AttemptRecord], actions: [RecoveryActionRecord],
+                outputs: [(path: String, size: Int64)]) {
+        self.run = run
+        self.steps = steps
+        self.attempts = attempts
+        self.actions = actions
+        self.outputs = outputs
+    }
+
+    /// Files under `folder`, relative and sorted.
+    public static func files(in folder: String) -> [(path: String, size: Int64)] {
+        guard let walker = FileManager.default.enumerator(atPath: folder) else { return [] }
+        var files: [(String, Int64)] = []
+        while let relative = walker.nextObject() as? String {
+            guard walker.fileAttributes?[.type] as? FileAttributeType == .typeRegular else { continue }
+            files.append((relative, (walker.fileAttributes?[.size] as? NSNumber)?.int64Value ?? 0))
+        }
+        return files.sorted { $0.0 < $1.0 }
+    }
+
+    public var html: String {
+        let counts = Dictionary(steps.map { ($0.state.rawValue, 1) }, uniquingKeysWith: +).sorted { $0.key < $1.key }
+        var page = """
+            <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Run \(e(run.id)) · \(e(run.pipeline))</title>
+            <style>\(Self.style)</style></head><body>
+            <h1>\(e(run.pipeline)) <span class="muted">run \(e(run.id))</span> <span class="badge \(e(run.status.rawValue))">\(e(run.status.rawValue))</span></h1>
+            <p class="muted">started \(e(Timestamp.iso(run.createdAt)))\(run.duration.map { " · took \(e(DurationFormat.short($0)))" } ?? "") · trigger \(e(run.trigger))\
+            \(run.parameters.isEmpty ? "" : " · " + run.parameters.sorted { $0.key < $1.key }.map { "\(e($0.key))=\(e($0.value))" }.joined(separator: " "))</p>
+            <section class="cards">\(counts.map { "<div class=\"card \(e($0.key))\"><b>\($0.value)</b>\(e($0.key.replacingOccurrences(of: "_", with: " ")))</div>" }.joined())</section>
+            <h2>Timeline</h2>\(timeline)
+            <h2>Steps</h2><table><tr><th>step</th><th>state</th><th>attempts</th><th>duration</th><th>peak memory</th><th>exit</th><th>note</th></tr>
+            """
+        for step in steps {
+            page += "<tr><td>\(e(step.step))</td><td><span class=\"badge \(e(step.state.rawValue))\">\(e(step.state.rawValue))</span>"
+                + (step.recovered ? " recovered" : "") + "</td><td>\(step.attempts)</td><td>\(step.duration.map { e(DurationFormat.short($0)) } ?? "")</td>"
+                + "<td>\(step.peakMemoryKB.map { "\($0 / 1024) MiB" } ?? "")</td><td>\(step.exitCode.map(String.init) ?? "")</td>"
+                + "<td>\(e(step.error ?? step.reason ?? ""))</td></tr>"
+        }
+        page += "</table>"
+        let failed = steps.filter { $0.state.isFailure }
+        if !failed.isEmpty {
+            page += "<h2>Errors</h2><ul>" + failed.map { "<li><b>\(e($0.step))</b>: \(e($0.error ?? $0.state.rawValue))</li>" }.joined() + "</ul>"
+        }
+        if !actions.isEmpty {
+            page += "<h2>Recovery actions</h2><table><tr><th>step</th><th>action</th><th>target</th><th>status</th><th>message</th></tr>"
+                + actions.map { "<tr><td>\(e($0.step))</td><td>\(e($0.action.kind.rawValue))</td><td>\(e($0.action.target))</td>"
+                    + "<td>\(e($0.action.status.rawValue))</td><td>\(e($0.action.message))</td></tr>" }.joined() + "</table>"
+        }
+        page += "<h2>Outputs</h2>" + (outputs.isEmpty ? "<p class=\"muted\">none</p>" : "<ul>" + outputs.map {
+            "<li><a href=\"outputs/\(e($0.path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? $0.path))\">\(e($0.path))</a> "
+                + "<span class=\"muted\">\($0.size) bytes</span></li>"
+        }.joined() + "</ul>")
+        return page + "</body></html>\n"
+    }
+
+    /// Attempts as bars on a time axis (an SVG Gantt chart).
+    private var timeline: String {
+        guard let start = attempts.map(\.startedAt).min() else { return "<p class=\"muted\">no step ran</p>" }
+        let end = attempts.compactMap(\.finishedAt).max() ?? run.finishedAt ?? Date()
+        let span = max(end.timeIntervalSince(start), 0.001)
+        let rowHeight = 22, labelWidth = 180, width = 900
+        let names = steps.map(\.step).filter { name in attempts.contains { $0.step == name } }
+        var svg = "<svg class=\"timeline\" viewBox=\"0 0 \(width) \(rowHeight * names.count + 20)\" width=\"100%\" role=\"img\" aria-label=\"timeline of attempts\">"
+        for (row, name) in names.enumerated() {
+            let y = row * rowHeight
+            svg += "<text x=\"0\" y=\"\(y + 15)\">\(e(name))</text>"
+            for attempt in attempts where attempt.step == name {
+                let x0 = Double(labelWidth) + attempt.startedAt.timeIntervalSince(start) / span * Double(width - labelWidth)
+                let x1 = Double(labelWidth) + (attempt.finishedAt ?? end).timeIntervalSince(start) / span * Double(width - labelWidth)
+                svg += "<rect class=\"\(e(attempt.state.rawValue))\" x=\"\(Int(x0))\" y=\"\(y + 3)\" width=\"\(max(2, Int(x1 - x0)))\" height=\"16\">"
+                    + "<title>\(e(name)) attempt \(attempt.attempt): \(e(attempt.state.rawValue))</title></rect>"
+            }
+        }
+        svg += "<text x=\"\(labelWidth)\" y=\"\(rowHeight * names.count + 15)\" class=\"muted\">0s</text>"
+        svg += "<text x=\"\(width - 60)\" y=\"\(rowHeight * names.count + 15)\" class=\"muted\">\(e(DurationFormat.short(span)))</text>"
+        return svg + "</svg>"
+    }
+
+    private func e(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    private static let style = """
+        body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1000px;padding:0 1rem;color:#1d2330}
+        h1{font-size:1.5rem}h2{font-size:1.1rem;margin-top:2rem}.muted{color:#6b7280;font-weight:normal}
+        table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #e5e7eb;padding:.35rem .5rem;text-align:left;vertical-align:top}
+        .badge{border-radius:.6rem;padding:.05rem .5rem;font-size:.8rem;background:#e5e7eb}
+        .cards{display:flex;gap:.75rem;flex-wrap:wrap}.card{border:1px solid #e5e7eb;border-radius:.5rem;padding:.5rem 1rem}.card b{display:block;font-size:1.4rem}
+        .succeeded,.success{background:#d1fae5}.failed,.timed_out{background:#fee2e2}.partial_success,.cancelled{background:#fef3c7}
+        .up_to_date{background:#e0e7ff}.running{background:#dbeafe}
+        svg text{font-size:12px;fill:#1d2330}rect.succeeded{fill:#10b981}rect.failed,rect.timed_out{fill:#ef4444}rect.cancelled{fill:#f59e0b}rect.running{fill:#3b82f6}
+        """
+}
