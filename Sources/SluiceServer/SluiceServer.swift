@@ -43,6 +43,7 @@ public struct SluiceServer: Sendable {
         PipelinesController(state: state).register(on: router)
         RunsController(state: state).register(on: router)
         OpenAPIDocument.register(on: router)
+        MetricsController(state: state).register(on: router)
         return router
     }
 

@@ -76,6 +76,11 @@ struct APITests {
             #expect(report.text.contains("<a href=\"outputs/tables/sales.csv\">"))
             #expect(!report.text.contains("http://") && !report.text.contains("https://"), "no external assets")
 
+            let metrics = try await client.send(.get, "/metrics").text
+            #expect(metrics.contains("sluice_runs{status=\"success\"} 1\n"))
+            #expect(metrics.contains("sluice_step_runs{state=\"succeeded\"} 2\n"))
+            #expect(metrics.contains("sluice_step_duration_seconds_count 2\n"))
+
             let listed = try await client.send(.get, "/api/runs?pipeline=sales&status=success&limit=5")
             #expect(listed.array.map { $0["id"] as? String } == [id])
             #expect(try await client.send(.get, "/api/runs?status=failed").array.isEmpty)

@@ -20,6 +20,8 @@ public protocol RunStore: Sendable {
     func stepStatuses(pipeline: String) async throws -> [StepStatusRecord]
     func setTested(pipeline: String, step: String, tested: Bool) async throws
     func recoveryActions(runID: String) async throws -> [RecoveryActionRecord]
+    /// Totals across every run, for monitoring.
+    func totals() async throws -> StoreTotals
     /// What change detection starts from: each step's last successful fingerprint, and every remembered file hash.
     func outputState(pipeline: String) async throws -> (fingerprints: [String: StepFingerprintRecord], hashes: [String: FileHash])
 }
@@ -28,6 +30,20 @@ extension RunStore {
     public func runs(pipeline: String?, limit: Int, offset: Int) async throws -> [RunRecord] {
         try await runs(pipeline: pipeline, status: nil, limit: limit, offset: offset)
     }
+}
+
+/// Counts across every run of a store (what `/metrics` exports).
+public struct StoreTotals: Sendable {
+    public var runsByStatus: [String: Int] = [:]
+    public var stepsByState: [String: Int] = [:]
+    /// Sum and count of the durations of finished step runs, in seconds.
+    public var stepSeconds: Double = 0
+    public var stepsTimed = 0
+    /// Attempts after a step's first.
+    public var retries = 0
+    public var recoveriesByStatus: [String: Int] = [:]
+    /// Steps whose state is pending in runs that are running: waiting for upstream steps or a free slot.
+    public var queuedSteps = 0
 }
 
 /// A store that cannot be opened or written, with what to do about it.

@@ -17,6 +17,8 @@ enum OpenAPIDocument {
         Operation(method: "get", path: "/api/health", summary: "Liveness and store check", responses: [200: "Health", 401: "Error"]),
         Operation(method: "get", path: "/api/config", summary: "Effective settings and their sources", responses: [200: "Settings", 401: "Error"]),
         Operation(method: "get", path: "/api/openapi.json", summary: "This document", responses: [200: "Document"]),
+        Operation(method: "get", path: "/metrics", summary: "Prometheus metrics: runs, steps, durations, retries, recoveries, queue",
+                  responses: [200: "Text"]),
         Operation(method: "get", path: "/api/pipelines", summary: "Pipelines, with validity, step counts and the last run",
                   responses: [200: "PipelineSummary[]", 401: "Error"]),
         Operation(method: "get", path: "/api/pipelines/{pipeline}", summary: "A pipeline: steps with status, parameters, modes, graph edges",

@@ -1,11 +1,11 @@
 import Hummingbird
 
-/// Requires `Authorization: Bearer TOKEN` on the API when the server has a token (always, off loopback).
+/// Requires `Authorization: Bearer TOKEN` on the API and `/metrics` when the server has a token (always, off loopback).
 struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
     let token: String?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let token, request.uri.path.hasPrefix("/api/") else {
+        guard let token, request.uri.path.hasPrefix("/api/") || request.uri.path == "/metrics" else {
             return try await next(request, context)
         }
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
