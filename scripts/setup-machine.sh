@@ -3,6 +3,8 @@
 # SQLite's headers (GRDB links the system SQLite), OpenSSL's (SHA-256 of files) and Python 3 (the example steps).
 set -euo pipefail
 missing=()
+# The browser test of the web UI drives headless Chromium (`scripts/test.sh` passes --with-browser).
+[ "${1:-}" = "--with-browser" ] && ! command -v chromium >/dev/null && missing+=(chromium)
 [ -f /usr/include/sqlite3.h ] || missing+=(libsqlite3-dev)
 [ -f /usr/include/openssl/evp.h ] || missing+=(libssl-dev)
 command -v python3 >/dev/null || missing+=(python3)

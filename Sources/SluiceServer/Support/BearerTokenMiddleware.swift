@@ -8,8 +8,10 @@ struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
         guard let token, request.uri.path.hasPrefix("/api/") || request.uri.path == "/metrics" else {
             return try await next(request, context)
         }
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-              Self.equal(Array(header.utf8.dropFirst(7)), Array(token.utf8)) else {
+        // Browsers cannot set headers on a WebSocket: the event stream also takes ?access_token=.
+        let presented = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+            ?? (request.uri.path == "/api/events" ? request.uri.queryParameters.get("access_token") : nil)
+        guard let presented, Self.equal(Array(presented.utf8), Array(token.utf8)) else {
             throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: "a valid 'Authorization: Bearer TOKEN' header is required")
         }
         return try await next(request, context)

@@ -1,0 +1,152 @@
+import Foundation
+import HummingbirdWSClient
+import Logging
+import SluiceTestSupport
+import Synchronization
+import Testing
+
+/// The web UI in a real browser: headless Chromium, driven over the DevTools protocol, against `sluice serve`.
+/// Serialized: it starts processes with Foundation's `Process` (see ``CommandLineTests``).
+@Suite(.serialized)
+struct BrowserTests {
+    @Test func theUIStartsAPipelineAndShowsAStepTurnFromRunningToSucceededWithoutReloading() async throws {
+        let workspace = try TestWorkspace()
+        try workspace.pipeline("live", """
+            description: waits for a file
+            steps:
+              - {name: wait, command: 'for i in $(seq 600); do test -f go && exit 0; sleep 0.05; done; exit 1'}
+            """)
+        let server = try SluiceBinary.start(["serve", "--port", "0"], in: workspace.root)
+        defer { kill(server.process.processIdentifier, SIGKILL) }
+        let address = try #require(String(decoding: server.stdout.availableData, as: UTF8.self).split(separator: " ").last)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+
+        let browser = try Chromium(url: address + "/#/pipelines/live", profile: workspace.path("chromium"))
+        defer { browser.stop() }
+        try await browser.session { page in
+            #expect(try await page.waitFor("document.querySelector('form.params button.primary') !== null"))
+            _ = try await page.evaluate("(window.sameDocument = 'yes', document.querySelector('form.params button.primary').click())")
+            #expect(try await page.waitFor("document.querySelector('tr[data-step=\"wait\"]')?.dataset.state === 'running'"))
+            try workspace.write("go", "")
+            #expect(try await page.waitFor("document.querySelector('tr[data-step=\"wait\"]')?.dataset.state === 'succeeded'"))
+            let history = try await page.evaluate("document.querySelector('tr[data-step=\"wait\"]').dataset.history")
+            #expect(history.hasSuffix("running succeeded"), "saw the step running, then succeeded: \(history)")
+            #expect(try await page.evaluate("window.sameDocument") == "yes", "the page was not reloaded")
+            #expect(try await page.evaluate("location.hash").hasPrefix("#/runs/"))
+            let screenshot = try await page.screenshot()
+            try screenshot.write(to: URL(fileURLWithPath: workspace.path("ui.png")))
+            #expect(screenshot.starts(with: [0x89, 0x50, 0x4E, 0x47]), "a PNG")
+        }
+    }
+}
+
+/// Headless Chromium with its DevTools endpoint on a free port.
+final class Chromium: @unchecked Sendable {
+    private let process = Process()
+    private let port: Int
+
+    init(url: String, profile: String) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
+        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--window-size=1280,900",
+                             "--remote-debugging-port=0", "--remote-allow-origins=*", "--user-data-dir=\(profile)", url]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Chromium prints "DevTools listening on ws://127.0.0.1:PORT/devtools/browser/ID" on standard error.
+        var printed = ""
+        while !printed.contains("DevTools listening on") {
+            let chunk = errors.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { throw TestFailure("chromium ended: \(printed)") }
+            printed += String(decoding: chunk, as: UTF8.self)
+        }
+        guard let line = printed.split(separator: "\n").first(where: { $0.contains("DevTools listening on") }),
+              let browser = line.split(separator: " ").last, let port = browser.split(separator: ":").last?.split(separator: "/").first,
+              let number = Int(port) else {
+            throw TestFailure("no DevTools address in: \(printed)")
+        }
+        self.port = number
+    }
+
+    /// The DevTools socket of the page Chromium opened.
+    private func pageSocket() throws -> String {
+        // Chromium's answer has no space after header colons, which Foundation's HTTP client refuses; Python reads it.
+        let fetch = Process()
+        fetch.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        fetch.arguments = ["-c", "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())",
+                           "http://127.0.0.1:\(port)/json/list"]
+        let output = Pipe()
+        fetch.standardOutput = output
+        try fetch.run()
+        let list = output.fileHandleForReading.readDataToEndOfFile()
+        fetch.waitUntilExit()
+        let targets = try JSONSerialization.jsonObject(with: list) as? [[String: Any]] ?? []
+        guard let socket = targets.first(where: { $0["type"] as? String == "page" })?["webSocketDebuggerUrl"] as? String else {
+            throw TestFailure("no page target in \(targets)")
+        }
+        return socket
+    }
+
+    func stop() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// Runs `body` with a connection to the page.
+    func session(_ body: @escaping @Sendable (Page) async throws -> Void) async throws {
+        let failure = Mutex<(any Error)?>(nil)
+        try await WebSocketClient.connect(url: try pageSocket(), configuration: .init(maxFrameSize: 1 << 24), logger: Logger(label: "cdp")) { inbound, outbound, _ in
+            do { try await body(Page(inbound: inbound.messages(maxSize: 1 << 26).makeAsyncIterator(), outbound: outbound)) } catch {
+                failure.withLock { $0 = error }
+            }
+        }
+        if let error = failure.withLock({ $0 }) { throw error }
+    }
+
+    /// The DevTools protocol, one command at a time.
+    final class Page: @unchecked Sendable {
+        private var inbound: WebSocketInboundMessageStream.AsyncIterator
+        private let outbound: WebSocketOutboundWriter
+        private var next = 0
+
+        init(inbound: WebSocketInboundMessageStream.AsyncIterator, outbound: WebSocketOutboundWriter) {
+            self.inbound = inbound
+            self.outbound = outbound
+        }
+
+        func send(_ method: String, _ parameters: [String: Any] = [:]) async throws -> [String: Any] {
+            next += 1
+            let id = next
+            let command = try JSONSerialization.data(withJSONObject: ["id": id, "method": method, "params": parameters])
+            try await outbound.write(.text(String(decoding: command, as: UTF8.self)))
+            while let message = try await inbound.next() {
+                guard case let .text(text) = message,
+                      let reply = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], reply["id"] as? Int == id else { continue }
+                if let error = reply["error"] { throw TestFailure("\(method): \(error)") }
+                return reply["result"] as? [String: Any] ?? [:]
+            }
+            throw TestFailure("the browser closed the connection")
+        }
+
+        /// The value of a JavaScript expression, converted to text in the page.
+        func evaluate(_ expression: String) async throws -> String {
+            let result = try await send("Runtime.evaluate", ["expression": "String(\(expression))", "returnByValue": true])
+            return (result["result"] as? [String: Any])?["value"] as? String ?? ""
+        }
+
+        /// Polls a condition in the page (the UI updates on its own; the test only looks).
+        func waitFor(_ condition: String, timeout: Double = 30) async throws -> Bool {
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline {
+                if try await evaluate("Boolean(\(condition))") == "true" { return true }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            return false
+        }
+
+        func screenshot() async throws -> Data {
+            let result = try await send("Page.captureScreenshot", ["format": "png"])
+            return Data(base64Encoded: result["data"] as? String ?? "") ?? Data()
+        }
+    }
+}
