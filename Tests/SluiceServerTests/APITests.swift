@@ -260,8 +260,9 @@ struct OpenAPITests {
         let harness = try ServerHarness()
         let registered = Set((harness.server.router().routes.map(\.description) + harness.server.socketRouter().routes.map(\.description))
             .map { route in
-                route.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : $0 == "**" ? "{path}" : String($0) }
-                    .joined(separator: "/")
+                let (method, path) = (route.prefix { $0 != " " }, route.drop { $0 != " " }.dropFirst())
+                let segments = path.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : $0 == "**" ? "{path}" : String($0) }
+                return "\(method) /" + segments.joined(separator: "/")
             })
         try await harness.test { client in
             let document = try await client.send(.get, "/api/openapi.json").object

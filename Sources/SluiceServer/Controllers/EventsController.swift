@@ -52,9 +52,7 @@ struct EventsController {
 
     /// Sends stored events after `seq` until cancelled, waiting for the doorbell between batches.
     private func send(run: String?, after seq: Int64, to outbound: WebSocketOutboundWriter) async throws {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let encoder = APIJSON.encoder()
         var after = seq
         while !Task.isCancelled {
             for event in try await state.store.events(after: after, runID: run, limit: 500) {

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SluiceKit
 
 /// The request context of every route: JSON with ISO 8601 dates and sorted keys in both directions.
 public struct APIContext: RequestContext {
@@ -13,9 +14,17 @@ public struct APIContext: RequestContext {
         return decoder
     }
 
-    public var responseEncoder: JSONEncoder {
+    public var responseEncoder: JSONEncoder { APIJSON.encoder() }
+}
+
+enum APIJSON {
+    /// Sorted keys; dates as ISO 8601 with milliseconds (timelines of short steps need them).
+    static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Timestamp.iso(date))
+        }
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }
