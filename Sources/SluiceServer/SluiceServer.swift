@@ -44,6 +44,7 @@ public struct SluiceServer: Sendable {
         RunsController(state: state).register(on: router)
         OpenAPIDocument.register(on: router)
         MetricsController(state: state).register(on: router)
+        UploadsController(state: state).register(on: router)
         WebController().register(on: router)
         return router
     }

@@ -219,6 +219,29 @@ struct APITests {
         }
     }
 
+    @Test func uploadsAreStoredUnderSafeNamesAndOversizedOnesRefused() async throws {
+        @Sendable func form(_ name: String, _ content: String) -> String {
+            "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(name)\"\r\nContent-Type: text/csv\r\n\r\n\(content)\r\n--XyZ--\r\n"
+        }
+        try await harness.test { client in
+            let stored = try await client.upload(form("sales_data.csv", "date,revenue\r\n2026-11-01,10\r\n"), boundary: "XyZ")
+            #expect(stored.status == .created)
+            #expect(stored.array.first?["path"] as? String == "uploads/sales_data.csv")
+            #expect(try workspace.read("uploads/sales_data.csv") == "date,revenue\r\n2026-11-01,10\r\n", "bytes kept exactly")
+            for name in ["../escape.csv", "/etc/passwd", ".hidden", "a/b.csv", "x%2F..%2Fy", ""] {
+                let refused = try await client.upload(form(name, "x"), boundary: "XyZ")
+                #expect(refused.status == .badRequest, "\(name) gave \(refused.status)")
+            }
+            #expect(!workspace.exists("escape.csv") && !workspace.exists("uploads/.hidden"))
+            #expect(try await client.upload("not multipart", boundary: nil).status == .badRequest)
+            #expect(try await client.upload("--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.csv\"\r\n\r\nno end", boundary: "XyZ").status
+                == .badRequest)
+            let huge = form("big.csv", String(repeating: "x", count: 65 << 20))
+            #expect(try await client.upload(huge, boundary: "XyZ").status == .contentTooLarge)
+            #expect(!workspace.exists("uploads/big.csv"))
+        }
+    }
+
     @Test func newChangedAndBrokenPipelineFilesArePickedUpWithoutARestart() async throws {
         try await harness.test { client in
             #expect(try await client.send(.get, "/api/pipelines").array.count == 1)

@@ -45,6 +45,14 @@ struct ServerHarness {
             return Reply(status: response.status, headers: response.headers, data: Data(buffer: response.body))
         }
 
+        /// POSTs a multipart body to `/api/uploads`.
+        func upload(_ body: String, boundary: String?) async throws -> Reply {
+            var headers: HTTPFields = [:]
+            headers[.contentType] = boundary.map { "multipart/form-data; boundary=\($0)" } ?? "text/plain"
+            let response = try await client.execute(uri: "/api/uploads", method: .post, headers: headers, body: ByteBuffer(string: body))
+            return Reply(status: response.status, headers: response.headers, data: Data(buffer: response.body))
+        }
+
         /// Polls the run until it is no longer running (the store is the only source of truth across processes).
         func finishedRun(_ id: String, timeout: Double = 30) async throws -> [String: Any] {
             let deadline = Date().addingTimeInterval(timeout)

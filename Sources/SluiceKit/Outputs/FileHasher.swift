@@ -10,6 +10,15 @@ public struct FileHash: Sendable, Codable, Equatable {
     public var sha256: String
 }
 
+extension FileHash {
+    /// SHA-256 of bytes in memory, in hex.
+    public static func sha256(of data: Data) -> String {
+        var digest = [UInt8](repeating: 0, count: 32)
+        data.withUnsafeBytes { sluice_sha256($0.baseAddress, $0.count, &digest) }
+        return FileHasher.hex(digest)
+    }
+}
+
 /// SHA-256 of files, remembered across runs: a file is read again only when its size, mtime or inode changed
 /// since it was last hashed, so a no-op rerun of a big pipeline reads metadata, not data.
 final class FileHasher: Sendable {
@@ -72,7 +81,7 @@ final class FileHasher: Sendable {
         return hex(digest)
     }
 
-    private static func hex(_ bytes: [UInt8]) -> String {
+    static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var text = [UInt8]()
         text.reserveCapacity(bytes.count * 2)

@@ -32,6 +32,8 @@ enum OpenAPIDocument {
                   body: "StartRun", responses: [202: "Run", 400: "Error", 404: "Error", 422: "RequestProblem"]),
         Operation(method: "put", path: "/api/pipelines/{pipeline}/steps/{step}/tested", summary: "Set or clear a step's tested mark",
                   body: "Tested", responses: [200: "StepStatus", 400: "Error", 404: "Error"]),
+        Operation(method: "post", path: "/api/uploads", summary: "Upload input files (multipart/form-data) into the workspace's uploads/ folder",
+                  body: "multipart/form-data", responses: [201: "Stored[]", 400: "Error", 413: "Error"]),
         Operation(method: "get", path: "/api/runs", summary: "Runs, newest first",
                   query: [("pipeline", "string", "only this pipeline"), ("status", "string", "only this status"),
                           ("limit", "integer", "1 to 1000, default 50"), ("offset", "integer", "default 0")],
