@@ -87,6 +87,23 @@ struct APITests {
         }
     }
 
+    @Test func followingALogStreamsItUntilTheStepEnds() async throws {
+        try workspace.pipeline("chatty", """
+            steps:
+              - {name: talk, command: 'echo one; for i in $(seq 600); do test -f go && break; sleep 0.05; done; echo two'}
+            """)
+        try await harness.test(.live) { client in
+            let id = try #require(try await client.send(.post, "/api/pipelines/chatty/runs").object["id"] as? String)
+            let follower = Task { try await client.send(.get, "/api/runs/\(id)/steps/talk/log?follow=true") }
+            let log = workspace.path("runs/\(id)/logs/talk.log")
+            #expect(waitUntil { ((try? workspace.read(log)) ?? "") == "one\n" })
+            try workspace.write("go", "")
+            let followed = try await follower.value
+            #expect(followed.status == .ok)
+            #expect(followed.text == "one\ntwo\n", "what the step printed after the request began arrives too")
+        }
+    }
+
     @Test func aSingleStepRunsOnItsOwn() async throws {
         try await harness.test { client in
             let started = try await client.send(.post, "/api/pipelines/sales/steps/report/run")

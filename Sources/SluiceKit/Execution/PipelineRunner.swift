@@ -114,7 +114,7 @@ public struct PipelineRunner: Sendable {
     public func record(_ prepared: PreparedRun) async throws -> RunRecord {
         try await store.createRun(pipeline: prepared.request.pipeline.id, trigger: prepared.request.trigger,
                                   parameters: prepared.parameters, selection: prepared.request.selection,
-                                  runsDirectory: runsDirectory, stepsTotal: prepared.plan.included.count)
+                                  runsDirectory: runsDirectory, steps: prepared.plan.included.map(\.step.name))
     }
 
     /// Runs `prepared` as the run `record` (from ``record(_:)``).

@@ -8,10 +8,7 @@ enum EventSQL {
         let run = SQLValue.text(event.runID)
         switch event.kind {
         case let .runStarted(steps):
-            let insert = try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO stepRuns (runID, step, position, state, attempts, allowedFailure) VALUES (?, ?, ?, 'pending', 0, 0)
-                """)
-            for (position, step) in steps.enumerated() { try insert.run(run, .text(step), .integer(position)) }
+            // The pending step rows were written with the run (``SQLiteRunStore/createRun``).
             try insertEvent(db, run, at, "run_started", message: "\(steps.count) steps")
         case let .attemptStarted(step, attempt, pid):
             try db.cachedStatement(sql: """
@@ -84,6 +81,13 @@ enum EventSQL {
                 """).run(.text(event.pipeline), run)
             try insertEvent(db, run, at, "run_finished", state: status.rawValue)
         }
+    }
+
+    static func insertPendingSteps(_ steps: [String], run: String, _ db: Database) throws {
+        let insert = try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO stepRuns (runID, step, position, state, attempts, allowedFailure) VALUES (?, ?, ?, 'pending', 0, 0)
+            """)
+        for (position, step) in steps.enumerated() { try insert.run(.text(run), .text(step), .integer(position)) }
     }
 
     private static func json(_ value: some Encodable) throws -> String {

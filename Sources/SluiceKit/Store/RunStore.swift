@@ -2,9 +2,9 @@ import Foundation
 
 /// Durable state of runs, steps, attempts and events. SQLite is the embedded implementation; others share this shape.
 public protocol RunStore: Sendable {
-    /// Records a new run under a fresh short id that no other run in the store has.
+    /// Records a new run under a fresh short id that no other run in the store has, with its steps pending.
     func createRun(pipeline: String, trigger: String, parameters: [String: String], selection: Selection,
-                   runsDirectory: String, stepsTotal: Int) async throws -> RunRecord
+                   runsDirectory: String, steps: [String]) async throws -> RunRecord
     /// Writes a batch of events in one transaction. Blocks: call it from a thread of its own, never from
     /// the cooperative pool (``EventBatcher`` does).
     func write(_ events: [RunEvent]) throws

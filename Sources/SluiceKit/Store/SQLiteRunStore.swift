@@ -34,15 +34,17 @@ public final class SQLiteRunStore: RunStore {
     }
 
     public func createRun(pipeline: String, trigger: String, parameters: [String: String], selection: Selection,
-                          runsDirectory: String, stepsTotal: Int) async throws -> RunRecord {
+                          runsDirectory: String, steps: [String]) async throws -> RunRecord {
         try await pool.write { db in
             while true {
                 let id = RunID.make()
                 guard try RunRecord.fetchOne(db, key: id) == nil else { continue }
                 let record = RunRecord(id: id, pipeline: pipeline, status: .running, trigger: trigger, parameters: parameters,
                                        selection: selection, runDirectory: (runsDirectory as NSString).appendingPathComponent(id),
-                                       ownerPID: getpid(), createdAt: Date(), finishedAt: nil, stepsTotal: stepsTotal)
+                                       ownerPID: getpid(), createdAt: Date(), finishedAt: nil, stepsTotal: steps.count)
                 try record.insert(db)
+                // The steps exist from the start, so a client asking for one right after starting the run finds it.
+                try EventSQL.insertPendingSteps(steps, run: id, db)
                 return record
             }
         }

@@ -104,7 +104,8 @@ struct RunsController {
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    /// A byte range of a step's log (`offset`, `limit`); `X-Log-Size` gives the whole size, for following.
+    /// A byte range of a step's log (`offset`, `limit`); `X-Log-Size` gives the whole size. With `follow=true` the
+    /// response streams the log from `offset` as it grows and ends once the step has finished.
     private func log(_ id: String, step: String, request: Request) async throws -> Response {
         let record = try await run(id)
         guard try await state.store.stepRuns(runID: id).contains(where: { $0.step == step }) else {
@@ -114,15 +115,38 @@ struct RunsController {
         let offset = try number(query.get("offset"), "offset", default: 0, range: 0...Int.max)
         let limit = try number(query.get("limit"), "limit", default: 1 << 20, range: 1...(16 << 20))
         let path = RunDirectory(root: record.runDirectory).log(of: step)
-        let (data, size) = try await offPool { () -> (Data, Int) in
+        if query.get("follow") == "true" {
+            return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody { [state] writer in
+                var position = offset
+                while true {
+                    // Read the state first: bytes written before the step ended are then sure to be read below.
+                    let ended = try await state.store.stepRuns(runID: id).first { $0.step == step }?.state.isFinal ?? true
+                    let (data, _) = try await Self.read(path, from: position, limit: 1 << 20)
+                    if !data.isEmpty {
+                        try await writer.write(ByteBuffer(bytes: data))
+                        position += data.count
+                        continue
+                    }
+                    if ended { break }
+                    await state.doorbell.wait(timeout: .milliseconds(250))
+                }
+                try await writer.finish(nil)
+            })
+        }
+        let (data, size) = try await Self.read(path, from: offset, limit: limit)
+        return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8", HTTPField.Name("X-Log-Size")!: String(size)],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// Up to `limit` bytes of a log from `offset`, and the log's size (0 for a log not created yet).
+    private static func read(_ path: String, from offset: Int, limit: Int) async throws -> (Data, Int) {
+        try await offPool {
             guard let handle = FileHandle(forReadingAtPath: path) else { return (Data(), 0) }
             defer { try? handle.close() }
             let size = Int(try handle.seekToEnd())
             try handle.seek(toOffset: UInt64(min(offset, size)))
             return (try handle.read(upToCount: limit) ?? Data(), size)
         }
-        return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8", HTTPField.Name("X-Log-Size")!: String(size)],
-                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     private func outputs(_ id: String) async throws -> JSON<[OutputFile]> {
