@@ -31,6 +31,14 @@ struct ServeCommandTests {
         #expect(waitUntil { workspace.exists(pidFile) && !((try? workspace.read(pidFile)) ?? "").isEmpty })
         let stepPID = try #require(Int32(try workspace.read(pidFile).trimmingCharacters(in: .whitespacesAndNewlines)))
 
+        // The CLI and the server share the store: a CLI run is listed by the server, the server's run by the CLI.
+        try workspace.pipeline("quick", "steps:\n  - {name: hello, command: echo hi}\n")
+        let cliRun = try SluiceBinary.run(["run", "quick"], in: workspace.root)
+        let cliID = try #require(cliRun.stdout.split(separator: " ").dropFirst().first.map(String.init))
+        let (listed, _) = try await URLSession.shared.data(from: try #require(URL(string: address + "/api/runs?pipeline=quick")))
+        #expect((try JSONSerialization.jsonObject(with: listed) as? [[String: Any]])?.first?["id"] as? String == cliID)
+        #expect(try SluiceBinary.run(["status", id], in: workspace.root).stdout.contains("pipeline slow  running"))
+
         kill(server.process.processIdentifier, SIGTERM)
         server.process.waitUntilExit()
         #expect(!processIsAlive(stepPID))

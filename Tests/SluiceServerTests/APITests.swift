@@ -36,6 +36,19 @@ struct APITests {
         }
     }
 
+    @Test func theConfigurationShowsSettingsButNotWebhookSecrets() async throws {
+        try workspace.write("sluice.yaml", "jobs: 3\nnotify:\n  - webhook: https://hooks.example.com/T0KEN/abc?key=s3cret\n")
+        let harness = try ServerHarness(workspace: workspace)
+        try await harness.test { client in
+            let config = try await client.send(.get, "/api/config")
+            let settings = try #require(config.object["settings"] as? [[String: Any]])
+            #expect(settings.first { $0["key"] as? String == "jobs" }?["value"] as? String == "3")
+            #expect(settings.first { $0["key"] as? String == "jobs" }?["source"] as? String == "config file \(workspace.path("sluice.yaml"))")
+            #expect(config.object["notify"] as? [String] == ["webhook https://hooks.example.com/…"])
+            #expect(!config.text.contains("s3cret") && !config.text.contains("T0KEN"))
+        }
+    }
+
     @Test func aPipelineDetailHasStepsParametersAndGraph() async throws {
         try await harness.test { client in
             let detail = try await client.send(.get, "/api/pipelines/sales").object

@@ -11,10 +11,10 @@ struct ServerHarness {
     let workspace: TestWorkspace
     let server: SluiceServer
 
-    init(token: String? = nil) throws {
-        workspace = try TestWorkspace()
-        let configuration = try Configuration.load(workspace: workspace.root, environment: [:])
-        server = SluiceServer(configuration: configuration, store: try workspace.store(), executor: LocalExecutor(gracePeriod: 1),
+    init(token: String? = nil, workspace: TestWorkspace? = nil) throws {
+        self.workspace = try workspace ?? TestWorkspace()
+        let configuration = try Configuration.load(workspace: self.workspace.root, environment: [:])
+        server = SluiceServer(configuration: configuration, store: try self.workspace.store(), executor: LocalExecutor(gracePeriod: 1),
                               settings: .init(port: 0, token: token))
     }
 
