@@ -3,8 +3,11 @@
 # SQLite's headers (GRDB links the system SQLite), OpenSSL's (SHA-256 of files) and Python 3 (the example steps).
 set -euo pipefail
 missing=()
-# The browser test of the web UI drives headless Chromium (`scripts/test.sh` passes --with-browser).
-[ "${1:-}" = "--with-browser" ] && ! command -v chromium >/dev/null && missing+=(chromium)
+# For the tests (`scripts/test.sh` passes --for-tests): headless Chromium drives the web UI, LibreOffice opens exports.
+if [ "${1:-}" = "--for-tests" ]; then
+    command -v chromium >/dev/null || missing+=(chromium)
+    command -v soffice >/dev/null || missing+=(libreoffice-calc-nogui)
+fi
 [ -f /usr/include/sqlite3.h ] || missing+=(libsqlite3-dev)
 [ -f /usr/include/openssl/evp.h ] || missing+=(libssl-dev)
 command -v python3 >/dev/null || missing+=(python3)

@@ -117,3 +117,34 @@ struct RecoveryCommandTests {
         #expect(try sluice("status", id).stdout.contains("recovery of leak: ROLLBACK_TO_BACKUP FAILED: no good version to roll back to"))
     }
 }
+
+/// `sluice export`, checked by the programs that read its files.
+@Suite(.serialized)
+struct ExportCommandTests {
+    let workspace: TestWorkspace
+
+    init() throws { workspace = try TestWorkspace() }
+
+    @Test func libreOfficeOpensTheWorkbook() throws {
+        try workspace.pipeline("two", "steps:\n  - {name: first, command: 'true'}\n  - {name: second, command: 'exit 3', depends_on: [first]}\n")
+        let run = try SluiceBinary.run(["run", "two"], in: workspace.root)
+        let id = try #require(run.stdout.split(separator: " ").dropFirst().first.map(String.init))
+        #expect(try SluiceBinary.run(["export", id, "--format", "xlsx", "-o", "exports/run.xlsx"], in: workspace.root).status == 0)
+
+        let office = Process()
+        office.executableURL = URL(fileURLWithPath: "/usr/bin/soffice")
+        // Every sheet to its own CSV file (the last filter option, -1), with a profile of its own.
+        office.arguments = ["-env:UserInstallation=file://\(workspace.path("office-profile"))", "--headless", "--convert-to",
+                            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
+                            "--outdir", workspace.path("converted"), workspace.path("exports/run.xlsx")]
+        office.standardOutput = FileHandle.nullDevice
+        office.standardError = FileHandle.nullDevice
+        try office.run()
+        office.waitUntilExit()
+        #expect(office.terminationStatus == 0)
+        let steps = try workspace.read("converted/run-Steps.csv").split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        #expect(steps.map { $0.prefix(4).joined(separator: ",") } == ["step,state,attempts,exit_code", "first,succeeded,1,0", "second,failed,1,3"])
+        #expect(try workspace.read("converted/run-Run.csv").contains("\(id),two,failed,cli"))
+        #expect(try workspace.read("converted/run-Attempts.csv").split(separator: "\n").count == 3)
+    }
+}

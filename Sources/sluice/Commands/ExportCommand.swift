@@ -28,7 +28,11 @@ struct ExportCommand: AsyncParsableCommand {
         let data = try RunExport(run: record, steps: try await store.stepRuns(runID: run), attempts: try await store.attempts(runID: run))
             .data(format)
         if let output {
-            do { try AtomicFile.write(data, to: output.hasPrefix("/") ? output : FileManager.default.currentDirectoryPath + "/" + output) } catch {
+            let path = output.hasPrefix("/") ? output : FileManager.default.currentDirectoryPath + "/" + output
+            do {
+                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try AtomicFile.write(data, to: path)
+            } catch {
                 throw fail("cannot write \(output): \(error)", ExitStatus.internalError)
             }
         } else {
