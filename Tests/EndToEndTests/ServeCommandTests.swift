@@ -46,4 +46,10 @@ struct ServeCommandTests {
         #expect(try await store.run(id: id)?.status == .cancelled)
         #expect(try await store.stepRuns(runID: id).first?.state == .cancelled)
     }
+
+    @Test func anyAddressOtherThanLoopbackIsRefusedWithoutAToken() throws {
+        let refused = try SluiceBinary.run(["serve", "--host", "0.0.0.0", "--port", "0"], in: workspace.root)
+        #expect(refused.status == 64)
+        #expect(refused.stderr.contains("refusing to listen on 0.0.0.0 without a token"))
+    }
 }
