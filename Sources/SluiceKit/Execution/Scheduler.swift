@@ -304,7 +304,8 @@ final class Scheduler: Sendable {
             result.state = .cancelled
             stepEnded(index, attempts: attempts, result: result)
         }
-        finishIfDone()
+        // Steps still queued are skipped there, and the run ends once nothing runs.
+        startReady()
     }
 
     /// Once nothing runs and nothing more can start: the steps left over are skipped, with the reason, and
