@@ -7,7 +7,7 @@ import SluiceServer
 import SluiceTestSupport
 import Testing
 
-/// The REST API through Hummingbird's router test client, and once against a live server on 127.0.0.1.
+/// The REST API, each test through Hummingbird's router test client and again against a live server on 127.0.0.1.
 struct APITests {
     let harness: ServerHarness
     var workspace: TestWorkspace { harness.workspace }
@@ -36,10 +36,10 @@ struct APITests {
         }
     }
 
-    @Test func theConfigurationShowsSettingsButNotWebhookSecrets() async throws {
+    @Test(arguments: HTTPSetup.both) func theConfigurationShowsSettingsButNotWebhookSecrets(_ setup: HTTPSetup) async throws {
         try workspace.write("sluice.yaml", "jobs: 3\nnotify:\n  - webhook: https://hooks.example.com/T0KEN/abc?key=s3cret\n")
         let harness = try ServerHarness(workspace: workspace)
-        try await harness.test { client in
+        try await harness.test(setup.value) { client in
             let config = try await client.send(.get, "/api/config")
             let settings = try #require(config.object["settings"] as? [[String: Any]])
             #expect(settings.first { $0["key"] as? String == "jobs" }?["value"] as? String == "3")
@@ -49,8 +49,8 @@ struct APITests {
         }
     }
 
-    @Test func aPipelineDetailHasStepsParametersAndGraph() async throws {
-        try await harness.test { client in
+    @Test(arguments: HTTPSetup.both) func aPipelineDetailHasStepsParametersAndGraph(_ setup: HTTPSetup) async throws {
+        try await harness.test(setup.value) { client in
             let detail = try await client.send(.get, "/api/pipelines/sales").object
             #expect((detail["steps"] as? [[String: Any]])?.map { $0["name"] as? String } == ["extract", "report"])
             #expect((detail["parameters"] as? [[String: Any]])?.map { $0["type"] as? String } == ["date", "int"])
@@ -61,8 +61,8 @@ struct APITests {
         }
     }
 
-    @Test func aRunStartedOverTheAPIRunsAndServesItsLogAndOutputs() async throws {
-        try await harness.test { client in
+    @Test(arguments: HTTPSetup.both) func aRunStartedOverTheAPIRunsAndServesItsLogAndOutputs(_ setup: HTTPSetup) async throws {
+        try await harness.test(setup.value) { client in
             let started = try await client.send(.post, "/api/pipelines/sales/runs", #"{"params": {"day": "2026-11-20", "rows": 7}}"#)
             #expect(started.status == .accepted)
             let id = try #require(started.object["id"] as? String)
@@ -117,8 +117,8 @@ struct APITests {
         }
     }
 
-    @Test func aSingleStepRunsOnItsOwn() async throws {
-        try await harness.test { client in
+    @Test(arguments: HTTPSetup.both) func aSingleStepRunsOnItsOwn(_ setup: HTTPSetup) async throws {
+        try await harness.test(setup.value) { client in
             let started = try await client.send(.post, "/api/pipelines/sales/steps/report/run")
             #expect(started.status == .accepted)
             let finished = try await client.finishedRun(try #require(started.object["id"] as? String))
@@ -126,8 +126,8 @@ struct APITests {
         }
     }
 
-    @Test func badRequestsGetAClearFourHundredNeverAFiveHundred() async throws {
-        try await harness.test { client in
+    @Test(arguments: HTTPSetup.both) func badRequestsGetAClearFourHundredNeverAFiveHundred(_ setup: HTTPSetup) async throws {
+        try await harness.test(setup.value) { client in
             let parameters = try await client.send(.post, "/api/pipelines/sales/runs", #"{"params": {"day": "2026-02-30", "rows": "many"}}"#)
             #expect(parameters.status == .unprocessableContent)
             let fields = try #require(parameters.object["fields"] as? [String: String])
@@ -150,9 +150,9 @@ struct APITests {
         }
     }
 
-    @Test func outputDownloadsCannotLeaveTheOutputsFolder() async throws {
+    @Test(arguments: HTTPSetup.both) func outputDownloadsCannotLeaveTheOutputsFolder(_ setup: HTTPSetup) async throws {
         try workspace.write("secret.txt", "top secret\n")
-        try await harness.test { client in
+        try await harness.test(setup.value) { client in
             let started = try await client.send(.post, "/api/pipelines/sales/runs")
             let id = try #require(started.object["id"] as? String)
             let run = try #require(try await client.finishedRun(id)["run"] as? [String: Any])
@@ -168,8 +168,8 @@ struct APITests {
         }
     }
 
-    @Test func markingTestedUpdatesTheStatusFile() async throws {
-        try await harness.test { client in
+    @Test(arguments: HTTPSetup.both) func markingTestedUpdatesTheStatusFile(_ setup: HTTPSetup) async throws {
+        try await harness.test(setup.value) { client in
             let marked = try await client.send(.put, "/api/pipelines/sales/steps/extract/tested", #"{"tested": true}"#)
             #expect(marked.status == .ok)
             #expect(marked.object["tested"] as? Bool == true)
@@ -178,9 +178,9 @@ struct APITests {
         }
     }
 
-    @Test func aRunningRunCanBeCancelled() async throws {
+    @Test(arguments: HTTPSetup.both) func aRunningRunCanBeCancelled(_ setup: HTTPSetup) async throws {
         try workspace.pipeline("slow", "steps:\n  - {name: wait, command: sleep 30}\n  - {name: after, command: 'true', depends_on: [wait]}\n")
-        try await harness.test { client in
+        try await harness.test(setup.value) { client in
             let id = try #require(try await client.send(.post, "/api/pipelines/slow/runs").object["id"] as? String)
             #expect(try await client.send(.post, "/api/runs/\(id)/cancel").status == .accepted)
             let finished = try await client.finishedRun(id)
@@ -189,14 +189,14 @@ struct APITests {
         }
     }
 
-    @Test func aRetryRunsOnlyWhatDidNotSucceed() async throws {
+    @Test(arguments: HTTPSetup.both) func aRetryRunsOnlyWhatDidNotSucceed(_ setup: HTTPSetup) async throws {
         try workspace.pipeline("flaky", """
             steps:
               - {name: good, command: 'echo good >> ran.txt'}
               - {name: flaky, command: 'echo flaky >> ran.txt; test -f fixed', depends_on: [good]}
               - {name: after, command: 'echo after >> ran.txt', depends_on: [flaky]}
             """)
-        try await harness.test { client in
+        try await harness.test(setup.value) { client in
             let first = try #require(try await client.send(.post, "/api/pipelines/flaky/runs").object["id"] as? String)
             #expect((try await client.finishedRun(first)["run"] as? [String: Any])?["status"] as? String == "failed")
             try workspace.write("fixed", "")
@@ -211,8 +211,8 @@ struct APITests {
         }
     }
 
-    @Test func aRunExportsAsJSONCSVAndAWorkbook() async throws {
-        try await harness.test { client in
+    @Test(arguments: HTTPSetup.both) func aRunExportsAsJSONCSVAndAWorkbook(_ setup: HTTPSetup) async throws {
+        try await harness.test(setup.value) { client in
             let id = try #require(try await client.send(.post, "/api/pipelines/sales/runs").object["id"] as? String)
             _ = try await client.finishedRun(id)
             let json = try await client.send(.get, "/api/runs/\(id)/export?format=json")
@@ -249,11 +249,11 @@ struct APITests {
         }
     }
 
-    @Test func uploadsAreStoredUnderSafeNamesAndOversizedOnesRefused() async throws {
+    @Test(arguments: HTTPSetup.both) func uploadsAreStoredUnderSafeNamesAndOversizedOnesRefused(_ setup: HTTPSetup) async throws {
         @Sendable func form(_ name: String, _ content: String) -> String {
             "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(name)\"\r\nContent-Type: text/csv\r\n\r\n\(content)\r\n--XyZ--\r\n"
         }
-        try await harness.test { client in
+        try await harness.test(setup.value) { client in
             let stored = try await client.upload(form("sales_data.csv", "date,revenue\r\n2026-11-01,10\r\n"), boundary: "XyZ")
             #expect(stored.status == .created)
             #expect(stored.array.first?["path"] as? String == "uploads/sales_data.csv")
@@ -272,8 +272,8 @@ struct APITests {
         }
     }
 
-    @Test func newChangedAndBrokenPipelineFilesArePickedUpWithoutARestart() async throws {
-        try await harness.test { client in
+    @Test(arguments: HTTPSetup.both) func newChangedAndBrokenPipelineFilesArePickedUpWithoutARestart(_ setup: HTTPSetup) async throws {
+        try await harness.test(setup.value) { client in
             #expect(try await client.send(.get, "/api/pipelines").array.count == 1)
             try workspace.pipeline("fresh", "steps:\n  - {name: a, command: 'true'}\n")
             #expect(try await client.send(.get, "/api/pipelines").array.map { $0["id"] as? String } == ["fresh", "sales"])

@@ -5,6 +5,7 @@ import NIOCore
 import SluiceKit
 import SluiceServer
 import SluiceTestSupport
+import Testing
 
 /// A server over a throw-away workspace, and a client that speaks JSON to it.
 struct ServerHarness {
@@ -64,4 +65,12 @@ struct ServerHarness {
             throw TestFailure("run \(id) did not finish within \(timeout)s")
         }
     }
+}
+
+/// The two ways a test reaches the server: Hummingbird's router client (no sockets) and a live server on 127.0.0.1.
+struct HTTPSetup: Sendable, CustomTestStringConvertible {
+    let value: TestingSetup
+    let testDescription: String
+
+    static let both = [HTTPSetup(value: .router, testDescription: "router"), HTTPSetup(value: .live, testDescription: "live")]
 }
