@@ -4,12 +4,11 @@
 #include <openssl/evp.h>
 #include "CSluiceSupport.h"
 
-int sluice_sha256_fd(int fd, unsigned char digest[32], uint64_t *bytes_read) {
+int sluice_sha256_fd(int fd, unsigned char digest[32]) {
     enum { chunk = 1 << 20 };
     unsigned char *buffer = malloc(chunk);
     EVP_MD_CTX *context = EVP_MD_CTX_new();
     int result = -1;
-    *bytes_read = 0;
     if (buffer == NULL || context == NULL || EVP_DigestInit_ex(context, EVP_sha256(), NULL) != 1) {
         errno = ENOMEM;
         goto done;
@@ -19,7 +18,6 @@ int sluice_sha256_fd(int fd, unsigned char digest[32], uint64_t *bytes_read) {
         if (count < 0 && errno == EINTR) continue;
         if (count < 0) goto done;
         if (count == 0) break;
-        *bytes_read += (uint64_t)count;
         EVP_DigestUpdate(context, buffer, (size_t)count);
     }
     unsigned int length = 0;

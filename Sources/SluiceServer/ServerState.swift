@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import SluiceKit
 import Synchronization
 
@@ -18,6 +19,20 @@ final class ServerState: Sendable {
             store: store, executor: executor, workspace: configuration.workspace, runsDirectory: configuration.runsDirectory,
             pipelinesDirectory: configuration.pipelinesDirectory, versionsDirectory: configuration.versionsDirectory,
             notify: configuration.notify))
+    }
+
+    /// Checks and starts a run with the workspace's settings: 202 with the run and its `Location`, or 422 with one
+    /// message per field.
+    func start(_ pipeline: Pipeline, selection: Selection, parameters: [String: String], trigger: String,
+               continueOnError: Bool = false, force: Bool = false) async throws -> Response {
+        let request = RunRequest(pipeline: pipeline, selection: selection, parameters: parameters, trigger: trigger,
+                                 jobs: configuration.jobs, continueOnError: continueOnError,
+                                 secrets: SecretValues.load(pipeline.secrets, file: configuration.secretsFile),
+                                 secretsInEnvironmentFile: configuration.secretsInEnvironmentFile, force: force)
+        let prepared: PreparedRun
+        do { prepared = try PipelineRunner.prepare(request) } catch { return try RequestProblem(error).response() }
+        let record = try await launcher.start(prepared)
+        return try JSONResponse.make(record, status: .accepted, headers: [.location: "/api/runs/\(record.id)"])
     }
 
     /// The pipelines as the files are now: new, changed and deleted files are picked up without a restart, and

@@ -23,8 +23,8 @@ int sluice_epoll_remove(int epoll, int fd);
 int sluice_epoll_wait(int epoll, uint64_t *tokens, int capacity, int timeout_ms);
 
 // SHA-256 of everything readable from `fd` (OpenSSL's libcrypto, which uses the CPU's SHA instructions).
-// Returns 0 and fills `digest` (32 bytes) and `bytes_read`, or -1 with errno set.
-int sluice_sha256_fd(int fd, unsigned char digest[32], uint64_t *bytes_read);
+// Returns 0 and fills `digest` (32 bytes), or -1 with errno set.
+int sluice_sha256_fd(int fd, unsigned char digest[32]);
 
 // SHA-256 of a buffer.
 void sluice_sha256(const void *data, size_t length, unsigned char digest[32]);

@@ -35,40 +35,32 @@ public struct NotificationDelivery: Sendable {
         for target in targets where target.on.contains(notification.status) {
             let outcome: String
             switch target.kind {
-            case let .file(path): outcome = "file \(path): " + appendFile(text, to: path)
+            case let .file(path):
+                do {
+                    try append(text + "\n", to: path.hasPrefix("/") ? path : "\(workspace)/\(path)")
+                    outcome = "file \(path): delivered"
+                } catch {
+                    outcome = "file \(path): failed: \(error)"
+                }
             case let .webhook(url): outcome = "webhook \(mask.redact(url)): " + (await post(json, to: url, target: target))
             case let .command(command): outcome = "command: " + (await runCommand(command, input: text, timeout: target.timeout))
             }
             report.append(outcome)
         }
         if report.count > 1 {
-            let lines = report.map { "\(Timestamp.iso(Date())) \(mask.redact($0))\n" }.joined()
-            if let handle = FileHandle(forWritingAtPath: directory.root + "/notifications.log") ?? create(directory.root + "/notifications.log") {
-                _ = try? handle.seekToEnd()
-                try? handle.write(contentsOf: Data(lines.utf8))
-                try? handle.close()
-            }
+            try? append(report.map { "\(Timestamp.iso(Date())) \(mask.redact($0))\n" }.joined(), to: directory.root + "/notifications.log")
         }
         return report
     }
 
-    private func create(_ path: String) -> FileHandle? {
-        FileManager.default.createFile(atPath: path, contents: nil)
-        return FileHandle(forWritingAtPath: path)
-    }
-
-    private func appendFile(_ text: String, to path: String) -> String {
-        let absolute = path.hasPrefix("/") ? path : "\(workspace)/\(path)"
-        do {
-            try FileManager.default.createDirectory(atPath: (absolute as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            guard let handle = FileHandle(forWritingAtPath: absolute) ?? create(absolute) else { return "failed: cannot open \(absolute)" }
-            defer { try? handle.close() }
-            try handle.seekToEnd()
-            try handle.write(contentsOf: Data((text + "\n").utf8))
-            return "delivered"
-        } catch {
-            return "failed: \(error)"
-        }
+    /// Appends to a file, creating it and its folder.
+    private func append(_ text: String, to path: String) throws {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw StoreError(path: path, message: "cannot open for writing") }
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(text.utf8))
     }
 
     /// POSTs `body`, retrying with doubling delays after a connection error, a timeout or a 5xx answer.

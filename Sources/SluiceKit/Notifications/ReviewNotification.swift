@@ -72,7 +72,7 @@ public struct ReviewNotification: Sendable, Codable {
         let free = statvfs(workspace, &disk) == 0 ? Double(disk.f_bavail) * Double(disk.f_frsize) : 0
         metadata = Metadata(durationSeconds: run.duration ?? 0, peakMemoryMB: Double(peakKB) / 1024,
                             peakMemoryPercent: physical > 0 ? Double(peakKB) * 1024 / physical * 100 : 0,
-                            diskOutputMB: Double(newVersionBytes + Self.size(of: run.runDirectory)) / 1_048_576,
+                            diskOutputMB: Double(newVersionBytes + RunReport.files(in: run.runDirectory).reduce(0) { $0 + $1.size }) / 1_048_576,
                             diskFreeMB: free / 1_048_576, triggeredBy: errors.map(\.step))
     }
 
@@ -131,12 +131,5 @@ public struct ReviewNotification: Sendable, Codable {
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.dateEncodingStrategy = .iso8601
         return (try? encoder.encode(Document(notification: self, text: text))) ?? Data()
-    }
-
-    private static func size(of folder: String) -> Int64 {
-        guard let walker = FileManager.default.enumerator(atPath: folder) else { return 0 }
-        var total: Int64 = 0
-        while walker.nextObject() != nil { total += (walker.fileAttributes?[.size] as? NSNumber)?.int64Value ?? 0 }
-        return total
     }
 }

@@ -25,8 +25,6 @@ final class FileHasher: Sendable {
     private struct State {
         var known: [String: FileHash]
         var fresh: [String: FileHash] = [:]
-        var bytesRead: Int64 = 0
-        var filesRead = 0
     }
 
     private let state: Mutex<State>
@@ -51,14 +49,11 @@ final class FileHasher: Sendable {
             return known
         }
         var digest = [UInt8](repeating: 0, count: 32)
-        var bytes: UInt64 = 0
-        guard sluice_sha256_fd(descriptor, &digest, &bytes) == 0 else { throw AtomicFile.posixError("cannot read \(path)") }
+        guard sluice_sha256_fd(descriptor, &digest) == 0 else { throw AtomicFile.posixError("cannot read \(path)") }
         let hash = FileHash(size: size, modifiedNS: modified, inode: inode, sha256: Self.hex(digest))
         state.withLock { state in
             state.known[path] = hash
             state.fresh[path] = hash
-            state.bytesRead += Int64(bytes)
-            state.filesRead += 1
         }
         return hash
     }
@@ -71,15 +66,7 @@ final class FileHasher: Sendable {
         }
     }
 
-    /// Files and bytes read to compute hashes so far.
-    var reads: (files: Int, bytes: Int64) { state.withLock { ($0.filesRead, $0.bytesRead) } }
-
-    static func sha256(_ text: String) -> String {
-        var digest = [UInt8](repeating: 0, count: 32)
-        var bytes = Array(text.utf8)
-        sluice_sha256(&bytes, bytes.count, &digest)
-        return hex(digest)
-    }
+    static func sha256(_ text: String) -> String { FileHash.sha256(of: Data(text.utf8)) }
 
     static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)

@@ -20,7 +20,8 @@ final class OutputTracker: Sendable {
     let pipeline: Pipeline
     let workspace: String
     let versionsDirectory: String
-    let parameters: [String: String]
+    /// The run's parameter values, hashed once for every step's fingerprint.
+    let parameterHashes: [String: String]
     let force: Bool
     let previous: [String: StepFingerprintRecord]
     let hasher: FileHasher
@@ -30,7 +31,7 @@ final class OutputTracker: Sendable {
         self.pipeline = pipeline
         self.workspace = workspace
         self.versionsDirectory = versionsDirectory
-        self.parameters = parameters
+        parameterHashes = parameters.mapValues(FileHasher.sha256)
         self.force = force
         self.previous = previous
         hasher = FileHasher(known: knownHashes)
@@ -55,7 +56,7 @@ final class OutputTracker: Sendable {
         let match = PathPatterns.files(step.inputs, in: workspace)
         for path in match.files { inputs[path] = try hasher.hash("\(workspace)/\(path)")?.sha256 ?? "missing" }
         for path in match.missing { inputs[path] = "missing" }
-        return StepFingerprint(action: action, parameters: parameters.mapValues(FileHasher.sha256),
+        return StepFingerprint(action: action, parameters: parameterHashes,
                                environment: environment.mapValues(FileHasher.sha256), inputs: inputs)
     }
 

@@ -93,7 +93,7 @@ struct XLSXWorkbook {
 
     var data: Data {
         var zip = ZipWriter()
-        let sheetList = sheets.indices.map { "<sheet name=\"\(escape(sheets[$0].name))\" sheetId=\"\($0 + 1)\" r:id=\"rId\($0 + 1)\"/>" }.joined()
+        let sheetList = sheets.indices.map { "<sheet name=\"\(Markup.escape(sheets[$0].name))\" sheetId=\"\($0 + 1)\" r:id=\"rId\($0 + 1)\"/>" }.joined()
         let overrides = sheets.indices.map {
             "<Override PartName=\"/xl/worksheets/sheet\($0 + 1).xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/>"
         }.joined()
@@ -124,7 +124,7 @@ struct XLSXWorkbook {
                     switch cell {
                     case .number(let value?) where value.isFinite: return "<c r=\"\(reference)\"><v>\(cell.text)</v></c>"
                     case .number: return "<c r=\"\(reference)\"/>"
-                    case let .text(text): return "<c r=\"\(reference)\" t=\"inlineStr\"><is><t xml:space=\"preserve\">\(escape(text))</t></is></c>"
+                    case let .text(text): return "<c r=\"\(reference)\" t=\"inlineStr\"><is><t xml:space=\"preserve\">\(Markup.escape(text))</t></is></c>"
                     }
                 }.joined() + "</row>"
             }.joined()
@@ -135,22 +135,6 @@ struct XLSXWorkbook {
     }
 
     private func xml(_ body: String) -> Data { Data(("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n" + body).utf8) }
-
-    /// Text safe inside XML: markup escaped, and the control characters XML 1.0 forbids dropped.
-    private func escape(_ text: String) -> String {
-        var result = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            case "\t", "\n", "\r": result.unicodeScalars.append(scalar)
-            default: if scalar.value >= 0x20 { result.unicodeScalars.append(scalar) }
-            }
-        }
-        return result
-    }
 
     /// A, B, … Z, AA, AB …
     private static func column(_ index: Int) -> String {

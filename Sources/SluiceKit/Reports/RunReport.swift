@@ -88,10 +88,7 @@ public struct RunReport: Sendable {
         return svg + "</svg>"
     }
 
-    private func e(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
+    private func e(_ text: String) -> String { Markup.escape(text) }
 
     private static let style = """
         body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1000px;padding:0 1rem;color:#1d2330}

@@ -13,6 +13,8 @@ public protocol RunStore: Sendable {
     func runs(pipeline: String?, status: RunStatus?, limit: Int, offset: Int) async throws -> [RunRecord]
     func run(id: String) async throws -> RunRecord?
     func stepRuns(runID: String) async throws -> [StepRunRecord]
+    /// One step of a run (what a log follower checks on every wake-up, instead of reading every step).
+    func stepRun(runID: String, step: String) async throws -> StepRunRecord?
     func attempts(runID: String) async throws -> [AttemptRecord]
     func events(runID: String, after seq: Int64) async throws -> [StoredEvent]
     /// Events of every run (or of one) after `seq`, in order, at most `limit`: what live views follow.

@@ -78,6 +78,10 @@ public final class SQLiteRunStore: RunStore {
         }
     }
 
+    public func stepRun(runID: String, step: String) async throws -> StepRunRecord? {
+        try await pool.read { db in try StepRunRecord.filter(Column("runID") == runID && Column("step") == step).fetchOne(db) }
+    }
+
     public func attempts(runID: String) async throws -> [AttemptRecord] {
         try await pool.read { db in
             try AttemptRecord.filter(Column("runID") == runID).order(Column("startedAt"), Column("attempt")).fetchAll(db)

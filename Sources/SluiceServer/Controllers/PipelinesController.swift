@@ -50,16 +50,8 @@ struct PipelinesController {
         }
         let selection = Selection(steps: steps ?? [], withDependencies: body.withDeps ?? false, from: body.from ?? [], to: body.to ?? [],
                                   only: body.only ?? [], skip: body.skip ?? [], mode: body.mode)
-        let request = RunRequest(pipeline: pipeline, selection: selection, parameters: (body.params ?? [:]).mapValues(\.text),
-                                 trigger: "api", jobs: state.configuration.jobs, continueOnError: body.continueOnError ?? false,
-                                 secrets: SecretValues.load(pipeline.secrets, file: state.configuration.secretsFile),
-                                 secretsInEnvironmentFile: state.configuration.secretsInEnvironmentFile, force: body.force ?? false)
-        let prepared: PreparedRun
-        do { prepared = try PipelineRunner.prepare(request) } catch {
-            return try RequestProblem(error).response()
-        }
-        let record = try await state.launcher.start(prepared)
-        return try JSONResponse.make(record, status: .accepted, headers: [.location: "/api/runs/\(record.id)"])
+        return try await state.start(pipeline, selection: selection, parameters: (body.params ?? [:]).mapValues(\.text), trigger: "api",
+                                     continueOnError: body.continueOnError ?? false, force: body.force ?? false)
     }
 
     private func markTested(_ id: String, step: String, tested: Bool) async throws -> JSON<StepStatusRecord> {

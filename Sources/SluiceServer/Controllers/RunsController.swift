@@ -81,13 +81,7 @@ struct RunsController {
         guard let pipeline = try await state.catalog().entry(record.pipeline)?.pipeline else {
             throw HTTPError(.unprocessableContent, message: "pipeline '\(record.pipeline)' is missing or invalid now")
         }
-        let request = RunRequest(pipeline: pipeline, selection: Selection(only: steps), parameters: record.parameters, trigger: "retry:\(id)",
-                                 jobs: state.configuration.jobs, secrets: SecretValues.load(pipeline.secrets, file: state.configuration.secretsFile),
-                                 secretsInEnvironmentFile: state.configuration.secretsInEnvironmentFile)
-        let prepared: PreparedRun
-        do { prepared = try PipelineRunner.prepare(request) } catch { return try RequestProblem(error).response() }
-        let retried = try await state.launcher.start(prepared)
-        return try JSONResponse.make(retried, status: .accepted, headers: [.location: "/api/runs/\(retried.id)"])
+        return try await state.start(pipeline, selection: Selection(only: steps), parameters: record.parameters, trigger: "retry:\(id)")
     }
 
     /// The run, its steps and attempts as JSON, CSV or an XLSX workbook (`?format=`).
@@ -108,7 +102,7 @@ struct RunsController {
     /// response streams the log from `offset` as it grows and ends once the step has finished.
     private func log(_ id: String, step: String, request: Request) async throws -> Response {
         let record = try await run(id)
-        guard try await state.store.stepRuns(runID: id).contains(where: { $0.step == step }) else {
+        guard try await state.store.stepRun(runID: id, step: step) != nil else {
             throw HTTPError(.notFound, message: "run \(id) has no step '\(step)'")
         }
         let query = request.uri.queryParameters
@@ -120,7 +114,7 @@ struct RunsController {
                 var position = offset
                 while true {
                     // Read the state first: bytes written before the step ended are then sure to be read below.
-                    let ended = try await state.store.stepRuns(runID: id).first { $0.step == step }?.state.isFinal ?? true
+                    let ended = try await state.store.stepRun(runID: id, step: step)?.state.isFinal ?? true
                     let (data, _) = try await Self.read(path, from: position, limit: 1 << 20)
                     if !data.isEmpty {
                         try await writer.write(ByteBuffer(bytes: data))
