@@ -75,6 +75,19 @@ struct RecoveryCommandTests {
         #expect(try workspace.read("runs/\(id)/notifications.log").contains("failed after 3 attempts"))
     }
 
+    @Test func handlersNotifyOnTheOutcomesTheyAskFor() throws {
+        try workspace.write("sluice.yaml", "notify:\n  - {file: all-outcomes.txt, on: [success, failure]}\n")
+        try workspace.pipeline("fine", """
+            notify:
+              - file: failures-only.txt
+            steps:
+              - {name: ok, command: 'true'}
+            """)
+        #expect(try sluice("run", "fine").status == 0)
+        #expect(try workspace.read("all-outcomes.txt").contains("Status       : SUCCESS"), "the workspace handler asked for success")
+        #expect(!workspace.exists("failures-only.txt"), "by default a handler hears only failures and partial successes")
+    }
+
     @Test func aSecretAppearsInNoFileSluiceWrites() throws {
         let secret = "s3cr3t/value+with=symbols"
         let receiver = try WebhookReceiver(in: workspace)
