@@ -61,3 +61,55 @@ struct ParameterTests {
         #expect(specs[1].normalize(date) != .success(date))
     }
 }
+
+/// `min` and `max` bound ordered parameters, by a value or by another parameter (seed 000: start before end).
+struct ParameterBoundTests {
+    let specs: [ParameterSpec]
+
+    init() throws {
+        let workspace = try TestWorkspace()
+        try workspace.pipeline("p", """
+            params:
+              date_start: {type: date, default: "2025-09-01", min: "2020-01-01"}
+              date_end: {type: date, default: "2025-09-30", min: date_start}
+              iterations: {type: int, default: "100", min: 1, max: 10000}
+            steps:
+              - {name: a, command: 'true'}
+            """)
+        specs = try workspace.load("p").parameters
+    }
+
+    @Test func valuesWithinTheirBoundsPass() throws {
+        let values = try ParameterBinding.bind(["date_start": "2025-09-30", "iterations": "10000"], to: specs).get()
+        #expect(values["date_end"] == "2025-09-30")
+    }
+
+    @Test func anEndBeforeItsStartIsRefusedNamingBoth() {
+        guard case let .failure(errors) = ParameterBinding.bind(["date_start": "2025-10-01", "iterations": "0"], to: specs) else {
+            Issue.record("expected errors")
+            return
+        }
+        #expect(errors.problems.map(\.description) == [
+            "parameter 'date_end': '2025-09-30' is before its minimum, date_start (2025-10-01)",
+            "parameter 'iterations': '0' is before its minimum, 1",
+        ])
+    }
+
+    @Test func boundsThatCannotApplyAreValidationErrors() throws {
+        let workspace = try TestWorkspace()
+        try workspace.pipeline("p", """
+            params:
+              app: {type: string, min: a}
+              start: {type: date, max: app}
+              limit: {type: int, max: lots}
+            steps:
+              - {name: a, command: 'true'}
+            """)
+        let messages = PipelineCatalog.scan(workspace.pipelinesDirectory).entry("p")?.diagnostics.map(\.message)
+        #expect(messages == [
+            "parameter 'app' is a string; 'min' applies to int, number and date",
+            "'max' of parameter 'start' names 'app', which is not another date parameter",
+            "'max' of parameter 'limit' is neither a whole number such as 42 nor a parameter's name: 'lots'",
+        ])
+    }
+}

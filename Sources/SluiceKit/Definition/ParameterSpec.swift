@@ -24,8 +24,15 @@ public struct ParameterSpec: Sendable {
     public var defaultValue: String?
     public var required: Bool
     public var choices: [String]
+    /// Inclusive bounds for `int`, `number` and `date`: a value, or the name of another parameter of the same type
+    /// (`date_end: {type: date, min: date_start}`).
+    public var minimum: String?
+    public var maximum: String?
     public var description: String
     public var location: SourceLocation
+
+    /// Whether values of this type are ordered, so that `min` and `max` apply.
+    public var isOrdered: Bool { type == .int || type == .number || type == .date }
 
     /// The variable a step reads the value from: the name in upper case (`app_filter` → `APP_FILTER`).
     public var environmentName: String {
@@ -54,6 +61,14 @@ public struct ParameterSpec: Sendable {
             }
         case .date:
             return CalendarDate.isValid(value) ? .success(value) : .failure(wrongForm(raw))
+        }
+    }
+
+    /// Whether `value` comes before `other` (both canonical values of this type).
+    func orders(_ value: String, before other: String) -> Bool {
+        switch type {
+        case .int, .number: (Double(value) ?? 0) < (Double(other) ?? 0)
+        default: value < other  // YYYY-MM-DD sorts as text
         }
     }
 

@@ -6,7 +6,7 @@ public enum PipelineLoader {
     static let pipelineKeys = ["name", "description", "steps", "params", "modes", "env", "secrets", "workdir", "notify"]
     static let stepKeys = ["name", "description", "script", "command", "depends_on", "timeout", "retries", "env",
                            "tags", "allow_failure", "workdir", "inputs", "outputs", "on_failure", "trigger_rule"]
-    static let parameterKeys = ["type", "default", "required", "choices", "description"]
+    static let parameterKeys = ["type", "default", "required", "choices", "min", "max", "description"]
     static let retryKeys = ["count", "delay", "backoff", "max_delay"]
     static let modeKeys = ["steps", "description"]
     static let onFailureKeys = ["rollback", "run"]
@@ -211,7 +211,8 @@ public enum PipelineLoader {
                           fix: "write `name: {type: string, default: x}`")
             return []
         }
-        return mapping.compactMap { keyNode, value in
+        var boundNodes: [(name: String, key: String, node: Node)] = []
+        var specs: [ParameterSpec] = mapping.compactMap { keyNode, value in
             guard let name = keyNode.scalar?.string, EnvironmentName.isValid(name) else {
                 reader.report(.badValue, keyNode, "'\(keyNode.scalar?.string ?? "?")' is not a valid parameter name",
                               fix: "use letters, digits and underscores, not starting with a digit")
@@ -220,6 +221,7 @@ public enum PipelineLoader {
             var spec = ParameterSpec(name: name, type: .string, defaultValue: nil, required: false, choices: [],
                                      description: "", location: reader.location(keyNode))
             var defaultNode: Node?
+            var bounds: [String: Node] = [:]
             for (key, _, field) in reader.entries(of: value, known: parameterKeys, context: "parameter '\(name)'") {
                 switch key {
                 case "type":
@@ -236,6 +238,7 @@ public enum PipelineLoader {
                     spec.defaultValue = reader.string(field, key)
                 case "required": spec.required = reader.bool(field, key) ?? false
                 case "choices": spec.choices = reader.strings(field, key).map(\.0)
+                case "min", "max": bounds[key] = field
                 case "description": spec.description = reader.string(field, key) ?? ""
                 default: break
                 }
@@ -246,7 +249,40 @@ public enum PipelineLoader {
             if let value = spec.defaultValue, case let .failure(problem) = spec.normalize(value) {
                 reader.report(.badValue, defaultNode, "default of \(problem)", fix: "write \(spec.type.expectedForm)")
             }
+            boundNodes.append(contentsOf: bounds.map { (spec.name, $0.key, $0.value) })
             return spec
+        }
+        for (name, key, node) in boundNodes {
+            guard let index = specs.firstIndex(where: { $0.name == name }) else { continue }
+            let bound = readBound(node, key, of: specs[index], among: specs, reader: reader)
+            if key == "min" { specs[index].minimum = bound } else { specs[index].maximum = bound }
+        }
+        return specs
+    }
+
+    /// A `min` or `max`: a value of the parameter's type, or the name of another parameter declared with the same type.
+    private static func readBound(_ node: Node, _ key: String, of spec: ParameterSpec, among specs: [ParameterSpec],
+                                  reader: DefinitionReader) -> String? {
+        guard let text = reader.string(node, key) else { return nil }
+        guard spec.isOrdered else {
+            reader.report(.badValue, node, "parameter '\(spec.name)' is a \(spec.type.rawValue); '\(key)' applies to int, number and date",
+                          fix: "remove '\(key)'")
+            return nil
+        }
+        if let other = specs.first(where: { $0.name == text }) {
+            guard other.name != spec.name, other.type == spec.type else {
+                reader.report(.badValue, node, "'\(key)' of parameter '\(spec.name)' names '\(text)', which is not another \(spec.type.rawValue) parameter",
+                              fix: "name a different parameter of type \(spec.type.rawValue), or write a value")
+                return nil
+            }
+            return text
+        }
+        switch spec.normalize(text) {
+        case let .success(value): return value
+        case .failure:
+            reader.report(.badValue, node, "'\(key)' of parameter '\(spec.name)' is neither \(spec.type.expectedForm) nor a parameter's name: '\(text)'",
+                          fix: "write \(spec.type.expectedForm), or the name of another \(spec.type.rawValue) parameter")
+            return nil
         }
     }
 

@@ -23,7 +23,28 @@ public enum ParameterBinding {
             case let .failure(problem): problems.append(problem)
             }
         }
+        if problems.isEmpty { problems = boundProblems(values, specs) }
         return problems.isEmpty ? .success(values) : .failure(ParameterErrors(problems: problems))
+    }
+
+    /// `min` and `max`, checked once every value is known, since a bound may name another parameter.
+    private static func boundProblems(_ values: [String: String], _ specs: [ParameterSpec]) -> [ParameterProblem] {
+        let declared = Set(specs.map(\.name))
+        func resolve(_ bound: String?) -> (value: String, label: String)? {
+            guard let bound else { return nil }
+            guard declared.contains(bound) else { return (bound, bound) }
+            return values[bound].map { ($0, "\(bound) (\($0))") }
+        }
+        return specs.compactMap { spec in
+            guard let value = values[spec.name] else { return nil }
+            if let low = resolve(spec.minimum), spec.orders(value, before: low.value) {
+                return ParameterProblem(parameter: spec.name, message: "'\(value)' is before its minimum, \(low.label)")
+            }
+            if let high = resolve(spec.maximum), spec.orders(high.value, before: value) {
+                return ParameterProblem(parameter: spec.name, message: "'\(value)' is after its maximum, \(high.label)")
+            }
+            return nil
+        }
     }
 }
 

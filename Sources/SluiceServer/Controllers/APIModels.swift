@@ -60,6 +60,9 @@ struct PipelineDetail: Codable, Sendable {
         var defaultValue: String?
         var required: Bool
         var choices: [String]
+        /// `min` and `max`: a value, or the name of another parameter.
+        var minimum: String?
+        var maximum: String?
         var description: String
     }
 
@@ -96,7 +99,7 @@ struct PipelineDetail: Codable, Sendable {
         }
         parameters = pipeline.parameters.map {
             ParameterInfo(name: $0.name, type: $0.type.rawValue, defaultValue: $0.defaultValue, required: $0.required, choices: $0.choices,
-                          description: $0.description)
+                          minimum: $0.minimum, maximum: $0.maximum, description: $0.description)
         }
         modes = pipeline.modes.map { ModeInfo(name: $0.name, members: $0.members, description: $0.description) }
         edges = pipeline.steps.flatMap { step in step.dependsOn.map { [$0, step.name] } }
