@@ -66,10 +66,16 @@ struct PlanningTests {
         #expect(try reason("extract", Selection(mode: "quick")) == "not in mode 'quick'")
     }
 
+    @Test func selectionFlagsTakeTagsForEveryStepThatCarriesThem() throws {
+        #expect(try included(Selection(skip: ["publish"])) == ["extract", "clean", "profile", "notify"])
+        #expect(try reason("report", Selection(skip: ["publish"])) == "skipped by --skip")
+        #expect(try included(Selection(only: ["publish", "clean"])) == ["clean", "report"])
+    }
+
     @Test func unknownNamesAreRefusedWithSuggestions() throws {
         let error = try #require(throws: SelectionError.self) { try Planner.plan(pipeline, selection: Selection(from: ["claen"], mode: "fast")) }
         #expect(error.problems == [
-            "--from: 'claen' is not a step of pipeline 'p' (did you mean 'clean'?)",
+            "--from: 'claen' is neither a step nor a tag of pipeline 'p' (did you mean 'clean'?)",
             "--mode: pipeline 'p' has no mode 'fast'; its modes are: quick, reporting",
         ])
     }

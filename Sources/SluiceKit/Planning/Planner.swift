@@ -3,12 +3,15 @@ public enum Planner {
     public static func plan(_ pipeline: Pipeline, selection: Selection = Selection()) throws(SelectionError) -> Plan {
         let graph = DependencyGraph(steps: pipeline.steps)
         var problems: [String] = []
+        let tags = Set(pipeline.steps.flatMap(\.tags))
+        // A step's name, or a tag standing for every step that carries it (`--skip extraction`).
         func indices(_ names: [String], _ flag: String) -> [Int] {
-            names.compactMap { name in
-                if let index = graph.index[name] { return index }
-                let hint = Suggestion.closest(to: name, among: graph.names).map { " (did you mean '\($0)'?)" } ?? ""
-                problems.append("\(flag): '\(name)' is not a step of pipeline '\(pipeline.id)'\(hint)")
-                return nil
+            names.flatMap { name in
+                if let index = graph.index[name] { return [index] }
+                if tags.contains(name) { return pipeline.steps.indices.filter { pipeline.steps[$0].tags.contains(name) } }
+                let hint = Suggestion.closest(to: name, among: graph.names + tags.sorted()).map { " (did you mean '\($0)'?)" } ?? ""
+                problems.append("\(flag): '\(name)' is neither a step nor a tag of pipeline '\(pipeline.id)'\(hint)")
+                return []
             }
         }
         let chosen = indices(selection.steps, "step")
