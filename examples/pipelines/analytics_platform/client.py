@@ -68,8 +68,10 @@ while True:
 
 # 4. Results and dashboard.
 if detail["run"]["status"] != "success":
-    failed = [f"{s['step']}: {s.get('error') or s['state']}" for s in steps if s["state"] not in ("succeeded", "up_to_date")]
-    sys.exit(f"run {run['id']} ended {detail['run']['status']}: " + "; ".join(failed))
+    for step in (s for s in steps if s["state"] in ("failed", "timed_out")):
+        log = call("GET", f"/api/runs/{run['id']}/steps/{step['step']}/log").decode(errors="replace")
+        print(f"{step['step']} {step['state']}; the end of its log:\n" + "\n".join(log.splitlines()[-5:]), file=sys.stderr)
+    sys.exit(f"run {run['id']} ended {detail['run']['status']}")
 for output in ("results.json", "dashboard.html"):
     with open(os.path.join(options.out, output), "wb") as handle:
         handle.write(call("GET", f"/api/runs/{run['id']}/outputs/{output}"))
