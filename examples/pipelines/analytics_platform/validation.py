@@ -11,10 +11,10 @@ types = read_json(os.path.join(WORKING, "types.json"))
 problems, warnings = [], []
 for role in ("target_column", "time_column"):
     if settings[role] not in types:
-        problems.append(f"{role} '{settings[role]}' is not a column; the columns are: {', '.join(types)}")
+        problems.append(f"{role} '{settings[role]}' is not a column; the columns are: {', '.join(rows[0]) if rows else 'none'}")
 if settings["target_column"] in types and types[settings["target_column"]] != "number":
     problems.append(f"target_column '{settings['target_column']}' is not numeric; choose one of: "
-                    + ", ".join(c for c, t in types.items() if t == "number"))
+                    + ", ".join(c for c in rows[0] if types[c] == "number"))
 if settings["time_column"] in types and types[settings["time_column"]] != "date":
     problems.append(f"time_column '{settings['time_column']}' does not hold dates (YYYY-MM-DD, DD/MM/YYYY, ...)")
 if len(rows) < 10:
