@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Screenshots of the examples for their READMEs (examples/images/): each example run once in a scratch copy of the
+# examples workspace, then its pipeline page, its run page, its report and its own HTML output, as headless Chromium
+# shows them through `sluice serve`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup-machine.sh --for-tests
+swift build -c release
+sluice="$PWD/.build/release/sluice"
+images="$PWD/examples/images"
+scratch=$(mktemp -d)
+trap 'kill $server 2>/dev/null || true; rm -rf "$scratch"' EXIT
+cp -r examples/pipelines "$scratch/"
+cd "$scratch"
+
+last_run() { "$sluice" runs --limit 1 --json | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["id"])'; }
+"$sluice" run analysis_workflow >/dev/null; analysis=$(last_run)
+"$sluice" run data_pipeline >/dev/null
+"$sluice" run data_pipeline -p months=7 -p inject_failure=collector >/dev/null || true; data=$(last_run)
+"$sluice" run mixpanel_pipeline >/dev/null; mixpanel=$(last_run)
+"$sluice" run validation_runner >/dev/null; validation=$(last_run)
+"$sluice" run analytics_platform >/dev/null; analytics=$(last_run)
+
+"$sluice" serve --port 5099 >/dev/null 2>&1 & server=$!
+until curl -sf http://127.0.0.1:5099/api/health >/dev/null; do sleep 0.2; done
+shoot() {  # shoot NAME URL [HEIGHT]
+    chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --virtual-time-budget=4000 \
+        --window-size=1280,"${3:-900}" --screenshot="$images/$1.png" "$2" >/dev/null 2>&1
+    echo "$images/$1.png"
+}
+mkdir -p "$images"
+for pair in analysis_workflow:$analysis data_pipeline:$data mixpanel_pipeline:$mixpanel validation_runner:$validation \
+            analytics_platform:$analytics; do
+    name=${pair%%:*} run=${pair#*:}
+    shoot "$name-pipeline" "http://127.0.0.1:5099/#/pipelines/$name"
+    shoot "$name-run" "http://127.0.0.1:5099/#/runs/$run" 1100
+done
+shoot data_pipeline-report "http://127.0.0.1:5099/api/runs/$data/report" 1300
+shoot analytics_platform-dashboard "http://127.0.0.1:5099/api/runs/$analytics/outputs/dashboard.html" 1500
