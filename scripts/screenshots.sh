@@ -24,7 +24,7 @@ last_run() { "$sluice" runs --limit 1 --json | python3 -c 'import json, sys; pri
 "$sluice" serve --port 5099 >/dev/null 2>&1 & server=$!
 until curl -sf http://127.0.0.1:5099/api/health >/dev/null; do sleep 0.2; done
 shoot() {  # shoot NAME URL [HEIGHT]
-    chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --virtual-time-budget=4000 \
+    timeout 60 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --virtual-time-budget=4000 \
         --window-size=1280,"${3:-900}" --screenshot="$images/$1.png" "$2" >/dev/null 2>&1
     echo "$images/$1.png"
 }
@@ -36,4 +36,5 @@ for pair in analysis_workflow:$analysis data_pipeline:$data mixpanel_pipeline:$m
     shoot "$name-run" "http://127.0.0.1:5099/#/runs/$run" 1100
 done
 shoot data_pipeline-report "http://127.0.0.1:5099/api/runs/$data/report" 1300
-shoot analytics_platform-dashboard "http://127.0.0.1:5099/api/runs/$analytics/outputs/dashboard.html" 1500
+# The outputs route serves files as downloads, so the dashboard is opened as the file it is.
+shoot analytics_platform-dashboard "file://$scratch/runs/$analytics/outputs/dashboard.html" 1300

@@ -38,6 +38,31 @@ struct BrowserTests {
             #expect(screenshot.starts(with: [0x89, 0x50, 0x4E, 0x47]), "a PNG")
         }
     }
+
+    @Test func aFailedRunOpensOnTheLogOfTheStepThatFailed() async throws {
+        let workspace = try TestWorkspace()
+        try workspace.pipeline("broken", """
+            steps:
+              - {name: fine, command: 'echo all good'}
+              - {name: fails, command: 'echo "the cause is here"; exit 4', depends_on: [fine]}
+            """)
+        let run = try SluiceBinary.run(["run", "broken"], in: workspace.root)
+        let id = try #require(run.stdout.split(separator: " ").dropFirst().first.map(String.init))
+        let server = try SluiceBinary.start(["serve", "--port", "0"], in: workspace.root)
+        defer { kill(server.process.processIdentifier, SIGKILL) }
+        let address = try #require(String(decoding: server.stdout.availableData, as: UTF8.self).split(separator: " ").last)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+
+        let browser = try Chromium(url: address + "/#/runs/\(id)", profile: workspace.path("chromium"))
+        defer { browser.stop() }
+        try await browser.session { page in
+            #expect(try await page.waitFor("document.getElementById('log')?.textContent.includes('the cause is here')"))
+            #expect(try await page.evaluate("location.hash") == "#/runs/\(id)/fails", "a link to this log")
+            _ = try await page.evaluate("document.querySelector('tr[data-step=\"fine\"] a.show-log').click()")
+            #expect(try await page.waitFor("document.getElementById('log').textContent.includes('all good')"))
+            #expect(try await page.evaluate("location.hash") == "#/runs/\(id)/fine")
+        }
+    }
 }
 
 /// Headless Chromium with its DevTools endpoint on a free port.

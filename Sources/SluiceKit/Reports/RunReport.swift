@@ -51,7 +51,13 @@ public struct RunReport: Sendable {
         page += "</table>"
         let failed = steps.filter { $0.state.isFailure }
         if !failed.isEmpty {
-            page += "<h2>Errors</h2><ul>" + failed.map { "<li><b>\(e($0.step))</b>: \(e($0.error ?? $0.state.rawValue))</li>" }.joined() + "</ul>"
+            // With the end of each failed step's log, which usually says more than its exit status.
+            let logs = RunDirectory(root: run.runDirectory)
+            page += "<h2>Errors</h2><ul>" + failed.map { step in
+                let tail = LogTail.lines(of: logs.log(of: step.step), count: 5)
+                return "<li><b>\(e(step.step))</b>: \(e(step.error ?? step.state.rawValue))"
+                    + (tail.isEmpty ? "" : "<pre>\(e(tail.joined(separator: "\n")))</pre>") + "</li>"
+            }.joined() + "</ul>"
         }
         if !actions.isEmpty {
             page += "<h2>Recovery actions</h2><table><tr><th>step</th><th>action</th><th>target</th><th>status</th><th>message</th></tr>"
@@ -97,7 +103,7 @@ public struct RunReport: Sendable {
         .badge{border-radius:.6rem;padding:.05rem .5rem;font-size:.8rem;background:#e5e7eb}
         .cards{display:flex;gap:.75rem;flex-wrap:wrap}.card{border:1px solid #e5e7eb;border-radius:.5rem;padding:.5rem 1rem}.card b{display:block;font-size:1.4rem}
         .succeeded,.success{background:#d1fae5}.failed,.timed_out{background:#fee2e2}.partial_success,.cancelled{background:#fef3c7}
-        .up_to_date{background:#e0e7ff}.running{background:#dbeafe}
+        .up_to_date{background:#e0e7ff}.running{background:#dbeafe}pre{background:#f3f4f6;padding:.5rem;overflow:auto;font-size:12px}
         svg text{font-size:12px;fill:#1d2330}rect.succeeded{fill:#10b981}rect.failed,rect.timed_out{fill:#ef4444}rect.cancelled{fill:#f59e0b}rect.running{fill:#3b82f6}
         """
 }

@@ -179,8 +179,9 @@ enum AppScript {
       </svg>`;
     }
 
-    async function runView(id) {
-      let selected = null, logOffset = 0, detail = null;
+    // #/runs/ID shows the log of the step that failed, if one did; #/runs/ID/STEP shows STEP's.
+    async function runView(id, step) {
+      let selected = step || null, logOffset = 0, detail = null;
       const history = {};
       view.innerHTML = `<div id="run"></div><h2>Log <span class="muted" id="log-step"></span></h2><pre class="log" id="log">Choose a step.</pre>`;
       const log = document.getElementById("log");
@@ -208,7 +209,12 @@ enum AppScript {
           <h2>Outputs</h2>${outputs.length ? `<ul>${outputs.map((o) => `<li><a href="/api/runs/${encodeURIComponent(id)}/outputs/${o.path.split("/").map(encodeURIComponent).join("/")}">${esc(o.path)}</a> <span class="muted">${o.size} bytes</span></li>`).join("")}</ul>` : `<p class="muted">${running ? "listed when the run ends" : "none"}</p>`}`;
         document.getElementById("cancel").onclick = () => json(`/api/runs/${encodeURIComponent(id)}/cancel`, { method: "POST" }).catch(show);
         document.getElementById("retry").onclick = async () => { const next = await json(`/api/runs/${encodeURIComponent(id)}/retry`, { method: "POST" }).catch(show); if (next) location.hash = "#/runs/" + next.id; };
-        view.querySelectorAll("a.show-log").forEach((a) => a.addEventListener("click", (event) => { event.preventDefault(); selected = a.textContent; logOffset = 0; log.textContent = ""; document.getElementById("log-step").textContent = selected; readLog(); }));
+        view.querySelectorAll("a.show-log").forEach((a) => a.addEventListener("click", (event) => { event.preventDefault(); select(a.textContent); }));
+      };
+      const select = (name) => {
+        selected = name; logOffset = 0; log.textContent = ""; document.getElementById("log-step").textContent = name;
+        window.history.replaceState(null, "", `#/runs/${encodeURIComponent(id)}/${encodeURIComponent(name)}`);
+        readLog();
       };
       const readLog = async () => {
         if (!selected) return;
@@ -220,6 +226,8 @@ enum AppScript {
         log.scrollTop = log.scrollHeight;
       };
       await render();
+      const failed = detail.steps.find((s) => s.state === "failed" || s.state === "timed_out");
+      if (selected || failed) select(selected || failed.step);
       const refresh = throttle(() => { render().catch(show); readLog().catch(() => {}); }, 150);
       follow({ run: id, after: 0 }, refresh);
       const ticker = setInterval(() => { if (detail && detail.run.status === "running") readLog().catch(() => {}); }, 1000);
@@ -252,7 +260,7 @@ enum AppScript {
       const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
       try {
         if (parts[0] === "pipelines" && parts[1]) await pipelineView(parts[1]);
-        else if (parts[0] === "runs" && parts[1]) await runView(parts[1]);
+        else if (parts[0] === "runs" && parts[1]) await runView(parts[1], parts[2]);
         else if (parts[0] === "runs") await runsView();
         else await pipelinesView();
       } catch (error) { view.innerHTML = ""; show(error); }

@@ -36,6 +36,8 @@ extension ExampleTests {
         #expect(notice.contains("MANUAL REVIEW NOTIFICATION") && notice.contains("Status       : PARTIAL_SUCCESS"))
         #expect(notice.contains("ROLLBACK_TO_BACKUP at outputs of step 'collector' → Status: SUCCESS"))
         #expect(try workspace.read("data/data_pipeline/manual_review.log").contains(recovered.id), "the pipeline's file handler")
+        #expect(try workspace.read("\(recovered.directory)/report.html").contains("injected failure: the collector stopped half-way"),
+                "the report shows the end of the failed step's log")
 
         // The backup is damaged as well: the rollback refuses it, the loader does not run, the run fails.
         let failed = try workspace.runThroughBinary("data_pipeline", "-p", "months=7", "-p", "inject_failure=collector_and_backup")
