@@ -82,6 +82,9 @@ struct APITests {
             let file = try await client.send(.get, "/api/runs/\(id)/outputs/tables/sales.csv")
             #expect(file.status == .ok)
             #expect(file.text == "day=2026-11-20 rows=7\n")
+            #expect(file.headers[.contentDisposition] == "attachment; filename=\"sales.csv\"")
+            let viewed = try await client.send(.get, "/api/runs/\(id)/outputs/tables/sales.csv?view=true")
+            #expect(viewed.headers[.contentType] == "text/plain; charset=utf-8" && viewed.headers[.contentSecurityPolicy] == "sandbox")
 
             let report = try await client.send(.get, "/api/runs/\(id)/report")
             #expect(report.headers[.contentType] == "text/html; charset=utf-8")

@@ -52,7 +52,7 @@ enum OpenAPIDocument {
         Operation(method: "get", path: "/api/runs/{run}/report", summary: "The run's self-contained report.html",
                   responses: [200: "HTML", 404: "Error", 409: "Error"]),
         Operation(method: "get", path: "/api/runs/{run}/outputs", summary: "Files in the run's outputs folder", responses: [200: "OutputFile[]", 404: "Error"]),
-        Operation(method: "get", path: "/api/runs/{run}/outputs/{path}", summary: "Download an output file (no path outside the folder)",
+        Operation(method: "get", path: "/api/runs/{run}/outputs/{path}", summary: "Download an output file (no path outside the folder); ?view=true shows it, sandboxed",
                   responses: [200: "File", 404: "Error"]),
         Operation(method: "get", path: "/api/events", summary: "WebSocket: stored events as JSON messages, in order",
                   query: [("run", "string", "only this run"), ("after", "integer", "resume after this sequence number")],

@@ -20,8 +20,9 @@ struct RunsController {
         }
         group.get(":run/outputs") { _, context in try await outputs(context.parameters.require("run")) }
         group.get(":run/report") { _, context in try await report(context.parameters.require("run")) }
-        group.get(":run/outputs/**") { _, context in
-            try await download(context.parameters.require("run"), path: context.parameters.getCatchAll().joined(separator: "/"))
+        group.get(":run/outputs/**") { request, context in
+            try await download(context.parameters.require("run"), path: context.parameters.getCatchAll().joined(separator: "/"),
+                               view: request.uri.queryParameters.get("view") == "true")
         }
     }
 
@@ -159,16 +160,26 @@ struct RunsController {
         return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    private func download(_ id: String, path: String) async throws -> Response {
+    /// An output as a download, or with `view`, shown in the browser: a step's HTML dashboard, a chart, a table.
+    /// A viewed file is sandboxed (no scripts, an origin of its own), since steps write it, not Sluice.
+    private func download(_ id: String, path: String, view: Bool) async throws -> Response {
         let folder = RunDirectory(root: try await run(id).runDirectory).outputs
         guard let file = SafePath.resolve(path, inside: folder) else {
             throw HTTPError(.notFound, message: "no output '\(path)' in run \(id)")
         }
         let data = try await offPool { try Data(contentsOf: URL(fileURLWithPath: file)) }
-        return Response(status: .ok, headers: [.contentType: "application/octet-stream",
-                                               .contentDisposition: "attachment; filename=\"\((file as NSString).lastPathComponent)\""],
-                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        let name = (file as NSString).lastPathComponent
+        let headers: HTTPFields = view
+            ? [.contentType: Self.viewedType[(name as NSString).pathExtension.lowercased()] ?? "text/plain; charset=utf-8",
+               .contentDisposition: "inline", .contentSecurityPolicy: "sandbox", HTTPField.Name("X-Content-Type-Options")!: "nosniff"]
+            : [.contentType: "application/octet-stream", .contentDisposition: "attachment; filename=\"\(name)\""]
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
+
+    /// Media types of outputs shown with `view`; anything else is shown as text.
+    static let viewedType = ["html": "text/html; charset=utf-8", "htm": "text/html; charset=utf-8", "svg": "image/svg+xml",
+                             "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "json": "application/json",
+                             "pdf": "application/pdf"]
 }
 
 /// A file in a run's `outputs/` folder.

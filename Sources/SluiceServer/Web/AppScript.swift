@@ -206,7 +206,8 @@ enum AppScript {
             <td>${esc(s.error || s.reason || "")}</td></tr>`).join("")}</table>
           <h2>Timeline</h2>${gantt(detail)}
           ${detail.recoveryActions.length ? `<h2>Recovery actions</h2><table>${detail.recoveryActions.map((a) => `<tr><td>${esc(a.step)}</td><td>${esc(a.action.kind)}</td><td>${badge(a.action.status === "SUCCESS" ? "succeeded" : "failed")}</td><td>${esc(a.action.message)}</td></tr>`).join("")}</table>` : ""}
-          <h2>Outputs</h2>${outputs.length ? `<ul>${outputs.map((o) => `<li><a href="/api/runs/${encodeURIComponent(id)}/outputs/${o.path.split("/").map(encodeURIComponent).join("/")}">${esc(o.path)}</a> <span class="muted">${o.size} bytes</span></li>`).join("")}</ul>` : `<p class="muted">${running ? "listed when the run ends" : "none"}</p>`}`;
+          <h2>Outputs</h2>${outputs.length ? `<ul>${outputs.map((o) => { const url = `/api/runs/${encodeURIComponent(id)}/outputs/${o.path.split("/").map(encodeURIComponent).join("/")}`;
+            return `<li><a href="${url}">${esc(o.path)}</a> <span class="muted">${o.size} bytes</span> · <a href="${url}?view=true" target="_blank">view</a></li>`; }).join("")}</ul>` : `<p class="muted">${running ? "listed when the run ends" : "none"}</p>`}`;
         document.getElementById("cancel").onclick = () => json(`/api/runs/${encodeURIComponent(id)}/cancel`, { method: "POST" }).catch(show);
         document.getElementById("retry").onclick = async () => { const next = await json(`/api/runs/${encodeURIComponent(id)}/retry`, { method: "POST" }).catch(show); if (next) location.hash = "#/runs/" + next.id; };
         view.querySelectorAll("a.show-log").forEach((a) => a.addEventListener("click", (event) => { event.preventDefault(); select(a.textContent); }));
