@@ -117,8 +117,9 @@ public struct PipelineRunner: Sendable {
                                   runsDirectory: runsDirectory, steps: prepared.plan.included.map(\.step.name))
     }
 
-    /// Runs `prepared` as the run `record` (from ``record(_:)``).
-    public func run(_ prepared: PreparedRun, as record: RunRecord,
+    /// Runs `prepared` as the run `record` (from ``record(_:)``, or ``RunStore/claimForResume(runID:steps:)`` with the
+    /// attempts its steps made before).
+    public func run(_ prepared: PreparedRun, as record: RunRecord, attemptsBefore: [String: Int] = [:],
                     observer: @escaping @Sendable ([RunEvent]) -> Void = { _ in }) async throws -> RunOutcome {
         let request = prepared.request
         let pipeline = request.pipeline
@@ -147,8 +148,11 @@ public struct PipelineRunner: Sendable {
         let emit: @Sendable (RunEvent) -> Void = batcher.append
         emit(RunEvent(runID: record.id, pipeline: pipeline.id, kind: .runStarted(steps: prepared.plan.included.map(\.step.name))))
         let scheduler = Scheduler(plan: prepared.plan, context: context, executor: executor, tracker: tracker,
-                                  options: .init(jobs: request.jobs, continueOnError: request.continueOnError), emit: emit)
+                                  options: .init(jobs: request.jobs, continueOnError: request.continueOnError,
+                                                 attemptsBefore: attemptsBefore), emit: emit)
+        let heartbeat = LeaseHeartbeat(runID: record.id, store: store)
         let outcomes = await scheduler.run()
+        heartbeat.stop()
         let status = Self.status(of: Array(outcomes.values), cancelled: Task.isCancelled)
         emit(RunEvent(runID: record.id, pipeline: pipeline.id, kind: .runFinished(status: status)))
         await batcher.flush()

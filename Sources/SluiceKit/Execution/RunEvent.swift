@@ -21,6 +21,8 @@ public enum RunStatus: String, Sendable, Codable, CaseIterable {
     case running, success
     case partialSuccess = "partial_success"
     case failed, cancelled
+    /// The Sluice process running it died (kill -9, a crash, a power cut); `sluice resume` continues it.
+    case interrupted
 }
 
 /// How one attempt of a step ended, with what the kernel measured.

@@ -11,6 +11,8 @@ final class Scheduler: Sendable {
     struct Options: Sendable {
         var jobs: Int
         var continueOnError: Bool
+        /// Attempts each step already made in this run (a resumed run): its attempts here are numbered after them.
+        var attemptsBefore: [String: Int] = [:]
     }
 
     /// The final state of one step of the run.
@@ -126,10 +128,14 @@ final class Scheduler: Sendable {
         }
     }
 
+    /// The number an attempt is recorded under: this run's attempt, after those of an earlier, interrupted go.
+    private func recorded(_ attempt: Int, of step: Step) -> Int { attempt + (options.attemptsBefore[step.name] ?? 0) }
+
     private func launch(_ index: Int, attempt: Int) {
         let step = plan.pipeline.steps[index]
-        let running = executor.start(context.launchSpec(for: step).forAttempt(attempt), timeout: step.timeout, onStart: { [self] pid in
-            emit(event(.attemptStarted(step: step.name, attempt: attempt, pid: pid)))
+        let number = recorded(attempt, of: step)
+        let running = executor.start(context.launchSpec(for: step).forAttempt(number), timeout: step.timeout, onStart: { [self] pid in
+            emit(event(.attemptStarted(step: step.name, attempt: number, pid: pid)))
         }, completion: { [self] result in
             attemptEnded(index, attempt: attempt, result: result)
         })
@@ -148,7 +154,7 @@ final class Scheduler: Sendable {
 
     private func attemptEnded(_ index: Int, attempt: Int, result: AttemptResult) {
         let step = plan.pipeline.steps[index]
-        emit(event(.attemptFinished(step: step.name, attempt: attempt, result: result)))
+        emit(event(.attemptFinished(step: step.name, attempt: recorded(attempt, of: step), result: result)))
         let retry = result.state != .succeeded && result.state != .cancelled && attempt <= step.retry.retries
             && state.withLock { state in
                 guard !state.cancelled else { return false }
@@ -159,7 +165,7 @@ final class Scheduler: Sendable {
             }
         guard retry else { return stepEnded(index, attempts: attempt, result: result) }
         let delay = step.retry.delay(beforeAttempt: attempt + 1)
-        emit(event(.retryScheduled(step: step.name, attempt: attempt + 1, delay: delay)))
+        emit(event(.retryScheduled(step: step.name, attempt: recorded(attempt + 1, of: step), delay: delay)))
         DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [self] in
             let stillWaiting = state.withLock { state -> Bool in
                 guard state.active[index]?.waitingToRetry == true else { return false }
@@ -222,7 +228,7 @@ final class Scheduler: Sendable {
     private func finish(_ index: Int, attempts: Int, result: AttemptResult, recovered: Bool = false) {
         let step = plan.pipeline.steps[index]
         let allowed = step.allowFailure && result.state != .succeeded && result.state != .cancelled
-        emit(event(.stepFinished(step: step.name, state: result.state, attempts: attempts, allowed: allowed, result: result)))
+        emit(event(.stepFinished(step: step.name, state: result.state, attempts: recorded(attempts, of: step), allowed: allowed, result: result)))
         settle(index, StepOutcome(state: result.state, allowed: allowed, recovered: recovered))
     }
 

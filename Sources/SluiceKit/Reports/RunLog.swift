@@ -8,7 +8,9 @@ final class RunLog: Sendable {
 
     init(path: String, mask: SecretMask) {
         self.mask = mask
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        if !FileManager.default.fileExists(atPath: path) {  // a resumed run appends to its log
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
+        }
         handle = FileHandle(forWritingAtPath: path)
         _ = try? handle?.seekToEnd()
     }

@@ -69,7 +69,8 @@ enum EventSQL {
                 try upsert.run(.text(path), .integer(hash.size), .integer(hash.modifiedNS), .integer(Int64(bitPattern: hash.inode)), .text(hash.sha256))
             }
         case let .runFinished(status):
-            try db.cachedStatement(sql: "UPDATE runs SET status = ?, finishedAt = ? WHERE id = ?").run(.text(status.rawValue), at, run)
+            try db.cachedStatement(sql: "UPDATE runs SET status = ?, finishedAt = ?, leaseExpiresAt = NULL WHERE id = ?")
+                .run(.text(status.rawValue), at, run)
             // Each step's latest state across runs (seed 002's status file), refreshed once per run rather than per step.
             try db.cachedStatement(sql: """
                 INSERT INTO stepStatus (pipeline, step, completed, lastRun, lastRunID, lastState, lastDuration, error)
@@ -94,7 +95,7 @@ enum EventSQL {
         String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
     }
 
-    private static func insertEvent(_ db: Database, _ run: SQLValue, _ at: SQLValue, _ kind: String, step: String? = nil,
+    static func insertEvent(_ db: Database, _ run: SQLValue, _ at: SQLValue, _ kind: String, step: String? = nil,
                                     attempt: Int? = nil, state: String? = nil, message: String? = nil) throws {
         try db.cachedStatement(sql: "INSERT INTO events (runID, at, kind, step, attempt, state, message) VALUES (?, ?, ?, ?, ?, ?, ?)")
             .run(run, at, .text(kind), .text(step), .integer(attempt), .text(state), .text(message))

@@ -11,7 +11,11 @@ public struct RunRecord: Sendable, Codable, Equatable {
     public var parameters: [String: String]
     public var selection: Selection
     public var runDirectory: String
+    /// The Sluice process that runs it (or ran it last), and its host.
     public var ownerPID: Int32
+    public var ownerHost: String?
+    /// While it runs, its owner renews this lease; a run whose lease ran out has lost its owner (``RunLease``).
+    public var leaseExpiresAt: Date?
     public var createdAt: Date
     public var finishedAt: Date?
     public var stepsTotal: Int

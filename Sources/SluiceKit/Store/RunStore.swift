@@ -24,6 +24,14 @@ public protocol RunStore: Sendable {
     func recoveryActions(runID: String) async throws -> [RecoveryActionRecord]
     /// Totals across every run, for monitoring.
     func totals() async throws -> StoreTotals
+    /// Extends the lease of a run this process owns (``LeaseHeartbeat``). Blocks, like ``write(_:)``.
+    func renewLease(runID: String, until: Date) throws
+    /// Records an abandoned run as interrupted: its running attempts and steps, then the run. Only if it is still
+    /// running under the same owner; returns whether it did (another process may have recovered it first).
+    func markInterrupted(_ run: RunRecord) async throws -> Bool
+    /// Takes over a run that ended without succeeding, for this process to resume: the run is running again under a
+    /// fresh lease and `steps` are pending. Nil when the run is not in a state to resume (another process took it).
+    func claimForResume(runID: String, steps: [String]) async throws -> RunRecord?
     /// What change detection starts from: each step's last successful fingerprint, and every remembered file hash.
     func outputState(pipeline: String) async throws -> (fingerprints: [String: StepFingerprintRecord], hashes: [String: FileHash])
 }

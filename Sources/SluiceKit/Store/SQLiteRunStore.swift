@@ -41,7 +41,8 @@ public final class SQLiteRunStore: RunStore {
                 guard try RunRecord.fetchOne(db, key: id) == nil else { continue }
                 let record = RunRecord(id: id, pipeline: pipeline, status: .running, trigger: trigger, parameters: parameters,
                                        selection: selection, runDirectory: (runsDirectory as NSString).appendingPathComponent(id),
-                                       ownerPID: getpid(), createdAt: Date(), finishedAt: nil, stepsTotal: steps.count)
+                                       ownerPID: getpid(), ownerHost: RunLease.host, leaseExpiresAt: RunLease.expiry(),
+                                       createdAt: Date(), finishedAt: nil, stepsTotal: steps.count)
                 try record.insert(db)
                 // The steps exist from the start, so a client asking for one right after starting the run finds it.
                 try EventSQL.insertPendingSteps(steps, run: id, db)
@@ -56,6 +57,52 @@ public final class SQLiteRunStore: RunStore {
                 for event in events { try EventSQL.apply(event, db) }
                 return .commit
             }
+        }
+    }
+
+    public func renewLease(runID: String, until: Date) throws {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE runs SET leaseExpiresAt = ? WHERE id = ? AND status = 'running' AND ownerPID = ? AND ownerHost = ?",
+                           arguments: [until.timeIntervalSince1970, runID, getpid(), RunLease.host])
+        }
+    }
+
+    public func markInterrupted(_ run: RunRecord) async throws -> Bool {
+        try await pool.write { db in
+            let now = Date().timeIntervalSince1970
+            try db.execute(sql: """
+                UPDATE runs SET status = 'interrupted', finishedAt = ?, leaseExpiresAt = NULL
+                WHERE id = ? AND status = 'running' AND ownerPID = ? AND ownerHost IS ?
+                """, arguments: [now, run.id, run.ownerPID, run.ownerHost])
+            guard db.changesCount == 1 else { return false }
+            let why = "interrupted: the Sluice process running it (pid \(run.ownerPID)) ended"
+            try db.execute(sql: "UPDATE attempts SET state = 'interrupted', finishedAt = ?, error = ? WHERE runID = ? AND state = 'running'",
+                           arguments: [now, why, run.id])
+            try db.execute(sql: """
+                UPDATE stepRuns SET state = 'interrupted', finishedAt = ?, duration = ? - startedAt, error = ?
+                WHERE runID = ? AND state = 'running'
+                """, arguments: [now, now, why, run.id])
+            try EventSQL.insertEvent(db, .text(run.id), .real(now), "run_interrupted", state: RunStatus.interrupted.rawValue, message: why)
+            return true
+        }
+    }
+
+    public func claimForResume(runID: String, steps: [String]) async throws -> RunRecord? {
+        try await pool.write { db in
+            let now = Date()
+            try db.execute(sql: """
+                UPDATE runs SET status = 'running', finishedAt = NULL, ownerPID = ?, ownerHost = ?, leaseExpiresAt = ?
+                WHERE id = ? AND status IN ('failed', 'interrupted', 'cancelled', 'partial_success')
+                """, arguments: [getpid(), RunLease.host, RunLease.expiry(from: now).timeIntervalSince1970, runID])
+            guard db.changesCount == 1 else { return nil }
+            for step in steps {
+                try db.execute(sql: """
+                    UPDATE stepRuns SET state = 'pending', reason = NULL, error = NULL, exitCode = NULL, finishedAt = NULL,
+                    duration = NULL, recovered = 0 WHERE runID = ? AND step = ?
+                    """, arguments: [runID, step])
+            }
+            try EventSQL.insertEvent(db, .text(runID), .real(now.timeIntervalSince1970), "run_resumed", message: "\(steps.count) steps to run")
+            return try RunRecord.fetchOne(db, key: runID)
         }
     }
 

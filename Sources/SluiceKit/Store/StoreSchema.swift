@@ -50,6 +50,14 @@ enum StoreSchema {
                     sha256 TEXT NOT NULL) WITHOUT ROWID;
                 """)
         }
+        // Crash safety: each running run is owned by one process (pid and host), under a lease it renews.
+        migrator.registerMigration("v3") { db in
+            try db.execute(sql: """
+                ALTER TABLE runs ADD COLUMN ownerHost TEXT;
+                ALTER TABLE runs ADD COLUMN leaseExpiresAt REAL;
+                CREATE INDEX runsByStatus ON runs(status);
+                """)
+        }
         return migrator
     }
 }

@@ -23,7 +23,7 @@ struct ExportCommand: AsyncParsableCommand {
         }
         if format == .xlsx && output == nil { throw fail("an XLSX workbook is binary: give a file with --output", ExitCode(64)) }
         let configuration = try workspace.configuration()
-        let store = try workspace.store(configuration)
+        let store = try await workspace.store(configuration)
         let record = try await workspace.run(run, in: store)
         let data = try RunExport(run: record, steps: try await store.stepRuns(runID: run), attempts: try await store.attempts(runID: run))
             .data(format)

@@ -36,7 +36,7 @@ struct ListCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try workspace.configuration()
         let catalog = PipelineCatalog.scan(configuration.pipelinesDirectory)
-        let store = try workspace.store(configuration)
+        let store = try await workspace.store(configuration)
         var items: [PipelineJSON] = []
         for entry in catalog.entries {
             let statuses = try await store.stepStatuses(pipeline: entry.id)

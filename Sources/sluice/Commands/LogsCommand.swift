@@ -18,7 +18,7 @@ struct LogsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try workspace.configuration()
-        let store = try workspace.store(configuration)
+        let store = try await workspace.store(configuration)
         let record = try await workspace.run(run, in: store)
         let steps = try await store.stepRuns(runID: run)
         guard steps.contains(where: { $0.step == step }) else {

@@ -22,7 +22,7 @@ struct MarkTestedCommand: AsyncParsableCommand {
         let catalog = PipelineCatalog.scan(configuration.pipelinesDirectory)
         let pipeline = try workspace.pipeline(self.pipeline, in: catalog)
         _ = try workspace.step(step, of: pipeline)
-        let store = try workspace.store(configuration)
+        let store = try await workspace.store(configuration)
         try await store.setTested(pipeline: pipeline.id, step: step, tested: !unmark)
         try await StatusFile.refresh(pipeline, from: store, pipelinesDirectory: configuration.pipelinesDirectory)
         print("\(pipeline.id)/\(step): \(unmark ? "no longer marked tested" : "marked tested")")

@@ -57,15 +57,25 @@ enum RunDriver {
             print(PlanText.render(prepared, jobs: configuration.jobs))
             return
         }
-        let store = try workspace.store(configuration)
+        let store = try await workspace.store(configuration)
+        try await drive(prepared, store: store, configuration: configuration, json: options.json) { runner, observer in
+            try await runner.run(prepared, observer: observer)
+        }
+    }
+
+    /// Runs a prepared run with live progress, Ctrl-C handling and the final summary; exits as the run ended.
+    static func drive(_ prepared: PreparedRun, store: SQLiteRunStore, configuration: Configuration, json: Bool,
+                      start: @escaping @Sendable (PipelineRunner, @escaping @Sendable ([RunEvent]) -> Void) async throws -> RunOutcome)
+        async throws {
+        let pipeline = prepared.request.pipeline
         let executor = LocalExecutor(gracePeriod: configuration.gracePeriod)
         let runner = PipelineRunner(store: store, executor: executor,
                                     workspace: configuration.workspace, runsDirectory: configuration.runsDirectory,
                                     pipelinesDirectory: configuration.pipelinesDirectory, versionsDirectory: configuration.versionsDirectory,
                                     notify: configuration.notify)
         let estimates = (try? await store.stepStatuses(pipeline: pipeline.id))?.reduce(into: [String: Double]()) { $0[$1.step] = $1.lastDuration } ?? [:]
-        let reporter = ProgressReporter(plan: prepared.plan, jobs: configuration.jobs, estimates: estimates, quiet: options.json)
-        let task = Task { try await runner.run(prepared, observer: reporter.handle) }
+        let reporter = ProgressReporter(plan: prepared.plan, jobs: configuration.jobs, estimates: estimates, quiet: json)
+        let task = Task { try await start(runner, reporter.handle) }
         // The first Ctrl-C stops the steps gracefully; a second one kills them at once.
         let trap = SignalTrap { count in
             task.cancel()
@@ -78,7 +88,7 @@ enum RunDriver {
             throw fail("\(error)", ExitStatus.internalError)
         }
         reporter.finish()
-        if options.json {
+        if json {
             Console.printJSON(RunDetail(run: outcome.run, steps: outcome.steps))
         } else {
             print(RunReportText.summary(outcome, logLines: configuration.logLines))

@@ -21,7 +21,7 @@ struct RunsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try workspace.configuration()
-        let store = try workspace.store(configuration)
+        let store = try await workspace.store(configuration)
         let runs = try await store.runs(pipeline: pipeline, limit: max(1, limit), offset: max(0, offset))
         if json { return Console.printJSON(runs) }
         if runs.isEmpty { return print("no runs yet") }

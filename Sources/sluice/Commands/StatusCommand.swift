@@ -28,7 +28,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try workspace.configuration()
-        let store = try workspace.store(configuration)
+        let store = try await workspace.store(configuration)
         let record = try await workspace.run(run, in: store)
         let steps = try await store.stepRuns(runID: run)
         let actions = try await store.recoveryActions(runID: run)

@@ -28,7 +28,7 @@ struct WhyCommand: AsyncParsableCommand {
         case let .success(bound): values = bound
         case let .failure(errors): throw fail("\(errors)", ExitStatus.invalidInput)
         }
-        let explanation = try await ChangeExplanation.explain(step, in: pipeline, parameters: values, store: try workspace.store(configuration),
+        let explanation = try await ChangeExplanation.explain(step, in: pipeline, parameters: values, store: try await workspace.store(configuration),
                                                               workspace: configuration.workspace,
                                                               versionsDirectory: configuration.versionsDirectory)
         print("\(pipeline.id)/\(step.name) " + (explanation.upToDate ? "would be skipped: up to date" : "would run:"))

@@ -7,13 +7,15 @@ enum ExitStatus {
     static let partialSuccess = ExitCode(2)
     static let invalidInput = ExitCode(65)
     static let internalError = ExitCode(70)
+    /// Another Sluice process owns the run.
+    static let busy = ExitCode(75)
     static let cancelled = ExitCode(130)
 
     static func of(_ status: RunStatus) -> ExitCode {
         switch status {
         case .success: .success
         case .partialSuccess: partialSuccess
-        case .failed, .running: failed
+        case .failed, .running, .interrupted: failed
         case .cancelled: cancelled
         }
     }

@@ -18,8 +18,16 @@ struct WorkspaceOptions: ParsableArguments {
         }
     }
 
-    func store(_ configuration: Configuration) throws -> SQLiteRunStore {
-        do { return try SQLiteRunStore(path: configuration.storePath) } catch {
+    /// The workspace's store, after recording as interrupted the runs whose Sluice process died and ending the
+    /// step processes they left (every command does this first: the next start after a crash cleans up).
+    func store(_ configuration: Configuration) async throws -> SQLiteRunStore {
+        do {
+            let store = try SQLiteRunStore(path: configuration.storePath)
+            for id in try await RunRecovery.recoverAbandonedRuns(in: store) {
+                Console.write("note: run \(id) was interrupted: the Sluice process running it ended; `sluice resume \(id)` continues it\n", to: STDERR_FILENO)
+            }
+            return store
+        } catch {
             throw fail("\(error)", ExitStatus.internalError)
         }
     }

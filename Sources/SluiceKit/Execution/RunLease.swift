@@ -1,0 +1,36 @@
+import Foundation
+
+/// How one Sluice process owns a running run: its pid and host are recorded with the run, and it renews a lease in
+/// the store while the run goes on. A run whose owner is gone (its process ended on this host, or its lease ran
+/// out elsewhere) is abandoned, and the next Sluice start marks it interrupted (``RunRecovery``).
+public enum RunLease {
+    /// How long a lease lasts without renewal, and how often the owner renews it.
+    public static let duration: TimeInterval = 30
+    public static let renewalInterval: TimeInterval = 10
+    public static let host = ProcessInfo.processInfo.hostName
+
+    public static func expiry(from now: Date = Date()) -> Date { now.addingTimeInterval(duration) }
+
+    /// Whether `run` is recorded as running but nobody runs it any more. On this host the owner's process is
+    /// checked, so a crash is seen at once and a live owner is never robbed because its renewal was late.
+    public static func isAbandoned(_ run: RunRecord, now: Date = Date()) -> Bool {
+        guard run.status == .running else { return false }
+        if run.ownerHost == nil || run.ownerHost == host { return !ProcessTable.isAlive(run.ownerPID) }
+        return (run.leaseExpiresAt ?? .distantPast) < now
+    }
+}
+
+/// Renews the lease of one run every ``RunLease/renewalInterval`` on a dispatch thread (a store write blocks, so
+/// never on the cooperative pool), until stopped. Unchecked: a dispatch source may be cancelled from any thread.
+final class LeaseHeartbeat: @unchecked Sendable {
+    private let timer: any DispatchSourceTimer
+
+    init(runID: String, store: any RunStore) {
+        timer = DispatchSource.makeTimerSource(queue: DispatchQueue.global(qos: .utility))
+        timer.schedule(deadline: .now() + RunLease.renewalInterval, repeating: RunLease.renewalInterval)
+        timer.setEventHandler { try? store.renewLease(runID: runID, until: RunLease.expiry()) }
+        timer.resume()
+    }
+
+    func stop() { timer.cancel() }
+}

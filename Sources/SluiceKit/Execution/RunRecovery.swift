@@ -1,0 +1,19 @@
+import Foundation
+
+/// What every Sluice start does first: finds runs whose Sluice process died (kill -9, a crash, a power cut), ends
+/// the step processes they left running, and records the runs and their running steps as interrupted, so that
+/// `sluice resume` can continue them.
+public enum RunRecovery {
+    /// The ids of the runs it marked interrupted.
+    public static func recoverAbandonedRuns(in store: any RunStore) async throws -> [String] {
+        var recovered: [String] = []
+        for run in try await store.runs(pipeline: nil, status: .running, limit: 10_000, offset: 0) where RunLease.isAbandoned(run) {
+            if run.ownerHost == nil || run.ownerHost == RunLease.host {
+                _ = try await offPool { ProcessTable.endLeftovers(ofRun: run.id) }
+            }
+            // Another Sluice process may recover the same run at the same moment: only one of them records it.
+            if try await store.markInterrupted(run) { recovered.append(run.id) }
+        }
+        return recovered
+    }
+}
