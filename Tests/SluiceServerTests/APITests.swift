@@ -214,6 +214,28 @@ struct APITests {
         }
     }
 
+    @Test(arguments: HTTPSetup.both) func aResumeContinuesTheSameRunWithOnlyWhatDidNotSucceed(_ setup: HTTPSetup) async throws {
+        try workspace.pipeline("flaky", """
+            steps:
+              - {name: good, command: 'echo good >> ran.txt'}
+              - {name: flaky, command: 'echo flaky >> ran.txt; test -f fixed', depends_on: [good]}
+              - {name: after, command: 'echo after >> ran.txt', depends_on: [flaky]}
+            """)
+        try await harness.test(setup.value) { client in
+            let id = try #require(try await client.send(.post, "/api/pipelines/flaky/runs").object["id"] as? String)
+            #expect((try await client.finishedRun(id)["run"] as? [String: Any])?["status"] as? String == "failed")
+            try workspace.write("fixed", "")
+            let resumed = try await client.send(.post, "/api/runs/\(id)/resume")
+            #expect(resumed.status == .accepted && resumed.object["id"] as? String == id)
+            let finished = try await client.finishedRun(id)
+            #expect((finished["run"] as? [String: Any])?["status"] as? String == "success")
+            #expect(try workspace.read("ran.txt") == "good\nflaky\nflaky\nafter\n", "the step that succeeded is not run again")
+            let attempts = (finished["attempts"] as? [[String: Any]])?.filter { $0["step"] as? String == "flaky" }.map { $0["attempt"] as? Int }
+            #expect(attempts == [1, 2], "the resumed attempt is numbered after the first")
+            #expect(try await client.send(.post, "/api/runs/\(id)/resume").status == .conflict, "nothing left to resume")
+        }
+    }
+
     @Test(arguments: HTTPSetup.both) func aRunExportsAsJSONCSVAndAWorkbook(_ setup: HTTPSetup) async throws {
         try await harness.test(setup.value) { client in
             let id = try #require(try await client.send(.post, "/api/pipelines/sales/runs").object["id"] as? String)

@@ -39,12 +39,12 @@ struct BrowserTests {
         }
     }
 
-    @Test func aFailedRunOpensOnTheLogOfTheStepThatFailed() async throws {
+    @Test func aFailedRunOpensOnTheLogOfTheStepThatFailedAndResumes() async throws {
         let workspace = try TestWorkspace()
         try workspace.pipeline("broken", """
             steps:
               - {name: fine, command: 'echo all good'}
-              - {name: fails, command: 'echo "the cause is here"; exit 4', depends_on: [fine]}
+              - {name: fails, command: 'test -f fixed || { echo "the cause is here"; exit 4; }', depends_on: [fine]}
             """)
         let run = try SluiceBinary.run(["run", "broken"], in: workspace.root)
         let id = try #require(run.stdout.split(separator: " ").dropFirst().first.map(String.init))
@@ -61,6 +61,9 @@ struct BrowserTests {
             _ = try await page.evaluate("document.querySelector('tr[data-step=\"fine\"] a.show-log').click()")
             #expect(try await page.waitFor("document.getElementById('log').textContent.includes('all good')"))
             #expect(try await page.evaluate("location.hash") == "#/runs/\(id)/fine")
+            try workspace.write("fixed", "")
+            _ = try await page.evaluate("document.getElementById('resume').click()")
+            #expect(try await page.waitFor("document.querySelector('tr[data-step=\"fails\"]')?.dataset.state === 'succeeded'"))
         }
     }
 }

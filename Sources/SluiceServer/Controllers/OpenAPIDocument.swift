@@ -43,6 +43,8 @@ enum OpenAPIDocument {
         Operation(method: "post", path: "/api/runs/{run}/cancel", summary: "Cancel a running run", responses: [202: "Cancelling", 404: "Error", 409: "Error"]),
         Operation(method: "post", path: "/api/runs/{run}/retry", summary: "A new run of the steps that did not succeed",
                   responses: [202: "Run", 404: "Error", 409: "Error", 422: "RequestProblem"]),
+        Operation(method: "post", path: "/api/runs/{run}/resume", summary: "Continue an interrupted or failed run in place (same id)",
+                  responses: [202: "Run", 404: "Error", 409: "Error", 422: "RequestProblem"]),
         Operation(method: "get", path: "/api/runs/{run}/export", summary: "The run as json, csv or xlsx",
                   query: [("format", "string", "json (default), csv or xlsx")], responses: [200: "File", 400: "Error", 404: "Error"]),
         Operation(method: "get", path: "/api/runs/{run}/steps/{step}/log", summary: "A byte range of a step's log; X-Log-Size has its size",

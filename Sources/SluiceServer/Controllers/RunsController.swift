@@ -14,6 +14,7 @@ struct RunsController {
         group.get(":run") { _, context in try await detail(context.parameters.require("run")) }
         group.post(":run/cancel") { _, context in try await cancel(context.parameters.require("run")) }
         group.post(":run/retry") { _, context in try await retry(context.parameters.require("run")) }
+        group.post(":run/resume") { _, context in try await resume(context.parameters.require("run")) }
         group.get(":run/export") { request, context in try await export(context.parameters.require("run"), request: request) }
         group.get(":run/steps/:step/log") { request, context in
             try await log(context.parameters.require("run"), step: context.parameters.require("step"), request: request)
@@ -83,6 +84,26 @@ struct RunsController {
             throw HTTPError(.unprocessableContent, message: "pipeline '\(record.pipeline)' is missing or invalid now")
         }
         return try await state.start(pipeline, selection: Selection(only: steps), parameters: record.parameters, trigger: "retry:\(id)")
+    }
+
+    /// Continues an interrupted or failed run in place (`sluice resume`): same id and directory, only the steps
+    /// that did not succeed.
+    private func resume(_ id: String) async throws -> Response {
+        let record = try await run(id)
+        guard let pipeline = try await state.catalog().entry(record.pipeline)?.pipeline else {
+            throw HTTPError(.unprocessableContent, message: "pipeline '\(record.pipeline)' is missing or invalid now")
+        }
+        let configuration = state.configuration
+        do {
+            let resumption = try await Resumption.claim(record, pipeline: pipeline, store: state.store, jobs: configuration.jobs,
+                                                        secrets: SecretValues.load(pipeline.secrets, file: configuration.secretsFile),
+                                                        secretsInEnvironmentFile: configuration.secretsInEnvironmentFile)
+            await state.launcher.resume(resumption)
+            return try JSONResponse.make(resumption.record, status: .accepted, headers: [.location: "/api/runs/\(id)"])
+        } catch let error as ResumeError {
+            if case let .invalid(_, problem) = error { return try RequestProblem(problem).response() }
+            throw HTTPError(.conflict, message: error.description)
+        }
     }
 
     /// The run, its steps and attempts as JSON, CSV or an XLSX workbook (`?format=`).

@@ -16,14 +16,23 @@ actor RunLauncher {
     /// Records the run and starts it; returns as soon as it is recorded.
     func start(_ prepared: PreparedRun) async throws -> RunRecord {
         let record = try await runner.record(prepared)
+        launch(record.id) { runner, observer in try await runner.run(prepared, as: record, observer: observer) }
+        return record
+    }
+
+    /// Continues a run claimed for this process.
+    func resume(_ resumption: Resumption) {
+        launch(resumption.record.id) { runner, observer in try await runner.run(resumption, observer: observer) }
+    }
+
+    private func launch(_ id: String, _ body: @escaping @Sendable (PipelineRunner, @escaping @Sendable ([RunEvent]) -> Void) async throws -> RunOutcome) {
         let runner = runner, doorbell = doorbell
-        running[record.id] = Task {
+        running[id] = Task {
             // The observer sees each batch after the store has it.
-            _ = try? await runner.run(prepared, as: record) { _ in doorbell.ring() }
-            self.finished(record.id)
+            _ = try? await body(runner) { _ in doorbell.ring() }
+            self.finished(id)
             doorbell.ring()
         }
-        return record
     }
 
     /// Cancels a run of this process; false when it is not one (finished, or run by another process).

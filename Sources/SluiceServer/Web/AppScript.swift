@@ -194,7 +194,8 @@ enum AppScript {
           <p class="muted">started ${when(r.createdAt)} · ${esc(r.trigger)} · ${duration(seconds(r.createdAt, r.finishedAt || (running ? new Date() : null)))}
           ${Object.entries(r.parameters).map(([k, v]) => ` · ${esc(k)}=${esc(v)}`).join("")}</p>
           <div class="toolbar"><button class="danger" id="cancel" ${running ? "" : "disabled"}>Cancel</button>
-            <button id="retry" ${running || r.status === "success" ? "disabled" : ""}>Retry failed steps</button>
+            <button id="resume" ${running || r.status === "success" ? "disabled" : ""} title="Run the steps that did not succeed, in this run">Resume</button>
+            <button id="retry" ${running || r.status === "success" ? "disabled" : ""} title="A new run of the steps that did not succeed">Retry failed steps</button>
             ${running ? "" : `<a href="/api/runs/${encodeURIComponent(id)}/report" target="_blank">Report</a>
             · Export <a href="/api/runs/${encodeURIComponent(id)}/export?format=json">JSON</a> <a href="/api/runs/${encodeURIComponent(id)}/export?format=csv">CSV</a>
             <a href="/api/runs/${encodeURIComponent(id)}/export?format=xlsx">XLSX</a>`}
@@ -209,6 +210,7 @@ enum AppScript {
           <h2>Outputs</h2>${outputs.length ? `<ul>${outputs.map((o) => { const url = `/api/runs/${encodeURIComponent(id)}/outputs/${o.path.split("/").map(encodeURIComponent).join("/")}`;
             return `<li><a href="${url}">${esc(o.path)}</a> <span class="muted">${o.size} bytes</span> · <a href="${url}?view=true" target="_blank">view</a></li>`; }).join("")}</ul>` : `<p class="muted">${running ? "listed when the run ends" : "none"}</p>`}`;
         document.getElementById("cancel").onclick = () => json(`/api/runs/${encodeURIComponent(id)}/cancel`, { method: "POST" }).catch(show);
+        document.getElementById("resume").onclick = () => json(`/api/runs/${encodeURIComponent(id)}/resume`, { method: "POST" }).catch(show);
         document.getElementById("retry").onclick = async () => { const next = await json(`/api/runs/${encodeURIComponent(id)}/retry`, { method: "POST" }).catch(show); if (next) location.hash = "#/runs/" + next.id; };
         view.querySelectorAll("a.show-log").forEach((a) => a.addEventListener("click", (event) => { event.preventDefault(); select(a.textContent); }));
       };

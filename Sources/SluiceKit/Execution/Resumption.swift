@@ -1,0 +1,53 @@
+import Foundation
+
+/// A run taken over to be continued (`sluice resume`, `POST /api/runs/{id}/resume`): its steps that did not
+/// succeed run again, under the same id, in the same directory, with the same parameters; the steps that
+/// succeeded count as done. Attempts are numbered after the ones the run already made.
+public struct Resumption: Sendable {
+    public let prepared: PreparedRun
+    /// The run, running again under this process's lease.
+    public let record: RunRecord
+    public let attemptsBefore: [String: Int]
+
+    /// Checks that `record` can be resumed with `pipeline` as it is now, then claims it. The claim is one
+    /// conditional update in the store: of two processes resuming the same run at once, exactly one gets it.
+    public static func claim(_ record: RunRecord, pipeline: Pipeline, store: any RunStore, jobs: Int, continueOnError: Bool = false,
+                             secrets: [String: String] = [:], secretsInEnvironmentFile: Bool = false) async throws -> Resumption {
+        guard record.status != .running else { throw ResumeError.running(record) }
+        let unfinished = try await store.stepRuns(runID: record.id).filter { !$0.state.isSuccess }.map(\.step)
+        guard !unfinished.isEmpty else { throw ResumeError.nothingToResume(record.id) }
+        let request = RunRequest(pipeline: pipeline, selection: Selection(only: unfinished), parameters: record.parameters,
+                                 trigger: record.trigger, jobs: jobs, continueOnError: continueOnError, secrets: secrets,
+                                 secretsInEnvironmentFile: secretsInEnvironmentFile)
+        let prepared: PreparedRun
+        do { prepared = try PipelineRunner.prepare(request) } catch { throw ResumeError.invalid(record.id, error) }
+        guard let claimed = try await store.claimForResume(runID: record.id, steps: unfinished) else { throw ResumeError.takenOver(record.id) }
+        let attempts = Dictionary(try await store.attempts(runID: record.id).map { ($0.step, $0.attempt) }, uniquingKeysWith: max)
+        return Resumption(prepared: prepared, record: claimed, attemptsBefore: attempts)
+    }
+}
+
+/// Why a run cannot be resumed.
+public enum ResumeError: Error, Sendable, CustomStringConvertible {
+    case running(RunRecord)
+    case nothingToResume(String)
+    case invalid(String, RunRequestError)
+    case takenOver(String)
+
+    public var description: String {
+        switch self {
+        case let .running(run):
+            "run \(run.id) is running, owned by Sluice process \(run.ownerPID) on \(run.ownerHost ?? RunLease.host); resume it after it has ended"
+        case let .nothingToResume(id): "run \(id) has nothing to resume: every step succeeded"
+        case let .invalid(id, error): "cannot resume run \(id) with its pipeline as it is now: \(error)"
+        case let .takenOver(id): "run \(id) was taken over by another Sluice process"
+        }
+    }
+}
+
+extension PipelineRunner {
+    /// Runs a claimed resumption to the end.
+    public func run(_ resumption: Resumption, observer: @escaping @Sendable ([RunEvent]) -> Void = { _ in }) async throws -> RunOutcome {
+        try await run(resumption.prepared, as: resumption.record, attemptsBefore: resumption.attemptsBefore, observer: observer)
+    }
+}
