@@ -47,6 +47,32 @@ struct ServeCommandTests {
         #expect(try await store.stepRuns(runID: id).first?.state == .cancelled)
     }
 
+    @Test func aServerKilledWithSIGKILLLeavesNothingRunningOnceAnotherStarts() async throws {
+        try workspace.pipeline("slow", "steps:\n  - {name: wait, command: 'echo $$ > \"$SLUICE_WORKING_DIR/pid\"; sleep 60'}\n")
+        let server = try SluiceBinary.start(["serve", "--port", "0"], in: workspace.root)
+        let address = try #require(String(decoding: server.stdout.availableData, as: UTF8.self).split(separator: " ").last)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        var request = URLRequest(url: try #require(URL(string: address + "/api/pipelines/slow/runs")))
+        request.httpMethod = "POST"
+        let (data, _) = try await URLSession.shared.data(for: request)
+        let id = try #require((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["id"] as? String)
+        let pidFile = workspace.path("runs/\(id)/working/pid")
+        #expect(waitUntil { !((try? workspace.read(pidFile)) ?? "").isEmpty })
+        let stepPID = try #require(Int32(try workspace.read(pidFile).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let store = try workspace.store()
+        for _ in 0..<4000 where try await store.stepRuns(runID: id).first?.state != .running { usleep(5_000) }
+
+        kill(server.process.processIdentifier, SIGKILL)
+        server.process.waitUntilExit()
+        #expect(processIsAlive(stepPID), "the step outlives the killed server until the next start")
+        let next = try SluiceBinary.start(["serve", "--port", "0"], in: workspace.root)
+        defer { kill(next.process.processIdentifier, SIGKILL) }
+        _ = next.stdout.availableData  // the banner: the server has started, and recovered what the other left
+        #expect(!processIsAlive(stepPID))
+        #expect(try await store.run(id: id)?.status == .interrupted)
+        #expect(try await store.stepRuns(runID: id).first?.state == .interrupted)
+    }
+
     @Test func anyAddressOtherThanLoopbackIsRefusedWithoutAToken() throws {
         let refused = try SluiceBinary.run(["serve", "--host", "0.0.0.0", "--port", "0"], in: workspace.root)
         #expect(refused.status == 64)
