@@ -121,6 +121,21 @@ struct ExecutionTests {
         #expect(!processIsAlive(pid))
     }
 
+    @Test func aDetachedDaemonThatIgnoresSIGTERMAndHoldsTheLogPipeIsEndedWithItsStep() async throws {
+        try workspace.pipeline("p", """
+            steps:
+              - name: daemon
+                timeout: 1s
+                command: setsid sh -c 'trap "" TERM; echo $$ > "$SLUICE_WORKING_DIR/daemon.pid"; while true; do echo tick; sleep 0.1; done' & sleep 300
+              - {name: after, command: 'true', depends_on: [daemon], trigger_rule: all_done}
+            """)
+        let outcome = try await workspace.run("p", gracePeriod: 0.5)
+        #expect(outcome.step("daemon")?.state == .timedOut)
+        #expect(outcome.step("after")?.state == .succeeded, "the run goes on")
+        let pid = try #require(Int32(try workspace.read("\(outcome.run.runDirectory)/working/daemon.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(!processIsAlive(pid), "the timeout ended the daemon too")
+    }
+
     @Test func retriesRecordEveryAttemptAndStopAtSuccess() async throws {
         try workspace.pipeline("p", """
             steps:
@@ -205,9 +220,10 @@ extension ExecutionTests {
 }
 
 extension ExecutionTests {
-    @Test func aDaemonThatEscapedTheGroupCannotHoldTheStepOpen() async throws {
+    @Test func aDaemonThatEscapedTheGroupCannotHoldTheStepOpenNorOutliveTheRun() async throws {
         // setsid puts the daemon in a session of its own, out of reach of the group kill; it keeps stdout open.
-        // It writes its pid once it has escaped, and the step waits for that before it ends.
+        // It writes its pid once it has escaped, and the step waits for that before it ends. The end of the run
+        // finds it by the run id in its environment.
         try workspace.pipeline("p", """
             steps:
               - name: leaves
@@ -219,9 +235,8 @@ extension ExecutionTests {
             """)
         let outcome = try await workspace.run("p")
         let pid = try #require(Int32(try workspace.read("\(outcome.run.runDirectory)/working/daemon.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
-        defer { kill(pid, SIGKILL) }
-        #expect(processIsAlive(pid), "the daemon escaped and still holds the pipe")
         #expect(outcome.run.status == .success)
+        #expect(!processIsAlive(pid), "nothing a step started outlives its run")
         #expect(try workspace.read("\(outcome.run.runDirectory)/logs/leaves.log") == "before\nafter\n")
     }
 }

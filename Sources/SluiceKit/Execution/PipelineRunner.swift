@@ -153,6 +153,8 @@ public struct PipelineRunner: Sendable {
         let heartbeat = LeaseHeartbeat(runID: record.id, store: store)
         let outcomes = await scheduler.run()
         heartbeat.stop()
+        // Nothing a step started outlives its run, not even a daemon that detached from the step's process group.
+        _ = try? await offPool { ProcessTable.endLeftovers(ofRun: record.id) }
         let status = Self.status(of: Array(outcomes.values), cancelled: Task.isCancelled)
         emit(RunEvent(runID: record.id, pipeline: pipeline.id, kind: .runFinished(status: status)))
         await batcher.flush()

@@ -154,6 +154,11 @@ final class Scheduler: Sendable {
 
     private func attemptEnded(_ index: Int, attempt: Int, result: AttemptResult) {
         let step = plan.pipeline.steps[index]
+        if result.state == .timedOut || result.state == .cancelled {
+            // Its process group is gone; a daemon it detached (setsid) is not, and may hold the log pipe open.
+            let runID = context.runID
+            DispatchQueue.global().async { ProcessTable.endLeftovers(ofRun: runID, step: step.name) }
+        }
         emit(event(.attemptFinished(step: step.name, attempt: recorded(attempt, of: step), result: result)))
         let retry = result.state != .succeeded && result.state != .cancelled && attempt <= step.retry.retries
             && state.withLock { state in

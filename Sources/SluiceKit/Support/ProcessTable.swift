@@ -11,24 +11,26 @@ public enum ProcessTable {
         return state != "Z" && state != "X"
     }
 
-    /// Live processes whose environment holds `SLUICE_RUN_ID=id`: every step process of a run, and whatever they
-    /// started (children inherit the environment), wherever they moved to in the process tree.
-    public static func processes(ofRun id: String) -> [Int32] {
-        let marker = Array("SLUICE_RUN_ID=\(id)".utf8)
+    /// Live processes whose environment holds `SLUICE_RUN_ID=id` (and `SLUICE_STEP=step`, when given): the step
+    /// processes of a run and whatever they started (children inherit the environment), wherever they moved to in
+    /// the process tree: a daemon that left its process group with setsid is found too.
+    public static func processes(ofRun id: String, step: String? = nil) -> [Int32] {
+        let markers = [Array("SLUICE_RUN_ID=\(id)".utf8)] + (step.map { [Array("SLUICE_STEP=\($0)".utf8)] } ?? [])
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
         return entries.compactMap(Int32.init).filter { pid in
             guard pid != getpid(), let environment = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return false }
-            return environment.split(separator: 0).contains { $0.elementsEqual(marker) } && isAlive(pid)
+            let variables = environment.split(separator: 0)
+            return markers.allSatisfy { marker in variables.contains { $0.elementsEqual(marker) } } && isAlive(pid)
         }
     }
 
     /// Ends what a dead run left running: the process group of each of its processes, then each process, until
     /// none is left (a dying step may still fork). Returns how many processes it found.
     @discardableResult
-    public static func endLeftovers(ofRun id: String) -> Int {
+    public static func endLeftovers(ofRun id: String, step: String? = nil) -> Int {
         var found = Set<Int32>()
         for _ in 0..<10 {
-            let left = processes(ofRun: id)
+            let left = processes(ofRun: id, step: step)
             guard !left.isEmpty else { break }
             for pid in left {
                 found.insert(pid)
