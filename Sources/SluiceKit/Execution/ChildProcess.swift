@@ -34,6 +34,8 @@ struct ChildExit: Sendable {
     var peakMemoryKB: Int
     var userCPU: Double
     var systemCPU: Double
+    /// Why (some of) its output is missing from its log: the disk was full, say.
+    var logProblem: String?
 }
 
 /// A failure to start a process, in words.

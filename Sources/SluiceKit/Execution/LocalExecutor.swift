@@ -12,12 +12,19 @@ import Glibc
 /// ``ProcessMonitor``): no grandchild outlives its step.
 public final class LocalExecutor: StepExecutor {
     private let gracePeriod: Double
+    /// A step's log is rotated past this size: `STEP.log` goes to `STEP.log.1`, so at most twice it is kept.
+    private let logLimit: Int64
     /// Executables found so far, by `PATH` and then by name.
     private let executables = Mutex([String: [String: String]]())
     /// Every child that has not ended, for ``killAll()``.
     private let running = Mutex([ObjectIdentifier: RunningChild]())
 
-    public init(gracePeriod: Double) { self.gracePeriod = gracePeriod }
+    public init(gracePeriod: Double, logLimit: Int64 = LocalExecutor.defaultLogLimit) {
+        self.gracePeriod = gracePeriod
+        self.logLimit = logLimit
+    }
+
+    public static let defaultLogLimit: Int64 = 100 << 20
 
     /// Sends SIGKILL to every running step's process group now, without the grace period (a second Ctrl-C).
     public func killAll() {
@@ -34,7 +41,7 @@ public final class LocalExecutor: StepExecutor {
         }
         let key = ObjectIdentifier(child)
         do {
-            try Self.start(launch, executable: executable, onSpawn: { [self] pid in
+            try Self.start(launch, executable: executable, logLimit: logLimit, onSpawn: { [self] pid in
                 running.withLock { $0[key] = child }
                 child.started(pid)
                 onStart(pid)
@@ -51,7 +58,7 @@ public final class LocalExecutor: StepExecutor {
 
     /// Spawns the child with its output on a fresh pipe and hands both to the ``ProcessMonitor``.
     /// `onSpawn` runs before the monitor can report the exit, so "started" is always recorded before "finished".
-    private static func start(_ launch: LaunchSpec, executable: String, onSpawn: (pid_t) -> Void,
+    private static func start(_ launch: LaunchSpec, executable: String, logLimit: Int64, onSpawn: (pid_t) -> Void,
                               completion: @escaping @Sendable (ChildExit) -> Void) throws(SpawnError) {
         var ends: [Int32] = [-1, -1]
         guard sluice_pipe_cloexec(&ends) == 0 else {
@@ -65,7 +72,7 @@ public final class LocalExecutor: StepExecutor {
         }
         onSpawn(pid)
         try ProcessMonitor.shared.watch(pid: pid, output: ends[0], logFile: launch.logFile, logHeader: launch.logHeader,
-                                        mask: launch.mask, completion: completion)
+                                        logLimit: logLimit, mask: launch.mask, completion: completion)
     }
 
     private func resolve(_ name: String, path: String?) -> String? {
@@ -166,7 +173,9 @@ extension AttemptResult {
             state = .failed
             error = "killed by signal \(SignalName.of(signal ?? 0))"
         }
-        self.init(state: state, exitCode: exit.exitCode, signal: exit.signal, error: error, startedAt: startedAt,
+        // A log that could not be written is said, with what was lost of its end, whatever the state.
+        let problems = [error, exit.logProblem].compactMap { $0 }.joined(separator: "; ")
+        self.init(state: state, exitCode: exit.exitCode, signal: exit.signal, error: problems.isEmpty ? nil : problems, startedAt: startedAt,
                   finishedAt: finishedAt, peakMemoryKB: exit.peakMemoryKB, userCPU: exit.userCPU, systemCPU: exit.systemCPU)
     }
 }

@@ -160,7 +160,8 @@ public struct PipelineRunner: Sendable {
         await batcher.flush()
         runLog.close()
         if let error = writeFailure.error {
-            throw StoreError(path: "", message: "recording run \(record.id) failed: \(error); its state in the store is incomplete")
+            throw StoreError(path: "", message: "recording run \(record.id) failed: \(SQLiteRunStore.explain(error)); "
+                             + "its state in the store is incomplete, its steps' logs and outputs are in \(directory.root)")
         }
         // A fresh task: a cancelled run must still read back and write its final record, and GRDB refuses
         // to work for a cancelled task.

@@ -29,7 +29,7 @@ final class ProcessMonitor: Sendable {
 
     /// Watches `pid`; its stdout and stderr arrive on `output` (the read end of a pipe). `completion` runs on the
     /// monitor thread once the process has exited and its output is in the log.
-    func watch(pid: pid_t, output: Int32, logFile: String, logHeader: String?, mask: SecretMask?,
+    func watch(pid: pid_t, output: Int32, logFile: String, logHeader: String?, logLimit: Int64, mask: SecretMask?,
                completion: @escaping @Sendable (ChildExit) -> Void) throws(SpawnError) {
         let pidfd = sluice_pidfd_open(pid)
         guard pidfd >= 0 else {
@@ -40,7 +40,7 @@ final class ProcessMonitor: Sendable {
             throw SpawnError(description: "cannot watch the process (pidfd_open: \(reason)); Sluice needs Linux 5.3 or later")
         }
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
-        let child = WatchedChild(pid: pid, pidfd: pidfd, output: output, logFile: logFile, logHeader: logHeader,
+        let child = WatchedChild(pid: pid, pidfd: pidfd, output: output, logFile: logFile, logHeader: logHeader, logLimit: logLimit,
                                  masker: mask.map(StreamMasker.init), completion: completion)
         children.withLock { $0[id] = child }
         _ = fcntl(output, F_SETFL, fcntl(output, F_GETFL) | O_NONBLOCK)
@@ -82,7 +82,9 @@ final class ProcessMonitor: Sendable {
     private func finish(_ id: UInt64, _ child: WatchedChild) {
         children.withLock { $0[id] = nil }
         child.close(epoll: epoll)
-        child.completion(child.exit!)
+        var exit = child.exit!
+        exit.logProblem = child.logProblem
+        child.completion(exit)
     }
 }
 
@@ -100,8 +102,16 @@ private final class WatchedChild: @unchecked Sendable {
     var outputOpen = true
     var exit: ChildExit?
 
-    init(pid: pid_t, pidfd: Int32, output: Int32, logFile: String, logHeader: String?, masker: StreamMasker?,
+    let logLimit: Int64
+    /// Bytes in the current log file.
+    var logSize: Int64 = 0
+    /// The first failed write, and the end of what could not be written (kept for the error message).
+    var writeFailure: String?
+    var unwritten: [UInt8] = []
+
+    init(pid: pid_t, pidfd: Int32, output: Int32, logFile: String, logHeader: String?, logLimit: Int64, masker: StreamMasker?,
          completion: @escaping @Sendable (ChildExit) -> Void) {
+        self.logLimit = logLimit
         self.pid = pid
         self.pidfd = pidfd
         self.output = output
@@ -143,20 +153,50 @@ private final class WatchedChild: @unchecked Sendable {
         }
     }
 
+    /// Appends output to the log, whose memory cost is this one buffer however much a step prints. Past
+    /// `logLimit`, the log moves to `STEP.log.1` (replacing an older one) and a new one starts. A failed write
+    /// (a full disk) loses that output but not the step: the failure and the end of what was lost are reported.
     private func append(_ buffer: [UInt8], count: Int) {
         if log < 0 {
             log = open(logFile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-            if let logHeader { _ = logHeader.withCString { write(log, $0, strlen($0)) } }
+            logSize = log >= 0 ? Int64(lseek(log, 0, SEEK_END)) : 0
+            if let logHeader { write(Array(logHeader.utf8), count: logHeader.utf8.count) }
+        } else if logSize + Int64(count) > logLimit, logSize > 0 {
+            Glibc.close(log)
+            rename(logFile, logFile + ".1")
+            log = open(logFile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            logSize = 0
+            let note = "--- sluice: the log passed \(logLimit) bytes; its previous part is \((logFile as NSString).lastPathComponent).1 ---\n"
+            write(Array(note.utf8), count: note.utf8.count)
         }
-        guard log >= 0 else { return }
+        write(buffer, count: count)
+    }
+
+    private func write(_ buffer: [UInt8], count: Int) {
         var offset = 0
         buffer.withUnsafeBytes { bytes in
-            while offset < count {
-                let written = write(log, bytes.baseAddress! + offset, count - offset)
-                if written < 0 { if errno == EINTR { continue }; return }
+            while offset < count, log >= 0 {
+                let written = Glibc.write(log, bytes.baseAddress! + offset, count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    writeFailure = writeFailure ?? String(cString: strerror(errno))
+                    break
+                }
                 offset += written
+                logSize += Int64(written)
             }
         }
+        if log < 0 { writeFailure = writeFailure ?? "cannot create \(logFile)" }
+        if offset < count {
+            unwritten = Array((unwritten + buffer[offset..<count]).suffix(1024))
+        }
+    }
+
+    /// Why part of the output is not in the log, with the end of what was lost.
+    var logProblem: String? {
+        guard let writeFailure else { return nil }
+        let tail = String(decoding: unwritten, as: UTF8.self).split(whereSeparator: \.isNewline).suffix(3).joined(separator: " | ")
+        return "some of its output could not be written to its log (\(writeFailure))" + (tail.isEmpty ? "" : "; it ended: \(tail)")
     }
 
     func close(epoll: Int32) {

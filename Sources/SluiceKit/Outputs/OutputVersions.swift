@@ -107,13 +107,22 @@ public struct OutputVersions: Sendable {
         for annotation in chosen {
             var restored = false
             for source in locations(of: annotation, in: annotations) where !restored && FileManager.default.fileExists(atPath: source) {
-                do {
-                    try AtomicFile.copy(source, to: "\(workspace)/\(annotation.path)") { copy in
+                let target = "\(workspace)/\(annotation.path)"
+                let copy = {
+                    try AtomicFile.copy(source, to: target) { copy in
                         guard try FileHasher(known: [:]).hash(copy)?.sha256 == annotation.sha256 else { throw VersionMismatch() }
                     }
+                }
+                do {
+                    try copy()
                     restored = true
                 } catch is VersionMismatch {
                     continue
+                } catch let error as FileError where error.code == ENOSPC {
+                    // The file being replaced (a failed attempt's output, often what filled the disk) makes room.
+                    unlink(target)
+                    try copy()
+                    restored = true
                 }
             }
             guard restored else {

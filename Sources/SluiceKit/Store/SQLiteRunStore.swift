@@ -6,8 +6,9 @@ public final class SQLiteRunStore: RunStore {
     public let path: String
     let pool: DatabasePool
 
-    /// Opens (creating if needed) the store at `path` and applies pending migrations.
-    public init(path: String) throws {
+    /// Opens (creating if needed) the store at `path` and applies pending migrations. A store that another
+    /// process holds locked is waited for up to `timeout` seconds.
+    public init(path: String, timeout: Double = 30) throws {
         self.path = path
         do {
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -22,14 +23,33 @@ public final class SQLiteRunStore: RunStore {
         while flock(lock, LOCK_EX) != 0 && errno == EINTR {}
         do {
             var configuration = GRDB.Configuration()
-            configuration.busyMode = .timeout(30)
+            configuration.busyMode = .timeout(timeout)
             pool = try DatabasePool(path: path, configuration: configuration)
             // GRDB sets NORMAL when it opens WAL mode, which may lose the last commits on power loss. Only the writer
             // commits, so FULL on the writer connection makes every recorded state change survive it.
             try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
-            try StoreSchema.migrator.migrate(pool)
+            // Checked with a read first: a store that is up to date opens without the write lock a migration takes.
+            if try !pool.read(StoreSchema.migrator.hasCompletedMigrations) { try StoreSchema.migrator.migrate(pool) }
         } catch {
-            throw StoreError(path: path, message: "cannot open: \(error)")
+            throw StoreError(path: path, message: "cannot open: " + Self.explain(error))
+        }
+    }
+
+    /// What an SQLite failure means for the user, and what to do; nothing is changed by a failed operation.
+    public static func explain(_ error: any Error) -> String {
+        guard let error = error as? DatabaseError else { return "\(error)" }
+        switch error.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return "another process holds the store locked (an sqlite3 shell, a backup?) and did not release it in time "
+                + "(setting store_timeout); nothing was changed"
+        case .SQLITE_NOTADB, .SQLITE_CORRUPT:
+            return "the file is damaged or not an SQLite database; Sluice left it untouched. Restore it from a backup, or move it "
+                + "aside and Sluice starts a new store (without the runs recorded in this one)"
+        case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM:
+            return "it cannot be written (a read-only file system or missing permissions) (\(error.message ?? "\(error.resultCode)"))"
+        case .SQLITE_FULL: return "the disk is full; free space and run again"
+        case .SQLITE_IOERR: return "the disk failed to read or write it (\(error.message ?? "I/O error"))"
+        default: return "\(error)"
         }
     }
 

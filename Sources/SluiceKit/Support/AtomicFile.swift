@@ -53,7 +53,14 @@ public enum AtomicFile {
         }
     }
 
-    static func posixError(_ message: String) -> NSError {
-        NSError(domain: "sluice", code: Int(errno), userInfo: [NSLocalizedDescriptionKey: "\(message): \(String(cString: strerror(errno)))"])
+    static func posixError(_ message: String) -> FileError {
+        FileError(code: errno, message: "\(message): \(String(cString: strerror(errno)))")
     }
+}
+
+/// A failed file operation: what was being done, and the system's reason (`errno`).
+public struct FileError: Error, Sendable, CustomStringConvertible {
+    public var code: Int32
+    public var message: String
+    public var description: String { message }
 }

@@ -38,12 +38,16 @@ public struct Configuration: Sendable {
         Key(name: "pipelines_dir", summary: "folder scanned for pipeline files", defaultValue: { "pipelines" }, validate: nonEmpty),
         Key(name: "runs_dir", summary: "folder holding one directory per run", defaultValue: { "runs" }, validate: nonEmpty),
         Key(name: "store", summary: "SQLite file of the run store", defaultValue: { ".sluice/store.sqlite" }, validate: nonEmpty),
+        Key(name: "store_timeout", summary: "how long to wait for a store another process holds locked", defaultValue: { "30s" },
+            validate: { DurationText.seconds($0) == nil ? "must be a duration such as 30s" : nil }),
         Key(name: "versions_dir", summary: "folder keeping versions of declared step outputs", defaultValue: { ".sluice/versions" },
             validate: nonEmpty),
         Key(name: "jobs", summary: "steps run at once", defaultValue: { String(ProcessInfo.processInfo.activeProcessorCount) },
             validate: { Int($0).map { $0 >= 1 } == true ? nil : "must be a whole number of at least 1" }),
         Key(name: "grace_period", summary: "time between SIGTERM and SIGKILL when a step is stopped", defaultValue: { "10s" },
             validate: { DurationText.seconds($0) == nil ? "must be a duration such as 10s" : nil }),
+        Key(name: "log_max_size", summary: "size past which a step's log is rotated (STEP.log.1 keeps the previous part)",
+            defaultValue: { "100MB" }, validate: { ByteSize.bytes($0) == nil ? "must be a size such as 100MB, 1GB or 500KB" : nil }),
         Key(name: "log_lines", summary: "log lines shown for a failed step", defaultValue: { "20" },
             validate: { Int($0).map { $0 >= 0 } == true ? nil : "must be a whole number" }),
         Key(name: "secrets_file", summary: "NAME=value lines for secrets not in the environment",
@@ -132,6 +136,8 @@ public struct Configuration: Sendable {
     public var versionsDirectory: String { path("versions_dir") }
     public var jobs: Int { Int(self["jobs"])! }
     public var gracePeriod: Double { DurationText.seconds(self["grace_period"])! }
+    public var storeTimeout: Double { DurationText.seconds(self["store_timeout"])! }
+    public var logLimit: Int64 { ByteSize.bytes(self["log_max_size"])! }
     public var logLines: Int { Int(self["log_lines"])! }
     public var secretsFile: String { path("secrets_file") }
     public var secretsInEnvironmentFile: Bool { self["env_file_secrets"] == "true" }

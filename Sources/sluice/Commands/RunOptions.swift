@@ -68,7 +68,7 @@ enum RunDriver {
                       start: @escaping @Sendable (PipelineRunner, @escaping @Sendable ([RunEvent]) -> Void) async throws -> RunOutcome)
         async throws {
         let pipeline = prepared.request.pipeline
-        let executor = LocalExecutor(gracePeriod: configuration.gracePeriod)
+        let executor = LocalExecutor(gracePeriod: configuration.gracePeriod, logLimit: configuration.logLimit)
         let runner = PipelineRunner(store: store, executor: executor,
                                     workspace: configuration.workspace, runsDirectory: configuration.runsDirectory,
                                     pipelinesDirectory: configuration.pipelinesDirectory, versionsDirectory: configuration.versionsDirectory,
@@ -85,7 +85,7 @@ enum RunDriver {
         let outcome: RunOutcome
         do { outcome = try await task.value } catch {
             reporter.finish()
-            throw fail("\(error)", ExitStatus.internalError)
+            throw fail(error is StoreError ? "\(error)" : "\(configuration.storePath): \(SQLiteRunStore.explain(error))", ExitStatus.internalError)
         }
         reporter.finish()
         if json {

@@ -24,7 +24,7 @@ struct ServeCommand: AsyncParsableCommand {
         let settings = SluiceServer.Settings(host: host, port: port, token: token ?? ProcessInfo.processInfo.environment["SLUICE_TOKEN"])
         if let problem = settings.problem { throw fail(problem, ExitCode(64)) }
         let server = SluiceServer(configuration: configuration, store: try await workspace.store(configuration),
-                                  executor: LocalExecutor(gracePeriod: configuration.gracePeriod), settings: settings)
+                                  executor: LocalExecutor(gracePeriod: configuration.gracePeriod, logLimit: configuration.logLimit), settings: settings)
         try await server.run { port in
             Console.write("sluice serving \(configuration.workspace) on http://\(host):\(port)\n")
         }

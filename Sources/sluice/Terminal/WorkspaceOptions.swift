@@ -22,13 +22,15 @@ struct WorkspaceOptions: ParsableArguments {
     /// step processes they left (every command does this first: the next start after a crash cleans up).
     func store(_ configuration: Configuration) async throws -> SQLiteRunStore {
         do {
-            let store = try SQLiteRunStore(path: configuration.storePath)
+            let store = try SQLiteRunStore(path: configuration.storePath, timeout: configuration.storeTimeout)
             for id in try await RunRecovery.recoverAbandonedRuns(in: store) {
                 Console.write("note: run \(id) was interrupted: the Sluice process running it ended; `sluice resume \(id)` continues it\n", to: STDERR_FILENO)
             }
             return store
-        } catch {
+        } catch let error as StoreError {
             throw fail("\(error)", ExitStatus.internalError)
+        } catch {
+            throw fail("\(configuration.storePath): \(SQLiteRunStore.explain(error))", ExitStatus.internalError)
         }
     }
 

@@ -1,0 +1,162 @@
+import Foundation
+import SluiceKit
+import SluiceTestSupport
+import Testing
+
+/// Faults during a run, caused for real: a full disk (a small tmpfs), a flood of output, a store that is locked,
+/// read-only or damaged. Serialized (see ``CommandLineTests``); mounting needs root, as CI runs.
+@Suite(.serialized)
+struct FaultTests {
+    let workspace: TestWorkspace
+
+    init() throws { workspace = try TestWorkspace() }
+
+    func sluice(_ arguments: String..., environment: [String: String] = [:]) throws -> SluiceBinary.Result {
+        try SluiceBinary.run(arguments, in: workspace.root, environment: environment)
+    }
+
+    @Test func aFullDiskFailsTheStepClearlyAndTheRollbackStillRestoresTheLastGoodOutput() throws {
+        try mount("-t", "tmpfs", "-o", "size=4m", "tmpfs", workspace.root)
+        defer { try? mount(umount: workspace.root) }
+        try workspace.write("pipelines/fill.yaml", """
+            steps:
+              - name: fill
+                command: 'echo small > data/out.txt; if [ -f big ]; then dd if=/dev/zero of=data/out.txt bs=64k count=1000; fi'
+                outputs: [data/out.txt]
+                on_failure: rollback
+            """)
+        try FileManager.default.createDirectory(atPath: workspace.path("data"), withIntermediateDirectories: true)
+        #expect(try sluice("run", "fill").status == 0)
+        let annotations = try workspace.read(".sluice/versions/fill/fill/annotations.json")
+
+        try workspace.write("big", "")
+        let full = try sluice("run", "fill", "--force", "--json")
+        #expect(full.status == 2, "the failure was recovered: \(full.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(full.stdout.utf8)) as! [String: Any]
+        let step = try #require((report["steps"] as? [[String: Any]])?.first)
+        #expect((step["state"] as? String) == "failed" && (step["recovered"] as? Bool) == true)
+        let status = try sluice("status", try #require((report["run"] as? [String: Any])?["id"] as? String), "--json").stdout
+        #expect(status.contains("No space left on device"), "the step's error says why: \(status)")
+        #expect(try workspace.read("data/out.txt") == "small\n", "the rollback restored the last good output")
+        #expect(try workspace.read(".sluice/versions/fill/fill/annotations.json") == annotations, "the annotations are intact")
+        #expect(try sqlite("PRAGMA integrity_check") == "ok")
+    }
+
+    @Test func aFloodOfOutputKeepsMemoryFlatAndTheLogCapped() throws {
+        try workspace.write("sluice.yaml", "log_max_size: 8MB\n")
+        // 1 GiB with no newline at all, then binary garbage.
+        try workspace.pipeline("flood", "steps:\n  - {name: flood, command: 'head -c 1G /dev/zero; head -c 16M /dev/urandom'}\n")
+        let measured = try python("""
+            import resource, subprocess, sys
+            done = subprocess.run([sys.argv[1], "run", "flood", "-C", sys.argv[2]], capture_output=True)
+            print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+            """, SluiceBinary.path, workspace.root)
+        let figures = measured.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        #expect(figures.first == 0)
+        let peakMiB = (figures.last ?? 0) / 1024
+        print("output flood: 1040 MiB printed, peak RSS of sluice and its step \(peakMiB) MiB")
+        #expect(peakMiB < 120, "memory stays flat: \(peakMiB) MiB for 1 GiB of output")
+        let run = try #require(try JSONSerialization.jsonObject(with: Data(try sluice("runs", "--json").stdout.utf8)) as? [[String: Any]])
+        let logs = workspace.path("runs/\(try #require(run.first?["id"] as? String))/logs")
+        for file in ["flood.log", "flood.log.1"] {
+            let size = try #require(try FileManager.default.attributesOfItem(atPath: "\(logs)/\(file)")[.size] as? Int)
+            #expect(size <= 8 << 20 + 200, "\(file) is kept under the cap: \(size) bytes")
+        }
+    }
+
+    @Test func aDamagedStoreIsReportedAndLeftUntouched() throws {
+        try workspace.pipeline("p", "steps:\n  - {name: a, command: 'true'}\n")
+        #expect(try sluice("run", "p").status == 0)
+        #expect(try sluice("runs").status == 0)  // checkpoints nothing; the WAL may hold the last commits
+        try? FileManager.default.removeItem(atPath: workspace.storePath + "-wal")
+        try? FileManager.default.removeItem(atPath: workspace.storePath + "-shm")
+        let handle = try #require(FileHandle(forUpdatingAtPath: workspace.storePath))
+        try handle.write(contentsOf: Data(repeating: 0x5A, count: 100))
+        try handle.close()
+        let before = try Data(contentsOf: URL(fileURLWithPath: workspace.storePath))
+        for command in [["runs"], ["run", "p"]] {
+            let result = try SluiceBinary.run(command, in: workspace.root)
+            #expect(result.status == 70)
+            #expect(result.stderr.contains("the file is damaged or not an SQLite database; Sluice left it untouched"), "\(result.stderr)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: workspace.storePath)) == before)
+    }
+
+    @Test func aLockedStoreIsWaitedForThenReportedAndReadsGoOn() throws {
+        try workspace.pipeline("p", "steps:\n  - {name: a, command: 'true'}\n")
+        #expect(try sluice("run", "p").status == 0)
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = ["python3", "-c", """
+            import sqlite3, sys, time
+            db = sqlite3.connect(sys.argv[1], isolation_level=None)
+            db.execute("BEGIN EXCLUSIVE")
+            print("locked", flush=True)
+            sys.stdin.read()
+            """, workspace.storePath]
+        let input = Pipe(), output = Pipe()
+        holder.standardInput = input
+        holder.standardOutput = output
+        try holder.run()
+        _ = output.fileHandleForReading.availableData  // "locked"
+        let blocked = try sluice("run", "p", environment: ["SLUICE_STORE_TIMEOUT": "1s"])
+        #expect(blocked.status == 70)
+        #expect(blocked.stderr.contains("another process holds the store locked"), "\(blocked.stderr)")
+        let listed = try sluice("runs", "--json", environment: ["SLUICE_STORE_TIMEOUT": "1s"])
+        #expect(listed.status == 0, "reading does not wait for the lock: \(listed.stderr)")
+        try input.fileHandleForWriting.close()
+        holder.waitUntilExit()
+        #expect(try sluice("run", "p").status == 0)
+        #expect((try JSONSerialization.jsonObject(with: Data(try sluice("runs", "--json").stdout.utf8)) as? [Any])?.count == 2)
+    }
+
+    @Test func aReadOnlyStoreIsReportedAndNothingIsLost() throws {
+        try mount("-t", "tmpfs", "-o", "size=8m", "tmpfs", workspace.root)
+        defer { try? mount(umount: workspace.root) }
+        try workspace.pipeline("p", "steps:\n  - {name: a, command: 'true'}\n")
+        #expect(try sluice("run", "p").status == 0)
+        try mount("-o", "remount,ro", workspace.root)
+        let refused = try sluice("run", "p")
+        #expect(refused.status == 70)
+        #expect(refused.stderr.contains("Read-only file system"), "\(refused.stderr)")
+        try mount("-o", "remount,rw", workspace.root)
+        #expect((try JSONSerialization.jsonObject(with: Data(try sluice("runs", "--json").stdout.utf8)) as? [Any])?.count == 1)
+        #expect(try sqlite("PRAGMA integrity_check") == "ok")
+    }
+
+    private func mount(_ arguments: String...) throws {
+        try command("/usr/bin/mount", arguments)
+    }
+
+    private func mount(umount path: String) throws {
+        try command("/usr/bin/umount", ["-l", path])
+    }
+
+    private func command(_ executable: String, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw TestFailure("\(executable) \(arguments.joined(separator: " ")) failed (this test needs root, as CI runs)")
+        }
+    }
+
+    private func sqlite(_ statement: String) throws -> String {
+        try python("import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])", workspace.storePath, statement)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    private func python(_ script: String, _ arguments: String...) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
