@@ -322,3 +322,19 @@ extension CommandLineTests {
         #expect(try workspace.read("runs/\(second)/.env").contains("TOKEN=abc-123-secret\n"), "opted in")
     }
 }
+
+extension CommandLineTests {
+    @Test func gcRemovesOldRunsAndTheirDirectoriesButNeverARunningOne() throws {
+        try workspace.pipeline("p", "steps:\n  - {name: a, command: 'echo hi'}\n")
+        for _ in 0..<3 { #expect(try sluice("run", "p").status == 0) }
+        let runs = try json(try sluice("runs", "--json").stdout) as! [[String: Any]]
+        let dryRun = try sluice("gc", "--keep", "1", "--dry-run")
+        #expect(dryRun.stdout.hasPrefix("would remove 2 runs"))
+        #expect(try sluice("gc", "--keep", "1").stdout.hasPrefix("removed 2 runs"))
+        let left = try json(try sluice("runs", "--json").stdout) as! [[String: Any]]
+        #expect(left.map { $0["id"] as? String } == [runs[0]["id"] as? String], "the newest run stays")
+        for run in runs.dropFirst() { #expect(!workspace.exists("runs/\(run["id"] as! String)")) }
+        #expect(try sluice("gc", "--older-than", "soon").status == 64)
+        #expect(try sluice("gc").status == 64)
+    }
+}

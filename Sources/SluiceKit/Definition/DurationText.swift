@@ -1,8 +1,8 @@
 import Foundation
 
 /// Durations as pipeline files write them: `90s`, `5m`, `1h30m`, `250ms` or a bare number of seconds.
-enum DurationText {
-    static func seconds(_ text: String) -> Double? {
+public enum DurationText {
+    public static func seconds(_ text: String) -> Double? {
         let text = text.trimmingCharacters(in: .whitespaces).lowercased()
         if let bare = Double(text) { return bare >= 0 && bare.isFinite ? bare : nil }
         var total = 0.0

@@ -32,6 +32,10 @@ public protocol RunStore: Sendable {
     /// Takes over a run that ended without succeeding, for this process to resume: the run is running again under a
     /// fresh lease and `steps` are pending. Nil when the run is not in a state to resume (another process took it).
     func claimForResume(runID: String, steps: [String]) async throws -> RunRecord?
+    /// Removes finished runs (with their steps, attempts, events and recovery actions) that started before
+    /// `before`, or that are not among the `keep` newest of their pipeline; running runs stay. Returns the removed
+    /// runs, whose directories the caller deletes. `dryRun` only says which.
+    func removeRuns(before: Date?, keep: Int?, dryRun: Bool) async throws -> [RunRecord]
     /// What change detection starts from: each step's last successful fingerprint, and every remembered file hash.
     func outputState(pipeline: String) async throws -> (fingerprints: [String: StepFingerprintRecord], hashes: [String: FileHash])
 }

@@ -126,6 +126,31 @@ public final class SQLiteRunStore: RunStore {
         }
     }
 
+    public func removeRuns(before: Date?, keep: Int?, dryRun: Bool) async throws -> [RunRecord] {
+        try await pool.write { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let before {
+                conditions.append("createdAt < ?")
+                arguments += [before.timeIntervalSince1970]
+            }
+            if let keep {
+                conditions.append("""
+                    (SELECT count(*) FROM runs AS newer WHERE newer.pipeline = runs.pipeline AND newer.createdAt > runs.createdAt) >= ?
+                    """)
+                arguments += [keep]
+            }
+            guard !conditions.isEmpty else { return [] }
+            let doomed = try RunRecord.fetchAll(db, sql: """
+                SELECT * FROM runs WHERE status <> 'running' AND (\(conditions.joined(separator: " OR "))) ORDER BY createdAt
+                """, arguments: arguments)
+            guard !dryRun else { return doomed }
+            // Foreign keys cascade to stepRuns, attempts, events and recoveryActions.
+            for run in doomed { try db.execute(sql: "DELETE FROM runs WHERE id = ?", arguments: [run.id]) }
+            return doomed
+        }
+    }
+
     public func runs(pipeline: String?, status: RunStatus?, limit: Int, offset: Int) async throws -> [RunRecord] {
         try await pool.read { db in
             var request = RunRecord.order(Column("createdAt").desc)
