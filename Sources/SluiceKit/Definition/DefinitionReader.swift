@@ -96,7 +96,11 @@ final class DefinitionReader {
     func duration(_ node: Node, _ field: String) -> Double? {
         guard let text = string(node, field) else { return nil }
         guard let seconds = DurationText.seconds(text) else {
-            report(.badValue, node, "'\(field)' is not a duration: '\(text)'", fix: "write 90s, 5m, 1h30m or a number of seconds")
+            if DurationText.parse(text) != nil {
+                report(.badValue, node, "'\(field)' is longer than 366 days: '\(text)'", fix: "write a shorter duration")
+            } else {
+                report(.badValue, node, "'\(field)' is not a duration: '\(text)'", fix: "write 90s, 5m, 1h30m or a number of seconds")
+            }
             return nil
         }
         return seconds
@@ -106,6 +110,15 @@ final class DefinitionReader {
         guard let text = string(node, field) else { return nil }
         guard let value = Double(text), value >= minimum, value.isFinite else {
             report(.badValue, node, "'\(field)' must be a number of at least \(minimum.formatted), not '\(text)'")
+            return nil
+        }
+        return value
+    }
+
+    func wholeNumber(_ node: Node, _ field: String, in range: ClosedRange<Int>) -> Int? {
+        guard let text = string(node, field) else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            report(.badValue, node, "'\(field)' must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
             return nil
         }
         return value

@@ -1,8 +1,16 @@
 import Foundation
 
-/// Durations as pipeline files write them: `90s`, `5m`, `1h30m`, `250ms` or a bare number of seconds.
+/// Durations as pipeline files write them: `90s`, `5m`, `1h30m`, `250ms` or a bare number of seconds, up to
+/// ``maximum`` (longer ones are mistakes, and timers would overflow).
 public enum DurationText {
+    public static let maximum: Double = 366 * 86400
+
     public static func seconds(_ text: String) -> Double? {
+        parse(text).flatMap { $0 <= maximum ? $0 : nil }
+    }
+
+    /// Whether `text` is a duration, bounded or not (to tell "not a duration" from "too long").
+    static func parse(_ text: String) -> Double? {
         let text = text.trimmingCharacters(in: .whitespaces).lowercased()
         if let bare = Double(text) { return bare >= 0 && bare.isFinite ? bare : nil }
         var total = 0.0

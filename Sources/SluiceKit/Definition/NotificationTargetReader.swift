@@ -49,7 +49,7 @@ enum NotificationTargetReader {
                     return nil
                 })
             case "timeout": target.timeout = reader.duration(value, key) ?? target.timeout
-            case "retries": target.retries = reader.number(value, key, atLeast: 0).map { Int($0) } ?? target.retries
+            case "retries": target.retries = reader.wholeNumber(value, key, in: 0...100) ?? target.retries
             default: break
             }
         }

@@ -190,12 +190,12 @@ public enum PipelineLoader {
     private static func readRetry(_ node: Node, reader: DefinitionReader) -> RetryPolicy {
         var policy = RetryPolicy(retries: 0, delay: 1, backoff: 2, maxDelay: 300)
         if node.scalar != nil {
-            policy.retries = reader.number(node, "retries", atLeast: 0).map { Int($0) } ?? 0
+            policy.retries = reader.wholeNumber(node, "retries", in: 0...1000) ?? 0
             return policy
         }
         for (key, _, value) in reader.entries(of: node, known: retryKeys, context: "'retries'") {
             switch key {
-            case "count": policy.retries = reader.number(value, key, atLeast: 0).map { Int($0) } ?? 0
+            case "count": policy.retries = reader.wholeNumber(value, key, in: 0...1000) ?? 0
             case "delay": policy.delay = reader.duration(value, key) ?? policy.delay
             case "backoff": policy.backoff = reader.number(value, key, atLeast: 1) ?? policy.backoff
             case "max_delay": policy.maxDelay = reader.duration(value, key) ?? policy.maxDelay
