@@ -3,10 +3,12 @@
 # SQLite's headers (GRDB links the system SQLite), OpenSSL's (SHA-256 of files) and Python 3 (the example steps).
 set -euo pipefail
 missing=()
-# For the tests (`scripts/test.sh` passes --for-tests): headless Chromium drives the web UI, LibreOffice opens exports.
+# For the tests (`scripts/test.sh` passes --for-tests): headless Chromium drives the web UI, LibreOffice opens exports,
+# and a Python virtual environment holds schemathesis (from PyPI), which tests the API against its OpenAPI document.
 if [ "${1:-}" = "--for-tests" ]; then
     command -v chromium >/dev/null || missing+=(chromium)
     command -v soffice >/dev/null || missing+=(libreoffice-calc-nogui)
+    python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
 fi
 [ -f /usr/include/sqlite3.h ] || missing+=(libsqlite3-dev)
 [ -f /usr/include/openssl/evp.h ] || missing+=(libssl-dev)

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # The full test suite: unit and integration tests with real processes and a real SQLite store, and end-to-end
-# tests that run the built `sluice` binary, drive the web UI in headless Chromium and open exports in LibreOffice
-# (both installed when missing).
+# tests that run the built `sluice` binary, drive the web UI in headless Chromium, open exports in LibreOffice and
+# fuzz the API with schemathesis (all installed when missing; schemathesis into .build/tools/venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-machine.sh --for-tests
+if [ ! -x .build/tools/venv/bin/schemathesis ]; then
+    python3 -m venv .build/tools/venv
+    .build/tools/venv/bin/pip install --quiet --disable-pip-version-check schemathesis==4.32.5
+fi
 swift build --build-tests
 swift test --skip-build --disable-xctest

@@ -39,13 +39,15 @@ public struct SluiceServer: Sendable {
     public func router() -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         router.add(middleware: BearerTokenMiddleware(token: settings.token))
+        router.add(middleware: RouteMatchMiddleware())
         SystemController(state: state).register(on: router)
         PipelinesController(state: state).register(on: router)
         RunsController(state: state).register(on: router)
-        OpenAPIDocument.register(on: router)
+        OpenAPIDocument.register(on: router, requiresToken: settings.token != nil)
         MetricsController(state: state).register(on: router)
         UploadsController(state: state).register(on: router)
         WebController().register(on: router)
+        EventsController.refusePlainRequests(on: router)
         return router
     }
 

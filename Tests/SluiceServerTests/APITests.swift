@@ -150,6 +150,15 @@ struct APITests {
             #expect(try await client.send(.post, "/api/runs/nope/cancel").status == .notFound)
             #expect(try await client.send(.get, "/api/runs?limit=0").status == .badRequest)
             #expect(try await client.send(.get, "/api/runs?status=great").status == .badRequest)
+
+            // Unknown paths and methods get JSON errors that say so; bodies past 2 MiB are refused.
+            let nowhere = try await client.send(.get, "/api/nothing/here")
+            #expect(nowhere.status == .notFound && nowhere.message.contains("/api/openapi.json"))
+            let traced = try await client.send(.trace, "/api/runs")
+            #expect(traced.status == .methodNotAllowed && traced.headers[.allow] == "GET")
+            let huge = try await client.send(.post, "/api/pipelines/sales/runs", #"{"params": {"day": ""# + String(repeating: "9", count: 3 << 20) + #""}}"#)
+            #expect(huge.status == .contentTooLarge)
+            #expect(try await client.send(.get, "/api/events").status == .upgradeRequired)
         }
     }
 

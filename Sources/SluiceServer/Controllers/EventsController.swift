@@ -32,6 +32,13 @@ struct EventsController {
         var message: String?
     }
 
+    /// A plain HTTP request to the stream (no `Upgrade: websocket`) gets 426 and says what to do.
+    static func refusePlainRequests(on router: Router<APIContext>) {
+        router.get("api/events") { _, _ -> Response in
+            throw HTTPError(.upgradeRequired, headers: [.upgrade: "websocket"], message: "/api/events is a WebSocket: connect with Upgrade: websocket")
+        }
+    }
+
     func register(on router: Router<SocketContext>) {
         router.ws("api/events") { request, _ in
             let query = request.uri.queryParameters

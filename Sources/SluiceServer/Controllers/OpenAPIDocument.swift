@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SluiceKit
 
 /// `GET /api/openapi.json`: the API described as OpenAPI 3.0. A test checks that it lists exactly the routes
 /// the server registers.
@@ -8,10 +9,41 @@ enum OpenAPIDocument {
         var method: String
         var path: String
         var summary: String
-        var query: [(name: String, type: String, summary: String)] = []
+        var query: [(name: String, type: QueryType, summary: String)] = []
         var body: String?
         var responses: [Int: String]
     }
+
+    /// What a query parameter accepts; values outside it get 400.
+    enum QueryType {
+        case string, boolean
+        case integer(ClosedRange<Int>)
+        case choice([String])
+
+        var schema: [String: Any] {
+            switch self {
+            case .string: ["type": "string"]
+            case .boolean: ["type": "boolean"]
+            case let .integer(range): ["type": "integer", "minimum": range.lowerBound, "maximum": range.upperBound]
+            case let .choice(values): ["type": "string", "enum": values]
+            }
+        }
+    }
+
+    /// The media type of each kind of response body.
+    static func mediaType(of body: String) -> String {
+        switch body {
+        case "HTML": "text/html"
+        case "JavaScript": "text/javascript"
+        case "CSS": "text/css"
+        case "Text": "text/plain"
+        case "File": "application/octet-stream"
+        default: "application/json"
+        }
+    }
+
+    /// Served without a token even when the server has one: the page asks for the token itself.
+    static let publicPaths: Set<String> = ["/", "/app.js", "/style.css"]
 
     static let operations: [Operation] = [
         Operation(method: "get", path: "/api/health", summary: "Liveness and store check", responses: [200: "Health", 401: "Error"]),
@@ -35,8 +67,8 @@ enum OpenAPIDocument {
         Operation(method: "post", path: "/api/uploads", summary: "Upload input files (multipart/form-data) into the workspace's uploads/ folder",
                   body: "multipart/form-data", responses: [201: "Stored[]", 400: "Error", 413: "Error"]),
         Operation(method: "get", path: "/api/runs", summary: "Runs, newest first",
-                  query: [("pipeline", "string", "only this pipeline"), ("status", "string", "only this status"),
-                          ("limit", "integer", "1 to 1000, default 50"), ("offset", "integer", "default 0")],
+                  query: [("pipeline", .string, "only this pipeline"), ("status", .choice(RunStatus.allCases.map(\.rawValue)), "only this status"),
+                          ("limit", .integer(1...1000), "default 50"), ("offset", .integer(0...Int.max), "default 0")],
                   responses: [200: "Run[]", 400: "Error"]),
         Operation(method: "get", path: "/api/runs/{run}", summary: "A run with every step, attempt and recovery action",
                   responses: [200: "RunDetail", 404: "Error"]),
@@ -46,10 +78,10 @@ enum OpenAPIDocument {
         Operation(method: "post", path: "/api/runs/{run}/resume", summary: "Continue an interrupted or failed run in place (same id)",
                   responses: [202: "Run", 404: "Error", 409: "Error", 422: "RequestProblem"]),
         Operation(method: "get", path: "/api/runs/{run}/export", summary: "The run as json, csv or xlsx",
-                  query: [("format", "string", "json (default), csv or xlsx")], responses: [200: "File", 400: "Error", 404: "Error"]),
+                  query: [("format", .choice(["json", "csv", "xlsx"]), "json (default), csv or xlsx")], responses: [200: "Export", 400: "Error", 404: "Error"]),
         Operation(method: "get", path: "/api/runs/{run}/steps/{step}/log", summary: "A byte range of a step's log; X-Log-Size has its size",
-                  query: [("offset", "integer", "first byte"), ("limit", "integer", "bytes, at most 16 MiB"),
-                          ("follow", "boolean", "stream the log as it grows until the step ends")],
+                  query: [("offset", .integer(0...Int.max), "first byte"), ("limit", .integer(1...(16 << 20)), "bytes, at most 16 MiB"),
+                          ("follow", .boolean, "stream the log as it grows until the step ends")],
                   responses: [200: "Text", 400: "Error", 404: "Error"]),
         Operation(method: "get", path: "/api/runs/{run}/report", summary: "The run's self-contained report.html",
                   responses: [200: "HTML", 404: "Error", 409: "Error"]),
@@ -57,47 +89,95 @@ enum OpenAPIDocument {
         Operation(method: "get", path: "/api/runs/{run}/outputs/{path}", summary: "Download an output file (no path outside the folder); ?view=true shows it, sandboxed",
                   responses: [200: "File", 404: "Error"]),
         Operation(method: "get", path: "/api/events", summary: "WebSocket: stored events as JSON messages, in order",
-                  query: [("run", "string", "only this run"), ("after", "integer", "resume after this sequence number")],
+                  query: [("run", .string, "only this run"), ("after", .integer(0...Int.max), "resume after this sequence number")],
                   responses: [101: "Switching to WebSocket", 401: "Error"]),
     ]
 
-    static var json: Data {
+    /// The document for a server with or without a token: with one, every route but the UI's files needs it.
+    static func json(requiresToken: Bool) -> Data {
         var paths: [String: [String: Any]] = [:]
         for operation in operations {
             let pathParameters = operation.path.split(separator: "/").filter { $0.hasPrefix("{") }.map { segment -> [String: Any] in
                 ["name": String(segment.dropFirst().dropLast()), "in": "path", "required": true, "schema": ["type": "string"]]
             }
             let queryParameters = operation.query.map { query -> [String: Any] in
-                ["name": query.name, "in": "query", "required": false, "description": query.summary, "schema": ["type": query.type]]
+                ["name": query.name, "in": "query", "required": false, "description": query.summary, "schema": query.type.schema]
             }
+            var responses: [String: Any] = Dictionary(uniqueKeysWithValues: operation.responses.map { code, name in
+                var response: [String: Any] = ["description": name, "content": content(of: name)]
+                if name == "Run" { response["links"] = runLinks }
+                return (String(code), response)
+            })
+            // Any route may also answer with an error as JSON: a bad request, a missing token, a body too large.
+            responses["default"] = ["description": "An error: {\"error\": message}", "content": ["application/json": ["schema": ["type": "object"]]]]
             var entry: [String: Any] = [
                 "summary": operation.summary,
-                "operationId": operation.method + operation.path.replacingOccurrences(of: "/", with: "_").filter { $0.isLetter || $0 == "_" },
+                "operationId": operationID(operation),
                 "parameters": pathParameters + queryParameters,
-                "responses": Dictionary(uniqueKeysWithValues: operation.responses.map { code, name in
-                    (String(code), ["description": name, "content": ["application/json": ["schema": ["type": name.hasSuffix("[]") ? "array" : "object"]]]])
-                }),
+                "responses": responses,
             ]
             if let body = operation.body {
-                entry["requestBody"] = ["required": false, "description": body,
-                                        "content": ["application/json": ["schema": ["type": "object"]]]]
+                entry["requestBody"] = requestBody(body)
             }
+            if requiresToken, publicPaths.contains(operation.path) { entry["security"] = [[String: Any]]() }
             paths[operation.path, default: [:]][operation.method] = entry
         }
-        let document: [String: Any] = [
+        var document: [String: Any] = [
             "openapi": "3.0.3",
             "info": ["title": "Sluice", "version": SluiceVersion.current,
-                     "description": "The Sluice orchestrator's REST API. Off loopback every request needs 'Authorization: Bearer TOKEN'."],
-            "components": ["securitySchemes": ["bearer": ["type": "http", "scheme": "bearer"]]],
-            "security": [["bearer": []]],
+                     "description": "The Sluice orchestrator's REST API. A server with a token needs 'Authorization: Bearer TOKEN' on every request."],
             "paths": paths,
         ]
+        if requiresToken {
+            document["components"] = ["securitySchemes": ["bearer": ["type": "http", "scheme": "bearer"]]]
+            document["security"] = [["bearer": []]]
+        }
         return (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])) ?? Data()
     }
 
-    static func register(on router: Router<APIContext>) {
+    /// A started run leads to every route of that run (OpenAPI links, which API testers such as schemathesis follow).
+    private static var runLinks: [String: Any] { Dictionary(uniqueKeysWithValues: operations.filter { $0.path.hasPrefix("/api/runs/{run}") }
+        .map { ($0.method + $0.path.filter { $0.isLetter }, ["operationId": operationID($0), "parameters": ["run": "$response.body#/id"]]) })
+    }
+
+    static func operationID(_ operation: Operation) -> String {
+        operation.method + operation.path.replacingOccurrences(of: "/", with: "_").filter { $0.isLetter || $0 == "_" }
+    }
+
+    /// What a body must hold; a body outside it gets 400 (or 422 for values the pipeline refuses).
+    private static func requestBody(_ body: String) -> [String: Any] {
+        switch body {
+        case "multipart/form-data":
+            ["required": true, "description": "one or more file parts",
+             "content": [body: ["schema": ["type": "object", "required": ["file"], "properties": ["file": ["type": "string", "format": "binary"]]]]]]
+        case "Tested":
+            ["required": true, "description": body,
+             "content": ["application/json": ["schema": ["type": "object", "required": ["tested"], "properties": ["tested": ["type": "boolean"]]]]]]
+        default:
+            ["required": false, "description": body, "content": ["application/json": ["schema": ["type": "object"]]]]
+        }
+    }
+
+    /// The media types a response comes in, each with its schema.
+    private static func content(of body: String) -> [String: Any] {
+        guard body != "Export" else {
+            return ["application/json": ["schema": ["type": "object"]], "text/csv": ["schema": ["type": "string"]],
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ["schema": ["type": "string", "format": "binary"]]]
+        }
+        return [mediaType(of: body): ["schema": schema(of: body)]]
+    }
+
+    private static func schema(of body: String) -> [String: Any] {
+        switch mediaType(of: body) {
+        case "application/json": ["type": body.hasSuffix("[]") ? "array" : "object"]
+        default: ["type": "string"]
+        }
+    }
+
+    static func register(on router: Router<APIContext>, requiresToken: Bool) {
+        let document = json(requiresToken: requiresToken)
         router.get("api/openapi.json") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: json)))
+            Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: document)))
         }
     }
 }
