@@ -31,7 +31,10 @@ final class ServerState: Sendable {
                                  secretsInEnvironmentFile: configuration.secretsInEnvironmentFile, force: force)
         let prepared: PreparedRun
         do { prepared = try PipelineRunner.prepare(request) } catch { return try RequestProblem(error).response() }
-        let record = try await launcher.start(prepared)
+        let record: RunRecord
+        do { record = try await launcher.start(prepared) } catch let refused as RunRefused {
+            throw HTTPError(.conflict, message: refused.description)
+        }
         return try JSONResponse.make(record, status: .accepted, headers: [.location: "/api/runs/\(record.id)"])
     }
 

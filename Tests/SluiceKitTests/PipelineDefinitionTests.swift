@@ -43,6 +43,12 @@ struct PipelineDefinitionTests {
         #expect(problem.description.contains("p.yaml:\(problem.location.line):\(problem.location.column): error: invalid YAML"))
     }
 
+    @Test func concurrencyIsOneOfThreePolicies() throws {
+        let found = try diagnostics("concurrency: queu\nsteps:\n  - {name: a, command: 'true'}\n")
+        #expect(found.map(\.message) == ["'concurrency' must be allow, queue or reject, not 'queu'"])
+        #expect(found.first?.fix == "did you mean 'queue'?")
+    }
+
     @Test func unknownKeySuggestsTheKnownOne() throws {
         let found = try diagnostics("steps:\n  - name: a\n    command: 'true'\n  - name: b\n    command: 'true'\n    depend_on: [a]\n")
         let problem = try #require(found.first { $0.code == .unknownKey })

@@ -245,6 +245,21 @@ struct APITests {
         }
     }
 
+    @Test(arguments: HTTPSetup.both) func aSecondRunOfARejectingPipelineGetsAConflict(_ setup: HTTPSetup) async throws {
+        try workspace.pipeline("single", """
+            concurrency: reject
+            steps:
+              - {name: hold, command: 'until test -f release; do sleep 0.01; done'}
+            """)
+        try await harness.test(setup.value) { client in
+            let first = try #require(try await client.send(.post, "/api/pipelines/single/runs").object["id"] as? String)
+            let second = try await client.send(.post, "/api/pipelines/single/runs")
+            #expect(second.status == .conflict && second.message.contains("run \(first) is running"))
+            try workspace.write("release", "")
+            #expect((try await client.finishedRun(first)["run"] as? [String: Any])?["status"] as? String == "success")
+        }
+    }
+
     @Test(arguments: HTTPSetup.both) func aRunExportsAsJSONCSVAndAWorkbook(_ setup: HTTPSetup) async throws {
         try await harness.test(setup.value) { client in
             let id = try #require(try await client.send(.post, "/api/pipelines/sales/runs").object["id"] as? String)

@@ -19,8 +19,17 @@ public struct Pipeline: Sendable {
     public var workdir: String?
     /// Where to report a failed or partially successful run, besides the run directory.
     public var notify: [NotificationTarget] = []
+    /// What happens to a run started while another run of this pipeline is running or queued.
+    public var concurrency: ConcurrencyPolicy = .allow
 
     public func step(named name: String) -> Step? { steps.first { $0.name == name } }
+}
+
+/// `concurrency:` of a pipeline: runs side by side (`allow`), one after another (`queue`: a new run waits until the
+/// earlier ones have ended), or one at a time (`reject`: a new run is refused while one runs). Across every Sluice
+/// process sharing the store.
+public enum ConcurrencyPolicy: String, Sendable, CaseIterable {
+    case allow, queue, reject
 }
 
 /// A named subset of steps (seed 000's `--mode schema-only`); members are step names or tags.

@@ -3,7 +3,7 @@ import Yams
 
 /// Turns one pipeline file into a ``Pipeline``, or into every problem it has.
 public enum PipelineLoader {
-    static let pipelineKeys = ["name", "description", "steps", "params", "modes", "env", "secrets", "workdir", "notify"]
+    static let pipelineKeys = ["name", "description", "steps", "params", "modes", "env", "secrets", "workdir", "notify", "concurrency"]
     static let stepKeys = ["name", "description", "script", "command", "depends_on", "timeout", "retries", "env",
                            "tags", "allow_failure", "workdir", "inputs", "outputs", "on_failure", "trigger_rule"]
     static let parameterKeys = ["type", "default", "required", "choices", "min", "max", "description"]
@@ -86,6 +86,14 @@ public enum PipelineLoader {
             case "params": pipeline.parameters = readParameters(value, reader: reader)
             case "modes": pipeline.modes = readModes(value, reader: reader)
             case "notify": pipeline.notify = NotificationTargetReader.read(value, reader: reader)
+            case "concurrency":
+                guard let text = reader.string(value, key) else { continue }
+                guard let policy = ConcurrencyPolicy(rawValue: text) else {
+                    reader.report(.badValue, value, "'concurrency' must be allow, queue or reject, not '\(text)'",
+                                  fix: Suggestion.closest(to: text, among: ConcurrencyPolicy.allCases.map(\.rawValue)).map { "did you mean '\($0)'?" })
+                    continue
+                }
+                pipeline.concurrency = policy
             case "steps":
                 sawSteps = true
                 guard let sequence = value.sequence else {

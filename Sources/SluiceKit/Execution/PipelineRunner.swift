@@ -114,7 +114,8 @@ public struct PipelineRunner: Sendable {
     public func record(_ prepared: PreparedRun) async throws -> RunRecord {
         try await store.createRun(pipeline: prepared.request.pipeline.id, trigger: prepared.request.trigger,
                                   parameters: prepared.parameters, selection: prepared.request.selection,
-                                  runsDirectory: runsDirectory, steps: prepared.plan.included.map(\.step.name))
+                                  runsDirectory: runsDirectory, steps: prepared.plan.included.map(\.step.name),
+                                  concurrency: prepared.request.pipeline.concurrency)
     }
 
     /// Runs `prepared` as the run `record` (from ``record(_:)``, or ``RunStore/claimForResume(runID:steps:)`` with the
@@ -136,6 +137,18 @@ public struct PipelineRunner: Sendable {
             // Nothing ran; the run must not stay "running" in the store.
             try? store.write([RunEvent(runID: record.id, pipeline: pipeline.id, kind: .runFinished(status: .failed))])
             throw StoreError(path: directory.root, message: "cannot create the run directory: \(error)")
+        }
+        if record.status == .queued {
+            let heartbeat = LeaseHeartbeat(runID: record.id, store: store)
+            defer { heartbeat.stop() }
+            do { try await waitForTurn(record.id) } catch {
+                // Cancelled while waiting: nothing ran.
+                let skipped = prepared.plan.included.map {
+                    RunEvent(runID: record.id, pipeline: pipeline.id, kind: .stepSkipped(step: $0.step.name, reason: "the run was cancelled while queued"))
+                }
+                try store.write(skipped + [RunEvent(runID: record.id, pipeline: pipeline.id, kind: .runFinished(status: .cancelled))])
+                return try await Task { try await finish(record.id, pipeline: pipeline, directory: directory, mask: context.mask) }.value
+            }
         }
         let runLog = RunLog(path: directory.runLog, mask: context.mask)
         let writeFailure = StoreWriteFailure()
@@ -166,6 +179,14 @@ public struct PipelineRunner: Sendable {
         // A fresh task: a cancelled run must still read back and write its final record, and GRDB refuses
         // to work for a cancelled task.
         return try await Task { try await finish(record.id, pipeline: pipeline, directory: directory, mask: context.mask) }.value
+    }
+
+    /// A queued run (`concurrency: queue`) waits here until the earlier runs of its pipeline have ended, whichever
+    /// process runs them; throws if the task is cancelled meanwhile.
+    private func waitForTurn(_ runID: String) async throws {
+        while try await !store.startIfFirstInQueue(runID: runID) {
+            try await Task.sleep(for: .milliseconds(200))
+        }
     }
 
     /// Change detection and versioning, when a step to run declares outputs.

@@ -13,7 +13,7 @@ public struct Resumption: Sendable {
     /// conditional update in the store: of two processes resuming the same run at once, exactly one gets it.
     public static func claim(_ record: RunRecord, pipeline: Pipeline, store: any RunStore, jobs: Int, continueOnError: Bool = false,
                              secrets: [String: String] = [:], secretsInEnvironmentFile: Bool = false) async throws -> Resumption {
-        guard record.status != .running else { throw ResumeError.running(record) }
+        guard record.status != .running, record.status != .queued else { throw ResumeError.running(record) }
         let unfinished = try await store.stepRuns(runID: record.id).filter { !$0.state.isSuccess }.map(\.step)
         guard !unfinished.isEmpty else { throw ResumeError.nothingToResume(record.id) }
         let request = RunRequest(pipeline: pipeline, selection: Selection(only: unfinished), parameters: record.parameters,

@@ -19,6 +19,8 @@ public enum StepState: String, Sendable, Codable, CaseIterable {
 /// The overall outcome of a run (seed 001's statuses, plus running and cancelled).
 public enum RunStatus: String, Sendable, Codable, CaseIterable {
     case running, success
+    /// Waiting for an earlier run of its pipeline to end (`concurrency: queue`).
+    case queued
     case partialSuccess = "partial_success"
     case failed, cancelled
     /// The Sluice process running it died (kill -9, a crash, a power cut); `sluice resume` continues it.

@@ -14,7 +14,7 @@ public enum RunLease {
     /// Whether `run` is recorded as running but nobody runs it any more. On this host the owner's process is
     /// checked, so a crash is seen at once and a live owner is never robbed because its renewal was late.
     public static func isAbandoned(_ run: RunRecord, now: Date = Date()) -> Bool {
-        guard run.status == .running else { return false }
+        guard run.status == .running || run.status == .queued else { return false }
         if run.ownerHost == nil || run.ownerHost == host { return !ProcessTable.isAlive(run.ownerPID) }
         return (run.leaseExpiresAt ?? .distantPast) < now
     }

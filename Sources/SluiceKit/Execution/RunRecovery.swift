@@ -7,7 +7,9 @@ public enum RunRecovery {
     /// The ids of the runs it marked interrupted.
     public static func recoverAbandonedRuns(in store: any RunStore) async throws -> [String] {
         var recovered: [String] = []
-        for run in try await store.runs(pipeline: nil, status: .running, limit: 10_000, offset: 0) where RunLease.isAbandoned(run) {
+        let live = try await store.runs(pipeline: nil, status: .running, limit: 10_000, offset: 0)
+            + store.runs(pipeline: nil, status: .queued, limit: 10_000, offset: 0)
+        for run in live where RunLease.isAbandoned(run) {
             if run.ownerHost == nil || run.ownerHost == RunLease.host {
                 _ = try await offPool { ProcessTable.endLeftovers(ofRun: run.id) }
             }

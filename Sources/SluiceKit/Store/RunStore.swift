@@ -2,9 +2,12 @@ import Foundation
 
 /// Durable state of runs, steps, attempts and events. SQLite is the embedded implementation; others share this shape.
 public protocol RunStore: Sendable {
-    /// Records a new run under a fresh short id that no other run in the store has, with its steps pending.
+    /// Records a new run under a fresh short id that no other run in the store has, with its steps pending: running,
+    /// or under `concurrency`, queued behind the pipeline's earlier runs, or refused (``RunRefused``) beside them.
     func createRun(pipeline: String, trigger: String, parameters: [String: String], selection: Selection,
-                   runsDirectory: String, steps: [String]) async throws -> RunRecord
+                   runsDirectory: String, steps: [String], concurrency: ConcurrencyPolicy) async throws -> RunRecord
+    /// Starts a queued run when no earlier run of its pipeline is running or queued; returns whether it started.
+    func startIfFirstInQueue(runID: String) async throws -> Bool
     /// Writes a batch of events in one transaction. Blocks: call it from a thread of its own, never from
     /// the cooperative pool (``EventBatcher`` does).
     func write(_ events: [RunEvent]) throws
@@ -41,6 +44,12 @@ public protocol RunStore: Sendable {
 }
 
 extension RunStore {
+    public func createRun(pipeline: String, trigger: String, parameters: [String: String], selection: Selection,
+                          runsDirectory: String, steps: [String]) async throws -> RunRecord {
+        try await createRun(pipeline: pipeline, trigger: trigger, parameters: parameters, selection: selection,
+                            runsDirectory: runsDirectory, steps: steps, concurrency: .allow)
+    }
+
     public func runs(pipeline: String?, limit: Int, offset: Int) async throws -> [RunRecord] {
         try await runs(pipeline: pipeline, status: nil, limit: limit, offset: offset)
     }
@@ -58,6 +67,15 @@ public struct StoreTotals: Sendable {
     public var recoveriesByStatus: [String: Int] = [:]
     /// Steps whose state is pending in runs that are running: waiting for upstream steps or a free slot.
     public var queuedSteps = 0
+}
+
+/// A run refused by `concurrency: reject` because another run of its pipeline is running.
+public struct RunRefused: Error, Sendable, CustomStringConvertible {
+    public var pipeline: String
+    public var blocking: String
+    public var description: String {
+        "pipeline '\(pipeline)' runs one run at a time (concurrency: reject) and run \(blocking) is running; try again when it has ended"
+    }
 }
 
 /// A store that cannot be opened or written, with what to do about it.

@@ -54,12 +54,17 @@ public final class SQLiteRunStore: RunStore {
     }
 
     public func createRun(pipeline: String, trigger: String, parameters: [String: String], selection: Selection,
-                          runsDirectory: String, steps: [String]) async throws -> RunRecord {
+                          runsDirectory: String, steps: [String], concurrency: ConcurrencyPolicy) async throws -> RunRecord {
         try await pool.write { db in
+            // Checked in the same transaction as the insert: two starts at the same moment see each other.
+            let earlier = concurrency == .allow ? nil : try String.fetchOne(db, sql: """
+                SELECT id FROM runs WHERE pipeline = ? AND status IN ('running', 'queued') ORDER BY createdAt LIMIT 1
+                """, arguments: [pipeline])
+            if let earlier, concurrency == .reject { throw RunRefused(pipeline: pipeline, blocking: earlier) }
             while true {
                 let id = RunID.make()
                 guard try RunRecord.fetchOne(db, key: id) == nil else { continue }
-                let record = RunRecord(id: id, pipeline: pipeline, status: .running, trigger: trigger, parameters: parameters,
+                let record = RunRecord(id: id, pipeline: pipeline, status: earlier == nil ? .running : .queued, trigger: trigger, parameters: parameters,
                                        selection: selection, runDirectory: (runsDirectory as NSString).appendingPathComponent(id),
                                        ownerPID: getpid(), ownerHost: RunLease.host, leaseExpiresAt: RunLease.expiry(),
                                        createdAt: Date(), finishedAt: nil, stepsTotal: steps.count)
@@ -80,9 +85,20 @@ public final class SQLiteRunStore: RunStore {
         }
     }
 
+    public func startIfFirstInQueue(runID: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: """
+                UPDATE runs SET status = 'running' WHERE id = ? AND status = 'queued' AND NOT EXISTS (
+                    SELECT 1 FROM runs AS earlier WHERE earlier.pipeline = runs.pipeline AND earlier.id <> runs.id
+                    AND (earlier.status = 'running' OR (earlier.status = 'queued' AND earlier.createdAt < runs.createdAt)))
+                """, arguments: [runID])
+            return db.changesCount == 1
+        }
+    }
+
     public func renewLease(runID: String, until: Date) throws {
         try pool.write { db in
-            try db.execute(sql: "UPDATE runs SET leaseExpiresAt = ? WHERE id = ? AND status = 'running' AND ownerPID = ? AND ownerHost = ?",
+            try db.execute(sql: "UPDATE runs SET leaseExpiresAt = ? WHERE id = ? AND status IN ('running', 'queued') AND ownerPID = ? AND ownerHost = ?",
                            arguments: [until.timeIntervalSince1970, runID, getpid(), RunLease.host])
         }
     }
@@ -92,7 +108,7 @@ public final class SQLiteRunStore: RunStore {
             let now = Date().timeIntervalSince1970
             try db.execute(sql: """
                 UPDATE runs SET status = 'interrupted', finishedAt = ?, leaseExpiresAt = NULL
-                WHERE id = ? AND status = 'running' AND ownerPID = ? AND ownerHost IS ?
+                WHERE id = ? AND status IN ('running', 'queued') AND ownerPID = ? AND ownerHost IS ?
                 """, arguments: [now, run.id, run.ownerPID, run.ownerHost])
             guard db.changesCount == 1 else { return false }
             let why = "interrupted: the Sluice process running it (pid \(run.ownerPID)) ended"
@@ -142,7 +158,7 @@ public final class SQLiteRunStore: RunStore {
             }
             guard !conditions.isEmpty else { return [] }
             let doomed = try RunRecord.fetchAll(db, sql: """
-                SELECT * FROM runs WHERE status <> 'running' AND (\(conditions.joined(separator: " OR "))) ORDER BY createdAt
+                SELECT * FROM runs WHERE status NOT IN ('running', 'queued') AND (\(conditions.joined(separator: " OR "))) ORDER BY createdAt
                 """, arguments: arguments)
             guard !dryRun else { return doomed }
             // Foreign keys cascade to stepRuns, attempts, events and recoveryActions.

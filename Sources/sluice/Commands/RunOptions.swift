@@ -83,7 +83,10 @@ enum RunDriver {
         }
         defer { trap.release() }
         let outcome: RunOutcome
-        do { outcome = try await task.value } catch {
+        do { outcome = try await task.value } catch let refused as RunRefused {
+            reporter.finish()
+            throw fail("\(refused)\nnothing was run", ExitStatus.busy)
+        } catch {
             reporter.finish()
             throw fail(error is StoreError ? "\(error)" : "\(configuration.storePath): \(SQLiteRunStore.explain(error))", ExitStatus.internalError)
         }

@@ -15,7 +15,7 @@ enum ExitStatus {
         switch status {
         case .success: .success
         case .partialSuccess: partialSuccess
-        case .failed, .running, .interrupted: failed
+        case .failed, .running, .queued, .interrupted: failed
         case .cancelled: cancelled
         }
     }

@@ -3,10 +3,11 @@ import SluiceKit
 import SluiceTestSupport
 import Testing
 
-/// `kill -9` of the `sluice` process, for real, at random moments: the next start finds the run, ends the step
-/// processes it left and records it interrupted; `sluice resume` finishes it. Serialized (see ``CommandLineTests``).
+/// Who runs a run, across Sluice processes: after `kill -9` of the `sluice` process at random moments, the next
+/// start finds the run, ends the step processes it left and records it interrupted, and `sluice resume` finishes it;
+/// two resumes never run the same steps; `concurrency:` queues or refuses runs. Serialized (see ``CommandLineTests``).
 @Suite(.serialized)
-struct CrashRecoveryTests {
+struct RunOwnershipTests {
     let workspace: TestWorkspace
 
     /// 200 steps: 20 chains of 10, each step sleeping 0.10 to 0.18 s, then appending its name to done.txt.
@@ -121,5 +122,46 @@ struct CrashRecoveryTests {
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// `concurrency:` across Sluice processes sharing the store.
+extension RunOwnershipTests {
+    /// A pipeline whose step waits for `release-N` and writes N to order.txt when it starts and ends.
+    private func holdingPipeline(_ name: String, _ policy: String) throws {
+        try workspace.pipeline(name, """
+            concurrency: \(policy)
+            params: {n: {type: int, default: "0"}}
+            steps:
+              - {name: hold, command: 'echo "start $N" >> order.txt; until test -f release-$N; do sleep 0.01; done; echo "end $N" >> order.txt'}
+            """)
+    }
+
+    @Test func rejectRefusesASecondRunWhileOneRuns() throws {
+        try holdingPipeline("single", "reject")
+        let first = try SluiceBinary.start(["run", "single", "-p", "n=1"], in: workspace.root)
+        #expect(waitUntil { (try? workspace.read("order.txt")) == "start 1\n" })
+        let second = try SluiceBinary.run(["run", "single", "-p", "n=2"], in: workspace.root)
+        #expect(second.status == 75)
+        #expect(second.stderr.contains("runs one run at a time (concurrency: reject)"))
+        try workspace.write("release-1", "")
+        first.process.waitUntilExit()
+        #expect(first.process.terminationStatus == 0)
+        #expect(try workspace.read("order.txt").hasPrefix("start 1\nend 1\n"), "the refused run never started a step")
+    }
+
+    @Test func queueRunsASecondRunAfterTheFirstEnds() throws {
+        try holdingPipeline("serial", "queue")
+        let first = try SluiceBinary.start(["run", "serial", "-p", "n=1"], in: workspace.root)
+        #expect(waitUntil { (try? workspace.read("order.txt")) == "start 1\n" })
+        let second = try SluiceBinary.start(["run", "serial", "-p", "n=2"], in: workspace.root)
+        #expect(waitUntil { (try? JSONSerialization.jsonObject(with: Data(try SluiceBinary.run(["runs", "--json"], in: workspace.root).stdout.utf8))
+            as? [[String: Any]])?.first?["status"] as? String == "queued" })
+        try workspace.write("release-2", "")  // the second may go as soon as it starts; it must not start yet
+        try workspace.write("release-1", "")
+        first.process.waitUntilExit()
+        second.process.waitUntilExit()
+        #expect(first.process.terminationStatus == 0 && second.process.terminationStatus == 0)
+        #expect(try workspace.read("order.txt") == "start 1\nend 1\nstart 2\nend 2\n", "one after the other")
     }
 }
