@@ -102,8 +102,8 @@ public struct RunReport: Sendable {
         table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #e5e7eb;padding:.35rem .5rem;text-align:left;vertical-align:top}
         .badge{border-radius:.6rem;padding:.05rem .5rem;font-size:.8rem;background:#e5e7eb}
         .cards{display:flex;gap:.75rem;flex-wrap:wrap}.card{border:1px solid #e5e7eb;border-radius:.5rem;padding:.5rem 1rem}.card b{display:block;font-size:1.4rem}
-        .succeeded,.success{background:#d1fae5}.failed,.timed_out{background:#fee2e2}.partial_success,.cancelled{background:#fef3c7}
+        .succeeded,.success{background:#d1fae5}.failed,.timed_out{background:#fee2e2}.partial_success,.cancelled,.interrupted{background:#fef3c7}
         .up_to_date{background:#e0e7ff}.running{background:#dbeafe}pre{background:#f3f4f6;padding:.5rem;overflow:auto;font-size:12px}
-        svg text{font-size:12px;fill:#1d2330}rect.succeeded{fill:#10b981}rect.failed,rect.timed_out{fill:#ef4444}rect.cancelled{fill:#f59e0b}rect.running{fill:#3b82f6}
+        svg text{font-size:12px;fill:#1d2330}rect.succeeded{fill:#10b981}rect.failed,rect.timed_out{fill:#ef4444}rect.cancelled,rect.interrupted{fill:#f59e0b}rect.running{fill:#3b82f6}
         """
 }

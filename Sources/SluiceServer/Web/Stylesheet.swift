@@ -21,7 +21,7 @@ enum Stylesheet {
     button:disabled { opacity: .5; cursor: default; }
     .badge { display: inline-block; border-radius: .7rem; padding: 0 .55rem; font-size: .8rem; background: var(--line); }
     .succeeded, .success { background: #d1fae5; } .failed, .timed_out, .interrupted { background: #fee2e2; }
-    .running { background: #dbeafe; } .partial_success, .cancelled { background: #fef3c7; } .up_to_date { background: #e0e7ff; }
+    .running, .queued { background: #dbeafe; } .partial_success, .cancelled, .interrupted { background: #fef3c7; } .up_to_date { background: #e0e7ff; }
     .skipped, .pending { background: #f3f4f6; }
     .toolbar { display: flex; gap: .5rem; align-items: center; margin: .75rem 0; flex-wrap: wrap; }
     form.params { display: grid; grid-template-columns: max-content 1fr; gap: .5rem 1rem; align-items: center;
@@ -35,7 +35,7 @@ enum Stylesheet {
     svg .node rect.running { fill: #bfdbfe; } svg .node rect.none { fill: #f3f4f6; } svg .node rect.up_to_date { fill: #c7d2fe; }
     svg .node rect.skipped, svg .node rect.cancelled { fill: #fde68a; }
     svg .bar.succeeded { fill: #10b981; } svg .bar.failed, svg .bar.timed_out { fill: #ef4444; } svg .bar.running { fill: #3b82f6; }
-    svg .bar.cancelled { fill: #f59e0b; }
+    svg .bar.cancelled, svg .bar.interrupted { fill: #f59e0b; }
     pre.log { background: #0f172a; color: #e2e8f0; padding: .75rem; max-height: 420px; overflow: auto; white-space: pre-wrap; font-size: 12.5px; }
     .diagnostics { color: #b91c1c; font-size: .85rem; white-space: pre-wrap; }
     .grid2 { display: grid; grid-template-columns: 1fr 1fr; gap: 1.5rem; } @media (max-width: 900px) { .grid2 { grid-template-columns: 1fr; } }
