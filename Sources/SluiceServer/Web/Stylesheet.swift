@@ -21,7 +21,7 @@ enum Stylesheet {
     button:disabled { opacity: .5; cursor: default; }
     .badge { display: inline-block; border-radius: .7rem; padding: 0 .55rem; font-size: .8rem; background: var(--line); }
     .succeeded, .success { background: #d1fae5; } .failed, .timed_out, .interrupted { background: #fee2e2; }
-    .running, .queued { background: #dbeafe; } .partial_success, .cancelled, .interrupted { background: #fef3c7; } .up_to_date { background: #e0e7ff; }
+    .running, .queued { background: #dbeafe; } .partial_success, .cancelled { background: #fef3c7; } .up_to_date { background: #e0e7ff; }
     .skipped, .pending { background: #f3f4f6; }
     .toolbar { display: flex; gap: .5rem; align-items: center; margin: .75rem 0; flex-wrap: wrap; }
     form.params { display: grid; grid-template-columns: max-content 1fr; gap: .5rem 1rem; align-items: center;
