@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import SluiceKit
 import SluiceTestSupport
 import Testing
@@ -62,6 +65,32 @@ struct FaultTests {
             let size = try #require(try FileManager.default.attributesOfItem(atPath: "\(logs)/\(file)")[.size] as? Int)
             #expect(size <= 8 << 20 + 200, "\(file) is kept under the cap: \(size) bytes")
         }
+    }
+
+    @Test func theAPIAnswersWhileAStepFloodsItsLog() async throws {
+        try workspace.write("sluice.yaml", "log_max_size: 8MB\n")
+        try workspace.pipeline("flood", "steps:\n  - {name: flood, command: 'head -c 3G /dev/zero'}\n")
+        let server = try SluiceBinary.start(["serve", "--port", "0"], in: workspace.root)
+        defer { kill(server.process.processIdentifier, SIGKILL) }
+        let address = try #require(String(decoding: server.stdout.availableData, as: UTF8.self).split(separator: " ").last)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        var start = URLRequest(url: try #require(URL(string: address + "/api/pipelines/flood/runs")))
+        start.httpMethod = "POST"
+        let (created, _) = try await URLSession.shared.data(for: start)
+        let id = try #require((try JSONSerialization.jsonObject(with: created) as? [String: Any])?["id"] as? String)
+        // While the step writes gigabytes, the run, its log and the run list are served (and the run is still going).
+        var answeredWhileRunning = 0
+        for path in Array(repeating: ["/api/runs/\(id)", "/api/runs/\(id)/steps/flood/log?offset=0&limit=4096", "/api/runs"], count: 10).joined() {
+            let (data, response) = try await URLSession.shared.data(from: try #require(URL(string: address + path)))
+            #expect((response as? HTTPURLResponse)?.statusCode == 200, "\(path)")
+            if path == "/api/runs/\(id)", ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any]).flatMap({ $0["run"] as? [String: Any] })?["status"] as? String == "running" {
+                answeredWhileRunning += 1
+            }
+        }
+        #expect(answeredWhileRunning > 0, "the API answered during the flood")
+        var cancel = URLRequest(url: try #require(URL(string: address + "/api/runs/\(id)/cancel")))
+        cancel.httpMethod = "POST"
+        _ = try await URLSession.shared.data(for: cancel)
     }
 
     @Test func aDamagedStoreIsReportedAndLeftUntouched() throws {
