@@ -42,18 +42,18 @@ struct FaultTests {
         #expect(status.contains("No space left on device"), "the step's error says why: \(status)")
         #expect(try workspace.read("data/out.txt") == "small\n", "the rollback restored the last good output")
         #expect(try workspace.read(".sluice/versions/fill/fill/annotations.json") == annotations, "the annotations are intact")
-        #expect(try sqlite("PRAGMA integrity_check") == "ok")
+        #expect(try Python.sqlite(workspace.storePath, "PRAGMA integrity_check") == "ok")
     }
 
     @Test func aFloodOfOutputKeepsMemoryFlatAndTheLogCapped() throws {
         try workspace.write("sluice.yaml", "log_max_size: 8MB\n")
         // 1 GiB with no newline at all, then binary garbage.
         try workspace.pipeline("flood", "steps:\n  - {name: flood, command: 'head -c 1G /dev/zero; head -c 16M /dev/urandom'}\n")
-        let measured = try python("""
+        let measured = try Python.run(["-c", """
             import resource, subprocess, sys
             done = subprocess.run([sys.argv[1], "run", "flood", "-C", sys.argv[2]], capture_output=True)
             print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-            """, SluiceBinary.path, workspace.root)
+            """, SluiceBinary.path, workspace.root]).output
         let figures = measured.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         #expect(figures.first == 0)
         let peakMiB = (figures.last ?? 0) / 1024
@@ -148,7 +148,7 @@ struct FaultTests {
         #expect(refused.stderr.contains("Read-only file system"), "\(refused.stderr)")
         try mount("-o", "remount,rw", workspace.root)
         #expect((try JSONSerialization.jsonObject(with: Data(try sluice("runs", "--json").stdout.utf8)) as? [Any])?.count == 1)
-        #expect(try sqlite("PRAGMA integrity_check") == "ok")
+        #expect(try Python.sqlite(workspace.storePath, "PRAGMA integrity_check") == "ok")
     }
 
     private func mount(_ arguments: String...) throws {
@@ -168,22 +168,5 @@ struct FaultTests {
         guard process.terminationStatus == 0 else {
             throw TestFailure("\(executable) \(arguments.joined(separator: " ")) failed (this test needs root, as CI runs)")
         }
-    }
-
-    private func sqlite(_ statement: String) throws -> String {
-        try python("import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])", workspace.storePath, statement)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    private func python(_ script: String, _ arguments: String...) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -62,7 +62,7 @@ struct RunOwnershipTests {
         #expect(steps.count == 200 && steps.allSatisfy { $0["state"] as? String == "succeeded" })
         expectConsistent(status, "at the end")
         #expect(Set(try workspace.read("done.txt").split(separator: "\n")).count == 200, "every step ran at least once")
-        #expect(try integrityCheck() == "ok")
+        #expect(try Python.sqlite(workspace.storePath, "PRAGMA integrity_check") == "ok")
     }
 
     private func finishedSteps() -> Int { ((try? workspace.read("done.txt")) ?? "").count(where: { $0 == "\n" }) }
@@ -104,19 +104,6 @@ struct RunOwnershipTests {
         for step in status["steps"] as? [[String: Any]] ?? [] where step["state"] as? String == "succeeded" {
             #expect(successes[step["step"] as? String ?? ""]?.count == 1, "\(moment): \(step["step"] ?? "?") is recorded succeeded with its attempt")
         }
-    }
-
-    private func integrityCheck() throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchone()[0])",
-                             workspace.storePath]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
 

@@ -29,7 +29,7 @@ struct StoreScaleTests {
                       "SELECT * FROM stepRuns WHERE runID = 'x' ORDER BY position",
                       "SELECT * FROM attempts WHERE runID = 'x'",
                       "SELECT * FROM events WHERE runID = 'x' AND seq > 0 ORDER BY seq"] {
-            let plan = try sqlite(workspace.storePath, "EXPLAIN QUERY PLAN " + query)
+            let plan = try Python.sqlite(workspace.storePath, "EXPLAIN QUERY PLAN " + query)
             #expect(plan.split(separator: "\n").allSatisfy { !$0.contains("SCAN") || $0.contains("INDEX") }, "\(query): \(plan)")
         }
 
@@ -38,22 +38,9 @@ struct StoreScaleTests {
         let removed = try await store.removeRuns(before: nil, keep: 100, dryRun: false)
         #expect(removed.count == 1801, "100 newest finished runs kept per pipeline, besides the running one")
         #expect(try await store.runs(pipeline: nil, limit: 1000, offset: 0).count == 200)
-        let left = try sqlite(workspace.storePath, "SELECT (SELECT count(*) FROM stepRuns) || ' ' || (SELECT count(*) FROM events)")
+        let left = try Python.sqlite(workspace.storePath, "SELECT (SELECT count(*) FROM stepRuns) || ' ' || (SELECT count(*) FROM events)")
         #expect(left == "399 597", "the removed runs' steps and events went with them")
         #expect(try await store.removeRuns(before: .distantFuture, keep: nil, dryRun: false).count == 199)
         #expect(try await store.runs(pipeline: nil, limit: 1000, offset: 0).map(\.id) == [running.id], "a running run is never removed")
-    }
-
-    private func sqlite(_ path: String, _ statement: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import sqlite3, sys; print('\\n'.join(' '.join(map(str, r)) for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2])))",
-                             path, statement]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

@@ -201,13 +201,18 @@ struct APITests {
         }
     }
 
-    @Test(arguments: HTTPSetup.both) func aRetryRunsOnlyWhatDidNotSucceed(_ setup: HTTPSetup) async throws {
+    /// Three steps; the middle one fails until the file `fixed` exists. Every step appends its name to ran.txt.
+    private func flakyPipeline() throws {
         try workspace.pipeline("flaky", """
             steps:
               - {name: good, command: 'echo good >> ran.txt'}
               - {name: flaky, command: 'echo flaky >> ran.txt; test -f fixed', depends_on: [good]}
               - {name: after, command: 'echo after >> ran.txt', depends_on: [flaky]}
             """)
+    }
+
+    @Test(arguments: HTTPSetup.both) func aRetryRunsOnlyWhatDidNotSucceed(_ setup: HTTPSetup) async throws {
+        try flakyPipeline()
         try await harness.test(setup.value) { client in
             let first = try #require(try await client.send(.post, "/api/pipelines/flaky/runs").object["id"] as? String)
             #expect((try await client.finishedRun(first)["run"] as? [String: Any])?["status"] as? String == "failed")
@@ -224,12 +229,7 @@ struct APITests {
     }
 
     @Test(arguments: HTTPSetup.both) func aResumeContinuesTheSameRunWithOnlyWhatDidNotSucceed(_ setup: HTTPSetup) async throws {
-        try workspace.pipeline("flaky", """
-            steps:
-              - {name: good, command: 'echo good >> ran.txt'}
-              - {name: flaky, command: 'echo flaky >> ran.txt; test -f fixed', depends_on: [good]}
-              - {name: after, command: 'echo after >> ran.txt', depends_on: [flaky]}
-            """)
+        try flakyPipeline()
         try await harness.test(setup.value) { client in
             let id = try #require(try await client.send(.post, "/api/pipelines/flaky/runs").object["id"] as? String)
             #expect((try await client.finishedRun(id)["run"] as? [String: Any])?["status"] as? String == "failed")

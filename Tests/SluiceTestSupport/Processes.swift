@@ -1,13 +1,8 @@
 import Foundation
+import SluiceKit
 
-/// Whether a process still runs. A zombie (ended, not yet reaped by its parent) counts as ended.
-public func processIsAlive(_ pid: Int32) -> Bool {
-    guard kill(pid, 0) == 0 else { return false }
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-          let close = stat.lastIndex(of: ")") else { return false }
-    let state = stat[stat.index(close, offsetBy: 2)]
-    return state != "Z" && state != "X"
-}
+/// Whether a process still runs (a zombie counts as ended), as Sluice itself decides it.
+public func processIsAlive(_ pid: Int32) -> Bool { ProcessTable.isAlive(pid) }
 
 /// Waits until `condition` holds, checking every few milliseconds, up to `timeout` seconds.
 /// For waiting on another process's effect (a file it writes), where no event can be awaited.

@@ -154,8 +154,9 @@ final class Scheduler: Sendable {
 
     private func attemptEnded(_ index: Int, attempt: Int, result: AttemptResult) {
         let step = plan.pipeline.steps[index]
-        if result.state == .timedOut || result.state == .cancelled {
+        if result.state == .timedOut {
             // Its process group is gone; a daemon it detached (setsid) is not, and may hold the log pipe open.
+            // (A cancel ends the run, whose end sweeps every such process.)
             let runID = context.runID
             DispatchQueue.global().async { ProcessTable.endLeftovers(ofRun: runID, step: step.name) }
         }

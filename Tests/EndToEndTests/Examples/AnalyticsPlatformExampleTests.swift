@@ -33,8 +33,8 @@ extension ExampleTests {
         let banner = String(decoding: server.stdout.availableData, as: UTF8.self)
         let address = try #require(banner.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
 
-        let client = try python(workspace, "pipelines/analytics_platform/client.py", csv, "--server", address, "--target", "amount",
-                                "--time", "day", "--context", "finance", "--out", workspace.root)
+        let client = try Python.run(["pipelines/analytics_platform/client.py", csv, "--server", address, "--target", "amount",
+                                "--time", "day", "--context", "finance", "--out", workspace.root], in: workspace.root, mergingErrors: true)
         #expect(client.status == 0, "\(client.output)")
         #expect(client.output.contains("uploaded uploads/sales_data.csv"))
         #expect(client.output.contains("progress: 100.0%  success"))
@@ -49,25 +49,11 @@ extension ExampleTests {
         let runs = try JSONSerialization.jsonObject(with: listed) as! [[String: Any]]
         #expect(runs.count == 1 && runs[0]["status"] as? String == "success" && runs[0]["trigger"] as? String == "api")
 
-        let refused = try python(workspace, "pipelines/analytics_platform/client.py", csv, "--server", address, "--target", "store",
-                                 "--time", "day", "--out", workspace.root)
+        let refused = try Python.run(["pipelines/analytics_platform/client.py", csv, "--server", address, "--target", "store",
+                                 "--time", "day", "--out", workspace.root], in: workspace.root, mergingErrors: true)
         #expect(refused.status == 1)
         #expect(refused.output.contains("target_column 'store' is not numeric; choose one of: visits, amount"))
         kill(server.process.processIdentifier, SIGTERM)
         server.process.waitUntilExit()
-    }
-
-    private func python(_ workspace: TestWorkspace, _ arguments: String...) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: workspace.root)
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

@@ -59,16 +59,7 @@ extension ExampleTests {
             cache = "data/mixpanel_pipeline/data_cache/mixpanel"
             print(json.dumps(\(expression)))
             """
-        let file = try workspace.write("query.py", script)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", file]
-        process.currentDirectoryURL = URL(fileURLWithPath: workspace.root)
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+        let output = try Python.run(["-c", script], in: workspace.root).output
+        return try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any] ?? [:]
     }
 }
