@@ -285,15 +285,8 @@ struct APITests {
                 rows = ET.fromstring(book.read("xl/worksheets/sheet2.xml")).iter("{%s}row" % ns["m"])
                 print(",".join(sheets), [["".join(c.itertext()) for c in row][:2] for row in rows])
                 """)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-            process.arguments = [check, workspace.path("run.xlsx")]
-            let output = Pipe()
-            process.standardOutput = output
-            try process.run()
-            let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0)
+            let (status, printed) = try Python.run([check, workspace.path("run.xlsx")])
+            #expect(status == 0)
             #expect(printed == "Run,Steps,Attempts [['step', 'state'], ['extract', 'succeeded'], ['report', 'succeeded']]\n")
         }
     }

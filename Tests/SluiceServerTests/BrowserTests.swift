@@ -99,16 +99,9 @@ final class Chromium: @unchecked Sendable {
     /// The DevTools socket of the page Chromium opened.
     private func pageSocket() throws -> String {
         // Chromium's answer has no space after header colons, which Foundation's HTTP client refuses; Python reads it.
-        let fetch = Process()
-        fetch.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        fetch.arguments = ["-c", "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())",
-                           "http://127.0.0.1:\(port)/json/list"]
-        let output = Pipe()
-        fetch.standardOutput = output
-        try fetch.run()
-        let list = output.fileHandleForReading.readDataToEndOfFile()
-        fetch.waitUntilExit()
-        let targets = try JSONSerialization.jsonObject(with: list) as? [[String: Any]] ?? []
+        let list = try Python.run(["-c", "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())",
+                                   "http://127.0.0.1:\(port)/json/list"]).output
+        let targets = try JSONSerialization.jsonObject(with: Data(list.utf8)) as? [[String: Any]] ?? []
         guard let socket = targets.first(where: { $0["type"] as? String == "page" })?["webSocketDebuggerUrl"] as? String else {
             throw TestFailure("no page target in \(targets)")
         }
