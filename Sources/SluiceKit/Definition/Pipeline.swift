@@ -21,6 +21,9 @@ public struct Pipeline: Sendable {
     public var notify: [NotificationTarget] = []
     /// What happens to a run started while another run of this pipeline is running or queued.
     public var concurrency: ConcurrencyPolicy = .allow
+    /// When it starts by itself: cron schedules and watched folders.
+    public var schedules: [Schedule] = []
+    public var watches: [FileWatch] = []
 
     public func step(named name: String) -> Step? { steps.first { $0.name == name } }
 }

@@ -3,7 +3,7 @@ import Yams
 
 /// Turns one pipeline file into a ``Pipeline``, or into every problem it has.
 public enum PipelineLoader {
-    static let pipelineKeys = ["name", "description", "steps", "params", "modes", "env", "secrets", "workdir", "notify", "concurrency"]
+    static let pipelineKeys = ["name", "description", "steps", "params", "modes", "env", "secrets", "workdir", "notify", "concurrency", "schedule", "watch"]
     static let stepKeys = ["name", "description", "script", "command", "depends_on", "timeout", "retries", "env",
                            "tags", "allow_failure", "workdir", "inputs", "outputs", "on_failure", "trigger_rule"]
     static let parameterKeys = ["type", "default", "required", "choices", "min", "max", "description"]
@@ -94,6 +94,8 @@ public enum PipelineLoader {
                     continue
                 }
                 pipeline.concurrency = policy
+            case "schedule": pipeline.schedules = TriggerReader.schedules(value, reader: reader)
+            case "watch": pipeline.watches = TriggerReader.watches(value, reader: reader)
             case "steps":
                 sawSteps = true
                 guard let sequence = value.sequence else {

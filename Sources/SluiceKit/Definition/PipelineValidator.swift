@@ -43,12 +43,30 @@ enum PipelineValidator {
             reader.report(Diagnostic(.dependencyCycle, at: step.location, "dependency cycle: \(cycle.joined(separator: " -> "))",
                                      fix: "remove one of these depends_on entries"))
         }
+        validateTriggers(pipeline, reader: reader)
         let tags = Set(pipeline.steps.flatMap(\.tags))
         for mode in pipeline.modes {
             for member in mode.members where firstSeen[member] == nil && !tags.contains(member) {
                 reader.report(Diagnostic(.badValue, at: mode.location,
                                          "mode '\(mode.name)' names '\(member)', which is neither a step nor a tag",
                                          fix: Suggestion.closest(to: member, among: names + tags.sorted()).map { "did you mean '\($0)'?" }))
+            }
+        }
+    }
+
+    /// Trigger names are unique (the store keeps each one's state by name) and set only declared parameters.
+    private static func validateTriggers(_ pipeline: Pipeline, reader: DefinitionReader) {
+        let triggers = pipeline.schedules.map { ($0.name, $0.location, $0.parameters) } + pipeline.watches.map { ($0.name, $0.location, $0.parameters) }
+        var seen = Set<String>()
+        let declared = pipeline.parameters.map(\.name)
+        for (name, location, parameters) in triggers {
+            if !seen.insert(name).inserted {
+                reader.report(Diagnostic(.badValue, at: location, "two triggers are named '\(name)'", fix: "give each schedule and watch its own 'name'"))
+            }
+            for parameter in parameters.keys.sorted() where !declared.contains(parameter) {
+                reader.report(Diagnostic(.badValue, at: location, "trigger '\(name)' sets '\(parameter)', which is not a parameter of this pipeline",
+                                         fix: Suggestion.closest(to: parameter, among: declared).map { "did you mean '\($0)'?" }
+                                             ?? "declare it under 'params:'"))
             }
         }
     }

@@ -1,0 +1,122 @@
+import Foundation
+
+/// A cron expression: five fields (minute, hour, day of month, month, day of week) or a shortcut such as
+/// `@daily`, and the times it fires in a time zone. Follows Vixie cron: names for months and weekdays, 7 is
+/// also Sunday, and when both day fields are restricted a day matches either.
+public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
+    public let description: String
+    private let minutes: Set<Int>, hours: Set<Int>, days: Set<Int>, months: Set<Int>, weekdays: Set<Int>
+    private let daysRestricted: Bool, weekdaysRestricted: Bool
+
+    static let shortcuts = ["@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
+                            "@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *"]
+
+    private struct Field {
+        let name: String, range: ClosedRange<Int>, names: [String]
+    }
+
+    private static let fields = [
+        Field(name: "minute", range: 0...59, names: []),
+        Field(name: "hour", range: 0...23, names: []),
+        Field(name: "day of month", range: 1...31, names: []),
+        Field(name: "month", range: 1...12, names: ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]),
+        Field(name: "day of week", range: 0...7, names: ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]),
+    ]
+
+    /// Parses `text`; the error names the field and what is wrong with it.
+    public init(_ text: String) throws(CronError) {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        description = trimmed
+        let expanded: String
+        if trimmed.hasPrefix("@") {
+            guard let fields = Self.shortcuts[trimmed.lowercased()] else {
+                throw CronError("unknown shortcut '\(trimmed)'; use one of \(Self.shortcuts.keys.sorted().joined(separator: ", "))")
+            }
+            expanded = fields
+        } else {
+            expanded = trimmed
+        }
+        let parts = expanded.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        guard parts.count == 5 else {
+            throw CronError("'\(trimmed)' has \(parts.count) fields; cron takes five: minute hour day-of-month month day-of-week (or @daily, @hourly, ...)")
+        }
+        let sets = try zip(parts, Self.fields).map { part, field throws(CronError) in try Self.parse(part, field) }
+        minutes = sets[0]
+        hours = sets[1]
+        days = sets[2]
+        months = sets[3]
+        weekdays = Set(sets[4].map { $0 % 7 })
+        daysRestricted = !parts[2].hasPrefix("*")
+        weekdaysRestricted = !parts[4].hasPrefix("*")
+        guard next(after: Date(timeIntervalSince1970: 946_684_800), in: TimeZone(identifier: "UTC")!) != nil else {
+            throw CronError("'\(trimmed)' never fires: no month has that day")
+        }
+    }
+
+    /// The first time after `instant` this expression fires in `zone`; nil if it fires in none of the next ten years.
+    public func next(after instant: Date, in zone: TimeZone) -> Date? {
+        var time = WallClockTime(instant, in: zone)
+        time.nextMinute()
+        let lastYear = time.year + 10
+        while time.year <= lastYear {
+            if !months.contains(time.month) { time.nextMonth(); continue }
+            if !dayMatches(time) { time.nextDay(); continue }
+            if !hours.contains(time.hour) { time.nextHour(); continue }
+            if !minutes.contains(time.minute) { time.nextMinute(); continue }
+            let candidate = time.instant(in: zone)
+            // A wall-clock time repeated when clocks go back maps to its first occurrence, which may be past.
+            if candidate > instant { return candidate }
+            time.nextMinute()
+        }
+        return nil
+    }
+
+    private func dayMatches(_ time: WallClockTime) -> Bool {
+        let day = days.contains(time.day), weekday = weekdays.contains(time.weekday)
+        if daysRestricted && weekdaysRestricted { return day || weekday }
+        return day && weekday
+    }
+
+    private static func parse(_ text: String, _ field: Field) throws(CronError) -> Set<Int> {
+        func fail(_ problem: String) -> CronError { CronError("\(field.name) field '\(text)': \(problem)") }
+        func value(_ token: Substring) throws(CronError) -> Int {
+            if let number = Int(token) {
+                guard field.range.contains(number) else {
+                    throw fail("\(number) is out of range \(field.range.lowerBound)-\(field.range.upperBound)")
+                }
+                return number
+            }
+            if let index = field.names.firstIndex(of: token.lowercased()) { return field.range.lowerBound == 0 ? index : index + 1 }
+            throw fail("'\(token)' is not a number\(field.names.isEmpty ? "" : " or a name like '\(field.names[0])'")")
+        }
+        var result = Set<Int>()
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let pieces = item.split(separator: "/", omittingEmptySubsequences: false)
+            guard pieces.count <= 2, !pieces[0].isEmpty else { throw fail("'\(item)' is not a value, range or step") }
+            var step = 1
+            if pieces.count == 2 {
+                guard let number = Int(pieces[1]), number > 0 else { throw fail("step '\(pieces[1])' must be a positive number") }
+                step = number
+            }
+            var range: ClosedRange<Int>
+            if pieces[0] == "*" {
+                range = field.range
+            } else {
+                let bounds = pieces[0].split(separator: "-", omittingEmptySubsequences: false)
+                guard bounds.count <= 2 else { throw fail("'\(pieces[0])' is not a range like 1-5") }
+                let low = try value(bounds[0])
+                let high = bounds.count == 2 ? try value(bounds[1]) : (pieces.count == 2 ? field.range.upperBound : low)
+                guard low <= high else { throw fail("range \(low)-\(high) runs backwards") }
+                range = low...high
+            }
+            result.formUnion(stride(from: range.lowerBound, through: range.upperBound, by: step))
+        }
+        return result
+    }
+}
+
+/// Why a cron expression was refused.
+public struct CronError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
