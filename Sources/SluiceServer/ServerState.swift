@@ -10,25 +10,31 @@ final class ServerState: Sendable {
     let launcher: RunLauncher
     /// Rung when runs of this process store events, so live views see them at once.
     let doorbell = Doorbell()
-    private let catalogCache = Mutex<PipelineCatalog?>(nil)
+    /// Starts the runs of schedules and watched folders.
+    let triggers: TriggerService
+    private let catalogCache: CatalogCache
 
-    init(configuration: Configuration, store: any RunStore, executor: any StepExecutor) {
+    init(configuration: Configuration, store: any RunStore, executor: any StepExecutor, clock: any TriggerClock) {
         self.configuration = configuration
         self.store = store
-        launcher = RunLauncher(doorbell: doorbell, runner: PipelineRunner(
-            store: store, executor: executor, workspace: configuration.workspace, runsDirectory: configuration.runsDirectory,
-            pipelinesDirectory: configuration.pipelinesDirectory, versionsDirectory: configuration.versionsDirectory,
-            notify: configuration.notify))
+        let doorbell = doorbell
+        let launcher = RunLauncher(runner: configuration.runner(store: store, executor: executor)) { doorbell.ring() }
+        let catalogCache = CatalogCache(directory: configuration.pipelinesDirectory)
+        self.launcher = launcher
+        self.catalogCache = catalogCache
+        triggers = TriggerService(store: store, configuration: configuration, clock: clock,
+                                  pipelines: { try await catalogCache.current().entries.compactMap(\.pipeline) },
+                                  launch: { try await launcher.start($0) },
+                                  log: { FileHandle.standardError.write(Data("\(Date()) \($0)\n".utf8)) })
     }
 
     /// Checks and starts a run with the workspace's settings: 202 with the run and its `Location`, or 422 with one
     /// message per field.
     func start(_ pipeline: Pipeline, selection: Selection, parameters: [String: String], trigger: String,
                continueOnError: Bool = false, force: Bool = false) async throws -> Response {
-        let request = RunRequest(pipeline: pipeline, selection: selection, parameters: parameters, trigger: trigger,
-                                 jobs: configuration.jobs, continueOnError: continueOnError,
-                                 secrets: SecretValues.load(pipeline.secrets, file: configuration.secretsFile),
-                                 secretsInEnvironmentFile: configuration.secretsInEnvironmentFile, force: force)
+        var request = configuration.request(pipeline, selection: selection, parameters: parameters, trigger: trigger)
+        request.continueOnError = continueOnError
+        request.force = force
         let prepared: PreparedRun
         do { prepared = try PipelineRunner.prepare(request) } catch { return try RequestProblem(error).response() }
         let record: RunRecord
@@ -40,10 +46,20 @@ final class ServerState: Sendable {
 
     /// The pipelines as the files are now: new, changed and deleted files are picked up without a restart, and
     /// unchanged ones are not loaded again. A file that no longer validates stays listed with its diagnostics.
-    func catalog() async throws -> PipelineCatalog {
+    func catalog() async throws -> PipelineCatalog { try await catalogCache.current() }
+}
+
+/// The pipelines as the files are now; unchanged files are not loaded again.
+final class CatalogCache: Sendable {
+    private let directory: String
+    private let cache = Mutex<PipelineCatalog?>(nil)
+
+    init(directory: String) { self.directory = directory }
+
+    func current() async throws -> PipelineCatalog {
         try await offPool { [self] in
-            catalogCache.withLock { cache in
-                let fresh = PipelineCatalog.scan(configuration.pipelinesDirectory, reusing: cache)
+            cache.withLock { cache in
+                let fresh = PipelineCatalog.scan(directory, reusing: cache)
                 cache = fresh
                 return fresh
             }

@@ -10,11 +10,14 @@ public struct SluiceServer: Sendable {
         public var port: Int
         /// Required as `Authorization: Bearer` on the API when set; mandatory off loopback.
         public var token: String?
+        /// Whether this server starts the runs of schedules and watched folders (safe on every server of a store).
+        public var triggers: Bool
 
-        public init(host: String = "127.0.0.1", port: Int = 5001, token: String? = nil) {
+        public init(host: String = "127.0.0.1", port: Int = 5001, token: String? = nil, triggers: Bool = true) {
             self.host = host
             self.port = port
             self.token = token
+            self.triggers = triggers
         }
 
         /// Why these settings are refused, if they are.
@@ -30,10 +33,14 @@ public struct SluiceServer: Sendable {
     let state: ServerState
     public let settings: Settings
 
-    public init(configuration: Configuration, store: any RunStore, executor: any StepExecutor, settings: Settings) {
-        state = ServerState(configuration: configuration, store: store, executor: executor)
+    public init(configuration: Configuration, store: any RunStore, executor: any StepExecutor, settings: Settings,
+                clock: any TriggerClock = SystemClock()) {
+        state = ServerState(configuration: configuration, store: store, executor: executor, clock: clock)
         self.settings = settings
     }
+
+    /// What starts the runs of schedules and watched folders (``run(onRunning:)`` keeps it going).
+    public var triggers: TriggerService { state.triggers }
 
     /// The routes, behind the token check.
     public func router() -> Router<APIContext> {
@@ -65,9 +72,13 @@ public struct SluiceServer: Sendable {
                     onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) })
     }
 
-    /// Serves until SIGTERM or SIGINT, then cancels the runs started here and waits until their states are recorded.
+    /// Serves, and starts the runs triggers call for, until SIGTERM or SIGINT; then cancels the runs started here and
+    /// waits until their states are recorded.
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let triggers = settings.triggers ? Task { await state.triggers.run() } : nil
+        defer { triggers?.cancel() }
         try await application(onRunning: onRunning).runService()
+        triggers?.cancel()
         await state.launcher.shutdown()
     }
 }

@@ -8,8 +8,7 @@ struct RunLeaseTests {
     @Test func aRemoteOwnersRunIsRecoveredOnlyOnceItsLeaseHasExpired() async throws {
         let workspace = try TestWorkspace()
         let store = try workspace.store()
-        let run = try await store.createRun(pipeline: "p", trigger: "test", parameters: [:], selection: Selection(),
-                                            runsDirectory: workspace.runsDirectory, steps: ["a"])
+        let run = try await store.createRun(NewRun(pipeline: "p", trigger: "test", runsDirectory: workspace.runsDirectory, steps: ["a"]))
         func owner(host: String, leaseEndsIn seconds: Double) throws {
             _ = try Python.sqlite(workspace.storePath, "UPDATE runs SET ownerHost = '\(host)', ownerPID = 1, leaseExpiresAt = \(Date().timeIntervalSince1970 + seconds)")
         }

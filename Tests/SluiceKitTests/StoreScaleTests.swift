@@ -12,8 +12,7 @@ struct StoreScaleTests {
         var ids: [String] = []
         for index in 0..<2000 {
             let pipeline = index.isMultiple(of: 2) ? "even" : "odd"
-            let run = try await store.createRun(pipeline: pipeline, trigger: "test", parameters: [:], selection: Selection(),
-                                                runsDirectory: workspace.runsDirectory, steps: ["a", "b"])
+            let run = try await store.createRun(NewRun(pipeline: pipeline, trigger: "test", runsDirectory: workspace.runsDirectory, steps: ["a", "b"]))
             try store.write([RunEvent(runID: run.id, pipeline: pipeline, kind: .runStarted(steps: ["a", "b"])),
                              RunEvent(runID: run.id, pipeline: pipeline, kind: .stepSkipped(step: "a", reason: "test")),
                              RunEvent(runID: run.id, pipeline: pipeline, kind: .runFinished(status: .success))])
@@ -33,8 +32,7 @@ struct StoreScaleTests {
             #expect(plan.split(separator: "\n").allSatisfy { !$0.contains("SCAN") || $0.contains("INDEX") }, "\(query): \(plan)")
         }
 
-        let running = try await store.createRun(pipeline: "odd", trigger: "test", parameters: [:], selection: Selection(),
-                                                runsDirectory: workspace.runsDirectory, steps: ["a"])
+        let running = try await store.createRun(NewRun(pipeline: "odd", trigger: "test", runsDirectory: workspace.runsDirectory, steps: ["a"]))
         let removed = try await store.removeRuns(before: nil, keep: 100, dryRun: false)
         #expect(removed.count == 1801, "100 newest finished runs kept per pipeline, besides the running one")
         #expect(try await store.runs(pipeline: nil, limit: 1000, offset: 0).count == 200)

@@ -14,3 +14,14 @@ public func waitUntil(timeout: Double = 20, _ condition: () throws -> Bool) reth
     }
     return try condition()
 }
+
+/// Waits until `condition` holds, checking every few milliseconds, up to `timeout` seconds, without blocking a thread
+/// of the cooperative pool: for async tests waiting on work that runs in the background of this process.
+public func eventually(timeout: Double = 20, _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return try await condition()
+}

@@ -47,9 +47,12 @@ public enum TriggerVariables {
 public struct ParameterTemplate: Sendable, Equatable {
     public let text: String
 
-    /// Nil, with the unknown name, when `text` uses a placeholder not in `known`.
+    /// The names of its placeholders.
+    public var names: [String] { Self.placeholders(in: text).map(\.name) }
+
+    /// The first placeholder of `text` not in `known`.
     static func check(_ text: String, known: [String]) -> String? {
-        placeholders(in: text).map(\.name).first { !known.contains($0) }
+        ParameterTemplate(text: text).names.first { !known.contains($0) }
     }
 
     public func render(_ values: [String: String]) -> String {

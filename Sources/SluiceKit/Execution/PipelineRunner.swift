@@ -15,6 +15,9 @@ public struct RunRequest: Sendable {
     public var secretsInEnvironmentFile: Bool
     /// Run steps with declared outputs even when they are up to date.
     public var force: Bool
+    /// For a run a trigger starts: what it records on the run, and the claim that makes it start once.
+    public var triggerDetail: TriggerDetail?
+    public var claim: TriggerClaim?
 
     public init(pipeline: Pipeline, selection: Selection = Selection(), parameters: [String: String] = [:],
                 trigger: String = "cli", jobs: Int, continueOnError: Bool = false, secrets: [String: String] = [:],
@@ -112,10 +115,11 @@ public struct PipelineRunner: Sendable {
 
     /// Records a new run for `prepared`, so that its id is known before it starts (the server answers with it).
     public func record(_ prepared: PreparedRun) async throws -> RunRecord {
-        try await store.createRun(pipeline: prepared.request.pipeline.id, trigger: prepared.request.trigger,
-                                  parameters: prepared.parameters, selection: prepared.request.selection,
-                                  runsDirectory: runsDirectory, steps: prepared.plan.included.map(\.step.name),
-                                  concurrency: prepared.request.pipeline.concurrency)
+        let request = prepared.request
+        return try await store.createRun(NewRun(pipeline: request.pipeline.id, trigger: request.trigger, parameters: prepared.parameters,
+                                                selection: request.selection, runsDirectory: runsDirectory,
+                                                steps: prepared.plan.included.map(\.step.name), concurrency: request.pipeline.concurrency,
+                                                detail: request.triggerDetail, claim: request.claim))
     }
 
     /// Runs `prepared` as the run `record` (from ``record(_:)``, or ``RunStore/claimForResume(runID:steps:)`` with the
@@ -132,7 +136,7 @@ public struct PipelineRunner: Sendable {
         let directory = RunDirectory(root: record.runDirectory)
         let context = RunContext(runID: record.id, pipeline: pipeline, workspace: workspace, directory: directory,
                                  parameters: prepared.parameters, secrets: request.secrets,
-                                 secretsInEnvironmentFile: request.secretsInEnvironmentFile)
+                                 secretsInEnvironmentFile: request.secretsInEnvironmentFile, trigger: record.triggerDetail)
         do { try directory.create(variables: context.environmentFileVariables) } catch {
             // Nothing ran; the run must not stay "running" in the store.
             try? store.write([RunEvent(runID: record.id, pipeline: pipeline.id, kind: .runFinished(status: .failed))])

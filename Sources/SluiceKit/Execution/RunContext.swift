@@ -17,7 +17,7 @@ public struct RunContext: Sendable {
     public let mask: SecretMask
 
     init(runID: String, pipeline: Pipeline, workspace: String, directory: RunDirectory, parameters: [String: String],
-         secrets: [String: String] = [:], secretsInEnvironmentFile: Bool = false,
+         secrets: [String: String] = [:], secretsInEnvironmentFile: Bool = false, trigger: TriggerDetail? = nil,
          inherited: [String: String] = ProcessInfo.processInfo.environment) {
         self.runID = runID
         self.pipeline = pipeline
@@ -32,6 +32,10 @@ public struct RunContext: Sendable {
             ("SLUICE_WORKING_DIR", directory.working),
             ("SLUICE_LOGS_DIR", directory.logs),
         ]
+        // What a trigger started the run for: the due time, the changed files (one a line), the backfilled interval.
+        let triggered = [("SLUICE_SCHEDULED_FOR", trigger?.scheduledFor), ("SLUICE_CHANGED_PATHS", trigger?.paths?.joined(separator: "\n")),
+                         ("SLUICE_INTERVAL", trigger?.interval)]
+        variables += triggered.compactMap { name, value in value.map { (name, $0) } }
         variables += pipeline.environment.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         for spec in pipeline.parameters { if let value = parameters[spec.name] { variables.append((spec.environmentName, value)) } }
         let secretVariables = secrets.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }

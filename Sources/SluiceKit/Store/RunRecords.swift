@@ -6,7 +6,7 @@ public struct RunRecord: Sendable, Codable, Equatable {
     public var id: String
     public var pipeline: String
     public var status: RunStatus
-    /// What started it: `cli`, `step`, later `api` or `schedule`.
+    /// What started it: `cli`, `step`, `api`, `retry:ID`, `schedule`, `watch` or `backfill`.
     public var trigger: String
     public var parameters: [String: String]
     public var selection: Selection
@@ -19,6 +19,8 @@ public struct RunRecord: Sendable, Codable, Equatable {
     public var createdAt: Date
     public var finishedAt: Date?
     public var stepsTotal: Int
+    /// For a run a schedule, a watch or a backfill started: which, and for what.
+    public var triggerDetail: TriggerDetail?
 
     public var duration: Double? { finishedAt.map { $0.timeIntervalSince(createdAt) } }
 }

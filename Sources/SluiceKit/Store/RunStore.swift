@@ -4,9 +4,11 @@ import Foundation
 public protocol RunStore: Sendable {
     /// Records a new run under a fresh short id that no other run in the store has, with its steps pending: running,
     /// or under `concurrency`, queued behind the pipeline's earlier runs, or refused (``RunRefused``) beside them.
-    func createRun(pipeline: String, trigger: String, parameters: [String: String], selection: Selection,
-                   runsDirectory: String, steps: [String], concurrency: ConcurrencyPolicy) async throws -> RunRecord
-    /// Starts a queued run when no earlier run of its pipeline is running or queued; returns whether it started.
+    /// A backfill's runs (``TriggerDetail/maxActive``) start queued. With a claim, the run is recorded only if the
+    /// claim holds (else ``TriggerClaimed``).
+    func createRun(_ run: NewRun) async throws -> RunRecord
+    /// Starts a queued run when its turn has come: no earlier run of its pipeline running or queued, or for a backfill's
+    /// run, fewer than its `maxActive` running. Returns whether it started.
     func startIfFirstInQueue(runID: String) async throws -> Bool
     /// Writes a batch of events in one transaction. Blocks: call it from a thread of its own, never from
     /// the cooperative pool (``EventBatcher`` does).
@@ -39,17 +41,24 @@ public protocol RunStore: Sendable {
     /// `before`, or that are not among the `keep` newest of their pipeline; running runs stay. Returns the removed
     /// runs, whose directories the caller deletes. `dryRun` only says which.
     func removeRuns(before: Date?, keep: Int?, dryRun: Bool) async throws -> [RunRecord]
+    /// The schedules' and watches' shared state, of one pipeline or of all.
+    func triggerStates(pipeline: String?) async throws -> [TriggerState]
+    /// Records a trigger seen for the first time (a watch with the files already there); an existing one is kept.
+    /// Returns its state.
+    func registerTrigger(pipeline: String, name: String, since: Date, snapshot: WatchSnapshot?) async throws -> TriggerState
+    /// Performs a claim without starting a run (a missed time skipped, a deletion noted); false if another process
+    /// performed it first.
+    func advanceTrigger(_ claim: TriggerClaim) async throws -> Bool
+    /// Remembers why a trigger could not start its run (nil clears it).
+    func recordTriggerError(pipeline: String, name: String, message: String?) async throws
+    /// Pipelines whose triggers are paused, with when.
+    func pausedPipelines() async throws -> [String: Date]
+    func setPaused(pipeline: String, paused: Bool) async throws
     /// What change detection starts from: each step's last successful fingerprint, and every remembered file hash.
     func outputState(pipeline: String) async throws -> (fingerprints: [String: StepFingerprintRecord], hashes: [String: FileHash])
 }
 
 extension RunStore {
-    public func createRun(pipeline: String, trigger: String, parameters: [String: String], selection: Selection,
-                          runsDirectory: String, steps: [String]) async throws -> RunRecord {
-        try await createRun(pipeline: pipeline, trigger: trigger, parameters: parameters, selection: selection,
-                            runsDirectory: runsDirectory, steps: steps, concurrency: .allow)
-    }
-
     public func runs(pipeline: String?, limit: Int, offset: Int) async throws -> [RunRecord] {
         try await runs(pipeline: pipeline, status: nil, limit: limit, offset: offset)
     }

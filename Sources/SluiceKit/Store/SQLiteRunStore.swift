@@ -53,24 +53,26 @@ public final class SQLiteRunStore: RunStore {
         }
     }
 
-    public func createRun(pipeline: String, trigger: String, parameters: [String: String], selection: Selection,
-                          runsDirectory: String, steps: [String], concurrency: ConcurrencyPolicy) async throws -> RunRecord {
+    public func createRun(_ new: NewRun) async throws -> RunRecord {
         try await pool.write { db in
             // Checked in the same transaction as the insert: two starts at the same moment see each other.
-            let earlier = concurrency == .allow ? nil : try String.fetchOne(db, sql: """
+            let earlier = new.concurrency == .allow ? nil : try String.fetchOne(db, sql: """
                 SELECT id FROM runs WHERE pipeline = ? AND status IN ('running', 'queued') ORDER BY createdAt LIMIT 1
-                """, arguments: [pipeline])
-            if let earlier, concurrency == .reject { throw RunRefused(pipeline: pipeline, blocking: earlier) }
+                """, arguments: [new.pipeline])
+            if let earlier, new.concurrency == .reject { throw RunRefused(pipeline: new.pipeline, blocking: earlier) }
             while true {
                 let id = RunID.make()
                 guard try RunRecord.fetchOne(db, key: id) == nil else { continue }
-                let record = RunRecord(id: id, pipeline: pipeline, status: earlier == nil ? .running : .queued, trigger: trigger, parameters: parameters,
-                                       selection: selection, runDirectory: (runsDirectory as NSString).appendingPathComponent(id),
+                if let claim = new.claim { try TriggerSQL.apply(claim, db, runID: id) }
+                let queued = earlier != nil || new.detail?.maxActive != nil
+                let record = RunRecord(id: id, pipeline: new.pipeline, status: queued ? .queued : .running, trigger: new.trigger,
+                                       parameters: new.parameters, selection: new.selection,
+                                       runDirectory: (new.runsDirectory as NSString).appendingPathComponent(id),
                                        ownerPID: getpid(), ownerHost: RunLease.host, leaseExpiresAt: RunLease.expiry(),
-                                       createdAt: Date(), finishedAt: nil, stepsTotal: steps.count)
+                                       createdAt: Date(), finishedAt: nil, stepsTotal: new.steps.count, triggerDetail: new.detail)
                 try record.insert(db)
                 // The steps exist from the start, so a client asking for one right after starting the run finds it.
-                try EventSQL.insertPendingSteps(steps, run: id, db)
+                try EventSQL.insertPendingSteps(new.steps, run: id, db)
                 return record
             }
         }
@@ -87,10 +89,17 @@ public final class SQLiteRunStore: RunStore {
 
     public func startIfFirstInQueue(runID: String) async throws -> Bool {
         try await pool.write { db in
+            // A backfill's runs run `maxActive` at a time (its process lets them through in order, see ``AsyncGate``);
+            // other queued runs wait behind every earlier run of their pipeline.
             try db.execute(sql: """
-                UPDATE runs SET status = 'running' WHERE id = ? AND status = 'queued' AND NOT EXISTS (
+                UPDATE runs SET status = 'running' WHERE id = ? AND status = 'queued' AND CASE
+                WHEN json_extract(triggerDetail, '$.maxActive') IS NULL THEN NOT EXISTS (
                     SELECT 1 FROM runs AS earlier WHERE earlier.pipeline = runs.pipeline AND earlier.id <> runs.id
                     AND (earlier.status = 'running' OR (earlier.status = 'queued' AND earlier.createdAt < runs.createdAt)))
+                ELSE (SELECT count(*) FROM runs AS other WHERE other.pipeline = runs.pipeline AND other.status = 'running'
+                      AND json_extract(other.triggerDetail, '$.backfill') = json_extract(runs.triggerDetail, '$.backfill'))
+                     < json_extract(triggerDetail, '$.maxActive')
+                END
                 """, arguments: [runID])
             return db.changesCount == 1
         }
@@ -255,6 +264,47 @@ public final class SQLiteRunStore: RunStore {
                 SELECT COUNT(*) FROM stepRuns JOIN runs ON runs.id = stepRuns.runID WHERE runs.status = 'running' AND stepRuns.state = 'pending'
                 """) ?? 0
             return totals
+        }
+    }
+
+    public func triggerStates(pipeline: String?) async throws -> [TriggerState] {
+        try await pool.read { db in try TriggerSQL.states(db, pipeline: pipeline) }
+    }
+
+    public func registerTrigger(pipeline: String, name: String, since: Date, snapshot: WatchSnapshot?) async throws -> TriggerState {
+        try await pool.write { db in try TriggerSQL.register(pipeline: pipeline, name: name, since: since, snapshot: snapshot, db) }
+    }
+
+    public func advanceTrigger(_ claim: TriggerClaim) async throws -> Bool {
+        do {
+            try await pool.write { db in try TriggerSQL.apply(claim, db, runID: nil) }
+            return true
+        } catch is TriggerClaimed {
+            return false
+        }
+    }
+
+    public func recordTriggerError(pipeline: String, name: String, message: String?) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE triggers SET lastError = ? WHERE pipeline = ? AND name = ?", arguments: [message, pipeline, name])
+        }
+    }
+
+    public func pausedPipelines() async throws -> [String: Date] {
+        try await pool.read { db in
+            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT * FROM pausedPipelines").map {
+                ($0["pipeline"], Date(timeIntervalSince1970: $0["pausedAt"]))
+            })
+        }
+    }
+
+    public func setPaused(pipeline: String, paused: Bool) async throws {
+        try await pool.write { db in
+            if paused {
+                try db.execute(sql: "INSERT INTO pausedPipelines VALUES (?, ?) ON CONFLICT DO NOTHING", arguments: [pipeline, Date().timeIntervalSince1970])
+            } else {
+                try db.execute(sql: "DELETE FROM pausedPipelines WHERE pipeline = ?", arguments: [pipeline])
+            }
         }
     }
 

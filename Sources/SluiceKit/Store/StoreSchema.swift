@@ -58,6 +58,16 @@ enum StoreSchema {
                 CREATE INDEX runsByStatus ON runs(status);
                 """)
         }
+        // Triggers: what started a run by itself, and each schedule's and watch's shared state.
+        migrator.registerMigration("v4") { db in
+            try db.execute(sql: """
+                ALTER TABLE runs ADD COLUMN triggerDetail TEXT;
+                CREATE TABLE triggers (
+                    pipeline TEXT NOT NULL, name TEXT NOT NULL, since REAL NOT NULL, firedFor REAL, fingerprint TEXT, snapshot TEXT,
+                    lastRunID TEXT, lastError TEXT, PRIMARY KEY (pipeline, name)) WITHOUT ROWID;
+                CREATE TABLE pausedPipelines (pipeline TEXT PRIMARY KEY, pausedAt REAL NOT NULL) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

@@ -142,3 +142,18 @@ public struct Configuration: Sendable {
     public var secretsFile: String { path("secrets_file") }
     public var secretsInEnvironmentFile: Bool { self["env_file_secrets"] == "true" }
 }
+
+extension Configuration {
+    /// A request to run `pipeline` with this workspace's settings (jobs, secrets).
+    public func request(_ pipeline: Pipeline, selection: Selection = Selection(), parameters: [String: String],
+                        trigger: String) -> RunRequest {
+        RunRequest(pipeline: pipeline, selection: selection, parameters: parameters, trigger: trigger, jobs: jobs,
+                   secrets: SecretValues.load(pipeline.secrets, file: secretsFile), secretsInEnvironmentFile: secretsInEnvironmentFile)
+    }
+
+    /// The runner of this workspace's runs.
+    public func runner(store: any RunStore, executor: any StepExecutor) -> PipelineRunner {
+        PipelineRunner(store: store, executor: executor, workspace: workspace, runsDirectory: runsDirectory,
+                       pipelinesDirectory: pipelinesDirectory, versionsDirectory: versionsDirectory, notify: notify)
+    }
+}

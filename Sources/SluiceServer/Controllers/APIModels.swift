@@ -20,8 +20,11 @@ struct PipelineSummary: Codable, Sendable {
     var stepsCompleted: Int
     var stepsTested: Int
     var lastRun: RunRecord?
+    var triggers: [TriggerInfo]
+    /// Whether its schedules and watches are paused.
+    var paused: Bool
 
-    init(_ entry: PipelineCatalog.Entry, statuses: [StepStatusRecord], lastRun: RunRecord?) {
+    init(_ entry: PipelineCatalog.Entry, statuses: [StepStatusRecord], lastRun: RunRecord?, triggers: [TriggerInfo], paused: Bool) {
         id = entry.id
         name = entry.pipeline?.name ?? entry.id
         description = entry.pipeline?.description ?? ""
@@ -33,6 +36,8 @@ struct PipelineSummary: Codable, Sendable {
         stepsCompleted = statuses.count { names.contains($0.step) && $0.completed }
         stepsTested = statuses.count { names.contains($0.step) && $0.tested }
         self.lastRun = lastRun
+        self.triggers = triggers
+        self.paused = paused
     }
 }
 
@@ -144,4 +149,62 @@ struct StartRunBody: Decodable, Sendable {
             else { throw DecodingError.dataCorruptedError(in: container, debugDescription: "a parameter value must be a string, number or boolean") }
         }
     }
+}
+
+/// A schedule or watch of a pipeline, with its shared state: what the UI shows and the next time it fires.
+struct TriggerInfo: Codable, Sendable {
+    var name: String
+    /// `schedule` or `watch`.
+    var kind: String
+    var cron: String?
+    var timezone: String?
+    var catchUp: String?
+    /// The next time the schedule is due, in its time zone; none while the pipeline is paused.
+    var nextTime: String?
+    var folder: String?
+    var patterns: [String]?
+    var debounceSeconds: Double?
+    var params: [String: String]
+    var lastRunID: String?
+    var lastError: String?
+
+    static func of(_ pipeline: Pipeline, states: [TriggerState], paused: Bool, now: Date) -> [TriggerInfo] {
+        let byName = Dictionary(states.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let schedules = pipeline.schedules.map { schedule in
+            TriggerInfo(name: schedule.name, kind: "schedule", cron: schedule.cron.description, timezone: schedule.timeZone.identifier,
+                        catchUp: schedule.catchUp.rawValue,
+                        nextTime: paused ? nil : schedule.cron.next(after: now, in: schedule.timeZone).flatMap {
+                            TriggerService.scheduleValues($0, endDate: nil, in: schedule.timeZone)["schedule.time"]
+                        },
+                        params: schedule.parameters.mapValues(\.text), lastRunID: byName[schedule.name]?.lastRunID,
+                        lastError: byName[schedule.name]?.lastError)
+        }
+        let watches = pipeline.watches.map { watch in
+            TriggerInfo(name: watch.name, kind: "watch", folder: watch.folder, patterns: watch.patterns, debounceSeconds: watch.debounce,
+                        params: watch.parameters.mapValues(\.text), lastRunID: byName[watch.name]?.lastRunID, lastError: byName[watch.name]?.lastError)
+        }
+        return schedules + watches
+    }
+}
+
+/// The body of a request that starts a backfill.
+struct BackfillBody: Decodable, Sendable {
+    var from: String
+    var to: String
+    var step: String?
+    var maxActive: Int?
+    var params: [String: StartRunBody.ParameterValue]?
+}
+
+/// What a backfill started: its id, the runs it queued, and the intervals it skipped or could not start.
+struct BackfillStarted: Codable, Sendable {
+    struct Interval: Codable, Sendable {
+        var interval: String
+        var reason: String
+    }
+
+    var id: String
+    var runs: [RunRecord]
+    var skipped: [Interval]
+    var refused: [Interval]
 }

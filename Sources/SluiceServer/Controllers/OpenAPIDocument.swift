@@ -62,6 +62,11 @@ enum OpenAPIDocument {
                   responses: [202: "Run", 400: "Error", 404: "Error", 422: "RequestProblem"]),
         Operation(method: "post", path: "/api/pipelines/{pipeline}/steps/{step}/run", summary: "Start a run of one step (withDeps for its upstream)",
                   body: "StartRun", responses: [202: "Run", 400: "Error", 404: "Error", 422: "RequestProblem"]),
+        Operation(method: "put", path: "/api/pipelines/{pipeline}/paused", summary: "Pause or resume the pipeline's schedules and watches",
+                  body: "Paused", responses: [200: "PipelineSummary", 400: "Error", 404: "Error"]),
+        Operation(method: "post", path: "/api/pipelines/{pipeline}/backfill",
+                  summary: "One run per interval of a date range (from, to, step daily|weekly|monthly, maxActive, params), skipping intervals done",
+                  body: "Backfill", responses: [202: "BackfillStarted", 400: "Error", 404: "Error", 422: "Error"]),
         Operation(method: "put", path: "/api/pipelines/{pipeline}/steps/{step}/tested", summary: "Set or clear a step's tested mark",
                   body: "Tested", responses: [200: "StepStatus", 400: "Error", 404: "Error"]),
         Operation(method: "post", path: "/api/uploads", summary: "Upload input files (multipart/form-data) into the workspace's uploads/ folder",
@@ -150,9 +155,9 @@ enum OpenAPIDocument {
         case "multipart/form-data":
             ["required": true, "description": "one or more file parts",
              "content": [body: ["schema": ["type": "object", "required": ["file"], "properties": ["file": ["type": "string", "format": "binary"]]]]]]
-        case "Tested":
-            ["required": true, "description": body,
-             "content": ["application/json": ["schema": ["type": "object", "required": ["tested"], "properties": ["tested": ["type": "boolean"]]]]]]
+        case "Tested", "Paused":
+            ["required": true, "description": body, "content": ["application/json": ["schema": [
+                "type": "object", "required": [body.lowercased()], "properties": [body.lowercased(): ["type": "boolean"]]]]]]
         default:
             ["required": false, "description": body, "content": ["application/json": ["schema": ["type": "object"]]]]
         }

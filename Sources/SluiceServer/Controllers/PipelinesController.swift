@@ -17,6 +17,14 @@ struct PipelinesController {
             try await start(context.parameters.require("pipeline"), body: try await decode(request, context),
                             steps: [context.parameters.require("step")])
         }
+        group.put(":pipeline/paused") { request, context in
+            struct Body: Decodable { var paused: Bool }
+            let body = try await decodeJSON(Body.self, request, context)
+            return try await setPaused(context.parameters.require("pipeline"), paused: body.paused)
+        }
+        group.post(":pipeline/backfill") { request, context in
+            try await backfill(context.parameters.require("pipeline"), body: try await decodeJSON(BackfillBody.self, request, context))
+        }
         group.put(":pipeline/steps/:step/tested") { request, context in
             struct Body: Decodable { var tested: Bool }
             let body = try await decodeJSON(Body.self, request, context)
@@ -26,13 +34,23 @@ struct PipelinesController {
 
     private func list() async throws -> JSON<[PipelineSummary]> {
         var summaries: [PipelineSummary] = []
-        for entry in try await state.catalog().entries { summaries.append(try await summary(entry)) }
+        let paused = try await state.store.pausedPipelines()
+        for entry in try await state.catalog().entries { summaries.append(try await summary(entry, paused: paused)) }
         return JSON(summaries)
     }
 
-    private func summary(_ entry: PipelineCatalog.Entry) async throws -> PipelineSummary {
-        PipelineSummary(entry, statuses: try await state.store.stepStatuses(pipeline: entry.id),
-                        lastRun: try await state.store.runs(pipeline: entry.id, limit: 1, offset: 0).first)
+    private func summary(_ entry: PipelineCatalog.Entry, paused: [String: Date]? = nil) async throws -> PipelineSummary {
+        var pausedNow = paused
+        if pausedNow == nil { pausedNow = try await state.store.pausedPipelines() }
+        let isPaused = pausedNow?[entry.id] != nil
+        var triggers: [TriggerInfo] = []
+        if let pipeline = entry.pipeline, !pipeline.schedules.isEmpty || !pipeline.watches.isEmpty {
+            triggers = TriggerInfo.of(pipeline, states: try await state.store.triggerStates(pipeline: entry.id), paused: isPaused,
+                                      now: state.triggers.now)
+        }
+        return PipelineSummary(entry, statuses: try await state.store.stepStatuses(pipeline: entry.id),
+                               lastRun: try await state.store.runs(pipeline: entry.id, limit: 1, offset: 0).first,
+                               triggers: triggers, paused: isPaused)
     }
 
     private func detail(_ id: String) async throws -> JSON<PipelineDetail> {
@@ -52,6 +70,37 @@ struct PipelinesController {
                                   only: body.only ?? [], skip: body.skip ?? [], mode: body.mode)
         return try await state.start(pipeline, selection: selection, parameters: (body.params ?? [:]).mapValues(\.text), trigger: "api",
                                      continueOnError: body.continueOnError ?? false, force: body.force ?? false)
+    }
+
+    private func setPaused(_ id: String, paused: Bool) async throws -> JSON<PipelineSummary> {
+        let entry = try await entry(id)
+        try await state.store.setPaused(pipeline: id, paused: paused)
+        return JSON(try await summary(entry))
+    }
+
+    /// Queues one run per interval not done yet, `maxActive` running at once: 202 with the runs.
+    private func backfill(_ id: String, body: BackfillBody) async throws -> Response {
+        guard let pipeline = try await entry(id).pipeline else {
+            throw HTTPError(.unprocessableContent, message: "pipeline '\(id)' is invalid; see GET /api/pipelines/\(id)")
+        }
+        guard let step = Backfill.Step(rawValue: body.step ?? "daily") else {
+            throw HTTPError(.badRequest, message: "step must be daily, weekly or monthly, not '\(body.step ?? "")'")
+        }
+        let plan: Backfill
+        do {
+            plan = try Backfill(pipeline: pipeline, from: body.from, to: body.to, step: step, maxActive: body.maxActive ?? 1,
+                                parameters: (body.params ?? [:]).mapValues(\.text))
+        } catch { throw HTTPError(.unprocessableContent, message: error.description) }
+        let launcher = state.launcher
+        var started = BackfillStarted(id: plan.id, runs: [], skipped: [], refused: [])
+        for result in try await plan.start(configuration: state.configuration, launch: { try await launcher.start($0, gate: $1) }) {
+            switch result {
+            case let .started(_, run): started.runs.append(run)
+            case let .skipped(interval, reason): started.skipped.append(.init(interval: interval.key, reason: reason))
+            case let .refused(interval, reason): started.refused.append(.init(interval: interval.key, reason: reason))
+            }
+        }
+        return try JSONResponse.make(started, status: .accepted)
     }
 
     private func markTested(_ id: String, step: String, tested: Bool) async throws -> JSON<StepStatusRecord> {

@@ -1,0 +1,67 @@
+import Foundation
+
+/// Starts runs in the background of a long-lived process (the server, the scheduler) and keeps their tasks, so
+/// they can be cancelled and, at shutdown, ended cleanly (steps terminated and recorded).
+public actor RunLauncher {
+    private let runner: PipelineRunner
+    /// Called after each batch of a run's events is stored, and when a run ends.
+    private let onEvents: @Sendable () -> Void
+    private var running: [String: Task<RunOutcome?, Never>] = [:]
+
+    public init(runner: PipelineRunner, onEvents: @escaping @Sendable () -> Void = {}) {
+        self.runner = runner
+        self.onEvents = onEvents
+    }
+
+    /// Records the run and starts it; returns as soon as it is recorded. With a gate, the run stays queued until the
+    /// gate lets it through (a backfill's runs, a few at a time).
+    public func start(_ prepared: PreparedRun, gate: AsyncGate? = nil) async throws -> RunRecord {
+        let record = try await runner.record(prepared)
+        launch(record.id) { runner, observer in
+            // Cancelled at the gate: the run goes on to record itself cancelled while queued.
+            let entered = (try? await gate?.enter()) != nil
+            defer { if entered { gate?.leave() } }
+            return try await runner.run(prepared, as: record, observer: observer)
+        }
+        return record
+    }
+
+    /// Continues a run claimed for this process.
+    public func resume(_ resumption: Resumption) {
+        launch(resumption.record.id) { runner, observer in try await runner.run(resumption, observer: observer) }
+    }
+
+    private func launch(_ id: String, _ body: @escaping @Sendable (PipelineRunner, @escaping @Sendable ([RunEvent]) -> Void) async throws -> RunOutcome) {
+        let runner = runner, onEvents = onEvents
+        running[id] = Task {
+            // The observer sees each batch after the store has it.
+            let outcome = try? await body(runner) { _ in onEvents() }
+            self.finished(id)
+            onEvents()
+            return outcome
+        }
+    }
+
+    /// Waits until the run `id` of this process has ended; nil when it is not one, or could not be recorded.
+    public func outcome(of id: String) async -> RunOutcome? { await running[id]?.value }
+
+    /// Cancels a run of this process; false when it is not one (finished, or run by another process).
+    public func cancel(_ id: String) -> Bool {
+        guard let task = running[id] else { return false }
+        task.cancel()
+        return true
+    }
+
+    public var activeCount: Int { running.count }
+
+    public func owns(_ id: String) -> Bool { running[id] != nil }
+
+    /// Cancels every run and waits until each has recorded its final state.
+    public func shutdown() async {
+        let tasks = Array(running.values)
+        for task in tasks { task.cancel() }
+        for task in tasks { await task.value }
+    }
+
+    private func finished(_ id: String) { running[id] = nil }
+}

@@ -1,0 +1,95 @@
+import Foundation
+
+/// A run to record: what ``RunStore/createRun(_:)`` takes.
+public struct NewRun: Sendable {
+    public var pipeline: String
+    /// `cli`, `step`, `api`, `retry:ID`, `schedule`, `watch` or `backfill`.
+    public var trigger: String
+    public var parameters: [String: String]
+    public var selection: Selection
+    public var runsDirectory: String
+    public var steps: [String]
+    public var concurrency: ConcurrencyPolicy
+    /// For a run a trigger started: which one, and for what.
+    public var detail: TriggerDetail?
+    /// What only one process may do, in the same transaction as recording the run; when another process did it
+    /// first, the run is not recorded and ``TriggerClaimed`` is thrown.
+    public var claim: TriggerClaim?
+
+    public init(pipeline: String, trigger: String, parameters: [String: String] = [:], selection: Selection = Selection(),
+                runsDirectory: String, steps: [String], concurrency: ConcurrencyPolicy = .allow, detail: TriggerDetail? = nil,
+                claim: TriggerClaim? = nil) {
+        self.pipeline = pipeline
+        self.trigger = trigger
+        self.parameters = parameters
+        self.selection = selection
+        self.runsDirectory = runsDirectory
+        self.steps = steps
+        self.concurrency = concurrency
+        self.detail = detail
+        self.claim = claim
+    }
+}
+
+/// What a trigger recorded on the run it started.
+public struct TriggerDetail: Codable, Sendable, Equatable {
+    /// The schedule or watch, by name.
+    public var name: String?
+    /// For a schedule: the time the run was due, in the schedule's time zone (ISO 8601).
+    public var scheduledFor: String?
+    /// For a watch: the files that appeared or changed, relative to the workspace when inside it.
+    public var paths: [String]?
+    /// For a backfill: its id, the interval (`2026-10-01`, or `2026-10-01..2026-10-07`) and how many of its runs
+    /// may run at once.
+    public var backfill: String?
+    public var interval: String?
+    public var maxActive: Int?
+
+    public init(name: String? = nil, scheduledFor: String? = nil, paths: [String]? = nil, backfill: String? = nil,
+                interval: String? = nil, maxActive: Int? = nil) {
+        self.name = name
+        self.scheduledFor = scheduledFor
+        self.paths = paths
+        self.backfill = backfill
+        self.interval = interval
+        self.maxActive = maxActive
+    }
+}
+
+/// The check-and-set that makes a trigger fire once however many processes watch it.
+public enum TriggerClaim: Sendable {
+    /// The schedule's due time `at`: claimed only if the schedule's last handled time is earlier.
+    case scheduled(pipeline: String, trigger: String, at: Date)
+    /// The watched files as `snapshot` now: claimed only if the stored snapshot is still `from` (by fingerprint).
+    case changed(pipeline: String, trigger: String, from: String?, to: WatchSnapshot)
+    /// A backfill interval: claimed only if no run of it has succeeded or is under way.
+    case interval(pipeline: String, interval: String)
+}
+
+/// Another process handled this trigger first.
+public struct TriggerClaimed: Error, Sendable, CustomStringConvertible {
+    public var description: String
+}
+
+/// The watched files, path to `size:modified`, and a fingerprint of them all.
+public struct WatchSnapshot: Sendable, Equatable {
+    public var files: [String: String]
+    public var fingerprint: String { FileHash.sha256(of: Data(files.sorted { $0.key < $1.key }.map { "\($0.key)\t\($0.value)\n" }.joined().utf8)) }
+
+    public init(files: [String: String]) { self.files = files }
+}
+
+/// A trigger's state in the store, shared by every process that watches it.
+public struct TriggerState: Sendable, Equatable {
+    public var pipeline: String
+    public var name: String
+    /// When a process first saw the trigger: a schedule starts nothing due before.
+    public var since: Date
+    /// A schedule's last due time that was run or skipped.
+    public var firedFor: Date?
+    /// A watch's files as last handled.
+    public var snapshot: WatchSnapshot?
+    public var lastRunID: String?
+    /// Why its last attempt to start a run failed (a parameter its template produced was invalid, say).
+    public var lastError: String?
+}

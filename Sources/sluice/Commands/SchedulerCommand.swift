@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import SluiceKit
+
+struct SchedulerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scheduler", abstract: "Start the runs of pipelines' schedules and watched folders, until stopped.",
+        discussion: """
+            What `sluice serve` also does, without the API. Several schedulers and servers may share a store: each due time
+            and each change of watched files starts one run. SIGINT or SIGTERM stops it; its running runs are cancelled and recorded.
+            """)
+
+    @OptionGroup var workspace: WorkspaceOptions
+
+    func run() async throws {
+        let configuration = try workspace.configuration()
+        let store = try await workspace.store(configuration)
+        let launcher = RunLauncher(runner: configuration.runner(store: store, executor: LocalExecutor(
+            gracePeriod: configuration.gracePeriod, logLimit: configuration.logLimit)))
+        let directory = configuration.pipelinesDirectory
+        let triggers = TriggerService(store: store, configuration: configuration,
+                                      pipelines: { try await offPool { PipelineCatalog.scan(directory).entries.compactMap(\.pipeline) } },
+                                      launch: { try await launcher.start($0) },
+                                      log: { Console.write("\(Date()) \($0)\n") })
+        let task = Task { await triggers.run() }
+        let trap = SignalTrap { _ in task.cancel() }
+        defer { trap.release() }
+        Console.write("sluice scheduler watching \(directory)\n")
+        await task.value
+        await launcher.shutdown()
+    }
+}
