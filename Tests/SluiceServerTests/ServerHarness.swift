@@ -12,11 +12,11 @@ struct ServerHarness {
     let workspace: TestWorkspace
     let server: SluiceServer
 
-    init(token: String? = nil, workspace: TestWorkspace? = nil) throws {
+    init(token: String? = nil, workspace: TestWorkspace? = nil, clock: any TriggerClock = SystemClock()) throws {
         self.workspace = try workspace ?? TestWorkspace()
         let configuration = try Configuration.load(workspace: self.workspace.root, environment: [:])
         server = SluiceServer(configuration: configuration, store: try self.workspace.store(), executor: LocalExecutor(gracePeriod: 1),
-                              settings: .init(port: 0, token: token))
+                              settings: .init(port: 0, token: token), clock: clock)
     }
 
     struct Reply {
