@@ -25,9 +25,12 @@ struct TriggerTests {
         }
 
         /// Waits until `runs` have ended; their final states.
-        func outcomes(_ runs: [RunRecord]) async -> [RunStatus?] {
+        func outcomes(_ runs: [RunRecord]) async throws -> [RunStatus?] {
             var statuses: [RunStatus?] = []
-            for run in runs { statuses.append(await launcher.outcome(of: run.id)?.run.status) }
+            for run in runs {
+                await launcher.wait(for: run.id)
+                statuses.append(try await store.run(id: run.id)?.status)
+            }
             return statuses
         }
     }
@@ -55,7 +58,7 @@ struct TriggerTests {
         #expect(fired.first?.parameters["day"] == "2026-11-22", "{{ schedule.date }} is the scheduled day")
         clock.advance(to: Self.at("2026-11-22T10:00:40Z"))
         #expect(try await process.service.check().isEmpty, "each due time runs once")
-        #expect(await process.outcomes(fired) == [.success])
+        #expect(try await process.outcomes(fired) == [.success])
         #expect(try workspace.read("runs/\(fired[0].id)/logs/a.log") == "2026-11-22 2026-11-22T10:00:00Z\n")
 
         // The loop sleeps until the next due time, and fires when the clock gets there.
@@ -66,7 +69,7 @@ struct TriggerTests {
         loop.cancel()
         let runs = try await process.store.runs(pipeline: "minutely", limit: 10, offset: 0)
         #expect(runs.map(\.triggerDetail?.scheduledFor) == ["2026-11-22T10:01:00Z", "2026-11-22T10:00:00Z"])
-        _ = await process.outcomes(runs)
+        _ = try await process.outcomes(runs)
     }
 
     @Test func twoProcessesSharingAStoreStartEachDueTimeOnce() async throws {
@@ -112,7 +115,7 @@ struct TriggerTests {
         clock.advance(to: Self.at("2026-11-22T06:00:00Z"))
         let onTime = try await process.service.check()
         #expect(onTime.map(\.triggerDetail?.scheduledFor) == ["2026-11-22T06:00:00Z"], "after catching up, on time again")
-        _ = await process.outcomes(caughtUp + onTime)
+        _ = try await process.outcomes(caughtUp + onTime)
     }
 
     @Test func aPausedPipelineStartsNothingUntilResumed() async throws {
@@ -132,7 +135,7 @@ struct TriggerTests {
         try await process.store.setPaused(pipeline: "hourly", paused: false)
         let resumed = try await process.service.check()
         #expect(resumed.map(\.triggerDetail?.scheduledFor) == ["2026-11-22T03:00:00Z"], "resumed: catch_up latest runs the newest missed time")
-        _ = await process.outcomes(resumed)
+        _ = try await process.outcomes(resumed)
     }
 
     @Test func aFileDroppedIntoAWatchedFolderStartsExactlyOneRun() async throws {
@@ -202,7 +205,7 @@ struct TriggerTests {
                 case let .refused(interval, reason): Issue.record("\(interval.key) refused: \(reason)")
                 }
             }
-            for run in started { _ = await launcher.outcome(of: run.id) }
+            for run in started { await launcher.wait(for: run.id) }
             return (started, skipped)
         }
         let first = try await backfill()

@@ -6,7 +6,7 @@ public actor RunLauncher {
     private let runner: PipelineRunner
     /// Called after each batch of a run's events is stored, and when a run ends.
     private let onEvents: @Sendable () -> Void
-    private var running: [String: Task<RunOutcome?, Never>] = [:]
+    private var running: [String: Task<Void, Never>] = [:]
 
     public init(runner: PipelineRunner, onEvents: @escaping @Sendable () -> Void = {}) {
         self.runner = runner
@@ -35,15 +35,14 @@ public actor RunLauncher {
         let runner = runner, onEvents = onEvents
         running[id] = Task {
             // The observer sees each batch after the store has it.
-            let outcome = try? await body(runner) { _ in onEvents() }
+            _ = try? await body(runner) { _ in onEvents() }
             self.finished(id)
             onEvents()
-            return outcome
         }
     }
 
-    /// Waits until the run `id` of this process has ended; nil when it is not one, or could not be recorded.
-    public func outcome(of id: String) async -> RunOutcome? { await running[id]?.value }
+    /// Waits until the run `id` has ended, if this process runs it (the store has how it ended).
+    public func wait(for id: String) async { await running[id]?.value }
 
     /// Cancels a run of this process; false when it is not one (finished, or run by another process).
     public func cancel(_ id: String) -> Bool {

@@ -60,7 +60,8 @@ struct BackfillCommand: AsyncParsableCommand {
         for result in results {
             switch result {
             case let .started(interval, run):
-                let status = await launcher.outcome(of: run.id)?.run.status ?? .failed
+                await launcher.wait(for: run.id)
+                let status = try await store.run(id: run.id)?.status ?? .failed
                 ended.append(status)
                 print("\(interval.key)  run \(run.id)  \(status.rawValue)")
             case let .skipped(interval, reason): print("\(interval.key)  skipped: \(reason)")
