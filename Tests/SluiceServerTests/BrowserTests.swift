@@ -1,6 +1,7 @@
 import Foundation
 import HummingbirdWSClient
 import Logging
+import SluiceKit
 import SluiceTestSupport
 import Synchronization
 import Testing
@@ -37,6 +38,39 @@ struct BrowserTests {
             try screenshot.write(to: URL(fileURLWithPath: workspace.path("ui.png")))
             #expect(screenshot.starts(with: [0x89, 0x50, 0x4E, 0x47]), "a PNG")
         }
+    }
+
+    @Test func aPipelinePageShowsItsNextTimePausesAndBackfills() async throws {
+        let workspace = try TestWorkspace()
+        try workspace.pipeline("sales", """
+            params: {day: {type: date, required: true}}
+            schedule: {cron: "30 6 * * *", timezone: Asia/Tokyo, params: {day: "{{ schedule.date }}"}}
+            steps:
+              - {name: a, command: 'echo "$DAY"'}
+            """)
+        let server = try SluiceBinary.start(["serve", "--port", "0"], in: workspace.root)
+        defer { kill(server.process.processIdentifier, SIGKILL) }
+        let address = try #require(String(decoding: server.stdout.availableData, as: UTF8.self).split(separator: " ").last)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let browser = try Chromium(url: address + "/#/pipelines/sales", profile: workspace.path("chromium"))
+        defer { browser.stop() }
+        let expected = try CronExpression("30 6 * * *").next(after: Date(), in: TimeZone(identifier: "Asia/Tokyo")!)!
+        try await browser.session { page in
+            #expect(try await page.waitFor("document.querySelector('tr[data-trigger=\"schedule\"] td.next') !== null"))
+            let shown = try await page.evaluate("document.querySelector('tr[data-trigger=\"schedule\"] td.next').textContent")
+            let local = try await page.evaluate("new Date(\(expected.timeIntervalSince1970 * 1000)).toLocaleString()")
+            #expect(shown == local, "the next time, 06:30 in Tokyo, shown in the browser's time")
+            _ = try await page.evaluate("document.getElementById('pause').click()")
+            #expect(try await page.waitFor("document.getElementById('pause')?.textContent === 'Resume schedules'"))
+            #expect(try await page.evaluate("document.querySelector('tr[data-trigger=\"schedule\"] td.next').textContent") == "paused")
+            _ = try await page.evaluate("""
+                (document.getElementById('bf-from').value = '2026-10-01', document.getElementById('bf-to').value = '2026-10-03',
+                 document.getElementById('bf-max').value = '2', document.querySelector('#backfill button').click())
+                """)
+            #expect(try await page.waitFor("document.getElementById('backfill-result').textContent.startsWith('3 runs queued')"))
+            #expect(try await page.waitFor("document.querySelectorAll('#recent tr[data-run]').length === 3"))
+        }
+        #expect(try await SQLiteRunStore(path: workspace.storePath).pausedPipelines().keys.sorted() == ["sales"])
     }
 
     @Test func aFailedRunOpensOnTheLogOfTheStepThatFailedAndResumes() async throws {

@@ -65,11 +65,12 @@ enum AppScript {
     async function pipelinesView() {
       const pipelines = await json("/api/pipelines");
       view.innerHTML = `<h1>Pipelines</h1><p class="muted">${pipelines.length} in the workspace; files are picked up as they change.</p>
-        <table><tr><th>pipeline</th><th>description</th><th>last run</th><th>steps completed</th><th>tested</th></tr>
+        <table><tr><th>pipeline</th><th>description</th><th>last run</th><th>next run</th><th>steps completed</th><th>tested</th></tr>
         ${pipelines.map((p) => `<tr data-pipeline="${esc(p.id)}"><td><a href="#/pipelines/${encodeURIComponent(p.id)}">${esc(p.name)}</a>
           ${p.valid ? "" : `<div class="diagnostics">${p.diagnostics.map((d) => esc(d.location + ": " + d.message)).join("\n")}</div>`}</td>
           <td>${esc(p.description)}</td>
           <td>${p.lastRun ? `${badge(p.lastRun.status)} <a href="#/runs/${esc(p.lastRun.id)}">${esc(p.lastRun.id)}</a>` : '<span class="muted">never</span>'}</td>
+          <td class="next">${nextRun(p)}</td>
           <td>${p.stepsCompleted} / ${p.steps}</td><td>${p.stepsTested} / ${p.steps}</td></tr>`).join("")}</table>`;
       follow({ after: 0 }, throttle(() => pipelinesView().catch(show), 500));
     }
@@ -78,6 +79,7 @@ enum AppScript {
       const detail = await json("/api/pipelines/" + encodeURIComponent(id));
       const p = detail.summary;
       view.innerHTML = `<h1>${esc(p.name)} <span class="muted">${esc(p.id)}</span></h1><p class="muted">${esc(p.description)}</p>
+        ${triggersSection(p)}
         <h2>Graph</h2>${graph(detail)}
         <div class="grid2"><div><h2>Run</h2><form class="params" id="params">${detail.parameters.map(field).join("") || '<span class="muted">no parameters</span><span></span>'}
           <span></span><span class="toolbar"><button class="primary" type="submit">Run pipeline</button>
@@ -95,7 +97,59 @@ enum AppScript {
       view.querySelectorAll("input.tested").forEach((box) => box.addEventListener("change", () =>
         json(`/api/pipelines/${encodeURIComponent(id)}/steps/${encodeURIComponent(box.closest("tr").dataset.step)}/tested`,
              { method: "PUT", body: JSON.stringify({ tested: box.checked }) }).catch(show)));
+      wireTriggers(id);
       await recentRuns(id);
+    }
+
+    // ---- schedules, watches, backfills --------------------------------------------------------------------
+    function nextRun(p) {
+      if (!p.triggers || !p.triggers.length) return '<span class="muted">by hand</span>';
+      if (p.paused) return '<span class="badge cancelled">paused</span>';
+      const times = p.triggers.filter((t) => t.nextTime).map((t) => t.nextTime).sort((a, b) => new Date(a) - new Date(b));
+      const watching = p.triggers.some((t) => t.kind === "watch");
+      return [times.length ? `<span title="${esc(times[0])}">${esc(when(times[0]))}</span>` : "", watching ? '<span class="muted">on new files</span>' : ""]
+        .filter(Boolean).join("<br>");
+    }
+
+    function triggersSection(p) {
+      const rows = p.triggers.map((t) => `<tr data-trigger="${esc(t.name)}"><td>${esc(t.name)}</td>
+        <td>${t.kind === "schedule" ? `cron <code>${esc(t.cron)}</code> ${esc(t.timezone)}, catch_up ${esc(t.catchUp)}`
+                                    : `files <code>${esc((t.patterns || []).join(", "))}</code> in <code>${esc(t.folder)}</code>, after ${t.debounceSeconds}s quiet`}</td>
+        <td class="next">${p.paused ? "paused" : t.kind === "schedule" ? esc(t.nextTime ? when(t.nextTime) : "never") : "on change"}</td>
+        <td>${t.lastRunID ? `<a href="#/runs/${esc(t.lastRunID)}">${esc(t.lastRunID)}</a>` : ""}${t.lastError ? `<div class="error">${esc(t.lastError)}</div>` : ""}</td></tr>`);
+      return `<div class="grid2"><div><h2>Triggers</h2>${p.triggers.length ? `<table><tr><th>trigger</th><th>when</th><th>next</th><th>last run</th></tr>${rows.join("")}</table>
+          <p><button id="pause">${p.paused ? "Resume schedules" : "Pause schedules"}</button></p>` : '<p class="muted">none: it runs when started</p>'}</div>
+        <div><h2>Backfill</h2><form class="params" id="backfill">
+          <label for="bf-from">from</label><input type="date" id="bf-from" name="from" required>
+          <label for="bf-to">to</label><input type="date" id="bf-to" name="to" required>
+          <label for="bf-step">one run per</label><select id="bf-step" name="step"><option>daily</option><option>weekly</option><option>monthly</option></select>
+          <label for="bf-max">at once</label><input type="number" id="bf-max" name="maxActive" min="1" value="1">
+          <span></span><span class="toolbar"><button type="submit">Backfill</button></span></form>
+          <div id="backfill-result" class="muted"></div></div></div>`;
+    }
+
+    function wireTriggers(id) {
+      const pause = document.getElementById("pause");
+      if (pause) pause.addEventListener("click", async () => {
+        const paused = pause.textContent.startsWith("Pause");
+        await json(`/api/pipelines/${encodeURIComponent(id)}/paused`, { method: "PUT", body: JSON.stringify({ paused }) }).catch(show);
+        await pipelineView(id);
+      });
+      const form = document.getElementById("backfill");
+      form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        const body = Object.fromEntries(new FormData(form));
+        body.maxActive = Number(body.maxActive);
+        const result = document.getElementById("backfill-result");
+        try {
+          const started = await json(`/api/pipelines/${encodeURIComponent(id)}/backfill`, { method: "POST", body: JSON.stringify(body) });
+          result.textContent = `${started.runs.length} runs queued, ${started.skipped.length} intervals already done`
+            + (started.refused.length ? `, ${started.refused.length} refused: ${started.refused[0].reason}` : "");
+          await recentRuns(id);
+        } catch (error) {
+          result.textContent = error.message;
+        }
+      });
     }
 
     function field(parameter) {
