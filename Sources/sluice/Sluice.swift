@@ -10,7 +10,8 @@ struct Sluice: AsyncParsableCommand {
         discussion: """
             Pipelines are YAML files in the pipelines folder, with their step scripts beside them.
             Exit codes: 0 success, 1 run failed, 2 run partially succeeded, 64 usage error,
-            65 invalid pipeline, parameters or configuration, 70 store or internal error, 130 cancelled.
+            65 invalid pipeline, parameters or configuration, 70 store or internal error, 75 busy (another
+            process owns the run, or the pipeline runs one run at a time), 130 cancelled (Ctrl-C), 143 terminated.
             """,
         version: SluiceVersion.current,
         subcommands: [ValidateCommand.self, ListCommand.self, RunCommand.self, StepCommand.self, RunsCommand.self,

@@ -45,10 +45,9 @@ enum RunDriver {
         let configuration = try workspace.configuration(overrides: options.jobs.map { ["jobs": String($0)] } ?? [:])
         let catalog = PipelineCatalog.scan(configuration.pipelinesDirectory)
         let pipeline = try workspace.pipeline(pipelineName, in: catalog)
-        let request = RunRequest(pipeline: pipeline, selection: selection, parameters: try options.parsedParameters(),
-                                 trigger: trigger, jobs: configuration.jobs, continueOnError: options.continueOnError,
-                                 secrets: SecretValues.load(pipeline.secrets, file: configuration.secretsFile),
-                                 secretsInEnvironmentFile: configuration.secretsInEnvironmentFile, force: options.force)
+        var request = configuration.request(pipeline, selection: selection, parameters: try options.parsedParameters(), trigger: trigger)
+        request.continueOnError = options.continueOnError
+        request.force = options.force
         let prepared: PreparedRun
         do { prepared = try PipelineRunner.prepare(request) } catch {
             throw fail("\(error)\nnothing was run", ExitStatus.invalidInput)
@@ -69,10 +68,7 @@ enum RunDriver {
         async throws {
         let pipeline = prepared.request.pipeline
         let executor = LocalExecutor(gracePeriod: configuration.gracePeriod, logLimit: configuration.logLimit)
-        let runner = PipelineRunner(store: store, executor: executor,
-                                    workspace: configuration.workspace, runsDirectory: configuration.runsDirectory,
-                                    pipelinesDirectory: configuration.pipelinesDirectory, versionsDirectory: configuration.versionsDirectory,
-                                    notify: configuration.notify)
+        let runner = configuration.runner(store: store, executor: executor)
         let estimates = (try? await store.stepStatuses(pipeline: pipeline.id))?.reduce(into: [String: Double]()) { $0[$1.step] = $1.lastDuration } ?? [:]
         let reporter = ProgressReporter(plan: prepared.plan, jobs: configuration.jobs, estimates: estimates, quiet: json)
         let task = Task { try await start(runner, reporter.handle) }
