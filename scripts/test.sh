@@ -10,4 +10,6 @@ if [ ! -x .build/tools/venv/bin/schemathesis ]; then
     .build/tools/venv/bin/pip install --quiet --disable-pip-version-check schemathesis==4.32.5
 fi
 swift build --build-tests
-swift test --skip-build --disable-xctest
+# One test at a time: many tests wait on child processes synchronously, and two of them at once would take both
+# threads of the cooperative pool from the servers other tests run in this process (2 cores here).
+swift test --skip-build --disable-xctest --no-parallel

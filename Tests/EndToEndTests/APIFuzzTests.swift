@@ -25,7 +25,17 @@ struct APIFuzzTests {
               - {name: a, command: 'echo "$DAY" > "$SLUICE_OUTPUTS_DIR/day.txt"'}
             """)
         // Names that exist, so that generated requests reach past 404 (schemathesis reads this file from its folder).
-        try workspace.write("schemathesis.toml", "[parameters]\npipeline = \"p\"\nstep = \"a\"\n")
+        // A backfill's dates are checked beyond what a schema says (from before to, and `p` has no date template), so a
+        // well-formed backfill of `p` is refused with 422, which is what this fuzzing checks.
+        try workspace.write("schemathesis.toml", """
+            [parameters]
+            pipeline = "p"
+            step = "a"
+
+            [[operations]]
+            include-path = "/api/pipelines/{pipeline}/backfill"
+            checks.positive_data_acceptance.expected-statuses = ["2xx", "404", "422"]
+            """)
         let server = try SluiceBinary.start(["serve", "--port", "0", "--token", "fuzz-token"], in: workspace.root)
         defer { kill(server.process.processIdentifier, SIGKILL) }
         let address = try #require(String(decoding: server.stdout.availableData, as: UTF8.self).split(separator: " ").last)

@@ -198,7 +198,7 @@ struct TriggerTests {
             let plan = try Backfill(pipeline: try workspace.load("daily"), from: "2026-10-01", to: "2026-10-30", step: .daily, maxActive: 3,
                                     parameters: ["day": "{{ schedule.date }}"])
             var started: [RunRecord] = [], skipped = 0
-            for result in try await plan.start(configuration: configuration, launch: { try await launcher.start($0, gate: $1) }) {
+            for result in try await plan.start(configuration: configuration, store: store, launch: { await launcher.run($0, as: $1, gate: $2) }) {
                 switch result {
                 case let .started(_, run): started.append(run)
                 case .skipped: skipped += 1

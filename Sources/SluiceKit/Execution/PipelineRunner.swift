@@ -115,11 +115,7 @@ public struct PipelineRunner: Sendable {
 
     /// Records a new run for `prepared`, so that its id is known before it starts (the server answers with it).
     public func record(_ prepared: PreparedRun) async throws -> RunRecord {
-        let request = prepared.request
-        return try await store.createRun(NewRun(pipeline: request.pipeline.id, trigger: request.trigger, parameters: prepared.parameters,
-                                                selection: request.selection, runsDirectory: runsDirectory,
-                                                steps: prepared.plan.included.map(\.step.name), concurrency: request.pipeline.concurrency,
-                                                detail: request.triggerDetail, claim: request.claim))
+        try await store.createRun(NewRun(prepared, runsDirectory: runsDirectory))
     }
 
     /// Runs `prepared` as the run `record` (from ``record(_:)``, or ``RunStore/claimForResume(runID:steps:)`` with the
@@ -234,6 +230,16 @@ public struct PipelineRunner: Sendable {
         if outcomes.contains(where: \.skippedByFailure) { return .failed }
         if outcomes.contains(where: { $0.allowed || $0.recovered }) { return .partialSuccess }
         return .success
+    }
+}
+
+extension NewRun {
+    /// The run `prepared` is, to record.
+    public init(_ prepared: PreparedRun, runsDirectory: String) {
+        let request = prepared.request
+        self.init(pipeline: request.pipeline.id, trigger: request.trigger, parameters: prepared.parameters, selection: request.selection,
+                  runsDirectory: runsDirectory, steps: prepared.plan.included.map(\.step.name), concurrency: request.pipeline.concurrency,
+                  detail: request.triggerDetail, claim: request.claim)
     }
 }
 

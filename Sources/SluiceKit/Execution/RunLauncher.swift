@@ -13,25 +13,30 @@ public actor RunLauncher {
         self.onEvents = onEvents
     }
 
-    /// Records the run and starts it; returns as soon as it is recorded. With a gate, the run stays queued until the
-    /// gate lets it through (a backfill's runs, a few at a time).
-    public func start(_ prepared: PreparedRun, gate: AsyncGate? = nil) async throws -> RunRecord {
+    /// Records the run and starts it; returns as soon as it is recorded.
+    public func start(_ prepared: PreparedRun) async throws -> RunRecord {
         let record = try await runner.record(prepared)
-        launch(record.id) { runner, observer in
+        run(prepared, as: record)
+        return record
+    }
+
+    /// Starts a run recorded already. With a gate, the run stays queued until the gate lets it through (a backfill's
+    /// runs, a few at a time).
+    public func run(_ prepared: PreparedRun, as record: RunRecord, gate: AsyncGate? = nil) {
+        track(record.id) { runner, observer in
             // Cancelled at the gate: the run goes on to record itself cancelled while queued.
             let entered = (try? await gate?.enter()) != nil
             defer { if entered { gate?.leave() } }
             return try await runner.run(prepared, as: record, observer: observer)
         }
-        return record
     }
 
     /// Continues a run claimed for this process.
     public func resume(_ resumption: Resumption) {
-        launch(resumption.record.id) { runner, observer in try await runner.run(resumption, observer: observer) }
+        track(resumption.record.id) { runner, observer in try await runner.run(resumption, observer: observer) }
     }
 
-    private func launch(_ id: String, _ body: @escaping @Sendable (PipelineRunner, @escaping @Sendable ([RunEvent]) -> Void) async throws -> RunOutcome) {
+    private func track(_ id: String, _ body: @escaping @Sendable (PipelineRunner, @escaping @Sendable ([RunEvent]) -> Void) async throws -> RunOutcome) {
         let runner = runner, onEvents = onEvents
         running[id] = Task {
             // The observer sees each batch after the store has it.

@@ -7,6 +7,9 @@ public protocol RunStore: Sendable {
     /// A backfill's runs (``TriggerDetail/maxActive``) start queued. With a claim, the run is recorded only if the
     /// claim holds (else ``TriggerClaimed``).
     func createRun(_ run: NewRun) async throws -> RunRecord
+    /// Records several runs in one transaction (a backfill's intervals), each as ``createRun(_:)`` does; a run whose
+    /// claim another run holds is left out, with why in its place.
+    func createRuns(_ runs: [NewRun]) async throws -> [Result<RunRecord, TriggerClaimed>]
     /// Starts a queued run when its turn has come: no earlier run of its pipeline running or queued, or for a backfill's
     /// run, fewer than its `maxActive` running. Returns whether it started.
     func startIfFirstInQueue(runID: String) async throws -> Bool

@@ -54,27 +54,38 @@ public final class SQLiteRunStore: RunStore {
     }
 
     public func createRun(_ new: NewRun) async throws -> RunRecord {
+        try await pool.write { db in try Self.insert(new, db) }
+    }
+
+    public func createRuns(_ runs: [NewRun]) async throws -> [Result<RunRecord, TriggerClaimed>] {
         try await pool.write { db in
-            // Checked in the same transaction as the insert: two starts at the same moment see each other.
-            let earlier = new.concurrency == .allow ? nil : try String.fetchOne(db, sql: """
-                SELECT id FROM runs WHERE pipeline = ? AND status IN ('running', 'queued') ORDER BY createdAt LIMIT 1
-                """, arguments: [new.pipeline])
-            if let earlier, new.concurrency == .reject { throw RunRefused(pipeline: new.pipeline, blocking: earlier) }
-            while true {
-                let id = RunID.make()
-                guard try RunRecord.fetchOne(db, key: id) == nil else { continue }
-                if let claim = new.claim { try TriggerSQL.apply(claim, db, runID: id) }
-                let queued = earlier != nil || new.detail?.maxActive != nil
-                let record = RunRecord(id: id, pipeline: new.pipeline, status: queued ? .queued : .running, trigger: new.trigger,
-                                       parameters: new.parameters, selection: new.selection,
-                                       runDirectory: (new.runsDirectory as NSString).appendingPathComponent(id),
-                                       ownerPID: getpid(), ownerHost: RunLease.host, leaseExpiresAt: RunLease.expiry(),
-                                       createdAt: Date(), finishedAt: nil, stepsTotal: new.steps.count, triggerDetail: new.detail)
-                try record.insert(db)
-                // The steps exist from the start, so a client asking for one right after starting the run finds it.
-                try EventSQL.insertPendingSteps(new.steps, run: id, db)
-                return record
+            try runs.map { new in
+                do { return .success(try Self.insert(new, db)) } catch let claimed as TriggerClaimed { return .failure(claimed) }
             }
+        }
+    }
+
+    private static func insert(_ new: NewRun, _ db: Database) throws -> RunRecord {
+        // Checked in the same transaction as the insert: two starts at the same moment see each other.
+        let earlier = new.concurrency == .allow ? nil : try String.fetchOne(db, sql: """
+            SELECT id FROM runs WHERE pipeline = ? AND status IN ('running', 'queued') ORDER BY createdAt LIMIT 1
+            """, arguments: [new.pipeline])
+        if let earlier, new.concurrency == .reject { throw RunRefused(pipeline: new.pipeline, blocking: earlier) }
+        while true {
+            let id = RunID.make()
+            guard try RunRecord.fetchOne(db, key: id) == nil else { continue }
+            // A claim that fails changes nothing, so the rest of a batch goes on.
+            if let claim = new.claim { try TriggerSQL.apply(claim, db, runID: id) }
+            let queued = earlier != nil || new.detail?.maxActive != nil
+            let record = RunRecord(id: id, pipeline: new.pipeline, status: queued ? .queued : .running, trigger: new.trigger,
+                                   parameters: new.parameters, selection: new.selection,
+                                   runDirectory: (new.runsDirectory as NSString).appendingPathComponent(id),
+                                   ownerPID: getpid(), ownerHost: RunLease.host, leaseExpiresAt: RunLease.expiry(),
+                                   createdAt: Date(), finishedAt: nil, stepsTotal: new.steps.count, triggerDetail: new.detail)
+            try record.insert(db)
+            // The steps exist from the start, so a client asking for one right after starting the run finds it.
+            try EventSQL.insertPendingSteps(new.steps, run: id, db)
+            return record
         }
     }
 

@@ -67,27 +67,34 @@ public struct Backfill: Sendable {
         self.maxActive = maxActive
     }
 
-    /// Records a run for each interval not done yet (queued, `maxActive` of them running at once) and launches it.
-    public func start(configuration: Configuration,
-                      launch: @Sendable (PreparedRun, AsyncGate) async throws -> RunRecord) async throws -> [Result] {
-        let gate = AsyncGate(capacity: pipeline.concurrency == .allow ? maxActive : 1)
-        var results: [Result] = []
-        for interval in intervals {
+    /// Records a run for each interval not done yet, all in one transaction, queued, and hands each to `launch` with
+    /// the gate that lets `maxActive` of them run at once.
+    public func start(configuration: Configuration, store: any RunStore,
+                      launch: @Sendable (PreparedRun, RunRecord, AsyncGate) async -> Void) async throws -> [Result] {
+        var results: [Result?] = Array(repeating: nil, count: intervals.count)
+        var prepared: [(index: Int, run: PreparedRun)] = []
+        for (index, interval) in intervals.enumerated() {
             var request = configuration.request(pipeline, parameters: interval.parameters, trigger: "backfill")
             // A pipeline that runs one run at a time queues its backfill's runs behind the others, one at a time.
             request.triggerDetail = TriggerDetail(backfill: id, interval: interval.key,
                                                   maxActive: pipeline.concurrency == .allow ? maxActive : nil)
             if pipeline.concurrency == .reject { request.pipeline.concurrency = .queue }
             request.claim = .interval(pipeline: pipeline.id, interval: interval.key)
-            do {
-                results.append(.started(interval, try await launch(try PipelineRunner.prepare(request), gate)))
-            } catch let claimed as TriggerClaimed {
-                results.append(.skipped(interval, claimed.description))
-            } catch let error as RunRequestError {
-                results.append(.refused(interval, error.description))
+            do { prepared.append((index, try PipelineRunner.prepare(request))) } catch {
+                results[index] = .refused(interval, error.description)
             }
         }
-        return results
+        let recorded = try await store.createRuns(prepared.map { NewRun($0.run, runsDirectory: configuration.runsDirectory) })
+        let gate = AsyncGate(capacity: pipeline.concurrency == .allow ? maxActive : 1)
+        for ((index, run), outcome) in zip(prepared, recorded) {
+            switch outcome {
+            case let .success(record):
+                await launch(run, record, gate)
+                results[index] = .started(intervals[index], record)
+            case let .failure(claimed): results[index] = .skipped(intervals[index], claimed.description)
+            }
+        }
+        return results.compactMap { $0 }
     }
 
     private static func day(_ text: String) -> WallClockTime? {

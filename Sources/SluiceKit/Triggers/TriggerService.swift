@@ -37,33 +37,36 @@ public actor TriggerService {
     public func run() async {
         while !Task.isCancelled {
             var wake = clock.now.addingTimeInterval(Self.pollInterval)
-            do {
-                _ = try await check()
-                wake = try await nextWake()
-            } catch {
-                log("triggers: \(error)")
-            }
+            do { wake = try await checkAll().wake } catch { log("triggers: \(error)") }
             do { try await clock.sleep(until: wake) } catch { return }
         }
     }
 
     /// Checks every trigger once, now; returns the runs it started.
     @discardableResult
-    public func check() async throws -> [RunRecord] {
+    public func check() async throws -> [RunRecord] { try await checkAll().started }
+
+    /// Checks every trigger; returns the runs it started and when the next check is due: the earliest next time of a
+    /// schedule, or the next look at a watched folder.
+    private func checkAll() async throws -> (started: [RunRecord], wake: Date) {
         let now = clock.now
         let pipelines = try await pipelines().filter { !$0.schedules.isEmpty || !$0.watches.isEmpty }
-        guard !pipelines.isEmpty else { return [] }
+        // At least every 30 s: a schedule added to a pipeline file is noticed soon after.
+        var wake = now.addingTimeInterval(30)
+        guard !pipelines.isEmpty else { return ([], wake) }
         var states: [String: TriggerState] = [:]
         for state in try await store.triggerStates(pipeline: nil) { states[Self.key(state.pipeline, state.name)] = state }
         let paused = try await store.pausedPipelines()
         var started: [RunRecord] = []
         for pipeline in pipelines {
             for schedule in pipeline.schedules {
+                if let next = schedule.cron.next(after: now, in: schedule.timeZone) { wake = min(wake, next) }
                 let state = try await state(states, pipeline, schedule.name, now: now, snapshot: nil)
                 guard paused[pipeline.id] == nil else { continue }
                 started += try await fire(schedule, of: pipeline, state: state, now: now)
             }
             for watch in pipeline.watches {
+                wake = min(wake, now.addingTimeInterval(Self.pollInterval))
                 let folder = absolute(watch.folder)
                 let files = WatchSnapshot(files: try await offPool { FolderSnapshot.take(folder, patterns: watch.patterns) })
                 let state = try await state(states, pipeline, watch.name, now: now, snapshot: files)
@@ -72,20 +75,7 @@ public actor TriggerService {
                 }
             }
         }
-        return started
-    }
-
-    /// When the next check is due: the earliest next time of a schedule, or the next look at a watched folder.
-    private func nextWake() async throws -> Date {
-        let now = clock.now
-        var wake = now.addingTimeInterval(3600)
-        for pipeline in try await pipelines() {
-            if !pipeline.watches.isEmpty { wake = min(wake, now.addingTimeInterval(Self.pollInterval)) }
-            for schedule in pipeline.schedules {
-                if let next = schedule.cron.next(after: now, in: schedule.timeZone) { wake = min(wake, next) }
-            }
-        }
-        return wake
+        return (started, wake)
     }
 
     private func state(_ states: [String: TriggerState], _ pipeline: Pipeline, _ name: String, now: Date,

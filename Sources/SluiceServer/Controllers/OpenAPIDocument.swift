@@ -158,6 +158,13 @@ enum OpenAPIDocument {
         case "Tested", "Paused":
             ["required": true, "description": body, "content": ["application/json": ["schema": [
                 "type": "object", "required": [body.lowercased()], "properties": [body.lowercased(): ["type": "boolean"]]]]]]
+        case "Backfill":
+            ["required": true, "description": "the dates are checked too: from not after to, at most 3660 intervals", "content": ["application/json": ["schema": [
+                "type": "object", "required": ["from", "to"],
+                "properties": ["from": ["type": "string", "format": "date"], "to": ["type": "string", "format": "date"],
+                               "step": ["type": "string", "enum": Backfill.Step.allCases.map(\.rawValue)],
+                               "maxActive": ["type": "integer", "minimum": 1],
+                               "params": ["type": "object", "additionalProperties": ["oneOf": ["string", "number", "boolean"].map { ["type": $0] }]]]]]]]
         default:
             ["required": false, "description": body, "content": ["application/json": ["schema": ["type": "object"]]]]
         }

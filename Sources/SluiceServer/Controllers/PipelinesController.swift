@@ -93,7 +93,7 @@ struct PipelinesController {
         } catch { throw HTTPError(.unprocessableContent, message: error.description) }
         let launcher = state.launcher
         var started = BackfillStarted(id: plan.id, runs: [], skipped: [], refused: [])
-        for result in try await plan.start(configuration: state.configuration, launch: { try await launcher.start($0, gate: $1) }) {
+        for result in try await plan.start(configuration: state.configuration, store: state.store, launch: { await launcher.run($0, as: $1, gate: $2) }) {
             switch result {
             case let .started(_, run): started.runs.append(run)
             case let .skipped(interval, reason): started.skipped.append(.init(interval: interval.key, reason: reason))

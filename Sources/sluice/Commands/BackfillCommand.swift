@@ -55,7 +55,7 @@ struct BackfillCommand: AsyncParsableCommand {
             gracePeriod: configuration.gracePeriod, logLimit: configuration.logLimit)))
         let trap = SignalTrap { _ in Task { await launcher.shutdown() } }
         defer { trap.release() }
-        let results = try await plan.start(configuration: configuration) { try await launcher.start($0, gate: $1) }
+        let results = try await plan.start(configuration: configuration, store: store) { await launcher.run($0, as: $1, gate: $2) }
         var ended: [RunStatus] = []
         for result in results {
             switch result {
