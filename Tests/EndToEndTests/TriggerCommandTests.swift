@@ -44,6 +44,20 @@ struct TriggerCommandTests {
         #expect(noDates.status == 65 && noDates.stderr.contains("-p 'date_start={{ schedule.date }}'"), "\(noDates.stderr)")
     }
 
+    @Test func ctrlCStopsABackfillAndRecordsItsRunsCancelled() throws {
+        try workspace.pipeline("slow", "params: {day: {type: date}}\nsteps:\n  - {name: a, command: 'sleep 30'}\n")
+        let arguments = ["backfill", "slow", "--from", "2026-01-01", "--to", "2026-01-10", "--max-active", "2", "-p", "day={{ schedule.date }}"]
+        let backfill = try SluiceBinary.start(arguments, in: workspace.root)
+        defer { if backfill.process.isRunning { kill(backfill.process.processIdentifier, SIGKILL) } }
+        let statuses = { try Python.sqlite(workspace.storePath, "SELECT status, count(*) FROM runs GROUP BY status ORDER BY status") }
+        #expect(waitUntil { ((try? statuses()) ?? "").contains("running 2") }, "two running, eight queued")
+        #expect(try statuses().contains("queued 8"))
+        kill(backfill.process.processIdentifier, SIGINT)
+        backfill.process.waitUntilExit()
+        #expect(backfill.process.terminationStatus == 130)
+        #expect(try statuses() == "cancelled 10", "the running and the queued runs are recorded cancelled")
+    }
+
     @Test func theSchedulerStartsOneRunWhenAFileIsDroppedIntoTheWatchedFolder() throws {
         try FileManager.default.createDirectory(atPath: workspace.path("incoming"), withIntermediateDirectories: true)
         let scheduler = try SluiceBinary.start(["scheduler"], in: workspace.root)
