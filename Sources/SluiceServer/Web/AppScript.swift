@@ -115,7 +115,7 @@ enum AppScript {
       const rows = p.triggers.map((t) => `<tr data-trigger="${esc(t.name)}"><td>${esc(t.name)}</td>
         <td>${t.kind === "schedule" ? `cron <code>${esc(t.cron)}</code> ${esc(t.timezone)}, catch_up ${esc(t.catchUp)}`
                                     : `files <code>${esc((t.patterns || []).join(", "))}</code> in <code>${esc(t.folder)}</code>, after ${t.debounceSeconds}s quiet`}</td>
-        <td class="next">${p.paused ? "paused" : t.kind === "schedule" ? esc(t.nextTime ? when(t.nextTime) : "never") : "on change"}</td>
+        <td class="next" title="${esc(t.nextTime || "")}">${p.paused ? "paused" : t.kind === "schedule" ? esc(t.nextTime ? when(t.nextTime) : "never") : "on change"}</td>
         <td>${t.lastRunID ? `<a href="#/runs/${esc(t.lastRunID)}">${esc(t.lastRunID)}</a>` : ""}${t.lastError ? `<div class="error">${esc(t.lastError)}</div>` : ""}</td></tr>`);
       return `<div class="grid2"><div><h2>Triggers</h2>${p.triggers.length ? `<table><tr><th>trigger</th><th>when</th><th>next</th><th>last run</th></tr>${rows.join("")}</table>
           <p><button id="pause">${p.paused ? "Resume schedules" : "Pause schedules"}</button></p>` : '<p class="muted">none: it runs when started</p>'}</div>
