@@ -30,9 +30,9 @@ public struct Backfill: Sendable {
     public let intervals: [Interval]
     public let maxActive: Int
 
-    /// Plans the backfill of `from`…`to` (inclusive dates). Parameter values may use `{{ schedule.date }}` (the
-    /// interval's first date), `{{ schedule.end_date }}` (its last) and `{{ schedule.time }}`; without any, the
-    /// pipeline's first schedule's `params` are used.
+    /// Plans the backfill of `from`…`to` (inclusive dates). `parameters`, over the pipeline's first schedule's
+    /// `params`, may use `{{ schedule.date }}` (the interval's first date), `{{ schedule.end_date }}` (its last) and
+    /// `{{ schedule.time }}`; at least one must, or every run would be the same.
     public init(pipeline: Pipeline, from: String, to: String, step: Step, maxActive: Int,
                 parameters: [String: String] = [:]) throws(BackfillError) {
         guard let first = Self.day(from) else { throw BackfillError("--from '\(from)' is not a date such as 2026-10-01") }
