@@ -14,6 +14,7 @@ let package = Package(
         // Without its default traits: they pull in swift-configuration, which Sluice does not use.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // libcrypto (OpenSSL) for SHA-256: the system library, instead of compiling BoringSSL with swift-crypto.
@@ -25,6 +26,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                // The shared store: PostgreSQL, for servers, CLIs and workers on several hosts.
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
         .target(
@@ -45,6 +48,7 @@ let package = Package(
         ),
         .target(name: "SluiceTestSupport", dependencies: ["SluiceKit"], path: "Tests/SluiceTestSupport"),
         .testTarget(name: "SluiceKitTests", dependencies: ["SluiceKit", "SluiceTestSupport"]),
+        .testTarget(name: "StoreTests", dependencies: ["SluiceKit", "SluiceTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SluiceKit", "SluiceTestSupport"]),
         .testTarget(name: "SluiceServerTests", dependencies: [
             "SluiceServer", "SluiceTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),

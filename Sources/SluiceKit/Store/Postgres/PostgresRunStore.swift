@@ -1,0 +1,510 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// The shared store: one PostgreSQL database, used by servers, CLIs and workers on several hosts. It records the same
+/// facts as ``SQLiteRunStore`` with the same guarantees: every claim (a queued run's turn, a trigger's due time, a
+/// backfill's interval) is checked in the transaction that acts on it.
+public final class PostgresRunStore: RunStore {
+    public let url: String
+    let client: PostgresClient
+    let logger: Logger
+    private let running: Task<Void, Never>
+
+    /// Connects to the database at `url` (`postgres://user:password@host:port/database`) and applies pending migrations.
+    public init(url: String) async throws {
+        guard let configuration = Self.configuration(url) else {
+            throw StoreError(path: Self.redacted(url), message: "not a PostgreSQL URL: write postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
+        }
+        self.url = url
+        client = PostgresClient(configuration: configuration)
+        logger = Logger(label: "sluice.postgres")
+        let client = client
+        running = Task { await client.run() }
+        do {
+            try await PostgresSchema.migrate(client, logger: logger)
+        } catch {
+            running.cancel()
+            throw StoreError(path: Self.redacted(url), message: "cannot open: \(Self.explain(error))")
+        }
+    }
+
+    deinit { running.cancel() }
+
+    static func configuration(_ url: String) -> PostgresClient.Configuration? {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme),
+              let host = components.host, !host.isEmpty else { return nil }
+        let database = components.path.split(separator: "/").first.map(String.init)
+        let tls: PostgresClient.Configuration.TLS = .disable
+        return PostgresClient.Configuration(host: host, port: components.port ?? 5432, username: components.user ?? "postgres",
+                                            password: components.password, database: database, tls: tls)
+    }
+
+    /// The URL without its password, for messages.
+    static func redacted(_ url: String) -> String {
+        guard var components = URLComponents(string: url), components.password != nil else { return url }
+        components.password = "***"
+        return components.string ?? url
+    }
+
+    /// What a PostgreSQL failure means, without the driver's internals.
+    public static func explain(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] { return message }
+            return "\(error.code)"
+        }
+        return "\(error)"
+    }
+
+    // MARK: Runs
+
+    public func createRun(_ new: NewRun) async throws -> RunRecord {
+        try await transaction { connection in try await self.insert(new, connection) }
+    }
+
+    public func createRuns(_ runs: [NewRun]) async throws -> [Result<RunRecord, TriggerClaimed>] {
+        try await transaction { connection in
+            var results: [Result<RunRecord, TriggerClaimed>] = []
+            for new in runs {
+                do { results.append(.success(try await self.insert(new, connection))) } catch let claimed as TriggerClaimed {
+                    results.append(.failure(claimed))
+                }
+            }
+            return results
+        }
+    }
+
+    private func insert(_ new: NewRun, _ connection: PostgresConnection) async throws -> RunRecord {
+        var earlier: String?
+        if new.concurrency != .allow {
+            // Serializes the starts of one pipeline's runs: two at the same moment see each other.
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(new.pipeline)))", logger: logger)
+            earlier = try await first(String.self, connection.query("""
+                SELECT id FROM runs WHERE pipeline = \(new.pipeline) AND status IN ('running', 'queued') ORDER BY createdat LIMIT 1
+                """, logger: logger))
+        }
+        if let earlier, new.concurrency == .reject { throw RunRefused(pipeline: new.pipeline, blocking: earlier) }
+        while true {
+            let id = RunID.make()
+            guard try await first(String.self, connection.query("SELECT id FROM runs WHERE id = \(id)", logger: logger)) == nil else { continue }
+            if let claim = new.claim { try await PostgresTriggerSQL.apply(claim, connection, runID: id, logger: logger) }
+            let queued = earlier != nil || new.detail?.maxActive != nil
+            let record = RunRecord(id: id, pipeline: new.pipeline, status: queued ? .queued : .running, trigger: new.trigger,
+                                   parameters: new.parameters, selection: new.selection,
+                                   runDirectory: (new.runsDirectory as NSString).appendingPathComponent(id),
+                                   ownerPID: getpid(), ownerHost: RunLease.host, leaseExpiresAt: RunLease.expiry(),
+                                   createdAt: Date(), finishedAt: nil, stepsTotal: new.steps.count, triggerDetail: new.detail)
+            try await connection.query("""
+                INSERT INTO runs (id, pipeline, status, trigger, parameters, selection, rundirectory, ownerpid, ownerhost, leaseexpiresat,
+                createdat, stepstotal, triggerdetail) VALUES (\(record.id), \(record.pipeline), \(record.status.rawValue), \(record.trigger),
+                \(try jsonText(record.parameters)), \(try jsonText(record.selection)), \(record.runDirectory), \(Int(record.ownerPID)),
+                \(record.ownerHost), \(record.leaseExpiresAt?.timeIntervalSince1970), \(record.createdAt.timeIntervalSince1970),
+                \(record.stepsTotal), \(try record.triggerDetail.map(jsonText))::jsonb)
+                """, logger: logger)
+            for (position, step) in new.steps.enumerated() {
+                try await connection.query("""
+                    INSERT INTO step_runs (runid, step, position, state, attempts) VALUES (\(id), \(step), \(position), 'pending', 0)
+                    ON CONFLICT DO NOTHING
+                    """, logger: logger)
+            }
+            return record
+        }
+    }
+
+    public func startIfFirstInQueue(runID: String) async throws -> Bool {
+        try await transaction { connection in
+            guard let pipeline = try await self.first(String.self, connection.query("SELECT pipeline FROM runs WHERE id = \(runID)", logger: self.logger)) else {
+                return false
+            }
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(pipeline)))", logger: self.logger)
+            let rows = try await connection.query("""
+                UPDATE runs SET status = 'running' WHERE id = \(runID) AND status = 'queued' AND CASE
+                WHEN triggerdetail->>'maxActive' IS NULL THEN NOT EXISTS (
+                    SELECT 1 FROM runs AS earlier WHERE earlier.pipeline = runs.pipeline AND earlier.id <> runs.id
+                    AND (earlier.status = 'running' OR (earlier.status = 'queued' AND earlier.createdat < runs.createdat)))
+                ELSE (SELECT count(*) FROM runs AS other WHERE other.pipeline = runs.pipeline AND other.status = 'running'
+                      AND other.triggerdetail->>'backfill' = runs.triggerdetail->>'backfill') < (triggerdetail->>'maxActive')::int
+                END RETURNING id
+                """, logger: self.logger)
+            return try await self.first(String.self, rows) != nil
+        }
+    }
+
+    public func write(_ events: [RunEvent]) throws {
+        try blocking {
+            try await self.transaction { connection in
+                // One writer of events at a time, so that events become visible in the order of their numbers.
+                try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresEventSQL.lockKey))", logger: self.logger)
+                for event in events { try await PostgresEventSQL.apply(event, connection, logger: self.logger) }
+            }
+        }
+    }
+
+    public func renewLease(runID: String, until: Date) throws {
+        try blocking {
+            try await self.client.query("""
+                UPDATE runs SET leaseexpiresat = \(until.timeIntervalSince1970) WHERE id = \(runID) AND status IN ('running', 'queued')
+                AND ownerpid = \(Int(getpid())) AND ownerhost = \(RunLease.host)
+                """, logger: self.logger)
+        }
+    }
+
+    public func markInterrupted(_ run: RunRecord) async throws -> Bool {
+        try await transaction { connection in
+            let now = Date().timeIntervalSince1970
+            let changed = try await self.first(String.self, connection.query("""
+                UPDATE runs SET status = 'interrupted', finishedat = \(now), leaseexpiresat = NULL
+                WHERE id = \(run.id) AND status IN ('running', 'queued') AND ownerpid = \(Int(run.ownerPID))
+                AND ownerhost IS NOT DISTINCT FROM \(run.ownerHost) RETURNING id
+                """, logger: self.logger))
+            guard changed != nil else { return false }
+            let why = "interrupted: the Sluice process running it (pid \(run.ownerPID)) ended"
+            try await connection.query("""
+                UPDATE attempts SET state = 'interrupted', finishedat = \(now), error = \(why) WHERE runid = \(run.id) AND state = 'running'
+                """, logger: self.logger)
+            try await connection.query("""
+                UPDATE step_runs SET state = 'interrupted', finishedat = \(now), duration = \(now) - startedat, error = \(why)
+                WHERE runid = \(run.id) AND state = 'running'
+                """, logger: self.logger)
+            try await PostgresEventSQL.insertEvent(connection, logger: self.logger, run: run.id, at: now, kind: "run_interrupted",
+                                                   state: RunStatus.interrupted.rawValue, message: why)
+            return true
+        }
+    }
+
+    public func claimForResume(runID: String, steps: [String]) async throws -> RunRecord? {
+        try await transaction { connection in
+            let now = Date()
+            let changed = try await self.first(String.self, connection.query("""
+                UPDATE runs SET status = 'running', finishedat = NULL, ownerpid = \(Int(getpid())), ownerhost = \(RunLease.host),
+                leaseexpiresat = \(RunLease.expiry(from: now).timeIntervalSince1970)
+                WHERE id = \(runID) AND status IN ('failed', 'interrupted', 'cancelled', 'partial_success') RETURNING id
+                """, logger: self.logger))
+            guard changed != nil else { return nil }
+            for step in steps {
+                try await connection.query("""
+                    UPDATE step_runs SET state = 'pending', reason = NULL, error = NULL, exitcode = NULL, finishedat = NULL,
+                    duration = NULL, recovered = FALSE WHERE runid = \(runID) AND step = \(step)
+                    """, logger: self.logger)
+            }
+            try await PostgresEventSQL.insertEvent(connection, logger: self.logger, run: runID, at: now.timeIntervalSince1970,
+                                                   kind: "run_resumed", message: "\(steps.count) steps to run")
+            return try await self.runs(connection.query("SELECT * FROM runs WHERE id = \(runID)", logger: self.logger)).first
+        }
+    }
+
+    public func removeRuns(before: Date?, keep: Int?, dryRun: Bool) async throws -> [RunRecord] {
+        guard before != nil || keep != nil else { return [] }
+        var conditions: [String] = []
+        var binds = PostgresBindings()
+        if let before {
+            binds.append(before.timeIntervalSince1970)
+            conditions.append("createdat < $\(binds.count)")
+        }
+        if let keep {
+            binds.append(keep)
+            conditions.append("(SELECT count(*) FROM runs AS newer WHERE newer.pipeline = runs.pipeline AND newer.createdat > runs.createdat) >= $\(binds.count)")
+        }
+        let select = "SELECT * FROM runs WHERE status NOT IN ('running', 'queued') AND (\(conditions.joined(separator: " OR "))) ORDER BY createdat"
+        return try await transaction { connection in
+            let doomed = try await self.runs(connection.query(PostgresQuery(unsafeSQL: select, binds: binds), logger: self.logger))
+            guard !dryRun else { return doomed }
+            for run in doomed { try await connection.query("DELETE FROM runs WHERE id = \(run.id)", logger: self.logger) }
+            return doomed
+        }
+    }
+
+    // MARK: Reading
+
+    public func runs(pipeline: String?, status: RunStatus?, limit: Int, offset: Int) async throws -> [RunRecord] {
+        var binds = PostgresBindings()
+        var conditions: [String] = []
+        if let pipeline {
+            binds.append(pipeline)
+            conditions.append("pipeline = $\(binds.count)")
+        }
+        if let status {
+            binds.append(status.rawValue)
+            conditions.append("status = $\(binds.count)")
+        }
+        binds.append(limit)
+        binds.append(offset)
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let sql = "SELECT * FROM runs \(filter) ORDER BY createdat DESC LIMIT $\(binds.count - 1) OFFSET $\(binds.count)"
+        return try await runs(client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger))
+    }
+
+    public func run(id: String) async throws -> RunRecord? {
+        try await runs(client.query("SELECT * FROM runs WHERE id = \(id)", logger: logger)).first
+    }
+
+    public func stepRuns(runID: String) async throws -> [StepRunRecord] {
+        try await stepRuns(client.query("SELECT * FROM step_runs WHERE runid = \(runID) ORDER BY position", logger: logger))
+    }
+
+    public func stepRun(runID: String, step: String) async throws -> StepRunRecord? {
+        try await stepRuns(client.query("SELECT * FROM step_runs WHERE runid = \(runID) AND step = \(step)", logger: logger)).first
+    }
+
+    public func attempts(runID: String) async throws -> [AttemptRecord] {
+        var attempts: [AttemptRecord] = []
+        for try await row in try await client.query("SELECT * FROM attempts WHERE runid = \(runID) ORDER BY startedat, attempt", logger: logger) {
+            let r = row.makeRandomAccess()
+            attempts.append(AttemptRecord(
+                runID: try r["runid"].decode(String.self), step: try r["step"].decode(String.self), attempt: try r["attempt"].decode(Int.self),
+                state: try Self.state(r["state"].decode(String.self)), pid: Int32(try r["pid"].decode(Int.self)),
+                startedAt: Date(timeIntervalSince1970: try r["startedat"].decode(Double.self)), finishedAt: try date(r["finishedat"]),
+                exitCode: try r["exitcode"].decode(Int?.self).map(Int32.init), signal: try r["signal"].decode(Int?.self).map(Int32.init),
+                error: try r["error"].decode(String?.self), peakMemoryKB: try r["peakmemorykb"].decode(Int?.self),
+                userCPU: try r["usercpu"].decode(Double?.self), systemCPU: try r["systemcpu"].decode(Double?.self)))
+        }
+        return attempts
+    }
+
+    public func events(runID: String, after seq: Int64) async throws -> [StoredEvent] {
+        try await events(client.query("SELECT * FROM events WHERE runid = \(runID) AND seq > \(seq) ORDER BY seq", logger: logger))
+    }
+
+    public func events(after seq: Int64, runID: String?, limit: Int) async throws -> [StoredEvent] {
+        if let runID {
+            return try await events(client.query("""
+                SELECT * FROM events WHERE seq > \(seq) AND runid = \(runID) ORDER BY seq LIMIT \(limit)
+                """, logger: logger))
+        }
+        return try await events(client.query("SELECT * FROM events WHERE seq > \(seq) ORDER BY seq LIMIT \(limit)", logger: logger))
+    }
+
+    public func stepStatuses(pipeline: String) async throws -> [StepStatusRecord] {
+        var statuses: [StepStatusRecord] = []
+        for try await row in try await client.query("SELECT * FROM step_status WHERE pipeline = \(pipeline)", logger: logger) {
+            let r = row.makeRandomAccess()
+            statuses.append(StepStatusRecord(
+                pipeline: try r["pipeline"].decode(String.self), step: try r["step"].decode(String.self),
+                completed: try r["completed"].decode(Bool.self), tested: try r["tested"].decode(Bool.self), lastRun: try date(r["lastrun"]),
+                lastRunID: try r["lastrunid"].decode(String?.self),
+                lastState: try r["laststate"].decode(String?.self).flatMap(StepState.init(rawValue:)),
+                lastDuration: try r["lastduration"].decode(Double?.self), error: try r["error"].decode(String?.self)))
+        }
+        return statuses
+    }
+
+    public func setTested(pipeline: String, step: String, tested: Bool) async throws {
+        try await client.query("""
+            INSERT INTO step_status (pipeline, step, tested) VALUES (\(pipeline), \(step), \(tested))
+            ON CONFLICT (pipeline, step) DO UPDATE SET tested = excluded.tested
+            """, logger: logger)
+    }
+
+    public func recoveryActions(runID: String) async throws -> [RecoveryActionRecord] {
+        var actions: [RecoveryActionRecord] = []
+        for try await row in try await client.query("SELECT * FROM recovery_actions WHERE runid = \(runID) ORDER BY at, id", logger: logger) {
+            let r = row.makeRandomAccess()
+            let kind = try r["kind"].decode(String.self), status = try r["status"].decode(String.self)
+            guard let kind = RecoveryAction.Kind(rawValue: kind), let status = RecoveryAction.Status(rawValue: status) else {
+                throw StoreError(path: "", message: "unknown recovery action '\(kind)' in the store")
+            }
+            actions.append(RecoveryActionRecord(step: try r["step"].decode(String.self), action: RecoveryAction(
+                kind: kind, target: try r["target"].decode(String.self), status: status, message: try r["message"].decode(String.self),
+                at: Date(timeIntervalSince1970: try r["at"].decode(Double.self)))))
+        }
+        return actions
+    }
+
+    public func totals() async throws -> StoreTotals {
+        var totals = StoreTotals()
+        for try await (status, count) in try await client.query("SELECT status, count(*) FROM runs GROUP BY status", logger: logger)
+            .decode((String, Int).self) { totals.runsByStatus[status] = count }
+        for try await (state, count) in try await client.query("SELECT state, count(*) FROM step_runs GROUP BY state", logger: logger)
+            .decode((String, Int).self) { totals.stepsByState[state] = count }
+        for try await (total, count) in try await client.query("SELECT COALESCE(SUM(duration), 0), count(duration) FROM step_runs", logger: logger)
+            .decode((Double, Int).self) {
+            totals.stepSeconds = total
+            totals.stepsTimed = count
+        }
+        totals.retries = try await first(Int.self, client.query("SELECT count(*) FROM attempts WHERE attempt > 1", logger: logger)) ?? 0
+        for try await (status, count) in try await client.query("SELECT status, count(*) FROM recovery_actions GROUP BY status", logger: logger)
+            .decode((String, Int).self) { totals.recoveriesByStatus[status] = count }
+        totals.queuedSteps = try await first(Int.self, client.query("""
+            SELECT count(*) FROM step_runs JOIN runs ON runs.id = step_runs.runid WHERE runs.status = 'running' AND step_runs.state = 'pending'
+            """, logger: logger)) ?? 0
+        return totals
+    }
+
+    public func outputState(pipeline: String) async throws -> (fingerprints: [String: StepFingerprintRecord], hashes: [String: FileHash]) {
+        let decoder = JSONDecoder()
+        var fingerprints: [String: StepFingerprintRecord] = [:]
+        for try await row in try await client.query("SELECT * FROM step_fingerprints WHERE pipeline = \(pipeline)", logger: logger) {
+            let r = row.makeRandomAccess()
+            let step = try r["step"].decode(String.self)
+            fingerprints[step] = StepFingerprintRecord(
+                pipeline: pipeline, step: step, runID: try r["runid"].decode(String.self),
+                recordedAt: Date(timeIntervalSince1970: try r["recordedat"].decode(Double.self)),
+                fingerprint: try decoder.decode(StepFingerprint.self, from: Data(try r["fingerprint"].decode(String.self).utf8)),
+                outputs: try decoder.decode([String: String].self, from: Data(try r["outputs"].decode(String.self).utf8)))
+        }
+        var hashes: [String: FileHash] = [:]
+        for try await (path, size, modified, inode, sha256) in try await client.query(
+            "SELECT path, size, modifiedns, inode, sha256 FROM file_hashes", logger: logger).decode((String, Int64, Int64, Int64, String).self) {
+            hashes[path] = FileHash(size: size, modifiedNS: modified, inode: UInt64(bitPattern: inode), sha256: sha256)
+        }
+        return (fingerprints, hashes)
+    }
+
+    // MARK: Triggers
+
+    public func triggerStates(pipeline: String?) async throws -> [TriggerState] {
+        let rows = if let pipeline {
+            try await client.query("SELECT * FROM triggers WHERE pipeline = \(pipeline) ORDER BY pipeline, name", logger: logger)
+        } else {
+            try await client.query("SELECT * FROM triggers ORDER BY pipeline, name", logger: logger)
+        }
+        return try await PostgresTriggerSQL.states(rows)
+    }
+
+    public func registerTrigger(pipeline: String, name: String, since: Date, snapshot: WatchSnapshot?) async throws -> TriggerState {
+        try await client.query("""
+            INSERT INTO triggers (pipeline, name, since, fingerprint, snapshot) VALUES (\(pipeline), \(name), \(since.timeIntervalSince1970),
+            \(snapshot?.fingerprint), \(try snapshot.map { try PostgresTriggerSQL.encode($0.files) })) ON CONFLICT (pipeline, name) DO NOTHING
+            """, logger: logger)
+        let rows = try await client.query("SELECT * FROM triggers WHERE pipeline = \(pipeline) AND name = \(name)", logger: logger)
+        guard let state = try await PostgresTriggerSQL.states(rows).first else {
+            throw StoreError(path: "", message: "trigger \(pipeline)/\(name) was not recorded")
+        }
+        return state
+    }
+
+    public func advanceTrigger(_ claim: TriggerClaim) async throws -> Bool {
+        do {
+            try await transaction { connection in
+                try await PostgresTriggerSQL.apply(claim, connection, runID: nil, logger: self.logger)
+            }
+            return true
+        } catch is TriggerClaimed {
+            return false
+        }
+    }
+
+    public func recordTriggerError(pipeline: String, name: String, message: String?) async throws {
+        try await client.query("UPDATE triggers SET lasterror = \(message) WHERE pipeline = \(pipeline) AND name = \(name)", logger: logger)
+    }
+
+    public func pausedPipelines() async throws -> [String: Date] {
+        var paused: [String: Date] = [:]
+        for try await (pipeline, at) in try await client.query("SELECT pipeline, pausedat FROM paused_pipelines", logger: logger)
+            .decode((String, Double).self) { paused[pipeline] = Date(timeIntervalSince1970: at) }
+        return paused
+    }
+
+    public func setPaused(pipeline: String, paused: Bool) async throws {
+        if paused {
+            try await client.query("""
+                INSERT INTO paused_pipelines VALUES (\(pipeline), \(Date().timeIntervalSince1970)) ON CONFLICT DO NOTHING
+                """, logger: logger)
+        } else {
+            try await client.query("DELETE FROM paused_pipelines WHERE pipeline = \(pipeline)", logger: logger)
+        }
+    }
+
+    // MARK: Decoding
+
+    private func runs(_ rows: PostgresRowSequence) async throws -> [RunRecord] {
+        let decoder = JSONDecoder()
+        var runs: [RunRecord] = []
+        for try await row in rows {
+            let r = row.makeRandomAccess()
+            let detail = try r["triggerdetail"].decode(String?.self)
+            runs.append(RunRecord(
+                id: try r["id"].decode(String.self), pipeline: try r["pipeline"].decode(String.self),
+                status: try Self.status(r["status"].decode(String.self)), trigger: try r["trigger"].decode(String.self),
+                parameters: try decoder.decode([String: String].self, from: Data(try r["parameters"].decode(String.self).utf8)),
+                selection: try decoder.decode(Selection.self, from: Data(try r["selection"].decode(String.self).utf8)),
+                runDirectory: try r["rundirectory"].decode(String.self), ownerPID: Int32(try r["ownerpid"].decode(Int.self)),
+                ownerHost: try r["ownerhost"].decode(String?.self), leaseExpiresAt: try date(r["leaseexpiresat"]),
+                createdAt: Date(timeIntervalSince1970: try r["createdat"].decode(Double.self)), finishedAt: try date(r["finishedat"]),
+                stepsTotal: try r["stepstotal"].decode(Int.self),
+                triggerDetail: try detail.map { try decoder.decode(TriggerDetail.self, from: Data($0.utf8)) }))
+        }
+        return runs
+    }
+
+    private func stepRuns(_ rows: PostgresRowSequence) async throws -> [StepRunRecord] {
+        var steps: [StepRunRecord] = []
+        for try await row in rows {
+            let r = row.makeRandomAccess()
+            steps.append(StepRunRecord(
+                runID: try r["runid"].decode(String.self), step: try r["step"].decode(String.self), position: try r["position"].decode(Int.self),
+                state: try Self.state(r["state"].decode(String.self)), reason: try r["reason"].decode(String?.self),
+                attempts: try r["attempts"].decode(Int.self), exitCode: try r["exitcode"].decode(Int?.self).map(Int32.init),
+                startedAt: try date(r["startedat"]), finishedAt: try date(r["finishedat"]), duration: try r["duration"].decode(Double?.self),
+                error: try r["error"].decode(String?.self), peakMemoryKB: try r["peakmemorykb"].decode(Int?.self),
+                cpuSeconds: try r["cpuseconds"].decode(Double?.self), allowedFailure: try r["allowedfailure"].decode(Bool.self),
+                recovered: try r["recovered"].decode(Bool.self)))
+        }
+        return steps
+    }
+
+    private func events(_ rows: PostgresRowSequence) async throws -> [StoredEvent] {
+        var events: [StoredEvent] = []
+        for try await row in rows {
+            let r = row.makeRandomAccess()
+            events.append(StoredEvent(
+                seq: try r["seq"].decode(Int64.self), runID: try r["runid"].decode(String.self),
+                at: Date(timeIntervalSince1970: try r["at"].decode(Double.self)), kind: try r["kind"].decode(String.self),
+                step: try r["step"].decode(String?.self), attempt: try r["attempt"].decode(Int?.self), state: try r["state"].decode(String?.self),
+                message: try r["message"].decode(String?.self)))
+        }
+        return events
+    }
+
+    private func date(_ cell: PostgresCell) throws -> Date? {
+        try cell.decode(Double?.self).map(Date.init(timeIntervalSince1970:))
+    }
+
+    func first<T: PostgresDecodable>(_ type: T.Type, _ rows: PostgresRowSequence) async throws -> T? {
+        for try await value in rows.decode(T.self) { return value }
+        return nil
+    }
+
+    private static func status(_ text: String) throws -> RunStatus {
+        guard let status = RunStatus(rawValue: text) else { throw StoreError(path: "", message: "unknown run status '\(text)' in the store") }
+        return status
+    }
+
+    private static func state(_ text: String) throws -> StepState {
+        guard let state = StepState(rawValue: text) else { throw StoreError(path: "", message: "unknown step state '\(text)' in the store") }
+        return state
+    }
+
+    /// Runs `body` in a transaction; an error `body` throws comes out as itself (a lost claim, a refused run), not
+    /// wrapped in the driver's transaction error.
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> sending T) async throws -> T {
+        do {
+            return try await client.withTransaction(logger: logger, body)
+        } catch let error as PostgresTransactionError {
+            if let cause = error.closureError { throw cause }
+            throw error
+        }
+    }
+
+    /// Runs `body` and waits for it: for the protocol's blocking calls, made from threads of their own (never from
+    /// the cooperative pool, where `body` runs).
+    private func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+        let done = DispatchSemaphore(value: 0)
+        let result = Mutex<Result<T, any Error>?>(nil)
+        Task {
+            let outcome: Result<T, any Error>
+            do { outcome = .success(try await body()) } catch { outcome = .failure(error) }
+            result.withLock { $0 = outcome }
+            done.signal()
+        }
+        done.wait()
+        return try result.withLock { $0! }.get()
+    }
+}
+
+func jsonText(_ value: some Encodable) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}

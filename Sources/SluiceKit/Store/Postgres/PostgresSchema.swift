@@ -1,0 +1,116 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The PostgreSQL store's tables, the same facts as ``StoreSchema`` (SQLite), created and upgraded by versioned
+/// migrations recorded in `sluice_migrations`. Names are lower case: PostgreSQL folds unquoted names.
+enum PostgresSchema {
+    struct Migration {
+        var version: Int
+        var name: String
+        var sql: [String]
+    }
+
+    static let migrations = [
+        Migration(version: 1, name: "runs, steps, attempts, events, status, recovery, fingerprints, hashes, triggers", sql: [
+            """
+            CREATE TABLE runs (
+                id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, status TEXT NOT NULL, trigger TEXT NOT NULL, parameters TEXT NOT NULL,
+                selection TEXT NOT NULL, rundirectory TEXT NOT NULL, ownerpid INTEGER NOT NULL, ownerhost TEXT,
+                leaseexpiresat DOUBLE PRECISION, createdat DOUBLE PRECISION NOT NULL, finishedat DOUBLE PRECISION,
+                stepstotal INTEGER NOT NULL, triggerdetail JSONB)
+            """,
+            "CREATE INDEX runs_by_pipeline ON runs (pipeline, createdat)",
+            "CREATE INDEX runs_by_time ON runs (createdat)",
+            "CREATE INDEX runs_by_status ON runs (status)",
+            """
+            CREATE TABLE step_runs (
+                runid TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE, step TEXT NOT NULL, position INTEGER NOT NULL,
+                state TEXT NOT NULL, reason TEXT, attempts INTEGER NOT NULL, exitcode INTEGER, startedat DOUBLE PRECISION,
+                finishedat DOUBLE PRECISION, duration DOUBLE PRECISION, error TEXT, peakmemorykb BIGINT, cpuseconds DOUBLE PRECISION,
+                allowedfailure BOOLEAN NOT NULL DEFAULT FALSE, recovered BOOLEAN NOT NULL DEFAULT FALSE, PRIMARY KEY (runid, step))
+            """,
+            """
+            CREATE TABLE attempts (
+                runid TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE, step TEXT NOT NULL, attempt INTEGER NOT NULL,
+                state TEXT NOT NULL, pid INTEGER NOT NULL, startedat DOUBLE PRECISION NOT NULL, finishedat DOUBLE PRECISION,
+                exitcode INTEGER, signal INTEGER, error TEXT, peakmemorykb BIGINT, usercpu DOUBLE PRECISION, systemcpu DOUBLE PRECISION,
+                PRIMARY KEY (runid, step, attempt))
+            """,
+            """
+            CREATE TABLE events (
+                seq BIGSERIAL PRIMARY KEY, runid TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE, at DOUBLE PRECISION NOT NULL,
+                kind TEXT NOT NULL, step TEXT, attempt INTEGER, state TEXT, message TEXT)
+            """,
+            "CREATE INDEX events_by_run ON events (runid, seq)",
+            """
+            CREATE TABLE step_status (
+                pipeline TEXT NOT NULL, step TEXT NOT NULL, completed BOOLEAN NOT NULL DEFAULT FALSE, tested BOOLEAN NOT NULL DEFAULT FALSE,
+                lastrun DOUBLE PRECISION, lastrunid TEXT, laststate TEXT, lastduration DOUBLE PRECISION, error TEXT,
+                PRIMARY KEY (pipeline, step))
+            """,
+            """
+            CREATE TABLE recovery_actions (
+                id BIGSERIAL PRIMARY KEY, runid TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE, step TEXT NOT NULL,
+                kind TEXT NOT NULL, target TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL, at DOUBLE PRECISION NOT NULL)
+            """,
+            "CREATE INDEX recovery_actions_by_run ON recovery_actions (runid)",
+            """
+            CREATE TABLE step_fingerprints (
+                pipeline TEXT NOT NULL, step TEXT NOT NULL, runid TEXT NOT NULL, recordedat DOUBLE PRECISION NOT NULL,
+                fingerprint TEXT NOT NULL, outputs TEXT NOT NULL, PRIMARY KEY (pipeline, step))
+            """,
+            """
+            CREATE TABLE file_hashes (
+                path TEXT PRIMARY KEY, size BIGINT NOT NULL, modifiedns BIGINT NOT NULL, inode BIGINT NOT NULL, sha256 TEXT NOT NULL)
+            """,
+            """
+            CREATE TABLE triggers (
+                pipeline TEXT NOT NULL, name TEXT NOT NULL, since DOUBLE PRECISION NOT NULL, firedfor DOUBLE PRECISION,
+                fingerprint TEXT, snapshot TEXT, lastrunid TEXT, lasterror TEXT, PRIMARY KEY (pipeline, name))
+            """,
+            "CREATE TABLE paused_pipelines (pipeline TEXT PRIMARY KEY, pausedat DOUBLE PRECISION NOT NULL)",
+        ]),
+    ]
+
+    /// Applies the migrations the database lacks, each in its own transaction, under a lock: several processes may
+    /// open a new store at the same moment. Returns the versions applied.
+    @discardableResult
+    static func migrate(_ client: PostgresClient, logger: Logger) async throws -> [Int] {
+        try await client.withConnection { connection in
+            try await connection.query("SELECT pg_advisory_lock(\(lockKey))", logger: logger)
+            do {
+                try await connection.query("""
+                    CREATE TABLE IF NOT EXISTS sluice_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, appliedat DOUBLE PRECISION NOT NULL)
+                    """, logger: logger)
+                let applied = try await appliedVersions(connection, logger: logger)
+                var done: [Int] = []
+                for migration in migrations where !applied.contains(migration.version) {
+                    try await connection.withTransaction(logger: logger) { transaction in
+                        for statement in migration.sql { try await transaction.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
+                        try await transaction.query("""
+                            INSERT INTO sluice_migrations VALUES (\(migration.version), \(migration.name), \(Date().timeIntervalSince1970))
+                            """, logger: logger)
+                    }
+                    done.append(migration.version)
+                }
+                try await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+                return done
+            } catch {
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    static func appliedVersions(_ connection: PostgresConnection, logger: Logger) async throws -> Set<Int> {
+        var versions = Set<Int>()
+        for try await version in try await connection.query("SELECT version FROM sluice_migrations", logger: logger).decode(Int.self) {
+            versions.insert(version)
+        }
+        return versions
+    }
+
+    /// The advisory lock migrations hold (an arbitrary number, Sluice's own).
+    static let lockKey: Int64 = 0x51_1CE
+}

@@ -1,0 +1,182 @@
+import Foundation
+@testable import SluiceKit
+import SluiceTestSupport
+import Testing
+
+/// What every store records and refuses, run against SQLite and PostgreSQL alike.
+@Suite(.serialized)
+struct RunStoreConformanceTests {
+    static let runs = "/tmp/sluice-store-tests/runs"
+
+    func result(_ state: StepState, at time: Date, exitCode: Int32 = 0) -> AttemptResult {
+        AttemptResult(state: state, exitCode: exitCode, signal: nil, error: state == .failed ? "exit \(exitCode)" : nil,
+                      startedAt: time.addingTimeInterval(-1), finishedAt: time, peakMemoryKB: 1024, userCPU: 0.25, systemCPU: 0.5)
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func aRunIsRecordedWithItsStepsAndEveryEvent(_ backend: StoreBackend) async throws {
+        let store = try await backend.make()
+        let run = try await store.createRun(NewRun(pipeline: "p", trigger: "cli", parameters: ["day": "2026-11-22"],
+                                                   runsDirectory: Self.runs, steps: ["a", "b"]))
+        #expect(run.status == .running && run.id.count == 6)
+        let read = try #require(try await store.run(id: run.id))
+        #expect(read.id == run.id && read.parameters == run.parameters && read.selection == run.selection && read.ownerPID == run.ownerPID)
+        #expect(abs(read.createdAt.timeIntervalSince(run.createdAt)) < 0.001, "times are kept to the microsecond")
+        #expect(try await store.stepRuns(runID: run.id).map(\.state) == [.pending, .pending])
+        let now = Date()
+        try store.write([
+            RunEvent(runID: run.id, pipeline: "p", time: now, kind: .runStarted(steps: ["a", "b"])),
+            RunEvent(runID: run.id, pipeline: "p", time: now, kind: .attemptStarted(step: "a", attempt: 1, pid: 42)),
+            RunEvent(runID: run.id, pipeline: "p", time: now, kind: .attemptFinished(step: "a", attempt: 1, result: result(.failed, at: now, exitCode: 3))),
+            RunEvent(runID: run.id, pipeline: "p", time: now, kind: .retryScheduled(step: "a", attempt: 2, delay: 1)),
+            RunEvent(runID: run.id, pipeline: "p", time: now, kind: .attemptStarted(step: "a", attempt: 2, pid: 43)),
+            RunEvent(runID: run.id, pipeline: "p", time: now, kind: .attemptFinished(step: "a", attempt: 2, result: result(.succeeded, at: now))),
+            RunEvent(runID: run.id, pipeline: "p", time: now, kind: .stepFinished(step: "a", state: .succeeded, attempts: 2, allowed: false,
+                                                                                 result: result(.succeeded, at: now))),
+            RunEvent(runID: run.id, pipeline: "p", time: now, kind: .stepSkipped(step: "b", reason: "not selected")),
+            RunEvent(runID: run.id, pipeline: "p", time: now, kind: .runFinished(status: .success)),
+        ])
+        let finished = try #require(try await store.run(id: run.id))
+        #expect(finished.status == .success && finished.finishedAt != nil && finished.leaseExpiresAt == nil)
+        let steps = try await store.stepRuns(runID: run.id)
+        #expect(steps.map(\.state) == [.succeeded, .skipped])
+        #expect(steps[0].attempts == 2 && steps[0].exitCode == 0 && steps[0].peakMemoryKB == 1024 && steps[0].cpuSeconds == 0.75)
+        #expect(steps[1].reason == "not selected")
+        #expect(try await store.stepRun(runID: run.id, step: "a") == steps[0])
+        let attempts = try await store.attempts(runID: run.id)
+        #expect(attempts.map(\.attempt) == [1, 2] && attempts.map(\.pid) == [42, 43] && attempts[0].exitCode == 3 && attempts[0].state == .failed)
+        let events = try await store.events(runID: run.id, after: 0)
+        #expect(events.map(\.kind) == ["run_started", "attempt_started", "attempt_finished", "retry_scheduled", "attempt_started",
+                                        "attempt_finished", "step_finished", "step_skipped", "run_finished"])
+        #expect(events.map(\.seq) == events.map(\.seq).sorted() && Set(events.map(\.seq)).count == events.count)
+        #expect(try await store.events(after: events[3].seq, runID: nil, limit: 2).map(\.kind) == ["attempt_started", "attempt_finished"])
+        let status = try await store.stepStatuses(pipeline: "p")
+        #expect(status.first { $0.step == "a" }?.completed == true && status.first { $0.step == "a" }?.lastRunID == run.id)
+        try await store.setTested(pipeline: "p", step: "a", tested: true)
+        #expect(try await store.stepStatuses(pipeline: "p").first { $0.step == "a" }?.tested == true)
+        let totals = try await store.totals()
+        #expect(totals.runsByStatus["success"] == 1 && totals.retries == 1 && totals.stepsByState["skipped"] == 1)
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func runsAreListedNewestFirstByPipelineAndStatusAndRemovedByAgeOrCount(_ backend: StoreBackend) async throws {
+        let store = try await backend.make()
+        var ids: [String] = []
+        for index in 0..<5 {
+            let run = try await store.createRun(NewRun(pipeline: index < 3 ? "p" : "q", trigger: "cli", runsDirectory: Self.runs, steps: ["a"]))
+            if index != 4 { try store.write([RunEvent(runID: run.id, pipeline: run.pipeline, kind: .runFinished(status: .failed))]) }
+            ids.append(run.id)
+        }
+        #expect(try await store.runs(pipeline: nil, status: nil, limit: 10, offset: 0).map(\.id) == ids.reversed())
+        #expect(try await store.runs(pipeline: "p", status: nil, limit: 2, offset: 1).map(\.id) == [ids[1], ids[0]])
+        #expect(try await store.runs(pipeline: nil, status: .running, limit: 10, offset: 0).map(\.id) == [ids[4]])
+        #expect(try await store.run(id: "nope00") == nil)
+        #expect(try await store.removeRuns(before: nil, keep: 1, dryRun: true).map(\.id) == [ids[0], ids[1], ids[3]])
+        #expect(try await store.removeRuns(before: nil, keep: 1, dryRun: false).map(\.id) == [ids[0], ids[1], ids[3]], "the running run stays")
+        #expect(try await store.runs(pipeline: nil, status: nil, limit: 10, offset: 0).map(\.id) == [ids[4], ids[2]])
+        #expect(try await store.stepRuns(runID: ids[0]).isEmpty, "with its steps")
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func concurrencyPoliciesQueueAndRefuseAcrossTheStore(_ backend: StoreBackend) async throws {
+        let store = try await backend.make()
+        let first = try await store.createRun(NewRun(pipeline: "p", trigger: "cli", runsDirectory: Self.runs, steps: ["a"], concurrency: .queue))
+        let second = try await store.createRun(NewRun(pipeline: "p", trigger: "cli", runsDirectory: Self.runs, steps: ["a"], concurrency: .queue))
+        #expect(first.status == .running && second.status == .queued)
+        await #expect(throws: RunRefused.self) {
+            try await store.createRun(NewRun(pipeline: "p", trigger: "cli", runsDirectory: Self.runs, steps: ["a"], concurrency: .reject))
+        }
+        #expect(try await !store.startIfFirstInQueue(runID: second.id))
+        try store.write([RunEvent(runID: first.id, pipeline: "p", kind: .runFinished(status: .success))])
+        #expect(try await store.startIfFirstInQueue(runID: second.id))
+        #expect(try await store.run(id: second.id)?.status == .running)
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func triggersAreClaimedOnceAndBackfillIntervalsSkippedWhenDone(_ backend: StoreBackend) async throws {
+        let store = try await backend.make()
+        let since = Date(timeIntervalSince1970: 1_800_000_000)
+        let state = try await store.registerTrigger(pipeline: "p", name: "schedule", since: since, snapshot: nil)
+        #expect(state.since == since && state.firedFor == nil)
+        #expect(try await store.registerTrigger(pipeline: "p", name: "schedule", since: Date(), snapshot: nil).since == since, "kept")
+        let due = since.addingTimeInterval(60)
+        let run = try await store.createRun(NewRun(pipeline: "p", trigger: "schedule", runsDirectory: Self.runs, steps: ["a"],
+                                                   detail: TriggerDetail(name: "schedule", scheduledFor: "x"),
+                                                   claim: .scheduled(pipeline: "p", trigger: "schedule", at: due)))
+        #expect(run.triggerDetail?.scheduledFor == "x")
+        await #expect(throws: TriggerClaimed.self) {
+            try await store.createRun(NewRun(pipeline: "p", trigger: "schedule", runsDirectory: Self.runs, steps: ["a"],
+                                             claim: .scheduled(pipeline: "p", trigger: "schedule", at: due)))
+        }
+        #expect(try await store.runs(pipeline: "p", status: nil, limit: 10, offset: 0).count == 1, "the lost claim recorded nothing")
+        #expect(try await store.advanceTrigger(.scheduled(pipeline: "p", trigger: "schedule", at: due.addingTimeInterval(60))))
+        #expect(try await !store.advanceTrigger(.scheduled(pipeline: "p", trigger: "schedule", at: due)))
+        let states = try await store.triggerStates(pipeline: "p")
+        #expect(states.first?.firedFor == due.addingTimeInterval(60) && states.first?.lastRunID == run.id)
+
+        let files = WatchSnapshot(files: ["a.csv": "1:2"])
+        _ = try await store.registerTrigger(pipeline: "p", name: "watch", since: since, snapshot: WatchSnapshot(files: [:]))
+        let old = WatchSnapshot(files: [:]).fingerprint
+        #expect(try await store.advanceTrigger(.changed(pipeline: "p", trigger: "watch", from: old, to: files)))
+        #expect(try await !store.advanceTrigger(.changed(pipeline: "p", trigger: "watch", from: old, to: files)), "seen by another first")
+        #expect(try await store.triggerStates(pipeline: "p").first { $0.name == "watch" }?.snapshot == files)
+        try await store.recordTriggerError(pipeline: "p", name: "watch", message: "bad day")
+        #expect(try await store.triggerStates(pipeline: nil).first { $0.name == "watch" }?.lastError == "bad day")
+
+        func interval(_ key: String) -> NewRun {
+            NewRun(pipeline: "p", trigger: "backfill", runsDirectory: Self.runs, steps: ["a"],
+                   detail: TriggerDetail(backfill: "bf-1", interval: key, maxActive: 1), claim: .interval(pipeline: "p", interval: key))
+        }
+        let batch = try await store.createRuns([interval("2026-10-01"), interval("2026-10-02"), interval("2026-10-01")])
+        #expect(batch.map { (try? $0.get()) != nil } == [true, true, false], "an interval already queued is skipped")
+        let queued = try batch[0].get()
+        #expect(queued.status == .queued)
+        #expect(try await store.startIfFirstInQueue(runID: queued.id))
+        #expect(try await !store.startIfFirstInQueue(runID: try batch[1].get().id), "maxActive 1")
+
+        try await store.setPaused(pipeline: "p", paused: true)
+        #expect(try await store.pausedPipelines().keys.sorted() == ["p"])
+        try await store.setPaused(pipeline: "p", paused: false)
+        #expect(try await store.pausedPipelines().isEmpty)
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func anAbandonedRunIsInterruptedOnceAndResumedInPlace(_ backend: StoreBackend) async throws {
+        let store = try await backend.make()
+        let run = try await store.createRun(NewRun(pipeline: "p", trigger: "cli", runsDirectory: Self.runs, steps: ["a", "b"]))
+        try store.renewLease(runID: run.id, until: Date().addingTimeInterval(99))
+        #expect(try await store.run(id: run.id)?.leaseExpiresAt.map { $0 > Date().addingTimeInterval(90) } == true)
+        try store.write([RunEvent(runID: run.id, pipeline: "p", kind: .attemptStarted(step: "a", attempt: 1, pid: 7))])
+        #expect(try await store.markInterrupted(run))
+        #expect(try await !store.markInterrupted(run), "once")
+        #expect(try await store.run(id: run.id)?.status == .interrupted)
+        #expect(try await store.stepRuns(runID: run.id).map(\.state) == [.interrupted, .pending])
+        #expect(try await store.attempts(runID: run.id).first?.state == .interrupted)
+        let resumed = try #require(try await store.claimForResume(runID: run.id, steps: ["a"]))
+        #expect(resumed.status == .running && resumed.ownerPID == getpid())
+        #expect(try await store.stepRuns(runID: run.id).map(\.state) == [.pending, .pending])
+        #expect(try await store.claimForResume(runID: run.id, steps: ["a"]) == nil, "running: nothing to take over")
+        #expect(try await store.events(runID: run.id, after: 0).map(\.kind).suffix(2) == ["run_interrupted", "run_resumed"])
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func fingerprintsHashesAndRecoveryActionsAreKept(_ backend: StoreBackend) async throws {
+        let store = try await backend.make()
+        let run = try await store.createRun(NewRun(pipeline: "p", trigger: "cli", runsDirectory: Self.runs, steps: ["a"]))
+        let fingerprint = StepFingerprint(action: "s", parameters: ["x": "1"], environment: ["E": "2"], inputs: ["in.csv": "abc"])
+        let record = StepFingerprintRecord(pipeline: "p", step: "a", runID: run.id, recordedAt: Date(timeIntervalSince1970: 1_800_000_000),
+                                           fingerprint: fingerprint, outputs: ["out.csv": "def"])
+        let action = RecoveryAction(kind: .rollback, target: "out.csv", status: .success, message: "restored",
+                                    at: Date(timeIntervalSince1970: 1_800_000_001))
+        try store.write([
+            RunEvent(runID: run.id, pipeline: "p", kind: .outputsRecorded(step: "a", record: record, newVersions: [])),
+            RunEvent(runID: run.id, pipeline: "p", kind: .filesHashed(["/w/in.csv": FileHash(size: 3, modifiedNS: 5, inode: UInt64.max, sha256: "abc")])),
+            RunEvent(runID: run.id, pipeline: "p", kind: .recoveryFinished(step: "a", action: action)),
+        ])
+        let state = try await store.outputState(pipeline: "p")
+        #expect(state.fingerprints["a"] == record)
+        #expect(state.hashes["/w/in.csv"] == FileHash(size: 3, modifiedNS: 5, inode: UInt64.max, sha256: "abc"))
+        #expect(try await store.recoveryActions(runID: run.id).map(\.action) == [action])
+        #expect(try await store.stepRun(runID: run.id, step: "a")?.recovered == true)
+    }
+}
