@@ -173,7 +173,7 @@ public struct PipelineRunner: Sendable {
         await batcher.flush()
         runLog.close()
         if let error = writeFailure.error {
-            throw StoreError(path: "", message: "recording run \(record.id) failed: \(SQLiteRunStore.explain(error)); "
+            throw StoreError(path: "", message: "recording run \(record.id) failed: \(StoreLocation.explain(error)); "
                              + "its state in the store is incomplete, its steps' logs and outputs are in \(directory.root)")
         }
         // A fresh task: a cancelled run must still read back and write its final record, and GRDB refuses

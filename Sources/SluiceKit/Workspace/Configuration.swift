@@ -32,12 +32,15 @@ public struct Configuration: Sendable {
         public var key: String
         public var value: String
         public var source: Source
+        /// The value as shown (`sluice config`, the API, messages): a store URL's password masked.
+        public var shown: String { key == "store" ? PostgresRunStore.redacted(value) : value }
     }
 
     public static let keys: [Key] = [
         Key(name: "pipelines_dir", summary: "folder scanned for pipeline files", defaultValue: { "pipelines" }, validate: nonEmpty),
         Key(name: "runs_dir", summary: "folder holding one directory per run", defaultValue: { "runs" }, validate: nonEmpty),
-        Key(name: "store", summary: "SQLite file of the run store", defaultValue: { ".sluice/store.sqlite" }, validate: nonEmpty),
+        Key(name: "store", summary: "the run store: an SQLite file, or postgres://USER@HOST/DATABASE shared by several hosts",
+            defaultValue: { ".sluice/store.sqlite" }, validate: StoreLocation.problem),
         Key(name: "store_timeout", summary: "how long to wait for a store another process holds locked", defaultValue: { "30s" },
             validate: { DurationText.seconds($0) == nil ? "must be a duration such as 30s" : nil }),
         Key(name: "versions_dir", summary: "folder keeping versions of declared step outputs", defaultValue: { ".sluice/versions" },
@@ -85,7 +88,7 @@ public struct Configuration: Sendable {
             }
             if let problem = key.validate(value.value) {
                 let location = fromFile[key.name].map { $0.1 } ?? SourceLocation(file: value.source.description, line: 1, column: 1)
-                problems.append(Diagnostic(.badValue, at: location, "setting '\(key.name)' \(problem), not '\(value.value)'"))
+                problems.append(Diagnostic(.badValue, at: location, "setting '\(key.name)' \(problem), not '\(value.shown)'"))
             }
             values.append(value)
         }
@@ -132,7 +135,7 @@ public struct Configuration: Sendable {
 
     public var pipelinesDirectory: String { path("pipelines_dir") }
     public var runsDirectory: String { path("runs_dir") }
-    public var storePath: String { path("store") }
+    public var store: StoreLocation { StoreLocation(setting: self["store"], workspace: workspace) }
     public var versionsDirectory: String { path("versions_dir") }
     public var jobs: Int { Int(self["jobs"])! }
     public var gracePeriod: Double { DurationText.seconds(self["grace_period"])! }

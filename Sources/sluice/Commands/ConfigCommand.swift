@@ -25,7 +25,7 @@ struct ConfigCommand: AsyncParsableCommand {
         let configuration = try workspace.configuration()
         let settings = Configuration.keys.map { key in
             let value = configuration.values.first { $0.key == key.name }!
-            return Setting(key: key.name, value: value.value, source: value.source.description, environment: key.environmentName,
+            return Setting(key: key.name, value: value.shown, source: value.source.description, environment: key.environmentName,
                            summary: key.summary)
         }
         if json { return Console.printJSON(settings) }

@@ -63,7 +63,7 @@ enum RunDriver {
     }
 
     /// Runs a prepared run with live progress, Ctrl-C handling and the final summary; exits as the run ended.
-    static func drive(_ prepared: PreparedRun, store: SQLiteRunStore, configuration: Configuration, json: Bool,
+    static func drive(_ prepared: PreparedRun, store: any RunStore, configuration: Configuration, json: Bool,
                       start: @escaping @Sendable (PipelineRunner, @escaping @Sendable ([RunEvent]) -> Void) async throws -> RunOutcome)
         async throws {
         let pipeline = prepared.request.pipeline
@@ -84,7 +84,7 @@ enum RunDriver {
             throw fail("\(refused)\nnothing was run", ExitStatus.busy)
         } catch {
             reporter.finish()
-            throw fail(error is StoreError ? "\(error)" : "\(configuration.storePath): \(SQLiteRunStore.explain(error))", ExitStatus.internalError)
+            throw fail(error is StoreError ? "\(error)" : "\(configuration.store): \(StoreLocation.explain(error))", ExitStatus.internalError)
         }
         reporter.finish()
         if json {

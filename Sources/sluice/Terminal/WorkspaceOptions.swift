@@ -20,9 +20,10 @@ struct WorkspaceOptions: ParsableArguments {
 
     /// The workspace's store, after recording as interrupted the runs whose Sluice process died and ending the
     /// step processes they left (every command does this first: the next start after a crash cleans up).
-    func store(_ configuration: Configuration) async throws -> SQLiteRunStore {
+    func store(_ configuration: Configuration) async throws -> any RunStore {
+        let location = configuration.store
         do {
-            let store = try SQLiteRunStore(path: configuration.storePath, timeout: configuration.storeTimeout)
+            let store = try await location.open(timeout: configuration.storeTimeout)
             for id in try await RunRecovery.recoverAbandonedRuns(in: store) {
                 Console.write("note: run \(id) was interrupted: the Sluice process running it ended; `sluice resume \(id)` continues it\n", to: STDERR_FILENO)
             }
@@ -30,7 +31,7 @@ struct WorkspaceOptions: ParsableArguments {
         } catch let error as StoreError {
             throw fail("\(error)", ExitStatus.internalError)
         } catch {
-            throw fail("\(configuration.storePath): \(SQLiteRunStore.explain(error))", ExitStatus.internalError)
+            throw fail("\(location): \(StoreLocation.explain(error))", ExitStatus.internalError)
         }
     }
 

@@ -18,8 +18,19 @@ public final class PostgresRunStore: RunStore {
             throw StoreError(path: Self.redacted(url), message: "not a PostgreSQL URL: write postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
         }
         self.url = url
-        client = PostgresClient(configuration: configuration)
         logger = Logger(label: "sluice.postgres")
+        // One connection first: the pool only says that connecting failed, this says why (no such database, a
+        // wrong password, nobody listening).
+        do {
+            let probe = try await PostgresConnection.connect(
+                configuration: .init(host: configuration.host ?? "", port: configuration.port ?? 5432, username: configuration.username,
+                                     password: configuration.password, database: configuration.database, tls: .disable),
+                id: 0, logger: logger)
+            try await probe.close()
+        } catch {
+            throw StoreError(path: Self.redacted(url), message: "cannot connect: \(Self.explain(error))")
+        }
+        client = PostgresClient(configuration: configuration)
         let client = client
         running = Task { await client.run() }
         do {
@@ -50,8 +61,12 @@ public final class PostgresRunStore: RunStore {
 
     /// What a PostgreSQL failure means, without the driver's internals.
     public static func explain(_ error: any Error) -> String {
+        if let error = error as? PostgresTransactionError, let cause = error.closureError ?? error.beginError ?? error.commitError {
+            return explain(cause)
+        }
         if let error = error as? PSQLError {
             if let message = error.serverInfo?[.message] { return message }
+            if let underlying = error.underlying { return "the server cannot be reached (\(underlying))" }
             return "\(error.code)"
         }
         return "\(error)"

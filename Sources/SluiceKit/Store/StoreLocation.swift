@@ -1,0 +1,53 @@
+import Foundation
+import PostgresNIO
+
+/// Where a workspace's runs are kept, from the `store` setting: an SQLite file (a path, or `sqlite:PATH`), or a
+/// PostgreSQL database (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`) that several hosts share.
+public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
+    case sqlite(path: String)
+    case postgres(url: String)
+
+    /// Relative SQLite paths are taken from `workspace`.
+    public init(setting: String, workspace: String) {
+        if setting.hasPrefix("postgres://") || setting.hasPrefix("postgresql://") {
+            self = .postgres(url: setting)
+        } else {
+            let path = setting.hasPrefix("sqlite:") ? String(setting.dropFirst("sqlite:".count)) : setting
+            self = .sqlite(path: path.hasPrefix("/") ? path : (workspace as NSString).appendingPathComponent(path))
+        }
+    }
+
+    /// Why `setting` names no store, if it does not.
+    static func problem(_ setting: String) -> String? {
+        if setting.isEmpty || setting == "sqlite:" { return "must not be empty" }
+        if setting.hasPrefix("postgres://") || setting.hasPrefix("postgresql://"), PostgresRunStore.configuration(setting) == nil {
+            return "must be a URL such as postgres://sluice@db.example.com:5432/sluice"
+        }
+        return nil
+    }
+
+    /// The location for messages: a URL's password is masked.
+    public var description: String {
+        switch self {
+        case let .sqlite(path): path
+        case let .postgres(url): PostgresRunStore.redacted(url)
+        }
+    }
+
+    /// Opens the store, creating it and applying pending migrations when needed.
+    public func open(timeout: Double = 30) async throws -> any RunStore {
+        switch self {
+        case let .sqlite(path): try SQLiteRunStore(path: path, timeout: timeout)
+        case let .postgres(url): try await PostgresRunStore(url: url)
+        }
+    }
+
+    /// What a failure of a store means for the user, whichever store it is.
+    public static func explain(_ error: any Error) -> String {
+        switch error {
+        case let error as StoreError: error.message
+        case is PSQLError, is PostgresTransactionError: PostgresRunStore.explain(error)
+        default: SQLiteRunStore.explain(error)
+        }
+    }
+}
