@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A throw-away PostgreSQL server for the tests, on 127.0.0.1:${SLUICE_TEST_PG_PORT:-55432}, trusting local connections.
-#   scripts/postgres.sh start   installs PostgreSQL when missing, creates a cluster in /tmp, starts it, prints its URL
+#   scripts/postgres.sh start   creates a cluster in /tmp, starts it and prints its URL
 #   scripts/postgres.sh stop    stops it and removes the cluster
 set -euo pipefail
 port=${SLUICE_TEST_PG_PORT:-55432}
@@ -10,10 +10,7 @@ url="postgres://postgres@127.0.0.1:$port/postgres"
 bin() {
     local dir
     dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-    if [ -z "$dir" ]; then
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-        dir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-    fi
+    [ -n "$dir" ] || { echo "PostgreSQL is not installed: scripts/setup-machine.sh --for-tests installs it" >&2; exit 69; }
     echo "$dir"
 }
 

@@ -57,6 +57,8 @@ public protocol RunStore: Sendable {
     /// Pipelines whose triggers are paused, with when.
     func pausedPipelines() async throws -> [String: Date]
     func setPaused(pipeline: String, paused: Bool) async throws
+    /// The schema migrations this store has, and those it lacks (applied when a store is opened normally).
+    func schemaVersions() async throws -> (applied: [String], pending: [String])
     /// What change detection starts from: each step's last successful fingerprint, and every remembered file hash.
     func outputState(pipeline: String) async throws -> (fingerprints: [String: StepFingerprintRecord], hashes: [String: FileHash])
 }

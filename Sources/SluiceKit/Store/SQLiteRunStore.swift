@@ -6,9 +6,10 @@ public final class SQLiteRunStore: RunStore {
     public let path: String
     let pool: DatabasePool
 
-    /// Opens (creating if needed) the store at `path` and applies pending migrations. A store that another
-    /// process holds locked is waited for up to `timeout` seconds.
-    public init(path: String, timeout: Double = 30) throws {
+    /// Opens (creating if needed) the store at `path` and applies pending migrations (unless `migrate` is false:
+    /// `sluice db status` looks without changing anything). A store that another process holds locked is waited for
+    /// up to `timeout` seconds.
+    public init(path: String, timeout: Double = 30, migrate: Bool = true) throws {
         self.path = path
         do {
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -29,7 +30,7 @@ public final class SQLiteRunStore: RunStore {
             // commits, so FULL on the writer connection makes every recorded state change survive it.
             try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
             // Checked with a read first: a store that is up to date opens without the write lock a migration takes.
-            if try !pool.read(StoreSchema.migrator.hasCompletedMigrations) { try StoreSchema.migrator.migrate(pool) }
+            if migrate, try !pool.read(StoreSchema.migrator.hasCompletedMigrations) { try StoreSchema.migrator.migrate(pool) }
         } catch {
             throw StoreError(path: path, message: "cannot open: " + Self.explain(error))
         }
@@ -184,6 +185,13 @@ public final class SQLiteRunStore: RunStore {
             // Foreign keys cascade to stepRuns, attempts, events and recoveryActions.
             for run in doomed { try db.execute(sql: "DELETE FROM runs WHERE id = ?", arguments: [run.id]) }
             return doomed
+        }
+    }
+
+    public func schemaVersions() async throws -> (applied: [String], pending: [String]) {
+        try await pool.read { db in
+            let applied = try StoreSchema.migrator.appliedIdentifiers(db)
+            return (StoreSchema.migrator.migrations.filter(applied.contains), StoreSchema.migrator.migrations.filter { !applied.contains($0) })
         }
     }
 

@@ -34,11 +34,11 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Opens the store, creating it and applying pending migrations when needed.
-    public func open(timeout: Double = 30) async throws -> any RunStore {
+    /// Opens the store, creating it and applying pending migrations when needed (unless `migrate` is false).
+    public func open(timeout: Double = 30, migrate: Bool = true) async throws -> any RunStore {
         switch self {
-        case let .sqlite(path): try SQLiteRunStore(path: path, timeout: timeout)
-        case let .postgres(url): try await PostgresRunStore(url: url)
+        case let .sqlite(path): try SQLiteRunStore(path: path, timeout: timeout, migrate: migrate)
+        case let .postgres(url): try await PostgresRunStore(url: url, migrate: migrate)
         }
     }
 

@@ -12,8 +12,9 @@ public final class PostgresRunStore: RunStore {
     let logger: Logger
     private let running: Task<Void, Never>
 
-    /// Connects to the database at `url` (`postgres://user:password@host:port/database`) and applies pending migrations.
-    public init(url: String) async throws {
+    /// Connects to the database at `url` (`postgres://user:password@host:port/database`) and applies pending migrations
+    /// (unless `migrate` is false).
+    public init(url: String, migrate: Bool = true) async throws {
         guard let configuration = Self.configuration(url) else {
             throw StoreError(path: Self.redacted(url), message: "not a PostgreSQL URL: write postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
         }
@@ -34,7 +35,7 @@ public final class PostgresRunStore: RunStore {
         let client = client
         running = Task { await client.run() }
         do {
-            try await PostgresSchema.migrate(client, logger: logger)
+            if migrate { try await PostgresSchema.migrate(client, logger: logger) }
         } catch {
             running.cancel()
             throw StoreError(path: Self.redacted(url), message: "cannot open: \(Self.explain(error))")
@@ -231,6 +232,15 @@ public final class PostgresRunStore: RunStore {
     }
 
     // MARK: Reading
+
+    public func schemaVersions() async throws -> (applied: [String], pending: [String]) {
+        let applied = try await client.withConnection { connection in
+            try await connection.query("CREATE TABLE IF NOT EXISTS sluice_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, appliedat DOUBLE PRECISION NOT NULL)", logger: self.logger)
+            return try await PostgresSchema.appliedVersions(connection, logger: self.logger)
+        }
+        let names = PostgresSchema.migrations.map { (version: $0.version, name: "v\($0.version) \($0.name)") }
+        return (names.filter { applied.contains($0.version) }.map(\.name), names.filter { !applied.contains($0.version) }.map(\.name))
+    }
 
     public func runs(pipeline: String?, status: RunStatus?, limit: Int, offset: Int) async throws -> [RunRecord] {
         var binds = PostgresBindings()

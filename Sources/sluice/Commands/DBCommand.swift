@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import SluiceKit
+
+struct DBCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "db", abstract: "The run store: where it is, its schema version, and upgrading it.",
+        discussion: "The `store` setting chooses it: an SQLite file (the default, .sluice/store.sqlite) or postgres://USER@HOST/DATABASE.",
+        subcommands: [Status.self, Migrate.self], defaultSubcommand: Status.self)
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The store, the migrations it has and those it lacks; changes nothing.")
+        @OptionGroup var workspace: WorkspaceOptions
+
+        func run() async throws {
+            let configuration = try workspace.configuration()
+            let store = try await DBCommand.open(configuration, migrate: false)
+            let (applied, pending) = try await store.schemaVersions()
+            // A new store has no tables yet.
+            let runs = applied.isEmpty ? 0 : try await store.totals().runsByStatus.values.reduce(0, +)
+            print("store    \(configuration.store)")
+            print("schema   \(applied.count) of \(applied.count + pending.count) migrations applied\(applied.last.map { ", latest \($0)" } ?? "")")
+            for name in pending { print("pending  \(name)") }
+            print("runs     \(runs)")
+            if !pending.isEmpty { print("`sluice db migrate` applies the pending migrations (any other command does too).") }
+        }
+    }
+
+    struct Migrate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Apply pending schema migrations (every command does on start; this does it ahead, for operators).")
+        @OptionGroup var workspace: WorkspaceOptions
+
+        func run() async throws {
+            let configuration = try workspace.configuration()
+            let before = try await DBCommand.open(configuration, migrate: false).schemaVersions().pending
+            let (applied, pending) = try await DBCommand.open(configuration, migrate: true).schemaVersions()
+            for name in before where !pending.contains(name) { print("applied  \(name)") }
+            print("\(configuration.store): schema up to date (\(applied.count) migrations)")
+        }
+    }
+
+    static func open(_ configuration: Configuration, migrate: Bool) async throws -> any RunStore {
+        let location = configuration.store
+        do { return try await location.open(timeout: configuration.storeTimeout, migrate: migrate) } catch {
+            throw fail("\(location): \(StoreLocation.explain(error))", ExitStatus.internalError)
+        }
+    }
+}
