@@ -46,7 +46,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(name: "SluiceTestSupport", dependencies: ["SluiceKit"], path: "Tests/SluiceTestSupport"),
+        .target(name: "SluiceTestSupport", dependencies: ["SluiceKit", .product(name: "PostgresNIO", package: "postgres-nio")],
+                path: "Tests/SluiceTestSupport"),
         .testTarget(name: "SluiceKitTests", dependencies: ["SluiceKit", "SluiceTestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["SluiceKit", "SluiceTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SluiceKit", "SluiceTestSupport"]),

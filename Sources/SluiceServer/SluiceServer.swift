@@ -76,9 +76,16 @@ public struct SluiceServer: Sendable {
     /// waits until their states are recorded.
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let triggers = settings.triggers ? Task { await state.triggers.run() } : nil
-        defer { triggers?.cancel() }
+        // Events stored by other processes (the CLI, workers, servers on other hosts) reach live views at once.
+        let doorbell = state.doorbell, store = state.store
+        let notifications = Task { await store.followEventNotifications { doorbell.ring() } }
+        defer {
+            triggers?.cancel()
+            notifications.cancel()
+        }
         try await application(onRunning: onRunning).runService()
         triggers?.cancel()
+        notifications.cancel()
         await state.launcher.shutdown()
     }
 }

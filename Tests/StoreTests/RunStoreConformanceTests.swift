@@ -179,4 +179,35 @@ struct RunStoreConformanceTests {
         #expect(try await store.recoveryActions(runID: run.id).map(\.action) == [action])
         #expect(try await store.stepRun(runID: run.id, step: "a")?.recovered == true)
     }
+
+    @Test(arguments: StoreBackend.allCases)
+    func twoProcessesRacingForOneClaimRecordOneRun(_ backend: StoreBackend) async throws {
+        let stores = try await backend.makeShared(2)
+        _ = try await stores[0].registerTrigger(pipeline: "p", name: "schedule", since: Date(timeIntervalSince1970: 0), snapshot: nil)
+        var recorded = 0
+        for minute in 1...20 {
+            let claim = TriggerClaim.scheduled(pipeline: "p", trigger: "schedule", at: Date(timeIntervalSince1970: Double(minute) * 60))
+            func attempt(_ store: any RunStore) async -> Int {
+                (try? await store.createRun(NewRun(pipeline: "p", trigger: "schedule", runsDirectory: Self.runs, steps: ["a"], claim: claim))) == nil ? 0 : 1
+            }
+            async let a = attempt(stores[0])
+            async let b = attempt(stores[1])
+            recorded += await a + b
+        }
+        #expect(recorded == 20)
+        #expect(try await stores[1].runs(pipeline: "p", status: nil, limit: 100, offset: 0).count == 20)
+    }
+
+    @Test func postgresTellsListenersOfEventsOtherProcessesStore() async throws {
+        let stores = try await StoreBackend.postgres.makeShared(2)
+        let (wakes, wake) = AsyncStream<Void>.makeStream()
+        let listener = Task { await stores[0].followEventNotifications { wake.yield() } }
+        defer { listener.cancel() }
+        var iterator = wakes.makeAsyncIterator()
+        await iterator.next()  // listening
+        let run = try await stores[1].createRun(NewRun(pipeline: "p", trigger: "cli", runsDirectory: Self.runs, steps: ["a"]))
+        try stores[1].write([RunEvent(runID: run.id, pipeline: "p", kind: .runStarted(steps: ["a"]))])
+        await iterator.next()  // told, by the other connection's commit
+        #expect(try await stores[0].events(after: 0, runID: nil, limit: 10).map(\.kind) == ["run_started"])
+    }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import PostgresNIO
 @testable import SluiceKit
 import SluiceTestSupport
 
@@ -10,26 +9,20 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
 
     var description: String { rawValue }
 
-    static var postgresURL: String? { ProcessInfo.processInfo.environment["SLUICE_TEST_POSTGRES_URL"] }
-
     /// A new, empty store.
-    func make() async throws -> any RunStore {
+    func make() async throws -> any RunStore { try await makeShared(1)[0] }
+
+    /// `count` connections to one new, empty store, as separate processes would hold them.
+    func makeShared(_ count: Int) async throws -> [any RunStore] {
         switch self {
         case .sqlite:
-            return try SQLiteRunStore(path: try TestWorkspace().storePath)
+            let path = try TestWorkspace().storePath
+            return try (0..<count).map { _ in try SQLiteRunStore(path: path) }
         case .postgres:
-            guard let server = Self.postgresURL, var components = URLComponents(string: server) else {
-                throw TestFailure("SLUICE_TEST_POSTGRES_URL is not set: scripts/test.sh starts PostgreSQL and sets it")
-            }
-            let database = "sluice_test_" + RunID.make()
-            let admin = PostgresClient(configuration: PostgresRunStore.configuration(server)!)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await admin.run() }
-                try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(database)"))
-                group.cancelAll()
-            }
-            components.path = "/" + database
-            return try await PostgresRunStore(url: components.string!)
+            let url = try await TestPostgres.newDatabase()
+            var stores: [any RunStore] = []
+            for _ in 0..<count { stores.append(try await PostgresRunStore(url: url)) }
+            return stores
         }
     }
 }

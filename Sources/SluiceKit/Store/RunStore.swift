@@ -59,11 +59,16 @@ public protocol RunStore: Sendable {
     func setPaused(pipeline: String, paused: Bool) async throws
     /// The schema migrations this store has, and those it lacks (applied when a store is opened normally).
     func schemaVersions() async throws -> (applied: [String], pending: [String])
+    /// Calls `wake` whenever any process stores events, until the task is cancelled, so live views need not wait for
+    /// their next poll. Stores that cannot tell return at once; their readers poll.
+    func followEventNotifications(_ wake: @escaping @Sendable () -> Void) async
     /// What change detection starts from: each step's last successful fingerprint, and every remembered file hash.
     func outputState(pipeline: String) async throws -> (fingerprints: [String: StepFingerprintRecord], hashes: [String: FileHash])
 }
 
 extension RunStore {
+    public func followEventNotifications(_ wake: @escaping @Sendable () -> Void) async {}
+
     public func runs(pipeline: String?, limit: Int, offset: Int) async throws -> [RunRecord] {
         try await runs(pipeline: pipeline, status: nil, limit: limit, offset: offset)
     }

@@ -44,7 +44,7 @@ public final class PostgresRunStore: RunStore {
 
     deinit { running.cancel() }
 
-    static func configuration(_ url: String) -> PostgresClient.Configuration? {
+    public static func configuration(_ url: String) -> PostgresClient.Configuration? {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme),
               let host = components.host, !host.isEmpty else { return nil }
         let database = components.path.split(separator: "/").first.map(String.init)
@@ -153,7 +153,23 @@ public final class PostgresRunStore: RunStore {
                 // One writer of events at a time, so that events become visible in the order of their numbers.
                 try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresEventSQL.lockKey))", logger: self.logger)
                 for event in events { try await PostgresEventSQL.apply(event, connection, logger: self.logger) }
+                // Delivered at commit, to every process listening (servers on other hosts).
+                try await connection.query(PostgresQuery(unsafeSQL: "NOTIFY \(PostgresEventSQL.channel)"), logger: self.logger)
             }
+        }
+    }
+
+    /// LISTEN on the events channel, on a connection of its own; reconnects after a failure (notifications sent
+    /// meanwhile are lost, which the readers' polling covers).
+    public func followEventNotifications(_ wake: @escaping @Sendable () -> Void) async {
+        while !Task.isCancelled {
+            _ = try? await client.withConnection { connection in
+                try await connection.listen(on: PostgresEventSQL.channel) { notifications in
+                    wake()  // what was stored while not listening
+                    for try await _ in notifications { wake() }
+                }
+            }
+            try? await Task.sleep(for: .seconds(1))
         }
     }
 
