@@ -210,4 +210,49 @@ struct RunStoreConformanceTests {
         await iterator.next()  // told, by the other connection's commit
         #expect(try await stores[0].events(after: 0, runID: nil, limit: 10).map(\.kind) == ["run_started"])
     }
+
+    @Test(arguments: [(StoreBackend.sqlite, StoreBackend.postgres), (.postgres, .sqlite)])
+    func aStoreCopiedIntoTheOtherKindKeepsEverything(_ from: StoreBackend, _ to: StoreBackend) async throws {
+        let source = try await from.make()
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let run = try await source.createRun(NewRun(pipeline: "p", trigger: "backfill", parameters: ["day": "2026-10-01"], runsDirectory: Self.runs,
+                                                    steps: ["a"], detail: TriggerDetail(backfill: "bf-1", interval: "2026-10-01", maxActive: 2)))
+        let record = StepFingerprintRecord(pipeline: "p", step: "a", runID: run.id, recordedAt: now,
+                                           fingerprint: StepFingerprint(action: "s", parameters: [:], environment: [:], inputs: [:]),
+                                           outputs: ["out.csv": "def"])
+        try source.write([
+            RunEvent(runID: run.id, pipeline: "p", time: now, kind: .attemptStarted(step: "a", attempt: 1, pid: 9)),
+            RunEvent(runID: run.id, pipeline: "p", time: now, kind: .attemptFinished(step: "a", attempt: 1, result: result(.succeeded, at: now))),
+            RunEvent(runID: run.id, pipeline: "p", time: now, kind: .stepFinished(step: "a", state: .succeeded, attempts: 1, allowed: false,
+                                                                                 result: result(.succeeded, at: now))),
+            RunEvent(runID: run.id, pipeline: "p", time: now, kind: .outputsRecorded(step: "a", record: record, newVersions: [])),
+            RunEvent(runID: run.id, pipeline: "p", time: now, kind: .filesHashed(["/w/out.csv": FileHash(size: 1, modifiedNS: 2, inode: 3, sha256: "def")])),
+            RunEvent(runID: run.id, pipeline: "p", time: now, kind: .runFinished(status: .success)),
+        ])
+        try await source.setTested(pipeline: "p", step: "a", tested: true)
+        try await source.setTested(pipeline: "never_run", step: "x", tested: true)
+        _ = try await source.registerTrigger(pipeline: "p", name: "watch", since: now, snapshot: WatchSnapshot(files: ["a.csv": "1:2"]))
+        try await source.setPaused(pipeline: "p", paused: true)
+
+        let target = try await to.make()
+        try await target.importContents(try await StoreContents.read(from: source, pipelines: ["never_run"]))
+        let copied = try #require(try await target.run(id: run.id))
+        #expect(copied.status == .success && copied.triggerDetail == run.triggerDetail && copied.parameters == run.parameters)
+        #expect(try await target.stepRuns(runID: run.id) == source.stepRuns(runID: run.id))
+        #expect(try await target.attempts(runID: run.id) == source.attempts(runID: run.id))
+        #expect(try await target.events(runID: run.id, after: 0) == source.events(runID: run.id, after: 0), "with their numbers")
+        #expect(try await target.stepStatuses(pipeline: "never_run").first?.tested == true)
+        #expect(try await target.outputState(pipeline: "p").fingerprints == source.outputState(pipeline: "p").fingerprints)
+        #expect(try await target.outputState(pipeline: "p").hashes == source.outputState(pipeline: "p").hashes)
+        #expect(try await target.triggerStates(pipeline: nil) == source.triggerStates(pipeline: nil))
+        #expect(try await target.pausedPipelines() == source.pausedPipelines())
+        await #expect(throws: StoreError.self, "only into an empty store") {
+            try await target.importContents(try await StoreContents.read(from: source))
+        }
+        // The copy goes on where the original left off: a new event is numbered after the copied ones.
+        let next = try await target.createRun(NewRun(pipeline: "p", trigger: "cli", runsDirectory: Self.runs, steps: ["a"]))
+        try target.write([RunEvent(runID: next.id, pipeline: "p", kind: .runStarted(steps: ["a"]))])
+        let seqs = try await target.events(after: 0, runID: nil, limit: 100).map(\.seq)
+        #expect(seqs == seqs.sorted() && Set(seqs).count == seqs.count)
+    }
 }

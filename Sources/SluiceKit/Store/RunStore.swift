@@ -62,6 +62,9 @@ public protocol RunStore: Sendable {
     /// Calls `wake` whenever any process stores events, until the task is cancelled, so live views need not wait for
     /// their next poll. Stores that cannot tell return at once; their readers poll.
     func followEventNotifications(_ wake: @escaping @Sendable () -> Void) async
+    /// Writes what another store holds into this one, which must have no runs yet (`sluice db copy`), in one
+    /// transaction; events keep their numbers.
+    func importContents(_ contents: StoreContents) async throws
     /// What change detection starts from: each step's last successful fingerprint, and every remembered file hash.
     func outputState(pipeline: String) async throws -> (fingerprints: [String: StepFingerprintRecord], hashes: [String: FileHash])
 }

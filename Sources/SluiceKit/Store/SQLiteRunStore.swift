@@ -188,6 +188,70 @@ public final class SQLiteRunStore: RunStore {
         }
     }
 
+    public func importContents(_ contents: StoreContents) async throws {
+        try await pool.write { db in
+            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM runs") == 0 else {
+                throw StoreError(path: self.path, message: "it already has runs; copy into an empty store")
+            }
+            for run in contents.runs { try run.insert(db) }
+            for step in contents.stepRuns {
+                try db.execute(sql: """
+                    INSERT INTO stepRuns (runID, step, position, state, reason, attempts, exitCode, startedAt, finishedAt, duration, error,
+                    peakMemoryKB, cpuSeconds, allowedFailure, recovered) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [step.runID, step.step, step.position, step.state.rawValue, step.reason, step.attempts, step.exitCode,
+                                     step.startedAt?.timeIntervalSince1970, step.finishedAt?.timeIntervalSince1970, step.duration, step.error,
+                                     step.peakMemoryKB, step.cpuSeconds, step.allowedFailure, step.recovered])
+            }
+            for attempt in contents.attempts {
+                try db.execute(sql: """
+                    INSERT INTO attempts (runID, step, attempt, state, pid, startedAt, finishedAt, exitCode, signal, error, peakMemoryKB,
+                    userCPU, systemCPU) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [attempt.runID, attempt.step, attempt.attempt, attempt.state.rawValue, attempt.pid,
+                                     attempt.startedAt.timeIntervalSince1970, attempt.finishedAt?.timeIntervalSince1970, attempt.exitCode,
+                                     attempt.signal, attempt.error, attempt.peakMemoryKB, attempt.userCPU, attempt.systemCPU])
+            }
+            for event in contents.events {
+                try db.execute(sql: "INSERT INTO events (seq, runID, at, kind, step, attempt, state, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                               arguments: [event.seq, event.runID, event.at.timeIntervalSince1970, event.kind, event.step, event.attempt,
+                                           event.state, event.message])
+            }
+            for (runID, record) in contents.recoveryActions {
+                let action = record.action
+                try db.execute(sql: "INSERT INTO recoveryActions (runID, step, kind, target, status, message, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               arguments: [runID, record.step, action.kind.rawValue, action.target, action.status.rawValue, action.message,
+                                           action.at.timeIntervalSince1970])
+            }
+            for status in contents.stepStatuses {
+                try db.execute(sql: """
+                    INSERT OR REPLACE INTO stepStatus (pipeline, step, completed, tested, lastRun, lastRunID, lastState, lastDuration, error)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [status.pipeline, status.step, status.completed, status.tested, status.lastRun?.timeIntervalSince1970,
+                                     status.lastRunID, status.lastState?.rawValue, status.lastDuration, status.error])
+            }
+            for record in contents.fingerprints {
+                try db.execute(sql: """
+                    INSERT OR REPLACE INTO stepFingerprints (pipeline, step, runID, recordedAt, fingerprint, outputs) VALUES (?, ?, ?, ?, ?, ?)
+                    """, arguments: [record.pipeline, record.step, record.runID, record.recordedAt.timeIntervalSince1970,
+                                     try jsonText(record.fingerprint), try jsonText(record.outputs)])
+            }
+            for (path, hash) in contents.hashes {
+                try db.execute(sql: "INSERT OR REPLACE INTO fileHashes (path, size, modifiedNS, inode, sha256) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [path, hash.size, hash.modifiedNS, Int64(bitPattern: hash.inode), hash.sha256])
+            }
+            for trigger in contents.triggers {
+                try db.execute(sql: """
+                    INSERT OR REPLACE INTO triggers (pipeline, name, since, firedFor, fingerprint, snapshot, lastRunID, lastError)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [trigger.pipeline, trigger.name, trigger.since.timeIntervalSince1970, trigger.firedFor?.timeIntervalSince1970,
+                                     trigger.snapshot?.fingerprint, try trigger.snapshot.map { try jsonText($0.files) }, trigger.lastRunID,
+                                     trigger.lastError])
+            }
+            for (pipeline, at) in contents.paused {
+                try db.execute(sql: "INSERT OR REPLACE INTO pausedPipelines VALUES (?, ?)", arguments: [pipeline, at.timeIntervalSince1970])
+            }
+        }
+    }
+
     public func schemaVersions() async throws -> (applied: [String], pending: [String]) {
         try await pool.read { db in
             let applied = try StoreSchema.migrator.appliedIdentifiers(db)

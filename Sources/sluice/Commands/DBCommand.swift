@@ -6,7 +6,7 @@ struct DBCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db", abstract: "The run store: where it is, its schema version, and upgrading it.",
         discussion: "The `store` setting chooses it: an SQLite file (the default, .sluice/store.sqlite) or postgres://USER@HOST/DATABASE.",
-        subcommands: [Status.self, Migrate.self], defaultSubcommand: Status.self)
+        subcommands: [Status.self, Migrate.self, Copy.self], defaultSubcommand: Status.self)
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The store, the migrations it has and those it lacks; changes nothing.")
@@ -37,6 +37,36 @@ struct DBCommand: AsyncParsableCommand {
             let (applied, pending) = try await DBCommand.open(configuration, migrate: true).schemaVersions()
             for name in before where !pending.contains(name) { print("applied  \(name)") }
             print("\(configuration.store): schema up to date (\(applied.count) migrations)")
+        }
+    }
+
+    struct Copy: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy every run, step, event, status, hash and trigger state into another, empty store.",
+            discussion: """
+                Moving a workspace to PostgreSQL: `sluice db copy --to postgres://sluice@db.example.com/sluice`, then set
+                `store:` to that URL in sluice.yaml. Stop the workspace's servers and schedulers first: runs recorded during the
+                copy are not copied. The workspace's own store is left as it was.
+                """)
+        @OptionGroup var workspace: WorkspaceOptions
+
+        @Option(help: "The store to copy into: postgres://USER@HOST/DATABASE, or an SQLite file.")
+        var to: String
+
+        func run() async throws {
+            let configuration = try workspace.configuration()
+            let target = StoreLocation(setting: to, workspace: configuration.workspace)
+            if let problem = StoreLocation.problem(to) { throw ValidationError("--to \(problem)") }
+            guard target != configuration.store else { throw ValidationError("--to is the workspace's own store") }
+            let source = try await DBCommand.open(configuration, migrate: true)
+            let pipelines = PipelineCatalog.scan(configuration.pipelinesDirectory).entries.map(\.id)
+            let contents = try await StoreContents.read(from: source, pipelines: pipelines)
+            do { try await target.open(timeout: configuration.storeTimeout).importContents(contents) } catch {
+                throw fail("\(target): \(StoreLocation.explain(error)); nothing was copied", ExitStatus.internalError)
+            }
+            print("copied \(contents.runs.count) runs, \(contents.stepRuns.count) steps, \(contents.events.count) events and "
+                  + "\(contents.stepStatuses.count) step statuses to \(target)")
+            print("to use it, set `store: \(target)` in \(Configuration.fileName) (or SLUICE_STORE)")
         }
     }
 

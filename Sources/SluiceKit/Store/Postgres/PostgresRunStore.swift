@@ -247,6 +247,88 @@ public final class PostgresRunStore: RunStore {
         }
     }
 
+    public func importContents(_ contents: StoreContents) async throws {
+        try await transaction { connection in
+            guard try await self.first(Int.self, connection.query("SELECT count(*)::bigint FROM runs", logger: self.logger)) == 0 else {
+                throw StoreError(path: Self.redacted(self.url), message: "it already has runs; copy into an empty store")
+            }
+            for run in contents.runs {
+                try await connection.query("""
+                    INSERT INTO runs (id, pipeline, status, trigger, parameters, selection, rundirectory, ownerpid, ownerhost, leaseexpiresat,
+                    createdat, finishedat, stepstotal, triggerdetail) VALUES (\(run.id), \(run.pipeline), \(run.status.rawValue), \(run.trigger),
+                    \(try jsonText(run.parameters)), \(try jsonText(run.selection)), \(run.runDirectory), \(Int(run.ownerPID)), \(run.ownerHost),
+                    \(run.leaseExpiresAt?.timeIntervalSince1970), \(run.createdAt.timeIntervalSince1970), \(run.finishedAt?.timeIntervalSince1970),
+                    \(run.stepsTotal), \(try run.triggerDetail.map(jsonText))::jsonb)
+                    """, logger: self.logger)
+            }
+            for step in contents.stepRuns {
+                try await connection.query("""
+                    INSERT INTO step_runs (runid, step, position, state, reason, attempts, exitcode, startedat, finishedat, duration, error,
+                    peakmemorykb, cpuseconds, allowedfailure, recovered) VALUES (\(step.runID), \(step.step), \(step.position),
+                    \(step.state.rawValue), \(step.reason), \(step.attempts), \(step.exitCode.map(Int.init)), \(step.startedAt?.timeIntervalSince1970),
+                    \(step.finishedAt?.timeIntervalSince1970), \(step.duration), \(step.error), \(step.peakMemoryKB), \(step.cpuSeconds),
+                    \(step.allowedFailure), \(step.recovered))
+                    """, logger: self.logger)
+            }
+            for attempt in contents.attempts {
+                try await connection.query("""
+                    INSERT INTO attempts (runid, step, attempt, state, pid, startedat, finishedat, exitcode, signal, error, peakmemorykb,
+                    usercpu, systemcpu) VALUES (\(attempt.runID), \(attempt.step), \(attempt.attempt), \(attempt.state.rawValue),
+                    \(Int(attempt.pid)), \(attempt.startedAt.timeIntervalSince1970), \(attempt.finishedAt?.timeIntervalSince1970),
+                    \(attempt.exitCode.map(Int.init)), \(attempt.signal.map(Int.init)), \(attempt.error), \(attempt.peakMemoryKB), \(attempt.userCPU),
+                    \(attempt.systemCPU))
+                    """, logger: self.logger)
+            }
+            for event in contents.events {
+                try await connection.query("""
+                    INSERT INTO events (seq, runid, at, kind, step, attempt, state, message) VALUES (\(event.seq), \(event.runID),
+                    \(event.at.timeIntervalSince1970), \(event.kind), \(event.step), \(event.attempt), \(event.state), \(event.message))
+                    """, logger: self.logger)
+            }
+            // New events are numbered after the copied ones.
+            try await connection.query("SELECT setval(pg_get_serial_sequence('events', 'seq'), GREATEST((SELECT max(seq) FROM events), 1))",
+                                       logger: self.logger)
+            for (runID, record) in contents.recoveryActions {
+                let action = record.action
+                try await connection.query("""
+                    INSERT INTO recovery_actions (runid, step, kind, target, status, message, at) VALUES (\(runID), \(record.step),
+                    \(action.kind.rawValue), \(action.target), \(action.status.rawValue), \(action.message), \(action.at.timeIntervalSince1970))
+                    """, logger: self.logger)
+            }
+            for status in contents.stepStatuses {
+                try await connection.query("""
+                    INSERT INTO step_status (pipeline, step, completed, tested, lastrun, lastrunid, laststate, lastduration, error)
+                    VALUES (\(status.pipeline), \(status.step), \(status.completed), \(status.tested), \(status.lastRun?.timeIntervalSince1970),
+                    \(status.lastRunID), \(status.lastState?.rawValue), \(status.lastDuration), \(status.error)) ON CONFLICT DO NOTHING
+                    """, logger: self.logger)
+            }
+            for record in contents.fingerprints {
+                try await connection.query("""
+                    INSERT INTO step_fingerprints (pipeline, step, runid, recordedat, fingerprint, outputs) VALUES (\(record.pipeline),
+                    \(record.step), \(record.runID), \(record.recordedAt.timeIntervalSince1970), \(try jsonText(record.fingerprint)),
+                    \(try jsonText(record.outputs))) ON CONFLICT DO NOTHING
+                    """, logger: self.logger)
+            }
+            for (path, hash) in contents.hashes {
+                try await connection.query("""
+                    INSERT INTO file_hashes (path, size, modifiedns, inode, sha256) VALUES (\(path), \(hash.size), \(hash.modifiedNS),
+                    \(Int64(bitPattern: hash.inode)), \(hash.sha256)) ON CONFLICT DO NOTHING
+                    """, logger: self.logger)
+            }
+            for trigger in contents.triggers {
+                try await connection.query("""
+                    INSERT INTO triggers (pipeline, name, since, firedfor, fingerprint, snapshot, lastrunid, lasterror) VALUES (\(trigger.pipeline),
+                    \(trigger.name), \(trigger.since.timeIntervalSince1970), \(trigger.firedFor?.timeIntervalSince1970), \(trigger.snapshot?.fingerprint),
+                    \(try trigger.snapshot.map { try jsonText($0.files) }), \(trigger.lastRunID), \(trigger.lastError)) ON CONFLICT DO NOTHING
+                    """, logger: self.logger)
+            }
+            for (pipeline, at) in contents.paused {
+                try await connection.query("INSERT INTO paused_pipelines VALUES (\(pipeline), \(at.timeIntervalSince1970)) ON CONFLICT DO NOTHING",
+                                           logger: self.logger)
+            }
+        }
+    }
+
     // MARK: Reading
 
     public func schemaVersions() async throws -> (applied: [String], pending: [String]) {
