@@ -126,7 +126,7 @@ public struct PipelineRunner: Sendable {
         let pipeline = request.pipeline
         let tracker: OutputTracker?
         do { tracker = try await outputTracker(for: prepared) } catch {
-            try? store.write([RunEvent(runID: record.id, pipeline: pipeline.id, kind: .runFinished(status: .failed))])
+            try? await recordEnd(.failed, of: record.id, pipeline: pipeline.id)
             throw error
         }
         let directory = RunDirectory(root: record.runDirectory)
@@ -135,7 +135,7 @@ public struct PipelineRunner: Sendable {
                                  secretsInEnvironmentFile: request.secretsInEnvironmentFile, trigger: record.triggerDetail)
         do { try directory.create(variables: context.environmentFileVariables) } catch {
             // Nothing ran; the run must not stay "running" in the store.
-            try? store.write([RunEvent(runID: record.id, pipeline: pipeline.id, kind: .runFinished(status: .failed))])
+            try? await recordEnd(.failed, of: record.id, pipeline: pipeline.id)
             throw StoreError(path: directory.root, message: "cannot create the run directory: \(error)")
         }
         if record.status == .queued {
@@ -146,7 +146,7 @@ public struct PipelineRunner: Sendable {
                 let skipped = prepared.plan.included.map {
                     RunEvent(runID: record.id, pipeline: pipeline.id, kind: .stepSkipped(step: $0.step.name, reason: "the run was cancelled while queued"))
                 }
-                try store.write(skipped + [RunEvent(runID: record.id, pipeline: pipeline.id, kind: .runFinished(status: .cancelled))])
+                try await recordEnd(.cancelled, of: record.id, pipeline: pipeline.id, after: skipped)
                 return try await Task { try await finish(record.id, pipeline: pipeline, directory: directory, mask: context.mask) }.value
             }
         }
@@ -179,6 +179,13 @@ public struct PipelineRunner: Sendable {
         // A fresh task: a cancelled run must still read back and write its final record, and GRDB refuses
         // to work for a cancelled task.
         return try await Task { try await finish(record.id, pipeline: pipeline, directory: directory, mask: context.mask) }.value
+    }
+
+    /// Records the end of a run that did not get to run its steps. The store's `write` blocks: it runs off the
+    /// cooperative pool, which a blocking write could exhaust (a PostgreSQL write itself needs the pool to finish).
+    private func recordEnd(_ status: RunStatus, of runID: String, pipeline: String, after events: [RunEvent] = []) async throws {
+        let store = store
+        try await offPool { try store.write(events + [RunEvent(runID: runID, pipeline: pipeline, kind: .runFinished(status: status))]) }
     }
 
     /// A queued run (`concurrency: queue`) waits here until the earlier runs of its pipeline have ended, whichever
