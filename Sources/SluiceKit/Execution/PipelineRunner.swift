@@ -181,11 +181,10 @@ public struct PipelineRunner: Sendable {
         return try await Task { try await finish(record.id, pipeline: pipeline, directory: directory, mask: context.mask) }.value
     }
 
-    /// Records the end of a run that did not get to run its steps. The store's `write` blocks: it runs off the
-    /// cooperative pool, which a blocking write could exhaust (a PostgreSQL write itself needs the pool to finish).
+    /// Records the end of a run that did not get to run its steps, without blocking a thread: a blocking PostgreSQL
+    /// write needs the cooperative pool itself to finish.
     private func recordEnd(_ status: RunStatus, of runID: String, pipeline: String, after events: [RunEvent] = []) async throws {
-        let store = store
-        try await offPool { try store.write(events + [RunEvent(runID: runID, pipeline: pipeline, kind: .runFinished(status: status))]) }
+        try await store.writeEvents(events + [RunEvent(runID: runID, pipeline: pipeline, kind: .runFinished(status: status))])
     }
 
     /// A queued run (`concurrency: queue`) waits here until the earlier runs of its pipeline have ended, whichever

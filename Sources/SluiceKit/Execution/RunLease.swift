@@ -26,7 +26,8 @@ final class LeaseHeartbeat: @unchecked Sendable {
     private let timer: any DispatchSourceTimer
 
     init(runID: String, store: any RunStore) {
-        timer = DispatchSource.makeTimerSource(queue: DispatchQueue.global(qos: .utility))
+        // A queue of its own: its thread may block on the store without starving the shared dispatch threads.
+        timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "sluice.lease", qos: .utility))
         timer.schedule(deadline: .now() + RunLease.renewalInterval, repeating: RunLease.renewalInterval)
         timer.setEventHandler { try? store.renewLease(runID: runID, until: RunLease.expiry()) }
         timer.resume()

@@ -16,6 +16,8 @@ public protocol RunStore: Sendable {
     /// Writes a batch of events in one transaction. Blocks: call it from a thread of its own, never from
     /// the cooperative pool (``EventBatcher`` does).
     func write(_ events: [RunEvent]) throws
+    /// The same from async code, without blocking a thread (the default runs ``write(_:)`` on a thread of its own).
+    func writeEvents(_ events: [RunEvent]) async throws
 
     /// Runs newest first, optionally of one pipeline and in one status.
     func runs(pipeline: String?, status: RunStatus?, limit: Int, offset: Int) async throws -> [RunRecord]
@@ -70,6 +72,10 @@ public protocol RunStore: Sendable {
 }
 
 extension RunStore {
+    public func writeEvents(_ events: [RunEvent]) async throws {
+        try await offPool { try self.write(events) }
+    }
+
     public func followEventNotifications(_ wake: @escaping @Sendable () -> Void) async {}
 
     public func runs(pipeline: String?, limit: Int, offset: Int) async throws -> [RunRecord] {

@@ -148,14 +148,16 @@ public final class PostgresRunStore: RunStore {
     }
 
     public func write(_ events: [RunEvent]) throws {
-        try blocking {
-            try await self.transaction { connection in
-                // One writer of events at a time, so that events become visible in the order of their numbers.
-                try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresEventSQL.lockKey))", logger: self.logger)
-                for event in events { try await PostgresEventSQL.apply(event, connection, logger: self.logger) }
-                // Delivered at commit, to every process listening (servers on other hosts).
-                try await connection.query(PostgresQuery(unsafeSQL: "NOTIFY \(PostgresEventSQL.channel)"), logger: self.logger)
-            }
+        try blocking { try await self.writeEvents(events) }
+    }
+
+    public func writeEvents(_ events: [RunEvent]) async throws {
+        try await transaction { connection in
+            // One writer of events at a time, so that events become visible in the order of their numbers.
+            try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresEventSQL.lockKey))", logger: self.logger)
+            for event in events { try await PostgresEventSQL.apply(event, connection, logger: self.logger) }
+            // Delivered at commit, to every process listening (servers on other hosts).
+            try await connection.query(PostgresQuery(unsafeSQL: "NOTIFY \(PostgresEventSQL.channel)"), logger: self.logger)
         }
     }
 
@@ -611,7 +613,8 @@ public final class PostgresRunStore: RunStore {
     }
 
     /// Runs `body` and waits for it: for the protocol's blocking calls, made from threads of their own (never from
-    /// the cooperative pool, where `body` runs).
+    /// the cooperative pool, where `body` runs, nor from the shared dispatch queues, whose threads on Linux come and go
+    /// with the cooperative pool's work: a blocked one is replaced only about once a second).
     private func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
         let done = DispatchSemaphore(value: 0)
         let result = Mutex<Result<T, any Error>?>(nil)
