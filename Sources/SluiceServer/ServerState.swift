@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import SluiceKit
-import Synchronization
 
 /// What every route shares: the workspace's configuration, its store, its pipelines and the runs started here.
 final class ServerState: Sendable {
@@ -47,22 +46,4 @@ final class ServerState: Sendable {
     /// The pipelines as the files are now: new, changed and deleted files are picked up without a restart, and
     /// unchanged ones are not loaded again. A file that no longer validates stays listed with its diagnostics.
     func catalog() async throws -> PipelineCatalog { try await catalogCache.current() }
-}
-
-/// The pipelines as the files are now; unchanged files are not loaded again.
-final class CatalogCache: Sendable {
-    private let directory: String
-    private let cache = Mutex<PipelineCatalog?>(nil)
-
-    init(directory: String) { self.directory = directory }
-
-    func current() async throws -> PipelineCatalog {
-        try await offPool { [self] in
-            cache.withLock { cache in
-                let fresh = PipelineCatalog.scan(directory, reusing: cache)
-                cache = fresh
-                return fresh
-            }
-        }
-    }
 }

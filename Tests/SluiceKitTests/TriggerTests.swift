@@ -9,11 +9,14 @@ import Testing
 struct TriggerTests {
     /// One Sluice process's triggers: its own connection to the store, its own launcher of real runs.
     struct Process {
+        /// Kept alive while the process is: its folder goes with it.
+        let workspace: TestWorkspace
         let store: SQLiteRunStore
         let launcher: RunLauncher
         let service: TriggerService
 
         init(_ workspace: TestWorkspace, clock: ManualClock) throws {
+            self.workspace = workspace
             let configuration = try workspace.configuration()
             store = try SQLiteRunStore(path: workspace.storePath)
             let launcher = RunLauncher(runner: configuration.runner(store: store, executor: LocalExecutor(gracePeriod: 2)))
@@ -36,6 +39,16 @@ struct TriggerTests {
     }
 
     static func at(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
+
+    /// A pipeline with `schedule`, first seen at 00:30 by a process on the returned clock.
+    static func hourly(_ schedule: String) async throws -> (ManualClock, Process) {
+        let workspace = try TestWorkspace()
+        try workspace.pipeline("hourly", "schedule: \(schedule)\nsteps:\n  - {name: a, command: \"true\"}\n")
+        let clock = ManualClock(at("2026-11-22T00:30:00Z"))
+        let process = try Process(workspace, clock: clock)
+        try await process.service.check()
+        return (clock, process)
+    }
 
     @Test func aScheduleDueEveryMinuteFiresOnTimeAndOnce() async throws {
         let workspace = try TestWorkspace()
@@ -97,16 +110,7 @@ struct TriggerTests {
 
     @Test(arguments: [("none", [String]()), ("latest", ["05:00"]), ("all", ["03:00", "04:00", "05:00"])])
     func missedTimesFollowTheCatchUpPolicy(policy: String, expected: [String]) async throws {
-        let workspace = try TestWorkspace()
-        try workspace.pipeline("hourly", """
-            schedule: {cron: "@hourly", catch_up: \(policy), max_catch_up: 3}
-            steps:
-              - name: a
-                command: "true"
-            """)
-        let clock = ManualClock(Self.at("2026-11-22T00:30:00Z"))
-        let process = try Process(workspace, clock: clock)
-        try await process.service.check()
+        let (clock, process) = try await Self.hourly("{cron: \"@hourly\", catch_up: \(policy), max_catch_up: 3}")
         // Down from 00:30 to 05:30: 01:00 to 05:00 were missed.
         clock.advance(to: Self.at("2026-11-22T05:30:00Z"))
         let caughtUp = try await process.service.check()
@@ -119,16 +123,7 @@ struct TriggerTests {
     }
 
     @Test func aPausedPipelineStartsNothingUntilResumed() async throws {
-        let workspace = try TestWorkspace()
-        try workspace.pipeline("hourly", """
-            schedule: {cron: "@hourly", catch_up: latest}
-            steps:
-              - name: a
-                command: "true"
-            """)
-        let clock = ManualClock(Self.at("2026-11-22T00:30:00Z"))
-        let process = try Process(workspace, clock: clock)
-        try await process.service.check()
+        let (clock, process) = try await Self.hourly("{cron: \"@hourly\", catch_up: latest}")
         try await process.store.setPaused(pipeline: "hourly", paused: true)
         clock.advance(to: Self.at("2026-11-22T03:00:00Z"))
         #expect(try await process.service.check().isEmpty, "paused")

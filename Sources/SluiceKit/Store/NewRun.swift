@@ -31,6 +31,18 @@ public struct NewRun: Sendable {
     }
 }
 
+extension RunRecord {
+    /// The record of `new` under `id`, owned by this process: queued behind `earlier` (a run of its pipeline that
+    /// `concurrency` waits for) or as a backfill's (which the backfill lets through), else running.
+    init(_ new: NewRun, id: String, behind earlier: String?) {
+        let queued = earlier != nil || new.detail?.maxActive != nil
+        self.init(id: id, pipeline: new.pipeline, status: queued ? .queued : .running, trigger: new.trigger, parameters: new.parameters,
+                  selection: new.selection, runDirectory: (new.runsDirectory as NSString).appendingPathComponent(id),
+                  ownerPID: getpid(), ownerHost: RunLease.host, leaseExpiresAt: RunLease.expiry(), createdAt: Date(), finishedAt: nil,
+                  stepsTotal: new.steps.count, triggerDetail: new.detail)
+    }
+}
+
 /// What a trigger recorded on the run it started.
 public struct TriggerDetail: Codable, Sendable, Equatable {
     /// The schedule or watch, by name.

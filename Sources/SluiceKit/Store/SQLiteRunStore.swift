@@ -77,12 +77,7 @@ public final class SQLiteRunStore: RunStore {
             guard try RunRecord.fetchOne(db, key: id) == nil else { continue }
             // A claim that fails changes nothing, so the rest of a batch goes on.
             if let claim = new.claim { try TriggerSQL.apply(claim, db, runID: id) }
-            let queued = earlier != nil || new.detail?.maxActive != nil
-            let record = RunRecord(id: id, pipeline: new.pipeline, status: queued ? .queued : .running, trigger: new.trigger,
-                                   parameters: new.parameters, selection: new.selection,
-                                   runDirectory: (new.runsDirectory as NSString).appendingPathComponent(id),
-                                   ownerPID: getpid(), ownerHost: RunLease.host, leaseExpiresAt: RunLease.expiry(),
-                                   createdAt: Date(), finishedAt: nil, stepsTotal: new.steps.count, triggerDetail: new.detail)
+            let record = RunRecord(new, id: id, behind: earlier)
             try record.insert(db)
             // The steps exist from the start, so a client asking for one right after starting the run finds it.
             try EventSQL.insertPendingSteps(new.steps, run: id, db)

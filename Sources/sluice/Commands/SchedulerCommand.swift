@@ -18,8 +18,9 @@ struct SchedulerCommand: AsyncParsableCommand {
         let launcher = RunLauncher(runner: configuration.runner(store: store, executor: LocalExecutor(
             gracePeriod: configuration.gracePeriod, logLimit: configuration.logLimit)))
         let directory = configuration.pipelinesDirectory
+        let catalog = CatalogCache(directory: directory)
         let triggers = TriggerService(store: store, configuration: configuration,
-                                      pipelines: { try await offPool { PipelineCatalog.scan(directory).entries.compactMap(\.pipeline) } },
+                                      pipelines: { try await catalog.current().entries.compactMap(\.pipeline) },
                                       launch: { try await launcher.start($0) },
                                       log: { Console.write("\(Date()) \($0)\n") })
         let task = Task { await triggers.run() }

@@ -105,19 +105,8 @@ public final class PostgresRunStore: RunStore {
             let id = RunID.make()
             guard try await first(String.self, connection.query("SELECT id FROM runs WHERE id = \(id)", logger: logger)) == nil else { continue }
             if let claim = new.claim { try await PostgresTriggerSQL.apply(claim, connection, runID: id, logger: logger) }
-            let queued = earlier != nil || new.detail?.maxActive != nil
-            let record = RunRecord(id: id, pipeline: new.pipeline, status: queued ? .queued : .running, trigger: new.trigger,
-                                   parameters: new.parameters, selection: new.selection,
-                                   runDirectory: (new.runsDirectory as NSString).appendingPathComponent(id),
-                                   ownerPID: getpid(), ownerHost: RunLease.host, leaseExpiresAt: RunLease.expiry(),
-                                   createdAt: Date(), finishedAt: nil, stepsTotal: new.steps.count, triggerDetail: new.detail)
-            try await connection.query("""
-                INSERT INTO runs (id, pipeline, status, trigger, parameters, selection, rundirectory, ownerpid, ownerhost, leaseexpiresat,
-                createdat, stepstotal, triggerdetail) VALUES (\(record.id), \(record.pipeline), \(record.status.rawValue), \(record.trigger),
-                \(try jsonText(record.parameters)), \(try jsonText(record.selection)), \(record.runDirectory), \(Int(record.ownerPID)),
-                \(record.ownerHost), \(record.leaseExpiresAt?.timeIntervalSince1970), \(record.createdAt.timeIntervalSince1970),
-                \(record.stepsTotal), \(try record.triggerDetail.map(jsonText))::jsonb)
-                """, logger: logger)
+            let record = RunRecord(new, id: id, behind: earlier)
+            try await insertRow(record, connection)
             for (position, step) in new.steps.enumerated() {
                 try await connection.query("""
                     INSERT INTO step_runs (runid, step, position, state, attempts) VALUES (\(id), \(step), \(position), 'pending', 0)
@@ -126,6 +115,16 @@ public final class PostgresRunStore: RunStore {
             }
             return record
         }
+    }
+
+    private func insertRow(_ run: RunRecord, _ connection: PostgresConnection) async throws {
+        try await connection.query("""
+            INSERT INTO runs (id, pipeline, status, trigger, parameters, selection, rundirectory, ownerpid, ownerhost, leaseexpiresat,
+            createdat, finishedat, stepstotal, triggerdetail) VALUES (\(run.id), \(run.pipeline), \(run.status.rawValue), \(run.trigger),
+            \(try jsonText(run.parameters)), \(try jsonText(run.selection)), \(run.runDirectory), \(Int(run.ownerPID)), \(run.ownerHost),
+            \(run.leaseExpiresAt?.timeIntervalSince1970), \(run.createdAt.timeIntervalSince1970), \(run.finishedAt?.timeIntervalSince1970),
+            \(run.stepsTotal), \(try run.triggerDetail.map(jsonText))::jsonb)
+            """, logger: logger)
     }
 
     public func startIfFirstInQueue(runID: String) async throws -> Bool {
@@ -254,15 +253,7 @@ public final class PostgresRunStore: RunStore {
             guard try await self.first(Int.self, connection.query("SELECT count(*)::bigint FROM runs", logger: self.logger)) == 0 else {
                 throw StoreError(path: Self.redacted(self.url), message: "it already has runs; copy into an empty store")
             }
-            for run in contents.runs {
-                try await connection.query("""
-                    INSERT INTO runs (id, pipeline, status, trigger, parameters, selection, rundirectory, ownerpid, ownerhost, leaseexpiresat,
-                    createdat, finishedat, stepstotal, triggerdetail) VALUES (\(run.id), \(run.pipeline), \(run.status.rawValue), \(run.trigger),
-                    \(try jsonText(run.parameters)), \(try jsonText(run.selection)), \(run.runDirectory), \(Int(run.ownerPID)), \(run.ownerHost),
-                    \(run.leaseExpiresAt?.timeIntervalSince1970), \(run.createdAt.timeIntervalSince1970), \(run.finishedAt?.timeIntervalSince1970),
-                    \(run.stepsTotal), \(try run.triggerDetail.map(jsonText))::jsonb)
-                    """, logger: self.logger)
-            }
+            for run in contents.runs { try await self.insertRow(run, connection) }
             for step in contents.stepRuns {
                 try await connection.query("""
                     INSERT INTO step_runs (runid, step, position, state, reason, attempts, exitcode, startedat, finishedat, duration, error,
