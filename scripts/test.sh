@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The full test suite: unit and integration tests with real processes and a real SQLite store, and end-to-end
 # tests that run the built `sluice` binary, drive the web UI in headless Chromium, open exports in LibreOffice and
-# fuzz the API with schemathesis, and run the store's tests against PostgreSQL too (all installed when missing;
-# schemathesis into .build/tools/venv).
+# fuzz the API with schemathesis, run the store's tests against PostgreSQL, steps on workers in three network
+# namespaces and on a real single-node Slurm (all installed when missing; schemathesis into .build/tools/venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-machine.sh --for-tests
@@ -11,10 +11,12 @@ if [ ! -x .build/tools/venv/bin/schemathesis ]; then
     .build/tools/venv/bin/pip install --quiet --disable-pip-version-check schemathesis==4.32.5
 fi
 swift build --build-tests
-# The shared store's tests run against a real PostgreSQL, started here and stopped at the end.
+# The shared store's and the workers' tests run against a real PostgreSQL, the Slurm executor's against a real Slurm:
+# both started here and stopped at the end.
+trap 'scripts/postgres.sh stop; scripts/slurm.sh stop' EXIT
 SLUICE_TEST_POSTGRES_URL=$(scripts/postgres.sh start)
-export SLUICE_TEST_POSTGRES_URL
-trap 'scripts/postgres.sh stop' EXIT
+SLURM_CONF=$(scripts/slurm.sh start)
+export SLUICE_TEST_POSTGRES_URL SLURM_CONF
 # One test at a time: many tests wait on child processes synchronously, and two of them at once would take both
 # threads of the cooperative pool from the servers other tests run in this process (2 cores here).
 swift test --skip-build --disable-xctest --no-parallel

@@ -16,7 +16,7 @@ struct Sluice: AsyncParsableCommand {
         version: SluiceVersion.current,
         subcommands: [ValidateCommand.self, ListCommand.self, RunCommand.self, StepCommand.self, RunsCommand.self,
                       StatusCommand.self, LogsCommand.self, MarkTestedCommand.self, WhyCommand.self, VersionsCommand.self,
-                      RestoreCommand.self, ResumeCommand.self, GCCommand.self, BackfillCommand.self, TriggersCommand.self, SchedulerCommand.self, DBCommand.self, ServeCommand.self, ExportCommand.self, ConfigCommand.self])
+                      RestoreCommand.self, ResumeCommand.self, GCCommand.self, BackfillCommand.self, TriggersCommand.self, SchedulerCommand.self, DBCommand.self, ServeCommand.self, ExportCommand.self, ConfigCommand.self, WorkerCommand.self, AttemptCommand.self])
 
     static func main() async {
         // A closed stdout (`sluice runs | head`) must not kill a run that is recording state.

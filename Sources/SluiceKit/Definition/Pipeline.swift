@@ -24,8 +24,16 @@ public struct Pipeline: Sendable {
     /// When it starts by itself: cron schedules and watched folders.
     public var schedules: [Schedule] = []
     public var watches: [FileWatch] = []
+    /// `executor:` and `slurm:` for every step (a step's own settings win).
+    public var placement = StepPlacement()
 
     public func step(named name: String) -> Step? { steps.first { $0.name == name } }
+
+    /// Where `step` runs: its own executor or else the pipeline's, its labels, and its Slurm settings over the pipeline's.
+    public func placement(of step: Step) -> StepPlacement {
+        StepPlacement(executor: step.placement.executor ?? placement.executor, labels: step.placement.labels,
+                      slurm: step.placement.slurm.over(placement.slurm))
+    }
 }
 
 /// `concurrency:` of a pipeline: runs side by side (`allow`), one after another (`queue`: a new run waits until the

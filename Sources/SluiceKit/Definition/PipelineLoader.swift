@@ -3,9 +3,11 @@ import Yams
 
 /// Turns one pipeline file into a ``Pipeline``, or into every problem it has.
 public enum PipelineLoader {
-    static let pipelineKeys = ["name", "description", "steps", "params", "modes", "env", "secrets", "workdir", "notify", "concurrency", "schedule", "watch"]
+    static let pipelineKeys = ["name", "description", "steps", "params", "modes", "env", "secrets", "workdir", "notify", "concurrency", "schedule", "watch",
+                               "executor", "slurm"]
     static let stepKeys = ["name", "description", "script", "command", "depends_on", "timeout", "retries", "env",
-                           "tags", "allow_failure", "workdir", "inputs", "outputs", "on_failure", "trigger_rule"]
+                           "tags", "allow_failure", "workdir", "inputs", "outputs", "on_failure", "trigger_rule",
+                           "executor", "runs_on", "slurm"]
     static let parameterKeys = ["type", "default", "required", "choices", "min", "max", "description"]
     static let retryKeys = ["count", "delay", "backoff", "max_delay"]
     static let modeKeys = ["steps", "description"]
@@ -94,6 +96,8 @@ public enum PipelineLoader {
                     continue
                 }
                 pipeline.concurrency = policy
+            case "executor": pipeline.placement.executor = PlacementReader.executor(value, reader: reader)
+            case "slurm": pipeline.placement.slurm = PlacementReader.slurm(value, reader: reader)
             case "schedule": pipeline.schedules = TriggerReader.schedules(value, reader: reader)
             case "watch": pipeline.watches = TriggerReader.watches(value, reader: reader)
             case "steps":
@@ -138,6 +142,9 @@ public enum PipelineLoader {
             case "inputs": step.inputs = readPaths(value, key, reader: reader)
             case "outputs": step.outputs = readPaths(value, key, reader: reader)
             case "on_failure": step.onFailure = readFailureAction(value, reader: reader)
+            case "executor": step.placement.executor = PlacementReader.executor(value, reader: reader)
+            case "runs_on": step.placement.labels = PlacementReader.labels(value, reader: reader)
+            case "slurm": step.placement.slurm = PlacementReader.slurm(value, reader: reader)
             case "trigger_rule":
                 guard let text = reader.string(value, key) else { continue }
                 if let rule = TriggerRule(rawValue: text) {

@@ -22,6 +22,8 @@ public struct Step: Sendable {
     public var onFailure: FailureAction?
     /// When the step runs, given how its upstream steps ended.
     public var triggerRule: TriggerRule = .allSuccess
+    /// Where it runs: `executor`, `runs_on` and `slurm` as written for the step (see ``Pipeline/placement(of:)``).
+    public var placement = StepPlacement()
     public var location: SourceLocation
 }
 

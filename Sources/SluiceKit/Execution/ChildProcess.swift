@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// What to start: the argument vector, environment, working directory and the file that receives its output.
-public struct LaunchSpec: Sendable {
+public struct LaunchSpec: Sendable, Codable {
     public var arguments: [String]
     /// `NAME=value` entries, as `execve` takes them.
     public var environment: [String]
@@ -18,13 +18,30 @@ public struct LaunchSpec: Sendable {
     public var logHeader: String?
     /// Secrets to hide in the output before it reaches the log.
     public var mask: SecretMask?
+    /// Which attempt this is, for executors that name it elsewhere (a Slurm job, a worker's work item).
+    public var identity: AttemptIdentity
+    /// Which executor runs it, and what it asks of that executor.
+    public var placement = StepPlacement()
 
     /// The same launch for attempt `number`: retries append to the log under a header line.
     func forAttempt(_ number: Int) -> LaunchSpec {
         var copy = self
         copy.logHeader = number > 1 ? "\n--- sluice: attempt \(number) ---\n" : nil
+        copy.identity.attempt = number
         return copy
     }
+}
+
+/// A run's step attempt, by name: `step` is `STEP` or `STEP.recovery` for its healing script.
+public struct AttemptIdentity: Sendable, Codable, Equatable {
+    public var runID: String
+    public var step: String
+    public var attempt: Int
+    /// The run's directory: executors keep their files for the attempt in its `working/.sluice/`.
+    public var runDirectory: String
+
+    /// A name for the attempt, unique in the run: `STEP.ATTEMPT`.
+    public var name: String { "\(step).\(attempt)" }
 }
 
 /// How a child process ended, with the resource usage the kernel reports for it.

@@ -60,9 +60,11 @@ public struct RunContext: Sendable {
         entries.append("SLUICE_STEP=\(step.name)")
         let workdir = step.workdir ?? pipeline.workdir
         let directory = workdir.map { $0.hasPrefix("/") ? $0 : (workspace as NSString).appendingPathComponent($0) } ?? workspace
+        let name = step.name + (logSuffix.map { ".\($0)" } ?? "")
         return LaunchSpec(arguments: StepCommandLine.arguments(for: action ?? step.action, scriptsDirectory: pipeline.scriptsDirectory),
                           environment: entries, searchPath: step.environment["PATH"] ?? searchPath,
-                          workingDirectory: directory, logFile: self.directory.log(of: step.name + (logSuffix.map { ".\($0)" } ?? "")),
-                          mask: mask.isEmpty ? nil : mask)
+                          workingDirectory: directory, logFile: self.directory.log(of: name), mask: mask.isEmpty ? nil : mask,
+                          identity: AttemptIdentity(runID: runID, step: name, attempt: 1, runDirectory: self.directory.root),
+                          placement: pipeline.placement(of: step))
     }
 }

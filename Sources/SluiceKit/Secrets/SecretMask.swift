@@ -4,8 +4,11 @@ import Foundation
 ///
 /// A value is masked as it is, base64-encoded (with and without padding) and URL-encoded (either hex case, `+` or
 /// `%20` for spaces), since steps often pass tokens through HTTP headers and URLs.
-public struct SecretMask: Sendable {
+public struct SecretMask: Sendable, Codable {
     public static let replacement = Array("***".utf8)
+
+    /// The secrets themselves: what a mask is sent as to another process (a worker, a Slurm job).
+    let values: [String]
 
     /// Every form of every secret, longest first (a longer form wins where two overlap).
     let patterns: [[UInt8]]
@@ -13,6 +16,7 @@ public struct SecretMask: Sendable {
     let firstBytes: Set<UInt8>
 
     public init(values: [String]) {
+        self.values = values
         var forms = Set<[UInt8]>()
         for value in values where !value.isEmpty {
             let bytes = Array(value.utf8)
@@ -25,6 +29,9 @@ public struct SecretMask: Sendable {
         patterns = forms.sorted { $0.count != $1.count ? $0.count > $1.count : $0.lexicographicallyPrecedes($1) }
         firstBytes = Set(patterns.compactMap(\.first))
     }
+
+    public init(from decoder: any Decoder) throws { self.init(values: try [String](from: decoder)) }
+    public func encode(to encoder: any Encoder) throws { try values.encode(to: encoder) }
 
     public var isEmpty: Bool { patterns.isEmpty }
     var longest: Int { patterns.first?.count ?? 0 }

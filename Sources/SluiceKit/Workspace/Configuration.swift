@@ -47,6 +47,8 @@ public struct Configuration: Sendable {
             validate: nonEmpty),
         Key(name: "jobs", summary: "steps run at once", defaultValue: { String(ProcessInfo.processInfo.activeProcessorCount) },
             validate: { Int($0).map { $0 >= 1 } == true ? nil : "must be a whole number of at least 1" }),
+        Key(name: "executor", summary: "where steps run unless their pipeline says: local, workers (sluice worker, PostgreSQL store) or slurm",
+            defaultValue: { "local" }, validate: { ExecutorKind(rawValue: $0) == nil ? "must be local, workers or slurm" : nil }),
         Key(name: "grace_period", summary: "time between SIGTERM and SIGKILL when a step is stopped", defaultValue: { "10s" },
             validate: { DurationText.seconds($0) == nil ? "must be a duration such as 10s" : nil }),
         Key(name: "log_max_size", summary: "size past which a step's log is rotated (STEP.log.1 keeps the previous part)",
@@ -138,6 +140,7 @@ public struct Configuration: Sendable {
     public var store: StoreLocation { StoreLocation(setting: self["store"], workspace: workspace) }
     public var versionsDirectory: String { path("versions_dir") }
     public var jobs: Int { Int(self["jobs"])! }
+    public var executor: ExecutorKind { ExecutorKind(rawValue: self["executor"])! }
     public var gracePeriod: Double { DurationText.seconds(self["grace_period"])! }
     public var storeTimeout: Double { DurationText.seconds(self["store_timeout"])! }
     public var logLimit: Int64 { ByteSize.bytes(self["log_max_size"])! }
@@ -152,6 +155,20 @@ extension Configuration {
                         trigger: String) -> RunRequest {
         RunRequest(pipeline: pipeline, selection: selection, parameters: parameters, trigger: trigger, jobs: jobs,
                    secrets: SecretValues.load(pipeline.secrets, file: secretsFile), secretsInEnvironmentFile: secretsInEnvironmentFile)
+    }
+
+    /// The executors of this workspace's steps: local processes, and Slurm jobs or workers for the steps that ask for
+    /// them. Slurm jobs run `sluiceBinary attempt …` on the compute nodes.
+    public func executor(store: any RunStore, sluiceBinary: String) -> ExecutorRouter {
+        let local = LocalExecutor(gracePeriod: gracePeriod, logLimit: logLimit)
+        var others: [ExecutorKind: any StepExecutor] = [.slurm: SlurmExecutor(sluiceBinary: sluiceBinary, gracePeriod: gracePeriod, logLimit: logLimit)]
+        var unavailable: [ExecutorKind: String] = [:]
+        if let queue = store as? any WorkQueue {
+            others[.workers] = WorkQueueExecutor(queue: queue, gracePeriod: gracePeriod, logLimit: logLimit)
+        } else {
+            unavailable[.workers] = "workers need a PostgreSQL store (store: postgres://…), this workspace's store is an SQLite file"
+        }
+        return ExecutorRouter(local: local, defaultKind: executor, others: others, unavailable: unavailable)
     }
 
     /// The runner of this workspace's runs.

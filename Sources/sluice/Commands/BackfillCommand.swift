@@ -51,8 +51,7 @@ struct BackfillCommand: AsyncParsableCommand {
             return
         }
         let store = try await workspace.store(configuration)
-        let launcher = RunLauncher(runner: configuration.runner(store: store, executor: LocalExecutor(
-            gracePeriod: configuration.gracePeriod, logLimit: configuration.logLimit)))
+        let launcher = RunLauncher(runner: configuration.runner(store: store, executor: configuration.executor(for: store)))
         let trap = SignalTrap { _ in Task { await launcher.shutdown() } }
         defer { trap.release() }
         let results = try await plan.start(configuration: configuration, store: store) { await launcher.run($0, as: $1, gate: $2) }

@@ -67,7 +67,7 @@ enum RunDriver {
                       start: @escaping @Sendable (PipelineRunner, @escaping @Sendable ([RunEvent]) -> Void) async throws -> RunOutcome)
         async throws {
         let pipeline = prepared.request.pipeline
-        let executor = LocalExecutor(gracePeriod: configuration.gracePeriod, logLimit: configuration.logLimit)
+        let executor = configuration.executor(for: store)
         let runner = configuration.runner(store: store, executor: executor)
         let estimates = (try? await store.stepStatuses(pipeline: pipeline.id))?.reduce(into: [String: Double]()) { $0[$1.step] = $1.lastDuration } ?? [:]
         let reporter = ProgressReporter(plan: prepared.plan, jobs: configuration.jobs, estimates: estimates, quiet: json)

@@ -15,8 +15,7 @@ struct SchedulerCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try workspace.configuration()
         let store = try await workspace.store(configuration)
-        let launcher = RunLauncher(runner: configuration.runner(store: store, executor: LocalExecutor(
-            gracePeriod: configuration.gracePeriod, logLimit: configuration.logLimit)))
+        let launcher = RunLauncher(runner: configuration.runner(store: store, executor: configuration.executor(for: store)))
         let directory = configuration.pipelinesDirectory
         let catalog = CatalogCache(directory: directory)
         let triggers = TriggerService(store: store, configuration: configuration,

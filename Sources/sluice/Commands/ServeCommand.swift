@@ -23,8 +23,9 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = try workspace.configuration()
         let settings = SluiceServer.Settings(host: host, port: port, token: token ?? ProcessInfo.processInfo.environment["SLUICE_TOKEN"])
         if let problem = settings.problem { throw fail(problem, ExitCode(64)) }
-        let server = SluiceServer(configuration: configuration, store: try await workspace.store(configuration),
-                                  executor: LocalExecutor(gracePeriod: configuration.gracePeriod, logLimit: configuration.logLimit), settings: settings)
+        let store = try await workspace.store(configuration)
+        let server = SluiceServer(configuration: configuration, store: store, executor: configuration.executor(for: store),
+                                  settings: settings)
         try await server.run { port in
             Console.write("sluice serving \(configuration.workspace) on http://\(host):\(port)\n")
         }

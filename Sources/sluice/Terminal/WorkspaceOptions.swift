@@ -67,3 +67,11 @@ struct WorkspaceOptions: ParsableArguments {
         }
     }
 }
+
+extension Configuration {
+    /// What runs the steps: local processes, and workers or Slurm jobs for the steps that ask for them. Slurm jobs run
+    /// this same `sluice` binary (`sluice attempt`) on the compute nodes.
+    func executor(for store: any RunStore) -> ExecutorRouter {
+        executor(store: store, sluiceBinary: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path)
+    }
+}

@@ -160,12 +160,16 @@ public final class PostgresRunStore: RunStore {
         }
     }
 
-    /// LISTEN on the events channel, on a connection of its own; reconnects after a failure (notifications sent
-    /// meanwhile are lost, which the readers' polling covers).
     public func followEventNotifications(_ wake: @escaping @Sendable () -> Void) async {
+        await follow(channel: PostgresEventSQL.channel, wake)
+    }
+
+    /// LISTEN on `channel`, on a connection of its own, until the task is cancelled; reconnects after a failure
+    /// (notifications sent meanwhile are lost, which the listeners' polling covers).
+    func follow(channel: String, _ wake: @escaping @Sendable () -> Void) async {
         while !Task.isCancelled {
             _ = try? await client.withConnection { connection in
-                try await connection.listen(on: PostgresEventSQL.channel) { notifications in
+                try await connection.listen(on: channel) { notifications in
                     wake()  // what was stored while not listening
                     for try await _ in notifications { wake() }
                 }

@@ -71,6 +71,17 @@ enum PostgresSchema {
             """,
             "CREATE TABLE paused_pipelines (pipeline TEXT PRIMARY KEY, pausedat DOUBLE PRECISION NOT NULL)",
         ]),
+        Migration(version: 2, name: "work_items: attempts queued for sluice worker", sql: [
+            // Lease times are the database's own clock (now()), the one clock every host shares.
+            """
+            CREATE TABLE work_items (
+                id BIGSERIAL PRIMARY KEY, runid TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE, step TEXT NOT NULL,
+                attempt INTEGER NOT NULL, orderjson TEXT, labels TEXT[] NOT NULL, state TEXT NOT NULL, worker TEXT, pid INTEGER,
+                leaseexpiresat TIMESTAMPTZ, result TEXT, createdat TIMESTAMPTZ NOT NULL DEFAULT now(), finishedat TIMESTAMPTZ)
+            """,
+            "CREATE INDEX work_items_ready ON work_items (id) WHERE state = 'ready'",
+            "CREATE INDEX work_items_held ON work_items (worker) WHERE state IN ('claimed', 'cancelling')",
+        ]),
     ]
 
     /// Applies the migrations the database lacks, each in its own transaction, under a lock: several processes may

@@ -1,0 +1,162 @@
+import Foundation
+import Synchronization
+
+/// `sluice worker`: claims attempts from the shared store, runs them as local processes, and reports how they ended.
+///
+/// Each turn it renews the lease of what it holds, stops what was cancelled, and claims as many items as it has
+/// free slots. It wakes on the store's notifications, when an attempt ends, and every `pollInterval`.
+///
+/// A worker that cannot renew its leases for a third of a lease period kills its attempts itself (SIGKILL), before
+/// the store can count them lost and their retries start elsewhere: a step never runs twice at once.
+public final class Worker: Sendable {
+    public struct Settings: Sendable {
+        public var name: String
+        public var labels: [String]
+        public var slots: Int
+        /// Seconds a claim lasts without renewal.
+        public var lease: Double
+        public var pollInterval: Double
+
+        public init(name: String, labels: [String], slots: Int, lease: Double = 30, pollInterval: Double = 1) {
+            self.name = name
+            self.labels = labels
+            self.slots = slots
+            self.lease = lease
+            self.pollInterval = pollInterval
+        }
+    }
+
+    private struct Held {
+        var executor: LocalExecutor
+        var attempt: (any RunningAttempt)?
+        var cancelling = false
+    }
+
+    private let queue: any WorkQueue
+    public let settings: Settings
+    private let held = Mutex([Int64: Held]())
+    /// Results waiting to be stored (the store may be unreachable for a while).
+    private let finished = Mutex([Int64: AttemptResult]())
+    private let doorbell = Doorbell()
+    private let log: @Sendable (String) -> Void
+
+    public init(queue: any WorkQueue, settings: Settings, log: @escaping @Sendable (String) -> Void) {
+        self.queue = queue
+        self.settings = settings
+        self.log = log
+    }
+
+    /// Works until the task is cancelled; then stops its attempts (SIGTERM, then SIGKILL after their grace period),
+    /// reports them cancelled, and returns.
+    public func run() async {
+        let listening = Task { await queue.followWorkNotifications(asWorker: true) { [doorbell] in doorbell.ring() } }
+        defer { listening.cancel() }
+        // A turn gives up after a quarter lease, and turns are at most a quarter lease apart: a worker out of touch
+        // for a third of its lease has killed its attempts well before the store can count them lost.
+        let patience = settings.lease / 4
+        var lastRenewal = ContinuousClock.now
+        while !Task.isCancelled {
+            let turnStarted = ContinuousClock.now
+            do {
+                try await withTimeout(seconds: patience) { [self] in
+                    try await report()
+                    try await renew()
+                }
+                lastRenewal = turnStarted
+                try await withTimeout(seconds: patience) { [self] in try await claim() }
+            } catch {
+                log("the store cannot be reached: \(StoreLocation.explain(error))")
+                if ContinuousClock.now - lastRenewal > .seconds(settings.lease / 3) { fence() }
+            }
+            await doorbell.wait(timeout: .seconds(min(settings.pollInterval, patience)))
+        }
+        await stopAll()
+    }
+
+    /// Stores the results of attempts that ended; a result the store refuses belonged to an item that was lost.
+    private func report() async throws {
+        for (id, result) in finished.withLock({ $0 }) {
+            let accepted = try await queue.completeWork(id, worker: settings.name, result: result)
+            finished.withLock { _ = $0.removeValue(forKey: id) }
+            if !accepted { log("item \(id): its result was discarded, the item is no longer this worker's") }
+        }
+    }
+
+    private func renew() async throws {
+        let states = try await queue.renewWork(worker: settings.name, lease: settings.lease)
+        let ids = held.withLock { Array($0.keys) }
+        // Claimed in the store but not here: a claim whose answer was lost to a timeout. Ended ones wait in `finished`.
+        let unknown = states.keys.filter { id in !ids.contains(id) && finished.withLock { $0[id] == nil } }
+        if !unknown.isEmpty { try await queue.releaseWork(unknown, worker: settings.name) }
+        for id in ids {
+            switch states[id] {
+            case .cancelling?:
+                let attempt = held.withLock { held -> (any RunningAttempt)? in
+                    guard held[id]?.cancelling == false else { return nil }
+                    held[id]!.cancelling = true
+                    return held[id]!.attempt
+                }
+                attempt?.cancel()
+            case nil:
+                // Lost meanwhile (this worker was cut off long enough): its result would be refused anyway.
+                if let gone = held.withLock({ $0.removeValue(forKey: id) }) {
+                    log("item \(id) is no longer this worker's: its process is killed")
+                    gone.executor.killAll()
+                }
+            default: break
+            }
+        }
+    }
+
+    private func claim() async throws {
+        let free = settings.slots - held.withLock { $0.count } - finished.withLock { $0.count }
+        guard free > 0 else { return }
+        for work in try await queue.claimWork(worker: settings.name, labels: settings.labels, limit: free, lease: settings.lease) {
+            start(work)
+        }
+    }
+
+    private func start(_ work: ClaimedWork) {
+        let id = work.id
+        let identity = work.order.launch.identity
+        log("running \(identity.runID) \(identity.name) (item \(id))")
+        let executor = LocalExecutor(gracePeriod: work.order.gracePeriod, logLimit: work.order.logLimit)
+        // Held before it starts: a step that cannot start completes within `start`.
+        held.withLock { $0[id] = Held(executor: executor) }
+        let attempt = executor.start(work.order.launch, timeout: work.order.timeout, onStart: { [self] pid in
+            Task { try? await queue.recordWorkStarted(id, worker: settings.name, pid: pid) }
+        }, completion: { [self] result in
+            // Not held any more: killed because it was lost, its result is not wanted.
+            guard held.withLock({ $0[id] != nil }) else { return }
+            log("\(identity.runID) \(identity.name) \(result.state.rawValue)")
+            // In `finished` before it leaves `held`, so that a turn never finds it in neither.
+            finished.withLock { $0[id] = result }
+            held.withLock { _ = $0.removeValue(forKey: id) }
+            doorbell.ring()
+        })
+        let cancelledMeanwhile = held.withLock { held -> Bool in
+            held[id]?.attempt = attempt
+            return held[id]?.cancelling == true
+        }
+        if cancelledMeanwhile { attempt.cancel() }
+    }
+
+    /// Out of touch for a whole lease: the store will count these attempts lost and retry them elsewhere.
+    private func fence() {
+        let gone = held.withLock { held in
+            defer { held = [:] }
+            return Array(held.values)
+        }
+        guard !gone.isEmpty else { return }
+        log("no contact with the store for a third of the lease: killing \(gone.count) attempt(s), which will be retried elsewhere")
+        for item in gone { item.executor.killAll() }
+    }
+
+    private func stopAll() async {
+        let running = held.withLock { $0.values.compactMap(\.attempt) }
+        for attempt in running { attempt.cancel() }
+        // Each completion stores its result in `finished`; wait for them all, then report them.
+        while !held.withLock({ $0.isEmpty }) { await doorbell.wait(timeout: .milliseconds(100)) }
+        try? await report()
+    }
+}
