@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Three "hosts" on one machine for the workers' tests: network namespaces sl-h1, sl-h2 and sl-h3, joined by veth pairs
-# to a bridge (10.77.0.1-3/24), with a throw-away PostgreSQL in sl-h1 on 10.77.0.1:55440. Needs root and iproute2.
+# to a bridge (10.77.0.1-3/24, the machine itself 10.77.0.254), with a throw-away PostgreSQL in sl-h1 on 10.77.0.1:55440. Needs root and iproute2.
 #   scripts/netns.sh up           creates them, starts PostgreSQL and prints its URL
 #   scripts/netns.sh cut HOST     unplugs HOST (h2, h3) from the bridge; `plug HOST` plugs it back
 #   scripts/netns.sh down         stops PostgreSQL and removes them
@@ -27,6 +27,8 @@ up)
     [ "$(id -u)" = 0 ] || { echo "network namespaces need root" >&2; exit 69; }
     down
     ip link add sl-br type bridge
+    # The machine itself is on the network too (10.77.0.254): the test reads the store from there.
+    ip addr add 10.77.0.254/24 dev sl-br
     ip link set sl-br up
     for i in 1 2 3; do
         host=h$i

@@ -25,3 +25,39 @@ public func eventually(timeout: Double = 20, _ condition: () async throws -> Boo
     }
     return try await condition()
 }
+
+/// A long-running command (a worker, a run) whose output goes to a file, readable while it runs: a pipe nobody
+/// reads would fill up and stall it.
+public final class BackgroundProcess: @unchecked Sendable {
+    public let process = Process()
+    public let outputFile: String
+
+    /// Starts `arguments` (the first is looked up in PATH) in `directory`, stdout and stderr to `outputFile`.
+    public init(_ arguments: [String], in directory: String, environment: [String: String] = [:], outputFile: String) throws {
+        self.outputFile = outputFile
+        FileManager.default.createFile(atPath: outputFile, contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputFile))
+        defer { try? output.close() }
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.environment = ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1"].merging(environment) { $1 }) { $1 }
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    public var output: String { (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? "" }
+
+    public func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    /// Waits for it to end; returns its exit status.
+    @discardableResult
+    public func wait() -> Int32 {
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+}

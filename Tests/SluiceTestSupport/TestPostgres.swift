@@ -21,3 +21,19 @@ public enum TestPostgres {
         return components.string!
     }
 }
+
+extension TestPostgres {
+    /// Runs `statement` with psql, as an operator would, and returns its output without headers (`-tA`).
+    public static func psql(_ url: String, _ statement: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["psql", url, "-tAc", statement]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw TestFailure("psql: \(statement) failed") }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

@@ -1,14 +1,26 @@
-/// `body`, abandoned after `seconds`: a store on the far side of a cut network answers neither yes nor no, and TCP
-/// would wait minutes to say so.
+import Synchronization
+
+/// `body`'s result, or ``TimedOut`` after `seconds`: a store on the far side of a cut network answers neither yes
+/// nor no, and TCP would wait minutes to say so. A task group would not do: it waits for every child, and a query on a
+/// dead connection ignores cancellation. So `body` is left to finish (or fail) on its own.
 func withTimeout<T: Sendable>(seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: .seconds(seconds))
-            throw TimedOut(seconds: seconds)
+    let answered = Mutex(false)
+    return try await withCheckedThrowingContinuation { continuation in
+        let answer: @Sendable (Result<T, any Error>) -> Void = { result in
+            let first = answered.withLock { answered in
+                defer { answered = true }
+                return !answered
+            }
+            if first { continuation.resume(with: result) }
         }
-        defer { group.cancelAll() }
-        return try await group.next()!
+        let work = Task {
+            do { answer(.success(try await body())) } catch { answer(.failure(error)) }
+        }
+        Task {
+            try? await Task.sleep(for: .seconds(seconds))
+            answer(.failure(TimedOut(seconds: seconds)))
+            work.cancel()
+        }
     }
 }
 

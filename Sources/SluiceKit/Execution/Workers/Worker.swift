@@ -141,15 +141,20 @@ public final class Worker: Sendable {
         if cancelledMeanwhile { attempt.cancel() }
     }
 
-    /// Out of touch for a whole lease: the store will count these attempts lost and retry them elsewhere.
+    /// Out of touch for a third of the lease: the store will soon count these attempts lost and retry them elsewhere.
+    /// They are killed now, and reported failed if the store still counts them this worker's when it answers again.
     private func fence() {
         let gone = held.withLock { held in
             defer { held = [:] }
-            return Array(held.values)
+            return held
         }
         guard !gone.isEmpty else { return }
         log("no contact with the store for a third of the lease: killing \(gone.count) attempt(s), which will be retried elsewhere")
-        for item in gone { item.executor.killAll() }
+        let failure = AttemptResult(state: .failed, exitCode: nil, signal: SIGKILL,
+                                    error: "worker \(settings.name) lost contact with the store and killed the step", startedAt: Date(),
+                                    finishedAt: Date(), peakMemoryKB: 0, userCPU: 0, systemCPU: 0)
+        finished.withLock { finished in for id in gone.keys { finished[id] = failure } }
+        for item in gone.values { item.executor.killAll() }
     }
 
     private func stopAll() async {

@@ -1,0 +1,99 @@
+import Foundation
+import SluiceKit
+import SluiceTestSupport
+import Testing
+
+/// `sluice worker` processes on this host, sharing the test PostgreSQL with the run: the same pipeline file runs
+/// locally and on workers, labels choose workers, and a killed worker's step is retried elsewhere.
+@Suite(.serialized)
+struct WorkerCommandTests {
+    let workspace: TestWorkspace
+    let url: String
+
+    init() async throws {
+        workspace = try TestWorkspace()
+        url = try await TestPostgres.newDatabase()
+        try workspace.write("sluice.yaml", "store: \(url)\n")
+    }
+
+    private func worker(_ name: String, _ options: [String] = []) throws -> BackgroundProcess {
+        try BackgroundProcess([SluiceBinary.path, "worker", "--name", name, "--lease", "2s"] + options, in: workspace.root,
+                              outputFile: workspace.path("\(name).out"))
+    }
+
+    private func run(_ pipeline: String, executor: String) throws -> SluiceBinary.Result {
+        try SluiceBinary.run(["run", pipeline], in: workspace.root, environment: ["SLUICE_EXECUTOR": executor])
+    }
+
+    @Test func theSamePipelineFileRunsLocallyAndOnWorkersAndLabelsChooseTheWorker() throws {
+        try workspace.pipeline("report", """
+            secrets: [API_TOKEN]
+            steps:
+              - {name: extract, command: 'echo "extract as $SLUICE_RUN_ID with $API_TOKEN"'}
+              - {name: train, command: 'echo trained', depends_on: [extract], runs_on: [gpu]}
+              - {name: publish, command: 'echo published', depends_on: [train]}
+            """)
+        try workspace.write(".sluice/secrets.env", "API_TOKEN=s3cr3t-value\n")
+        let local = try run("report", executor: "local")
+        #expect(local.status == 0, "\(local.stdout)\(local.stderr)")
+
+        let plain = try worker("plain")
+        let gpu = try worker("gpu-box", ["--labels", "gpu,big-mem"])
+        let remote = try run("report", executor: "workers")
+        #expect(remote.status == 0, "\(remote.stdout)\(remote.stderr)")
+        let runID = try #require(remote.stdout.split(separator: " ").dropFirst().first.map(String.init))
+        #expect(try workspace.read("runs/\(runID)/logs/extract.log") == "extract as \(runID) with ***\n", "the mask travels with the step")
+        plain.signal(SIGTERM)
+        gpu.signal(SIGTERM)
+        #expect(plain.wait() == 0 && gpu.wait() == 0)
+        #expect(gpu.output.contains("\(runID) train.1 succeeded"), "\(gpu.output)")
+        #expect(!plain.output.contains("train"), "a worker without the label never takes the step: \(plain.output)")
+        // Queued orders carried the secret; none is left in the store once the items ended.
+        #expect(try TestPostgres.psql(url, "SELECT count(*) FROM work_items WHERE orderjson IS NOT NULL OR state <> 'done'") == "0")
+    }
+
+    @Test func aKilledWorkersStepIsRetriedOnAnotherAndRecordedOnce() async throws {
+        try workspace.pipeline("slow", """
+            steps:
+              - {name: long, command: 'echo "on $$"; sleep 3', retries: {count: 2, delay: 0}}
+            """)
+        let doomed = try worker("doomed")
+        let run = try BackgroundProcess([SluiceBinary.path, "run", "slow"], in: workspace.root, environment: ["SLUICE_EXECUTOR": "workers"],
+                                        outputFile: workspace.path("run.out"))
+        #expect(waitUntil { doomed.output.contains("running ") }, "the first worker took the step")
+        doomed.signal(SIGKILL)
+        let rescuer = try worker("rescuer")
+        #expect(run.wait() == 0, "\(run.output)")
+        rescuer.signal(SIGTERM)
+        rescuer.wait()
+        #expect(run.output.contains("worker doomed stopped answering"), "\(run.output)")
+        #expect(rescuer.output.contains("long.2 succeeded"), "\(rescuer.output)")
+        let store = try await PostgresRunStore(url: url)
+        let runID = try #require(try await store.runs(pipeline: "slow", status: nil, limit: 1, offset: 0).first?.id)
+        let attempts = try await store.attempts(runID: runID).map(\.state)
+        #expect(attempts == [.failed, .succeeded], "the lost attempt failed, its retry succeeded, once")
+    }
+
+    @Test func ctrlCCancelsAStepRunningOnAWorker() throws {
+        try workspace.pipeline("long", "steps:\n  - {name: wait, command: 'echo started; sleep 120'}\n")
+        let busy = try worker("busy")
+        let run = try BackgroundProcess([SluiceBinary.path, "run", "long"], in: workspace.root, environment: ["SLUICE_EXECUTOR": "workers"],
+                                        outputFile: workspace.path("run.out"))
+        #expect(waitUntil { run.output.contains("start    wait") }, "\(run.output)")
+        run.signal(SIGINT)
+        #expect(run.wait() == 130, "\(run.output)")
+        #expect(run.output.contains("wait: cancelled"), "\(run.output)")
+        #expect(waitUntil { busy.output.contains("wait.1 cancelled") }, "the worker stopped the step: \(busy.output)")
+        busy.signal(SIGTERM)
+        #expect(busy.wait() == 0)
+    }
+
+    @Test func workersNeedAPostgreSQLStoreAndSaySo() throws {
+        try workspace.write("sluice.yaml", "executor: workers\n")
+        try workspace.pipeline("p", "steps:\n  - {name: a, command: 'true'}\n")
+        let run = try SluiceBinary.run(["run", "p"], in: workspace.root)
+        #expect(run.status == 1 && run.stdout.contains("workers need a PostgreSQL store"), "\(run.stdout)")
+        let worker = try SluiceBinary.run(["worker"], in: workspace.root)
+        #expect(worker.status == 65 && worker.stderr.contains("workers need a PostgreSQL store"), "\(worker.stderr)")
+    }
+}
