@@ -15,22 +15,27 @@ public enum ProcessTable {
     /// processes of a run and whatever they started (children inherit the environment), wherever they moved to in
     /// the process tree: a daemon that left its process group with setsid is found too.
     public static func processes(ofRun id: String, step: String? = nil) -> [Int32] {
-        let markers = [Array("SLUICE_RUN_ID=\(id)".utf8)] + (step.map { [Array("SLUICE_STEP=\($0)".utf8)] } ?? [])
+        let markers = ["SLUICE_RUN_ID=\(id)"] + (step.map { ["SLUICE_STEP=\($0)"] } ?? [])
+        return processes { variables in markers.allSatisfy { variables.contains($0) } }
+    }
+
+    /// Live processes (other than this one) whose `NAME=value` environment entries satisfy `matches`.
+    static func processes(where matches: (Set<String>) -> Bool) -> [Int32] {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
         return entries.compactMap(Int32.init).filter { pid in
             guard pid != getpid(), let environment = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return false }
-            let variables = environment.split(separator: 0)
-            return markers.allSatisfy { marker in variables.contains { $0.elementsEqual(marker) } } && isAlive(pid)
+            let variables = Set(environment.split(separator: 0).map { String(decoding: $0, as: UTF8.self) })
+            return matches(variables) && isAlive(pid)
         }
     }
 
-    /// Ends what a dead run left running: the process group of each of its processes, then each process, until
-    /// none is left (a dying step may still fork). Returns how many processes it found.
+    /// Kills `processes()`' process groups, then the processes, until none is left (a dying step may still fork).
+    /// Returns how many processes it found.
     @discardableResult
-    public static func endLeftovers(ofRun id: String, step: String? = nil) -> Int {
+    static func end(_ processes: () -> [Int32]) -> Int {
         var found = Set<Int32>()
         for _ in 0..<10 {
-            let left = processes(ofRun: id, step: step)
+            let left = processes()
             guard !left.isEmpty else { break }
             for pid in left {
                 found.insert(pid)
@@ -41,5 +46,12 @@ public enum ProcessTable {
             usleep(20_000)  // let the kernel deliver the signals before looking again
         }
         return found.count
+    }
+
+    /// Ends what a dead run left running: the process group of each of its processes, then each process.
+    /// Returns how many processes it found.
+    @discardableResult
+    public static func endLeftovers(ofRun id: String, step: String? = nil) -> Int {
+        end { processes(ofRun: id, step: step) }
     }
 }

@@ -55,8 +55,14 @@ public final class Worker: Sendable {
         // for a third of its lease has killed its attempts well before the store can count them lost.
         let patience = settings.lease / 4
         var lastRenewal = ContinuousClock.now
+        var lastSweep = ContinuousClock.now - .seconds(settings.lease)
         while !Task.isCancelled {
             let turnStarted = ContinuousClock.now
+            if turnStarted - lastSweep >= .seconds(settings.lease) {
+                lastSweep = turnStarted
+                let ended = (try? await offPool { Self.endOrphans() }) ?? 0
+                if ended > 0 { log("ended \(ended) process(es) left by a worker that died on this host") }
+            }
             do {
                 try await withTimeout(seconds: patience) { [self] in
                     try await report()
@@ -123,7 +129,9 @@ public final class Worker: Sendable {
         let executor = LocalExecutor(gracePeriod: work.order.gracePeriod, logLimit: work.order.logLimit)
         // Held before it starts: a step that cannot start completes within `start`.
         held.withLock { $0[id] = Held(executor: executor) }
-        let attempt = executor.start(work.order.launch, timeout: work.order.timeout, onStart: { [self] pid in
+        var launch = work.order.launch
+        launch.environment.append("\(Self.ownerVariable)=\(getpid())")
+        let attempt = executor.start(launch, timeout: work.order.timeout, onStart: { [self] pid in
             Task { try? await queue.recordWorkStarted(id, worker: settings.name, pid: pid) }
         }, completion: { [self] result in
             // Not held any more: killed because it was lost, its result is not wanted.
@@ -155,6 +163,23 @@ public final class Worker: Sendable {
                                     finishedAt: Date(), peakMemoryKB: 0, userCPU: 0, systemCPU: 0)
         finished.withLock { finished in for id in gone.keys { finished[id] = failure } }
         for item in gone.values { item.executor.killAll() }
+    }
+
+    /// Marks a worker's step processes, and what they start, with the worker's process id.
+    private static let ownerVariable = "SLUICE_WORKER_PID"
+
+    /// A worker killed with SIGKILL leaves its steps running. Every worker on the host ends such orphans when it
+    /// starts and once per lease period after: a restarted worker cleans up after the one it replaces.
+    private static func endOrphans() -> Int {
+        let prefix = ownerVariable + "="
+        return ProcessTable.end {
+            ProcessTable.processes { variables in
+                guard let owner = variables.first(where: { $0.hasPrefix(prefix) }).flatMap({ Int32($0.dropFirst(prefix.count)) }) else {
+                    return false
+                }
+                return owner != getpid() && !ProcessTable.isAlive(owner)
+            }
+        }
     }
 
     private func stopAll() async {
