@@ -49,6 +49,38 @@ struct PipelineDefinitionTests {
         #expect(found.first?.fix == "did you mean 'queue'?")
     }
 
+    @Test func placementMergesStepOverPipelineAndNamesEachMistake() throws {
+        let workspace = try TestWorkspace()
+        try workspace.pipeline("p", """
+            executor: slurm
+            slurm: {partition: batch, cpus: 4, memory: 16G, flags: ["--qos=long"]}
+            steps:
+              - {name: a, command: 'true'}
+              - {name: b, command: 'true', executor: workers, runs_on: [gpu, big-mem]}
+              - {name: c, command: 'true', slurm: {cpus: 8, time: 2h, flags: ["--exclusive"]}}
+            """)
+        let pipeline = try workspace.load("p")
+        #expect(pipeline.placement(of: pipeline.steps[0]) == StepPlacement(executor: .slurm, slurm: SlurmRequest(
+            partition: "batch", cpus: 4, memory: "16G", flags: ["--qos=long"])))
+        #expect(pipeline.placement(of: pipeline.steps[1]).executor == .workers && pipeline.steps[1].placement.labels == ["gpu", "big-mem"])
+        #expect(pipeline.placement(of: pipeline.steps[2]).slurm == SlurmRequest(partition: "batch", cpus: 8, memory: "16G", time: 7200,
+                                                                               flags: ["--qos=long", "--exclusive"]))
+
+        let found = try diagnostics("""
+            executor: slurn
+            steps:
+              - {name: a, command: 'true', runs_on: ['gpu box'], slurm: {memory: lots, flags: [exclusive], nodes: 2}}
+            """)
+        #expect(found.map(\.message) == [
+            "unknown executor 'slurn'",
+            "'gpu box' in 'runs_on' is not a label",
+            "'memory' is not an amount sbatch takes: 'lots'",
+            "'exclusive' in 'flags' is not an sbatch option",
+            "unknown key 'nodes' in 'slurm'",
+        ], "\(found.map(\.message))")
+        #expect(found.first?.fix == "did you mean 'slurm'?" && found.first?.location.line == 1)
+    }
+
     @Test func unknownKeySuggestsTheKnownOne() throws {
         let found = try diagnostics("steps:\n  - name: a\n    command: 'true'\n  - name: b\n    command: 'true'\n    depend_on: [a]\n")
         let problem = try #require(found.first { $0.code == .unknownKey })
