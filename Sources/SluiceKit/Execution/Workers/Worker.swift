@@ -69,7 +69,14 @@ public final class Worker: Sendable {
                     try await renew()
                 }
                 lastRenewal = turnStarted
-                try await withTimeout(seconds: patience) { [self] in try await claim() }
+                // What a claim answers after its timeout is dropped: the next renewal puts those items back.
+                let free = settings.slots - held.withLock { $0.count } - finished.withLock { $0.count }
+                if free > 0 {
+                    let claimed = try await withTimeout(seconds: patience) { [queue, settings] in
+                        try await queue.claimWork(worker: settings.name, labels: settings.labels, limit: free, lease: settings.lease)
+                    }
+                    claimed.forEach(start)
+                }
             } catch {
                 log("the store cannot be reached: \(StoreLocation.explain(error))")
                 if ContinuousClock.now - lastRenewal > .seconds(settings.lease / 3) { fence() }
@@ -111,14 +118,6 @@ public final class Worker: Sendable {
                 }
             default: break
             }
-        }
-    }
-
-    private func claim() async throws {
-        let free = settings.slots - held.withLock { $0.count } - finished.withLock { $0.count }
-        guard free > 0 else { return }
-        for work in try await queue.claimWork(worker: settings.name, labels: settings.labels, limit: free, lease: settings.lease) {
-            start(work)
         }
     }
 
