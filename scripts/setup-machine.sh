@@ -13,6 +13,7 @@ if [ "${1:-}" = "--for-tests" ]; then
     command -v slurmctld >/dev/null || missing+=(slurm-wlm)
     command -v munged >/dev/null || missing+=(munge)
     command -v ip >/dev/null || missing+=(iproute2)
+    command -v openssl >/dev/null || missing+=(openssl)
     command -v soffice >/dev/null || missing+=(libreoffice-calc-nogui)
     python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
 fi

@@ -15,8 +15,9 @@ swift build --build-tests
 # both started here and stopped at the end.
 trap 'scripts/postgres.sh stop; scripts/slurm.sh stop' EXIT
 SLUICE_TEST_POSTGRES_URL=$(scripts/postgres.sh start)
+SLUICE_TEST_POSTGRES_CA=$(scripts/postgres.sh ca)
 SLURM_CONF=$(scripts/slurm.sh start)
-export SLUICE_TEST_POSTGRES_URL SLURM_CONF
+export SLUICE_TEST_POSTGRES_URL SLUICE_TEST_POSTGRES_CA SLURM_CONF
 # One test at a time: many tests wait on child processes synchronously, and two of them at once would take both
 # threads of the cooperative pool from the servers other tests run in this process (2 cores here).
 swift test --skip-build --disable-xctest --no-parallel

@@ -46,6 +46,31 @@ struct PostgresStoreCommandTests {
         #expect(String(decoding: health, as: UTF8.self).contains("postgres:***@"))
     }
 
+    @Test func sslmodeEncryptsAndVerifiesTheConnection() async throws {
+        let workspace = try TestWorkspace()
+        try workspace.pipeline("p", "steps:\n  - {name: a, command: 'true'}\n")
+        // The role `secure` may only connect over TLS (scripts/postgres.sh); the server's certificate is its own authority.
+        let url = try await TestPostgres.newDatabase().replacingOccurrences(of: "//postgres@", with: "//secure@")
+        let authority = try #require(ProcessInfo.processInfo.environment["SLUICE_TEST_POSTGRES_CA"], "scripts/test.sh sets it")
+        func sluice(_ query: String) throws -> SluiceBinary.Result {
+            try SluiceBinary.run(["run", "p"], in: workspace.root, environment: ["SLUICE_STORE": url + query])
+        }
+        let plain = try sluice("?sslmode=disable")
+        #expect(plain.status == 70 && plain.stderr.contains("no encryption"), "\(plain.stderr)")
+        #expect(try sluice("").status == 0, "TLS is preferred by default")
+        let verified = try sluice("?sslmode=verify-full&sslrootcert=\(authority)")
+        #expect(verified.status == 0, "\(verified.stderr)")
+        let unverifiable = try sluice("?sslmode=verify-full")
+        #expect(unverifiable.status == 70 && unverifiable.stderr.contains("certificate could not be verified: set sslrootcert"),
+                "\(unverifiable.stderr)")
+        let unreadable = try sluice("?sslmode=require&sslrootcert=/nowhere.pem")
+        #expect(unreadable.status == 70 && unreadable.stderr.contains("sslrootcert '/nowhere.pem', which is not a readable PEM"),
+                "\(unreadable.stderr)")
+        let unknown = try sluice("?sslmode=sometimes")
+        #expect(unknown.status == 65 && unknown.stderr.contains("sslmode 'sometimes'; use disable, prefer, require"), "\(unknown.stderr)")
+        #expect(try TestPostgres.psql(url, "SELECT count(*) FROM runs WHERE status = 'success'") == "2")
+    }
+
     @Test func anUnreachableOrMissingDatabaseIsAClearErrorAndExit70() throws {
         let workspace = try TestWorkspace()
         try workspace.pipeline("p", "steps:\n  - {name: a, command: 'true'}\n")

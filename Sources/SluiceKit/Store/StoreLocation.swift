@@ -20,8 +20,8 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
     /// Why `setting` names no store, if it does not.
     public static func problem(_ setting: String) -> String? {
         if setting.isEmpty || setting == "sqlite:" { return "must not be empty" }
-        if setting.hasPrefix("postgres://") || setting.hasPrefix("postgresql://"), PostgresRunStore.configuration(setting) == nil {
-            return "must be a URL such as postgres://sluice@db.example.com:5432/sluice"
+        if setting.hasPrefix("postgres://") || setting.hasPrefix("postgresql://"), case let .failure(problem) = PostgresAddress.parse(setting) {
+            return problem.message
         }
         return nil
     }

@@ -15,18 +15,21 @@ public final class PostgresRunStore: RunStore {
     /// Connects to the database at `url` (`postgres://user:password@host:port/database`) and applies pending migrations
     /// (unless `migrate` is false).
     public init(url: String, migrate: Bool = true) async throws {
-        guard let configuration = Self.configuration(url) else {
-            throw StoreError(path: Self.redacted(url), message: "not a PostgreSQL URL: write postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
+        let configuration: PostgresClient.Configuration
+        let probeConfiguration: PostgresConnection.Configuration
+        do {
+            let address = try PostgresAddress.parse(url).get()
+            configuration = try address.clientConfiguration()
+            probeConfiguration = try address.connectionConfiguration()
+        } catch {
+            throw StoreError(path: Self.redacted(url), message: "not a usable PostgreSQL URL: it \((error as? AddressProblem)?.message ?? "\(error)")")
         }
         self.url = url
         logger = Logger(label: "sluice.postgres")
         // One connection first: the pool only says that connecting failed, this says why (no such database, a
-        // wrong password, nobody listening).
+        // wrong password, nobody listening, no TLS).
         do {
-            let probe = try await PostgresConnection.connect(
-                configuration: .init(host: configuration.host ?? "", port: configuration.port ?? 5432, username: configuration.username,
-                                     password: configuration.password, database: configuration.database, tls: .disable),
-                id: 0, logger: logger)
+            let probe = try await PostgresConnection.connect(configuration: probeConfiguration, id: 0, logger: logger)
             try await probe.close()
         } catch {
             throw StoreError(path: Self.redacted(url), message: "cannot connect: \(Self.explain(error))")
@@ -44,13 +47,9 @@ public final class PostgresRunStore: RunStore {
 
     deinit { running.cancel() }
 
+    /// The driver's configuration for `url`, or nil when it is no usable PostgreSQL URL.
     public static func configuration(_ url: String) -> PostgresClient.Configuration? {
-        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme),
-              let host = components.host, !host.isEmpty else { return nil }
-        let database = components.path.split(separator: "/").first.map(String.init)
-        let tls: PostgresClient.Configuration.TLS = .disable
-        return PostgresClient.Configuration(host: host, port: components.port ?? 5432, username: components.user ?? "postgres",
-                                            password: components.password, database: database, tls: tls)
+        try? PostgresAddress.parse(url).get().clientConfiguration()
     }
 
     /// The URL without its password, for messages.
@@ -67,7 +66,13 @@ public final class PostgresRunStore: RunStore {
         }
         if let error = error as? PSQLError {
             if let message = error.serverInfo?[.message] { return message }
-            if let underlying = error.underlying { return "the server cannot be reached (\(underlying))" }
+            if let underlying = error.underlying {
+                if "\(underlying)".contains("CERTIFICATE_VERIFY_FAILED") {
+                    return "the server's TLS certificate could not be verified: set sslrootcert=PATH to the authority that signed it"
+                        + " (or sslmode=require to encrypt without verifying)"
+                }
+                return "the server cannot be reached (\(underlying))"
+            }
             return "\(error.code)"
         }
         return "\(error)"
