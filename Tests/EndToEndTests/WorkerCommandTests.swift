@@ -90,6 +90,24 @@ struct WorkerCommandTests {
         #expect(busy.wait() == 0)
     }
 
+    @Test func aWorkerStopsTheStepsOfARunWhoseProcessDied() throws {
+        try workspace.pipeline("long", "steps:\n  - {name: wait, command: 'echo started; sleep 120'}\n")
+        let busy = try worker("busy")
+        let run = try BackgroundProcess([SluiceBinary.path, "run", "long"], in: workspace.root, environment: ["SLUICE_EXECUTOR": "workers"],
+                                        outputFile: workspace.path("run.out"))
+        #expect(waitUntil { busy.output.contains("running ") }, "\(busy.output)")
+        run.signal(SIGKILL)
+        run.wait()
+        // On this host the worker's recovery ends the run's processes itself; on another, the run's items turn
+        // `cancelling` and the worker cancels them. Either way the step stops.
+        #expect(waitUntil { busy.output.contains("was interrupted: the Sluice process running it ended") }, "\(busy.output)")
+        #expect(waitUntil { busy.output.contains("wait.1 failed") || busy.output.contains("wait.1 cancelled") }, "\(busy.output)")
+        let runID = try #require(busy.output.split(separator: " ").drop { $0 != "running" }.dropFirst().first.map(String.init))
+        #expect(ProcessTable.processes(ofRun: runID).isEmpty, "no process of the dead run is left")
+        busy.signal(SIGTERM)
+        #expect(busy.wait() == 0)
+    }
+
     @Test func workersNeedAPostgreSQLStoreAndSaySo() throws {
         try workspace.write("sluice.yaml", "executor: workers\n")
         try workspace.pipeline("p", "steps:\n  - {name: a, command: 'true'}\n")

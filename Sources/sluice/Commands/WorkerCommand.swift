@@ -37,13 +37,25 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         guard slots >= 1 else { throw fail("--slots must be at least 1", ExitCode(64)) }
         let labels = labels.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        guard let queue = try await workspace.store(configuration) as? any WorkQueue else {
+        let store = try await workspace.store(configuration)
+        guard let queue = store as? any WorkQueue else {
             throw fail("workers need a PostgreSQL store: pass --store postgres://USER@HOST/DATABASE, or set `store:` in sluice.yaml",
                        ExitStatus.invalidInput)
         }
         let name = name ?? "\(RunLease.host):\(getpid())"
         let worker = Worker(queue: queue, settings: Worker.Settings(name: name, labels: labels, slots: slots, lease: lease),
                             log: { Console.write("\(Date()) \($0)\n") })
+        // Runs whose process died are recorded interrupted (as every Sluice command does when it starts), so that
+        // their steps here are stopped, not left running for nobody.
+        let recovery = Task {
+            while !Task.isCancelled {
+                for id in (try? await RunRecovery.recoverAbandonedRuns(in: store)) ?? [] {
+                    Console.write("\(Date()) run \(id) was interrupted: the Sluice process running it ended\n")
+                }
+                try? await Task.sleep(for: .seconds(lease))
+            }
+        }
+        defer { recovery.cancel() }
         let task = Task { await worker.run() }
         let trap = SignalTrap { _ in task.cancel() }
         defer { trap.release() }

@@ -22,7 +22,8 @@ public protocol WorkQueue: Sendable {
     /// Records the process id of a claimed item's step.
     func recordWorkStarted(_ id: Int64, worker: String, pid: Int32) async throws
     /// Extends the lease of every item the store says this worker holds; returns each one's state (`claimed` or
-    /// `cancelling`). An item missing from the answer is no longer this worker's.
+    /// `cancelling`: cancelled, or its run is no longer running). An item missing from the answer is no longer this
+    /// worker's.
     func renewWork(worker: String, lease: Double) async throws -> [Int64: WorkState]
     /// Puts items back as `ready`: claims whose answer this worker never received (a timeout).
     func releaseWork(_ ids: [Int64], worker: String) async throws

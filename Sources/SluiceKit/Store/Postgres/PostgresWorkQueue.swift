@@ -79,6 +79,11 @@ extension PostgresRunStore: WorkQueue {
     }
 
     public func renewWork(worker: String, lease: Double) async throws -> [Int64: WorkState] {
+        // A run that ended without its items (its process died and it was recorded interrupted) wants them stopped.
+        try await client.query("""
+            UPDATE work_items SET state = 'cancelling' WHERE worker = \(worker) AND state = 'claimed'
+            AND runid IN (SELECT id FROM runs WHERE status <> 'running')
+            """, logger: logger)
         let rows = try await client.query("""
             UPDATE work_items SET leaseexpiresat = now() + make_interval(secs => \(lease))
             WHERE worker = \(worker) AND state IN ('claimed', 'cancelling') RETURNING id, state
