@@ -166,7 +166,7 @@ extension Configuration {
         if let queue = store as? any WorkQueue {
             others[.workers] = WorkQueueExecutor(queue: queue, gracePeriod: gracePeriod, logLimit: logLimit)
         } else {
-            unavailable[.workers] = "workers need a PostgreSQL store (store: postgres://…), this workspace's store is an SQLite file"
+            unavailable[.workers] = "workers need a PostgreSQL store (store: postgres://…); this workspace's store is an SQLite file"
         }
         return ExecutorRouter(local: local, defaultKind: executor, others: others, unavailable: unavailable)
     }

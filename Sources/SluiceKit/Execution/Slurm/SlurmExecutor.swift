@@ -45,7 +45,8 @@ public final class SlurmExecutor: StepExecutor, @unchecked Sendable {
         let submitted = CommandOutput.run(["sbatch", "--parsable"] + SlurmJobFiles.options(for: order) + job.files.options + [job.files.script])
         guard submitted.status == 0, let id = Int(submitted.output.prefix { $0.isNumber }) else {
             job.files.removeOrder()
-            return job.end(.notStarted(at: submittedAt, error: "sbatch refused the job: \(submitted.problem)"))
+            let reason = submitted.status == 127 ? "sbatch is not on PATH: run Sluice on a Slurm submit host" : "sbatch refused the job: \(submitted.problem)"
+            return job.end(.notStarted(at: submittedAt, error: reason))
         }
         job.id = id
         jobs[id] = job
