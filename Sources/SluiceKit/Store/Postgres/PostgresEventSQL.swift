@@ -9,93 +9,109 @@ enum PostgresEventSQL {
     /// Live views listen on this channel; each batch of events notifies it once.
     static let channel = "sluice_events"
 
+    /// Applies `event` in one statement (one round trip): its changes to the tables and its row in `events`, joined
+    /// by data-modifying `WITH` clauses. A 1,000-step run sends three statements per step.
     static func apply(_ event: RunEvent, _ connection: PostgresConnection, logger: Logger) async throws {
         let at = event.time.timeIntervalSince1970
         let run = event.runID
-        func insert(_ kind: String, step: String? = nil, attempt: Int? = nil, state: String? = nil, message: String? = nil) async throws {
-            try await insertEvent(connection, logger: logger, run: run, at: at, kind: kind, step: step, attempt: attempt, state: state, message: message)
-        }
+        let query: PostgresQuery
         switch event.kind {
         case let .runStarted(steps):
-            try await insert("run_started", message: "\(steps.count) steps")
+            query = "INSERT INTO events (runid, at, kind, message) VALUES (\(run), \(at), 'run_started', \("\(steps.count) steps"))"
         case let .attemptStarted(step, attempt, pid):
-            try await connection.query("""
-                INSERT INTO attempts (runid, step, attempt, state, pid, startedat) VALUES (\(run), \(step), \(attempt), 'running', \(Int(pid)), \(at))
-                ON CONFLICT (runid, step, attempt) DO UPDATE SET state = 'running', pid = excluded.pid, startedat = excluded.startedat,
-                finishedat = NULL, exitcode = NULL, signal = NULL, error = NULL
-                """, logger: logger)
-            try await connection.query("""
-                UPDATE step_runs SET state = 'running', attempts = \(attempt), startedat = COALESCE(startedat, \(at)) WHERE runid = \(run) AND step = \(step)
-                """, logger: logger)
-            try await insert("attempt_started", step: step, attempt: attempt, state: "running", message: "pid \(pid)")
+            query = """
+                WITH attempt AS (
+                    INSERT INTO attempts (runid, step, attempt, state, pid, startedat) VALUES (\(run), \(step), \(attempt), 'running', \(Int(pid)), \(at))
+                    ON CONFLICT (runid, step, attempt) DO UPDATE SET state = 'running', pid = excluded.pid, startedat = excluded.startedat,
+                    finishedat = NULL, exitcode = NULL, signal = NULL, error = NULL),
+                stepstate AS (
+                    UPDATE step_runs SET state = 'running', attempts = \(attempt), startedat = COALESCE(startedat, \(at))
+                    WHERE runid = \(run) AND step = \(step))
+                INSERT INTO events (runid, at, kind, step, attempt, state, message)
+                VALUES (\(run), \(at), 'attempt_started', \(step), \(attempt), 'running', \("pid \(pid)"))
+                """
         case let .attemptFinished(step, attempt, result):
-            try await connection.query("""
-                UPDATE attempts SET state = \(result.state.rawValue), finishedat = \(result.finishedAt.timeIntervalSince1970),
-                exitcode = \(result.exitCode.map(Int.init)), signal = \(result.signal.map(Int.init)), error = \(result.error),
-                peakmemorykb = \(result.peakMemoryKB), usercpu = \(result.userCPU), systemcpu = \(result.systemCPU)
-                WHERE runid = \(run) AND step = \(step) AND attempt = \(attempt)
-                """, logger: logger)
-            try await insert("attempt_finished", step: step, attempt: attempt, state: result.state.rawValue, message: result.error)
+            query = """
+                WITH attempt AS (
+                    UPDATE attempts SET state = \(result.state.rawValue), finishedat = \(result.finishedAt.timeIntervalSince1970),
+                    exitcode = \(result.exitCode.map(Int.init)), signal = \(result.signal.map(Int.init)), error = \(result.error),
+                    peakmemorykb = \(result.peakMemoryKB), usercpu = \(result.userCPU), systemcpu = \(result.systemCPU)
+                    WHERE runid = \(run) AND step = \(step) AND attempt = \(attempt))
+                INSERT INTO events (runid, at, kind, step, attempt, state, message)
+                VALUES (\(run), \(at), 'attempt_finished', \(step), \(attempt), \(result.state.rawValue), \(result.error))
+                """
         case let .retryScheduled(step, attempt, delay):
-            try await insert("retry_scheduled", step: step, attempt: attempt, message: "attempt \(attempt) in \(delay)s")
+            query = """
+                INSERT INTO events (runid, at, kind, step, attempt, message)
+                VALUES (\(run), \(at), 'retry_scheduled', \(step), \(attempt), \("attempt \(attempt) in \(delay)s"))
+                """
         case let .stepFinished(step, state, attempts, allowed, result):
             let finished = result.finishedAt.timeIntervalSince1970
-            try await connection.query("""
-                UPDATE step_runs SET state = \(state.rawValue), attempts = \(attempts), exitcode = \(result.exitCode.map(Int.init)),
-                finishedat = \(finished), duration = \(finished) - COALESCE(startedat, \(result.startedAt.timeIntervalSince1970)),
-                error = \(result.error), peakmemorykb = \(result.peakMemoryKB), cpuseconds = \(result.userCPU + result.systemCPU),
-                allowedfailure = \(allowed) WHERE runid = \(run) AND step = \(step)
-                """, logger: logger)
-            try await insert("step_finished", step: step, attempt: attempts, state: state.rawValue, message: result.error)
+            query = """
+                WITH stepstate AS (
+                    UPDATE step_runs SET state = \(state.rawValue), attempts = \(attempts), exitcode = \(result.exitCode.map(Int.init)),
+                    finishedat = \(finished), duration = \(finished) - COALESCE(startedat, \(result.startedAt.timeIntervalSince1970)),
+                    error = \(result.error), peakmemorykb = \(result.peakMemoryKB), cpuseconds = \(result.userCPU + result.systemCPU),
+                    allowedfailure = \(allowed) WHERE runid = \(run) AND step = \(step))
+                INSERT INTO events (runid, at, kind, step, attempt, state, message)
+                VALUES (\(run), \(at), 'step_finished', \(step), \(attempts), \(state.rawValue), \(result.error))
+                """
         case let .stepSkipped(step, reason):
-            try await connection.query("UPDATE step_runs SET state = 'skipped', reason = \(reason) WHERE runid = \(run) AND step = \(step)",
-                                       logger: logger)
-            try await insert("step_skipped", step: step, state: "skipped", message: reason)
+            query = """
+                WITH stepstate AS (UPDATE step_runs SET state = 'skipped', reason = \(reason) WHERE runid = \(run) AND step = \(step))
+                INSERT INTO events (runid, at, kind, step, state, message) VALUES (\(run), \(at), 'step_skipped', \(step), 'skipped', \(reason))
+                """
         case let .stepUpToDate(step, reason):
-            try await connection.query("""
-                UPDATE step_runs SET state = 'up_to_date', reason = \(reason), finishedat = \(at) WHERE runid = \(run) AND step = \(step)
-                """, logger: logger)
-            try await insert("step_up_to_date", step: step, state: StepState.upToDate.rawValue, message: reason)
+            query = """
+                WITH stepstate AS (
+                    UPDATE step_runs SET state = 'up_to_date', reason = \(reason), finishedat = \(at) WHERE runid = \(run) AND step = \(step))
+                INSERT INTO events (runid, at, kind, step, state, message)
+                VALUES (\(run), \(at), 'step_up_to_date', \(step), \(StepState.upToDate.rawValue), \(reason))
+                """
         case let .outputsRecorded(step, record, newVersions):
-            try await connection.query("""
-                INSERT INTO step_fingerprints (pipeline, step, runid, recordedat, fingerprint, outputs) VALUES (\(record.pipeline), \(step),
-                \(run), \(record.recordedAt.timeIntervalSince1970), \(try jsonText(record.fingerprint)), \(try jsonText(record.outputs)))
-                ON CONFLICT (pipeline, step) DO UPDATE SET runid = excluded.runid, recordedat = excluded.recordedat,
-                fingerprint = excluded.fingerprint, outputs = excluded.outputs
-                """, logger: logger)
             let versions = newVersions.map { "\($0.path) v\($0.version)" }.joined(separator: ", ")
-            try await insert("outputs_recorded", step: step,
-                             message: "\(record.outputs.count) outputs" + (versions.isEmpty ? ", no new version" : "; new versions: \(versions)"))
+            let message = "\(record.outputs.count) outputs" + (versions.isEmpty ? ", no new version" : "; new versions: \(versions)")
+            query = """
+                WITH fingerprint AS (
+                    INSERT INTO step_fingerprints (pipeline, step, runid, recordedat, fingerprint, outputs) VALUES (\(record.pipeline), \(step),
+                    \(run), \(record.recordedAt.timeIntervalSince1970), \(try jsonText(record.fingerprint)), \(try jsonText(record.outputs)))
+                    ON CONFLICT (pipeline, step) DO UPDATE SET runid = excluded.runid, recordedat = excluded.recordedat,
+                    fingerprint = excluded.fingerprint, outputs = excluded.outputs)
+                INSERT INTO events (runid, at, kind, step, message) VALUES (\(run), \(at), 'outputs_recorded', \(step), \(message))
+                """
         case let .recoveryFinished(step, action):
-            try await connection.query("""
-                INSERT INTO recovery_actions (runid, step, kind, target, status, message, at) VALUES (\(run), \(step), \(action.kind.rawValue),
-                \(action.target), \(action.status.rawValue), \(action.message), \(action.at.timeIntervalSince1970))
-                """, logger: logger)
-            if action.succeeded {
-                try await connection.query("UPDATE step_runs SET recovered = TRUE WHERE runid = \(run) AND step = \(step)", logger: logger)
-            }
-            try await insert("recovery_finished", step: step, state: action.status.rawValue, message: "\(action.kind.rawValue): \(action.message)")
+            query = """
+                WITH recovery AS (
+                    INSERT INTO recovery_actions (runid, step, kind, target, status, message, at) VALUES (\(run), \(step), \(action.kind.rawValue),
+                    \(action.target), \(action.status.rawValue), \(action.message), \(action.at.timeIntervalSince1970))),
+                stepstate AS (UPDATE step_runs SET recovered = TRUE WHERE runid = \(run) AND step = \(step) AND \(action.succeeded))
+                INSERT INTO events (runid, at, kind, step, state, message)
+                VALUES (\(run), \(at), 'recovery_finished', \(step), \(action.status.rawValue), \("\(action.kind.rawValue): \(action.message)"))
+                """
         case let .filesHashed(hashes):
-            for (path, hash) in hashes {
-                try await connection.query("""
-                    INSERT INTO file_hashes (path, size, modifiedns, inode, sha256) VALUES (\(path), \(hash.size), \(hash.modifiedNS),
-                    \(Int64(bitPattern: hash.inode)), \(hash.sha256)) ON CONFLICT (path) DO UPDATE SET size = excluded.size,
-                    modifiedns = excluded.modifiedns, inode = excluded.inode, sha256 = excluded.sha256
-                    """, logger: logger)
-            }
+            let entries = hashes.sorted { $0.key < $1.key }
+            query = """
+                INSERT INTO file_hashes (path, size, modifiedns, inode, sha256)
+                SELECT * FROM unnest(\(entries.map(\.key))::text[], \(entries.map(\.value.size))::bigint[],
+                    \(entries.map(\.value.modifiedNS))::bigint[], \(entries.map { Int64(bitPattern: $0.value.inode) })::bigint[],
+                    \(entries.map(\.value.sha256))::text[])
+                ON CONFLICT (path) DO UPDATE SET size = excluded.size, modifiedns = excluded.modifiedns, inode = excluded.inode,
+                sha256 = excluded.sha256
+                """
         case let .runFinished(status):
-            try await connection.query("UPDATE runs SET status = \(status.rawValue), finishedat = \(at), leaseexpiresat = NULL WHERE id = \(run)",
-                                       logger: logger)
-            try await connection.query("""
-                INSERT INTO step_status (pipeline, step, completed, lastrun, lastrunid, laststate, lastduration, error)
-                SELECT \(event.pipeline), step, state = 'succeeded', finishedat, runid, state, CASE WHEN state = 'succeeded' THEN duration END, error
-                FROM step_runs WHERE runid = \(run) AND attempts > 0 AND finishedat IS NOT NULL
-                ON CONFLICT (pipeline, step) DO UPDATE SET completed = excluded.completed, lastrun = excluded.lastrun,
-                lastrunid = excluded.lastrunid, laststate = excluded.laststate, error = excluded.error,
-                lastduration = COALESCE(excluded.lastduration, step_status.lastduration)
-                """, logger: logger)
-            try await insert("run_finished", state: status.rawValue)
+            query = """
+                WITH run AS (UPDATE runs SET status = \(status.rawValue), finishedat = \(at), leaseexpiresat = NULL WHERE id = \(run)),
+                statuses AS (
+                    INSERT INTO step_status (pipeline, step, completed, lastrun, lastrunid, laststate, lastduration, error)
+                    SELECT \(event.pipeline), step, state = 'succeeded', finishedat, runid, state, CASE WHEN state = 'succeeded' THEN duration END, error
+                    FROM step_runs WHERE runid = \(run) AND attempts > 0 AND finishedat IS NOT NULL
+                    ON CONFLICT (pipeline, step) DO UPDATE SET completed = excluded.completed, lastrun = excluded.lastrun,
+                    lastrunid = excluded.lastrunid, laststate = excluded.laststate, error = excluded.error,
+                    lastduration = COALESCE(excluded.lastduration, step_status.lastduration))
+                INSERT INTO events (runid, at, kind, state) VALUES (\(run), \(at), 'run_finished', \(status.rawValue))
+                """
         }
+        try await connection.query(query, logger: logger)
     }
 
     static func insertEvent(_ connection: PostgresConnection, logger: Logger, run: String, at: Double, kind: String, step: String? = nil,
