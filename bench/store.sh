@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The same STEPS-step run recorded in SQLite and in PostgreSQL (a throw-away server, scripts/postgres.sh on port
+# 55439), alternately, in the same run: what the shared store costs per step.
+#   bench/store.sh [STEPS]      (default 1000; ROUNDS=3, best kept)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+steps=${1:-1000}
+rounds=${ROUNDS:-3}
+export SLUICE_TEST_PG_PORT=55439
+
+swift build -c release --package-path "$root" >/dev/null
+sluice="$root/.build/release/sluice"
+work=$(mktemp -d)
+trap '"$root/scripts/postgres.sh" stop; rm -rf "$work"' EXIT
+url=$("$root/scripts/postgres.sh" start)
+mkdir -p "$work/pipelines"
+{ echo "steps:"; for i in $(seq "$steps"); do echo "  - {name: s$i, command: 'true'}"; done; } > "$work/pipelines/fan.yaml"
+
+elapsed() { local start end; start=$(date +%s.%N); "$@" >/dev/null; end=$(date +%s.%N); echo "$end - $start" | bc -l; }
+min() { if [ -z "$1" ] || [ "$(echo "$2 < $1" | bc -l)" = 1 ]; then echo "$2"; else echo "$1"; fi; }
+run() { SLUICE_STORE="$1" "$sluice" run fan -C "$work" --jobs 2; }
+
+sqlite_s="" postgres_s=""
+for _ in $(seq "$rounds"); do
+    sqlite_s=$(min "$sqlite_s" "$(elapsed run "$work/store.sqlite")")
+    postgres_s=$(min "$postgres_s" "$(elapsed run "$url")")
+done
+printf '%d steps  sqlite %.2fs (%.2f ms/step)  postgresql %.2fs (%.2f ms/step)  ratio %.1f\n' "$steps" \
+    "$sqlite_s" "$(echo "$sqlite_s * 1000 / $steps" | bc -l)" "$postgres_s" "$(echo "$postgres_s * 1000 / $steps" | bc -l)" \
+    "$(echo "$postgres_s / $sqlite_s" | bc -l)"
