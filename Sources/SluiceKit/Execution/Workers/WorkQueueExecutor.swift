@@ -49,8 +49,11 @@ public final class WorkQueueExecutor: StepExecutor {
     fileprivate func cancel(_ id: Int64) async {
         let cancelled = AttemptResult(state: .cancelled, exitCode: nil, signal: nil, error: "cancelled", startedAt: Date(), finishedAt: Date(),
                                       peakMemoryKB: 0, userCPU: 0, systemCPU: 0)
-        // A cancel that cannot be stored now is retried by the next progress check's caller: the run's own cancel.
-        try? await queue.cancelWork(id, cancelled: cancelled)
+        // Tried again every second until the store takes it or the attempt ends: a dropped connection must not lose it.
+        while waiting.withLock({ $0[id] != nil }) {
+            if (try? await queue.cancelWork(id, cancelled: cancelled)) != nil { break }
+            try? await Task.sleep(for: .seconds(1))
+        }
         doorbell.ring()
     }
 
