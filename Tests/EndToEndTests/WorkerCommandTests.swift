@@ -76,11 +76,17 @@ struct WorkerCommandTests {
         #expect(attempts == [.failed, .succeeded], "the lost attempt failed, its retry succeeded, once")
     }
 
-    @Test func ctrlCCancelsAStepRunningOnAWorker() throws {
+    /// A worker, and a run of a two-minute step that it takes.
+    private func longStepOnAWorker() throws -> (busy: BackgroundProcess, run: BackgroundProcess) {
         try workspace.pipeline("long", "steps:\n  - {name: wait, command: 'echo started; sleep 120'}\n")
         let busy = try worker("busy")
         let run = try BackgroundProcess([SluiceBinary.path, "run", "long"], in: workspace.root, environment: ["SLUICE_EXECUTOR": "workers"],
                                         outputFile: workspace.path("run.out"))
+        return (busy, run)
+    }
+
+    @Test func ctrlCCancelsAStepRunningOnAWorker() throws {
+        let (busy, run) = try longStepOnAWorker()
         #expect(waitUntil { run.output.contains("start    wait") }, "\(run.output)")
         run.signal(SIGINT)
         #expect(run.wait() == 130, "\(run.output)")
@@ -91,10 +97,7 @@ struct WorkerCommandTests {
     }
 
     @Test func aWorkerStopsTheStepsOfARunWhoseProcessDied() throws {
-        try workspace.pipeline("long", "steps:\n  - {name: wait, command: 'echo started; sleep 120'}\n")
-        let busy = try worker("busy")
-        let run = try BackgroundProcess([SluiceBinary.path, "run", "long"], in: workspace.root, environment: ["SLUICE_EXECUTOR": "workers"],
-                                        outputFile: workspace.path("run.out"))
+        let (busy, run) = try longStepOnAWorker()
         #expect(waitUntil { busy.output.contains("running ") }, "\(busy.output)")
         run.signal(SIGKILL)
         run.wait()

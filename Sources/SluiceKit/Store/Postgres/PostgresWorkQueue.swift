@@ -2,8 +2,9 @@ import Foundation
 import PostgresNIO
 
 /// The work queue in PostgreSQL: `work_items`, claimed with `FOR UPDATE SKIP LOCKED`, so that workers never wait on
-/// one another's claims. Queued and cancelled items notify `sluice_work` (workers listen), claimed and finished
-/// ones `sluice_work_done` (owners listen). An item's order holds the step's secrets: it is erased when the item ends.
+/// one another's claims. Queued, cancelled and released items notify `sluice_work` (workers listen), claimed and
+/// finished ones `sluice_work_done` (owners listen), with `pg_notify` in the statement that moves them: one round
+/// trip each. An item's order holds the step's secrets: it is erased when the item ends.
 extension PostgresRunStore: WorkQueue {
     static let workChannel = "sluice_work"
     static let workDoneChannel = "sluice_work_done"
@@ -11,30 +12,26 @@ extension PostgresRunStore: WorkQueue {
     public func enqueue(_ order: AttemptOrder, labels: [String]) async throws -> Int64 {
         let json = String(decoding: try JSONEncoder.attempts.encode(order), as: UTF8.self)
         let identity = order.launch.identity
-        return try await transaction { connection in
-            let id = try await self.first(Int64.self, connection.query("""
+        return try await first(Int64.self, client.query("""
+            WITH item AS (
                 INSERT INTO work_items (runid, step, attempt, orderjson, labels, state)
-                VALUES (\(identity.runID), \(identity.step), \(identity.attempt), \(json), \(labels), 'ready') RETURNING id
-                """, logger: self.logger))!
-            try await connection.query(PostgresQuery(unsafeSQL: "NOTIFY \(Self.workChannel)"), logger: self.logger)
-            return id
-        }
+                VALUES (\(identity.runID), \(identity.step), \(identity.attempt), \(json), \(labels), 'ready') RETURNING id)
+            SELECT id FROM item, pg_notify(\(Self.workChannel), '')
+            """, logger: logger))!
     }
 
     public func cancelWork(_ id: Int64, cancelled: AttemptResult) async throws {
         let result = String(decoding: try JSONEncoder.attempts.encode(cancelled), as: UTF8.self)
-        try await transaction { connection in
-            try await connection.query("""
+        try await client.query("""
+            WITH item AS (
                 UPDATE work_items SET
                     state = CASE state WHEN 'ready' THEN 'done' ELSE 'cancelling' END,
                     result = CASE state WHEN 'ready' THEN \(result) ELSE result END,
                     orderjson = CASE state WHEN 'ready' THEN NULL ELSE orderjson END,
                     finishedat = CASE state WHEN 'ready' THEN now() ELSE finishedat END
-                WHERE id = \(id) AND state IN ('ready', 'claimed')
-                """, logger: self.logger)
-            try await connection.query(PostgresQuery(unsafeSQL: "NOTIFY \(Self.workChannel)"), logger: self.logger)
-            try await connection.query(PostgresQuery(unsafeSQL: "NOTIFY \(Self.workDoneChannel)"), logger: self.logger)
-        }
+                WHERE id = \(id) AND state IN ('ready', 'claimed') RETURNING id)
+            SELECT id FROM item, pg_notify(\(Self.workChannel), '')
+            """, logger: logger)
     }
 
     public func progress(of ids: [Int64]) async throws -> [WorkProgress] {
@@ -59,18 +56,19 @@ extension PostgresRunStore: WorkQueue {
     public func claimWork(worker: String, labels: [String], limit: Int, lease: Double) async throws -> [ClaimedWork] {
         // Only items of runs still running: a run whose process died is interrupted, and its queued items are moot.
         let rows = try await client.query("""
-            UPDATE work_items SET state = 'claimed', worker = \(worker), leaseexpiresat = now() + make_interval(secs => \(lease))
-            WHERE id IN (
-                SELECT item.id FROM work_items AS item JOIN runs ON runs.id = item.runid
-                WHERE item.state = 'ready' AND item.labels <@ \(labels) AND runs.status = 'running'
-                ORDER BY item.id LIMIT \(limit) FOR UPDATE OF item SKIP LOCKED)
-            RETURNING id, orderjson
+            WITH claimed AS (
+                UPDATE work_items SET state = 'claimed', worker = \(worker), leaseexpiresat = now() + make_interval(secs => \(lease))
+                WHERE id IN (
+                    SELECT item.id FROM work_items AS item JOIN runs ON runs.id = item.runid
+                    WHERE item.state = 'ready' AND item.labels <@ \(labels) AND runs.status = 'running'
+                    ORDER BY item.id LIMIT \(limit) FOR UPDATE OF item SKIP LOCKED)
+                RETURNING id, orderjson)
+            SELECT id, orderjson FROM claimed, pg_notify(\(Self.workDoneChannel), '')
             """, logger: logger)
         var claimed: [ClaimedWork] = []
         for try await (id, json) in rows.decode((Int64, String).self) {
             claimed.append(ClaimedWork(id: id, order: try JSONDecoder.attempts.decode(AttemptOrder.self, from: Data(json.utf8))))
         }
-        if !claimed.isEmpty { try await client.query(PostgresQuery(unsafeSQL: "NOTIFY \(Self.workDoneChannel)"), logger: logger) }
         return claimed
     }
 
@@ -79,13 +77,11 @@ extension PostgresRunStore: WorkQueue {
     }
 
     public func renewWork(worker: String, lease: Double) async throws -> [Int64: WorkState] {
-        // A run that ended without its items (its process died and it was recorded interrupted) wants them stopped.
-        try await client.query("""
-            UPDATE work_items SET state = 'cancelling' WHERE worker = \(worker) AND state = 'claimed'
-            AND runid IN (SELECT id FROM runs WHERE status <> 'running')
-            """, logger: logger)
+        // An item whose run is no longer running (its process died; it was recorded interrupted) is to be stopped.
         let rows = try await client.query("""
-            UPDATE work_items SET leaseexpiresat = now() + make_interval(secs => \(lease))
+            UPDATE work_items SET leaseexpiresat = now() + make_interval(secs => \(lease)),
+                state = CASE WHEN state = 'claimed' AND runid IN (SELECT id FROM runs WHERE status <> 'running') THEN 'cancelling'
+                             ELSE state END
             WHERE worker = \(worker) AND state IN ('claimed', 'cancelling') RETURNING id, state
             """, logger: logger)
         var states: [Int64: WorkState] = [:]
@@ -95,23 +91,21 @@ extension PostgresRunStore: WorkQueue {
 
     public func releaseWork(_ ids: [Int64], worker: String) async throws {
         try await client.query("""
-            UPDATE work_items SET state = 'ready', worker = NULL, leaseexpiresat = NULL
-            WHERE id = ANY(\(ids)) AND worker = \(worker) AND state = 'claimed'
+            WITH released AS (
+                UPDATE work_items SET state = 'ready', worker = NULL, leaseexpiresat = NULL
+                WHERE id = ANY(\(ids)) AND worker = \(worker) AND state = 'claimed' RETURNING id)
+            SELECT id FROM released, pg_notify(\(Self.workChannel), '')
             """, logger: logger)
-        try await client.query(PostgresQuery(unsafeSQL: "NOTIFY \(Self.workChannel)"), logger: logger)
     }
 
     public func completeWork(_ id: Int64, worker: String, result: AttemptResult) async throws -> Bool {
         let json = String(decoding: try JSONEncoder.attempts.encode(result), as: UTF8.self)
-        return try await transaction { connection in
-            let rows = try await connection.query("""
+        return try await first(Int64.self, client.query("""
+            WITH done AS (
                 UPDATE work_items SET state = 'done', result = \(json), orderjson = NULL, finishedat = now()
-                WHERE id = \(id) AND worker = \(worker) AND state IN ('claimed', 'cancelling') RETURNING id
-                """, logger: self.logger)
-            let accepted = try await self.first(Int64.self, rows) != nil
-            try await connection.query(PostgresQuery(unsafeSQL: "NOTIFY \(Self.workDoneChannel)"), logger: self.logger)
-            return accepted
-        }
+                WHERE id = \(id) AND worker = \(worker) AND state IN ('claimed', 'cancelling') RETURNING id)
+            SELECT id FROM done, pg_notify(\(Self.workDoneChannel), '')
+            """, logger: logger)) != nil
     }
 
     public func followWorkNotifications(asWorker: Bool, _ wake: @escaping @Sendable () -> Void) async {
