@@ -15,17 +15,23 @@ public enum ProcessTable {
     /// processes of a run and whatever they started (children inherit the environment), wherever they moved to in
     /// the process tree: a daemon that left its process group with setsid is found too.
     public static func processes(ofRun id: String, step: String? = nil) -> [Int32] {
-        let markers = ["SLUICE_RUN_ID=\(id)"] + (step.map { ["SLUICE_STEP=\($0)"] } ?? [])
-        return processes { variables in markers.allSatisfy { variables.contains($0) } }
+        let markers = [Array("SLUICE_RUN_ID=\(id)".utf8)] + (step.map { [Array("SLUICE_STEP=\($0)".utf8)] } ?? [])
+        return processes { variables in markers.allSatisfy { marker in variables.contains { $0.elementsEqual(marker) } } }
     }
 
-    /// Live processes (other than this one) whose `NAME=value` environment entries satisfy `matches`.
-    static func processes(where matches: (Set<String>) -> Bool) -> [Int32] {
+    /// The value of variable `name` among a process's environment entries.
+    static func value(of name: String, in variables: [Data.SubSequence]) -> String? {
+        let prefix = Array((name + "=").utf8)
+        return variables.first { $0.starts(with: prefix) }.map { String(decoding: $0.dropFirst(prefix.count), as: UTF8.self) }
+    }
+
+    /// Live processes (other than this one) whose `NAME=value` environment entries satisfy `matches`. The entries
+    /// are compared as bytes: this runs at the end of every run, over every process of the machine.
+    static func processes(where matches: ([Data.SubSequence]) -> Bool) -> [Int32] {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
         return entries.compactMap(Int32.init).filter { pid in
             guard pid != getpid(), let environment = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return false }
-            let variables = Set(environment.split(separator: 0).map { String(decoding: $0, as: UTF8.self) })
-            return matches(variables) && isAlive(pid)
+            return matches(environment.split(separator: 0)) && isAlive(pid)
         }
     }
 

@@ -170,12 +170,9 @@ public final class Worker: Sendable {
     /// A worker killed with SIGKILL leaves its steps running. Every worker on the host ends such orphans when it
     /// starts and once per lease period after: a restarted worker cleans up after the one it replaces.
     private static func endOrphans() -> Int {
-        let prefix = ownerVariable + "="
-        return ProcessTable.end {
+        ProcessTable.end {
             ProcessTable.processes { variables in
-                guard let owner = variables.first(where: { $0.hasPrefix(prefix) }).flatMap({ Int32($0.dropFirst(prefix.count)) }) else {
-                    return false
-                }
+                guard let owner = ProcessTable.value(of: ownerVariable, in: variables).flatMap({ Int32($0) }) else { return false }
                 return owner != getpid() && !ProcessTable.isAlive(owner)
             }
         }
