@@ -21,8 +21,7 @@ steps:
   - {name: a, command: 'test -n "$DAY"'}
 YAML
 
-elapsed() { local start end; start=$(date +%s.%N); "$@" >/dev/null; end=$(date +%s.%N); echo "$end - $start" | bc -l; }
-min() { if [ -z "$1" ] || [ "$(echo "$2 < $1" | bc -l)" = 1 ]; then echo "$2"; else echo "$1"; fi; }
+source "$here/timing.sh"
 loop() { for i in $(seq "$days"); do DAY=$i sh -c 'test -n "$DAY"'; done; }
 backfill() { rm -rf "$work/.sluice" "$work/runs"; "$sluice" backfill daily -C "$work" --from 2025-01-01 --to "$(date -d "2025-01-01 + $((days - 1)) days" +%F)" \
     --max-active "$active" -p 'day={{ schedule.date }}'; }

@@ -24,7 +24,7 @@ measure() {
              echo "$(echo "$end - $start" | bc -l) $(awk "/^rchar/ {print \$2}" /proc/$$/io)"' measure "$@"
 }
 
-min() { if [ -z "$1" ] || [ "$(echo "$2 < $1" | bc -l)" = 1 ]; then echo "$2"; else echo "$1"; fi; }
+source "$here/timing.sh"
 
 python3 "$here/generate_cached.py" "$work/sluice" "$steps" "$total_mb"
 cp -r "$work/sluice" "$work/make"

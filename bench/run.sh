@@ -16,15 +16,7 @@ trap 'rm -rf "$work"' EXIT
 
 rounds=${ROUNDS:-5}
 
-elapsed() { # wall-clock seconds of one run of a command
-    local start end
-    start=$(date +%s.%N)
-    "$@" >/dev/null
-    end=$(date +%s.%N)
-    echo "$end - $start" | bc -l
-}
-
-min() { if [ -z "$1" ] || [ "$(echo "$2 < $1" | bc -l)" = 1 ]; then echo "$2"; else echo "$1"; fi; }
+source "$here/timing.sh"
 
 measure() { # shape count
     local shape=$1 count=$2 dir="$work/$1"

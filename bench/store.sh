@@ -17,8 +17,7 @@ url=$("$root/scripts/postgres.sh" start)
 mkdir -p "$work/pipelines"
 { echo "steps:"; for i in $(seq "$steps"); do echo "  - {name: s$i, command: 'true'}"; done; } > "$work/pipelines/fan.yaml"
 
-elapsed() { local start end; start=$(date +%s.%N); "$@" >/dev/null; end=$(date +%s.%N); echo "$end - $start" | bc -l; }
-min() { if [ -z "$1" ] || [ "$(echo "$2 < $1" | bc -l)" = 1 ]; then echo "$2"; else echo "$1"; fi; }
+source "$here/timing.sh"
 run() { SLUICE_STORE="$1" "$sluice" run fan -C "$work" --jobs 2; }
 
 sqlite_s="" postgres_s=""

@@ -22,8 +22,7 @@ mkdir -p "$work/pipelines"
 { echo "steps:"; for i in $(seq "$steps"); do echo "  - {name: s$i, command: '$step'}"; done; } > "$work/pipelines/wide.yaml"
 printf 'store: %s\njobs: %d\n' "$url" $((3 * slots)) > "$work/sluice.yaml"
 
-elapsed() { local start end; start=$(date +%s.%N); "$@" >/dev/null; end=$(date +%s.%N); echo "$end - $start" | bc -l; }
-min() { if [ -z "$1" ] || [ "$(echo "$2 < $1" | bc -l)" = 1 ]; then echo "$2"; else echo "$1"; fi; }
+source "$here/timing.sh"
 loop() { for _ in $(seq "$steps"); do sh -c "$step"; done; }
 run() { ip netns exec sl-h1 env SLUICE_EXECUTOR="$1" "$sluice" run wide -C "$work"; }
 best() { local best=""; for _ in $(seq "$rounds"); do best=$(min "$best" "$(elapsed "$@")"); done; echo "$best"; }
