@@ -24,7 +24,7 @@ struct SlurmExecutorTests {
         var outcome: [String: String] = [:]
         for step in steps {
             let name = step["step"] as? String ?? "?"
-            outcome[name] = "\(step["state"] ?? "") exit \(step["exitCode"] ?? "-") attempts \(step["attempts"] ?? "") \(step["error"] ?? "")"
+            outcome[name] = "\(step["state"] ?? "") exit \(step["exit_code"] ?? "-") attempts \(step["attempts"] ?? "") \(step["error"] ?? "")"
         }
         outcome["run"] = (detail["run"] as? [String: Any])?["status"] as? String
         return outcome
@@ -54,6 +54,10 @@ struct SlurmExecutorTests {
         // The steps ran as Slurm jobs: each saw its job id, and Slurm's records name the run's steps.
         let runID = try #require((try JSONSerialization.jsonObject(with: Data(onSlurm.stdout.utf8)) as? [String: Any])
             .flatMap { ($0["run"] as? [String: Any])?["id"] as? String })
+        // Resource figures come back from the node as they do locally.
+        let steps = try #require((try JSONSerialization.jsonObject(with: Data(onSlurm.stdout.utf8)) as? [String: Any])?["steps"] as? [[String: Any]])
+        let ok = try #require(steps.first { $0["step"] as? String == "ok" })
+        #expect((ok["peak_memory_kb"] as? Int ?? 0) > 0 && ok["cpu_seconds"] is Double, "\(ok)")
         let log = try workspace.read("runs/\(runID)/logs/ok.log")
         #expect(log.hasPrefix("job ") && Int(log.dropFirst(4).trimmingCharacters(in: .whitespacesAndNewlines)) != nil, "\(log)")
         let jobs = try Self.command(["squeue", "--noheader", "--states=all", "--name=sluice-\(runID)-ok", "-O", "JobID,State"], environment: slurm)
