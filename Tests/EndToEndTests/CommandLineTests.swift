@@ -324,6 +324,15 @@ extension CommandLineTests {
 }
 
 extension CommandLineTests {
+    @Test func aStepStartedFromInsideAnotherStepSeesItsOwnNameAndAttempt() throws {
+        // printenv reads the environment as C's getenv does: the first of two entries of a name wins.
+        try workspace.pipeline("p", "steps:\n  - {name: show, command: 'printenv SLUICE_STEP SLUICE_ATTEMPT'}\n")
+        // As a step of an enclosing run that runs `sluice run`, on that step's third attempt.
+        #expect(try sluice("run", "p", environment: ["SLUICE_STEP": "outer", "SLUICE_ATTEMPT": "3"]).status == 0)
+        let id = try #require((try json(try sluice("runs", "--json").stdout) as! [[String: Any]]).first?["id"] as? String)
+        #expect(try sluice("logs", id, "show").stdout == "show\n1\n")
+    }
+
     @Test func gcRemovesOldRunsAndTheirDirectoriesButNeverARunningOne() throws {
         try workspace.pipeline("p", "steps:\n  - {name: a, command: 'echo hi'}\n")
         for _ in 0..<3 { #expect(try sluice("run", "p").status == 0) }

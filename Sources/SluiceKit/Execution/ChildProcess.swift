@@ -23,11 +23,12 @@ public struct LaunchSpec: Sendable, Codable {
     /// Which executor runs it, and what it asks of that executor.
     public var placement = StepPlacement()
 
-    /// The same launch for attempt `number`: retries append to the log under a header line.
+    /// The same launch for attempt `number` (`SLUICE_ATTEMPT`): retries append to the log under a header line.
     func forAttempt(_ number: Int) -> LaunchSpec {
         var copy = self
         copy.logHeader = number > 1 ? "\n--- sluice: attempt \(number) ---\n" : nil
         copy.identity.attempt = number
+        copy.environment.append("SLUICE_ATTEMPT=\(number)")
         return copy
     }
 }

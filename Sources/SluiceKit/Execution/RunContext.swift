@@ -41,6 +41,10 @@ public struct RunContext: Sendable {
         let secretVariables = secrets.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         environmentFileVariables = variables + (secretsInEnvironmentFile ? secretVariables : [])
         var environment = inherited
+        // Per step and attempt, appended at launch: a value inherited from an enclosing run (a step that runs
+        // `sluice run`) would come first in the environment and hide them.
+        environment["SLUICE_STEP"] = nil
+        environment["SLUICE_ATTEMPT"] = nil
         // Output goes to files; unbuffered Python makes `sluice logs --follow` show it as it is printed.
         environment["PYTHONUNBUFFERED"] = "1"
         for (name, value) in variables + secretVariables { environment[name] = value }
