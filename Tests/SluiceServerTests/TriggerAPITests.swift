@@ -98,6 +98,11 @@ struct TriggerAPITests {
             #expect(backwards.status == .unprocessableContent && backwards.message.contains("is after"))
             #expect(try await client.send(.post, "/api/pipelines/report/backfill", #"{"from": "2026-10-01", "to": "2026-10-02", "step": "hourly"}"#).status == .badRequest)
             #expect(try await client.send(.post, "/api/pipelines/report/backfill", #"{"from": "2026-10-01"}"#).status == .badRequest)
+            // The document's bound on maxActive is the server's, and a number no integer holds is named as such.
+            let many = try await client.send(.post, "/api/pipelines/report/backfill", #"{"from": "2026-10-01", "to": "2026-10-02", "maxActive": 3661}"#)
+            #expect(many.status == .unprocessableContent && many.message.contains("from 1 to 3660"), "\(many.message)")
+            let huge = try await client.send(.post, "/api/pipelines/report/backfill", #"{"from": "2026-10-01", "to": "2026-10-02", "maxActive": 1e30}"#)
+            #expect(huge.status == .badRequest && huge.message.contains("a number too large"), "\(huge.message)")
         }
     }
 }

@@ -38,7 +38,9 @@ public struct Backfill: Sendable {
         guard let first = Self.day(from) else { throw BackfillError("--from '\(from)' is not a date such as 2026-10-01") }
         guard let last = Self.day(to) else { throw BackfillError("--to '\(to)' is not a date such as 2026-10-31") }
         guard first <= last else { throw BackfillError("--from \(from) is after --to \(to)") }
-        guard maxActive >= 1 else { throw BackfillError("at most how many runs at once must be at least 1, not \(maxActive)") }
+        guard (1...Self.intervalLimit).contains(maxActive) else {
+            throw BackfillError("at most how many runs at once must be from 1 to \(Self.intervalLimit), not \(maxActive)")
+        }
         let templates = parameters.mapValues(ParameterTemplate.init).merging(pipeline.schedules.first?.parameters ?? [:]) { given, _ in given }
         let placeholders = templates.values.flatMap(\.names)
         if let unknown = placeholders.first(where: { !TriggerVariables.schedule.contains($0) }) {

@@ -163,7 +163,7 @@ enum OpenAPIDocument {
                 "type": "object", "required": ["from", "to"],
                 "properties": ["from": ["type": "string", "format": "date"], "to": ["type": "string", "format": "date"],
                                "step": ["type": "string", "enum": Backfill.Step.allCases.map(\.rawValue)],
-                               "maxActive": ["type": "integer", "minimum": 1],
+                               "maxActive": ["type": "integer", "minimum": 1, "maximum": Backfill.intervalLimit],
                                "params": ["type": "object", "additionalProperties": ["oneOf": ["string", "number", "boolean"].map { ["type": $0] }]]]]]]]
         default:
             ["required": false, "description": body, "content": ["application/json": ["schema": ["type": "object"]]]]

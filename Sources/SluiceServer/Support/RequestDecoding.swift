@@ -8,6 +8,10 @@ func decodeJSON<T: Decodable>(_ type: T.Type, _ request: Request, _ context: API
     let data = buffer.readData(length: buffer.readableBytes) ?? Data()
     let body = data.isEmpty ? Data((empty ?? "").utf8) : data
     do { return try context.requestDecoder.decode(T.self, from: body) } catch let error as DecodingError {
+        // Foundation's decoder calls a number too large for an `Int` field invalid JSON, and names no field.
+        if case let .dataCorrupted(context) = error, context.codingPath.isEmpty, (try? JSONSerialization.jsonObject(with: body)) != nil {
+            throw HTTPError(.badRequest, message: "invalid JSON body: a value does not fit its field (a number too large?)")
+        }
         throw HTTPError(.badRequest, message: "invalid JSON body: \(describe(error))")
     } catch {
         throw HTTPError(.badRequest, message: "invalid JSON body: \(error.localizedDescription)")
