@@ -13,13 +13,17 @@ func withTimeout<T: Sendable>(seconds: Double, _ body: @escaping @Sendable () as
             }
             if first { continuation.resume(with: result) }
         }
-        let work = Task {
-            do { answer(.success(try await body())) } catch { answer(.failure(error)) }
-        }
-        Task {
-            try? await Task.sleep(for: .seconds(seconds))
+        let work = Task { try await body() }
+        let timer = Task {
+            try await Task.sleep(for: .seconds(seconds))
             answer(.failure(TimedOut(seconds: seconds)))
             work.cancel()
+        }
+        // The timer stops with the answer: a worker's turns come many a second, each would leave one sleeping.
+        Task {
+            let result = await work.result
+            timer.cancel()
+            answer(result)
         }
     }
 }
