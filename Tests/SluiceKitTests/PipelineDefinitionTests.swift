@@ -43,6 +43,13 @@ struct PipelineDefinitionTests {
         #expect(problem.description.contains("p.yaml:\(problem.location.line):\(problem.location.column): error: invalid YAML"))
     }
 
+    @Test func emptyAndControlCharacterStepNamesAreRefusedAtTheirLine() throws {
+        let found = try diagnostics("steps:\n  - {name: '', command: 'true'}\n  - {name: '   ', command: 'true'}\n  - {name: \"a\\nb\", command: 'true'}\n")
+        #expect(found.map(\.message) == ["a step's name is empty", "a step's name is empty",
+                                           "step name 'a\\nb' cannot contain '/' or control characters, or start with '.'"])
+        #expect(found.map(\.location.line) == [2, 3, 4])
+    }
+
     @Test func concurrencyIsOneOfThreePolicies() throws {
         let found = try diagnostics("concurrency: queu\nsteps:\n  - {name: a, command: 'true'}\n")
         #expect(found.map(\.message) == ["'concurrency' must be allow, queue or reject, not 'queu'"])

@@ -161,8 +161,11 @@ public enum PipelineLoader {
         let label = step.name.isEmpty ? "this step" : "step '\(step.name)'"
         if !hasName {
             reader.report(.missingKey, node, "a step has no 'name'", fix: "add 'name: some_step'")
-        } else if step.name.contains("/") || step.name.hasPrefix(".") || step.name.contains("\0") {
-            reader.report(.badValue, node, "step name '\(step.name)' cannot contain '/' or start with '.'", fix: "use letters, digits, '-' and '_'")
+        } else if step.name.allSatisfy(\.isWhitespace) {
+            reader.report(.badValue, node, "a step's name is empty", fix: "give it a name such as 'name: some_step'")
+        } else if step.name.contains("/") || step.name.hasPrefix(".") || step.name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            reader.report(.badValue, node, "step name '\(step.name.debugDescription.dropFirst().dropLast())' cannot contain '/' or control characters, or start with '.'",
+                          fix: "use letters, digits, '-' and '_'")
         }
         switch (script, command) {
         case let (script?, nil): step.action = .script(path: script.0)
