@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // Already built for Hummingbird; named for the server's connection guard (a handler after the HTTP decoder).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         // Already built for postgres-nio; named here for the TLS settings of `postgres://…?sslmode=`.
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.25.0"),
     ],
@@ -38,7 +40,10 @@ let package = Package(
             dependencies: [
                 "SluiceKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .executableTarget(

@@ -9,6 +9,8 @@ final class ServerState: Sendable {
     let launcher: RunLauncher
     /// Rung when runs of this process store events, so live views see them at once.
     let doorbell = Doorbell()
+    /// What uploads under way may still bring (``UploadsController``).
+    let uploadBytes = ByteBudget()
     /// Starts the runs of schedules and watched folders.
     let triggers: TriggerService
     private let catalogCache: CatalogCache
@@ -41,6 +43,13 @@ final class ServerState: Sendable {
             throw HTTPError(.conflict, message: refused.description)
         }
         return try JSONResponse.make(record, status: .accepted, headers: [.location: "/api/runs/\(record.id)"])
+    }
+
+    /// The secrets of pipeline `id` as they are now, to mask what the API shows of its runs (none if it is gone).
+    func secretMask(pipeline id: String) async throws -> SecretMask {
+        guard let pipeline = try await catalog().entry(id)?.pipeline, !pipeline.secrets.isEmpty else { return SecretMask(values: []) }
+        let file = configuration.secretsFile
+        return SecretMask(values: Array(try await offPool { SecretValues.load(pipeline.secrets, file: file) }.values))
     }
 
     /// The pipelines as the files are now: new, changed and deleted files are picked up without a restart, and

@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
+import NIOCore
 import SluiceKit
 
 /// Sluice's HTTP server: the REST API over one workspace's store and pipelines.
@@ -8,25 +10,42 @@ public struct SluiceServer: Sendable {
     public struct Settings: Sendable {
         public var host: String
         public var port: Int
-        /// Required as `Authorization: Bearer` on the API when set; mandatory off loopback.
+        /// Required as `Authorization: Bearer` on everything but the UI's files when set; mandatory off loopback.
         public var token: String?
         /// Whether this server starts the runs of schedules and watched folders (safe on every server of a store).
         public var triggers: Bool
+        /// Host names answered besides IP addresses and `localhost` (`*`: any), for a proxy or a name of this machine.
+        public var allowedHosts: [String]
+        /// Web origins besides the server's own that may use it (`*`: any).
+        public var allowedOrigins: [String]
+        /// How long a connection may take to send a request's head, and may stay idle between requests.
+        public var headerTimeout: Duration
+        /// Live connections (`/api/events`) open at once; more get 503.
+        public var maxWebSockets: Int
 
-        public init(host: String = "127.0.0.1", port: Int = 5001, token: String? = nil, triggers: Bool = true) {
+        public init(host: String = "127.0.0.1", port: Int = 5001, token: String? = nil, triggers: Bool = true,
+                    allowedHosts: [String] = [], allowedOrigins: [String] = [], headerTimeout: Duration = .seconds(10),
+                    maxWebSockets: Int = 256) {
             self.host = host
             self.port = port
             self.token = token
             self.triggers = triggers
+            self.allowedHosts = allowedHosts
+            self.allowedOrigins = allowedOrigins
+            self.headerTimeout = headerTimeout
+            self.maxWebSockets = maxWebSockets
         }
 
         /// Why these settings are refused, if they are.
         public var problem: String? {
-            let loopback = ["127.0.0.1", "localhost", "::1"].contains(host) || host.hasPrefix("127.")
-            if !loopback && (token ?? "").isEmpty {
-                return "refusing to listen on \(host) without a token: set SLUICE_TOKEN (or --token), or listen on 127.0.0.1"
+            if !Loopback.contains(host) && (token ?? "").isEmpty {
+                return "refusing to listen on \(host) without a token: set SLUICE_TOKEN (or --token-file), or listen on 127.0.0.1"
             }
             return nil
+        }
+
+        var policy: AccessPolicy {
+            AccessPolicy(token: token, listeningOn: host, allowedHosts: allowedHosts, allowedOrigins: allowedOrigins)
         }
     }
 
@@ -45,7 +64,7 @@ public struct SluiceServer: Sendable {
     /// The routes, behind the token check.
     public func router() -> Router<APIContext> {
         let router = Router(context: APIContext.self)
-        router.add(middleware: BearerTokenMiddleware(token: settings.token))
+        router.add(middleware: AccessPolicyMiddleware(policy: settings.policy))
         router.add(middleware: RouteMatchMiddleware())
         SystemController(state: state).register(on: router)
         PipelinesController(state: state).register(on: router)
@@ -58,16 +77,24 @@ public struct SluiceServer: Sendable {
         return router
     }
 
-    /// The WebSocket routes, behind the same token check.
+    /// The WebSocket routes, behind the same policy (which the ``ConnectionGuard`` applies first).
     public func socketRouter() -> Router<SocketContext> {
         let router = Router(context: SocketContext.self)
-        router.add(middleware: BearerTokenMiddleware(token: settings.token))
+        router.add(middleware: AccessPolicyMiddleware(policy: settings.policy))
         EventsController(state: state).register(on: router)
         return router
     }
 
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        Application(router: router(), server: .http1WebSocketUpgrade(webSocketRouter: socketRouter()),
+        let policy = settings.policy, sockets = SocketCount(limit: settings.maxWebSockets), timeout = TimeAmount(settings.headerTimeout)
+        let webSockets = socketRouter().buildResponder()
+        let server = HTTPServerBuilder { responder in
+            let http = HTTP1WebSocketUpgradeChannel.Configuration(
+                http1: .init(idleTimeout: TimeAmount(settings.headerTimeout), httpDecoderConfiguration: ConnectionGuard.limits))
+            return GuardedChannel(base: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSockets, configuration: http),
+                                  makeGuard: { ConnectionGuard(policy: policy, sockets: sockets, headerTimeout: timeout) })
+        }
+        return Application(router: router(), server: server,
                     configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "sluice"),
                     onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) })
     }

@@ -74,8 +74,70 @@ struct ServeCommandTests {
     }
 
     @Test func anyAddressOtherThanLoopbackIsRefusedWithoutAToken() throws {
-        let refused = try SluiceBinary.run(["serve", "--host", "0.0.0.0", "--port", "0"], in: workspace.root)
-        #expect(refused.status == 64)
-        #expect(refused.stderr.contains("refusing to listen on 0.0.0.0 without a token"))
+        for host in ["0.0.0.0", "127.0.0.1.nip.io"] {
+            let refused = try SluiceBinary.run(["serve", "--host", host, "--port", "0"], in: workspace.root)
+            #expect(refused.status == 64)
+            #expect(refused.stderr.contains("refusing to listen on \(host) without a token"))
+        }
+        let help = try SluiceBinary.run(["serve", "--help"], in: workspace.root).stdout
+        #expect(help.contains("--token-file") && help.contains("SLUICE_TOKEN") && help.contains("ps"))
+    }
+
+    @Test func theTokenComesFromAFileAndNoStepSeesIt() async throws {
+        try workspace.pipeline("peek", "steps:\n  - {name: env, command: 'echo \"token=${SLUICE_TOKEN:-none}\"'}\n")
+        try workspace.write("token", "file-token-123\n")
+        for bad in ["", "two\nlines\n"] {
+            try workspace.write("bad-token", bad)
+            #expect(try SluiceBinary.run(["serve", "--port", "0", "--token-file", "bad-token"], in: workspace.root).status == 65)
+        }
+        let server = try SluiceBinary.start(["serve", "--port", "0", "--token-file", "token"], in: workspace.root,
+                                            environment: ["SLUICE_TOKEN": "ignored-env-token"])
+        defer { kill(server.process.processIdentifier, SIGKILL) }
+        let address = try #require(String(decoding: server.stdout.availableData, as: UTF8.self).split(separator: " ").last)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        var request = URLRequest(url: try #require(URL(string: address + "/api/pipelines/peek/runs")))
+        request.httpMethod = "POST"
+        #expect((try await URLSession.shared.data(for: request).1 as? HTTPURLResponse)?.statusCode == 401)
+        request.setValue("Bearer file-token-123", forHTTPHeaderField: "Authorization")
+        let (data, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 202)
+        let id = try #require((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["id"] as? String)
+        let store = try workspace.store()
+        #expect(try await eventually { try await store.run(id: id)?.status == .success })
+        #expect(try workspace.read("runs/\(id)/logs/env.log") == "token=none\n")
+    }
+
+    @Test func uploadsStreamToDiskInsteadOfMemory() async throws {
+        let server = try SluiceBinary.start(["serve", "--port", "0"], in: workspace.root)
+        defer { kill(server.process.processIdentifier, SIGKILL) }
+        let address = try #require(String(decoding: server.stdout.availableData, as: UTF8.self).split(separator: " ").last)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        func peakMemory() throws -> Int {
+            let status = try String(contentsOfFile: "/proc/\(server.process.processIdentifier)/status", encoding: .utf8)
+            let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") })
+            return try #require(Int(line.split(separator: " ")[1])) * 1024
+        }
+        let before = try peakMemory()
+        let size = 60 << 20
+        let payload = Data(repeating: UInt8(ascii: "x"), count: size)
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<4 {
+                group.addTask {
+                    var request = URLRequest(url: URL(string: address + "/api/uploads")!)
+                    request.httpMethod = "POST"
+                    request.setValue("multipart/form-data; boundary=B", forHTTPHeaderField: "Content-Type")
+                    request.httpBody = Data("--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"part\(index).bin\"\r\n\r\n".utf8)
+                        + payload + Data("\r\n--B--\r\n".utf8)
+                    return (try await URLSession.shared.data(for: request).1 as? HTTPURLResponse)?.statusCode ?? 0
+                }
+            }
+            for try await status in group { #expect(status == 201) }
+        }
+        for index in 0..<4 {
+            let attributes = try FileManager.default.attributesOfItem(atPath: workspace.path("uploads/part\(index).bin"))
+            #expect((attributes[.size] as? NSNumber)?.intValue == size)
+        }
+        let grown = try peakMemory() - before
+        #expect(grown < 64 << 20, "240 MiB of uploads raised the server's peak memory by \(grown >> 20) MiB")
     }
 }

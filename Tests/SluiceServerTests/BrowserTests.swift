@@ -102,15 +102,89 @@ struct BrowserTests {
     }
 }
 
+/// Pages of other web sites, in the same browser as the user's UI, cannot drive the local server.
+@Suite(.serialized)
+struct CrossOriginBrowserTests {
+    @Test func anotherSitesPageStartsNoRunReadsNothingAndHearsNoEventWhileTheUIWorks() async throws {
+        let workspace = try TestWorkspace()
+        try workspace.pipeline("p", "steps:\n  - {name: s, command: 'echo ran'}\n")
+        _ = try SluiceBinary.run(["run", "p"], in: workspace.root)  // events in the store, which a hijacked socket would stream
+        let server = try SluiceBinary.start(["serve", "--port", "0"], in: workspace.root)
+        defer { kill(server.process.processIdentifier, SIGKILL) }
+        let address = try #require(String(decoding: server.stdout.availableData, as: UTF8.self).split(separator: " ").last)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let port = try #require(address.split(separator: ":").last.map(String.init))
+
+        // The other site: evil.example (mapped to this machine by the browser) on a port of its own.
+        try workspace.write("evil/index.html", """
+            <!doctype html><body><iframe name="sink"></iframe><script>
+            const target = "http://127.0.0.1:\(port)";
+            window.outcome = {messages: 0};
+            fetch(target + "/api/pipelines/p/runs", {method: "POST", mode: "no-cors", body: "{}"})
+              .then(() => outcome.noCors = "sent", () => outcome.noCors = "failed");
+            fetch(target + "/api/config").then(r => r.text()).then(t => outcome.read = t, () => outcome.read = "blocked");
+            const form = Object.assign(document.createElement("form"), {method: "POST", action: target + "/api/pipelines/p/runs", target: "sink", enctype: "text/plain"});
+            form.appendChild(Object.assign(document.createElement("input"), {name: '{"a":', value: '1}'}));
+            document.body.appendChild(form);
+            document.querySelector("iframe").onload = () => outcome.form = "posted";
+            form.submit();
+            const socket = new WebSocket("ws://127.0.0.1:\(port)/api/events");
+            socket.onmessage = () => outcome.messages += 1;
+            socket.onopen = () => outcome.opened = true;
+            socket.onclose = () => outcome.closed = true;
+            </script>
+            """)
+        let site = Process()
+        site.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        site.arguments = ["python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", workspace.path("evil")]
+        let banner = Pipe()
+        site.standardOutput = banner
+        site.standardError = FileHandle.nullDevice
+        try site.run()
+        defer { kill(site.processIdentifier, SIGKILL) }
+        // "Serving HTTP on 127.0.0.1 port N (http://127.0.0.1:N/) ..."
+        let line = String(decoding: banner.fileHandleForReading.availableData, as: UTF8.self)
+        let sitePort = try #require(line.split(separator: " ").drop { $0 != "port" }.dropFirst().first.map(String.init))
+
+        let browser = try Chromium(url: "http://evil.example:\(sitePort)/", profile: workspace.path("chromium"),
+                                   arguments: ["--host-resolver-rules=MAP evil.example 127.0.0.1"])
+        defer { browser.stop() }
+        try await browser.session { page in
+            #expect(try await page.waitFor("window.outcome?.closed && outcome.noCors && outcome.read && outcome.form"))
+            #expect(try await page.evaluate("outcome.noCors") == "sent", "the request reached the server, which refused it")
+            #expect(try await page.evaluate("outcome.opened") != "true", "the WebSocket was refused before it opened")
+            #expect(try await page.evaluate("outcome.messages") == "0", "no event reached the other site")
+            #expect(try await page.evaluate("outcome.read") == "blocked")
+            // A page whose own name points at this machine (DNS rebinding) reads nothing either.
+            _ = try await page.send("Page.navigate", ["url": "http://evil.example:\(port)/"])
+            #expect(try await page.waitFor("document.readyState === 'complete' && location.host.startsWith('evil.example')"))
+            #expect(try await page.evaluate("document.body.innerText").contains("is not served here"))
+            let rebound = try await page.send("Runtime.evaluate", ["expression": "fetch('/api/config').then(r => r.status)", "awaitPromise": true, "returnByValue": true])
+            #expect((rebound["result"] as? [String: Any])?["value"] as? Int == 403)
+        }
+        #expect(try await workspace.store().runs(pipeline: "p", limit: 10, offset: 0).count == 1, "only the run started from the command line")
+
+        // The UI on its own origin, in the same browser, still starts a run.
+        let own = try Chromium(url: address + "/#/pipelines/p", profile: workspace.path("chromium-own"))
+        defer { own.stop() }
+        try await own.session { page in
+            #expect(try await page.waitFor("document.querySelector('form.params button.primary') !== null"))
+            _ = try await page.evaluate("document.querySelector('form.params button.primary').click()")
+            #expect(try await page.waitFor("location.hash.startsWith('#/runs/')"))
+        }
+        #expect(try await eventually { try await workspace.store().runs(pipeline: "p", limit: 10, offset: 0).count == 2 })
+    }
+}
+
 /// Headless Chromium with its DevTools endpoint on a free port.
 final class Chromium: @unchecked Sendable {
     private let process = Process()
     private let port: Int
 
-    init(url: String, profile: String) throws {
+    init(url: String, profile: String, arguments: [String] = []) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
         process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--window-size=1280,900",
-                             "--remote-debugging-port=0", "--remote-allow-origins=*", "--user-data-dir=\(profile)", url]
+                             "--remote-debugging-port=0", "--remote-allow-origins=*", "--user-data-dir=\(profile)"] + arguments + [url]
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice

@@ -12,11 +12,14 @@ struct ServerHarness {
     let workspace: TestWorkspace
     let server: SluiceServer
 
-    init(token: String? = nil, workspace: TestWorkspace? = nil, clock: any TriggerClock = SystemClock()) throws {
+    init(token: String? = nil, workspace: TestWorkspace? = nil, clock: any TriggerClock = SystemClock(),
+         configure: (inout SluiceServer.Settings) -> Void = { _ in }) throws {
         self.workspace = try workspace ?? TestWorkspace()
         let configuration = try Configuration.load(workspace: self.workspace.root, environment: [:])
+        var settings = SluiceServer.Settings(port: 0, token: token)
+        configure(&settings)
         server = SluiceServer(configuration: configuration, store: try self.workspace.store(), executor: LocalExecutor(gracePeriod: 1),
-                              settings: .init(port: 0, token: token), clock: clock)
+                              settings: settings, clock: clock)
     }
 
     struct Reply {
@@ -37,6 +40,8 @@ struct ServerHarness {
 
     struct Client: Sendable {
         let client: any TestClientProtocol
+        /// The live server's port (nil through the router).
+        var port: Int? { client.port }
 
         func send(_ method: HTTPRequest.Method, _ uri: String, _ body: String? = nil, token: String? = nil) async throws -> Reply {
             var headers: HTTPFields = [:]
@@ -47,10 +52,10 @@ struct ServerHarness {
         }
 
         /// POSTs a multipart body to `/api/uploads`.
-        func upload(_ body: String, boundary: String?) async throws -> Reply {
+        func upload(_ body: String, boundary: String?, query: String = "") async throws -> Reply {
             var headers: HTTPFields = [:]
             headers[.contentType] = boundary.map { "multipart/form-data; boundary=\($0)" } ?? "text/plain"
-            let response = try await client.execute(uri: "/api/uploads", method: .post, headers: headers, body: ByteBuffer(string: body))
+            let response = try await client.execute(uri: "/api/uploads" + query, method: .post, headers: headers, body: ByteBuffer(string: body))
             return Reply(status: response.status, headers: response.headers, data: Data(buffer: response.body))
         }
 

@@ -3,11 +3,17 @@ import Foundation
 /// Python 3 as a second, independent program: to read a store the way another tool would, to measure a child's
 /// resources, or to run an example's own client.
 public enum Python {
-    /// Runs `python3 ARGUMENTS` and waits; standard error goes with standard output when `mergingErrors`.
-    public static func run(_ arguments: [String], in directory: String? = nil, mergingErrors: Bool = false) throws -> (status: Int32, output: String) {
+    /// The Python of the test tools `scripts/test.sh` installs (schemathesis, Werkzeug), or `SLUICE_TOOLS_PYTHON`.
+    public static let tools = ProcessInfo.processInfo.environment["SLUICE_TOOLS_PYTHON"]
+        ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(".build/tools/venv/bin/python3").path
+
+    /// Runs `python3 ARGUMENTS` (or `interpreter`) and waits; standard error goes with standard output when `mergingErrors`.
+    public static func run(_ arguments: [String], in directory: String? = nil, mergingErrors: Bool = false,
+                           interpreter: String = "python3") throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
+        process.arguments = [interpreter] + arguments
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let output = Pipe()
         process.standardOutput = output

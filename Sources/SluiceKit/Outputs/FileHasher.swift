@@ -17,6 +17,16 @@ extension FileHash {
         data.withUnsafeBytes { sluice_sha256($0.baseAddress, $0.count, &digest) }
         return FileHasher.hex(digest)
     }
+
+    /// SHA-256 of a file's bytes, in hex.
+    public static func sha256(ofFileAt path: String) throws -> String {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw AtomicFile.posixError("cannot read \(path)") }
+        defer { close(descriptor) }
+        var digest = [UInt8](repeating: 0, count: 32)
+        guard sluice_sha256_fd(descriptor, &digest) == 0 else { throw AtomicFile.posixError("cannot read \(path)") }
+        return FileHasher.hex(digest)
+    }
 }
 
 /// SHA-256 of files, remembered across runs: a file is read again only when its size, mtime or inode changed

@@ -30,10 +30,14 @@ public struct RunReport: Sendable {
         return files.sorted { $0.0 < $1.0 }
     }
 
+    /// The report runs no script and loads nothing: its style is inline, its links are to the run's outputs.
+    public static let contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'"
+
     public var html: String {
         let counts = Dictionary(steps.map { ($0.state.rawValue, 1) }, uniquingKeysWith: +).sorted { $0.key < $1.key }
         var page = """
-            <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Run \(e(run.id)) · \(e(run.pipeline))</title>
+            <!doctype html><html lang="en"><head><meta charset="utf-8">\
+            <meta http-equiv="Content-Security-Policy" content="\(Self.contentSecurityPolicy)"><title>Run \(e(run.id)) · \(e(run.pipeline))</title>
             <style>\(Self.style)</style></head><body>
             <h1>\(e(run.pipeline)) <span class="muted">run \(e(run.id))</span> <span class="badge \(e(run.status.rawValue))">\(e(run.status.rawValue))</span></h1>
             <p class="muted">started \(e(Timestamp.iso(run.createdAt)))\(run.duration.map { " · took \(e(DurationFormat.short($0)))" } ?? "") · trigger \(e(run.trigger))\

@@ -57,11 +57,20 @@ public struct Configuration: Sendable {
             validate: { Int($0).map { $0 >= 0 } == true ? nil : "must be a whole number" }),
         Key(name: "secrets_file", summary: "NAME=value lines for secrets not in the environment",
             defaultValue: { ".sluice/secrets.env" }, validate: nonEmpty),
+        Key(name: "allowed_hosts", summary: "host names `sluice serve` answers to besides IP addresses and localhost (comma-separated; * for any)",
+            defaultValue: { "" }, validate: listOfNames),
+        Key(name: "allowed_origins", summary: "web origins besides the server's own whose pages may use it (comma-separated, as https://host:port; * for any)",
+            defaultValue: { "" }, validate: listOfNames),
         Key(name: "env_file_secrets", summary: "also write secrets, in clear, to each run's .env", defaultValue: { "false" },
             validate: { ["true", "false"].contains($0) ? nil : "must be true or false" }),
     ]
 
     static let nonEmpty: @Sendable (String) -> String? = { $0.isEmpty ? "must not be empty" : nil }
+    static let listOfNames: @Sendable (String) -> String? = { text in
+        let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let bad = items.first { $0.unicodeScalars.contains { $0.value <= 0x20 || $0.value == 0x7F || "\"'<>\\".unicodeScalars.contains($0) } }
+        return bad.map { "must be names separated by commas ('\($0)' is not one)" }
+    }
     public static let fileName = "sluice.yaml"
 
     /// The workspace folder; relative paths in the settings are relative to it.
@@ -147,6 +156,12 @@ public struct Configuration: Sendable {
     public var logLines: Int { Int(self["log_lines"])! }
     public var secretsFile: String { path("secrets_file") }
     public var secretsInEnvironmentFile: Bool { self["env_file_secrets"] == "true" }
+    public var allowedHosts: [String] { list("allowed_hosts") }
+    public var allowedOrigins: [String] { list("allowed_origins") }
+
+    private func list(_ name: String) -> [String] {
+        self[name].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
 }
 
 extension Configuration {

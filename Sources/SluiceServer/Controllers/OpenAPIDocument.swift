@@ -42,9 +42,6 @@ enum OpenAPIDocument {
         }
     }
 
-    /// Served without a token even when the server has one: the page asks for the token itself.
-    static let publicPaths: Set<String> = ["/", "/app.js", "/style.css"]
-
     static let operations: [Operation] = [
         Operation(method: "get", path: "/api/health", summary: "Liveness and store check", responses: [200: "Health", 401: "Error"]),
         Operation(method: "get", path: "/api/config", summary: "Effective settings and their sources", responses: [200: "Settings", 401: "Error"]),
@@ -70,7 +67,8 @@ enum OpenAPIDocument {
         Operation(method: "put", path: "/api/pipelines/{pipeline}/steps/{step}/tested", summary: "Set or clear a step's tested mark",
                   body: "Tested", responses: [200: "StepStatus", 400: "Error", 404: "Error"]),
         Operation(method: "post", path: "/api/uploads", summary: "Upload input files (multipart/form-data) into the workspace's uploads/ folder",
-                  body: "multipart/form-data", responses: [201: "Stored[]", 400: "Error", 413: "Error"]),
+                  query: [("overwrite", .boolean, "replace a file of the same name (409 otherwise)")],
+                  body: "multipart/form-data", responses: [201: "Stored[]", 400: "Error", 409: "Error", 413: "Error", 503: "Error"]),
         Operation(method: "get", path: "/api/runs", summary: "Runs, newest first",
                   query: [("pipeline", .string, "only this pipeline"), ("status", .choice(RunStatus.allCases.map(\.rawValue)), "only this status"),
                           ("limit", .integer(1...1000), "default 50"), ("offset", .integer(0...Int.max), "default 0")],
@@ -124,7 +122,7 @@ enum OpenAPIDocument {
             if let body = operation.body {
                 entry["requestBody"] = requestBody(body)
             }
-            if requiresToken, publicPaths.contains(operation.path) { entry["security"] = [[String: Any]]() }
+            if requiresToken, AccessPolicy.publicPaths.contains(operation.path) { entry["security"] = [[String: Any]]() }
             paths[operation.path, default: [:]][operation.method] = entry
         }
         var document: [String: Any] = [

@@ -22,8 +22,11 @@ struct RunsController {
         group.get(":run/outputs") { _, context in try await outputs(context.parameters.require("run")) }
         group.get(":run/report") { _, context in try await report(context.parameters.require("run")) }
         group.get(":run/outputs/**") { request, context in
-            try await download(context.parameters.require("run"), path: context.parameters.getCatchAll().joined(separator: "/"),
-                               view: request.uri.queryParameters.get("view") == "true")
+            // Links encode names (`sp%20ace.txt`); a decoded `..` or `/` is then refused by ``SafePath``.
+            let segments = context.parameters.getCatchAll().map { $0.removingPercentEncoding }
+            guard !segments.contains(nil) else { throw HTTPError(.notFound, message: "no such output: the path is not valid percent-encoding") }
+            return try await download(context.parameters.require("run"), path: segments.compactMap { $0 }.joined(separator: "/"),
+                                      view: request.uri.queryParameters.get("view") == "true")
         }
     }
 
@@ -115,8 +118,7 @@ struct RunsController {
         let export = RunExport(run: try await run(id), steps: try await state.store.stepRuns(runID: id),
                                attempts: try await state.store.attempts(runID: id))
         let data = try export.data(format)
-        return Response(status: .ok, headers: [.contentType: format.mediaType,
-                                               .contentDisposition: "attachment; filename=\"run-\(id).\(format.rawValue)\""],
+        return Response(status: .ok, headers: [.contentType: format.mediaType, .contentDisposition: ContentDisposition.attachment("run-\(id).\(format.rawValue)")],
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
@@ -165,9 +167,12 @@ struct RunsController {
         }
     }
 
+    /// The files of the outputs folder, with secrets in their names masked as the report masks them.
     private func outputs(_ id: String) async throws -> JSON<[OutputFile]> {
-        let folder = RunDirectory(root: try await run(id).runDirectory).outputs
-        return JSON(try await offPool { OutputFile.list(in: folder) })
+        let record = try await run(id)
+        let folder = RunDirectory(root: record.runDirectory).outputs
+        let mask = try await state.secretMask(pipeline: record.pipeline)
+        return JSON(try await offPool { OutputFile.list(in: folder).map { OutputFile(path: mask.redact($0.path), size: $0.size) } })
     }
 
     /// The run's `report.html`; its output links are relative, so they resolve to the download route.
@@ -178,7 +183,9 @@ struct RunsController {
         guard let data = try? await offPool({ try Data(contentsOf: URL(fileURLWithPath: path)) }) else {
             throw HTTPError(.notFound, message: "run \(id) has no report")
         }
-        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        var headers = SecurityHeaders.page(policy: RunReport.contentSecurityPolicy)
+        headers[.contentType] = "text/html; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     /// An output as a download, or with `view`, shown in the browser: a step's HTML dashboard, a chart, a table.
@@ -193,7 +200,7 @@ struct RunsController {
         let headers: HTTPFields = view
             ? [.contentType: Self.viewedType[(name as NSString).pathExtension.lowercased()] ?? "text/plain; charset=utf-8",
                .contentDisposition: "inline", .contentSecurityPolicy: "sandbox", HTTPField.Name("X-Content-Type-Options")!: "nosniff"]
-            : [.contentType: "application/octet-stream", .contentDisposition: "attachment; filename=\"\(name)\""]
+            : [.contentType: "application/octet-stream", .contentDisposition: ContentDisposition.attachment(name)]
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 

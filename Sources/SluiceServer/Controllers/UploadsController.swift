@@ -2,12 +2,15 @@ import Foundation
 import Hummingbird
 import NIOCore
 import SluiceKit
+import Synchronization
 
-/// `POST /api/uploads`: input files for pipelines (seed 004's upload), as multipart/form-data, stored in the
-/// workspace's `uploads/` folder under their own (checked) names. Bodies over 64 MiB get 413.
+/// `POST /api/uploads`: input files for pipelines, as multipart/form-data, stored in the workspace's `uploads/`
+/// folder under their own (checked) names. Bodies stream to disk; over 64 MiB they get 413, and uploads under way
+/// hold at most 256 MiB in all (503 past that). An existing file is replaced only with `?overwrite=true` (409 otherwise).
 struct UploadsController {
     let state: ServerState
     static let limit = 64 << 20
+    static let inFlightLimit = 256 << 20
 
     struct Stored: Codable, Sendable {
         var name: String
@@ -18,32 +21,92 @@ struct UploadsController {
 
     func register(on router: Router<APIContext>) {
         router.post("api/uploads") { request, _ in
-            var buffer = try await request.body.collect(upTo: Self.limit)
-            let body = buffer.readData(length: buffer.readableBytes) ?? Data()
-            let form: MultipartForm
-            do { form = try MultipartForm(contentType: request.headers[.contentType], body: body) } catch {
-                throw HTTPError(.badRequest, message: "\(error)")
+            try requireMediaType("multipart/form-data", of: request)
+            let overwrite = try Self.overwrite(request.uri.queryParameters.get("overwrite"))
+            let declared = request.headers[.contentLength].flatMap(Int.init) ?? Self.limit
+            guard declared <= Self.limit else { throw Self.tooLarge }
+            guard state.uploadBytes.reserve(declared, limit: Self.inFlightLimit) else {
+                throw HTTPError(.serviceUnavailable, headers: [.retryAfter: "5"],
+                                message: "other uploads are under way (\(Self.inFlightLimit >> 20) MiB at most at once); try again shortly")
             }
-            guard !form.files.isEmpty else { throw HTTPError(.badRequest, message: "the form has no file part") }
+            defer { state.uploadBytes.release(declared) }
             let folder = state.configuration.workspace + "/uploads"
-            for part in form.files where !Self.isSafe(part.filename) {
-                throw HTTPError(.badRequest, message: "'\(part.filename)' is not an acceptable file name: use letters, digits, '.', '-' and '_', not starting with '.'")
+            try await offPool { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+            let receiver: MultipartReceiver
+            do { receiver = try MultipartReceiver(contentType: request.headers[.contentType], folder: folder) } catch let problem as MultipartReceiver.Problem {
+                throw HTTPError(.badRequest, message: problem.description)
             }
-            let stored = try await offPool {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-                return try form.files.map { part -> Stored in
-                    try AtomicFile.write(part.content, to: "\(folder)/\(part.filename)")
-                    return Stored(name: part.filename, path: "uploads/\(part.filename)", size: part.content.count,
-                                  sha256: FileHash.sha256(of: part.content))
+            do {
+                var received = 0
+                for try await chunk in request.body {
+                    received += chunk.readableBytes
+                    guard received <= Self.limit else { throw Self.tooLarge }
+                    let bytes = Array(buffer: chunk)
+                    try await offPool { try receiver.receive(bytes) }
                 }
+                try receiver.finish()
+                guard !receiver.parts.isEmpty else { throw HTTPError(.badRequest, message: "the form has no file part") }
+                let stored = try await offPool { try Self.publish(receiver.parts, in: folder, overwrite: overwrite) }
+                return try JSONResponse.make(stored, status: .created)
+            } catch let problem as MultipartReceiver.Problem {
+                receiver.discard()
+                if case .io = problem { throw HTTPError(.internalServerError, message: problem.description) }
+                throw HTTPError(.badRequest, message: problem.description)
+            } catch {
+                receiver.discard()
+                throw error
             }
-            return try JSONResponse.make(stored, status: .created)
         }
     }
 
-    /// A plain file name: no folders, no hidden files, nothing a shell or a path could misread.
-    static func isSafe(_ name: String) -> Bool {
-        !name.isEmpty && name.count <= 255 && !name.hasPrefix(".")
-            && name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || "._-".unicodeScalars.contains($0) }
+    private static let tooLarge = HTTPError(.contentTooLarge, message: "an upload may be at most \(limit >> 20) MiB")
+
+    private static func overwrite(_ text: String?) throws -> Bool {
+        switch text {
+        case nil, "false": return false
+        case "true": return true
+        default: throw HTTPError(.badRequest, message: "overwrite must be true or false")
+        }
     }
+
+    /// Gives the received files their names: a name already taken is refused unless `overwrite` (a hard link
+    /// refuses atomically, where a check before a rename could race another upload).
+    private static func publish(_ parts: [MultipartReceiver.Part], in folder: String, overwrite: Bool) throws -> [Stored] {
+        if !overwrite, let taken = parts.first(where: { FileManager.default.fileExists(atPath: "\(folder)/\($0.filename)") }) {
+            throw HTTPError(.conflict, message: "uploads/\(taken.filename) exists already; send ?overwrite=true to replace it")
+        }
+        var stored: [Stored] = []
+        for part in parts {
+            let target = "\(folder)/\(part.filename)"
+            if overwrite {
+                guard rename(part.temporary, target) == 0 else { throw HTTPError(.internalServerError, message: "cannot store \(target)") }
+            } else {
+                guard link(part.temporary, target) == 0 else {
+                    if errno == EEXIST { throw HTTPError(.conflict, message: "uploads/\(part.filename) exists already; send ?overwrite=true to replace it") }
+                    throw HTTPError(.internalServerError, message: "cannot store \(target): \(String(cString: strerror(errno)))")
+                }
+                unlink(part.temporary)
+            }
+            stored.append(Stored(name: part.filename, path: "uploads/\(part.filename)", size: part.size,
+                                 sha256: try FileHash.sha256(ofFileAt: target)))
+        }
+        let directory = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directory >= 0 { fsync(directory); close(directory) }
+        return stored
+    }
+}
+
+/// Bytes that uploads under way may still bring: a budget taken before a body is read.
+final class ByteBudget: Sendable {
+    private let used = Mutex(0)
+
+    func reserve(_ bytes: Int, limit: Int) -> Bool {
+        used.withLock { used in
+            guard used + bytes <= limit else { return false }
+            used += bytes
+            return true
+        }
+    }
+
+    func release(_ bytes: Int) { used.withLock { $0 -= bytes } }
 }

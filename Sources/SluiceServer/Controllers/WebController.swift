@@ -9,6 +9,9 @@ struct WebController {
     }
 
     private static func response(_ text: String, _ type: String) -> Response {
-        Response(status: .ok, headers: [.contentType: type, .cacheControl: "no-cache"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        var headers = SecurityHeaders.page(policy: SecurityHeaders.interface)
+        headers[.contentType] = type
+        headers[.cacheControl] = "no-cache"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 }

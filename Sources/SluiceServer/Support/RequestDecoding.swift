@@ -2,10 +2,12 @@ import Foundation
 import Hummingbird
 import NIOCore
 
-/// Decodes a JSON body; malformed JSON or wrong types are a 400 that says what is wrong, never a 500.
+/// Decodes a JSON body; malformed JSON or wrong types are a 400 that says what is wrong, never a 500. A body sent as
+/// anything but JSON gets 415: those are the types a web page can send to another site without asking it.
 func decodeJSON<T: Decodable>(_ type: T.Type, _ request: Request, _ context: APIContext, emptyAs empty: String? = nil) async throws -> T {
     var buffer = try await request.body.collect(upTo: context.maxUploadSize)
     let data = buffer.readData(length: buffer.readableBytes) ?? Data()
+    if !data.isEmpty { try requireMediaType("application/json", of: request) }
     let body = data.isEmpty ? Data((empty ?? "").utf8) : data
     do { return try context.requestDecoder.decode(T.self, from: body) } catch let error as DecodingError {
         // Foundation's decoder calls a number too large for an `Int` field invalid JSON, and names no field.
@@ -40,4 +42,11 @@ enum JSONResponse {
         fields[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
+}
+
+/// Refuses a body whose `Content-Type` is not `expected` (for JSON, `application/*+json` too) with 415.
+func requireMediaType(_ expected: String, of request: Request) throws {
+    let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+    guard type != expected, !(expected == "application/json" && type?.hasPrefix("application/") == true && type?.hasSuffix("+json") == true) else { return }
+    throw HTTPError(.unsupportedMediaType, message: "send the body as \(expected) (Content-Type: \(expected)), not \(type.map { "'\($0)'" } ?? "without a type")")
 }
