@@ -158,7 +158,10 @@ struct APITests {
             #expect(traced.status == .methodNotAllowed && traced.headers[.allow] == "GET")
             let huge = try await client.send(.post, "/api/pipelines/sales/runs", #"{"params": {"day": ""# + String(repeating: "9", count: 3 << 20) + #""}}"#)
             #expect(huge.status == .contentTooLarge)
+            #expect(huge.message == "the body is larger than 2 MiB", "errors are JSON, this one too")
             #expect(try await client.send(.get, "/api/events").status == .upgradeRequired)
+            let noSuchStep = try await client.send(.post, "/api/pipelines/sales/steps/nope/run", "{}")
+            #expect(noSuchStep.status == .notFound && noSuchStep.message.contains("no step 'nope'"))
         }
     }
 

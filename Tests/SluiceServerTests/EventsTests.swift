@@ -21,12 +21,13 @@ struct EventsTests {
     }
 
     /// Connects and collects messages until `run_finished`, as decoded JSON objects.
-    private func collect(port: Int, query: String, token: String = "tok") async throws -> [[String: Any]] {
+    private func collect(port: Int, query: String, token: String = "tok", onOpen: @escaping @Sendable () throws -> Void = {}) async throws -> [[String: Any]] {
         let received = Mutex<[String]>([])
         var configuration = WebSocketClientConfiguration()
         configuration.additionalHeaders = [.authorization: "Bearer \(token)"]
         try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/api/events?\(query)", configuration: configuration,
                                           logger: Logger(label: "test")) { inbound, _, _ in
+            try onOpen()
             for try await message in inbound.messages(maxSize: 1 << 20) {
                 guard case let .text(text) = message else { continue }
                 received.withLock { $0.append(text) }
@@ -50,6 +51,15 @@ struct EventsTests {
 
             let resumed = try await collect(port: port, query: "run=\(id)&after=\(seqs[2])")
             #expect(resumed.compactMap { $0["seq"] as? Int } == Array(seqs.dropFirst(3)), "no gap and no repeat after a reconnect")
+
+            // A client that claims more than the store holds (another store, or one emptied since) still hears what happens next.
+            try harness.workspace.pipeline("gate", "steps:\n  - {name: wait, command: 'while [ ! -f go ]; do sleep 0.02; done'}\n")
+            let gated = try #require(try await client.send(.post, "/api/pipelines/gate/runs", token: "tok").object["id"] as? String)
+            let store = try harness.workspace.store()
+            #expect(try await eventually { try await store.stepRun(runID: gated, step: "wait")?.state == .running })
+            let workspace = harness.workspace
+            let later = try await collect(port: port, query: "after=\(Int64.max - 1)") { _ = try workspace.write("go", "") }
+            #expect(later.contains { $0["kind"] as? String == "step_finished" && $0["runID"] as? String == gated })
 
             await #expect(throws: (any Error).self, "the socket needs the token too") {
                 _ = try await collect(port: port, query: "run=\(id)", token: "wrong")

@@ -29,6 +29,8 @@ public protocol RunStore: Sendable {
     func events(runID: String, after seq: Int64) async throws -> [StoredEvent]
     /// Events of every run (or of one) after `seq`, in order, at most `limit`: what live views follow.
     func events(after seq: Int64, runID: String?, limit: Int) async throws -> [StoredEvent]
+    /// The sequence number of the newest stored event (0 when there is none).
+    func latestEventSeq() async throws -> Int64
     func stepStatuses(pipeline: String) async throws -> [StepStatusRecord]
     func setTested(pipeline: String, step: String, tested: Bool) async throws
     func recoveryActions(runID: String) async throws -> [RecoveryActionRecord]

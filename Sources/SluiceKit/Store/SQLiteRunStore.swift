@@ -297,6 +297,10 @@ public final class SQLiteRunStore: RunStore {
         }
     }
 
+    public func latestEventSeq() async throws -> Int64 {
+        try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0 }
+    }
+
     public func stepStatuses(pipeline: String) async throws -> [StepStatusRecord] {
         try await pool.read { db in
             try StepStatusRecord.fetchAll(db, sql: "SELECT * FROM stepStatus WHERE pipeline = ?", arguments: [pipeline])

@@ -2,15 +2,27 @@ import Foundation
 import Hummingbird
 import HummingbirdWebSocket
 import SluiceKit
+import Synchronization
 
 /// The request context of WebSocket routes.
 public struct SocketContext: RequestContext, WebSocketRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let webSocket: WebSocketHandlerReference<Self>
+    /// Where the stream starts, decided before the upgrade is answered (so a client that sees 101 misses nothing after).
+    let start = StreamStart()
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         webSocket = .init()
+    }
+}
+
+/// The sequence number after which a stream sends events; set once, before the upgrade.
+final class StreamStart: Sendable {
+    private let seq = Mutex<Int64>(0)
+    var value: Int64 {
+        get { seq.withLock { $0 } }
+        set { seq.withLock { $0 = newValue } }
     }
 }
 
@@ -40,13 +52,14 @@ struct EventsController {
     }
 
     func register(on router: Router<SocketContext>) {
-        router.ws("api/events") { request, _ in
+        router.ws("api/events") { request, context in
             let query = request.uri.queryParameters
-            guard query.get("after").map({ Int64($0) != nil }) ?? true else { return .dontUpgrade }
+            guard let asked = query.get("after").map({ Int64($0) }) ?? 0 else { return .dontUpgrade }
+            // A client that saw more than the store holds (another store, or one emptied since) gets what comes next.
+            context.start.value = min(asked, try await state.store.latestEventSeq())
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
-            let query = context.request.uri.queryParameters
-            let run = query.get("run"), after = query.get("after").flatMap { Int64($0) } ?? 0
+            let run = context.request.uri.queryParameters.get("run"), after = context.requestContext.start.value
             try await withThrowingTaskGroup(of: Void.self) { group in
                 // The client's messages are not used; the stream ends when it disconnects.
                 group.addTask { for try await _ in inbound {} }

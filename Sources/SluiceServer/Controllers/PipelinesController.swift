@@ -66,6 +66,10 @@ struct PipelinesController {
         guard let pipeline = try await entry(id).pipeline else {
             throw HTTPError(.unprocessableContent, message: "pipeline '\(id)' is invalid; see GET /api/pipelines/\(id)")
         }
+        // A step in the path is a resource: 404 when it does not exist (a selection in the body is a 422).
+        if let missing = steps?.first(where: { pipeline.step(named: $0) == nil }) {
+            throw HTTPError(.notFound, message: "pipeline '\(id)' has no step '\(missing)'")
+        }
         let selection = Selection(steps: steps ?? [], withDependencies: body.withDeps ?? false, from: body.from ?? [], to: body.to ?? [],
                                   only: body.only ?? [], skip: body.skip ?? [], mode: body.mode)
         return try await state.start(pipeline, selection: selection, parameters: (body.params ?? [:]).mapValues(\.text), trigger: "api",

@@ -5,7 +5,10 @@ import NIOCore
 /// Decodes a JSON body; malformed JSON or wrong types are a 400 that says what is wrong, never a 500. A body sent as
 /// anything but JSON gets 415: those are the types a web page can send to another site without asking it.
 func decodeJSON<T: Decodable>(_ type: T.Type, _ request: Request, _ context: APIContext, emptyAs empty: String? = nil) async throws -> T {
-    var buffer = try await request.body.collect(upTo: context.maxUploadSize)
+    var buffer: ByteBuffer
+    do { buffer = try await request.body.collect(upTo: context.maxUploadSize) } catch is NIOTooManyBytesError {
+        throw HTTPError(.contentTooLarge, message: "the body is larger than \(context.maxUploadSize >> 20) MiB")
+    }
     let data = buffer.readData(length: buffer.readableBytes) ?? Data()
     if !data.isEmpty { try requireMediaType("application/json", of: request) }
     let body = data.isEmpty ? Data((empty ?? "").utf8) : data

@@ -400,6 +400,10 @@ public final class PostgresRunStore: RunStore {
         return try await events(client.query("SELECT * FROM events WHERE seq > \(seq) ORDER BY seq LIMIT \(limit)", logger: logger))
     }
 
+    public func latestEventSeq() async throws -> Int64 {
+        try await first(Int64?.self, client.query("SELECT MAX(seq) FROM events", logger: logger)).flatMap { $0 } ?? 0
+    }
+
     public func stepStatuses(pipeline: String) async throws -> [StepStatusRecord] {
         var statuses: [StepStatusRecord] = []
         for try await row in try await client.query("SELECT * FROM step_status WHERE pipeline = \(pipeline)", logger: logger) {
