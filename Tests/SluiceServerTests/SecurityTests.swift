@@ -99,6 +99,12 @@ struct SecurityTests {
                 ("PUT", "/api/pipelines/p/paused", [evil, "Content-Type: application/json"], #"{"paused": true}"#),
                 ("POST", "/api/uploads", [evil, "Content-Type: multipart/form-data; boundary=B"], form),
                 ("GET", "/api/config", [evil], ""),
+                ("POST", "/api/pipelines/p/runs", ["Origin: chrome-extension://abcdefghijklmnop"], ""),
+                ("POST", "/api/pipelines/p/runs", ["Origin: moz-extension://1234-uuid"], ""),
+                ("POST", "/api/pipelines/p/runs", ["Origin: app://electron"], ""),
+                ("POST", "/api/pipelines/p/runs", ["Origin: file://"], ""),
+                ("POST", "/api/pipelines/p/runs", ["Origin: ws://evil.example"], ""),
+                ("POST", "/api/uploads?overwrite=true", ["Origin: chrome-extension://abcdefghijklmnop", "Content-Type: multipart/form-data; boundary=B"], form),
             ]
             for (method, path, headers, body) in attempts {
                 let reply = try await RawHTTP.exchange(Self.request(method, path, port: port, headers: headers, body: body), port: port)
@@ -127,8 +133,10 @@ struct SecurityTests {
             let port = try #require(client.port)
             let upgrade = ["Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="]
             let good = "Authorization: Bearer \(Self.token)"
-            let foreign = try await RawHTTP.exchange(Self.request("GET", "/api/events", port: port, headers: upgrade + [good, "Origin: http://evil.example"]), port: port)
-            #expect(foreign.status == 403)
+            for origin in ["http://evil.example", "moz-extension://1234-uuid", "null"] {
+                let foreign = try await RawHTTP.exchange(Self.request("GET", "/api/events", port: port, headers: upgrade + [good, "Origin: \(origin)"]), port: port)
+                #expect(foreign.status == 403, "\(origin)")
+            }
             let wrong = try await RawHTTP.exchange(Self.request("GET", "/api/events?access_token=nope", port: port, headers: upgrade), port: port)
             #expect(wrong.status == 401)
             #expect(wrong.header("content-type")?.hasPrefix("application/json") == true)

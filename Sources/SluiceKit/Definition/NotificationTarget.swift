@@ -1,3 +1,5 @@
+import Foundation
+
 /// One place a run's manual-review notification is delivered to (`notify:` in a pipeline or `sluice.yaml`).
 public struct NotificationTarget: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
@@ -18,4 +20,14 @@ public struct NotificationTarget: Sendable, Equatable {
     public var retries: Int = 3
 
     public init(kind: Kind) { self.kind = kind }
+
+    /// The target as settings show it: a webhook cut to its scheme and host (paths and queries often hold tokens), a
+    /// command to its program.
+    public var summary: String {
+        switch kind {
+        case let .file(path): "file \(path)"
+        case let .command(command): "command \(command.split(separator: " ").first ?? "")"
+        case let .webhook(url): "webhook " + (URL(string: url).map { "\($0.scheme ?? "http")://\($0.host ?? "")/…" } ?? "(invalid URL)")
+        }
+    }
 }

@@ -21,7 +21,7 @@ enum TriggerReader {
     private static func entries(_ node: Node) -> [Node] { node.sequence.map(Array.init) ?? [node] }
 
     private static func readSchedule(_ node: Node, defaultName: String, reader: DefinitionReader) -> Schedule? {
-        var name = defaultName, zone = TimeZone(identifier: "UTC")!, catchUp = CatchUpPolicy.none, limit = 100
+        var name = defaultName, zone = TimeZone(identifier: "UTC")!, zoneName = "UTC", catchUp = CatchUpPolicy.none, limit = 100
         var parameters: [String: ParameterTemplate] = [:]
         var cron: CronExpression?
         if let text = node.scalar?.string {
@@ -40,6 +40,7 @@ enum TriggerReader {
                         continue
                     }
                     zone = named
+                    zoneName = text
                 case "catch_up":
                     guard let text = reader.string(value, key) else { continue }
                     guard let policy = CatchUpPolicy(rawValue: text) else {
@@ -57,7 +58,7 @@ enum TriggerReader {
             }
         }
         guard let cron else { return nil }
-        return Schedule(name: name, cron: cron, timeZone: zone, catchUp: catchUp, catchUpLimit: limit, parameters: parameters,
+        return Schedule(name: name, cron: cron, timeZone: zone, timeZoneName: zoneName, catchUp: catchUp, catchUpLimit: limit, parameters: parameters,
                         location: reader.location(node))
     }
 

@@ -6,6 +6,8 @@ public struct Schedule: Sendable {
     public var name: String
     public var cron: CronExpression
     public var timeZone: TimeZone
+    /// The zone as the file names it (Foundation calls `UTC` `GMT`).
+    public var timeZoneName: String
     /// What happens to the times missed while no Sluice process was watching the schedule (or it was paused).
     public var catchUp: CatchUpPolicy
     /// Under `catch_up: all`, at most this many missed runs start; older missed times are skipped.

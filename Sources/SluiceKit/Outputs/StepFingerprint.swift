@@ -38,7 +38,8 @@ public struct StepFingerprint: Sendable, Codable, Equatable {
         return lines
     }
 
-    private func short(_ hash: String) -> String { String(hash.prefix(12)) }
+    /// The first 12 digits of a hash (a script's action is `script PATH HASH`: its hash is the last word).
+    private func short(_ value: String) -> String { String((value.split(separator: " ").last ?? "").prefix(12)) }
 }
 
 /// What the last successful attempt of a step left behind: its fingerprint and its outputs' hashes.

@@ -20,6 +20,10 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
     /// Why `setting` names no store, if it does not.
     public static func problem(_ setting: String) -> String? {
         if setting.isEmpty || setting == "sqlite:" { return "must not be empty" }
+        if let scheme = setting.range(of: "://").map({ setting[..<$0.lowerBound] }), !scheme.contains("/"),
+           !["postgres", "postgresql"].contains(scheme.lowercased()) {
+            return "names an unknown kind of store ('\(scheme)://'): use a file path, sqlite:PATH or postgres://USER@HOST/DATABASE"
+        }
         if setting.hasPrefix("postgres://") || setting.hasPrefix("postgresql://"), case let .failure(problem) = PostgresAddress.parse(setting) {
             return problem.message
         }

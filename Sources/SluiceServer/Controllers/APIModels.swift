@@ -171,7 +171,7 @@ struct TriggerInfo: Codable, Sendable {
     static func of(_ pipeline: Pipeline, states: [TriggerState], paused: Bool, now: Date) -> [TriggerInfo] {
         let byName = Dictionary(states.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let schedules = pipeline.schedules.map { schedule in
-            TriggerInfo(name: schedule.name, kind: "schedule", cron: schedule.cron.description, timezone: schedule.timeZone.identifier,
+            TriggerInfo(name: schedule.name, kind: "schedule", cron: schedule.cron.description, timezone: schedule.timeZoneName,
                         catchUp: schedule.catchUp.rawValue,
                         nextTime: paused ? nil : schedule.cron.next(after: now, in: schedule.timeZone).flatMap {
                             TriggerService.scheduleValues($0, endDate: nil, in: schedule.timeZone)["schedule.time"]

@@ -200,7 +200,8 @@ struct RunsController {
         let headers: HTTPFields = view
             ? [.contentType: Self.viewedType[(name as NSString).pathExtension.lowercased()] ?? "text/plain; charset=utf-8",
                .contentDisposition: "inline", .contentSecurityPolicy: "sandbox", HTTPField.Name("X-Content-Type-Options")!: "nosniff"]
-            : [.contentType: "application/octet-stream", .contentDisposition: ContentDisposition.attachment(name)]
+            : [.contentType: "application/octet-stream", .contentDisposition: ContentDisposition.attachment(name),
+               HTTPField.Name("X-Content-Type-Options")!: "nosniff"]
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 

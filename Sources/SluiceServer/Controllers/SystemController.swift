@@ -37,16 +37,7 @@ struct SystemController {
             let configuration = state.configuration
             return JSON(Settings(workspace: configuration.workspace,
                                  settings: configuration.values.map { Setting(key: $0.key, value: $0.shown, source: $0.source.description) },
-                                 notify: configuration.notify.map(Self.describe)))
-        }
-    }
-
-    private static func describe(_ target: NotificationTarget) -> String {
-        switch target.kind {
-        case let .file(path): "file \(path)"
-        case let .command(command): "command \(command.split(separator: " ").first ?? "")"
-        case let .webhook(url):
-            "webhook " + (URL(string: url).map { "\($0.scheme ?? "http")://\($0.host ?? "")/…" } ?? "(invalid URL)")
+                                 notify: configuration.notify.map(\.summary)))
         }
     }
 }

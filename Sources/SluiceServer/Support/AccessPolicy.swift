@@ -80,14 +80,16 @@ struct AccessPolicy: Sendable {
         return allowedHosts.contains("*") || host == "localhost" || Self.isIPAddress(host) || allowedHosts.contains(host)
     }
 
-    /// The server's own origin is the one the browser connected to: its scheme and the request's `Host`. Web pages
-    /// send `http`, `https` or `null` origins; other schemes come from programs (WebSocket clients send `ws://HOST`).
+    /// The server's own origin is the one the browser connected to: its scheme and the request's `Host`. Any other
+    /// origin is refused, extensions' and apps' (`chrome-extension://…`, `app://…`) too, except `ws://HOST`, which no
+    /// browser sends but WebSocket client libraries do (for the host they connect to, without its port).
     private func isAllowed(origin: String, host: String?) -> Bool {
         let origin = origin.lowercased()
-        guard origin == "null" || origin.hasPrefix("http://") || origin.hasPrefix("https://") else { return true }
         if allowedOrigins.contains("*") || allowedOrigins.contains(origin) { return true }
         guard let host = host?.lowercased() else { return false }
+        let bareHost = Self.hostPart(of: host)
         return origin == "http://" + host || origin == "https://" + host
+            || [host, bareHost].contains { origin == "ws://" + $0 || origin == "wss://" + $0 }
     }
 
     /// An absolute-form target (`http://HOST/PATH`, which proxies receive) as its authority and its path.

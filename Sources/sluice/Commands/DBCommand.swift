@@ -14,6 +14,13 @@ struct DBCommand: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try workspace.configuration()
+            // Looking creates nothing: a workspace that has not run yet has no SQLite file, and gets none.
+            if case let .sqlite(path) = configuration.store, !FileManager.default.fileExists(atPath: path) {
+                print("store    \(configuration.store) (not created yet: the first run creates it)")
+                print("schema   none yet")
+                print("runs     0")
+                return
+            }
             let store = try await DBCommand.open(configuration, migrate: false)
             let (applied, pending) = try await store.schemaVersions()
             // A new store has no tables yet.

@@ -35,7 +35,7 @@ struct ServeCommand: AsyncParsableCommand {
         let server = SluiceServer(configuration: configuration, store: store, executor: configuration.executor(for: store),
                                   settings: settings)
         try await server.run { port in
-            Console.write("sluice serving \(configuration.workspace) on http://\(host):\(port)\n")
+            Console.write("sluice serving \(configuration.workspace) on http://\(host.contains(":") ? "[\(host)]" : host):\(port)\n")
         }
     }
 

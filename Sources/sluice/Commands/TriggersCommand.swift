@@ -24,7 +24,7 @@ struct TriggersCommand: AsyncParsableCommand {
                         : schedule.cron.next(after: now, in: schedule.timeZone).map {
                             "next " + (TriggerService.scheduleValues($0, endDate: nil, in: schedule.timeZone)["schedule.time"] ?? "")
                         } ?? "never"
-                    print("\(pipeline.id)  \(schedule.name)  cron \"\(schedule.cron)\" \(schedule.timeZone.identifier)  catch_up \(schedule.catchUp.rawValue)  \(next)"
+                    print("\(pipeline.id)  \(schedule.name)  cron \"\(schedule.cron)\" \(schedule.timeZoneName)  catch_up \(schedule.catchUp.rawValue)  \(next)"
                           + (state(schedule.name)?.lastError.map { "  last error: \($0)" } ?? ""))
                 }
                 for watch in pipeline.watches {

@@ -51,7 +51,7 @@ struct ValidateCommand: AsyncParsableCommand {
         } else {
             for entry in entries {
                 if let pipeline = entry.pipeline {
-                    print(Console.paint("ok", .green) + "       \(entry.id) (\(pipeline.steps.count) steps)")
+                    print(Console.paint("ok", .green) + "       \(entry.id) (\(pipeline.steps.count) step\(pipeline.steps.count == 1 ? "" : "s"))")
                 } else {
                     print(Console.paint("invalid", .red) + "  \(entry.id)")
                     for diagnostic in entry.diagnostics { print(diagnostic.description) }

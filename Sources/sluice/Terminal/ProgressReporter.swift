@@ -59,7 +59,7 @@ final class ProgressReporter: @unchecked Sendable {
         case let .attemptFinished(step, attempt, result):
             running[step] = nil
             if result.state != .succeeded {
-                emit(Console.paint("\(result.state == .timedOut ? "timeout" : "failed") ", .red) + "  \(step) attempt \(attempt): \(result.error ?? "")")
+                emit(Console.paint(result.state == .timedOut ? "timeout" : "failed ", .red) + "  \(step) attempt \(attempt): \(result.error ?? "")")
             }
         case let .retryScheduled(step, attempt, delay):
             emit(Console.paint("retry  ", .yellow) + "  \(step): attempt \(attempt) in \(DurationFormat.short(delay))")

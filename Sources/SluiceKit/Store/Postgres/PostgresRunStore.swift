@@ -334,8 +334,10 @@ public final class PostgresRunStore: RunStore {
     // MARK: Reading
 
     public func schemaVersions() async throws -> (applied: [String], pending: [String]) {
-        let applied = try await client.withConnection { connection in
-            try await connection.query("CREATE TABLE IF NOT EXISTS sluice_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, appliedat DOUBLE PRECISION NOT NULL)", logger: self.logger)
+        // Reading changes nothing: a database without the migrations table has none applied.
+        let applied = try await client.withConnection { connection -> Set<Int> in
+            let table = try await self.first(String?.self, connection.query("SELECT to_regclass('sluice_migrations')::text", logger: self.logger))
+            guard table??.isEmpty == false else { return [] }
             return try await PostgresSchema.appliedVersions(connection, logger: self.logger)
         }
         let names = PostgresSchema.migrations.map { (version: $0.version, name: "v\($0.version) \($0.name)") }
