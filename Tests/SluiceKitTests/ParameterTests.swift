@@ -91,8 +91,42 @@ struct ParameterBoundTests {
         }
         #expect(errors.problems.map(\.description) == [
             "parameter 'date_end': '2025-09-30' is before its minimum, date_start (2025-10-01)",
-            "parameter 'iterations': '0' is before its minimum, 1",
+            "parameter 'iterations': '0' is below its minimum, 1",
         ])
+    }
+
+    @Test func aDefaultOutsideItsBoundsIsAValidationError() throws {
+        let workspace = try TestWorkspace()
+        try workspace.pipeline("p", """
+            params:
+              lvl: {type: int, default: "5", max: 3}
+              start: {type: date, default: "2026-02-01"}
+              end: {type: date, default: "2026-01-01", min: start}
+            steps:
+              - {name: a, command: 'true'}
+            """)
+        let found = PipelineCatalog.scan(workspace.pipelinesDirectory).entry("p")?.diagnostics ?? []
+        #expect(found.map(\.message) == [
+            "parameter 'lvl' has a default outside its bounds: '5' is above its maximum, 3; a run not given 'lvl' would be refused",
+            "parameter 'end' has a default outside its bounds: '2026-01-01' is before its minimum, start (2026-02-01); a run not given 'end' would be refused",
+        ])
+        #expect(found.map(\.location.line) == [2, 4])
+    }
+
+    @Test func everyParameterProblemIsReportedAtOnce() throws {
+        let workspace = try TestWorkspace()
+        try workspace.pipeline("p", """
+            params:
+              lvl: {type: int, max: 10}
+              s: {type: choice, choices: [x, y]}
+            steps:
+              - {name: a, command: 'true'}
+            """)
+        guard case let .failure(errors) = ParameterBinding.bind(["lvl": "11", "s": "z"], to: try workspace.load("p").parameters) else {
+            Issue.record("expected errors")
+            return
+        }
+        #expect(errors.problems.map(\.parameter).sorted() == ["lvl", "s"], "the choice and the bound, in one round: \(errors)")
     }
 
     @Test func boundsThatCannotApplyAreValidationErrors() throws {

@@ -123,12 +123,12 @@ public enum PipelineLoader {
                         environment: [:], tags: [], allowFailure: false, workdir: nil, location: reader.location(node))
         var script: (String, Node)?
         var command: (String, Node)?
-        var hasName = false
+        var hasName = false, nameIsText = false
         for (key, _, value) in entries {
             switch key {
             case "name":
                 hasName = true
-                step.name = reader.string(value, key) ?? ""
+                nameIsText = reader.string(value, key).map { step.name = $0 } != nil
             case "description": step.description = reader.string(value, key) ?? ""
             case "script": script = reader.string(value, key).map { ($0, value) }
             case "command": command = reader.string(value, key).map { ($0, value) }
@@ -161,7 +161,7 @@ public enum PipelineLoader {
         let label = step.name.isEmpty ? "this step" : "step '\(step.name)'"
         if !hasName {
             reader.report(.missingKey, node, "a step has no 'name'", fix: "add 'name: some_step'")
-        } else if step.name.allSatisfy(\.isWhitespace) {
+        } else if nameIsText, step.name.allSatisfy(\.isWhitespace) {
             reader.report(.badValue, node, "a step's name is empty", fix: "give it a name such as 'name: some_step'")
         } else if step.name.contains("/") || step.name.hasPrefix(".") || step.name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
             reader.report(.badValue, node, "step name '\(step.name.debugDescription.dropFirst().dropLast())' cannot contain '/' or control characters, or start with '.'",
@@ -276,6 +276,11 @@ public enum PipelineLoader {
             guard let index = specs.firstIndex(where: { $0.name == name }) else { continue }
             let bound = readBound(node, key, of: specs[index], among: specs, reader: reader)
             if key == "min" { specs[index].minimum = bound } else { specs[index].maximum = bound }
+        }
+        for problem in ParameterBinding.defaultProblems(specs) {
+            guard let spec = specs.first(where: { $0.name == problem.parameter }) else { continue }
+            reader.report(Diagnostic(.badValue, at: spec.location, "parameter '\(spec.name)' has a default outside its bounds: \(problem.message); a run not given '\(spec.name)' would be refused",
+                                     fix: "change the default or the bound"))
         }
         return specs
     }

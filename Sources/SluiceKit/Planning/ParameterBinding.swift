@@ -23,8 +23,18 @@ public enum ParameterBinding {
             case let .failure(problem): problems.append(problem)
             }
         }
-        if problems.isEmpty { problems = boundProblems(values, specs) }
+        // Bounds of the values that are valid: every problem at once, not a round per kind.
+        problems += boundProblems(values, specs)
         return problems.isEmpty ? .success(values) : .failure(ParameterErrors(problems: problems))
+    }
+
+    /// Defaults outside their own bounds: a run given no value would be refused, so the file is wrong.
+    static func defaultProblems(_ specs: [ParameterSpec]) -> [ParameterProblem] {
+        var defaults: [String: String] = [:]
+        for spec in specs {
+            if let raw = spec.defaultValue, case let .success(value) = spec.normalize(raw) { defaults[spec.name] = value }
+        }
+        return boundProblems(defaults, specs)
     }
 
     /// `min` and `max`, checked once every value is known, since a bound may name another parameter.
@@ -38,10 +48,10 @@ public enum ParameterBinding {
         return specs.compactMap { spec in
             guard let value = values[spec.name] else { return nil }
             if let low = resolve(spec.minimum), spec.orders(value, before: low.value) {
-                return ParameterProblem(parameter: spec.name, message: "'\(value)' is before its minimum, \(low.label)")
+                return ParameterProblem(parameter: spec.name, message: "'\(value)' is \(spec.type == .date ? "before" : "below") its minimum, \(low.label)")
             }
             if let high = resolve(spec.maximum), spec.orders(high.value, before: value) {
-                return ParameterProblem(parameter: spec.name, message: "'\(value)' is after its maximum, \(high.label)")
+                return ParameterProblem(parameter: spec.name, message: "'\(value)' is \(spec.type == .date ? "after" : "above") its maximum, \(high.label)")
             }
             return nil
         }
