@@ -63,4 +63,36 @@ struct CommandOutputTests {
         let json = try JSONSerialization.jsonObject(with: Data(try sluice("config", "--json").stdout.utf8)) as? [[String: Any]]
         #expect(json?.contains { $0["key"] as? String == "notify" } == true)
     }
+
+    @Test func validateWarnsOfSettingsThatWouldBeIgnoredAndRefusesTemplatedPaths() throws {
+        try workspace.pipeline("hints", """
+            steps:
+              - {name: reads, command: 'true', inputs: [data.csv]}
+              - {name: big, command: 'true', slurm: {cpus: 8}}
+            """)
+        try workspace.pipeline("templated", """
+            steps:
+              - {name: map, command: 'true', inputs: ["data/$SAMPLE.fastq"], outputs: ["mapped/{sample}.bam"]}
+            """)
+        let checked = try sluice("validate", "hints")
+        #expect(checked.status == 0, "warnings leave the pipeline valid")
+        #expect(checked.stdout.contains("hints.yaml:2:5: warning: step 'reads' declares inputs but no outputs"))
+        #expect(checked.stdout.contains("hints.yaml:3:5: warning: step 'big' runs on the local executor, which ignores its slurm:"))
+        #expect(try sluice("validate", "hints", environment: ["SLUICE_EXECUTOR": "slurm"]).stdout.contains("ignores") == false)
+        let refused = try sluice("validate", "templated")
+        #expect(refused.status != 0)
+        #expect(refused.stdout.contains("templated.yaml:2:43: error: 'data/$SAMPLE.fastq' in 'inputs' looks like a template"))
+        #expect(refused.stdout.contains("'mapped/{sample}.bam' in 'outputs' looks like a template"))
+    }
+
+    @Test func twoFilesOfOnePipelineIdAreBothRefused() throws {
+        try workspace.pipeline("dp", "steps:\n  - {name: a, command: 'echo file'}\n")
+        try workspace.write("pipelines/dp/pipeline.yaml", "steps:\n  - {name: a, command: 'echo folder'}\n")
+        let checked = try sluice("validate", "dp")
+        #expect(checked.status != 0)
+        #expect(checked.stdout.contains("pipelines/dp.yaml:1:1: error: pipeline 'dp' is also defined by"))
+        #expect(checked.stdout.contains("pipelines/dp/pipeline.yaml:1:1: error: pipeline 'dp' is also defined by"))
+        let run = try sluice("run", "dp")
+        #expect(run.status != 0 && !run.stdout.contains("folder") && !run.stdout.contains("file"), "neither is run on a guess")
+    }
 }

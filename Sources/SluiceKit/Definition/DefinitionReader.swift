@@ -20,6 +20,13 @@ final class DefinitionReader {
 
     func report(_ diagnostic: Diagnostic) { diagnostics.append(diagnostic) }
 
+    /// Something the pipeline probably does not mean; it stays valid.
+    func warn(_ code: Diagnostic.Code, at location: SourceLocation, _ message: String, fix: String? = nil) {
+        var diagnostic = Diagnostic(code, at: location, message, fix: fix)
+        diagnostic.severity = .warning
+        diagnostics.append(diagnostic)
+    }
+
     /// The entries of a mapping in file order, reporting keys that are not in `known`.
     ///
     /// YAML merge keys (`<<: *defaults`) are applied, explicit keys winning; keys starting with `x-` are the

@@ -28,9 +28,16 @@ public struct Diagnostic: Sendable, Equatable, CustomStringConvertible {
         case badValue = "bad-value"
         case unreadableFile = "unreadable-file"
         case duplicatePipeline = "duplicate-pipeline"
+        case ignoredSetting = "ignored-setting"
+    }
+
+    /// An error makes the pipeline invalid; a warning says what is probably not meant, and the pipeline still runs.
+    public enum Severity: String, Sendable {
+        case error, warning
     }
 
     public var code: Code
+    public var severity: Severity = .error
     public var location: SourceLocation
     public var message: String
     /// What to do about it.
@@ -44,7 +51,7 @@ public struct Diagnostic: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
-        let head = "\(location): error: \(message)"
+        let head = "\(location): \(severity.rawValue): \(message)"
         return fix.map { "\(head)\n    fix: \($0)" } ?? head
     }
 }

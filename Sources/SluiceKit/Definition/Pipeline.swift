@@ -26,6 +26,8 @@ public struct Pipeline: Sendable {
     public var watches: [FileWatch] = []
     /// `executor:` and `slurm:` for every step (a step's own settings win).
     public var placement = StepPlacement()
+    /// What validation found probably not meant, though the pipeline runs (``Diagnostic/Severity/warning``).
+    public var warnings: [Diagnostic] = []
 
     public func step(named name: String) -> Step? { steps.first { $0.name == name } }
 

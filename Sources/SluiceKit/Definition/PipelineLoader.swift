@@ -44,14 +44,17 @@ public enum PipelineLoader {
             return failure(.yamlSyntax, "\(error)")
         }
         let reader = DefinitionReader(file: file)
-        let pipeline = read(root, reader: reader, id: id, file: file, scriptsDirectory: scriptsDirectory)
+        var pipeline = read(root, reader: reader, id: id, file: file, scriptsDirectory: scriptsDirectory)
         PipelineValidator.validate(pipeline, reader: reader)
-        if reader.diagnostics.isEmpty { return .success(pipeline) }
         // File order; problems at the same position keep the order they were found in.
         let ordered = reader.diagnostics.enumerated().sorted {
             ($0.element.location.line, $0.element.location.column, $0.offset) < ($1.element.location.line, $1.element.location.column, $1.offset)
+        }.map(\.element)
+        guard ordered.contains(where: { $0.severity == .error }) else {
+            pipeline.warnings = ordered
+            return .success(pipeline)
         }
-        return .failure(DefinitionError(diagnostics: ordered.map(\.element)))
+        return .failure(DefinitionError(diagnostics: ordered))
     }
 
     private static func syntaxDiagnostic(_ error: YamlError, file: String) -> Diagnostic {
@@ -185,6 +188,14 @@ public enum PipelineLoader {
             guard !path.isEmpty, !path.hasPrefix("/"), !parts.contains(".."), !path.contains("\0") else {
                 reader.report(.badValue, item, "'\(path)' in '\(field)' must be a path inside the workspace",
                               fix: "write it relative to the workspace, without '..'")
+                return nil
+            }
+            // Paths are taken as written: `$SAMPLE` or `{sample}` would name a file of that very name, found missing only
+            // after the step ran.
+            if path.contains("$") || path.contains("{") || path.contains("}") {
+                reader.report(.badValue, item, "'\(path)' in '\(field)' looks like a template, but paths are taken as written: "
+                              + "no $VARIABLES, {wildcards} or {{ templates }}",
+                              fix: "name the file itself, or match several with a glob such as data/*.fastq")
                 return nil
             }
             return parts.filter { $0 != "." }.joined(separator: "/")

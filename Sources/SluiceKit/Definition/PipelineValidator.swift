@@ -26,6 +26,10 @@ enum PipelineValidator {
                     reader.report(Diagnostic(.missingScript, at: step.location, "step '\(step.name)': \(problem.message)", fix: problem.fix))
                 }
             }
+            if !step.inputs.isEmpty, step.outputs.isEmpty {
+                reader.warn(.ignoredSetting, at: step.location, "step '\(step.name)' declares inputs but no outputs, so it runs every time "
+                            + "and its inputs are not checked", fix: "list the files it writes under 'outputs:', or remove 'inputs:'")
+            }
             switch step.onFailure {
             case .rollback? where step.outputs.isEmpty:
                 reader.report(Diagnostic(.badValue, at: step.location, "step '\(step.name)' rolls back on failure but declares no outputs",

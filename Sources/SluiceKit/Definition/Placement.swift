@@ -45,3 +45,21 @@ public struct StepPlacement: Sendable, Codable, Equatable {
         self.slurm = slurm
     }
 }
+
+extension Pipeline {
+    /// Steps whose `slurm:` or `runs_on:` settings their executor does not use, as warnings: without them such a
+    /// setting would be ignored without a word when the workspace runs steps locally.
+    public func ignoredPlacements(defaultExecutor: ExecutorKind) -> [Diagnostic] {
+        steps.compactMap { step in
+            let placement = placement(of: step), kind = placement.executor ?? defaultExecutor
+            let ignored = [kind != .slurm && placement.slurm != SlurmRequest() ? "slurm:" : nil,
+                           kind != .workers && !placement.labels.isEmpty ? "runs_on:" : nil].compactMap { $0 }
+            guard !ignored.isEmpty else { return nil }
+            var warning = Diagnostic(.ignoredSetting, at: step.location,
+                                     "step '\(step.name)' runs on the \(kind.rawValue) executor, which ignores its \(ignored.joined(separator: " and "))",
+                                     fix: "set 'executor:' on the step or its pipeline (or the workspace's executor setting), or remove the setting")
+            warning.severity = .warning
+            return warning
+        }
+    }
+}

@@ -40,10 +40,13 @@ public struct PipelineCatalog: Sendable {
             }
         }
         var entries: [Entry] = []
-        for (index, item) in found.enumerated() {
-            if let other = found[..<index].first(where: { $0.id == item.id }) {
+        for item in found {
+            // Two files with one id are both refused: running either would be a guess at which one was meant.
+            let others = found.filter { $0.id == item.id && $0.file != item.file }
+            if !others.isEmpty {
                 let diagnostic = Diagnostic(.duplicatePipeline, at: SourceLocation(file: item.file, line: 1, column: 1),
-                                            "pipeline '\(item.id)' is also defined by \(other.file)", fix: "rename or remove one of the two files")
+                                            "pipeline '\(item.id)' is also defined by \(others.map(\.file).joined(separator: ", "))",
+                                            fix: "rename or remove one of the files")
                 entries.append(Entry(id: item.id, file: item.file, result: .failure(DefinitionError(diagnostics: [diagnostic]))))
                 continue
             }

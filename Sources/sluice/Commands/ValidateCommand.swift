@@ -23,6 +23,7 @@ struct ValidateCommand: AsyncParsableCommand {
 
     struct DiagnosticJSON: Encodable {
         var code: String
+        var severity: String
         var file: String
         var line: Int
         var column: Int
@@ -38,12 +39,20 @@ struct ValidateCommand: AsyncParsableCommand {
             for name in pipelines where catalog.entry(name) == nil {
                 throw fail("no pipeline '\(name)' in \(catalog.directory)", ExitStatus.invalidInput)
             }
-            entries = pipelines.compactMap(catalog.entry)
+            // Every file of an id: two files that share one are both reported.
+            entries = pipelines.flatMap { name in
+                let files = catalog.entries.filter { $0.id == name }
+                return files.isEmpty ? [catalog.entry(name)].compactMap { $0 } : files
+            }
+        }
+        // A valid pipeline's warnings: its own, and the settings its steps' executor ignores in this workspace.
+        func warnings(_ entry: PipelineCatalog.Entry) -> [Diagnostic] {
+            entry.pipeline.map { $0.warnings + $0.ignoredPlacements(defaultExecutor: configuration.executor) } ?? []
         }
         let reports = entries.map { entry in
-            Report(pipeline: entry.id, file: entry.file, valid: entry.pipeline != nil, diagnostics: entry.diagnostics.map {
-                DiagnosticJSON(code: $0.code.rawValue, file: $0.location.file, line: $0.location.line, column: $0.location.column,
-                               message: $0.message, fix: $0.fix)
+            Report(pipeline: entry.id, file: entry.file, valid: entry.pipeline != nil, diagnostics: (entry.diagnostics + warnings(entry)).map {
+                DiagnosticJSON(code: $0.code.rawValue, severity: $0.severity.rawValue, file: $0.location.file, line: $0.location.line,
+                               column: $0.location.column, message: $0.message, fix: $0.fix)
             })
         }
         if json {
@@ -52,6 +61,7 @@ struct ValidateCommand: AsyncParsableCommand {
             for entry in entries {
                 if let pipeline = entry.pipeline {
                     print(Console.paint("ok", .green) + "       \(entry.id) (\(pipeline.steps.count) step\(pipeline.steps.count == 1 ? "" : "s"))")
+                    for warning in warnings(entry) { print(warning.description) }
                 } else {
                     print(Console.paint("invalid", .red) + "  \(entry.id)")
                     for diagnostic in entry.diagnostics { print(diagnostic.description) }
