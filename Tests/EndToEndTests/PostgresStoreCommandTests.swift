@@ -22,7 +22,7 @@ struct PostgresStoreCommandTests {
               - {name: b, command: 'echo done', depends_on: [a]}
             """)
         let status = try SluiceBinary.run(["db", "status"], in: workspace.root)
-        #expect(status.stdout.contains("0 of 2 migrations applied") && status.stdout.contains("postgres:***@"), "\(status.stdout)\(status.stderr)")
+        #expect(status.stdout.contains("0 of 3 migrations applied") && status.stdout.contains("postgres:***@"), "\(status.stdout)\(status.stderr)")
         let run = try SluiceBinary.run(["run", "daily", "-p", "day=2026-11-22"], in: workspace.root)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         let id = try #require(run.stdout.split(separator: " ").dropFirst().first.map(String.init))

@@ -5,7 +5,8 @@ import Testing
 
 /// Who runs a run, across Sluice processes: after `kill -9` of the `sluice` process at random moments, the next
 /// start finds the run, ends the step processes it left and records it interrupted, and `sluice resume` finishes it;
-/// two resumes never run the same steps; `concurrency:` queues or refuses runs. Serialized (see ``CommandLineTests``).
+/// two resumes never run the same steps; a cancel asked for through the store reaches the owner; `concurrency:`
+/// queues or refuses runs. Serialized (see ``CommandLineTests``).
 @Suite(.serialized)
 struct RunOwnershipTests {
     let workspace: TestWorkspace
@@ -93,6 +94,27 @@ struct RunOwnershipTests {
         #expect(try workspace.read("pair.txt") == "first\nsecond\n", "the resumed step ran once, the succeeded one not again")
         let attempts = try await workspace.store().attempts(runID: id).filter { $0.step == "second" }.map(\.attempt)
         #expect(attempts == [1, 2], "the resume's attempt is numbered after the first")
+    }
+
+    /// The owner's half of a cancel from another host (the API's half is in SluiceServerTests): the request in the
+    /// store reaches the running `sluice run` with its next lease renewal, which stops the run as Ctrl-C would.
+    @Test func aCancelRequestInTheStoreEndsTheRunCancelled() async throws {
+        try workspace.pipeline("hold", """
+            steps:
+              - {name: wait, command: 'touch started; until test -f release; do sleep 0.01; done'}
+              - {name: after, command: 'true', depends_on: [wait]}
+            """)
+        let process = try SluiceBinary.start(["run", "hold"], in: workspace.root)
+        #expect(waitUntil { workspace.exists("started") })
+        let store = try workspace.store()
+        let id = try #require(try await store.runs(pipeline: "hold", limit: 1, offset: 0).first?.id)
+        #expect(try await store.requestCancel(runID: id))
+        #expect(waitUntil(timeout: RunLease.renewalInterval * 3) { !process.process.isRunning }, "cancelled with the next renewal")
+        try workspace.write("release", "")  // had the request gone unseen
+        process.process.waitUntilExit()
+        #expect(process.process.terminationStatus == 130)
+        #expect(try await store.run(id: id)?.status == .cancelled)
+        #expect(try await store.stepRuns(runID: id).map(\.state) == [.cancelled, .skipped])
     }
 
     /// No attempt is left running, and no step is recorded as succeeded more than once or without its attempt.

@@ -73,6 +73,25 @@ struct ServeCommandTests {
         #expect(try await store.stepRuns(runID: id).first?.state == .interrupted)
     }
 
+    /// A run recorded under the server's own pid that the server does not run is an earlier server's (in a container,
+    /// every server is pid 1): cancelling it must not make the server signal itself.
+    @Test func cancellingARunOfAnEarlierProcessWithTheServersPidLeavesTheServerRunning() async throws {
+        let server = try SluiceBinary.start(["serve", "--port", "0"], in: workspace.root)
+        defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
+        let address = try #require(String(decoding: server.stdout.availableData, as: UTF8.self).split(separator: " ").last)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let run = try await workspace.store().createRun(NewRun(pipeline: "p", trigger: "api", runsDirectory: workspace.runsDirectory, steps: ["a"]))
+        _ = try Python.sqlite(workspace.storePath, "UPDATE runs SET ownerPID = \(server.process.processIdentifier)")
+
+        var request = URLRequest(url: try #require(URL(string: address + "/api/runs/\(run.id)/cancel")))
+        request.httpMethod = "POST"
+        let (_, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 409)
+        let (_, health) = try await URLSession.shared.data(from: try #require(URL(string: address + "/api/health")))
+        #expect((health as? HTTPURLResponse)?.statusCode == 200, "the server did not stop itself")
+        #expect(server.process.isRunning)
+    }
+
     @Test func anyAddressOtherThanLoopbackIsRefusedWithoutAToken() throws {
         for host in ["0.0.0.0", "127.0.0.1.nip.io"] {
             let refused = try SluiceBinary.run(["serve", "--host", host, "--port", "0"], in: workspace.root)

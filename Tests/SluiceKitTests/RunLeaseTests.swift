@@ -3,7 +3,8 @@ import SluiceKit
 import SluiceTestSupport
 import Testing
 
-/// A run owned by a Sluice process on another host is left alone while its lease holds, and recovered once it ran out.
+/// A run owned by a Sluice process on another host is left alone while its lease holds, and recovered once it ran out;
+/// a run recorded under this process's own pid is alive only if this process runs it.
 struct RunLeaseTests {
     @Test func aRemoteOwnersRunIsRecoveredOnlyOnceItsLeaseHasExpired() async throws {
         let workspace = try TestWorkspace()
@@ -19,5 +20,21 @@ struct RunLeaseTests {
         #expect(try await RunRecovery.recoverAbandonedRuns(in: store) == [run.id], "an expired lease means its owner is gone")
         #expect(try await store.run(id: run.id)?.status == .interrupted)
         #expect(try await RunRecovery.recoverAbandonedRuns(in: store).isEmpty, "recovered once")
+    }
+
+    /// What a server restarted in a container finds: the one before it was pid 1 too.
+    @Test func aRunRecordedUnderOurOwnPidIsRecoveredUnlessThisProcessRunsIt() async throws {
+        let workspace = try TestWorkspace()
+        let store = try workspace.store()
+        let earlier = try await store.createRun(NewRun(pipeline: "p", trigger: "test", runsDirectory: workspace.runsDirectory, steps: ["a"]))
+        #expect(earlier.ownerPID == getpid() && earlier.ownerHost == RunLease.host)
+        try workspace.pipeline("hold", "steps:\n  - {name: wait, command: 'touch started; until test -f release; do sleep 0.01; done'}\n")
+        let running = Task { try await workspace.run("hold") }
+        #expect(await eventually { workspace.exists("started") })
+
+        #expect(try await RunRecovery.recoverAbandonedRuns(in: store) == [earlier.id])
+        #expect(try await store.run(id: earlier.id)?.status == .interrupted)
+        try workspace.write("release", "")
+        #expect(try await running.value.run.status == .success, "the run this process runs was left alone")
     }
 }

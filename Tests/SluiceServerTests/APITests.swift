@@ -204,6 +204,26 @@ struct APITests {
         }
     }
 
+    /// With a shared store, the pid recorded for a run of another host means nothing here, even when a Sluice process
+    /// of this host has it: the request goes through the store, for the owner to see.
+    @Test func cancellingARunOwnedOnAnotherHostSignalsNoProcessHere() async throws {
+        let other = try TestWorkspace()
+        try other.pipeline("hold", "steps:\n  - {name: wait, command: 'touch started; until test -f release; do sleep 0.01; done'}\n")
+        let local = try SluiceBinary.start(["run", "hold"], in: other.root)
+        #expect(await eventually { other.exists("started") })
+        let run = try await workspace.store().createRun(NewRun(pipeline: "sales", trigger: "api", runsDirectory: workspace.runsDirectory,
+                                                              steps: ["extract"]))
+        _ = try Python.sqlite(workspace.storePath, "UPDATE runs SET ownerHost = 'elsewhere', ownerPID = \(local.process.processIdentifier)")
+        try await harness.test(.router) { client in
+            let reply = try await client.send(.post, "/api/runs/\(run.id)/cancel")
+            #expect(reply.status == .accepted, "\(reply.text)")
+        }
+        try other.write("release", "")
+        local.process.waitUntilExit()
+        #expect(local.process.terminationStatus == 0, "the Sluice process of this host was not signalled: its run succeeded")
+        #expect(try Python.sqlite(workspace.storePath, "SELECT cancelRequestedAt IS NOT NULL FROM runs") == "1")
+    }
+
     /// Three steps; the middle one fails until the file `fixed` exists. Every step appends its name to ran.txt.
     private func flakyPipeline() throws {
         try workspace.pipeline("flaky", """

@@ -161,6 +161,20 @@ struct RunStoreConformanceTests {
     }
 
     @Test(arguments: StoreBackend.allCases)
+    func aCancelRequestReachesTheRunsOwnerWithItsNextLeaseRenewal(_ backend: StoreBackend) async throws {
+        let store = try await backend.make()
+        let run = try await store.createRun(NewRun(pipeline: "p", trigger: "cli", runsDirectory: Self.runs, steps: ["a"]))
+        #expect(try !store.renewLease(runID: run.id, until: RunLease.expiry()), "nothing asked")
+        #expect(try await store.requestCancel(runID: run.id))
+        #expect(try store.renewLease(runID: run.id, until: RunLease.expiry()), "the renewal carries the request")
+        #expect(try await store.run(id: run.id)?.status == .running, "the owner cancels the run; the store only passes the request on")
+        try store.write([RunEvent(runID: run.id, pipeline: "p", kind: .runFinished(status: .cancelled))])
+        #expect(try await !store.requestCancel(runID: run.id), "a run that ended has nothing to cancel")
+        _ = try #require(try await store.claimForResume(runID: run.id, steps: ["a"]))
+        #expect(try !store.renewLease(runID: run.id, until: RunLease.expiry()), "a resumed run starts without the old request")
+    }
+
+    @Test(arguments: StoreBackend.allCases)
     func fingerprintsHashesAndRecoveryActionsAreKept(_ backend: StoreBackend) async throws {
         let store = try await backend.make()
         let run = try await store.createRun(NewRun(pipeline: "p", trigger: "cli", runsDirectory: Self.runs, steps: ["a"]))

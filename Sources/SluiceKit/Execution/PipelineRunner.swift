@@ -124,6 +124,8 @@ public struct PipelineRunner: Sendable {
                     observer: @escaping @Sendable ([RunEvent]) -> Void = { _ in }) async throws -> RunOutcome {
         let request = prepared.request
         let pipeline = request.pipeline
+        OwnedRuns.insert(record.id)
+        defer { OwnedRuns.remove(record.id) }
         let tracker: OutputTracker?
         do { tracker = try await outputTracker(for: prepared) } catch {
             try? await recordEnd(.failed, of: record.id, pipeline: pipeline.id)
@@ -133,7 +135,7 @@ public struct PipelineRunner: Sendable {
         let context = RunContext(runID: record.id, pipeline: pipeline, workspace: workspace, directory: directory,
                                  parameters: prepared.parameters, secrets: request.secrets,
                                  secretsInEnvironmentFile: request.secretsInEnvironmentFile, trigger: record.triggerDetail)
-        do { try directory.create(variables: context.environmentFileVariables) } catch {
+        do { try directory.create(variables: context.environmentFileVariables, holdingSecrets: context.environmentFileHoldsSecrets) } catch {
             // Nothing ran; the run must not stay "running" in the store.
             try? await recordEnd(.failed, of: record.id, pipeline: pipeline.id)
             throw StoreError(path: directory.root, message: "cannot create the run directory: \(error)")
@@ -163,12 +165,13 @@ public struct PipelineRunner: Sendable {
         let scheduler = Scheduler(plan: prepared.plan, context: context, executor: executor, tracker: tracker,
                                   options: .init(jobs: request.jobs, continueOnError: request.continueOnError,
                                                  attemptsBefore: attemptsBefore), emit: emit)
-        let heartbeat = LeaseHeartbeat(runID: record.id, store: store)
+        // A cancel asked for through the store (from another host, see ``RunCancellation``) comes with a renewal.
+        let heartbeat = LeaseHeartbeat(runID: record.id, store: store, onCancelRequest: scheduler.cancel)
         let outcomes = await scheduler.run()
         heartbeat.stop()
         // Nothing a step started outlives its run, not even a daemon that detached from the step's process group.
         _ = try? await offPool { ProcessTable.endLeftovers(ofRun: record.id) }
-        let status = Self.status(of: Array(outcomes.values), cancelled: Task.isCancelled)
+        let status = Self.status(of: Array(outcomes.values), cancelled: Task.isCancelled || scheduler.isCancelled)
         emit(RunEvent(runID: record.id, pipeline: pipeline.id, kind: .runFinished(status: status)))
         await batcher.flush()
         runLog.close()

@@ -13,7 +13,9 @@ public struct RunContext: Sendable {
     private let searchPath: String?
     /// What the run's `.env` holds: its own variables and parameters, and secrets only when opted in.
     public let environmentFileVariables: [(String, String)]
-    /// Hides the values of the pipeline's secrets in step logs and the run log.
+    /// Whether `.env` holds secrets: it is then readable by its owner alone.
+    public let environmentFileHoldsSecrets: Bool
+    /// Hides the values of the pipeline's secrets (and of the API server's token) in step logs and the run log.
     public let mask: SecretMask
 
     init(runID: String, pipeline: Pipeline, workspace: String, directory: RunDirectory, parameters: [String: String],
@@ -39,18 +41,22 @@ public struct RunContext: Sendable {
         variables += pipeline.environment.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         for spec in pipeline.parameters { if let value = parameters[spec.name] { variables.append((spec.environmentName, value)) } }
         let secretVariables = secrets.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        environmentFileVariables = variables + (secretsInEnvironmentFile ? secretVariables : [])
+        environmentFileHoldsSecrets = secretsInEnvironmentFile && !secretVariables.isEmpty
+        environmentFileVariables = variables + (environmentFileHoldsSecrets ? secretVariables : [])
         var environment = inherited
         // Per step and attempt, appended at launch: a value inherited from an enclosing run (a step that runs
         // `sluice run`) would come first in the environment and hide them.
         environment["SLUICE_STEP"] = nil
         environment["SLUICE_ATTEMPT"] = nil
+        // The API server's token: steps have no business with it, and their logs are readable through the API.
+        let token = environment.removeValue(forKey: "SLUICE_TOKEN")
         // Output goes to files; unbuffered Python makes `sluice logs --follow` show it as it is printed.
         environment["PYTHONUNBUFFERED"] = "1"
         for (name, value) in variables + secretVariables { environment[name] = value }
         environmentEntries = environment.map { "\($0.key)=\($0.value)" }
         searchPath = environment["PATH"]
-        mask = SecretMask(values: Array(secrets.values))
+        // Masked like a secret all the same, should a step get hold of it another way.
+        mask = SecretMask(values: Array(secrets.values) + [token].compactMap { $0 })
     }
 
     /// How to start `step` (or `action` in its place, such as its healing script): its command line, its working

@@ -15,21 +15,32 @@ public enum RunLease {
     /// checked, so a crash is seen at once and a live owner is never robbed because its renewal was late.
     public static func isAbandoned(_ run: RunRecord, now: Date = Date()) -> Bool {
         guard run.status == .running || run.status == .queued else { return false }
-        if run.ownerHost == nil || run.ownerHost == host { return !ProcessTable.isAlive(run.ownerPID) }
+        if isOwnedOnThisHost(run) {
+            // This process's own pid is an earlier process's (every server in a container is pid 1), unless this
+            // process runs the run.
+            return run.ownerPID == getpid() ? !OwnedRuns.contains(run.id) : !ProcessTable.isAlive(run.ownerPID)
+        }
         return (run.leaseExpiresAt ?? .distantPast) < now
     }
+
+    /// Whether `run`'s owner is a process of this host (a run recorded before hosts were, too).
+    static func isOwnedOnThisHost(_ run: RunRecord) -> Bool { run.ownerHost == nil || run.ownerHost == host }
 }
 
 /// Renews the lease of one run every ``RunLease/renewalInterval`` on a dispatch thread (a store write blocks, so
-/// never on the cooperative pool), until stopped. Unchecked: a dispatch source may be cancelled from any thread.
+/// never on the cooperative pool), until stopped. A renewal that finds a cancel requested through the store calls
+/// `onCancelRequest` (which may be called again by the next one). Unchecked: a dispatch source may be cancelled from
+/// any thread.
 final class LeaseHeartbeat: @unchecked Sendable {
     private let timer: any DispatchSourceTimer
 
-    init(runID: String, store: any RunStore) {
+    init(runID: String, store: any RunStore, onCancelRequest: @escaping @Sendable () -> Void = {}) {
         // A queue of its own: its thread may block on the store without starving the shared dispatch threads.
         timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "sluice.lease", qos: .utility))
         timer.schedule(deadline: .now() + RunLease.renewalInterval, repeating: RunLease.renewalInterval)
-        timer.setEventHandler { try? store.renewLease(runID: runID, until: RunLease.expiry()) }
+        timer.setEventHandler {
+            if (try? store.renewLease(runID: runID, until: RunLease.expiry())) == true { onCancelRequest() }
+        }
         timer.resume()
     }
 

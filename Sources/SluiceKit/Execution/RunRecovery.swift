@@ -10,7 +10,7 @@ public enum RunRecovery {
         let live = try await store.runs(pipeline: nil, status: .running, limit: 10_000, offset: 0)
             + store.runs(pipeline: nil, status: .queued, limit: 10_000, offset: 0)
         for run in live where RunLease.isAbandoned(run) {
-            if run.ownerHost == nil || run.ownerHost == RunLease.host {
+            if RunLease.isOwnedOnThisHost(run) {
                 _ = try await offPool { ProcessTable.endLeftovers(ofRun: run.id) }
             }
             // Another Sluice process may recover the same run at the same moment: only one of them records it.

@@ -303,8 +303,12 @@ final class Scheduler: Sendable {
         }
     }
 
-    /// Stops the run: no new steps start, running ones are terminated, waiting retries are given up.
-    private func cancel() {
+    /// Whether the run was cancelled (by its task, or by ``cancel()``).
+    var isCancelled: Bool { state.withLock { $0.cancelled } }
+
+    /// Stops the run: no new steps start, running ones are terminated, waiting retries are given up. Cancelling the
+    /// task that runs ``run()`` does this; a cancel asked for through the store calls it directly.
+    func cancel() {
         let (running, retrying) = state.withLock { state in
             state.cancelled = true
             state.stoppedBy = state.stoppedBy ?? "the run was cancelled"

@@ -1,9 +1,6 @@
 import Foundation
 
-/// The forms in which a secret's value could be written out, and how to hide them.
-///
-/// A value is masked as it is, base64-encoded (with and without padding) and URL-encoded (either hex case, `+` or
-/// `%20` for spaces), since steps often pass tokens through HTTP headers and URLs.
+/// Hides every written form of secrets' values (``SecretForms``).
 public struct SecretMask: Sendable, Codable {
     public static let replacement = Array("***".utf8)
 
@@ -11,30 +8,30 @@ public struct SecretMask: Sendable, Codable {
     let values: [String]
 
     /// Every form of every secret, longest first (a longer form wins where two overlap).
-    let patterns: [[UInt8]]
+    let patterns: [SecretPattern]
     /// Which bytes can start a pattern: most positions are passed over with one lookup.
-    let firstBytes: Set<UInt8>
+    let firstBytes: [Bool]
+    /// The patterns, by their first byte.
+    let candidates: [[SecretPattern]]
 
     public init(values: [String]) {
         self.values = values
-        var forms = Set<[UInt8]>()
-        for value in values where !value.isEmpty {
-            let bytes = Array(value.utf8)
-            forms.insert(bytes)
-            let base64 = Data(bytes).base64EncodedString()
-            forms.insert(Array(base64.utf8))
-            forms.insert(Array(base64.trimmingCharacters(in: ["="]).utf8))
-            for encoded in Self.urlEncodings(of: value) { forms.insert(Array(encoded.utf8)) }
+        // A form that is both plain and encoded (one secret's text is another's base64) may wrap.
+        var forms: [[UInt8]: Bool] = [:]
+        for pattern in values.flatMap(SecretForms.patterns) where forms[pattern.bytes] != true { forms[pattern.bytes] = pattern.wraps }
+        patterns = forms.map { SecretPattern(bytes: $0.key, wraps: $0.value) }.sorted {
+            $0.bytes.count != $1.bytes.count ? $0.bytes.count > $1.bytes.count : $0.bytes.lexicographicallyPrecedes($1.bytes)
         }
-        patterns = forms.sorted { $0.count != $1.count ? $0.count > $1.count : $0.lexicographicallyPrecedes($1) }
-        firstBytes = Set(patterns.compactMap(\.first))
+        var candidates = [[SecretPattern]](repeating: [], count: 256)
+        for pattern in patterns { candidates[Int(pattern.bytes[0])].append(pattern) }
+        self.candidates = candidates
+        firstBytes = candidates.map { !$0.isEmpty }
     }
 
     public init(from decoder: any Decoder) throws { self.init(values: try [String](from: decoder)) }
     public func encode(to encoder: any Encoder) throws { try values.encode(to: encoder) }
 
     public var isEmpty: Bool { patterns.isEmpty }
-    var longest: Int { patterns.first?.count ?? 0 }
 
     /// `text` with every form of every secret replaced by `***`.
     public func redact(_ text: String) -> String {
@@ -42,27 +39,10 @@ public struct SecretMask: Sendable, Codable {
         var masker = StreamMasker(mask: self)
         return String(decoding: masker.feed(Array(text.utf8)) + masker.finish(), as: UTF8.self)
     }
-
-    private static func urlEncodings(of value: String) -> [String] {
-        let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-        guard let upper = value.addingPercentEncoding(withAllowedCharacters: unreserved) else { return [] }
-        var lower = ""
-        var index = upper.startIndex
-        while index < upper.endIndex {
-            if upper[index] == "%", let end = upper.index(index, offsetBy: 3, limitedBy: upper.endIndex) {
-                lower += upper[index..<end].lowercased()
-                index = end
-            } else {
-                lower.append(upper[index])
-                index = upper.index(after: index)
-            }
-        }
-        return [upper, lower].flatMap { [$0, $0.replacingOccurrences(of: "%20", with: "+")] }
-    }
 }
 
-/// Masks secrets in a stream of output chunks: a secret split across two chunks is still found, because the
-/// last bytes of a chunk that could begin one wait for the next chunk.
+/// Masks secrets in a stream of output chunks: a secret split across two chunks (or, encoded, across two lines) is
+/// still found, because the last bytes of a chunk that begin a form of one wait for the next chunk.
 public struct StreamMasker: Sendable {
     let mask: SecretMask
     private var pending: [UInt8] = []
@@ -76,19 +56,24 @@ public struct StreamMasker: Sendable {
     public mutating func finish() -> [UInt8] { process(pending, final: true) }
 
     private mutating func process(_ data: [UInt8], final: Bool) -> [UInt8] {
-        // From `safeEnd` on, a match may still be completed by the next chunk.
-        let safeEnd = final ? data.count : data.count - (mask.longest - 1)
         var output: [UInt8] = []
         output.reserveCapacity(data.count)
         var index = 0
         scanning: while index < data.count {
-            if index >= safeEnd { break }
-            if mask.firstBytes.contains(data[index]) {
-                for pattern in mask.patterns where pattern.count <= data.count - index
-                    && data[index..<(index + pattern.count)].elementsEqual(pattern) {
-                    output += SecretMask.replacement
-                    index += pattern.count
-                    continue scanning
+            if mask.firstBytes[Int(data[index])] {
+                for pattern in mask.candidates[Int(data[index])] {
+                    switch pattern.match(in: data, at: index) {
+                    case let .found(end):
+                        output += SecretMask.replacement
+                        // A wrapped form keeps its line breaks: the log keeps its lines.
+                        if pattern.wraps { output += data[index..<end].filter(SecretPattern.isLineBreak) }
+                        index = end
+                        continue scanning
+                    case .incomplete where !final:
+                        break scanning  // the next chunk tells; what precedes is safe to write
+                    case .incomplete, .different:
+                        continue
+                    }
                 }
             }
             output.append(data[index])

@@ -13,6 +13,7 @@ public enum SecretValues {
     /// `NAME=value` lines; blank lines and `#` comments are passed over, and quotes around a value removed.
     static func read(_ file: String) -> [String: String] {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return [:] }
+        warnIfReadableByOthers(file)
         var values: [String: String] = [:]
         for line in text.split(whereSeparator: \.isNewline) {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
@@ -25,5 +26,13 @@ public enum SecretValues {
             values[name] = value
         }
         return values
+    }
+
+    /// As ssh does for a private key: the values are used all the same, but the owner is told how to protect them.
+    private static func warnIfReadableByOthers(_ file: String) {
+        var status = stat()
+        guard stat(file, &status) == 0, status.st_mode & 0o044 != 0 else { return }
+        let warning = "warning: \(file) is readable by others (mode \(String(format: "%04o", status.st_mode & 0o7777))); run chmod 600 \(file)\n"
+        FileHandle.standardError.write(Data(warning.utf8))
     }
 }

@@ -36,8 +36,13 @@ public protocol RunStore: Sendable {
     func recoveryActions(runID: String) async throws -> [RecoveryActionRecord]
     /// Totals across every run, for monitoring.
     func totals() async throws -> StoreTotals
-    /// Extends the lease of a run this process owns (``LeaseHeartbeat``). Blocks, like ``write(_:)``.
-    func renewLease(runID: String, until: Date) throws
+    /// Extends the lease of a run this process owns (``LeaseHeartbeat``); returns whether a cancel of it was requested
+    /// (``requestCancel(runID:)``). Blocks, like ``write(_:)``.
+    @discardableResult
+    func renewLease(runID: String, until: Date) throws -> Bool
+    /// Asks whichever process runs a running run, on any host, to cancel it: the owner finds the request when it next
+    /// renews its lease. False when the run is not running.
+    func requestCancel(runID: String) async throws -> Bool
     /// Records an abandoned run as interrupted: its running attempts and steps, then the run. Only if it is still
     /// running under the same owner; returns whether it did (another process may have recovered it first).
     func markInterrupted(_ run: RunRecord) async throws -> Bool

@@ -22,6 +22,10 @@ public final class SQLiteRunStore: RunStore {
         guard lock >= 0 else { throw StoreError(path: path, message: "cannot create \(path).lock: \(String(cString: strerror(errno)))") }
         defer { close(lock) }
         while flock(lock, LOCK_EX) != 0 && errno == EINTR {}
+        // Parameters, and whatever steps record, are the owner's alone: a new store file is created readable by its
+        // owner only, and SQLite gives its -wal and -shm files the same mode. An existing file keeps its mode.
+        let created = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if created >= 0 { close(created) }
         do {
             var configuration = GRDB.Configuration()
             configuration.busyMode = .timeout(timeout)
@@ -112,10 +116,22 @@ public final class SQLiteRunStore: RunStore {
         }
     }
 
-    public func renewLease(runID: String, until: Date) throws {
+    @discardableResult
+    public func renewLease(runID: String, until: Date) throws -> Bool {
         try pool.write { db in
-            try db.execute(sql: "UPDATE runs SET leaseExpiresAt = ? WHERE id = ? AND status IN ('running', 'queued') AND ownerPID = ? AND ownerHost = ?",
-                           arguments: [until.timeIntervalSince1970, runID, getpid(), RunLease.host])
+            // The owner's one write every renewal interval also reads whether it is asked to cancel.
+            try Bool.fetchOne(db, sql: """
+                UPDATE runs SET leaseExpiresAt = ? WHERE id = ? AND status IN ('running', 'queued') AND ownerPID = ? AND ownerHost = ?
+                RETURNING cancelRequestedAt IS NOT NULL
+                """, arguments: [until.timeIntervalSince1970, runID, getpid(), RunLease.host]) ?? false
+        }
+    }
+
+    public func requestCancel(runID: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE runs SET cancelRequestedAt = ? WHERE id = ? AND status = 'running'",
+                           arguments: [Date().timeIntervalSince1970, runID])
+            return db.changesCount == 1
         }
     }
 
@@ -143,7 +159,7 @@ public final class SQLiteRunStore: RunStore {
         try await pool.write { db in
             let now = Date()
             try db.execute(sql: """
-                UPDATE runs SET status = 'running', finishedAt = NULL, ownerPID = ?, ownerHost = ?, leaseExpiresAt = ?
+                UPDATE runs SET status = 'running', finishedAt = NULL, ownerPID = ?, ownerHost = ?, leaseExpiresAt = ?, cancelRequestedAt = NULL
                 WHERE id = ? AND status IN ('failed', 'interrupted', 'cancelled', 'partial_success')
                 """, arguments: [getpid(), RunLease.host, RunLease.expiry(from: now).timeIntervalSince1970, runID])
             guard db.changesCount == 1 else { return nil }

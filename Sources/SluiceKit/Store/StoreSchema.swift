@@ -68,6 +68,10 @@ enum StoreSchema {
                 CREATE TABLE pausedPipelines (pipeline TEXT PRIMARY KEY, pausedAt REAL NOT NULL) WITHOUT ROWID;
                 """)
         }
+        // Cancelling a run from another host: the request waits in the store for the run's owner (``RunCancellation``).
+        migrator.registerMigration("v5") { db in
+            try db.execute(sql: "ALTER TABLE runs ADD COLUMN cancelRequestedAt REAL")
+        }
         return migrator
     }
 }

@@ -6,8 +6,9 @@ import Glibc
 
 /// Writes that are all or nothing: a temporary file beside the target, fsync, rename, fsync of the folder.
 public enum AtomicFile {
-    public static func write(_ data: Data, to path: String) throws {
-        try replace(path) { descriptor in
+    /// `mode` is the new file's permissions (less the umask), set from its creation on.
+    public static func write(_ data: Data, to path: String, mode: mode_t = 0o644) throws {
+        try replace(path, mode: mode) { descriptor in
             data.withUnsafeBytes { buffer -> Bool in
                 var offset = 0
                 while offset < buffer.count {
@@ -30,10 +31,10 @@ public enum AtomicFile {
         try replace(path, verify: verify) { sluice_copy_fd(input, $0) == 0 }
     }
 
-    private static func replace(_ path: String, verify: (String) throws -> Void = { _ in }, fill: (Int32) -> Bool) throws {
+    private static func replace(_ path: String, mode: mode_t = 0o644, verify: (String) throws -> Void = { _ in }, fill: (Int32) -> Bool) throws {
         let directory = (path as NSString).deletingLastPathComponent
         let temporary = (directory as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard descriptor >= 0 else { throw posixError("cannot create \(temporary)") }
         let ok = fill(descriptor) && fsync(descriptor) == 0
         let error = errno

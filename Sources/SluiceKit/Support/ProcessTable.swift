@@ -11,6 +11,12 @@ public enum ProcessTable {
         return state != "Z" && state != "X"
     }
 
+    /// Whether `pid` is a Sluice process (a recorded owner's pid may since have been reused by something else).
+    static func isSluice(_ pid: Int32) -> Bool {
+        guard pid > 0, let name = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8) else { return false }
+        return name.trimmingCharacters(in: .whitespacesAndNewlines) == "sluice"
+    }
+
     /// Live processes whose environment holds `SLUICE_RUN_ID=id` (and `SLUICE_STEP=step`, when given): the step
     /// processes of a run and whatever they started (children inherit the environment), wherever they moved to in
     /// the process tree: a daemon that left its process group with setsid is found too.

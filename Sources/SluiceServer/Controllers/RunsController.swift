@@ -64,14 +64,13 @@ struct RunsController {
                               ownedByServer: await state.launcher.owns(id)))
     }
 
-    /// Cancels a run of this server directly; a run of another Sluice process (the CLI) gets SIGTERM, which that
-    /// process turns into a clean cancel.
+    /// Cancels a run wherever its Sluice process is (``RunCancellation``): this server's directly, another process's on
+    /// this host by SIGTERM, another host's through the store.
     private func cancel(_ id: String) async throws -> Response {
-        let record = try await run(id)
-        guard record.status == .running else { throw HTTPError(.conflict, message: "run \(id) is not running (it is \(record.status.rawValue))") }
-        if await state.launcher.cancel(id) { return try JSONResponse.make(["cancelling": id], status: .accepted) }
-        guard OwnerProcess.isSluice(record.ownerPID), kill(record.ownerPID, SIGTERM) == 0 else {
-            throw HTTPError(.conflict, message: "run \(id) is recorded as running, but its Sluice process \(record.ownerPID) is gone")
+        do {
+            _ = try await RunCancellation.cancel(try await run(id), store: state.store, launcher: state.launcher)
+        } catch let refusal as RunCancellation.Refusal {
+            throw HTTPError(.conflict, message: refusal.description)
         }
         return try JSONResponse.make(["cancelling": id], status: .accepted)
     }
@@ -217,12 +216,4 @@ struct OutputFile: Codable, Sendable {
     var size: Int64
 
     static func list(in folder: String) -> [OutputFile] { RunReport.files(in: folder).map { OutputFile(path: $0.path, size: $0.size) } }
-}
-
-/// Whether a pid is a live Sluice process (a recorded owner pid may have been reused by something else).
-enum OwnerProcess {
-    static func isSluice(_ pid: Int32) -> Bool {
-        guard pid > 0, let name = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8) else { return false }
-        return name.trimmingCharacters(in: .whitespacesAndNewlines) == "sluice"
-    }
 }

@@ -183,13 +183,21 @@ public final class PostgresRunStore: RunStore {
         }
     }
 
-    public func renewLease(runID: String, until: Date) throws {
+    @discardableResult
+    public func renewLease(runID: String, until: Date) throws -> Bool {
         try blocking {
-            try await self.client.query("""
+            // The owner's one write every renewal interval also reads whether it is asked to cancel.
+            try await self.first(Bool.self, self.client.query("""
                 UPDATE runs SET leaseexpiresat = \(until.timeIntervalSince1970) WHERE id = \(runID) AND status IN ('running', 'queued')
-                AND ownerpid = \(Int(getpid())) AND ownerhost = \(RunLease.host)
-                """, logger: self.logger)
+                AND ownerpid = \(Int(getpid())) AND ownerhost = \(RunLease.host) RETURNING cancelrequestedat IS NOT NULL
+                """, logger: self.logger)) ?? false
         }
+    }
+
+    public func requestCancel(runID: String) async throws -> Bool {
+        try await first(String.self, client.query("""
+            UPDATE runs SET cancelrequestedat = \(Date().timeIntervalSince1970) WHERE id = \(runID) AND status = 'running' RETURNING id
+            """, logger: logger)) != nil
     }
 
     public func markInterrupted(_ run: RunRecord) async throws -> Bool {
@@ -220,7 +228,7 @@ public final class PostgresRunStore: RunStore {
             let now = Date()
             let changed = try await self.first(String.self, connection.query("""
                 UPDATE runs SET status = 'running', finishedat = NULL, ownerpid = \(Int(getpid())), ownerhost = \(RunLease.host),
-                leaseexpiresat = \(RunLease.expiry(from: now).timeIntervalSince1970)
+                leaseexpiresat = \(RunLease.expiry(from: now).timeIntervalSince1970), cancelrequestedat = NULL
                 WHERE id = \(runID) AND status IN ('failed', 'interrupted', 'cancelled', 'partial_success') RETURNING id
                 """, logger: self.logger))
             guard changed != nil else { return nil }

@@ -82,6 +82,9 @@ enum PostgresSchema {
             "CREATE INDEX work_items_ready ON work_items (id) WHERE state = 'ready'",
             "CREATE INDEX work_items_held ON work_items (worker) WHERE state IN ('claimed', 'cancelling')",
         ]),
+        Migration(version: 3, name: "runs.cancelrequestedat: cancelling a run from another host", sql: [
+            "ALTER TABLE runs ADD COLUMN cancelrequestedat DOUBLE PRECISION",
+        ]),
     ]
 
     /// Applies the migrations the database lacks, each in its own transaction, under a lock: several processes may
