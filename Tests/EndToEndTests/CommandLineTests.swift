@@ -116,6 +116,34 @@ struct CommandLineTests {
         #expect(!workspace.exists("ran"))
     }
 
+    @Test func dryRunSaysWhichStepsAreUpToDateAndWhy() throws {
+        try workspace.write("in.txt", "1\n")
+        try workspace.pipeline("p", """
+            steps:
+              - {name: copy, command: 'cp in.txt mid.txt', inputs: [in.txt], outputs: [mid.txt]}
+              - {name: count, command: 'wc -l < mid.txt > n.txt', depends_on: [copy], inputs: [mid.txt], outputs: [n.txt]}
+              - {name: other, command: 'echo > o.txt', inputs: [other.txt], outputs: [o.txt]}
+              - {name: always, command: 'true', depends_on: [count]}
+            """)
+        try workspace.write("other.txt", "x\n")
+        let first = try sluice("run", "p", "--dry-run")
+        #expect(first.stdout.contains("4 of 4 steps would run"), "nothing is recorded yet: \(first.stdout)")
+        #expect(!workspace.exists(".sluice"), "a dry run creates no store")
+        #expect(try sluice("run", "p").status == 0)
+
+        let unchanged = try sluice("run", "p", "--dry-run")
+        #expect(unchanged.stdout.contains("1 of 4 steps would run, 3 up to date"), "\(unchanged.stdout)")
+        #expect(unchanged.stdout.contains("-   skip  copy                  up to date:"))
+        #expect(unchanged.stdout.contains("1   run   always"))
+
+        try workspace.write("in.txt", "1\n2\n")
+        let changed = try sluice("run", "p", "--dry-run")
+        #expect(changed.stdout.contains("run   copy                  input 'in.txt' changed"), "\(changed.stdout)")
+        #expect(changed.stdout.contains("run?  count                 up to date now; runs if copy changes its inputs"))
+        #expect(changed.stdout.contains("-   skip  other                 up to date:"))
+        #expect(try sluice("run", "p", "--dry-run", "--force").stdout.contains("4 of 4 steps would run"))
+    }
+
     @Test func dryRunPrintsThePlanWithReasonsAndRunsNothing() throws {
         try workspace.pipeline("p", """
             steps:

@@ -53,7 +53,15 @@ enum RunDriver {
             throw fail("\(error)\nnothing was run", ExitStatus.invalidInput)
         }
         if options.dryRun {
-            print(PlanText.render(prepared, jobs: configuration.jobs))
+            // Change detection as the run would do it, against the store if there is one (a dry run creates none).
+            let store: (any RunStore)? = if case let .sqlite(path) = configuration.store, !FileManager.default.fileExists(atPath: path) {
+                nil
+            } else {
+                try await workspace.store(configuration)
+            }
+            let changes = try await ChangeExplanation.explain(prepared, store: store, workspace: configuration.workspace,
+                                                              versionsDirectory: configuration.versionsDirectory)
+            print(PlanText.render(prepared, jobs: configuration.jobs, changes: changes))
             return
         }
         let store = try await workspace.store(configuration)

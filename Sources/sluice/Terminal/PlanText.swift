@@ -2,24 +2,59 @@ import SluiceKit
 
 /// The plan as `--dry-run` prints it: every step in order, whether it would run, why, and how.
 enum PlanText {
-    static func render(_ prepared: PreparedRun, jobs: Int) -> String {
+    /// What a dry run says of one included step, given change detection.
+    private enum Verdict {
+        case run(String), upToDate(String), upToDateUnless([String])
+    }
+
+    static func render(_ prepared: PreparedRun, jobs: Int, changes: [String: ChangeExplanation] = [:]) -> String {
         let plan = prepared.plan
-        var lines = ["Dry run of '\(plan.pipeline.id)': \(plan.included.count) of \(plan.entries.count) steps would run, \(jobs) at a time. Nothing was started."]
+        // In plan order, so a step's upstream steps are decided before it: an up-to-date step still runs when one of
+        // them runs and changes its inputs, which only the run can tell.
+        var verdicts: [String: Verdict] = [:]
+        var running = Set<String>()
+        for entry in plan.included {
+            let step = entry.step
+            let upstreamRunning = step.dependsOn.filter(running.contains)
+            switch changes[step.name] {
+            case let change? where change.upToDate && upstreamRunning.isEmpty:
+                verdicts[step.name] = .upToDate(change.reasons.joined(separator: "; "))
+            case let change? where change.upToDate:
+                verdicts[step.name] = .upToDateUnless(upstreamRunning)
+                running.insert(step.name)
+            case let change?:
+                verdicts[step.name] = .run(change.reasons.joined(separator: "; "))
+                running.insert(step.name)
+            case nil:
+                verdicts[step.name] = .run(entry.reason)
+                running.insert(step.name)
+            }
+        }
+        let upToDate = plan.included.count - running.count
+        var lines = ["Dry run of '\(plan.pipeline.id)': \(running.count) of \(plan.entries.count) steps would run"
+                     + (upToDate > 0 ? ", \(upToDate) up to date" : "") + ", \(jobs) at a time. Nothing was started."]
         if !prepared.parameters.isEmpty {
             lines.append("Parameters: " + prepared.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         }
         var number = 0
         for entry in plan.entries {
             let step = entry.step
-            let label: String
-            if entry.included {
+            let label: String, reason: String
+            switch entry.included ? verdicts[step.name] : nil {
+            case let .run(why)?:
                 number += 1
-                label = String(number).padding(toLength: 4, withPad: " ", startingAt: 0) + Console.paint("run ", .green)
-            } else {
-                label = "-   " + Console.paint("skip", .yellow)
+                (label, reason) = (String(number).padding(toLength: 4, withPad: " ", startingAt: 0) + Console.paint("run ", .green), why)
+            case let .upToDateUnless(upstream)?:
+                number += 1
+                (label, reason) = (String(number).padding(toLength: 4, withPad: " ", startingAt: 0) + Console.paint("run?", .green),
+                                   "up to date now; runs if \(upstream.joined(separator: ", ")) change\(upstream.count == 1 ? "s" : "") its inputs")
+            case let .upToDate(why)?:
+                (label, reason) = ("-   " + Console.paint("skip", .yellow), "up to date: \(why)")
+            case nil:
+                (label, reason) = ("-   " + Console.paint("skip", .yellow), entry.reason)
             }
-            lines.append("  \(label)  \(step.name.padding(toLength: max(20, step.name.count), withPad: " ", startingAt: 0))  \(entry.reason)")
-            guard entry.included else { continue }
+            lines.append("  \(label)  \(step.name.padding(toLength: max(20, step.name.count), withPad: " ", startingAt: 0))  \(reason)")
+            guard running.contains(step.name) else { continue }
             let command = StepCommandLine.arguments(for: step.action, scriptsDirectory: plan.pipeline.scriptsDirectory)
             var details = ["$ " + command.joined(separator: " ")]
             if !step.dependsOn.isEmpty { details.append("after: " + step.dependsOn.joined(separator: ", ")) }
