@@ -50,6 +50,18 @@ struct PipelineDefinitionTests {
         #expect(found.map(\.location.line) == [2, 3, 4])
     }
 
+    @Test func anHonestGeneratedPipelineOfTenMegabytesLoads() throws {
+        let padding = String(repeating: "x", count: 1000)
+        var yaml = "steps:\n"
+        for index in 0..<10_000 {
+            yaml += "  - name: s\(index)\n    description: \"\(padding)\"\n    command: 'true'\n" + (index > 0 ? "    depends_on:\n      - s\(index - 1)\n" : "")
+        }
+        #expect(yaml.utf8.count > 10 << 20)
+        let workspace = try TestWorkspace()
+        try workspace.pipeline("generated", yaml)
+        #expect(try workspace.load("generated").steps.count == 10_000)
+    }
+
     @Test func concurrencyIsOneOfThreePolicies() throws {
         let found = try diagnostics("concurrency: queu\nsteps:\n  - {name: a, command: 'true'}\n")
         #expect(found.map(\.message) == ["'concurrency' must be allow, queue or reject, not 'queu'"])

@@ -12,8 +12,9 @@ public enum PipelineLoader {
     static let retryKeys = ["count", "delay", "backoff", "max_delay"]
     static let modeKeys = ["steps", "description"]
     static let onFailureKeys = ["rollback", "run"]
-    /// Pipeline files are small; anything larger is a mistake or an attack.
-    static let maximumFileSize = 8 << 20
+    /// Room for generated pipelines (100,000 steps in block style take about 16 MiB); a file past this is a mistake
+    /// or an attack. The other protections (merge budget, nesting) hold whatever the size.
+    static let maximumFileSize = 64 << 20
 
     /// Loads and validates the pipeline in `file`, whose scripts live in `scriptsDirectory`.
     public static func load(file: String, id: String, scriptsDirectory: String) -> Result<Pipeline, DefinitionError> {
@@ -21,11 +22,14 @@ public enum PipelineLoader {
         func failure(_ code: Diagnostic.Code, _ message: String, fix: String? = nil) -> Result<Pipeline, DefinitionError> {
             .failure(DefinitionError(diagnostics: [Diagnostic(code, at: start, message, fix: fix)]))
         }
-        guard let data = FileManager.default.contents(atPath: file) else {
-            return failure(.unreadableFile, "cannot read the file", fix: "check that it exists and is readable")
+        // The size first: a file far too big is refused without being read into memory.
+        var info = stat()
+        if stat(file, &info) == 0, info.st_size > maximumFileSize {
+            return failure(.unreadableFile, "the file is \(info.st_size >> 20) MiB; pipeline files are limited to \(maximumFileSize >> 20) MiB",
+                           fix: "split it into several pipelines")
         }
-        guard data.count <= maximumFileSize else {
-            return failure(.unreadableFile, "the file is \(data.count) bytes; pipeline files are limited to \(maximumFileSize) bytes")
+        guard let data = FileManager.default.contents(atPath: file), data.count <= maximumFileSize else {
+            return failure(.unreadableFile, "cannot read the file", fix: "check that it exists and is readable")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             return failure(.unreadableFile, "the file is not UTF-8 text", fix: "save it as UTF-8")
