@@ -95,4 +95,21 @@ struct CommandOutputTests {
         let run = try sluice("run", "dp")
         #expect(run.status != 0 && !run.stdout.contains("folder") && !run.stdout.contains("file"), "neither is run on a guess")
     }
+
+    @Test func pipelinesShareAScriptFromAFolderBesideThem() throws {
+        try workspace.write("pipelines/shared/greet.sh", "echo \"hello from shared\"\n")
+        try workspace.pipeline("etl", "steps:\n  - {name: greet, script: ../shared/greet.sh}\n")
+        try workspace.write("pipelines/report/pipeline.yaml", "steps:\n  - {name: greet, script: ../shared/greet.sh}\n")
+        #expect(try sluice("validate").status == 0)
+        for pipeline in ["etl", "report"] {
+            let run = try sluice("run", pipeline)
+            #expect(run.status == 0, "\(run.stderr)")
+        }
+        #expect(try workspace.read("runs/\(try latestRun())/logs/greet.log") == "hello from shared\n")
+    }
+
+    private func latestRun() throws -> String {
+        let runs = try JSONSerialization.jsonObject(with: Data(try sluice("runs", "--json").stdout.utf8)) as? [[String: Any]]
+        return try #require(runs?.first?["id"] as? String)
+    }
 }

@@ -56,8 +56,19 @@ public enum StepCommandLine {
         return nil
     }
 
+    /// `..` is folded before the file system sees the path: `../shared/x.py` of `pipelines/etl.yaml` is
+    /// `pipelines/shared/x.py` even when the pipeline has no folder `pipelines/etl/` of its own to step out of.
     static func resolve(_ path: String, in directory: String) -> String {
-        path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
+        guard !path.hasPrefix("/") else { return path }
+        var parts: [Substring] = []
+        for part in "\(directory)/\(path)".split(separator: "/", omittingEmptySubsequences: true) {
+            switch part {
+            case ".": continue
+            case "..": if !parts.isEmpty { parts.removeLast() }
+            default: parts.append(part)
+            }
+        }
+        return (directory.hasPrefix("/") ? "/" : "") + parts.joined(separator: "/")
     }
 
     /// `#!/usr/bin/env python3` → `["/usr/bin/env", "python3"]`.
