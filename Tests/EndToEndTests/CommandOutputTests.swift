@@ -112,4 +112,29 @@ struct CommandOutputTests {
         let runs = try JSONSerialization.jsonObject(with: Data(try sluice("runs", "--json").stdout.utf8)) as? [[String: Any]]
         return try #require(runs?.first?["id"] as? String)
     }
+
+    @Test func sluicesOwnVariablesCannotBeOverriddenAndParametersWinOnce() throws {
+        try workspace.pipeline("env", """
+            env: {SLUICE_RUN_ID: fake, REGION: from-env}
+            steps:
+              - {name: a, command: 'true', env: {SLUICE_STEP: other}}
+            """)
+        let refused = try sluice("validate", "env")
+        #expect(refused.status != 0)
+        #expect(refused.stdout.contains("env.yaml:1:7: error: 'SLUICE_RUN_ID' is set by Sluice for every step"))
+        #expect(refused.stdout.contains("error: 'SLUICE_STEP' is set by Sluice for every step; 'env' in a step cannot change it"))
+
+        try workspace.pipeline("env", """
+            params: {region: {type: string, default: north}}
+            env: {REGION: from-env}
+            steps:
+              - {name: a, command: 'echo "$REGION"'}
+            """)
+        #expect(try sluice("validate", "env").stdout.contains("warning: parameter 'region' sets REGION, which 'env' sets too"))
+        #expect(try sluice("run", "env").status == 0)
+        let id = try latestRun()
+        #expect(try workspace.read("runs/\(id)/logs/a.log") == "north\n")
+        let lines = try workspace.read("runs/\(id)/.env").split(separator: "\n").filter { $0.hasPrefix("REGION=") }
+        #expect(lines == ["REGION=north"], "listed once, with the value the step saw")
+    }
 }

@@ -143,6 +143,11 @@ final class DefinitionReader {
                        fix: "use letters, digits and underscores, not starting with a digit")
                 continue
             }
+            guard !EnvironmentName.reserved.contains(name) else {
+                report(.badValue, keyNode, "'\(name)' is set by Sluice for every step; 'env' in \(context) cannot change it",
+                       fix: "give the variable another name")
+                continue
+            }
             if let text = string(value, name) { environment[name] = text }
         }
         return environment
@@ -159,6 +164,12 @@ final class DefinitionReader {
 }
 
 enum EnvironmentName {
+    /// What Sluice sets for every step (``RunContext``): an `env` that set one would hide the run from the step, or
+    /// the step's processes from orphan reaping.
+    static let reserved: Set<String> = ["SLUICE_RUN_ID", "SLUICE_PIPELINE", "SLUICE_WORKSPACE", "SLUICE_RUN_DIR", "SLUICE_OUTPUTS_DIR",
+                                        "SLUICE_WORKING_DIR", "SLUICE_LOGS_DIR", "SLUICE_SCHEDULED_FOR", "SLUICE_CHANGED_PATHS",
+                                        "SLUICE_INTERVAL", "SLUICE_STEP", "SLUICE_ATTEMPT", "SLUICE_TOKEN"]
+
     static func isValid(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first, !("0"..."9").contains(first) else { return false }
         return name.unicodeScalars.allSatisfy { $0 == "_" || ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) }

@@ -47,6 +47,10 @@ enum PipelineValidator {
             reader.report(Diagnostic(.dependencyCycle, at: step.location, "dependency cycle: \(cycle.joined(separator: " -> "))",
                                      fix: "remove one of these depends_on entries"))
         }
+        for spec in pipeline.parameters where pipeline.environment[spec.environmentName] != nil {
+            reader.warn(.ignoredSetting, at: spec.location, "parameter '\(spec.name)' sets \(spec.environmentName), which 'env' sets too; the parameter's value wins",
+                        fix: "rename the parameter or the variable")
+        }
         validateTriggers(pipeline, reader: reader)
         let tags = Set(pipeline.steps.flatMap(\.tags))
         for mode in pipeline.modes {

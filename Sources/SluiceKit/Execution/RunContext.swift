@@ -40,6 +40,10 @@ public struct RunContext: Sendable {
         variables += triggered.compactMap { name, value in value.map { (name, $0) } }
         variables += pipeline.environment.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         for spec in pipeline.parameters { if let value = parameters[spec.name] { variables.append((spec.environmentName, value)) } }
+        // A parameter named like an `env` variable wins (it is given per run); `.env` lists each name once.
+        let last = Dictionary(variables, uniquingKeysWith: { $1 })
+        var listed = Set<String>()
+        variables = variables.compactMap { name, _ in listed.insert(name).inserted ? (name, last[name]!) : nil }
         let secretVariables = secrets.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         environmentFileHoldsSecrets = secretsInEnvironmentFile && !secretVariables.isEmpty
         environmentFileVariables = variables + (environmentFileHoldsSecrets ? secretVariables : [])
