@@ -160,6 +160,40 @@ struct ExecutionTests {
         #expect(outcome.step("never")?.attempts == 3)
     }
 
+    @Test func aStepWaitingToRetryFreesItsSlotForTheStepItWaitsFor() async throws {
+        try workspace.pipeline("p", """
+            steps:
+              - {name: wait, command: 'test -f made', retries: {count: 5, delay: 0.3s}}
+              - {name: make, command: 'touch made'}
+            """)
+        let outcome = try await workspace.run("p", jobs: 1)
+        #expect(outcome.run.status == .success, "with one job, 'make' ran while 'wait' waited to retry")
+        #expect(outcome.step("wait")?.attempts == 2)
+    }
+
+    @Test func aCancelDuringARetryWaitEndsTheStepOnceAndStartsNothing() async throws {
+        // The retry comes due at about the moment of the cancel: whichever wins, the step ends once, cancelled.
+        for round in 0..<20 {
+            try workspace.pipeline("p", "steps:\n  - {name: flaky, command: 'exit 1', retries: {count: 3, delay: 0.02s}}\n")
+            let retried = AsyncStream.makeStream(of: Void.self)
+            let events = Mutex<[RunEvent]>([])
+            let run = Task {
+                try await workspace.run("p") { batch in
+                    events.withLock { $0 += batch }
+                    if batch.contains(where: { if case .retryScheduled = $0.kind { true } else { false } }) { retried.continuation.yield() }
+                }
+            }
+            for await _ in retried.stream { break }
+            if round % 2 == 1 { try await Task.sleep(for: .milliseconds(round % 4 == 1 ? 19 : 21)) }
+            run.cancel()
+            let outcome = try await run.value
+            #expect(outcome.run.status == .cancelled, "round \(round)")
+            let finished = events.withLock { $0 }.filter { if case .stepFinished = $0.kind { true } else { false } }
+            #expect(finished.count == 1, "round \(round): one stepFinished, got \(finished.count)")
+            #expect(outcome.step("flaky")?.state == .cancelled, "round \(round)")
+        }
+    }
+
     @Test func cancellingARunTerminatesItsStepsAndRecordsCancelled() async throws {
         try workspace.pipeline("p", """
             steps:

@@ -32,6 +32,7 @@ final class Scheduler: Sendable {
     /// A step that is being prepared, running, recovering, or waiting to be started again after a failed attempt.
     private struct Active {
         var attempt: (any RunningAttempt)?
+        /// Its retry's delay is running: it holds no job slot meanwhile.
         var waitingToRetry = false
         var attempts = 0
         var fingerprint: StepFingerprint?
@@ -41,6 +42,10 @@ final class Scheduler: Sendable {
         var waiting: [Int]
         var ready: ReadyQueue
         var active: [Int: Active] = [:]
+        /// Steps of `active` that hold no job slot: waiting out a retry's delay, or due for it and waiting for a slot.
+        var idle = 0
+        /// Steps whose retry is due, first come first served, ahead of steps not started yet.
+        var due: [Int] = []
         var outcomes: [Int: StepOutcome] = [:]
         var stoppedBy: String?
         var cancelled = false
@@ -88,10 +93,16 @@ final class Scheduler: Sendable {
 
     private func startReady() {
         let jobs = max(1, options.jobs)
-        let (starting, skipped) = state.withLock { state -> ([Int], [(Int, String)]) in
+        let (starting, retrying, skipped) = state.withLock { state -> ([Int], [(Int, Int)], [(Int, String)]) in
             var starting: [Int] = []
+            var retrying: [(Int, Int)] = []
             var skipped: [(Int, String)] = []
-            while state.active.count < jobs, let index = state.ready.pop() {
+            while state.active.count - state.idle < jobs, !state.cancelled, !state.due.isEmpty {
+                let index = state.due.removeFirst()
+                state.idle -= 1
+                retrying.append((index, state.active[index]!.attempts + 1))
+            }
+            while state.active.count - state.idle < jobs, let index = state.ready.pop() {
                 // A stopped run still runs the steps meant for failures (alerts, clean-up); a cancelled one runs nothing.
                 if let stop = state.stoppedBy, state.cancelled || ![.oneFailed, .allDone].contains(plan.pipeline.steps[index].triggerRule) {
                     skipped += resolve(index, StepOutcome(state: .skipped, skippedByFailure: !state.cancelled), reason: stop, in: &state)
@@ -100,9 +111,10 @@ final class Scheduler: Sendable {
                 state.active[index] = Active()
                 starting.append(index)
             }
-            return (starting, skipped)
+            return (starting, retrying, skipped)
         }
         emitSkipped(skipped)
+        for (index, attempt) in retrying { launch(index, attempt: attempt) }
         for index in starting { begin(index) }
         finishIfDone()
     }
@@ -167,19 +179,24 @@ final class Scheduler: Sendable {
                 state.active[index]!.attempt = nil
                 state.active[index]!.waitingToRetry = true
                 state.active[index]!.attempts = attempt
+                state.idle += 1
                 return true
             }
         guard retry else { return stepEnded(index, attempts: attempt, result: result) }
         let delay = step.retry.delay(beforeAttempt: attempt + 1)
         emit(event(.retryScheduled(step: step.name, attempt: recorded(attempt + 1, of: step), delay: delay)))
         DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [self] in
-            let stillWaiting = state.withLock { state -> Bool in
-                guard state.active[index]?.waitingToRetry == true else { return false }
+            // Under the lock that cancel() takes: either the retry is due, or the cancel ended the step; never both.
+            let due = state.withLock { state -> Bool in
+                guard !state.cancelled, state.active[index]?.waitingToRetry == true else { return false }
                 state.active[index]!.waitingToRetry = false
+                state.due.append(index)
                 return true
             }
-            if stillWaiting { launch(index, attempt: attempt + 1) }
+            if due { startReady() }
         }
+        // The slot it held is free for the delay: a step it waits for (a file another step writes) can run meanwhile.
+        startReady()
     }
 
     /// A step's last attempt ended: its outputs are versioned on success, recovered on failure.
@@ -312,10 +329,15 @@ final class Scheduler: Sendable {
         let (running, retrying) = state.withLock { state in
             state.cancelled = true
             state.stoppedBy = state.stoppedBy ?? "the run was cancelled"
-            return (state.active.values.compactMap(\.attempt), state.active.filter(\.value.waitingToRetry).map { ($0.key, $0.value.attempts) })
+            // Claimed here, under the lock a due retry takes too: no retry starts for a step this cancel ends.
+            let retrying = state.active.filter { $0.value.waitingToRetry || state.due.contains($0.key) }.map { ($0.key, $0.value.attempts) }
+            for (index, _) in retrying { state.active[index]!.waitingToRetry = false }
+            state.idle -= retrying.count
+            state.due = []
+            return (state.active.values.compactMap(\.attempt), retrying)
         }
         for attempt in running { attempt.cancel() }
-        for (index, attempts) in retrying where state.withLock({ $0.active[index]?.waitingToRetry == true }) {
+        for (index, attempts) in retrying {
             var result = AttemptResult.notStarted(at: Date(), error: "cancelled while waiting to retry")
             result.state = .cancelled
             stepEnded(index, attempts: attempts, result: result)
