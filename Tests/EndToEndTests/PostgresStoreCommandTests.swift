@@ -23,6 +23,8 @@ struct PostgresStoreCommandTests {
             """)
         let status = try SluiceBinary.run(["db", "status"], in: workspace.root)
         #expect(status.stdout.contains("0 of 3 migrations applied") && status.stdout.contains("postgres:***@"), "\(status.stdout)\(status.stderr)")
+        #expect(try TestPostgres.psql(url, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'") == "0",
+                "db status changes nothing, not even a migrations table")
         let run = try SluiceBinary.run(["run", "daily", "-p", "day=2026-11-22"], in: workspace.root)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         let id = try #require(run.stdout.split(separator: " ").dropFirst().first.map(String.init))

@@ -156,8 +156,15 @@ struct RunStoreConformanceTests {
         let resumed = try #require(try await store.claimForResume(runID: run.id, steps: ["a"]))
         #expect(resumed.status == .running && resumed.ownerPID == getpid())
         #expect(try await store.stepRuns(runID: run.id).map(\.state) == [.pending, .pending])
+        #expect(try await store.stepRun(runID: run.id, step: "a")?.startedAt == nil, "a resumed step's time starts with its new attempt")
         #expect(try await store.claimForResume(runID: run.id, steps: ["a"]) == nil, "running: nothing to take over")
         #expect(try await store.events(runID: run.id, after: 0).map(\.kind).suffix(2) == ["run_interrupted", "run_resumed"])
+        // Its attempt started again under the same number: nothing of the earlier one's figures remains.
+        try store.write([RunEvent(runID: run.id, pipeline: "p", kind: .attemptFinished(step: "a", attempt: 1, result: result(.failed, at: Date(), exitCode: 1))),
+                         RunEvent(runID: run.id, pipeline: "p", kind: .attemptStarted(step: "a", attempt: 1, pid: 8))])
+        let restarted = try #require(try await store.attempts(runID: run.id).first)
+        #expect(restarted.state == .running && restarted.pid == 8)
+        #expect(restarted.peakMemoryKB == nil && restarted.userCPU == nil && restarted.exitCode == nil)
     }
 
     @Test(arguments: StoreBackend.allCases)
@@ -250,7 +257,10 @@ struct RunStoreConformanceTests {
         try await source.setPaused(pipeline: "p", paused: true)
 
         let target = try await to.make()
+        // A status the target holds already (a tested mark set before the copy) gives way to the copied one.
+        try await target.setTested(pipeline: "p", step: "a", tested: false)
         try await target.importContents(try await StoreContents.read(from: source, pipelines: ["never_run"]))
+        #expect(try await target.stepStatuses(pipeline: "p") == source.stepStatuses(pipeline: "p"))
         let copied = try #require(try await target.run(id: run.id))
         #expect(copied.status == .success && copied.triggerDetail == run.triggerDetail && copied.parameters == run.parameters)
         #expect(try await target.stepRuns(runID: run.id) == source.stepRuns(runID: run.id))

@@ -165,7 +165,7 @@ public final class SQLiteRunStore: RunStore {
             guard db.changesCount == 1 else { return nil }
             for step in steps {
                 try db.execute(sql: """
-                    UPDATE stepRuns SET state = 'pending', reason = NULL, error = NULL, exitCode = NULL, finishedAt = NULL,
+                    UPDATE stepRuns SET state = 'pending', reason = NULL, error = NULL, exitCode = NULL, startedAt = NULL, finishedAt = NULL,
                     duration = NULL, recovered = 0 WHERE runID = ? AND step = ?
                     """, arguments: [runID, step])
             }

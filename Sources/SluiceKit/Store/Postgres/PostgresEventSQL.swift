@@ -23,7 +23,7 @@ enum PostgresEventSQL {
                 WITH attempt AS (
                     INSERT INTO attempts (runid, step, attempt, state, pid, startedat) VALUES (\(run), \(step), \(attempt), 'running', \(Int(pid)), \(at))
                     ON CONFLICT (runid, step, attempt) DO UPDATE SET state = 'running', pid = excluded.pid, startedat = excluded.startedat,
-                    finishedat = NULL, exitcode = NULL, signal = NULL, error = NULL),
+                    finishedat = NULL, exitcode = NULL, signal = NULL, error = NULL, peakmemorykb = NULL, usercpu = NULL, systemcpu = NULL),
                 stepstate AS (
                     UPDATE step_runs SET state = 'running', attempts = \(attempt), startedat = COALESCE(startedat, \(at))
                     WHERE runid = \(run) AND step = \(step))

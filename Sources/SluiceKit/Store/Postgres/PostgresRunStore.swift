@@ -234,7 +234,7 @@ public final class PostgresRunStore: RunStore {
             guard changed != nil else { return nil }
             for step in steps {
                 try await connection.query("""
-                    UPDATE step_runs SET state = 'pending', reason = NULL, error = NULL, exitcode = NULL, finishedat = NULL,
+                    UPDATE step_runs SET state = 'pending', reason = NULL, error = NULL, exitcode = NULL, startedat = NULL, finishedat = NULL,
                     duration = NULL, recovered = FALSE WHERE runid = \(runID) AND step = \(step)
                     """, logger: self.logger)
             }
@@ -309,7 +309,9 @@ public final class PostgresRunStore: RunStore {
                 try await connection.query("""
                     INSERT INTO step_status (pipeline, step, completed, tested, lastrun, lastrunid, laststate, lastduration, error)
                     VALUES (\(status.pipeline), \(status.step), \(status.completed), \(status.tested), \(status.lastRun?.timeIntervalSince1970),
-                    \(status.lastRunID), \(status.lastState?.rawValue), \(status.lastDuration), \(status.error)) ON CONFLICT DO NOTHING
+                    \(status.lastRunID), \(status.lastState?.rawValue), \(status.lastDuration), \(status.error))
+                    ON CONFLICT (pipeline, step) DO UPDATE SET completed = excluded.completed, tested = excluded.tested, lastrun = excluded.lastrun,
+                    lastrunid = excluded.lastrunid, laststate = excluded.laststate, lastduration = excluded.lastduration, error = excluded.error
                     """, logger: self.logger)
             }
             for record in contents.fingerprints {
