@@ -49,7 +49,7 @@ public struct AttemptIdentity: Sendable, Codable, Equatable {
 struct ChildExit: Sendable {
     var exitCode: Int32?
     var signal: Int32?
-    var peakMemoryKB: Int
+    var peakMemoryKB: Int?
     var userCPU: Double
     var systemCPU: Double
     /// Why (some of) its output is missing from its log: the disk was full, say.
@@ -109,18 +109,19 @@ enum ChildProcess {
     }
 
     /// Reaps `pid`, blocking until it ends: call it once the process is known to have exited, or on a thread of its own.
-    static func wait(_ pid: pid_t) -> ChildExit {
+    /// `inheritedKB` is what the kernel's figure starts from (``ProcessMemory/inheritedKB()``, taken at spawn).
+    static func wait(_ pid: pid_t, inheritedKB: Int = .max) -> ChildExit {
         var status: Int32 = 0
         var usage = rusage()
         while wait4(pid, &status, 0, &usage) == -1 {
-            if errno != EINTR { return ChildExit(exitCode: nil, signal: nil, peakMemoryKB: 0, userCPU: 0, systemCPU: 0) }
+            if errno != EINTR { return ChildExit(exitCode: nil, signal: nil, peakMemoryKB: nil, userCPU: 0, systemCPU: 0) }
         }
         // The W* macros are not imported into Swift; these are their definitions on Linux.
         let terminatingSignal = status & 0x7f
         return ChildExit(
             exitCode: terminatingSignal == 0 ? (status >> 8) & 0xff : nil,
             signal: terminatingSignal != 0 ? terminatingSignal : nil,
-            peakMemoryKB: usage.ru_maxrss,
+            peakMemoryKB: ProcessMemory.honestPeak(reportedKB: usage.ru_maxrss, inheritedKB: inheritedKB),
             userCPU: Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6,
             systemCPU: Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6)
     }

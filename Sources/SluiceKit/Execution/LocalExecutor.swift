@@ -150,7 +150,7 @@ private final class RunningChild: RunningAttempt {
 extension AttemptResult {
     static func notStarted(at date: Date, error: String) -> AttemptResult {
         AttemptResult(state: .failed, exitCode: nil, signal: nil, error: error, startedAt: date, finishedAt: Date(),
-                      peakMemoryKB: 0, userCPU: 0, systemCPU: 0)
+                      peakMemoryKB: nil, userCPU: 0, systemCPU: 0)
     }
 
     fileprivate init(exit: ChildExit, stopReason: RunningChild.StopReason?, timeout: Double?, startedAt: Date, finishedAt: Date) {

@@ -17,11 +17,18 @@ final class ProcessMonitor: Sendable {
     static let drainGrace = 0.5
 
     private let epoll: Int32
+    /// Written to when a child is added, so that a loop asleep with nothing to sample starts sampling it.
+    private let wake: (read: Int32, write: Int32)
     private let children = Mutex<[UInt64: WatchedChild]>([:])
     private let nextID = Atomic<UInt64>(1)
 
     private init() {
         epoll = sluice_epoll_create()
+        var fds: [Int32] = [-1, -1]
+        _ = sluice_pipe_cloexec(&fds)
+        wake = (fds[0], fds[1])
+        for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        sluice_epoll_add(epoll, wake.read, Self.wakeToken)
         let thread = Thread { [self] in loop() }
         thread.name = "sluice.monitor"
         thread.start()
@@ -41,12 +48,17 @@ final class ProcessMonitor: Sendable {
         }
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         let child = WatchedChild(pid: pid, pidfd: pidfd, output: output, logFile: logFile, logHeader: logHeader, logLimit: logLimit,
-                                 masker: mask.map(StreamMasker.init), completion: completion)
+                                 masker: mask.map(StreamMasker.init), inheritedKB: ProcessMemory.inheritedKB(), completion: completion)
         children.withLock { $0[id] = child }
         _ = fcntl(output, F_SETFL, fcntl(output, F_GETFL) | O_NONBLOCK)
         sluice_epoll_add(epoll, output, id << 1 | 1)
         sluice_epoll_add(epoll, pidfd, id << 1)
+        var byte: UInt8 = 1
+        _ = Glibc.write(wake.write, &byte, 1)
     }
+
+    /// The token of the wake pipe: child ids start at 1, so no child's pidfd has it.
+    private static let wakeToken: UInt64 = 0
 
     private func loop() {
         var tokens = [UInt64](repeating: 0, count: 64)
@@ -54,11 +66,23 @@ final class ProcessMonitor: Sendable {
         // Children whose main process exited but whose pipe is still held open (by something that escaped the
         // group), with when to stop waiting for its output. Usually empty.
         var draining: [UInt64: (child: WatchedChild, deadline: Date)] = [:]
+        var nextSample = Date()
         while true {
-            let deadline = draining.values.map(\.deadline).min()
+            // Memory is sampled only while children run; an idle Sluice sleeps in epoll.
+            let running = children.withLock { !$0.isEmpty }
+            let deadline = (draining.values.map(\.deadline) + (running ? [nextSample] : [])).min()
             let timeout = deadline.map { max(0, Int32(($0.timeIntervalSinceNow * 1000).rounded(.up))) } ?? -1
             let count = sluice_epoll_wait(epoll, &tokens, 64, timeout)
+            if running, Date() >= nextSample {
+                for child in children.withLock({ Array($0.values) }) where child.exit == nil { child.sampleMemory() }
+                nextSample = Date().addingTimeInterval(ProcessMemory.samplingInterval)
+            }
             for index in 0..<max(0, Int(count)) {
+                if tokens[index] == Self.wakeToken {
+                    var drained = [UInt8](repeating: 0, count: 64)
+                    while read(wake.read, &drained, drained.count) > 0 {}
+                    continue
+                }
                 let id = tokens[index] >> 1
                 guard let child = children.withLock({ $0[id] }) else { continue }
                 if tokens[index] & 1 == 0 { child.reap(epoll: epoll) }
@@ -101,6 +125,10 @@ private final class WatchedChild: @unchecked Sendable {
     var log: Int32 = -1
     var outputOpen = true
     var exit: ChildExit?
+    /// Where the kernel's peak-memory figure for this child starts (Sluice's own size at spawn).
+    let inheritedKB: Int
+    /// The largest sum of its live processes' high-water marks seen by sampling.
+    var sampledPeakKB: Int?
 
     let logLimit: Int64
     /// Bytes in the current log file.
@@ -110,7 +138,8 @@ private final class WatchedChild: @unchecked Sendable {
     var unwritten: [UInt8] = []
 
     init(pid: pid_t, pidfd: Int32, output: Int32, logFile: String, logHeader: String?, logLimit: Int64, masker: StreamMasker?,
-         completion: @escaping @Sendable (ChildExit) -> Void) {
+         inheritedKB: Int, completion: @escaping @Sendable (ChildExit) -> Void) {
+        self.inheritedKB = inheritedKB
         self.logLimit = logLimit
         self.pid = pid
         self.pidfd = pidfd
@@ -123,10 +152,18 @@ private final class WatchedChild: @unchecked Sendable {
 
     var isFinished: Bool { exit != nil && !outputOpen }
 
+    func sampleMemory() {
+        guard let sample = ProcessMemory.sampleTreeKB(pid) else { return }
+        sampledPeakKB = max(sampledPeakKB ?? 0, sample)
+    }
+
     func reap(epoll: Int32) {
         guard exit == nil else { return }
         sluice_epoll_remove(epoll, pidfd)
-        exit = ChildProcess.wait(pid)
+        var ended = ChildProcess.wait(pid, inheritedKB: inheritedKB)
+        // The kernel's figure where it is the step's own; else what sampling saw; else nothing.
+        ended.peakMemoryKB = ended.peakMemoryKB ?? sampledPeakKB
+        exit = ended
         // Whatever the step left running in its group goes with it.
         killpg(pid, SIGKILL)
     }

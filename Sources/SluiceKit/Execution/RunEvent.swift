@@ -36,7 +36,9 @@ public struct AttemptResult: Sendable, Codable, Equatable {
     public var error: String?
     public var startedAt: Date
     public var finishedAt: Date
-    public var peakMemoryKB: Int
+    /// The peak resident memory of the step's processes, or nil where nothing honest could be measured
+    /// (``ProcessMemory``).
+    public var peakMemoryKB: Int?
     public var userCPU: Double
     public var systemCPU: Double
 

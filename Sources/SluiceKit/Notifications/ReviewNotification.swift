@@ -19,8 +19,9 @@ public struct ReviewNotification: Sendable, Codable {
 
     public struct Metadata: Sendable, Codable {
         public var durationSeconds: Double
-        public var peakMemoryMB: Double
-        public var peakMemoryPercent: Double
+        /// nil when no step's peak memory could be measured.
+        public var peakMemoryMB: Double?
+        public var peakMemoryPercent: Double?
         public var diskOutputMB: Double
         public var diskFreeMB: Double
         /// The steps whose failure caused the notification (seed 001's "trigger agents").
@@ -66,12 +67,12 @@ public struct ReviewNotification: Sendable, Codable {
                         recoveryActions: actions.filter { $0.step == step.step }.map(\.action))
         }
         healingActions = actions.map(\.action)
-        let peakKB = steps.compactMap(\.peakMemoryKB).max() ?? 0
+        let peakKB = steps.compactMap(\.peakMemoryKB).max().map(Double.init)
         let physical = Double(ProcessInfo.processInfo.physicalMemory)
         var disk = statvfs()
         let free = statvfs(workspace, &disk) == 0 ? Double(disk.f_bavail) * Double(disk.f_frsize) : 0
-        metadata = Metadata(durationSeconds: run.duration ?? 0, peakMemoryMB: Double(peakKB) / 1024,
-                            peakMemoryPercent: physical > 0 ? Double(peakKB) * 1024 / physical * 100 : 0,
+        metadata = Metadata(durationSeconds: run.duration ?? 0, peakMemoryMB: peakKB.map { $0 / 1024 },
+                            peakMemoryPercent: peakKB.flatMap { physical > 0 ? $0 * 1024 / physical * 100 : nil },
                             diskOutputMB: Double(newVersionBytes + RunReport.files(in: run.runDirectory).reduce(0) { $0 + $1.size }) / 1_048_576,
                             diskFreeMB: free / 1_048_576, triggeredBy: errors.map(\.step))
     }
@@ -111,7 +112,7 @@ public struct ReviewNotification: Sendable, Codable {
         lines += healingActions.enumerated().map { "\($0.offset + 1). " + describe($0.element) }
         lines.append(section("METADATA"))
         lines += [row("Duration (s)", String(format: "%.2f", metadata.durationSeconds)),
-                  row("Memory Usage (MB)", String(format: "%.1f (%.2f%%)", metadata.peakMemoryMB, metadata.peakMemoryPercent)),
+                  row("Memory Usage (MB)", metadata.peakMemoryMB.map { String(format: "%.1f (%.2f%%)", $0, metadata.peakMemoryPercent ?? 0) } ?? "unknown"),
                   row("Disk Output (MB)", String(format: "%.2f", metadata.diskOutputMB)),
                   row("Disk Free Space (MB)", String(format: "%.0f", metadata.diskFreeMB)),
                   row("Trigger Steps", metadata.triggeredBy.joined(separator: ", "))]

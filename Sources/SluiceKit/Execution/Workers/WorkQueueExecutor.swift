@@ -48,7 +48,7 @@ public final class WorkQueueExecutor: StepExecutor {
 
     fileprivate func cancel(_ id: Int64) async {
         let cancelled = AttemptResult(state: .cancelled, exitCode: nil, signal: nil, error: "cancelled", startedAt: Date(), finishedAt: Date(),
-                                      peakMemoryKB: 0, userCPU: 0, systemCPU: 0)
+                                      peakMemoryKB: nil, userCPU: 0, systemCPU: 0)
         // Tried again every second until the store takes it or the attempt ends: a dropped connection must not lose it.
         while waiting.withLock({ $0[id] != nil }) {
             if (try? await queue.cancelWork(id, cancelled: cancelled)) != nil { break }
@@ -157,6 +157,6 @@ extension AttemptResult {
     static func lost(worker: String?) -> AttemptResult {
         AttemptResult(state: .failed, exitCode: nil, signal: nil,
                       error: "worker \(worker ?? "?") stopped answering (its lease expired); the attempt is counted as failed",
-                      startedAt: Date(), finishedAt: Date(), peakMemoryKB: 0, userCPU: 0, systemCPU: 0)
+                      startedAt: Date(), finishedAt: Date(), peakMemoryKB: nil, userCPU: 0, systemCPU: 0)
     }
 }

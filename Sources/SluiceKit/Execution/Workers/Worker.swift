@@ -159,7 +159,7 @@ public final class Worker: Sendable {
         log("no contact with the store for a third of the lease: killing \(gone.count) attempt(s), which will be retried elsewhere")
         let failure = AttemptResult(state: .failed, exitCode: nil, signal: SIGKILL,
                                     error: "worker \(settings.name) lost contact with the store and killed the step", startedAt: Date(),
-                                    finishedAt: Date(), peakMemoryKB: 0, userCPU: 0, systemCPU: 0)
+                                    finishedAt: Date(), peakMemoryKB: nil, userCPU: 0, systemCPU: 0)
         finished.withLock { finished in for id in gone.keys { finished[id] = failure } }
         for item in gone.values { item.executor.killAll() }
     }
