@@ -26,8 +26,11 @@ final class ServerState: Sendable {
         triggers = TriggerService(store: store, configuration: configuration, clock: clock,
                                   pipelines: { try await catalogCache.current().entries.compactMap(\.pipeline) },
                                   launch: { try await launcher.start($0) },
-                                  log: { FileHandle.standardError.write(Data("\(Date()) \($0)\n".utf8)) })
+                                  log: Self.log)
     }
+
+    /// The server's log: standard error, a line each.
+    static func log(_ line: String) { FileHandle.standardError.write(Data("\(Date()) \(line)\n".utf8)) }
 
     /// Checks and starts a run with the workspace's settings: 202 with the run and its `Location`, or 422 with one
     /// message per field.

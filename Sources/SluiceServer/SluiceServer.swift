@@ -106,13 +106,17 @@ public struct SluiceServer: Sendable {
         // Events stored by other processes (the CLI, workers, servers on other hosts) reach live views at once.
         let doorbell = state.doorbell, store = state.store
         let notifications = Task { await store.followEventNotifications { doorbell.ring() } }
+        // Runs whose process died while this server lives (a CLI killed, a run this server could not record).
+        let recovery = Task { await RunRecovery.keepRecovering(in: store, every: .seconds(30)) { ServerState.log($0) } }
         defer {
             triggers?.cancel()
             notifications.cancel()
+            recovery.cancel()
         }
         try await application(onRunning: onRunning).runService()
         triggers?.cancel()
         notifications.cancel()
+        recovery.cancel()
         await state.launcher.shutdown()
     }
 }

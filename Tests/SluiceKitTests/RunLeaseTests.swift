@@ -1,6 +1,7 @@
 import Foundation
 import SluiceKit
 import SluiceTestSupport
+import Synchronization
 import Testing
 
 /// A run owned by a Sluice process on another host is left alone while its lease holds, and recovered once it ran out;
@@ -36,5 +37,17 @@ struct RunLeaseTests {
         #expect(try await store.run(id: earlier.id)?.status == .interrupted)
         try workspace.write("release", "")
         #expect(try await running.value.run.status == .success, "the run this process runs was left alone")
+    }
+
+    @Test func aLongLivedProcessRecoversRunsAbandonedWhileItLives() async throws {
+        let workspace = try TestWorkspace()
+        let store = try workspace.store()
+        let logged = Mutex<[String]>([])
+        let recovery = Task { await RunRecovery.keepRecovering(in: store, every: .milliseconds(20)) { line in logged.withLock { $0.append(line) } } }
+        defer { recovery.cancel() }
+        // Recorded after the loop began, as a run whose own process stops recording it would be: found on a later turn.
+        let abandoned = try await store.createRun(NewRun(pipeline: "p", trigger: "test", runsDirectory: workspace.runsDirectory, steps: ["a"]))
+        #expect(try await eventually { try await store.run(id: abandoned.id)?.status == .interrupted })
+        #expect(logged.withLock { $0 }.contains { $0.contains(abandoned.id) })
     }
 }

@@ -6,11 +6,15 @@ public actor RunLauncher {
     private let runner: PipelineRunner
     /// Called after each batch of a run's events is stored, and when a run ends.
     private let onEvents: @Sendable () -> Void
+    /// Where errors of runs go (they have no terminal): the process's standard error by default.
+    private let log: @Sendable (String) -> Void
     private var running: [String: Task<Void, Never>] = [:]
 
-    public init(runner: PipelineRunner, onEvents: @escaping @Sendable () -> Void = {}) {
+    public init(runner: PipelineRunner, onEvents: @escaping @Sendable () -> Void = {},
+                log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data("\(Date()) \($0)\n".utf8)) }) {
         self.runner = runner
         self.onEvents = onEvents
+        self.log = log
     }
 
     /// Records the run and starts it; returns as soon as it is recorded.
@@ -37,10 +41,15 @@ public actor RunLauncher {
     }
 
     private func track(_ id: String, _ body: @escaping @Sendable (PipelineRunner, @escaping @Sendable ([RunEvent]) -> Void) async throws -> RunOutcome) {
-        let runner = runner, onEvents = onEvents
+        let runner = runner, onEvents = onEvents, log = log
         running[id] = Task {
             // The observer sees each batch after the store has it.
-            _ = try? await body(runner) { _ in onEvents() }
+            do { _ = try await body(runner) { _ in onEvents() } } catch {
+                // Its state could not be recorded (a store write failed): said, and recorded failed if the store takes
+                // it now; else the periodic recovery (``RunRecovery/keepRecovering(in:every:log:)``) marks it interrupted.
+                log("run \(id) stopped: \(StoreLocation.explain(error))")
+                await runner.recordStopped(id, because: error)
+            }
             self.finished(id)
             onEvents()
         }

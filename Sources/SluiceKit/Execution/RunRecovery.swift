@@ -18,4 +18,19 @@ public enum RunRecovery {
         }
         return recovered
     }
+
+    /// Recovers abandoned runs every `interval` until cancelled, for processes that live long (a server, a scheduler):
+    /// a run whose process died, or whose own process could no longer record it, does not stay `running` (and hold
+    /// up a `concurrency: queue` pipeline) until the next start.
+    public static func keepRecovering(in store: any RunStore, every interval: Duration,
+                                      log: @escaping @Sendable (String) -> Void) async {
+        while !Task.isCancelled {
+            do {
+                for id in try await recoverAbandonedRuns(in: store) { log("run \(id) was interrupted: the Sluice process running it ended") }
+            } catch {
+                log("looking for abandoned runs failed: \(StoreLocation.explain(error))")
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
 }

@@ -23,10 +23,12 @@ struct SchedulerCommand: AsyncParsableCommand {
                                       launch: { try await launcher.start($0) },
                                       log: { Console.write("\(Date()) \($0)\n") })
         let task = Task { await triggers.run() }
+        let recovery = Task { await RunRecovery.keepRecovering(in: store, every: .seconds(30)) { Console.write("\(Date()) \($0)\n") } }
         let trap = SignalTrap { _ in task.cancel() }
         defer { trap.release() }
         Console.write("sluice scheduler watching \(directory)\n")
         await task.value
+        recovery.cancel()
         await launcher.shutdown()
     }
 }
