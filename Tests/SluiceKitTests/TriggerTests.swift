@@ -122,6 +122,15 @@ struct TriggerTests {
         _ = try await process.outcomes(caughtUp + onTime)
     }
 
+    @Test func maxCatchUpBoundsTheMissedTimesNotTheOneDueNow() async throws {
+        let (clock, process) = try await Self.hourly("{cron: \"@hourly\", catch_up: all, max_catch_up: 2}")
+        // Back at 05:00:30: 01:00 to 04:00 were missed, 05:00 is on time.
+        clock.advance(to: Self.at("2026-11-22T05:00:30Z"))
+        let started = try await process.service.check()
+        #expect(started.map { $0.triggerDetail?.scheduledFor?.dropFirst(11).prefix(5) } == ["03:00", "04:00", "05:00"])
+        _ = try await process.outcomes(started)
+    }
+
     @Test func aPausedPipelineStartsNothingUntilResumed() async throws {
         let (clock, process) = try await Self.hourly("{cron: \"@hourly\", catch_up: latest}")
         try await process.store.setPaused(pipeline: "hourly", paused: true)

@@ -15,22 +15,24 @@ public struct DueTimes: Sendable, Equatable {
 
     /// The times `schedule` was due after `last` and up to `now`.
     public static func of(_ schedule: Schedule, after last: Date, now: Date) -> DueTimes {
-        // Only the newest `catchUpLimit` times can be run; older ones are only counted.
+        // Only the newest `catchUpLimit` missed times can be run, plus one on time; older ones are only counted.
         var newest: [Date] = []
         var count = 0
         var time = last
         while let next = schedule.cron.next(after: time, in: schedule.timeZone), next <= now {
             count += 1
             newest.append(next)
-            if newest.count > schedule.catchUpLimit { newest.removeFirst() }
+            if newest.count > schedule.catchUpLimit + 1 { newest.removeFirst() }
             time = next
         }
         guard let latest = newest.last else { return DueTimes(run: [], skippedThrough: nil, skipped: 0) }
+        let onTime = now.timeIntervalSince(latest) < grace
         let run: [Date]
         switch schedule.catchUp {
-        case .none: run = now.timeIntervalSince(latest) < grace ? [latest] : []
+        case .none: run = onTime ? [latest] : []
         case .latest: run = [latest]
-        case .all: run = newest
+        // `max_catch_up` bounds the missed runs: the one due now is not one of them.
+        case .all: run = Array(newest.suffix(schedule.catchUpLimit + (onTime ? 1 : 0)))
         }
         return DueTimes(run: run, skippedThrough: run.isEmpty ? latest : nil, skipped: count - run.count)
     }
