@@ -8,17 +8,18 @@ import Glibc
 public enum AtomicFile {
     /// `mode` is the new file's permissions (less the umask), set from its creation on.
     public static func write(_ data: Data, to path: String, mode: mode_t = 0o644) throws {
-        try replace(path, mode: mode) { descriptor in
-            data.withUnsafeBytes { buffer -> Bool in
-                var offset = 0
-                while offset < buffer.count {
-                    let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                    if written < 0 { if errno == EINTR { continue }; return false }
-                    offset += written
-                }
-                return true
-            }
+        try replace(path, mode: mode) { descriptor in data.withUnsafeBytes { writeAll($0, to: descriptor) } }
+    }
+
+    /// Writes the whole buffer to `descriptor`, through short writes and interruptions; false (with `errno`) on failure.
+    public static func writeAll(_ buffer: UnsafeRawBufferPointer, to descriptor: Int32) -> Bool {
+        var offset = 0
+        while offset < buffer.count {
+            let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+            if written < 0 { if errno == EINTR { continue }; return false }
+            offset += written
         }
+        return true
     }
 
     /// Replaces `path` with a copy of `source`, creating its folder; `verify` sees the copy before it is committed

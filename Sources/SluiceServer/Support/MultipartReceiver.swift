@@ -1,4 +1,5 @@
 import Foundation
+import SluiceKit
 
 /// Receives a `multipart/form-data` body (RFC 7578) as it streams in, writing each file part straight into a
 /// temporary file in `folder`: an upload is never held in memory. The caller publishes or discards the files.
@@ -127,16 +128,7 @@ final class MultipartReceiver: @unchecked Sendable {
 
     private func write(_ bytes: ArraySlice<UInt8>) throws(Problem) {
         guard file >= 0, !bytes.isEmpty else { return }
-        let ok = bytes.withUnsafeBytes { buffer -> Bool in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Glibc.write(file, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 { if errno == EINTR { continue }; return false }
-                offset += written
-            }
-            return true
-        }
-        guard ok else { throw .io("cannot write an upload: \(String(cString: strerror(errno)))") }
+        guard bytes.withUnsafeBytes({ AtomicFile.writeAll($0, to: file) }) else { throw .io("cannot write an upload: \(String(cString: strerror(errno)))") }
         parts[parts.count - 1].size += bytes.count
     }
 
