@@ -38,14 +38,14 @@ def call(method, path, body=None, content_type="application/json"):
         sys.exit(f"{method} {path}: {error.code} {error.read().decode(errors='replace')}")
 
 
-# 1. Upload (POST /api/uploads, multipart/form-data).
+# 1. Upload (POST /api/uploads, multipart/form-data); this client's file replaces its own earlier upload.
 boundary = uuid.uuid4().hex
 with open(options.file, "rb") as handle:
     content = handle.read()
 name = os.path.basename(options.file)
 form = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
         f"Content-Type: text/csv\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
-uploaded = json.loads(call("POST", "/api/uploads", form, f"multipart/form-data; boundary={boundary}"))
+uploaded = json.loads(call("POST", "/api/uploads?overwrite=true", form, f"multipart/form-data; boundary={boundary}"))
 stored = uploaded[0] if isinstance(uploaded, list) else uploaded
 print(f"uploaded {stored['path']} ({stored['size']} bytes)")
 
