@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job: builds Sluice and runs seed 000's analysis workflow (examples/pipelines/analysis_workflow.yaml) on
+# The main job: builds Sluice and runs the analysis workflow example (examples/pipelines/analysis_workflow.yaml) on
 # the embedded SQLite store. Extra arguments go to `sluice run`, e.g.: scripts/example.sh -p focus=revenue -p quick=true
 set -euo pipefail
 cd "$(dirname "$0")/.."

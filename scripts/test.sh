@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # The full test suite: unit and integration tests with real processes and a real SQLite store, and end-to-end
 # tests that run the built `sluice` binary, drive the web UI in headless Chromium, open exports in LibreOffice,
-# fuzz the API with schemathesis and read download names with Werkzeug, run the store's tests against PostgreSQL,
-# steps on workers in three network namespaces and on a real single-node Slurm (all installed when missing;
-# schemathesis and Werkzeug into .build/tools/venv).
+# fuzz the API with schemathesis and read download names with Werkzeug, read workbooks with openpyxl, compare
+# schedules with croniter, check `/metrics` with promtool, run the store's tests against PostgreSQL, steps on workers
+# in three network namespaces and on a real single-node Slurm (all installed when missing; the Python packages into
+# .build/tools/venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-machine.sh --for-tests
-if [ ! -x .build/tools/venv/bin/schemathesis ] || ! .build/tools/venv/bin/python3 -c 'import werkzeug' 2>/dev/null; then
+if [ ! -x .build/tools/venv/bin/schemathesis ] || ! .build/tools/venv/bin/python3 -c 'import werkzeug, openpyxl, croniter' 2>/dev/null; then
     python3 -m venv .build/tools/venv
-    .build/tools/venv/bin/pip install --quiet --disable-pip-version-check schemathesis==4.32.5 werkzeug==3.1.8
+    .build/tools/venv/bin/pip install --quiet --disable-pip-version-check schemathesis==4.32.5 werkzeug==3.1.8 openpyxl==3.1.5 croniter==7.0.0
 fi
 swift build --build-tests
 # The shared store's and the workers' tests run against a real PostgreSQL, the Slurm executor's against a real Slurm:

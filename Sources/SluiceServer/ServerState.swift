@@ -13,18 +13,21 @@ final class ServerState: Sendable {
     let uploadBytes = ByteBudget()
     /// Starts the runs of schedules and watched folders.
     let triggers: TriggerService
+    /// Counts what `/metrics` reports as counters from the events stored while the server runs.
+    let metrics: MetricsCollector
     private let catalogCache: CatalogCache
 
     init(configuration: Configuration, store: any RunStore, executor: any StepExecutor, clock: any TriggerClock) {
         self.configuration = configuration
         self.store = store
+        metrics = MetricsCollector(store: store)
         let doorbell = doorbell
         let launcher = RunLauncher(runner: configuration.runner(store: store, executor: executor)) { doorbell.ring() }
         let catalogCache = CatalogCache(directory: configuration.pipelinesDirectory)
         self.launcher = launcher
         self.catalogCache = catalogCache
         triggers = TriggerService(store: store, configuration: configuration, clock: clock,
-                                  pipelines: { try await catalogCache.current().entries.compactMap(\.pipeline) },
+                                  catalog: { try await catalogCache.current() },
                                   launch: { try await launcher.start($0) },
                                   log: Self.log)
     }

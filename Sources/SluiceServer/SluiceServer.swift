@@ -94,29 +94,29 @@ public struct SluiceServer: Sendable {
             return GuardedChannel(base: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSockets, configuration: http),
                                   makeGuard: { ConnectionGuard(policy: policy, sockets: sockets, headerTimeout: timeout) })
         }
-        return Application(router: router(), server: server,
-                    configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "sluice"),
-                    onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) })
+        var application = Application(router: router(), server: server,
+                                      configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "sluice"),
+                                      onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) })
+        let metrics = state.metrics
+        application.beforeServerStarts { try await metrics.start() }
+        return application
     }
 
     /// Serves, and starts the runs triggers call for, until SIGTERM or SIGINT; then cancels the runs started here and
     /// waits until their states are recorded.
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let triggers = settings.triggers ? Task { await state.triggers.run() } : nil
-        // Events stored by other processes (the CLI, workers, servers on other hosts) reach live views at once.
-        let doorbell = state.doorbell, store = state.store
-        let notifications = Task { await store.followEventNotifications { doorbell.ring() } }
-        // Runs whose process died while this server lives (a CLI killed, a run this server could not record).
-        let recovery = Task { await RunRecovery.keepRecovering(in: store, every: .seconds(30)) { ServerState.log($0) } }
-        defer {
-            triggers?.cancel()
-            notifications.cancel()
-            recovery.cancel()
-        }
+        let state = state, doorbell = state.doorbell, store = state.store
+        let work = [
+            // Events stored by other processes (the CLI, workers, servers on other hosts) reach live views at once.
+            Task { await store.followEventNotifications { doorbell.ring() } },
+            // Runs whose process died while this server lives (a CLI killed, a run this server could not record).
+            Task { await RunRecovery.keepRecovering(in: store, every: .seconds(30)) { ServerState.log($0) } },
+            // The counters of /metrics see every event as it is stored, before `sluice gc` can remove its run.
+            Task { await state.metrics.follow() },
+        ] + (settings.triggers ? [Task { await state.triggers.run() }] : [])
+        defer { for task in work { task.cancel() } }
         try await application(onRunning: onRunning).runService()
-        triggers?.cancel()
-        notifications.cancel()
-        recovery.cancel()
+        for task in work { task.cancel() }
         await state.launcher.shutdown()
     }
 }

@@ -160,4 +160,56 @@ struct ExportCommandTests {
         #expect(try workspace.read("converted/run-Run.csv").contains("\(id),two,failed,cli"))
         #expect(try workspace.read("converted/run-Attempts.csv").split(separator: "\n").count == 3)
     }
+
+    /// Step names a spreadsheet takes for formulas, and errors with line breaks and control characters (written into the
+    /// store as another process could), read back by Python's csv module and by openpyxl.
+    @Test func exportsKeepEveryCharacterAsTextAndDatesAsDates() throws {
+        try workspace.pipeline("odd", """
+            steps:
+              - {name: "=cmd", command: 'true'}
+              - {name: "+1", command: 'true'}
+              - {name: "@x", command: 'sleep 0.2'}
+              - {name: "-x", command: 'true'}
+            """)
+        let run = try SluiceBinary.run(["run", "odd"], in: workspace.root)
+        let id = try #require(run.stdout.split(separator: " ").dropFirst().first.map(String.init))
+        for (step, error) in [("=cmd", "'line one' || char(10) || 'line two'"), ("+1", "'before' || char(13) || 'after'"),
+                              ("@x", "'=HYPERLINK(\"http://example.com\")'"), ("-x", "char(9) || 'tab, then' || char(1)")] {
+            _ = try Python.sqlite(workspace.storePath, "UPDATE stepRuns SET error = \(error) WHERE step = '\(step)'")
+        }
+        _ = try Python.sqlite(workspace.storePath, "UPDATE stepRuns SET exitCode = -1, cpuSeconds = -0.5 WHERE step = '@x'")
+        #expect(try SluiceBinary.run(["export", id, "--format", "csv", "-o", "run.csv"], in: workspace.root).status == 0)
+        #expect(try SluiceBinary.run(["export", id, "--format", "xlsx", "-o", "run.xlsx"], in: workspace.root).status == 0)
+
+        let check = try workspace.write("check.py", """
+            import csv, datetime, json, openpyxl
+            rows = list(csv.reader(open("run.csv", newline="", encoding="utf-8")))
+            book = openpyxl.load_workbook("run.xlsx")
+            steps = [[cell.value for cell in row] for row in book["Steps"].iter_rows(min_row=2)]
+            dates = [cell.value for sheet in book for row in sheet.iter_rows(min_row=2) for cell in row[4:6] if cell.value is not None]
+            # The workbook's times are the CSV's, to the millisecond (each rounds the same instant).
+            gaps = [abs(step[4] - datetime.datetime.fromisoformat(row[4].rstrip("Z"))).total_seconds() for step, row in zip(steps, rows[1:])]
+            print(json.dumps({"csv": [[row[0], row[3], row[11]] for row in rows], "cpu": rows[3][8],
+                              "xlsx": [[step[0], str(step[3]), step[11]] for step in steps],
+                              "dates": len(dates), "allDates": all(isinstance(d, datetime.datetime) for d in dates),
+                              "gap": max(gaps), "napped": (steps[2][5] - steps[2][4]).total_seconds()}))
+            """)
+        let (status, printed) = try Python.run([check], in: workspace.root, mergingErrors: true, interpreter: Python.tools)
+        #expect(status == 0, "\(printed)")
+        let read = try #require(try JSONSerialization.jsonObject(with: Data(printed.utf8)) as? [String: Any])
+        #expect(read["csv"] as? [[String]] == [
+            ["step", "exit_code", "error"],
+            ["'=cmd", "0", "line one\nline two"],
+            ["'+1", "0", "before\rafter"],
+            ["'@x", "-1", "'=HYPERLINK(\"http://example.com\")"],
+            ["'-x", "0", "'\ttab, then\u{1}"],
+        ], "one row per step; formulas defused with a quote, negative numbers left as they are")
+        #expect(read["cpu"] as? String == "-0.5")
+        // openpyxl leaves the OOXML escape of a character XML cannot hold as it is; Excel and LibreOffice turn it back.
+        #expect(read["xlsx"] as? [[String]] == [["=cmd", "0", "line one\nline two"], ["+1", "0", "before\rafter"],
+                                                ["@x", "-1", "=HYPERLINK(\"http://example.com\")"], ["-x", "0", "\ttab, then_x0001_"]])
+        #expect(read["dates"] as? Int == 2 + 8 + 8 && read["allDates"] as? Bool == true, "started and finished on every sheet are dates")
+        #expect((read["gap"] as? Double ?? 1) <= 0.001)
+        #expect((0.15...5).contains(read["napped"] as? Double ?? 0), "milliseconds kept")
+    }
 }

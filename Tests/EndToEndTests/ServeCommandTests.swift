@@ -126,6 +126,41 @@ struct ServeCommandTests {
         #expect(try workspace.read("runs/\(id)/logs/env.log") == "token=none\n")
     }
 
+    /// Prometheus takes a counter that goes down for a restart of the server: removing runs must lower none.
+    @Test func metricsCountersNeverGoDownWhenRunsAreRemoved() async throws {
+        try workspace.pipeline("flaky", """
+            steps:
+              - {name: quick, command: 'true'}
+              - {name: flaky, command: 'exit 1', retries: {count: 2, delay: 0s}}
+            """)
+        let server = try SluiceBinary.start(["serve", "--port", "0"], in: workspace.root)
+        defer { kill(server.process.processIdentifier, SIGKILL) }
+        let address = try #require(String(decoding: server.stdout.availableData, as: UTF8.self).split(separator: " ").last)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        func scrape() async throws -> [String: Double] {
+            let (data, _) = try await URLSession.shared.data(from: try #require(URL(string: address + "/metrics")))
+            let text = String(decoding: data, as: UTF8.self)
+            // promtool (Debian's prometheus package, installed by scripts/setup-machine.sh --for-tests) parses and lints it.
+            try workspace.write("metrics.txt", text)
+            let check = try Shell.run("promtool check metrics < metrics.txt 2>&1", in: workspace.root)
+            #expect(check.status == 0 && check.output.isEmpty, "promtool: \(check.output)")
+            return Dictionary(uniqueKeysWithValues: text.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { line in
+                line.split(separator: " ").last.flatMap { Double($0) }.map { (String(line.split(separator: " ")[0]), $0) }
+            })
+        }
+        for _ in 0..<3 { _ = try SluiceBinary.run(["run", "flaky"], in: workspace.root) }
+        let before = try await scrape()
+        #expect(before["sluice_retries_total"] == 6 && before["sluice_step_duration_seconds_count"] == 6)
+        #expect(before["sluice_step_duration_seconds_bucket{le=\"+Inf\"}"] == 6 && before["sluice_step_duration_seconds_bucket{le=\"5\"}"] == 6)
+        #expect(try SluiceBinary.run(["gc", "--keep", "1"], in: workspace.root).stdout.contains("removed 2 runs"))
+        let after = try await scrape()
+        #expect(after["sluice_runs{status=\"failed\"}"] == 1, "gauges follow the store")
+        let counters = before.keys.filter { $0.contains("_total") || $0.contains("_bucket") || $0.hasSuffix("_sum") || $0.hasSuffix("_count") }
+        #expect(counters.count == 15)
+        for name in counters.sorted() { #expect(after[name] ?? -1 >= before[name] ?? 0, "\(name) went from \(before[name] ?? 0) to \(after[name] ?? -1)") }
+        #expect(after["sluice_retries_total"] == 6 && after["sluice_step_duration_seconds_count"] == 6)
+    }
+
     @Test func uploadsStreamToDiskInsteadOfMemory() async throws {
         let server = try SluiceBinary.start(["serve", "--port", "0"], in: workspace.root)
         defer { kill(server.process.processIdentifier, SIGKILL) }

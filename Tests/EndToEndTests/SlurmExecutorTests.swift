@@ -34,7 +34,7 @@ struct SlurmExecutorTests {
         try workspace.pipeline("mixed", """
             slurm: {cpus: 1, memory: 200M}
             steps:
-              - {name: ok, command: 'echo "job ${SLURM_JOB_ID:-none}"'}
+              - {name: ok, command: 'echo "job ${SLURM_JOB_ID:-none}"; python3 -c "x = b\"x\" * (100 << 20)"'}
               - {name: bad, command: 'echo failing; exit 3', allow_failure: true}
               - {name: slow, command: 'sleep 60', timeout: 2s, allow_failure: true}
               - name: flaky
@@ -57,7 +57,7 @@ struct SlurmExecutorTests {
         // Resource figures come back from the node as they do locally.
         let steps = try #require((try JSONSerialization.jsonObject(with: Data(onSlurm.stdout.utf8)) as? [String: Any])?["steps"] as? [[String: Any]])
         let ok = try #require(steps.first { $0["step"] as? String == "ok" })
-        #expect((ok["peak_memory_kb"] as? Int ?? 0) > 0 && ok["cpu_seconds"] is Double, "\(ok)")
+        #expect((ok["peak_memory_kb"] as? Int ?? 0) > 100 << 10 && ok["cpu_seconds"] is Double, "the step's own 100 MiB: \(ok)")
         let log = try workspace.read("runs/\(runID)/logs/ok.log")
         #expect(log.hasPrefix("job ") && Int(log.dropFirst(4).trimmingCharacters(in: .whitespacesAndNewlines)) != nil, "\(log)")
         let jobs = try Self.command(["squeue", "--noheader", "--states=all", "--name=sluice-\(runID)-ok", "-O", "JobID,State"], environment: slurm)

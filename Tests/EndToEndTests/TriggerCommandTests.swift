@@ -81,4 +81,40 @@ struct TriggerCommandTests {
         #expect(scheduler.process.terminationStatus == 0)
         #expect(try runs().split(separator: "\n").count == 1, "one file, one run")
     }
+
+    @Test func aPipelineThatDoesNotLoadIsListedWithWhyItStartsNoRuns() throws {
+        try workspace.pipeline("leap", "schedule: \"0 0 31 2 *\"\nsteps:\n  - {name: a, command: 'true'}\n")
+        let listed = try SluiceBinary.run(["triggers"], in: workspace.root)
+        #expect(listed.status == 0)
+        let problem = "\(workspace.path("pipelines/leap.yaml")):1:11: invalid cron expression: '0 0 31 2 *' never fires: no date matches day 31 of February"
+        #expect(listed.stdout.contains("leap  (invalid)  next never: \(problem)\n"), "\(listed.stdout)")
+        #expect(listed.stdout.contains("sales  schedule  cron"), "the pipelines that load are listed as before")
+
+        let json = try JSONSerialization.jsonObject(with: Data(try SluiceBinary.run(["triggers", "--json"], in: workspace.root).stdout.utf8))
+        let invalid = try #require((json as? [[String: Any]])?.first { $0["pipeline"] as? String == "leap" })
+        #expect(invalid["kind"] as? String == "invalid")
+        #expect(invalid["name"] is NSNull && invalid["next"] is NSNull)
+        #expect(invalid["error"] as? String == problem)
+    }
+
+    @Test func validateRefusesACronThatNoDateMatchesAtItsPosition() throws {
+        try workspace.pipeline("leap", """
+            schedule:
+              - {name: a, cron: "0 0 31 2 *"}
+              - {name: b, cron: "0 0 30,31 feb *"}
+              - {name: c, cron: "0 0 31 4,6,9,11 *"}
+              - {name: d, cron: "0 0 31 2 mon"}
+              - {name: e, cron: "0 0 29 2 *"}
+            steps:
+              - {name: a, command: 'true'}
+            """)
+        let checked = try SluiceBinary.run(["validate", "leap"], in: workspace.root)
+        #expect(checked.status == 65)
+        let file = workspace.path("pipelines/leap.yaml")
+        #expect(checked.stdout.contains("\(file):2:21: error: invalid cron expression: '0 0 31 2 *' never fires: no date matches day 31 of February\n"),
+                "\(checked.stdout)")
+        #expect(checked.stdout.contains("\(file):3:21: error: invalid cron expression: '0 0 30,31 feb *' never fires: no date matches day 30 or 31 of February\n"))
+        #expect(checked.stdout.contains("\(file):4:21: error: invalid cron expression: '0 0 31 4,6,9,11 *' never fires: no date matches day 31 of April, June, September or November\n"))
+        #expect(checked.stdout.components(separatedBy: ": error: ").count == 4, "Mondays in February and leap days do come: \(checked.stdout)")
+    }
 }

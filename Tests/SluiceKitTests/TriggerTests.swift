@@ -1,6 +1,7 @@
 import Foundation
 import SluiceKit
 import SluiceTestSupport
+import Synchronization
 import Testing
 
 /// Schedules, watched folders and backfills start their runs on time, once, however many processes share the store.
@@ -14,17 +15,20 @@ struct TriggerTests {
         let store: SQLiteRunStore
         let launcher: RunLauncher
         let service: TriggerService
+        let log: Log
 
         init(_ workspace: TestWorkspace, clock: ManualClock) throws {
             self.workspace = workspace
+            let log = Log()
+            self.log = log
             let configuration = try workspace.configuration()
             store = try SQLiteRunStore(path: workspace.storePath)
             let launcher = RunLauncher(runner: configuration.runner(store: store, executor: LocalExecutor(gracePeriod: 2)))
             self.launcher = launcher
             let directory = configuration.pipelinesDirectory
             service = TriggerService(store: store, configuration: configuration, clock: clock,
-                                     pipelines: { PipelineCatalog.scan(directory).entries.compactMap(\.pipeline) },
-                                     launch: { try await launcher.start($0) })
+                                     catalog: { PipelineCatalog.scan(directory) },
+                                     launch: { try await launcher.start($0) }, log: { [log] in log.append($0) })
         }
 
         /// Waits until `runs` have ended; their final states.
@@ -36,6 +40,13 @@ struct TriggerTests {
             }
             return statuses
         }
+    }
+
+    /// What a service logged, in order.
+    final class Log: Sendable {
+        private let lines = Mutex<[String]>([])
+        func append(_ line: String) { lines.withLock { $0.append(line) } }
+        var all: [String] { lines.withLock { $0 } }
     }
 
     static func at(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
@@ -140,6 +151,25 @@ struct TriggerTests {
         let resumed = try await process.service.check()
         #expect(resumed.map(\.triggerDetail?.scheduledFor) == ["2026-11-22T03:00:00Z"], "resumed: catch_up latest runs the newest missed time")
         _ = try await process.outcomes(resumed)
+    }
+
+    @Test func aPipelineThatDoesNotLoadIsLoggedOnceNotAtEveryCheck() async throws {
+        let workspace = try TestWorkspace()
+        try workspace.pipeline("leap", "schedule: \"0 0 31 2 *\"\nsteps:\n  - {name: a, command: \"true\"}\n")
+        let clock = ManualClock(Self.at("2026-11-22T00:30:00Z"))
+        let process = try Process(workspace, clock: clock)
+        try await process.service.check()
+        clock.advance(to: Self.at("2026-11-22T01:30:00Z"))
+        try await process.service.check()
+        let file = workspace.path("pipelines/leap.yaml")
+        #expect(process.log.all == ["leap: does not load, so its schedules and watches start no runs: \(file):1:11: "
+                                    + "invalid cron expression: '0 0 31 2 *' never fires: no date matches day 31 of February"])
+
+        try workspace.pipeline("leap", "schedule: \"0 0 29 2 *\"\nsteps:\n  - {name: a, command: \"true\"}\n")
+        try await process.service.check()
+        try workspace.pipeline("leap", "schedule: \"0 0 30 2 *\"\nsteps:\n  - {name: a, command: \"true\"}\n")
+        try await process.service.check()
+        #expect(process.log.all.count == 2, "broken again after a fix, it is logged again: \(process.log.all)")
     }
 
     @Test func aFileDroppedIntoAWatchedFolderStartsExactlyOneRun() async throws {

@@ -314,6 +314,28 @@ struct APITests {
         }
     }
 
+    @Test(arguments: HTTPSetup.both) func timesKeepTheirMillisecondsInTheAPIAndTheJSONExport(_ setup: HTTPSetup) async throws {
+        try workspace.pipeline("nap", "steps:\n  - {name: nap, command: 'sleep 0.2'}\n")
+        try await harness.test(setup.value) { client in
+            let id = try #require(try await client.send(.post, "/api/pipelines/nap/runs").object["id"] as? String)
+            let detail = try await client.finishedRun(id)
+            let export = try await client.send(.get, "/api/runs/\(id)/export?format=json").object
+            let format = ISO8601DateFormatter()
+            format.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            for (source, document) in [("GET /api/runs/\(id)", detail), ("its JSON export", export)] {
+                let run = document["run"] as? [String: Any], step = (document["steps"] as? [[String: Any]])?.first
+                let attempt = (document["attempts"] as? [[String: Any]])?.first
+                let times = [run?["createdAt"], run?["finishedAt"], step?["startedAt"], step?["finishedAt"], attempt?["startedAt"], attempt?["finishedAt"]]
+                    .map { $0 as? String ?? "" }
+                #expect(times.allSatisfy { $0.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/) != nil }, "\(source): \(times)")
+                for (start, end) in [(times[2], times[3]), (times[4], times[5])] {
+                    let took = (format.date(from: end) ?? .distantPast).timeIntervalSince(format.date(from: start) ?? .distantFuture)
+                    #expect((0.15...5).contains(took), "\(source): a 0.2 s step from \(start) to \(end)")
+                }
+            }
+        }
+    }
+
     @Test(arguments: HTTPSetup.both) func uploadsAreStoredUnderSafeNamesAndOversizedOnesRefused(_ setup: HTTPSetup) async throws {
         @Sendable func form(_ name: String, _ content: String) -> String {
             "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(name)\"\r\nContent-Type: text/csv\r\n\r\n\(content)\r\n--XyZ--\r\n"

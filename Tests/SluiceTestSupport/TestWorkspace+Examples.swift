@@ -1,10 +1,12 @@
 import Foundation
 
 extension TestWorkspace {
+    /// The repository's root folder, the one with Package.swift.
+    public static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
     /// The repository's `examples/` workspace.
-    public static let examplesDirectory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("examples").path
+    public static let examplesDirectory = "\(repositoryRoot)/examples"
 
     /// A fresh workspace holding a copy of example pipeline `name` (its file and its scripts folder).
     public static func example(_ name: String) throws -> TestWorkspace {

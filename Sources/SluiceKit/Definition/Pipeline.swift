@@ -45,7 +45,7 @@ public enum ConcurrencyPolicy: String, Sendable, CaseIterable {
     case allow, queue, reject
 }
 
-/// A named subset of steps (seed 000's `--mode schema-only`); members are step names or tags.
+/// A named subset of steps (`--mode schema-only` in the analysis workflow example); members are step names or tags.
 public struct Mode: Sendable, Equatable {
     public var name: String
     public var members: [String]

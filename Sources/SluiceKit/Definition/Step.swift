@@ -29,13 +29,13 @@ public struct Step: Sendable {
 
 /// A recovery Sluice performs for a step that failed.
 public enum FailureAction: Sendable, Equatable {
-    /// Put the step's declared outputs back to their last good version (seed 001's ROLLBACK_TO_BACKUP).
+    /// Put the step's declared outputs back to their last good version (`on_failure: rollback`).
     case rollback
     /// Run a healing script, resolved against the pipeline's scripts folder.
     case run(script: String)
 }
 
-/// When a step whose upstream steps have all ended runs (Airflow's trigger rules; `recovered` is seed 001's matrix).
+/// When a step whose upstream steps have all ended runs (Airflow's trigger rules, plus `recovered`: go on after a recovery).
 public enum TriggerRule: String, Sendable, CaseIterable {
     /// Every upstream step succeeded (or was up to date, or failed with `allow_failure`).
     case allSuccess = "all_success"

@@ -64,7 +64,11 @@ enum TriggerReader {
 
     private static func readCron(_ text: String, _ node: Node, reader: DefinitionReader) -> CronExpression? {
         do { return try CronExpression(text) } catch {
-            reader.report(.badValue, node, "invalid cron expression: \(error)", fix: "write five fields such as \"30 6 * * mon-fri\", or @daily")
+            let fix = switch error.code {
+            case .syntax: "write five fields such as \"30 6 * * mon-fri\", or @daily"
+            case .neverFires: "choose days those months have: February has 29 at most; April, June, September and November 30"
+            }
+            reader.report(.badValue, node, "invalid cron expression: \(error)", fix: fix)
             return nil
         }
     }

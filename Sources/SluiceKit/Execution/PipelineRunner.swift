@@ -231,7 +231,7 @@ public struct PipelineRunner: Sendable {
         return outcome
     }
 
-    /// Seed 001's overall status: success; partial_success when failures were recovered (or tolerated by
+    /// A run's overall status: success; partial_success when failures were recovered (or tolerated by
     /// `allow_failure`) and the pipeline went on; failed when a failure was not recovered or stopped steps after it.
     static func status(of outcomes: [Scheduler.StepOutcome], cancelled: Bool) -> RunStatus {
         if cancelled || outcomes.contains(where: { $0.state == .cancelled }) { return .cancelled }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The directory of one run (seed 000's layout): `outputs/`, `working/`, `logs/<step>.log`, `.env`, `run.log`,
+/// The directory of one run, laid out as docs/cli.md shows: `outputs/`, `working/`, `logs/<step>.log`, `.env`, `run.log`,
 /// `summary.json`.
 public struct RunDirectory: Sendable {
     public let root: String

@@ -16,7 +16,7 @@ public enum StepState: String, Sendable, Codable, CaseIterable {
     public var isFailure: Bool { self == .failed || self == .timedOut }
 }
 
-/// The overall outcome of a run (seed 001's statuses, plus running and cancelled).
+/// The overall outcome of a run, or where it stands while it has none yet.
 public enum RunStatus: String, Sendable, Codable, CaseIterable {
     case running, success
     /// Waiting for an earlier run of its pipeline to end (`concurrency: queue`).

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Seed 001's manual-review notification for a failed or partially successful run: identity, status, summary
+/// The manual-review notification for a failed or partially successful run: identity, status, summary
 /// counts, each error with its recovery actions, the healing actions, and resource figures.
 public struct ReviewNotification: Sendable, Codable {
     public struct ErrorDetail: Sendable, Codable {
@@ -24,7 +24,7 @@ public struct ReviewNotification: Sendable, Codable {
         public var peakMemoryPercent: Double?
         public var diskOutputMB: Double
         public var diskFreeMB: Double
-        /// The steps whose failure caused the notification (seed 001's "trigger agents").
+        /// The steps whose failure caused the notification (its "trigger agents").
         public var triggeredBy: [String]
     }
 
@@ -77,7 +77,7 @@ public struct ReviewNotification: Sendable, Codable {
                             diskFreeMB: free / 1_048_576, triggeredBy: errors.map(\.step))
     }
 
-    /// The text in seed 001's layout.
+    /// The notification as text: a banner, the run, then its summary, errors, healing actions and resources.
     public var text: String {
         let rule = String(repeating: "=", count: 80)
         func section(_ title: String) -> String {

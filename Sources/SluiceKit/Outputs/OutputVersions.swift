@@ -1,6 +1,6 @@
 import Foundation
 
-/// One version of one output file, as the annotations file records it (seed 001's `path_annotations.json`).
+/// One version of one output file, as the annotations file (`annotations.json`) records it.
 public struct OutputAnnotation: Sendable, Codable, Equatable {
     public var path: String
     public var sha256: String
@@ -32,7 +32,7 @@ public struct OutputAnnotations: Sendable, Codable, Equatable {
     public func newest(_ path: String) -> OutputAnnotation? { versions.last { $0.path == path } }
 }
 
-/// Versioned copies of a step's declared outputs, laid out as seed 001's loader keeps its databases:
+/// Versioned copies of a step's declared outputs:
 /// `newest/PATH` holds each output's latest version, `history/vN/PATH` the earlier ones, and
 /// `annotations.json` describes them all. Every file is written atomically.
 public struct OutputVersions: Sendable {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// One recovery Sluice performed for a failed step, as seed 001 records its ROLLBACK_TO_BACKUP actions.
+/// One recovery Sluice performed for a failed step: a rollback of its outputs, or a healing script.
 public struct RecoveryAction: Sendable, Codable, Equatable {
     public enum Kind: String, Sendable, Codable {
         case rollback = "ROLLBACK_TO_BACKUP"

@@ -1,6 +1,6 @@
 /// Which steps of a pipeline a run covers.
 public struct Selection: Sendable, Codable, Equatable {
-    /// Run only these steps (seed 002's individual step execution); empty means the whole pipeline.
+    /// Run only these steps (`sluice step`); empty means the whole pipeline.
     public var steps: [String] = []
     /// With `steps`: also run everything they depend on.
     public var withDependencies = false
@@ -10,7 +10,7 @@ public struct Selection: Sendable, Codable, Equatable {
     public var to: [String] = []
     /// Exactly these steps.
     public var only: [String] = []
-    /// Leave these steps out (seed 003's `--skip-extraction`).
+    /// Leave these steps out (`--skip`, as in `--skip extraction`).
     public var skip: [String] = []
     /// A named subset declared under `modes:`.
     public var mode: String?

@@ -1,6 +1,6 @@
 import Foundation
 
-/// `run.log`: one line per phase start and completion (seed 000's `_log_phase_start` / `_log_phase_completion`),
+/// `run.log`: one line per step start and completion, retry, skip and recovery, and for the run's start and end,
 /// appended a batch at a time by the ``EventBatcher``'s thread.
 final class RunLog: Sendable {
     private let handle: FileHandle?

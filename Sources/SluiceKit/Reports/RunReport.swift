@@ -1,6 +1,6 @@
 import Foundation
 
-/// `report.html`: a self-contained page per run (seed 004's dashboard, seed 000's final report): summary,
+/// `report.html`: a self-contained page per run (the run's dashboard and final report): summary,
 /// a timeline of attempts, every step, errors, recovery actions and an index of outputs. No external assets.
 public struct RunReport: Sendable {
     public var run: RunRecord

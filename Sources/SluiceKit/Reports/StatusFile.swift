@@ -1,6 +1,6 @@
 import Foundation
 
-/// Seed 002's `.NAME.status.json`: per step whether it completed, whether it is marked tested, its last run and
+/// The status file, `.NAME.status.json`: per step whether it completed, whether it is marked tested, its last run and
 /// error. Rewritten atomically from the store, never edited in place.
 public enum StatusFile {
     public static func path(pipelinesDirectory: String, pipeline: String) -> String {

@@ -71,7 +71,7 @@ enum EventSQL {
         case let .runFinished(status):
             try db.cachedStatement(sql: "UPDATE runs SET status = ?, finishedAt = ?, leaseExpiresAt = NULL WHERE id = ?")
                 .run(.text(status.rawValue), at, run)
-            // Each step's latest state across runs (seed 002's status file), refreshed once per run rather than per step.
+            // Each step's latest state across runs (what the status file shows), refreshed once per run rather than per step.
             try db.cachedStatement(sql: """
                 INSERT INTO stepStatus (pipeline, step, completed, lastRun, lastRunID, lastState, lastDuration, error)
                 SELECT ?, step, state = 'succeeded', finishedAt, runID, state, CASE WHEN state = 'succeeded' THEN duration END, error

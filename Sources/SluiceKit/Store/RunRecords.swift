@@ -68,7 +68,7 @@ public struct AttemptRecord: Sendable, Codable, Equatable {
     public var systemCPU: Double?
 }
 
-/// The latest known state of a step across runs, with its tested mark: what seed 002's status file shows.
+/// The latest known state of a step across runs, with its tested mark: what the status file shows.
 public struct StepStatusRecord: Sendable, Codable, Equatable {
     public var pipeline: String
     public var step: String

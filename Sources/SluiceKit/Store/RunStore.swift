@@ -90,16 +90,11 @@ extension RunStore {
     }
 }
 
-/// Counts across every run of a store (what `/metrics` exports).
+/// Counts across every run of a store (the gauges `/metrics` exports; its counters come from events, since removing
+/// runs lowers what the store holds).
 public struct StoreTotals: Sendable {
     public var runsByStatus: [String: Int] = [:]
     public var stepsByState: [String: Int] = [:]
-    /// Sum and count of the durations of finished step runs, in seconds.
-    public var stepSeconds: Double = 0
-    public var stepsTimed = 0
-    /// Attempts after a step's first.
-    public var retries = 0
-    public var recoveriesByStatus: [String: Int] = [:]
     /// Steps whose state is pending in runs that are running: waiting for upstream steps or a free slot.
     public var queuedSteps = 0
 }

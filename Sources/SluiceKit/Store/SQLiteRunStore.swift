@@ -350,14 +350,6 @@ public final class SQLiteRunStore: RunStore {
             var totals = StoreTotals()
             for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM runs GROUP BY status") { totals.runsByStatus[row["status"]] = row["n"] }
             for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM stepRuns GROUP BY state") { totals.stepsByState[row["state"]] = row["n"] }
-            if let row = try Row.fetchOne(db, sql: "SELECT COALESCE(SUM(duration), 0) AS total, COUNT(duration) AS n FROM stepRuns") {
-                totals.stepSeconds = row["total"]
-                totals.stepsTimed = row["n"]
-            }
-            totals.retries = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM attempts WHERE attempt > 1") ?? 0
-            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM recoveryActions GROUP BY status") {
-                totals.recoveriesByStatus[row["status"]] = row["n"]
-            }
             totals.queuedSteps = try Int.fetchOne(db, sql: """
                 SELECT COUNT(*) FROM stepRuns JOIN runs ON runs.id = stepRuns.runID WHERE runs.status = 'running' AND stepRuns.state = 'pending'
                 """) ?? 0

@@ -1,4 +1,4 @@
-/// Short run identifiers (seed 000's six characters); the store checks each against those it has.
+/// Short run identifiers (six characters); the store checks each against those it has.
 enum RunID {
     static let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789")
 

@@ -20,6 +20,15 @@ public enum Timestamp {
             + "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2)).\(pad(millis, 3))Z"
     }
 
+    /// Dates in JSON as ``iso(_:)`` writes them: Foundation's `.iso8601` drops the milliseconds, which a timeline of
+    /// short steps needs.
+    public static var jsonEncoding: JSONEncoder.DateEncodingStrategy {
+        .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(iso(date))
+        }
+    }
+
     private static func pad(_ value: Int, _ width: Int) -> String {
         let text = String(value)
         return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text

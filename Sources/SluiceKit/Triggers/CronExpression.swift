@@ -48,9 +48,23 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         weekdays = Set(sets[4].map { $0 % 7 })
         daysRestricted = !parts[2].hasPrefix("*")
         weekdaysRestricted = !parts[4].hasPrefix("*")
-        guard next(after: Date(timeIntervalSince1970: 946_684_800), in: TimeZone(identifier: "UTC")!) != nil else {
-            throw CronError("'\(trimmed)' never fires: no month has that day")
+        if let impossible = impossibleDates {
+            throw CronError("'\(trimmed)' never fires: no date matches \(impossible)", code: .neverFires)
         }
+    }
+
+    /// The days of month and months, as "day 31 of February", when none of those days is in any of those months
+    /// and no day of week can match instead. Decided from the fields, so no search can miss a date years away.
+    private var impossibleDates: String? {
+        // An unrestricted day field includes the 1st; a restricted day of week is an alternative that always comes.
+        guard daysRestricted, !weekdaysRestricted else { return nil }
+        let longest = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard months.allSatisfy({ month in days.allSatisfy { $0 > longest[month - 1] } }) else { return nil }
+        let names = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+        func either(_ items: [String]) -> String {
+            items.count < 2 ? items.joined() : items.dropLast().joined(separator: ", ") + " or " + items.last!
+        }
+        return "day \(either(days.sorted().map(String.init))) of \(either(months.sorted().map { names[$0 - 1] }))"
     }
 
     /// The first time after `instant` this expression fires in `zone`; nil if it fires in none of the next ten years.
@@ -63,9 +77,13 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
             if !dayMatches(time) { time.nextDay(); continue }
             if !hours.contains(time.hour) { time.nextHour(); continue }
             if !minutes.contains(time.minute) { time.nextMinute(); continue }
-            let candidate = time.instant(in: zone)
-            // A wall-clock time repeated when clocks go back maps to its first occurrence, which may be past.
-            if candidate > instant { return candidate }
+            // A time skipped when clocks go forward runs at the end of the gap, which is no later than any time after
+            // it, so the first match on the wall clock is the earliest instant. An expression for every hour of the day
+            // leaves the skipped time out instead (it runs again the next hour), as croniter does. A time repeated when
+            // clocks go back maps to its first occurrence, which may be past.
+            if let candidate = time.occurrence(in: zone) ?? (hours.count == 24 ? nil : time.gapEnd(in: zone)), candidate > instant {
+                return candidate
+            }
             time.nextMinute()
         }
         return nil
@@ -117,6 +135,17 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
 
 /// Why a cron expression was refused.
 public struct CronError: Error, Sendable, CustomStringConvertible {
+    public enum Code: Sendable {
+        /// It is not a cron expression: a field, a range or a shortcut is wrong.
+        case syntax
+        /// It is well formed, but no date has the days of month it names (`0 0 31 2 *`).
+        case neverFires
+    }
+
+    public let code: Code
     public let description: String
-    init(_ description: String) { self.description = description }
+    init(_ description: String, code: Code = .syntax) {
+        self.description = description
+        self.code = code
+    }
 }

@@ -10,21 +10,24 @@ public actor TriggerService {
     private let store: any RunStore
     private let configuration: Configuration
     private let clock: any TriggerClock
-    private let pipelines: @Sendable () async throws -> [Pipeline]
+    private let catalog: @Sendable () async throws -> PipelineCatalog
     private let launch: @Sendable (PreparedRun) async throws -> RunRecord
     private let log: @Sendable (String) -> Void
     /// Per watch: the files as last seen and since when they have looked so, for the debounce.
     private var settling: [String: (fingerprint: String, since: Date)] = [:]
+    /// What the last check found wrong (a pipeline that does not load, a schedule with no next time), by pipeline
+    /// file or trigger: each is logged when first found, not at every check.
+    private var reported: [String: String] = [:]
 
-    /// `pipelines` gives the pipelines as their files are now; `launch` records and starts a prepared run.
+    /// `catalog` gives the pipelines as their files are now; `launch` records and starts a prepared run.
     public init(store: any RunStore, configuration: Configuration, clock: any TriggerClock = SystemClock(),
-                pipelines: @escaping @Sendable () async throws -> [Pipeline],
+                catalog: @escaping @Sendable () async throws -> PipelineCatalog,
                 launch: @escaping @Sendable (PreparedRun) async throws -> RunRecord,
                 log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.store = store
         self.configuration = configuration
         self.clock = clock
-        self.pipelines = pipelines
+        self.catalog = catalog
         self.launch = launch
         self.log = log
     }
@@ -50,17 +53,29 @@ public actor TriggerService {
     /// schedule, or the next look at a watched folder.
     private func checkAll() async throws -> (started: [RunRecord], wake: Date) {
         let now = clock.now
-        let pipelines = try await pipelines().filter { !$0.schedules.isEmpty || !$0.watches.isEmpty }
+        let entries = try await catalog().entries
+        // A pipeline that does not load has no triggers to check: the log says so rather than nothing.
+        var problems = Dictionary(entries.compactMap { entry in
+            entry.problem.map { (entry.file, "\(entry.id): does not load, so its schedules and watches start no runs: \($0)") }
+        }, uniquingKeysWith: { first, _ in first })
+        let pipelines = entries.compactMap(\.pipeline).filter { !$0.schedules.isEmpty || !$0.watches.isEmpty }
         // At least every 30 s: a schedule added to a pipeline file is noticed soon after.
         var wake = now.addingTimeInterval(30)
-        guard !pipelines.isEmpty else { return ([], wake) }
+        guard !pipelines.isEmpty else {
+            report(problems)
+            return ([], wake)
+        }
         var states: [String: TriggerState] = [:]
         for state in try await store.triggerStates(pipeline: nil) { states[Self.key(state.pipeline, state.name)] = state }
         let paused = try await store.pausedPipelines()
         var started: [RunRecord] = []
         for pipeline in pipelines {
             for schedule in pipeline.schedules {
-                if let next = schedule.cron.next(after: now, in: schedule.timeZone) { wake = min(wake, next) }
+                if let next = schedule.cron.next(after: now, in: schedule.timeZone) {
+                    wake = min(wake, next)
+                } else {
+                    problems[Self.key(pipeline.id, schedule.name)] = "\(pipeline.id)/\(schedule.name): \(Schedule.noNextTime)"
+                }
                 let state = try await state(states, pipeline, schedule.name, now: now, snapshot: nil)
                 guard paused[pipeline.id] == nil else { continue }
                 started += try await fire(schedule, of: pipeline, state: state, now: now)
@@ -75,7 +90,14 @@ public actor TriggerService {
                 }
             }
         }
+        report(problems)
         return (started, wake)
+    }
+
+    /// Logs each problem a check found that the one before did not: a problem fixed and back is logged again.
+    private func report(_ problems: [String: String]) {
+        for (key, message) in problems.sorted(by: { $0.key < $1.key }) where reported[key] != message { log(message) }
+        reported = problems
     }
 
     private func state(_ states: [String: TriggerState], _ pipeline: Pipeline, _ name: String, now: Date,

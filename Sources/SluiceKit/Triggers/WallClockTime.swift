@@ -24,17 +24,35 @@ struct WallClockTime: Sendable, Equatable, Comparable {
     var daysInMonth: Int { Self.daysIn(year: year, month: month) }
     var date: String { String(format: "%04d-%02d-%02d", year, month, day) }
 
-    /// The instant this wall-clock time names in `zone`. A time that occurs twice (clocks set back) is its first
-    /// occurrence; a time that does not occur (clocks set forward) is moved forward by the length of the gap,
-    /// as java.time and most schedulers do.
-    func instant(in zone: TimeZone) -> Date {
-        let wall = Double(Self.days(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60)
-        let earlier = zone.secondsFromGMT(for: Date(timeIntervalSince1970: wall - 86_400))
-        let later = zone.secondsFromGMT(for: Date(timeIntervalSince1970: wall + 86_400))
-        let valid = [earlier, later].map { Date(timeIntervalSince1970: wall - Double($0)) }.filter {
-            WallClockTime($0, in: zone) == self
+    /// The first instant this wall-clock time names in `zone` (a time repeated when clocks go back names two); nil
+    /// for a time that does not occur, skipped when clocks go forward.
+    func occurrence(in zone: TimeZone) -> Date? {
+        let wall = wallSeconds, (before, after) = offsets(around: wall, in: zone)
+        return [before, after].map { Date(timeIntervalSince1970: wall - Double($0)) }.filter { WallClockTime($0, in: zone) == self }.min()
+    }
+
+    /// The instant this wall-clock time names in `zone`: its first occurrence, or for a time skipped when clocks go
+    /// forward, the end of the gap (when the clocks show a time again), as cron(8) runs what was due in the gap.
+    func instant(in zone: TimeZone) -> Date { occurrence(in: zone) ?? gapEnd(in: zone) }
+
+    /// The moment the clocks jumped past this time: the first second whose wall-clock time is later than it. Before
+    /// the jump the zone's offset is the earlier one, after it the later one, so the jump lies between these bounds.
+    func gapEnd(in zone: TimeZone) -> Date {
+        let wall = wallSeconds, (before, after) = offsets(around: wall, in: zone)
+        var low = wall - Double(after), high = wall - Double(before)
+        while high - low > 1 {
+            let middle = ((low + high) / 2).rounded(.down)
+            if middle + Double(zone.secondsFromGMT(for: Date(timeIntervalSince1970: middle))) > wall { high = middle } else { low = middle }
         }
-        return valid.min() ?? Date(timeIntervalSince1970: wall - Double(earlier))
+        return Date(timeIntervalSince1970: high)
+    }
+
+    /// This wall-clock time as seconds since 1970 on a clock without a zone.
+    private var wallSeconds: Double { Double(Self.days(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60) }
+
+    /// The zone's offsets a day either side of `wall`: any change of offset near it lies between the two.
+    private func offsets(around wall: Double, in zone: TimeZone) -> (before: Int, after: Int) {
+        (zone.secondsFromGMT(for: Date(timeIntervalSince1970: wall - 86_400)), zone.secondsFromGMT(for: Date(timeIntervalSince1970: wall + 86_400)))
     }
 
     mutating func nextMinute() {

@@ -3,8 +3,8 @@ import Yams
 
 /// The effective settings of a workspace, each with where it came from.
 ///
-/// Precedence, highest first: command-line flags, `sluice.yaml`, `SLUICE_*` environment variables, defaults
-/// (seed 003's order: config file, then environment, then defaults).
+/// Precedence, highest first: command-line flags, `sluice.yaml`, `SLUICE_*` environment variables, defaults.
+/// A setting in the workspace's own file wins over the host's environment.
 public struct Configuration: Sendable {
     /// Where a value came from.
     public enum Source: Sendable, Equatable, CustomStringConvertible {

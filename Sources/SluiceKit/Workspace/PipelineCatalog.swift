@@ -15,6 +15,11 @@ public struct PipelineCatalog: Sendable {
             if case let .failure(error) = result { return error.diagnostics }
             return []
         }
+        /// Why the pipeline does not load, in one line: its first error and where it is; nil when it loads.
+        public var problem: String? {
+            let errors = diagnostics.filter { $0.severity == .error }
+            return errors.first.map { "\($0.location): \($0.message)" + (errors.count > 1 ? " (and \(errors.count - 1) more)" : "") }
+        }
     }
 
     public let directory: String

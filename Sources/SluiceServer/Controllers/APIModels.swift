@@ -173,9 +173,7 @@ struct TriggerInfo: Codable, Sendable {
         let schedules = pipeline.schedules.map { schedule in
             TriggerInfo(name: schedule.name, kind: "schedule", cron: schedule.cron.description, timezone: schedule.timeZoneName,
                         catchUp: schedule.catchUp.rawValue,
-                        nextTime: paused ? nil : schedule.cron.next(after: now, in: schedule.timeZone).flatMap {
-                            TriggerService.scheduleValues($0, endDate: nil, in: schedule.timeZone)["schedule.time"]
-                        },
+                        nextTime: paused ? nil : schedule.nextTime(after: now),
                         params: schedule.parameters.mapValues(\.text), lastRunID: byName[schedule.name]?.lastRunID,
                         lastError: byName[schedule.name]?.lastError)
         }

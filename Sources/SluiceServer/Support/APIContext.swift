@@ -21,10 +21,7 @@ enum APIJSON {
     /// Sorted keys; dates as ISO 8601 with milliseconds (timelines of short steps need them).
     static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(Timestamp.iso(date))
-        }
+        encoder.dateEncodingStrategy = Timestamp.jsonEncoding
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }

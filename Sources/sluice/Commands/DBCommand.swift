@@ -12,24 +12,48 @@ struct DBCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The store, the migrations it has and those it lacks; changes nothing.")
         @OptionGroup var workspace: WorkspaceOptions
 
+        @Flag(help: "Print the store, its migrations and its number of runs as JSON.")
+        var json = false
+
+        /// What `--json` prints.
+        struct StoreStatus: Encodable {
+            var store: String
+            /// False for an SQLite file not created yet; then no migration is applied or pending.
+            var exists: Bool
+            var applied: [String]
+            var pending: [String]
+            var runs: Int
+        }
+
         func run() async throws {
-            let configuration = try workspace.configuration()
-            // Looking creates nothing: a workspace that has not run yet has no SQLite file, and gets none.
-            if case let .sqlite(path) = configuration.store, !FileManager.default.fileExists(atPath: path) {
-                print("store    \(configuration.store) (not created yet: the first run creates it)")
+            let status = try await read()
+            if json { return Console.printJSON(status) }
+            guard status.exists else {
+                print("store    \(status.store) (not created yet: the first run creates it)")
                 print("schema   none yet")
                 print("runs     0")
                 return
+            }
+            let (applied, pending) = (status.applied, status.pending)
+            print("store    \(status.store)")
+            print("schema   \(applied.count) of \(applied.count + pending.count) migrations applied\(applied.last.map { ", latest \($0)" } ?? "")")
+            for name in pending { print("pending  \(name)") }
+            print("runs     \(status.runs)")
+            if !pending.isEmpty { print("`sluice db migrate` applies the pending migrations (any other command does too).") }
+        }
+
+        private func read() async throws -> StoreStatus {
+            let configuration = try workspace.configuration()
+            let location = "\(configuration.store)"
+            // Looking creates nothing: a workspace that has not run yet has no SQLite file, and gets none.
+            if case let .sqlite(path) = configuration.store, !FileManager.default.fileExists(atPath: path) {
+                return StoreStatus(store: location, exists: false, applied: [], pending: [], runs: 0)
             }
             let store = try await DBCommand.open(configuration, migrate: false)
             let (applied, pending) = try await store.schemaVersions()
             // A new store has no tables yet.
             let runs = applied.isEmpty ? 0 : try await store.totals().runsByStatus.values.reduce(0, +)
-            print("store    \(configuration.store)")
-            print("schema   \(applied.count) of \(applied.count + pending.count) migrations applied\(applied.last.map { ", latest \($0)" } ?? "")")
-            for name in pending { print("pending  \(name)") }
-            print("runs     \(runs)")
-            if !pending.isEmpty { print("`sluice db migrate` applies the pending migrations (any other command does too).") }
+            return StoreStatus(store: location, exists: true, applied: applied, pending: pending, runs: runs)
         }
     }
 

@@ -16,6 +16,22 @@ struct LogsCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Keep printing new output until the step has finished.")
     var follow = false
 
+    @Flag(help: "Print the run, the step and its whole output as one JSON object; not with --follow.")
+    var json = false
+
+    /// A step's output as `--json` prints it.
+    struct Log: Encodable {
+        var run: String
+        var step: String
+        /// The bytes as UTF-8 text, each invalid sequence replaced by U+FFFD.
+        var log: String
+    }
+
+    func validate() throws {
+        // A JSON document is whole only once the step has ended, and --follow is for watching it before.
+        if json && follow { throw ValidationError("--json does not combine with --follow: it prints the output as it is now") }
+    }
+
     func run() async throws {
         let configuration = try workspace.configuration()
         let store = try await workspace.store(configuration)
@@ -25,6 +41,10 @@ struct LogsCommand: AsyncParsableCommand {
             throw fail("run \(run) has no step '\(step)'; its steps are: \(steps.map(\.step).joined(separator: ", "))", ExitStatus.invalidInput)
         }
         let path = RunDirectory(root: record.runDirectory).log(of: step)
+        if json {
+            let bytes = FileManager.default.contents(atPath: path) ?? Data()
+            return Console.printJSON(Log(run: record.id, step: step, log: String(decoding: bytes, as: UTF8.self)))
+        }
         var offset: UInt64 = 0
         while true {
             offset = copy(path, from: offset)

@@ -4,7 +4,7 @@ import SluiceKit
 
 struct MarkTestedCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "mark-tested", abstract: "Mark a step as tested (seed 002's tested flag), or clear the mark.")
+        commandName: "mark-tested", abstract: "Set a step's tested mark (shown by `list` and in the status file), or clear it.")
 
     @OptionGroup var workspace: WorkspaceOptions
 

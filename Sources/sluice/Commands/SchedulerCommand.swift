@@ -19,7 +19,7 @@ struct SchedulerCommand: AsyncParsableCommand {
         let directory = configuration.pipelinesDirectory
         let catalog = CatalogCache(directory: directory)
         let triggers = TriggerService(store: store, configuration: configuration,
-                                      pipelines: { try await catalog.current().entries.compactMap(\.pipeline) },
+                                      catalog: { try await catalog.current() },
                                       launch: { try await launcher.start($0) },
                                       log: { Console.write("\(Date()) \($0)\n") })
         let task = Task { await triggers.run() }

@@ -8,30 +8,20 @@ struct TriggersCommand: AsyncParsableCommand {
         subcommands: [List.self, Pause.self, Resume.self], defaultSubcommand: List.self)
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Every pipeline's schedules and watches.")
+        static let configuration = CommandConfiguration(
+            abstract: "Every pipeline's schedules and watches, and the pipelines that do not load, whose triggers are off.")
         @OptionGroup var workspace: WorkspaceOptions
+
+        @Flag(help: "Print one object per schedule, watch and pipeline that does not load, as JSON.")
+        var json = false
 
         func run() async throws {
             let configuration = try workspace.configuration()
             let store = try await workspace.store(configuration)
-            let paused = try await store.pausedPipelines()
-            let states = try await store.triggerStates(pipeline: nil)
-            let now = Date()
-            for pipeline in PipelineCatalog.scan(configuration.pipelinesDirectory).entries.compactMap(\.pipeline) {
-                let state = { (name: String) in states.first { $0.pipeline == pipeline.id && $0.name == name } }
-                for schedule in pipeline.schedules {
-                    let next = paused[pipeline.id] != nil ? "paused"
-                        : schedule.cron.next(after: now, in: schedule.timeZone).map {
-                            "next " + (TriggerService.scheduleValues($0, endDate: nil, in: schedule.timeZone)["schedule.time"] ?? "")
-                        } ?? "never"
-                    print("\(pipeline.id)  \(schedule.name)  cron \"\(schedule.cron)\" \(schedule.timeZoneName)  catch_up \(schedule.catchUp.rawValue)  \(next)"
-                          + (state(schedule.name)?.lastError.map { "  last error: \($0)" } ?? ""))
-                }
-                for watch in pipeline.watches {
-                    print("\(pipeline.id)  \(watch.name)  watch \(watch.folder) \(watch.patterns.joined(separator: ","))  debounce \(DurationFormat.short(watch.debounce))"
-                          + (paused[pipeline.id] != nil ? "  paused" : "") + (state(watch.name)?.lastError.map { "  last error: \($0)" } ?? ""))
-                }
-            }
+            let listing = TriggerListing.of(PipelineCatalog.scan(configuration.pipelinesDirectory), states: try await store.triggerStates(pipeline: nil),
+                                            paused: try await store.pausedPipelines(), now: Date())
+            if json { return Console.printJSON(listing) }
+            for item in listing { print(item.line) }
         }
     }
 

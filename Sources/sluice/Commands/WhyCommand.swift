@@ -18,6 +18,18 @@ struct WhyCommand: AsyncParsableCommand {
     @Option(name: [.short, .customLong("param")], help: ArgumentHelp("A parameter value of the run to consider, repeatable.", valueName: "name=value"))
     var parameters: [String] = []
 
+    @Flag(help: "Print the answer as JSON.")
+    var json = false
+
+    /// The answer as `--json` prints it.
+    struct Answer: Encodable {
+        var pipeline: String
+        var step: String
+        var upToDate: Bool
+        /// One line per cause; for a step up to date, why it is.
+        var reasons: [String]
+    }
+
     func run() async throws {
         let configuration = try workspace.configuration()
         let pipeline = try workspace.pipeline(self.pipeline, in: PipelineCatalog.scan(configuration.pipelinesDirectory))
@@ -31,6 +43,9 @@ struct WhyCommand: AsyncParsableCommand {
         let explanation = try await ChangeExplanation.explain(step, in: pipeline, parameters: values, store: try await workspace.store(configuration),
                                                               workspace: configuration.workspace,
                                                               versionsDirectory: configuration.versionsDirectory)
+        if json {
+            return Console.printJSON(Answer(pipeline: pipeline.id, step: step.name, upToDate: explanation.upToDate, reasons: explanation.reasons))
+        }
         print("\(pipeline.id)/\(step.name) " + (explanation.upToDate ? "would be skipped: up to date" : "would run:"))
         for reason in explanation.reasons { print("  - \(reason)") }
     }

@@ -43,10 +43,7 @@ enum Console {
     static func printJSON<T: Encodable>(_ value: T) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(Timestamp.iso(date))
-        }
+        encoder.dateEncodingStrategy = Timestamp.jsonEncoding
         encoder.keyEncodingStrategy = .convertToSnakeCase
         let data = (try? encoder.encode(value)) ?? Data("null".utf8)
         print(String(decoding: data, as: UTF8.self))

@@ -7,7 +7,7 @@ import os
 WORKSPACE = os.environ.get("SLUICE_WORKSPACE", ".")
 OUTPUTS = os.environ.get("SLUICE_OUTPUTS_DIR", "outputs")
 EVENTS = os.path.join(WORKSPACE, "data", "analysis_workflow", "app_events.csv")
-FOLDERS = ["schema", "segments", "aggregations", "validation", "reports", "raw_data"]  # seed 000's outputs/
+FOLDERS = ["schema", "segments", "aggregations", "validation", "reports", "raw_data"]  # the phases' outputs/ folders
 
 
 def param(name, default=""):

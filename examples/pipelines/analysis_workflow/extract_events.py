@@ -1,4 +1,5 @@
-"""Writes the app-events data set the seed reads from its warehouse: the same rows for the same `users`, every time.
+"""Writes the app-events data set a real study reads from its warehouse: the same rows for the same `users`, every
+time.
 
 Users install an app on some day between June and November 2025, come back less and less often, and some of them pay.
 """

@@ -1,5 +1,5 @@
-"""Phase 5: insights. The seed asks a language model; here fixed rules read the metric tables and write findings as
-text, for the chosen focus (or all of them)."""
+"""Phase 5: insights. A real study might ask a language model; here fixed rules read the metric tables and write
+findings as text, for the chosen focus (or all of them)."""
 import collections
 import csv
 import datetime

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Seed 004's REST example against `sluice serve`, with the standard library only: upload a CSV, start the analytics
+"""The analytics platform's REST workflow against `sluice serve`, with the standard library only: upload a CSV, start the analytics
 pipeline on it, poll its progress, then fetch the results and the dashboard.
 
     sluice serve -C examples &

@@ -15,7 +15,7 @@ def param(name, default=""):
 
 
 def config():
-    """The configuration the initialisation stage settled (seed 004's PipelineConfig)."""
+    """The configuration the initialisation stage settled (the platform's PipelineConfig)."""
     return read_json(os.path.join(OUTPUTS, "config.json"))
 
 

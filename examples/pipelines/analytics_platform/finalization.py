@@ -1,4 +1,4 @@
-"""Stage 7, finalisation: results.json (what seed 004's GET /analyze/{id}/results returns) and insights.md."""
+"""Stage 7, finalisation: results.json (what the platform's GET /analyze/{id}/results returns) and insights.md."""
 import datetime
 import os
 

@@ -1,5 +1,5 @@
 """Stage 1, initialisation: settles the configuration and finds the data. Without a data_source it writes a sample
-sales_data.csv (seed 004's example data: dates, regions, products, channels, prices, discounts, marketing spend)."""
+sales_data.csv (example data: dates, regions, products, channels, prices, discounts, marketing spend)."""
 import datetime
 import os
 import random

@@ -2,7 +2,7 @@
 consolidated tables, normalising dates, shifts and resin codes and dropping duplicates. A table is rewritten, atomically,
 only when its content hash changed.
 
-`inject_failure` simulates the faults seed 001 recovers from:
+`inject_failure` simulates the faults the pipeline recovers from:
 - `collector`: the process dies half-way through writing productRecords.csv, leaving a torn file;
 - `collector_and_backup`: the same, after the stored backup of that table rotted on disk, so that the rollback must fail.
 """

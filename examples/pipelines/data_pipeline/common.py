@@ -1,4 +1,4 @@
-"""Paths and helpers shared by the data pipeline's steps (seed 001's layout, under data/data_pipeline/)."""
+"""Paths and helpers shared by the data pipeline's steps (the plant's folder layout, under data/data_pipeline/)."""
 import csv
 import hashlib
 import io

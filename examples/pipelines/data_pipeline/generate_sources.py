@@ -1,4 +1,4 @@
-"""Stands in for the plant's exports: monthly production reports and purchase orders as they land in seed 001's
+"""Stands in for the plant's exports: monthly production reports and purchase orders as they land in the plant's
 history folders, in the formats real exports drift through. The same files for the same parameters, every time:
 - odd months are .xlsx with dd/mm/yyyy dates, even months .csv with ISO dates;
 - the first two months predate the `shift` column; resin codes come as RC-01, rc01 or RC 01;

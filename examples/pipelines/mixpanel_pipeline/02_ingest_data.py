@@ -9,7 +9,7 @@ import os
 
 from common import CACHE, connect, window
 
-BASE = [  # the database as the seed found it
+BASE = [  # the database as it was before any migration
     """CREATE TABLE IF NOT EXISTS fact_mixpanel_user (
         distinct_id TEXT PRIMARY KEY, first_seen INTEGER, last_seen INTEGER, platform TEXT, country TEXT,
         abi_campaign TEXT, abi_adset TEXT, abi_ad TEXT)""",

@@ -1,4 +1,4 @@
-"""Paths and helpers shared by the Mixpanel pipeline's steps (seed 002's database/ and data_cache/ layout)."""
+"""Paths and helpers shared by the Mixpanel pipeline's steps (the database/ and data_cache/ folders)."""
 import datetime
 import os
 import sqlite3

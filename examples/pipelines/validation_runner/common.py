@@ -19,7 +19,7 @@ def extract_path(version):
 
 
 def rules():
-    """The validation rules: the file named by the `rules` parameter (seed 003's --config), relative to the workspace."""
+    """The validation rules: the file named by the `rules` parameter, relative to the workspace."""
     with open(os.path.join(WORKSPACE, param("rules", "pipelines/validation_runner/rules.json"))) as handle:
         return json.load(handle)
 

@@ -1,7 +1,7 @@
-"""Extracts one version of the model-output table (the `which` argument: old or new). The seed queries BigQuery;
-here the table is generated: the same rows for every version, with predictions that depend on the version. Each
-version moves the predictions of deep trees (param_depth 8 and more) by its own amount, plus a little noise, so a
-comparison finds differences and the analysis can find what drives them."""
+"""Extracts one version of the model-output table (the `which` argument: old or new). A real extraction
+queries BigQuery; here the table is generated: the same rows for every version, with predictions that depend on the
+version. Each version moves the predictions of deep trees (param_depth 8 and more) by its own amount, plus a little
+noise, so a comparison finds differences and the analysis can find what drives them."""
 import hashlib
 import os
 import random

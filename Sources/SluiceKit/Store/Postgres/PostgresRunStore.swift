@@ -458,14 +458,6 @@ public final class PostgresRunStore: RunStore {
             .decode((String, Int).self) { totals.runsByStatus[status] = count }
         for try await (state, count) in try await client.query("SELECT state, count(*) FROM step_runs GROUP BY state", logger: logger)
             .decode((String, Int).self) { totals.stepsByState[state] = count }
-        for try await (total, count) in try await client.query("SELECT COALESCE(SUM(duration), 0), count(duration) FROM step_runs", logger: logger)
-            .decode((Double, Int).self) {
-            totals.stepSeconds = total
-            totals.stepsTimed = count
-        }
-        totals.retries = try await first(Int.self, client.query("SELECT count(*) FROM attempts WHERE attempt > 1", logger: logger)) ?? 0
-        for try await (status, count) in try await client.query("SELECT status, count(*) FROM recovery_actions GROUP BY status", logger: logger)
-            .decode((String, Int).self) { totals.recoveriesByStatus[status] = count }
         totals.queuedSteps = try await first(Int.self, client.query("""
             SELECT count(*) FROM step_runs JOIN runs ON runs.id = step_runs.runid WHERE runs.status = 'running' AND step_runs.state = 'pending'
             """, logger: logger)) ?? 0
