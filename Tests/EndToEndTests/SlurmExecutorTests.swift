@@ -34,7 +34,7 @@ struct SlurmExecutorTests {
         try workspace.pipeline("mixed", """
             slurm: {cpus: 1, memory: 200M}
             steps:
-              - {name: ok, command: 'echo "job ${SLURM_JOB_ID:-none}"; python3 -c "x = b\"x\" * (100 << 20)"'}
+              - {name: ok, command: 'echo "job ${SLURM_JOB_ID:-none}"; python3 -c "x = bytes(range(256)) * (400 << 10)"'}
               - {name: bad, command: 'echo failing; exit 3', allow_failure: true}
               - {name: slow, command: 'sleep 60', timeout: 2s, allow_failure: true}
               - name: flaky

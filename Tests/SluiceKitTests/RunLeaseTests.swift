@@ -29,6 +29,8 @@ struct RunLeaseTests {
         let store = try workspace.store()
         let earlier = try await store.createRun(NewRun(pipeline: "p", trigger: "test", runsDirectory: workspace.runsDirectory, steps: ["a"]))
         #expect(earlier.ownerPID == getpid() && earlier.ownerHost == RunLease.host)
+        #expect(try await RunRecovery.recoverAbandonedRuns(in: store).isEmpty, "while its lease runs, it may be another live process's")
+        try store.renewLease(runID: earlier.id, until: Date().addingTimeInterval(-1))
         try workspace.pipeline("hold", "steps:\n  - {name: wait, command: 'touch started; until test -f release; do sleep 0.01; done'}\n")
         let running = Task { try await workspace.run("hold") }
         #expect(await eventually { workspace.exists("started") })
@@ -47,6 +49,7 @@ struct RunLeaseTests {
         defer { recovery.cancel() }
         // Recorded after the loop began, as a run whose own process stops recording it would be: found on a later turn.
         let abandoned = try await store.createRun(NewRun(pipeline: "p", trigger: "test", runsDirectory: workspace.runsDirectory, steps: ["a"]))
+        try store.renewLease(runID: abandoned.id, until: Date().addingTimeInterval(-1))
         #expect(try await eventually { try await store.run(id: abandoned.id)?.status == .interrupted })
         #expect(logged.withLock { $0 }.contains { $0.contains(abandoned.id) })
     }

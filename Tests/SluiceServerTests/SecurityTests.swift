@@ -213,6 +213,24 @@ struct SecurityTests {
         }
     }
 
+    @Test func aSecretInAnOutputsNameIsMaskedInTheListing() async throws {
+        let harness = try ServerHarness()
+        try harness.workspace.write(".sluice/secrets.env", "API_KEY=k-5521-secret\n")
+        chmod(harness.workspace.path(".sluice/secrets.env"), 0o600)
+        try harness.workspace.pipeline("leaky", """
+            secrets: [API_KEY]
+            steps:
+              - {name: a, command: 'echo x > "$SLUICE_OUTPUTS_DIR/report-$API_KEY.txt"'}
+            """)
+        try await harness.test { client in
+            let id = try #require(try await client.send(.post, "/api/pipelines/leaky/runs", "{}").object["id"] as? String)
+            _ = try await client.finishedRun(id)
+            let listed = try await client.send(.get, "/api/runs/\(id)/outputs")
+            #expect(listed.array.map { $0["path"] as? String } == ["report-***.txt"])
+            #expect(!listed.text.contains("k-5521-secret"))
+        }
+    }
+
     @Test func uploadsReplaceAFileOnlyWhenAsked() async throws {
         let harness = try ServerHarness()
         @Sendable func form(_ content: String) -> String {
@@ -226,8 +244,13 @@ struct SecurityTests {
             #expect(try harness.workspace.read("uploads/in.csv") == "first")
             #expect(try await client.upload(form("third"), boundary: "XyZ", query: "?overwrite=true").status == .created)
             #expect(try harness.workspace.read("uploads/in.csv") == "third")
+            let twice = "--XyZ\r\nContent-Disposition: form-data; name=\"a\"; filename=\"new.csv\"\r\n\r\n1\r\n"
+                + "--XyZ\r\nContent-Disposition: form-data; name=\"b\"; filename=\"new.csv\"\r\n\r\n2\r\n--XyZ--\r\n"
+            #expect(try await client.upload(twice, boundary: "XyZ").message.contains("holds 'new.csv' twice"))
+            let many = (0...100).map { "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"f\($0).csv\"\r\n\r\nx\r\n" }.joined() + "--XyZ--\r\n"
+            #expect(try await client.upload(many, boundary: "XyZ").message.contains("more than 100 files"))
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: harness.workspace.path("uploads"))
-            #expect(leftovers == ["in.csv"], "no temporary file left behind")
+            #expect(leftovers == ["in.csv"], "no temporary file left behind, nothing half published")
         }
     }
 

@@ -28,8 +28,11 @@ public actor RunLauncher {
     /// runs, a few at a time).
     public func run(_ prepared: PreparedRun, as record: RunRecord, gate: AsyncGate? = nil) {
         track(record.id) { runner, observer in
+            // Its lease is kept while it waits at the gate, or another process would take it for abandoned.
+            let heartbeat = gate.map { _ in LeaseHeartbeat(runID: record.id, store: runner.store) }
             // Cancelled at the gate: the run goes on to record itself cancelled while queued.
             let entered = (try? await gate?.enter()) != nil
+            heartbeat?.stop()
             defer { if entered { gate?.leave() } }
             return try await runner.run(prepared, as: record, observer: observer)
         }
@@ -42,6 +45,8 @@ public actor RunLauncher {
 
     private func track(_ id: String, _ body: @escaping @Sendable (PipelineRunner, @escaping @Sendable ([RunEvent]) -> Void) async throws -> RunOutcome) {
         let runner = runner, onEvents = onEvents, log = log
+        // Owned from now on, before its task starts: this process's recovery must not take it for another's.
+        OwnedRuns.insert(id)
         running[id] = Task {
             // The observer sees each batch after the store has it.
             do { _ = try await body(runner) { _ in onEvents() } } catch {
@@ -50,6 +55,7 @@ public actor RunLauncher {
                 log("run \(id) stopped: \(StoreLocation.explain(error))")
                 await runner.recordStopped(id, because: error)
             }
+            OwnedRuns.remove(id)
             self.finished(id)
             onEvents()
         }

@@ -15,12 +15,13 @@ public enum RunLease {
     /// checked, so a crash is seen at once and a live owner is never robbed because its renewal was late.
     public static func isAbandoned(_ run: RunRecord, now: Date = Date()) -> Bool {
         guard run.status == .running || run.status == .queued else { return false }
+        let leaseExpired = (run.leaseExpiresAt ?? .distantPast) < now
         if isOwnedOnThisHost(run) {
-            // This process's own pid is an earlier process's (every server in a container is pid 1), unless this
-            // process runs the run.
-            return run.ownerPID == getpid() ? !OwnedRuns.contains(run.id) : !ProcessTable.isAlive(run.ownerPID)
+            // This process's own pid, for a run it does not run, is another process's: an earlier one (every server in
+            // a container is pid 1) or another container's of the same host name. Its lease tells which.
+            return run.ownerPID == getpid() ? !OwnedRuns.contains(run.id) && leaseExpired : !ProcessTable.isAlive(run.ownerPID)
         }
-        return (run.leaseExpiresAt ?? .distantPast) < now
+        return leaseExpired
     }
 
     /// Whether `run`'s owner is a process of this host (a run recorded before hosts were, too).

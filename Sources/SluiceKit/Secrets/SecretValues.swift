@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Where secret values come from: the environment first, then the workspace's secrets file (`NAME=value` lines).
 public enum SecretValues {
@@ -29,9 +30,12 @@ public enum SecretValues {
     }
 
     /// As ssh does for a private key: the values are used all the same, but the owner is told how to protect them.
+    /// Files warned about: once per file and process (a server loads the secrets at every run).
+    private static let warned = Mutex<Set<String>>([])
+
     private static func warnIfReadableByOthers(_ file: String) {
         var status = stat()
-        guard stat(file, &status) == 0, status.st_mode & 0o044 != 0 else { return }
+        guard stat(file, &status) == 0, status.st_mode & 0o044 != 0, warned.withLock({ $0.insert(file).inserted }) else { return }
         let warning = "warning: \(file) is readable by others (mode \(String(format: "%04o", status.st_mode & 0o7777))); run chmod 600 \(file)\n"
         FileHandle.standardError.write(Data(warning.utf8))
     }

@@ -45,12 +45,13 @@ public struct PipelineCatalog: Sendable {
             }
         }
         var entries: [Entry] = []
+        let filesByID = Dictionary(grouping: found, by: \.id).mapValues { $0.map(\.file) }
         for item in found {
             // Two files with one id are both refused: running either would be a guess at which one was meant.
-            let others = found.filter { $0.id == item.id && $0.file != item.file }
+            let others = (filesByID[item.id] ?? []).filter { $0 != item.file }
             if !others.isEmpty {
                 let diagnostic = Diagnostic(.duplicatePipeline, at: SourceLocation(file: item.file, line: 1, column: 1),
-                                            "pipeline '\(item.id)' is also defined by \(others.map(\.file).joined(separator: ", "))",
+                                            "pipeline '\(item.id)' is also defined by \(others.joined(separator: ", "))",
                                             fix: "rename or remove one of the files")
                 entries.append(Entry(id: item.id, file: item.file, result: .failure(DefinitionError(diagnostics: [diagnostic]))))
                 continue

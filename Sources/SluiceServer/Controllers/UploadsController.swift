@@ -49,11 +49,11 @@ struct UploadsController {
                 let stored = try await offPool { try Self.publish(receiver.parts, in: folder, overwrite: overwrite) }
                 return try JSONResponse.make(stored, status: .created)
             } catch let problem as MultipartReceiver.Problem {
-                receiver.discard()
+                try? await offPool { receiver.discard() }
                 if case .io = problem { throw HTTPError(.internalServerError, message: problem.description) }
                 throw HTTPError(.badRequest, message: problem.description)
             } catch {
-                receiver.discard()
+                try? await offPool { receiver.discard() }
                 throw error
             }
         }
@@ -69,27 +69,26 @@ struct UploadsController {
         }
     }
 
-    /// Gives the received files their names: a name already taken is refused unless `overwrite` (a hard link
-    /// refuses atomically, where a check before a rename could race another upload).
+    /// Gives the received files their names, all or none: a name already taken is refused unless `overwrite` (a hard
+    /// link refuses atomically, where a check before a rename could race another upload), and a refusal takes back
+    /// the names this upload had already given. Hashes are of the received files, before anyone else can replace them.
     private static func publish(_ parts: [MultipartReceiver.Part], in folder: String, overwrite: Bool) throws -> [Stored] {
-        if !overwrite, let taken = parts.first(where: { FileManager.default.fileExists(atPath: "\(folder)/\($0.filename)") }) {
-            throw HTTPError(.conflict, message: "uploads/\(taken.filename) exists already; send ?overwrite=true to replace it")
+        let stored = try parts.map { part in
+            Stored(name: part.filename, path: "uploads/\(part.filename)", size: part.size, sha256: try FileHash.sha256(ofFileAt: part.temporary))
         }
-        var stored: [Stored] = []
+        var linked: [String] = []
         for part in parts {
             let target = "\(folder)/\(part.filename)"
-            if overwrite {
-                guard rename(part.temporary, target) == 0 else { throw HTTPError(.internalServerError, message: "cannot store \(target)") }
-            } else {
-                guard link(part.temporary, target) == 0 else {
-                    if errno == EEXIST { throw HTTPError(.conflict, message: "uploads/\(part.filename) exists already; send ?overwrite=true to replace it") }
-                    throw HTTPError(.internalServerError, message: "cannot store \(target): \(String(cString: strerror(errno)))")
-                }
-                unlink(part.temporary)
+            let moved = overwrite ? rename(part.temporary, target) == 0 : link(part.temporary, target) == 0
+            guard moved else {
+                let error = errno
+                for name in linked { unlink(name) }
+                if error == EEXIST { throw HTTPError(.conflict, message: "uploads/\(part.filename) exists already; send ?overwrite=true to replace it") }
+                throw HTTPError(.internalServerError, message: "cannot store \(target): \(String(cString: strerror(error)))")
             }
-            stored.append(Stored(name: part.filename, path: "uploads/\(part.filename)", size: part.size,
-                                 sha256: try FileHash.sha256(ofFileAt: target)))
+            if !overwrite { linked.append(target) }
         }
+        for part in parts where !overwrite { unlink(part.temporary) }
         let directory = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directory >= 0 { fsync(directory); close(directory) }
         return stored

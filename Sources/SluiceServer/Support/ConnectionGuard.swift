@@ -26,6 +26,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var timer: Scheduled<Void>?
     /// Requests read and not yet answered (a client may pipeline them): the timer runs only while there are none.
     private var unanswered = 0
+    /// Only a connection's first request can become a WebSocket (NIO's upgrader looks at that one alone).
+    private var firstRequest = true
     /// Set once a refusal is written: the rest of that request is dropped, and the connection closes.
     private var refused = false
 
@@ -45,11 +47,12 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         timer?.cancel()
         timer = nil
         unanswered += 1
+        defer { firstRequest = false }
         // Hummingbird keeps only the path of an absolute-form target (`GET http://HOST/…`): its host is checked here.
         if let (authority, _) = AccessPolicy.splitAbsoluteForm(head.uri), let refusal = policy.refusal(ofHosts: [authority]) {
             return refuse(context, refusal.status, refusal.message)
         }
-        guard head.headers[canonicalForm: "upgrade"].contains(where: { $0.lowercased() == "websocket" }) else {
+        guard firstRequest, head.headers[canonicalForm: "upgrade"].contains(where: { $0.lowercased() == "websocket" }) else {
             return context.fireChannelRead(data)
         }
         if let refusal = policy.refusal(of: Self.request(head)) ?? sockets.reserve(for: context.channel) {
@@ -90,6 +93,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private func refuse(_ context: ChannelHandlerContext, _ status: HTTPResponse.Status, _ message: String, headers extra: HTTPFields = [:]) {
         refused = true
         timer?.cancel()
+        // An answer to an earlier, pipelined request may be on its way: one more would be mixed into it.
+        guard unanswered <= 1 else { return Self.shut(context) }
         let body = ByteBuffer(bytes: (try? APIJSON.encoder().encode(["error": ["message": message]])) ?? Data())
         var headers = HTTPHeaders([("Content-Type", "application/json; charset=utf-8"), ("Content-Length", String(body.readableBytes)),
                                    ("Connection", "close")])

@@ -14,19 +14,24 @@ final class MultipartReceiver: @unchecked Sendable {
     }
 
     enum Problem: Error, CustomStringConvertible {
-        case notMultipart, malformed(String), unsafeName(String), io(String)
+        case notMultipart, malformed(String), unsafeName(String), duplicate(String), tooManyFiles(Int), io(String)
         var description: String {
             switch self {
             case .notMultipart: "the body must be multipart/form-data with a boundary"
             case let .malformed(what): "malformed multipart body: \(what)"
             case let .unsafeName(name):
                 "'\(name)' is not an acceptable file name: use letters, digits, '.', '-' and '_', not starting with '.'"
+            case let .duplicate(name): "the form holds '\(name)' twice"
+            case let .tooManyFiles(limit): "the form holds more than \(limit) files"
             case let .io(what): what
             }
         }
     }
 
     private enum State { case preamble, afterDelimiter, headers, content, done }
+
+    /// Each file part costs a file and an fsync: a form is refused past this many.
+    static let fileLimit = 100
 
     private let folder: String
     /// `--BOUNDARY`, and the same preceded by the line break that ends a part's content.
@@ -120,6 +125,8 @@ final class MultipartReceiver: @unchecked Sendable {
         guard let disposition = headers.split(separator: "\r\n").first(where: { $0.lowercased().hasPrefix("content-disposition:") }),
               let filename = Self.parameter("filename", in: disposition) else { return }  // a plain field: its value is skipped
         guard Self.isSafe(filename) else { throw .unsafeName(filename) }
+        guard !parts.contains(where: { $0.filename == filename }) else { throw .duplicate(filename) }
+        guard parts.count < Self.fileLimit else { throw .tooManyFiles(Self.fileLimit) }
         let temporary = "\(folder)/.upload.\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp"
         file = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard file >= 0 else { throw .io("cannot create a file in \(folder): \(String(cString: strerror(errno)))") }

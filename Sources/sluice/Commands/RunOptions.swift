@@ -53,14 +53,16 @@ enum RunDriver {
             throw fail("\(error)\nnothing was run", ExitStatus.invalidInput)
         }
         if options.dryRun {
-            // Change detection as the run would do it, against the store if there is one (a dry run creates none).
+            // Change detection as the run would do it, against the store if there is one: a dry run creates none,
+            // migrates nothing and recovers nothing.
             let store: (any RunStore)? = if case let .sqlite(path) = configuration.store, !FileManager.default.fileExists(atPath: path) {
                 nil
             } else {
-                try await workspace.store(configuration)
+                try? await configuration.store.open(timeout: configuration.storeTimeout, migrate: false)
             }
-            let changes = try await ChangeExplanation.explain(prepared, store: store, workspace: configuration.workspace,
-                                                              versionsDirectory: configuration.versionsDirectory)
+            // A store of an older schema (or one that does not answer) has nothing to say: every step is shown to run.
+            let changes = (try? await ChangeExplanation.explain(prepared, store: store, workspace: configuration.workspace,
+                                                                versionsDirectory: configuration.versionsDirectory)) ?? [:]
             print(PlanText.render(prepared, jobs: configuration.jobs, changes: changes))
             return
         }
