@@ -190,7 +190,8 @@ struct ExecutionTests {
             #expect(outcome.run.status == .cancelled, "round \(round)")
             let finished = events.withLock { $0 }.filter { if case .stepFinished = $0.kind { true } else { false } }
             #expect(finished.count == 1, "round \(round): one stepFinished, got \(finished.count)")
-            #expect(outcome.step("flaky")?.state == .cancelled, "round \(round)")
+            // Cancelled while it waited, or its attempt, about to fail, failed before the cancel reached it.
+            #expect([.cancelled, .failed].contains(outcome.step("flaky")?.state), "round \(round)")
         }
     }
 
