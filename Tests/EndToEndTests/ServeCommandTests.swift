@@ -98,6 +98,10 @@ struct ServeCommandTests {
             #expect(refused.status == 64)
             #expect(refused.stderr.contains("refusing to listen on \(host) without a token"))
         }
+        for empty in ["", "  "] {
+            let refused = try SluiceBinary.run(["serve", "--port", "0", "--token", empty], in: workspace.root)
+            #expect(refused.status == 64 && refused.stderr.contains("--token is empty"), "'\(empty)'")
+        }
         let help = try SluiceBinary.run(["serve", "--help"], in: workspace.root).stdout
         #expect(help.contains("--token-file") && help.contains("SLUICE_TOKEN") && help.contains("ps"))
     }

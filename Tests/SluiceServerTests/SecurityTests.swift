@@ -65,7 +65,7 @@ struct SecurityTests {
                 let lines = ["\(method) \(path) HTTP/1.1", "Host: \(host)", "Connection: close", "Content-Type: \(type)", "Content-Length: \(body.utf8.count)"]
                 return try await RawHTTP.exchange(lines.joined(separator: "\r\n") + "\r\n\r\n" + body, port: port).status
             }
-            for host in ["evil.example:\(port)", "evil.example", "127.0.0.1.nip.io:\(port)", "localhost.evil.example", "sluice.internal.evil"] {
+            for host in ["evil.example:\(port)", "evil.example", "[::1]junk", "[::1]:\(port)x", "127.0.0.1.nip.io:\(port)", "localhost.evil.example", "sluice.internal.evil"] {
                 #expect(try await status("GET", "/api/config", host: host) == 403, "\(host)")
                 #expect(try await status("GET", "/api/runs", host: host) == 403, "\(host)")
                 #expect(try await status("PUT", "/api/pipelines/p/paused", host: host, body: #"{"paused": true}"#) == 403, "\(host)")
@@ -247,6 +247,8 @@ struct SecurityTests {
             let twice = "--XyZ\r\nContent-Disposition: form-data; name=\"a\"; filename=\"new.csv\"\r\n\r\n1\r\n"
                 + "--XyZ\r\nContent-Disposition: form-data; name=\"b\"; filename=\"new.csv\"\r\n\r\n2\r\n--XyZ--\r\n"
             #expect(try await client.upload(twice, boundary: "XyZ").message.contains("holds 'new.csv' twice"))
+            let cut = "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a\r\nb\"\r\n\r\nx\r\n--XyZ--\r\n"
+            #expect(try await client.upload(cut, boundary: "XyZ").status == .badRequest, "a name cut by a line break is no name")
             let many = (0...100).map { "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"f\($0).csv\"\r\n\r\nx\r\n" }.joined() + "--XyZ--\r\n"
             #expect(try await client.upload(many, boundary: "XyZ").message.contains("more than 100 files"))
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: harness.workspace.path("uploads"))

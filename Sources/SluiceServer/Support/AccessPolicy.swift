@@ -102,7 +102,12 @@ struct AccessPolicy: Sendable {
 
     /// `host` of `host:port`, `[v6]:port` or a bare name.
     static func hostPart(of authority: String) -> String {
-        if authority.hasPrefix("["), let end = authority.firstIndex(of: "]") { return String(authority[authority.index(after: authority.startIndex)..<end]) }
+        if authority.hasPrefix("["), let end = authority.firstIndex(of: "]") {
+            // Anything after the bracket but a port makes it no address at all (refused as a name).
+            let rest = authority[authority.index(after: end)...]
+            guard rest.isEmpty || (rest.first == ":" && rest.dropFirst().allSatisfy(\.isNumber)) else { return authority }
+            return String(authority[authority.index(after: authority.startIndex)..<end])
+        }
         if let colon = authority.lastIndex(of: ":"), authority[authority.index(after: colon)...].allSatisfy(\.isNumber) {
             return String(authority[..<colon])
         }

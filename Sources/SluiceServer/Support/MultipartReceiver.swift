@@ -122,8 +122,10 @@ final class MultipartReceiver: @unchecked Sendable {
     }
 
     private func begin(headers: String) throws(Problem) {
-        guard let disposition = headers.split(separator: "\r\n").first(where: { $0.lowercased().hasPrefix("content-disposition:") }),
-              let filename = Self.parameter("filename", in: disposition) else { return }  // a plain field: its value is skipped
+        let disposition = headers.split(separator: "\r\n").first(where: { $0.lowercased().hasPrefix("content-disposition:") })
+        // A quoted value cut by a line break would name another file than the one sent.
+        if let disposition, disposition.count(where: { $0 == "\"" }) % 2 == 1 { throw .malformed("a part's Content-Disposition has an unclosed quote") }
+        guard let disposition, let filename = Self.parameter("filename", in: disposition) else { return }  // a plain field: its value is skipped
         guard Self.isSafe(filename) else { throw .unsafeName(filename) }
         guard !parts.contains(where: { $0.filename == filename }) else { throw .duplicate(filename) }
         guard parts.count < Self.fileLimit else { throw .tooManyFiles(Self.fileLimit) }

@@ -41,7 +41,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// The token from `--token-file`, `--token` or `SLUICE_TOKEN`, in that order.
     private func presentedToken() throws -> String? {
-        guard let tokenFile else { return token ?? ProcessInfo.processInfo.environment["SLUICE_TOKEN"] }
+        guard let tokenFile else {
+            if let token, token.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                throw fail("--token is empty: give the token, or leave --token out to serve without one on loopback", ExitCode(64))
+            }
+            return token ?? ProcessInfo.processInfo.environment["SLUICE_TOKEN"]
+        }
         guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
             throw fail("cannot read the token file \(tokenFile)", ExitCode(66))
         }
