@@ -153,6 +153,27 @@ struct TriggerTests {
         _ = try await process.outcomes(resumed)
     }
 
+    @Test func aTimeDueWhilePausedDoesNotRunAfterAQuickResumeUnderCatchUpNone() async throws {
+        let workspace = try TestWorkspace()
+        try workspace.pipeline("minutely", "schedule: {cron: \"* * * * *\", catch_up: none}\nsteps:\n  - {name: a, command: \"true\"}\n")
+        let clock = ManualClock(Self.at("2026-11-22T14:25:30Z"))
+        let process = try Process(workspace, clock: clock)
+        try await process.service.check()
+        let pipeline = try #require(PipelineCatalog.scan(workspace.configuration().pipelinesDirectory).entries.first?.pipeline)
+
+        // Paused at 14:25:44, resumed at 14:26:10: 14:26 came while paused, so it was missed, not on time.
+        clock.advance(to: Self.at("2026-11-22T14:25:44Z"))
+        try await TriggerPause.set(true, pipeline: pipeline, store: process.store, now: clock.now)
+        clock.advance(to: Self.at("2026-11-22T14:26:10Z"))
+        try await TriggerPause.set(false, pipeline: pipeline, store: process.store, now: clock.now)
+        #expect(try await process.service.check().isEmpty, "14:26 passed while paused")
+
+        clock.advance(to: Self.at("2026-11-22T14:27:00Z"))
+        let next = try await process.service.check()
+        #expect(next.map(\.triggerDetail?.scheduledFor) == ["2026-11-22T14:27:00Z"], "the next time after the resume runs")
+        _ = try await process.outcomes(next)
+    }
+
     @Test func aPipelineThatDoesNotLoadIsLoggedOnceNotAtEveryCheck() async throws {
         let workspace = try TestWorkspace()
         try workspace.pipeline("leap", "schedule: \"0 0 31 2 *\"\nsteps:\n  - {name: a, command: \"true\"}\n")

@@ -78,7 +78,12 @@ struct PipelinesController {
 
     private func setPaused(_ id: String, paused: Bool) async throws -> JSON<PipelineSummary> {
         let entry = try await entry(id)
-        try await state.store.setPaused(pipeline: id, paused: paused)
+        if let pipeline = entry.pipeline {
+            try await TriggerPause.set(paused, pipeline: pipeline, store: state.store)
+        } else {
+            // A pipeline that does not load has no schedules to bring up to date; its pause is kept all the same.
+            try await state.store.setPaused(pipeline: id, paused: paused)
+        }
         return JSON(try await summary(entry))
     }
 

@@ -45,7 +45,7 @@ struct TriggersCommand: AsyncParsableCommand {
     static func setPaused(_ workspace: WorkspaceOptions, _ name: String, _ paused: Bool) async throws {
         let configuration = try workspace.configuration()
         let pipeline = try workspace.pipeline(name, in: PipelineCatalog.scan(configuration.pipelinesDirectory))
-        try await workspace.store(configuration).setPaused(pipeline: pipeline.id, paused: paused)
+        try await TriggerPause.set(paused, pipeline: pipeline, store: try await workspace.store(configuration))
         print("\(pipeline.id): schedules and watches \(paused ? "paused" : "resumed")")
     }
 }
