@@ -117,7 +117,7 @@ public struct SluiceServer: Sendable {
         defer { for task in work { task.cancel() } }
         try await application(onRunning: onRunning).runService()
         for task in work { task.cancel() }
-        await state.launcher.shutdown()
+        await state.launcher.shutdown(because: "the server shut down")
     }
 }
 

@@ -218,6 +218,24 @@ struct ExecutionTests {
         #expect(!processIsAlive(pid))
     }
 
+    @Test func aRunAServerShutdownCancelsSaysSoOnItsSteps() async throws {
+        try workspace.pipeline("p", """
+            steps:
+              - {name: long, command: 'touch "$SLUICE_WORKING_DIR/started"; exec sleep 300'}
+              - {name: never, command: 'true', depends_on: [long]}
+            """)
+        let store = try workspace.store()
+        let launcher = RunLauncher(runner: try workspace.runner(gracePeriod: 1))
+        let request = RunRequest(pipeline: try workspace.load("p"), selection: Selection(), parameters: [:], jobs: 1)
+        let record = try await launcher.start(try PipelineRunner.prepare(request))
+        #expect(waitUntil(timeout: 30) { FileManager.default.fileExists(atPath: record.runDirectory + "/working/started") })
+        await launcher.shutdown(because: "the server shut down")
+        let steps = try await store.stepRuns(runID: record.id)
+        #expect(try await store.run(id: record.id)?.status == .cancelled)
+        #expect(steps.first { $0.step == "long" }?.error == "stopped: the server shut down")
+        #expect(steps.first { $0.step == "never" }?.reason == "the server shut down")
+    }
+
     @Test func aMissingCommandFailsWithAClearError() async throws {
         try workspace.pipeline("p", "steps:\n  - {name: a, command: no-such-program-here --flag}\n")
         let outcome = try await workspace.run("p")

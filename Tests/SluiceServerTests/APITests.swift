@@ -251,6 +251,60 @@ struct APITests {
         }
     }
 
+    @Test(arguments: HTTPSetup.both) func aRetryCanChangeParametersAndItsFailedRunsNotificationIsServed(_ setup: HTTPSetup) async throws {
+        try workspace.pipeline("mood", """
+            params: {mood: {type: choice, choices: [bad, good], default: bad}, size: {type: int, default: "2"}}
+            steps:
+              - {name: s, command: 'echo "$MOOD $SIZE"; test "$MOOD" = good'}
+            """)
+        try await harness.test(setup.value) { client in
+            let first = try #require(try await client.send(.post, "/api/pipelines/mood/runs").object["id"] as? String)
+            #expect((try await client.finishedRun(first)["run"] as? [String: Any])?["status"] as? String == "failed")
+            let notes = try await client.send(.get, "/api/runs/\(first)/notifications")
+            #expect(notes.status == .ok)
+            #expect(notes.array.count == 1 && (notes.array.first?["text"] as? String)?.contains("mood") == true, "\(notes.array)")
+            #expect((notes.array.first?["file"] as? String)?.hasPrefix("manual_review_") == true)
+
+            let refused = try await client.send(.post, "/api/runs/\(first)/retry", #"{"params": {"mood": "great"}}"#)
+            #expect(refused.status == .unprocessableContent, "a value the pipeline refuses: \(refused.object)")
+            let retry = try await client.send(.post, "/api/runs/\(first)/retry", #"{"params": {"mood": "good"}}"#)
+            #expect(retry.status == .accepted)
+            let second = try await client.finishedRun(try #require(retry.object["id"] as? String))
+            let run = try #require(second["run"] as? [String: Any])
+            #expect(run["status"] as? String == "success")
+            #expect(run["parameters"] as? [String: String] == ["mood": "good", "size": "2"], "changed one, kept the other")
+            #expect(try await client.send(.get, "/api/runs/\(run["id"] as? String ?? "")/notifications").array.isEmpty)
+        }
+    }
+
+    @Test(arguments: HTTPSetup.both) func runsAreFilteredByPipelineStatusAndTriggerAndPagedWithATotal(_ setup: HTTPSetup) async throws {
+        try flakyPipeline()
+        try await harness.test(setup.value) { client in
+            for _ in 0..<3 {
+                _ = try await client.finishedRun(try #require(try await client.send(.post, "/api/pipelines/sales/runs").object["id"] as? String))
+            }
+            let failed = try #require(try await client.send(.post, "/api/pipelines/flaky/runs").object["id"] as? String)
+            _ = try await client.finishedRun(failed)
+            try workspace.write("fixed", "")
+            _ = try await client.finishedRun(try #require(try await client.send(.post, "/api/runs/\(failed)/retry").object["id"] as? String))
+
+            let page = try await client.send(.get, "/api/runs?limit=2&offset=2")
+            #expect(page.array.count == 2 && page.headers[HTTPField.Name("X-Total-Count")!] == "5")
+            let sales = try await client.send(.get, "/api/runs?pipeline=sales&limit=2")
+            #expect(sales.array.count == 2 && sales.headers[HTTPField.Name("X-Total-Count")!] == "3")
+            let retries = try await client.send(.get, "/api/runs?trigger=retry")
+            #expect(retries.array.map { $0["trigger"] as? String } == ["retry:\(failed)"], "retry takes in retry:ID")
+            #expect(retries.headers[HTTPField.Name("X-Total-Count")!] == "1")
+            let failures = try await client.send(.get, "/api/runs?status=failed&trigger=api")
+            #expect(failures.array.map { $0["id"] as? String } == [failed])
+            // Wildcards of SQL's LIKE are taken literally.
+            #expect(try await client.send(.get, "/api/runs?trigger=%25").array.isEmpty)
+            #expect(try await client.send(.get, "/api/runs?trigger=re_ry").array.isEmpty)
+            let past = try await client.send(.get, "/api/runs?offset=50")
+            #expect(past.array.isEmpty && past.headers[HTTPField.Name("X-Total-Count")!] == "5")
+        }
+    }
+
     @Test(arguments: HTTPSetup.both) func aResumeContinuesTheSameRunWithOnlyWhatDidNotSucceed(_ setup: HTTPSetup) async throws {
         try flakyPipeline()
         try await harness.test(setup.value) { client in

@@ -14,6 +14,24 @@ struct RunStoreConformanceTests {
     }
 
     @Test(arguments: StoreBackend.allCases)
+    func runsAreFilteredAndCountedByPipelineStatusAndTrigger(_ backend: StoreBackend) async throws {
+        let store = try await backend.make()
+        for (pipeline, trigger) in [("p", "cli"), ("p", "retry:abc"), ("q", "retry:def"), ("q", "re_ry:x"), ("q", "api")] {
+            _ = try await store.createRun(NewRun(pipeline: pipeline, trigger: trigger, parameters: [:], runsDirectory: Self.runs, steps: ["a"]))
+        }
+        #expect(try await store.countRuns(RunFilter()) == 5)
+        #expect(try await store.countRuns(RunFilter(pipeline: "q")) == 3)
+        #expect(try await store.runs(RunFilter(trigger: "retry"), limit: 10, offset: 0).map(\.trigger).sorted() == ["retry:abc", "retry:def"])
+        #expect(try await store.countRuns(RunFilter(pipeline: "q", trigger: "retry")) == 1)
+        #expect(try await store.countRuns(RunFilter(trigger: "retry:abc")) == 1, "a qualified trigger matches itself")
+        #expect(try await store.countRuns(RunFilter(trigger: "re%")) == 0, "LIKE's wildcards are literal")
+        #expect(try await store.countRuns(RunFilter(trigger: "r_try")) == 0)
+        #expect(try await store.countRuns(RunFilter(status: .running)) == 5)
+        #expect(try await store.countRuns(RunFilter(status: .failed)) == 0)
+        #expect(try await store.runs(RunFilter(pipeline: "q"), limit: 2, offset: 2).count == 1)
+    }
+
+    @Test(arguments: StoreBackend.allCases)
     func aRunIsRecordedWithItsStepsAndEveryEvent(_ backend: StoreBackend) async throws {
         let store = try await backend.make()
         let run = try await store.createRun(NewRun(pipeline: "p", trigger: "cli", parameters: ["day": "2026-11-22"],

@@ -162,7 +162,7 @@ extension AttemptResult {
             error = "timed out after \(DurationFormat.short(timeout ?? 0)); its process group was terminated"
         case (.cancelled?, _, _):
             state = .cancelled
-            error = "cancelled"
+            error = "stopped"
         case (nil, 0?, _):
             state = .succeeded
             error = nil

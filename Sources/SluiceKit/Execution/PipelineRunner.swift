@@ -166,7 +166,9 @@ public struct PipelineRunner: Sendable {
                                   options: .init(jobs: request.jobs, continueOnError: request.continueOnError,
                                                  attemptsBefore: attemptsBefore), emit: emit)
         // A cancel asked for through the store (from another host, see ``RunCancellation``) comes with a renewal.
-        let heartbeat = LeaseHeartbeat(runID: record.id, store: store, onCancelRequest: scheduler.cancel)
+        let heartbeat = LeaseHeartbeat(runID: record.id, store: store) {
+            scheduler.cancel(because: "cancelled from another process, through the store")
+        }
         let outcomes = await scheduler.run()
         heartbeat.stop()
         // Nothing a step started outlives its run, not even a daemon that detached from the step's process group.

@@ -27,9 +27,11 @@ public enum RunCancellation {
     }
 
     /// Cancels `run`; `launcher` holds the runs this process started in the background (a server's, a scheduler's).
-    public static func cancel(_ run: RunRecord, store: any RunStore, launcher: RunLauncher? = nil) async throws -> Outcome {
+    /// A run of `launcher`'s steps say `reason`.
+    public static func cancel(_ run: RunRecord, store: any RunStore, launcher: RunLauncher? = nil,
+                              because reason: String = "the run was cancelled") async throws -> Outcome {
         guard run.status == .running else { throw Refusal.notRunning(id: run.id, status: run.status) }
-        if await launcher?.cancel(run.id) == true { return .cancelledHere }
+        if await launcher?.cancel(run.id, because: reason) == true { return .cancelledHere }
         if let host = run.ownerHost, !RunLease.isOwnedOnThisHost(run) {
             // An owner whose lease ran out is gone, and would never act on a request: the run is to be recovered.
             guard !RunLease.isAbandoned(run) else { throw Refusal.ownerGone(id: run.id, pid: run.ownerPID) }

@@ -56,6 +56,7 @@ public actor RunLauncher {
                 await runner.recordStopped(id, because: error)
             }
             OwnedRuns.remove(id)
+            _ = CancelReasons.take(id)
             self.finished(id)
             onEvents()
         }
@@ -64,9 +65,11 @@ public actor RunLauncher {
     /// Waits until the run `id` has ended, if this process runs it (the store has how it ended).
     public func wait(for id: String) async { await running[id]?.value }
 
-    /// Cancels a run of this process; false when it is not one (finished, or run by another process).
-    public func cancel(_ id: String) -> Bool {
+    /// Cancels a run of this process, its stopped and skipped steps saying `reason`; false when it is not one
+    /// (finished, or run by another process).
+    public func cancel(_ id: String, because reason: String = "the run was cancelled") -> Bool {
         guard let task = running[id] else { return false }
+        CancelReasons.set(reason, for: id)
         task.cancel()
         return true
     }
@@ -75,9 +78,11 @@ public actor RunLauncher {
 
     public func owns(_ id: String) -> Bool { running[id] != nil }
 
-    /// Cancels every run and waits until each has recorded its final state.
-    public func shutdown() async {
+    /// Cancels every run, saying `reason` (the server or scheduler shut down), and waits until each has recorded
+    /// its final state.
+    public func shutdown(because reason: String) async {
         let tasks = Array(running.values)
+        for id in running.keys { CancelReasons.set(reason, for: id) }
         for task in tasks { task.cancel() }
         for task in tasks { await task.value }
     }

@@ -87,7 +87,7 @@ final class Scheduler: Sendable {
                 DispatchQueue.global().async { self.startReady() }
             }
         } onCancel: {
-            cancel()
+            cancel(because: CancelReasons.take(context.runID) ?? "the run was cancelled")
         }
     }
 
@@ -250,6 +250,11 @@ final class Scheduler: Sendable {
 
     private func finish(_ index: Int, attempts: Int, result: AttemptResult, recovered: Bool = false) {
         let step = plan.pipeline.steps[index]
+        var result = result
+        // A step the run's cancel stopped says why the run was cancelled (the server shut down, a user asked).
+        if result.state == .cancelled, let reason = state.withLock({ $0.cancelled ? $0.stoppedBy : nil }) {
+            result.error = [result.error, reason].compactMap { $0 }.joined(separator: ": ")
+        }
         let allowed = step.allowFailure && result.state != .succeeded && result.state != .cancelled
         emit(event(.stepFinished(step: step.name, state: result.state, attempts: recorded(attempts, of: step), allowed: allowed, result: result)))
         settle(index, StepOutcome(state: result.state, allowed: allowed, recovered: recovered))
@@ -284,7 +289,7 @@ final class Scheduler: Sendable {
             for next in plan.graph.downstream[current] where included.contains(next) {
                 state.waiting[next] -= 1
                 guard state.waiting[next] == 0 else { continue }
-                if let (why, byFailure) = skipReason(next, state.outcomes) {
+                if let (why, byFailure) = skipReason(next, state.outcomes, stoppedBy: state.stoppedBy) {
                     work.append((next, StepOutcome(state: .skipped, skippedByFailure: byFailure), why))
                 } else {
                     state.ready.push(next)
@@ -295,11 +300,11 @@ final class Scheduler: Sendable {
     }
 
     /// Why the trigger rule of `index` skips it, given its upstream outcomes; nil when it runs.
-    private func skipReason(_ index: Int, _ outcomes: [Int: StepOutcome]) -> (String, Bool)? {
+    private func skipReason(_ index: Int, _ outcomes: [Int: StepOutcome], stoppedBy: String?) -> (String, Bool)? {
         let step = plan.pipeline.steps[index]
         let upstream = plan.graph.upstream[index].filter(included.contains).map { (plan.pipeline.steps[$0].name, outcomes[$0]!) }
         let rule = "trigger rule \(step.triggerRule.rawValue)"
-        if upstream.contains(where: { $0.1.state == .cancelled }) { return ("the run was cancelled", false) }
+        if upstream.contains(where: { $0.1.state == .cancelled }) { return (stoppedBy ?? "the run was cancelled", false) }
         func describe(_ outcome: StepOutcome) -> String {
             outcome.state == .skipped ? "was skipped" : outcome.state.rawValue.replacingOccurrences(of: "_", with: " ")
         }
@@ -325,10 +330,10 @@ final class Scheduler: Sendable {
 
     /// Stops the run: no new steps start, running ones are terminated, waiting retries are given up. Cancelling the
     /// task that runs ``run()`` does this; a cancel asked for through the store calls it directly.
-    func cancel() {
+    func cancel(because reason: String = "the run was cancelled") {
         let (running, retrying) = state.withLock { state in
             state.cancelled = true
-            state.stoppedBy = state.stoppedBy ?? "the run was cancelled"
+            state.stoppedBy = state.stoppedBy ?? reason
             // Claimed here, under the lock a due retry takes too: no retry starts for a step this cancel ends.
             let retrying = state.active.filter { $0.value.waitingToRetry || state.due.contains($0.key) }.map { ($0.key, $0.value.attempts) }
             for (index, _) in retrying { state.active[index]!.waitingToRetry = false }
@@ -338,7 +343,7 @@ final class Scheduler: Sendable {
         }
         for attempt in running { attempt.cancel() }
         for (index, attempts) in retrying {
-            var result = AttemptResult.notStarted(at: Date(), error: "cancelled while waiting to retry")
+            var result = AttemptResult.notStarted(at: Date(), error: "while waiting to retry")
             result.state = .cancelled
             stepEnded(index, attempts: attempts, result: result)
         }

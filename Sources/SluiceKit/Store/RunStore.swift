@@ -19,8 +19,10 @@ public protocol RunStore: Sendable {
     /// The same from async code, without blocking a thread (the default runs ``write(_:)`` on a thread of its own).
     func writeEvents(_ events: [RunEvent]) async throws
 
-    /// Runs newest first, optionally of one pipeline and in one status.
-    func runs(pipeline: String?, status: RunStatus?, limit: Int, offset: Int) async throws -> [RunRecord]
+    /// Runs newest first, those `filter` lets through.
+    func runs(_ filter: RunFilter, limit: Int, offset: Int) async throws -> [RunRecord]
+    /// How many runs `filter` lets through (a page's "of N").
+    func countRuns(_ filter: RunFilter) async throws -> Int
     func run(id: String) async throws -> RunRecord?
     func stepRuns(runID: String) async throws -> [StepRunRecord]
     /// One step of a run (what a log follower checks on every wake-up, instead of reading every step).
@@ -85,8 +87,28 @@ extension RunStore {
 
     public func followEventNotifications(_ wake: @escaping @Sendable () -> Void) async {}
 
-    public func runs(pipeline: String?, limit: Int, offset: Int) async throws -> [RunRecord] {
-        try await runs(pipeline: pipeline, status: nil, limit: limit, offset: offset)
+    public func runs(pipeline: String?, status: RunStatus? = nil, limit: Int, offset: Int) async throws -> [RunRecord] {
+        try await runs(RunFilter(pipeline: pipeline, status: status), limit: limit, offset: offset)
+    }
+}
+
+/// Which runs a listing shows; nil lets every value through.
+public struct RunFilter: Sendable, Equatable {
+    public var pipeline: String?
+    public var status: RunStatus?
+    /// What started the run: `cli`, `api`, `schedule`…; a kind also takes in its qualified forms (`retry` takes `retry:ID`).
+    public var trigger: String?
+
+    public init(pipeline: String? = nil, status: RunStatus? = nil, trigger: String? = nil) {
+        self.pipeline = pipeline
+        self.status = status
+        self.trigger = trigger
+    }
+
+    /// The `LIKE` pattern of the trigger's qualified forms (`retry:%`), its wildcards escaped with `\`.
+    var qualifiedTriggerPattern: String? {
+        trigger.map { $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_") + ":%" }
     }
 }
 

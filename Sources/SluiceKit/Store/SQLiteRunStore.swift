@@ -270,13 +270,22 @@ public final class SQLiteRunStore: RunStore {
         }
     }
 
-    public func runs(pipeline: String?, status: RunStatus?, limit: Int, offset: Int) async throws -> [RunRecord] {
-        try await pool.read { db in
-            var request = RunRecord.order(Column("createdAt").desc)
-            if let pipeline { request = request.filter(Column("pipeline") == pipeline) }
-            if let status { request = request.filter(Column("status") == status.rawValue) }
-            return try request.limit(limit, offset: offset).fetchAll(db)
+    public func runs(_ filter: RunFilter, limit: Int, offset: Int) async throws -> [RunRecord] {
+        try await pool.read { db in try Self.request(filter).order(Column("createdAt").desc).limit(limit, offset: offset).fetchAll(db) }
+    }
+
+    public func countRuns(_ filter: RunFilter) async throws -> Int {
+        try await pool.read { db in try Self.request(filter).fetchCount(db) }
+    }
+
+    private static func request(_ filter: RunFilter) -> QueryInterfaceRequest<RunRecord> {
+        var request = RunRecord.all()
+        if let pipeline = filter.pipeline { request = request.filter(Column("pipeline") == pipeline) }
+        if let status = filter.status { request = request.filter(Column("status") == status.rawValue) }
+        if let trigger = filter.trigger, let pattern = filter.qualifiedTriggerPattern {
+            request = request.filter(Column("trigger") == trigger || Column("trigger").like(pattern, escape: "\\"))
         }
+        return request
     }
 
     public func run(id: String) async throws -> RunRecord? {

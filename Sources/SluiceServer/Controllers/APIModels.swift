@@ -127,6 +127,11 @@ struct RunDetail: Codable, Sendable {
 }
 
 /// The body of a request that starts a run. Parameter values may be JSON strings, numbers or booleans.
+/// `POST /api/runs/{run}/retry`: parameters to change for the new run (the others are the retried run's).
+struct RetryBody: Decodable, Sendable {
+    var params: [String: StartRunBody.ParameterValue]?
+}
+
 struct StartRunBody: Decodable, Sendable {
     var params: [String: ParameterValue]?
     var mode: String?

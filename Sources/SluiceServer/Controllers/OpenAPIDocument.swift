@@ -12,6 +12,8 @@ enum OpenAPIDocument {
         var query: [(name: String, type: QueryType, summary: String)] = []
         var body: String?
         var responses: [Int: String]
+        /// Headers of the success response, with what each says.
+        var headers: [String: String] = [:]
     }
 
     /// What a query parameter accepts; values outside it get 400.
@@ -69,15 +71,17 @@ enum OpenAPIDocument {
         Operation(method: "post", path: "/api/uploads", summary: "Upload input files (multipart/form-data) into the workspace's uploads/ folder",
                   query: [("overwrite", .boolean, "replace a file of the same name (409 otherwise)")],
                   body: "multipart/form-data", responses: [201: "Stored[]", 400: "Error", 409: "Error", 413: "Error", 503: "Error"]),
-        Operation(method: "get", path: "/api/runs", summary: "Runs, newest first",
+        Operation(method: "get", path: "/api/runs", summary: "Runs, newest first; X-Total-Count has how many match",
                   query: [("pipeline", .string, "only this pipeline"), ("status", .choice(RunStatus.allCases.map(\.rawValue)), "only this status"),
+                          ("trigger", .string, "only runs started so: cli, api, step, schedule, watch, backfill, retry (any retry:ID)"),
                           ("limit", .integer(1...1000), "default 50"), ("offset", .integer(0...Int.max), "default 0")],
-                  responses: [200: "Run[]", 400: "Error"]),
+                  responses: [200: "Run[]", 400: "Error"], headers: ["X-Total-Count": "how many runs the filters let through, on every page"]),
         Operation(method: "get", path: "/api/runs/{run}", summary: "A run with every step, attempt and recovery action",
                   responses: [200: "RunDetail", 404: "Error"]),
         Operation(method: "post", path: "/api/runs/{run}/cancel", summary: "Cancel a running run", responses: [202: "Cancelling", 404: "Error", 409: "Error"]),
-        Operation(method: "post", path: "/api/runs/{run}/retry", summary: "A new run of the steps that did not succeed",
-                  responses: [202: "Run", 404: "Error", 409: "Error", 422: "RequestProblem"]),
+        Operation(method: "post", path: "/api/runs/{run}/retry",
+                  summary: "A new run of the steps that did not succeed, with the same parameters but those in params",
+                  body: "Retry", responses: [202: "Run", 404: "Error", 409: "Error", 422: "RequestProblem"]),
         Operation(method: "post", path: "/api/runs/{run}/resume", summary: "Continue an interrupted or failed run in place (same id)",
                   responses: [202: "Run", 404: "Error", 409: "Error", 422: "RequestProblem"]),
         Operation(method: "get", path: "/api/runs/{run}/export", summary: "The run as json, csv or xlsx",
@@ -88,6 +92,8 @@ enum OpenAPIDocument {
                   responses: [200: "Text", 400: "Error", 404: "Error"]),
         Operation(method: "get", path: "/api/runs/{run}/report", summary: "The run's self-contained report.html",
                   responses: [200: "HTML", 404: "Error", 409: "Error"]),
+        Operation(method: "get", path: "/api/runs/{run}/notifications", summary: "The manual-review notifications the run wrote (file, text)",
+                  responses: [200: "ReviewNote[]", 404: "Error"]),
         Operation(method: "get", path: "/api/runs/{run}/outputs", summary: "Files in the run's outputs folder", responses: [200: "OutputFile[]", 404: "Error"]),
         Operation(method: "get", path: "/api/runs/{run}/outputs/{path}", summary: "Download an output file (no path outside the folder); ?view=true shows it, sandboxed",
                   responses: [200: "File", 404: "Error"]),
@@ -109,6 +115,9 @@ enum OpenAPIDocument {
             var responses: [String: Any] = Dictionary(uniqueKeysWithValues: operation.responses.map { code, name in
                 var response: [String: Any] = ["description": name, "content": content(of: name)]
                 if name == "Run" { response["links"] = runLinks }
+                if (200..<300).contains(code), !operation.headers.isEmpty {
+                    response["headers"] = operation.headers.mapValues { ["description": $0, "schema": ["type": "integer"]] }
+                }
                 return (String(code), response)
             })
             // Any route may also answer with an error as JSON: a bad request, a missing token, a body too large.

@@ -13,13 +13,16 @@ struct RunsController {
         group.get { request, _ in try await list(request) }
         group.get(":run") { _, context in try await detail(context.parameters.require("run")) }
         group.post(":run/cancel") { _, context in try await cancel(context.parameters.require("run")) }
-        group.post(":run/retry") { _, context in try await retry(context.parameters.require("run")) }
+        group.post(":run/retry") { request, context in
+            try await retry(context.parameters.require("run"), body: try await decodeJSON(RetryBody.self, request, context, emptyAs: "{}"))
+        }
         group.post(":run/resume") { _, context in try await resume(context.parameters.require("run")) }
         group.get(":run/export") { request, context in try await export(context.parameters.require("run"), request: request) }
         group.get(":run/steps/:step/log") { request, context in
             try await log(context.parameters.require("run"), step: context.parameters.require("step"), request: request)
         }
         group.get(":run/outputs") { _, context in try await outputs(context.parameters.require("run")) }
+        group.get(":run/notifications") { _, context in try await notifications(context.parameters.require("run")) }
         group.get(":run/report") { _, context in try await report(context.parameters.require("run")) }
         group.get(":run/outputs/**") { request, context in
             // Links encode names (`sp%20ace.txt`); a decoded `..` or `/` is then refused by ``SafePath``.
@@ -30,18 +33,21 @@ struct RunsController {
         }
     }
 
-    private func list(_ request: Request) async throws -> JSON<[RunRecord]> {
+    /// A page of runs; `X-Total-Count` says how many the filter lets through in all.
+    private func list(_ request: Request) async throws -> Response {
         let query = request.uri.queryParameters
         let limit = try number(query.get("limit"), "limit", default: 50, range: 1...1000)
         let offset = try number(query.get("offset"), "offset", default: 0, range: 0...Int.max)
-        var status: RunStatus?
+        var filter = RunFilter(pipeline: query.get("pipeline"), trigger: query.get("trigger"))
         if let text = query.get("status") {
             guard let value = RunStatus(rawValue: text) else {
                 throw HTTPError(.badRequest, message: "status must be one of: \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            status = value
+            filter.status = value
         }
-        return JSON(try await state.store.runs(pipeline: query.get("pipeline"), status: status, limit: limit, offset: offset))
+        let runs = try await state.store.runs(filter, limit: limit, offset: offset)
+        let total = runs.count < limit && (offset == 0 || !runs.isEmpty) ? offset + runs.count : try await state.store.countRuns(filter)
+        return try JSONResponse.make(runs, status: .ok, headers: [HTTPField.Name("X-Total-Count")!: String(total)])
     }
 
     private func number(_ text: String?, _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
@@ -68,16 +74,17 @@ struct RunsController {
     /// this host by SIGTERM, another host's through the store.
     private func cancel(_ id: String) async throws -> Response {
         do {
-            _ = try await RunCancellation.cancel(try await run(id), store: state.store, launcher: state.launcher)
+            _ = try await RunCancellation.cancel(try await run(id), store: state.store, launcher: state.launcher,
+                                                because: "cancelled through the API")
         } catch let refusal as RunCancellation.Refusal {
             throw HTTPError(.conflict, message: refusal.description)
         }
         return try JSONResponse.make(["cancelling": id], status: .accepted)
     }
 
-    /// A new run of the steps that did not succeed (or were not reached), with the same parameters; the steps
-    /// that succeeded are not run again and count as done for those that depend on them.
-    private func retry(_ id: String) async throws -> Response {
+    /// A new run of the steps that did not succeed (or were not reached), with the same parameters but those the body
+    /// changes; the steps that succeeded are not run again and count as done for those that depend on them.
+    private func retry(_ id: String, body: RetryBody) async throws -> Response {
         let record = try await run(id)
         guard record.status != .running else { throw HTTPError(.conflict, message: "run \(id) is still running") }
         let steps = try await state.store.stepRuns(runID: id).filter { !$0.state.isSuccess }.map(\.step)
@@ -85,7 +92,8 @@ struct RunsController {
         guard let pipeline = try await state.catalog().entry(record.pipeline)?.pipeline else {
             throw HTTPError(.unprocessableContent, message: "pipeline '\(record.pipeline)' is missing or invalid now")
         }
-        return try await state.start(pipeline, selection: Selection(only: steps), parameters: record.parameters, trigger: "retry:\(id)")
+        let parameters = record.parameters.merging((body.params ?? [:]).mapValues(\.text)) { _, changed in changed }
+        return try await state.start(pipeline, selection: Selection(only: steps), parameters: parameters, trigger: "retry:\(id)")
     }
 
     /// Continues an interrupted or failed run in place (`sluice resume`): same id and directory, only the steps
@@ -174,6 +182,12 @@ struct RunsController {
         return JSON(try await offPool { OutputFile.list(in: folder).map { OutputFile(path: mask.redact($0.path), size: $0.size) } })
     }
 
+    /// The manual-review notifications the run wrote (`manual_review_*.txt` in its directory), oldest first.
+    private func notifications(_ id: String) async throws -> JSON<[ReviewNote]> {
+        let root = try await run(id).runDirectory
+        return JSON(try await offPool { ReviewNote.list(in: root) })
+    }
+
     /// The run's `report.html`; its output links are relative, so they resolve to the download route.
     private func report(_ id: String) async throws -> Response {
         let record = try await run(id)
@@ -208,6 +222,19 @@ struct RunsController {
     static let viewedType = ["html": "text/html; charset=utf-8", "htm": "text/html; charset=utf-8", "svg": "image/svg+xml",
                              "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "json": "application/json",
                              "pdf": "application/pdf"]
+}
+
+/// A manual-review notification as the run directory has it (masked when written).
+struct ReviewNote: Codable, Sendable {
+    var file: String
+    var text: String
+
+    static func list(in root: String) -> [ReviewNote] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        return names.filter { $0.hasPrefix("manual_review_") && $0.hasSuffix(".txt") }.sorted().compactMap { name in
+            (try? String(contentsOfFile: root + "/" + name, encoding: .utf8)).map { ReviewNote(file: name, text: $0) }
+        }
+    }
 }
 
 /// A file in a run's `outputs/` folder.

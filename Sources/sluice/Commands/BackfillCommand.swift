@@ -52,7 +52,7 @@ struct BackfillCommand: AsyncParsableCommand {
         }
         let store = try await workspace.store(configuration)
         let launcher = RunLauncher(runner: configuration.runner(store: store, executor: configuration.executor(for: store)))
-        let trap = SignalTrap { _ in Task { await launcher.shutdown() } }
+        let trap = SignalTrap { _ in Task { await launcher.shutdown(because: "the backfill was interrupted") } }
         defer { trap.release() }
         let results = try await plan.start(configuration: configuration, store: store) { await launcher.run($0, as: $1, gate: $2) }
         var ended: [RunStatus] = []

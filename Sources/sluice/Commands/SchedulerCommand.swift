@@ -29,6 +29,6 @@ struct SchedulerCommand: AsyncParsableCommand {
         Console.write("sluice scheduler watching \(directory)\n")
         await task.value
         recovery.cancel()
-        await launcher.shutdown()
+        await launcher.shutdown(because: "the scheduler shut down")
     }
 }

@@ -354,22 +354,41 @@ public final class PostgresRunStore: RunStore {
         return (names.filter { applied.contains($0.version) }.map(\.name), names.filter { !applied.contains($0.version) }.map(\.name))
     }
 
-    public func runs(pipeline: String?, status: RunStatus?, limit: Int, offset: Int) async throws -> [RunRecord] {
+    public func runs(_ filter: RunFilter, limit: Int, offset: Int) async throws -> [RunRecord] {
+        var (condition, binds) = Self.condition(filter)
+        binds.append(limit)
+        binds.append(offset)
+        let sql = "SELECT * FROM runs \(condition) ORDER BY createdat DESC LIMIT $\(binds.count - 1) OFFSET $\(binds.count)"
+        return try await runs(client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger))
+    }
+
+    public func countRuns(_ filter: RunFilter) async throws -> Int {
+        let (condition, binds) = Self.condition(filter)
+        for try await count in try await client.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM runs \(condition)", binds: binds),
+                                                      logger: logger).decode(Int.self) {
+            return count
+        }
+        return 0
+    }
+
+    /// The `WHERE` clause of `filter` (empty when it lets everything through) and its bindings.
+    private static func condition(_ filter: RunFilter) -> (String, PostgresBindings) {
         var binds = PostgresBindings()
         var conditions: [String] = []
-        if let pipeline {
+        if let pipeline = filter.pipeline {
             binds.append(pipeline)
             conditions.append("pipeline = $\(binds.count)")
         }
-        if let status {
+        if let status = filter.status {
             binds.append(status.rawValue)
             conditions.append("status = $\(binds.count)")
         }
-        binds.append(limit)
-        binds.append(offset)
-        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        let sql = "SELECT * FROM runs \(filter) ORDER BY createdat DESC LIMIT $\(binds.count - 1) OFFSET $\(binds.count)"
-        return try await runs(client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger))
+        if let trigger = filter.trigger, let pattern = filter.qualifiedTriggerPattern {
+            binds.append(trigger)
+            binds.append(pattern)
+            conditions.append("(trigger = $\(binds.count - 1) OR trigger LIKE $\(binds.count) ESCAPE '\\')")
+        }
+        return (conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "), binds)
     }
 
     public func run(id: String) async throws -> RunRecord? {
