@@ -58,8 +58,12 @@ struct BrowserTests {
         try await browser.session { page in
             #expect(try await page.waitFor("document.querySelector('tr[data-trigger=\"schedule\"] td.next') !== null"))
             let shown = try await page.evaluate("document.querySelector('tr[data-trigger=\"schedule\"] td.next').textContent")
-            let local = try await page.evaluate("new Date(\(expected.timeIntervalSince1970 * 1000)).toLocaleString()")
-            #expect(shown == local, "the next time, 06:30 in Tokyo, shown in the browser's time")
+            let tokyo = try await page.evaluate("""
+                new Intl.DateTimeFormat(undefined, {year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+                                                    timeZoneName: "short", timeZone: "Asia/Tokyo"})
+                  .format(new Date(\(expected.timeIntervalSince1970 * 1000)))
+                """)
+            #expect(shown == tokyo && shown.contains("06:30") && shown.contains("GMT+9"), "the next time, 06:30, in the schedule's zone, which is named: \(shown)")
             _ = try await page.evaluate("document.getElementById('pause').click()")
             #expect(try await page.waitFor("document.getElementById('pause')?.textContent === 'Resume schedules'"))
             #expect(try await page.evaluate("document.querySelector('tr[data-trigger=\"schedule\"] td.next').textContent") == "paused")
@@ -92,7 +96,7 @@ struct BrowserTests {
         try await browser.session { page in
             #expect(try await page.waitFor("document.getElementById('log')?.textContent.includes('the cause is here')"))
             #expect(try await page.evaluate("location.hash") == "#/runs/\(id)/fails", "a link to this log")
-            _ = try await page.evaluate("document.querySelector('tr[data-step=\"fine\"] a.show-log').click()")
+            _ = try await page.evaluate("document.querySelector('tr[data-step=\"fine\"] button.show-log').click()")
             #expect(try await page.waitFor("document.getElementById('log').textContent.includes('all good')"))
             #expect(try await page.evaluate("location.hash") == "#/runs/\(id)/fine")
             try workspace.write("fixed", "")

@@ -65,7 +65,7 @@ enum OpenAPIDocument {
                   body: "Paused", responses: [200: "PipelineSummary", 400: "Error", 404: "Error"]),
         Operation(method: "post", path: "/api/pipelines/{pipeline}/backfill",
                   summary: "One run per interval of a date range (from, to, step daily|weekly|monthly, maxActive, params), skipping intervals done",
-                  body: "Backfill", responses: [202: "BackfillStarted", 400: "Error", 404: "Error", 422: "Error"]),
+                  body: "Backfill", responses: [202: "BackfillStarted", 400: "Error", 404: "Error", 422: "RequestProblem"]),
         Operation(method: "put", path: "/api/pipelines/{pipeline}/steps/{step}/tested", summary: "Set or clear a step's tested mark",
                   body: "Tested", responses: [200: "StepStatus", 400: "Error", 404: "Error"]),
         Operation(method: "post", path: "/api/uploads", summary: "Upload input files (multipart/form-data) into the workspace's uploads/ folder",

@@ -99,7 +99,11 @@ struct PipelinesController {
         do {
             plan = try Backfill(pipeline: pipeline, from: body.from, to: body.to, step: step, maxActive: body.maxActive ?? 1,
                                 parameters: (body.params ?? [:]).mapValues(\.text))
-        } catch { throw HTTPError(.unprocessableContent, message: error.description) }
+        } catch {
+            // The form shows a message beside its field (`fields`), as for a run's parameters.
+            return try JSONResponse.make(RequestProblem(message: error.description, fields: error.field.map { [$0.rawValue: error.message] } ?? [:]),
+                                         status: .unprocessableContent)
+        }
         let launcher = state.launcher
         var started = BackfillStarted(id: plan.id, runs: [], skipped: [], refused: [])
         for result in try await plan.start(configuration: state.configuration, store: state.store, launch: { await launcher.run($0, as: $1, gate: $2) }) {

@@ -9,6 +9,11 @@ struct RequestProblem: Encodable {
     var error: Message
     var fields: [String: String]
 
+    init(message: String, fields: [String: String]) {
+        error = Message(message: message)
+        self.fields = fields
+    }
+
     init(_ problem: RunRequestError) {
         error = Message(message: problem.description)
         switch problem {

@@ -1,207 +1,490 @@
 "use strict";
+// The web UI: plain JavaScript, no build step. One view at a time (the pipelines, a pipeline, the runs, a run),
+// each drawn by route(). A view is a Page: what it fetches after another view replaced it is dropped, and it holds
+// at most one live connection, closed with its timers when the view changes.
+
 const view = document.getElementById("view");
 const connection = document.getElementById("connection");
-let cleanup = [];
+/// Start a live stream from the newest event: a number past the store's newest means "what comes next".
+const NOW = Number.MAX_SAFE_INTEGER;
+const RUN_STATUSES = ["running", "queued", "success", "partial_success", "failed", "cancelled", "interrupted"];
+const TRIGGERS = ["cli", "api", "step", "schedule", "watch", "backfill", "retry"];
+const PAGE_SIZE = 50;
 
-// ---- API --------------------------------------------------------------------------------------------
+// ---- API --------------------------------------------------------------------------------------------------
+class Stale extends Error {}
+class Offline extends Error {
+  constructor() { super("The Sluice server cannot be reached."); }
+}
+
 function token() { return localStorage.getItem("sluiceToken") || ""; }
+
 async function api(path, options = {}) {
   const headers = Object.assign({}, options.headers || {});
   if (token()) headers["Authorization"] = "Bearer " + token();
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(path, Object.assign({}, options, { headers }));
+  let response;
+  try {
+    response = await fetch(path, Object.assign({}, options, { headers }));
+  } catch (error) {
+    throw new Offline();
+  }
   if (response.status === 401) { askToken(); throw new Error("unauthorized"); }
   return response;
 }
+
 async function json(path, options) {
   const response = await api(path, options);
   const body = await response.json().catch(() => ({}));
-  if (!response.ok) { const error = new Error((body.error && body.error.message) || response.statusText); error.body = body; error.status = response.status; throw error; }
+  if (!response.ok) {
+    const error = new Error((body.error && body.error.message) || response.statusText);
+    error.body = body;
+    error.status = response.status;
+    throw error;
+  }
+  body.total = Number(response.headers.get("X-Total-Count"));
   return body;
 }
+
 function askToken() {
   const value = prompt("This server needs its token (SLUICE_TOKEN):");
   if (value) { localStorage.setItem("sluiceToken", value); route(); }
 }
-// Live events: one WebSocket per view, reconnecting with the last sequence number it saw.
-function follow(query, onEvent) {
-  let socket, last = 0, closed = false;
-  const open = () => {
-    const url = new URL("/api/events", location.href);
-    url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
-    if (query.run) url.searchParams.set("run", query.run);
-    url.searchParams.set("after", String(last || query.after || 0));
-    if (token()) url.searchParams.set("access_token", token());
-    socket = new WebSocket(url);
-    socket.onopen = () => { connection.className = "live"; };
-    socket.onmessage = (message) => { const event = JSON.parse(message.data); last = event.seq; onEvent(event); };
-    socket.onclose = () => { connection.className = "down"; if (!closed) setTimeout(open, 1000); };
-  };
-  open();
-  cleanup.push(() => { closed = true; socket.close(); });
-}
-function throttle(fn, ms) {
-  let timer = null;
-  return () => { if (!timer) timer = setTimeout(() => { timer = null; fn(); }, ms); };
+
+// ---- the view on screen -------------------------------------------------------------------------------------
+class Page {
+  constructor(name) {
+    this.name = name;
+    this.alive = true;
+    this.cleanups = [];
+  }
+
+  /// A GET whose answer is dropped (by throwing Stale) if the view changed meanwhile.
+  async json(path, options) {
+    const body = await json(path, options);
+    if (!this.alive) throw new Stale();
+    return body;
+  }
+
+  onClose(fn) { this.cleanups.push(fn); }
+
+  close() {
+    this.alive = false;
+    this.cleanups.forEach((fn) => fn());
+    this.cleanups = [];
+  }
+
+  every(ms, fn) {
+    const timer = setInterval(() => { if (this.alive) fn(); }, ms);
+    this.onClose(() => clearInterval(timer));
+  }
+
+  /// `fn` at most once per `ms`, never after the view changed.
+  throttle(ms, fn) {
+    let timer = null;
+    this.onClose(() => clearTimeout(timer));
+    return () => {
+      if (timer) return;
+      timer = setTimeout(() => { timer = null; if (this.alive) fn().catch((error) => this.fail(error)); }, ms);
+    };
+  }
+
+  /// Live events, on this view's one WebSocket: reconnects with backoff (1 s, doubling to 30 s), resumes after the
+  /// last event it saw, and calls `onEvent(null)` after a reconnect, for what may have happened while it was down.
+  live(query, onEvent) {
+    let socket = null, timer = null, last = query.after, delay = 1000, dropped = false;
+    const open = () => {
+      const url = new URL("/api/events", location.href);
+      url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+      if (query.run) url.searchParams.set("run", query.run);
+      url.searchParams.set("after", String(last));
+      if (token()) url.searchParams.set("access_token", token());
+      showConnection("connecting");
+      socket = new WebSocket(url);
+      socket.onopen = () => {
+        delay = 1000;
+        showConnection("live");
+        if (dropped) { dropped = false; onEvent(null); }
+      };
+      socket.onmessage = (message) => { const event = JSON.parse(message.data); last = event.seq; onEvent(event); };
+      socket.onclose = () => {
+        socket = null;
+        if (!this.alive) return;
+        dropped = true;
+        showConnection("retrying", delay);
+        timer = setTimeout(open, delay);
+        delay = Math.min(delay * 2, 30000);
+      };
+    };
+    open();
+    this.onClose(() => {
+      clearTimeout(timer);
+      if (socket) { socket.onclose = null; socket.close(); }
+    });
+  }
+
+  /// Shows what went wrong; a server that cannot be reached is tried again until it answers.
+  fail(error) {
+    if (error instanceof Stale || !this.alive || (error && error.message === "unauthorized")) return;
+    if (error instanceof Offline) return retryRoute(this);
+    notice(error.message || String(error));
+  }
 }
 
-// ---- helpers -----------------------------------------------------------------------------------------
+let page = null;
+let offlineDelay = 1000;
+
+function showConnection(state, delay) {
+  const label = { live: "live", connecting: "connecting", retrying: `offline, retrying in ${Math.round((delay || 0) / 1000)} s` }[state];
+  connection.className = state;
+  connection.title = "live updates: " + label;
+  connection.querySelector(".label").textContent = label;
+}
+
+function notice(message, kind = "notice") {
+  const box = document.createElement("p");
+  box.className = kind;
+  box.setAttribute("role", "alert");
+  box.textContent = message;
+  view.prepend(box);
+  return box;
+}
+
+function retryRoute(failed) {
+  const seconds = Math.round(offlineDelay / 1000);
+  showConnection("retrying", offlineDelay);
+  view.querySelectorAll(".offline").forEach((box) => box.remove());
+  notice(`Cannot reach the Sluice server at ${location.host}. Trying again in ${seconds} s; this page recovers by itself.`, "notice offline");
+  const timer = setTimeout(() => { if (failed.alive) route({ keepFocus: true }); }, offlineDelay);
+  failed.onClose(() => clearTimeout(timer));
+  offlineDelay = Math.min(offlineDelay * 2, 30000);
+}
+
+// ---- formatting -------------------------------------------------------------------------------------------
 const esc = (text) => String(text == null ? "" : text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
-const badge = (state) => state ? `<span class="badge ${esc(state)}">${esc(state.replace(/_/g, " "))}</span>` : "";
+const words = (state) => String(state).replace(/_/g, " ");
+const badge = (state) => state ? `<span class="badge ${esc(state)}">${esc(words(state))}</span>` : "";
+const enc = encodeURIComponent;
+
 function duration(seconds) {
   if (seconds == null) return "";
   if (seconds < 1) return Math.round(seconds * 1000) + "ms";
   if (seconds < 60) return seconds.toFixed(1) + "s";
-  return Math.floor(seconds / 60) + "m" + Math.round(seconds % 60) + "s";
+  if (seconds < 3600) return Math.floor(seconds / 60) + "m" + Math.floor(seconds % 60) + "s";
+  return Math.floor(seconds / 3600) + "h" + Math.floor((seconds % 3600) / 60) + "m";
 }
-const when = (date) => date ? new Date(date).toLocaleString() : "";
+
+/// A date and time with its zone: the browser's own, or `zone` (a schedule's).
+function when(date, zone) {
+  if (!date) return "";
+  const options = { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" };
+  if (zone) options.timeZone = zone;
+  try { return new Intl.DateTimeFormat(undefined, options).format(new Date(date)); } catch (error) {
+    return new Date(date).toLocaleString();
+  }
+}
+
 const seconds = (from, to) => (from && to) ? (new Date(to) - new Date(from)) / 1000 : null;
 
-// ---- views -------------------------------------------------------------------------------------------
-async function pipelinesView() {
-  const pipelines = await json("/api/pipelines");
-  view.innerHTML = `<h1>Pipelines</h1><p class="muted">${pipelines.length} in the workspace; files are picked up as they change.</p>
-    <table><tr><th>pipeline</th><th>description</th><th>last run</th><th>next run</th><th>steps completed</th><th>tested</th></tr>
-    ${pipelines.map((p) => `<tr data-pipeline="${esc(p.id)}"><td><a href="#/pipelines/${encodeURIComponent(p.id)}">${esc(p.name)}</a>
-      ${p.valid ? "" : `<div class="diagnostics">${p.diagnostics.map((d) => esc(d.location + ": " + d.message)).join("\n")}</div>`}</td>
-      <td>${esc(p.description)}</td>
-      <td>${p.lastRun ? `${badge(p.lastRun.status)} <a href="#/runs/${esc(p.lastRun.id)}">${esc(p.lastRun.id)}</a>` : '<span class="muted">never</span>'}</td>
-      <td class="next">${nextRun(p)}</td>
-      <td>${p.stepsCompleted} / ${p.steps}</td><td>${p.stepsTested} / ${p.steps}</td></tr>`).join("")}</table>`;
-  follow({ after: 0 }, throttle(() => pipelinesView().catch(show), 500));
+function size(bytes) {
+  if (bytes == null) return "";
+  const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes, unit = 0;
+  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
+  return unit === 0 ? `${value} bytes` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
-async function pipelineView(id) {
-  const detail = await json("/api/pipelines/" + encodeURIComponent(id));
-  const p = detail.summary;
-  view.innerHTML = `<h1>${esc(p.name)} <span class="muted">${esc(p.id)}</span></h1><p class="muted">${esc(p.description)}</p>
-    ${triggersSection(p)}
-    <h2>Graph</h2>${graph(detail)}
-    <div class="grid2"><div><h2>Run</h2><form class="params" id="params">${detail.parameters.map(field).join("") || '<span class="muted">no parameters</span><span></span>'}
-      <span></span><span class="toolbar"><button class="primary" type="submit">Run pipeline</button>
-      <label><input type="checkbox" name="__force"> force</label></span></form></div>
-    <div><h2>Steps</h2><table><tr><th>step</th><th>last state</th><th>tested</th><th></th></tr>
-    ${detail.steps.map((s) => `<tr data-step="${esc(s.name)}"><td>${esc(s.name)}<div class="muted">${esc(s.description)}</div></td>
-      <td>${badge(s.status && s.status.lastState)}</td>
-      <td><input type="checkbox" class="tested" ${s.status && s.status.tested ? "checked" : ""} title="mark tested"></td>
-      <td><button class="run-step">Run step</button></td></tr>`).join("")}</table></div></div>
-    <h2>Recent runs</h2><div id="recent"></div>`;
-  const form = document.getElementById("params");
-  form.addEventListener("submit", async (event) => { event.preventDefault(); await start(id, form, null); });
-  view.querySelectorAll("button.run-step").forEach((button) => button.addEventListener("click", () =>
-    start(id, form, button.closest("tr").dataset.step)));
-  view.querySelectorAll("input.tested").forEach((box) => box.addEventListener("change", () =>
-    json(`/api/pipelines/${encodeURIComponent(id)}/steps/${encodeURIComponent(box.closest("tr").dataset.step)}/tested`,
-         { method: "PUT", body: JSON.stringify({ tested: box.checked }) }).catch(show)));
-  wireTriggers(id);
-  await recentRuns(id);
+function triggerText(trigger) {
+  const retried = /^retry:(.+)$/.exec(trigger || "");
+  return retried ? `retry of <a href="#/runs/${enc(retried[1])}">${esc(retried[1])}</a>` : esc(trigger);
 }
 
-// ---- schedules, watches, backfills --------------------------------------------------------------------
+const wrap = (table) => `<div class="table-wrap">${table}</div>`;
+const slug = (name) => String(name).replace(/[^A-Za-z0-9_-]/g, (c) => "_" + c.charCodeAt(0).toString(16));
+
+// ---- the pipelines ------------------------------------------------------------------------------------------
+async function pipelinesView(page) {
+  const pipelines = await page.json("/api/pipelines");
+  view.innerHTML = `<h1 tabindex="-1">Pipelines</h1><p class="muted">${pipelines.length} in the workspace; files are picked up as they change.</p>
+    <div id="pipelines"></div>`;
+  const render = (list) => {
+    document.getElementById("pipelines").innerHTML = wrap(`<table><tr><th>pipeline</th><th>description</th><th>last run</th><th>next run</th><th>steps completed</th><th>tested</th></tr>
+      ${list.map((p) => `<tr data-pipeline="${esc(p.id)}"><td><a href="#/pipelines/${enc(p.id)}">${esc(p.name)}</a>
+        ${p.valid ? "" : `<div class="diagnostics">${p.diagnostics.map((d) => esc(d.location + ": " + d.message)).join("\n")}</div>`}</td>
+        <td>${esc(p.description)}</td>
+        <td>${p.lastRun ? `${badge(p.lastRun.status)} <a href="#/runs/${esc(p.lastRun.id)}">${esc(p.lastRun.id)}</a>` : '<span class="muted">never</span>'}</td>
+        <td class="next">${nextRun(p)}</td>
+        <td>${p.stepsCompleted} / ${p.steps}</td><td>${p.stepsTested} / ${p.steps}</td></tr>`).join("")}</table>`);
+  };
+  render(pipelines);
+  const refresh = page.throttle(1000, async () => render(await page.json("/api/pipelines")));
+  page.live({ after: NOW }, refresh);
+  // Pipeline files come and go without events.
+  page.every(10000, refresh);
+}
+
 function nextRun(p) {
   if (!p.triggers || !p.triggers.length) return '<span class="muted">by hand</span>';
-  if (p.paused) return '<span class="badge cancelled">paused</span>';
-  const times = p.triggers.filter((t) => t.nextTime).map((t) => t.nextTime).sort((a, b) => new Date(a) - new Date(b));
+  if (p.paused) return '<span class="badge paused">paused</span>';
+  const next = p.triggers.filter((t) => t.nextTime).sort((a, b) => new Date(a.nextTime) - new Date(b.nextTime))[0];
   const watching = p.triggers.some((t) => t.kind === "watch");
-  return [times.length ? `<span title="${esc(times[0])}">${esc(when(times[0]))}</span>` : "", watching ? '<span class="muted">on new files</span>' : ""]
-    .filter(Boolean).join("<br>");
+  return [next ? `<span title="your time: ${esc(when(next.nextTime))}">${esc(when(next.nextTime, next.timezone))}</span>` : "",
+    watching ? '<span class="muted">on new files</span>' : ""].filter(Boolean).join("<br>");
 }
 
+// ---- a pipeline ---------------------------------------------------------------------------------------------
+async function pipelineView(page, id) {
+  const path = "/api/pipelines/" + enc(id);
+  let detail = await page.json(path);
+  const p = detail.summary;
+  const stepOptions = (empty) => `<option value="">${empty}</option>` + detail.steps.map((s) => `<option>${esc(s.name)}</option>`).join("");
+  view.innerHTML = `<h1 tabindex="-1">${esc(p.name)} <span class="muted">${esc(p.id)}</span></h1><p class="muted">${esc(p.description)}</p>
+    ${p.valid ? "" : `<div class="diagnostics" role="alert">${p.diagnostics.map((d) => esc(d.location + ": " + d.message)).join("\n")}</div>`}
+    <div class="grid2"><section aria-labelledby="run-heading"><h2 id="run-heading">Run</h2>
+      <form class="params" id="params" novalidate>
+        ${detail.parameters.map((parameter) => field(parameter, parameter.defaultValue)).join("") || '<p class="muted wide">no parameters</p>'}
+        <fieldset class="wide"><legend>Which steps</legend><div class="choices">
+          <label for="run-mode">run</label><select id="run-mode" name="mode" aria-describedby="run-mode-hint"><option value="">the whole pipeline</option>
+            ${detail.modes.map((m) => `<option value="${esc(m.name)}">mode ${esc(m.name)}</option>`).join("")}</select>
+          <div class="hint" id="run-mode-hint">${detail.modes.length ? detail.modes.map((m) => `<b>${esc(m.name)}</b>: ${esc(m.description || m.members.join(", "))}`).join("; ") : "this pipeline has no modes"}</div>
+          <label for="run-from">from</label><select id="run-from" name="from">${stepOptions("the first steps")}</select>
+          <label for="run-to">to</label><select id="run-to" name="to">${stepOptions("the last steps")}</select>
+          <label for="run-skip">skip</label><select id="run-skip" name="skip" multiple size="${Math.min(4, Math.max(2, detail.steps.length))}" aria-describedby="run-skip-hint">${detail.steps.map((s) => `<option>${esc(s.name)}</option>`).join("")}</select>
+          <div class="hint" id="run-skip-hint">steps to leave out (Ctrl-click for several)</div>
+        </div><div class="error" id="selection-error" role="alert" hidden></div></fieldset>
+        <div class="wide toolbar"><button class="primary" type="submit">Run pipeline</button>
+          <label><input type="checkbox" name="force" id="run-force"> run steps that are up to date</label>
+          <label><input type="checkbox" name="continueOnError" id="run-continue"> continue on error</label></div>
+        <div class="error wide" id="run-error" role="alert" hidden></div>
+      </form></section>
+    <section aria-labelledby="steps-heading"><h2 id="steps-heading">Steps</h2>${wrap(`<table id="steps"><tr><th>step</th><th>last state</th><th>tested</th><th>run</th></tr>
+      ${detail.steps.map((s) => `<tr data-step="${esc(s.name)}"><td>${esc(s.name)}<div class="muted">${esc(s.description)}</div></td>
+        <td class="state">${badge(s.status && s.status.lastState)}</td>
+        <td><input type="checkbox" class="tested" ${s.status && s.status.tested ? "checked" : ""} aria-label="${esc(s.name)} tested"></td>
+        <td class="actions"><button type="button" class="run-step" aria-label="Run step ${esc(s.name)} alone">Run alone</button>
+          <button type="button" class="run-upstream" aria-label="Run step ${esc(s.name)} with its upstream steps">With upstream</button></td></tr>`).join("")}</table>`)}</section></div>
+    <h2>Graph</h2><div class="scroll" id="graph">${graph(detail)}</div>
+    <h2>Recent runs</h2><div id="recent"></div>
+    <div class="grid2"><section id="triggers"></section><section>${backfillForm()}</section></div>`;
+  const form = document.getElementById("params");
+  form.addEventListener("submit", (event) => { event.preventDefault(); start(page, id, form, {}); });
+  view.querySelectorAll("#steps tr[data-step]").forEach((row) => {
+    const step = row.dataset.step;
+    row.querySelector("button.run-step").addEventListener("click", () => start(page, id, form, { step }));
+    row.querySelector("button.run-upstream").addEventListener("click", () => start(page, id, form, { step, withDeps: true }));
+    row.querySelector("input.tested").addEventListener("change", (event) =>
+      json(`${path}/steps/${enc(step)}/tested`, { method: "PUT", body: JSON.stringify({ tested: event.target.checked }) }).catch((error) => page.fail(error)));
+  });
+  wireBackfill(page, id);
+
+  const renderLive = async () => {
+    const summary = detail.summary;
+    document.getElementById("triggers").innerHTML = triggersSection(summary);
+    wirePause(page, id, summary);
+    document.getElementById("graph").innerHTML = graph(detail);
+    view.querySelectorAll("#steps tr[data-step]").forEach((row) => {
+      const step = detail.steps.find((s) => s.name === row.dataset.step);
+      if (!step) return;
+      row.querySelector("td.state").innerHTML = badge(step.status && step.status.lastState);
+      const box = row.querySelector("input.tested");
+      if (document.activeElement !== box) box.checked = Boolean(step.status && step.status.tested);
+    });
+    const runs = await page.json(`/api/runs?limit=10&pipeline=${enc(id)}`);
+    document.getElementById("recent").innerHTML = runsTable(runs) +
+      (runs.total > runs.length ? `<p><a href="#/runs?pipeline=${enc(id)}">All ${runs.total} runs of ${esc(id)}</a></p>` : "");
+  };
+  await renderLive();
+  page.live({ after: NOW }, page.throttle(700, async () => { detail = await page.json(path); await renderLive(); }));
+}
+
+/// A parameter's field: its label, the input, what it means and accepts (shown, not a tooltip), and a slot for
+/// the server's error, which the input names as its description.
+function field(parameter, value) {
+  const name = esc(parameter.name), key = "param-" + slug(parameter.name), text = esc(value == null ? "" : value);
+  const hints = [parameter.description];
+  if (parameter.type === "choice") hints.push("one of: " + parameter.choices.join(", "));
+  else if (parameter.minimum != null && parameter.maximum != null) hints.push(`${parameter.type === "date" ? "dates" : parameter.type} from ${parameter.minimum} to ${parameter.maximum}`);
+  else if (parameter.minimum != null) hints.push(`${parameter.type === "date" ? "on or after" : "at least"} ${parameter.minimum}`);
+  else if (parameter.maximum != null) hints.push(`${parameter.type === "date" ? "on or before" : "at most"} ${parameter.maximum}`);
+  else if (parameter.type !== "string" && parameter.type !== "bool") hints.push(parameter.type === "date" ? "a date" : `a ${parameter.type === "int" ? "whole number" : "number"}`);
+  if (parameter.required) hints.push("required");
+  const hint = hints.filter(Boolean).map(esc).join(" · ");
+  const common = `id="${key}" name="${name}" aria-describedby="${key}-hint ${key}-error"${parameter.required ? " required" : ""}`;
+  let input;
+  if (parameter.type === "bool") input = `<input type="checkbox" ${common} ${String(value) === "true" ? "checked" : ""}>`;
+  else if (parameter.type === "choice") input = `<select ${common}>${parameter.choices.map((c) => `<option ${c === value ? "selected" : ""}>${esc(c)}</option>`).join("")}</select>`;
+  else if (parameter.type === "date") input = `<input type="date" ${common} value="${text}">`;
+  else if (parameter.type === "int" || parameter.type === "number") input = `<input type="number" step="${parameter.type === "int" ? 1 : "any"}" ${common} value="${text}">`;
+  else input = `<input type="text" ${common} value="${text}">`;
+  return `<label for="${key}">${name}${parameter.required ? " *" : ""}</label><div class="field">${input}
+    <div class="hint" id="${key}-hint">${hint}</div><div class="error" id="${key}-error" hidden></div></div>`;
+}
+
+function parameterValues(form) {
+  const params = {};
+  form.querySelectorAll("[id^='param-']").forEach((input) => {
+    if (input.type === "checkbox") params[input.name] = input.checked;
+    else if (input.value !== "") params[input.name] = input.value;
+  });
+  return params;
+}
+
+/// Shows a refused request's messages beside their fields; true if any had a field to go to.
+function showFieldErrors(form, error, fallback) {
+  form.querySelectorAll(".error").forEach((slot) => { slot.hidden = true; slot.textContent = ""; });
+  form.querySelectorAll("[aria-invalid]").forEach((input) => input.removeAttribute("aria-invalid"));
+  if (!error) return;
+  let first = null, shown = false;
+  for (const [key, message] of Object.entries((error.body && error.body.fields) || {})) {
+    const name = key.replace(/^params\./, "");
+    const input = form.querySelector(`[id="param-${slug(name)}"]`) || form.querySelector(`[name="${CSS.escape(name)}"]`);
+    const slot = input ? document.getElementById((input.getAttribute("aria-describedby") || "").split(" ").pop())
+      : form.querySelector(key === "selection" ? "#selection-error" : "#nothing");
+    if (!slot) continue;
+    slot.textContent = message;
+    slot.hidden = false;
+    shown = true;
+    if (input) { input.setAttribute("aria-invalid", "true"); first = first || input; }
+  }
+  if (first) first.focus();
+  if (shown) return;
+  fallback.textContent = error.message;
+  fallback.hidden = false;
+}
+
+async function start(page, id, form, { step, withDeps }) {
+  const body = { params: parameterValues(form), force: form.querySelector("#run-force").checked,
+    continueOnError: form.querySelector("#run-continue").checked };
+  if (step) body.withDeps = Boolean(withDeps);
+  else {
+    const mode = form.querySelector("#run-mode").value, from = form.querySelector("#run-from").value, to = form.querySelector("#run-to").value;
+    const skip = [...form.querySelector("#run-skip").selectedOptions].map((option) => option.value);
+    if (mode) body.mode = mode;
+    if (from) body.from = [from];
+    if (to) body.to = [to];
+    if (skip.length) body.skip = skip;
+  }
+  const path = step ? `/api/pipelines/${enc(id)}/steps/${enc(step)}/run` : `/api/pipelines/${enc(id)}/runs`;
+  showFieldErrors(form, null);
+  try {
+    const run = await json(path, { method: "POST", body: JSON.stringify(body) });
+    if (page.alive) location.hash = "#/runs/" + run.id;
+  } catch (error) {
+    if (error instanceof Offline) return page.fail(error);
+    showFieldErrors(form, error, document.getElementById("run-error"));
+  }
+}
+
+// ---- schedules, watches, backfills --------------------------------------------------------------------------
 function triggersSection(p) {
   const rows = p.triggers.map((t) => `<tr data-trigger="${esc(t.name)}"><td>${esc(t.name)}</td>
-    <td>${t.kind === "schedule" ? `cron <code>${esc(t.cron)}</code> ${esc(t.timezone)}, catch_up ${esc(t.catchUp)}`
-                                : `files <code>${esc((t.patterns || []).join(", "))}</code> in <code>${esc(t.folder)}</code>, after ${t.debounceSeconds}s quiet`}</td>
-    <td class="next" title="${esc(t.nextTime || "")}">${p.paused ? "paused" : t.kind === "schedule" ? esc(t.nextTime ? when(t.nextTime) : "never") : "on change"}</td>
+    <td>${t.kind === "schedule" ? `cron <code>${esc(t.cron)}</code> in ${esc(t.timezone)}, catch_up ${esc(t.catchUp)}`
+      : `files <code>${esc((t.patterns || []).join(", "))}</code> in <code>${esc(t.folder)}</code>, after ${t.debounceSeconds}s quiet`}</td>
+    <td class="next" title="${t.nextTime ? "your time: " + esc(when(t.nextTime)) : ""}">${p.paused ? "paused" : t.kind === "schedule" ? esc(t.nextTime ? when(t.nextTime, t.timezone) : "never") : "on change"}</td>
     <td>${t.lastRunID ? `<a href="#/runs/${esc(t.lastRunID)}">${esc(t.lastRunID)}</a>` : ""}${t.lastError ? `<div class="error">${esc(t.lastError)}</div>` : ""}</td></tr>`);
-  return `<div class="grid2"><div><h2>Triggers</h2>${p.triggers.length ? `<table><tr><th>trigger</th><th>when</th><th>next</th><th>last run</th></tr>${rows.join("")}</table>
-      <p><button id="pause">${p.paused ? "Resume schedules" : "Pause schedules"}</button></p>` : '<p class="muted">none: it runs when started</p>'}</div>
-    <div><h2>Backfill</h2><form class="params" id="backfill">
-      <label for="bf-from">from</label><input type="date" id="bf-from" name="from" required>
-      <label for="bf-to">to</label><input type="date" id="bf-to" name="to" required>
-      <label for="bf-step">one run per</label><select id="bf-step" name="step"><option>daily</option><option>weekly</option><option>monthly</option></select>
-      <label for="bf-max">at once</label><input type="number" id="bf-max" name="maxActive" min="1" value="1">
-      <span></span><span class="toolbar"><button type="submit">Backfill</button></span></form>
-      <div id="backfill-result" class="muted"></div></div></div>`;
+  return `<h2>Triggers</h2>${p.triggers.length ? wrap(`<table><tr><th>trigger</th><th>when</th><th>next</th><th>last run</th></tr>${rows.join("")}</table>`)
+    + `<p><button type="button" id="pause">${p.paused ? "Resume schedules" : "Pause schedules"}</button></p>` : '<p class="muted">none: it runs when started</p>'}`;
 }
 
-function wireTriggers(id) {
+function wirePause(page, id, summary) {
   const pause = document.getElementById("pause");
-  if (pause) pause.addEventListener("click", async () => {
-    const paused = pause.textContent.startsWith("Pause");
-    await json(`/api/pipelines/${encodeURIComponent(id)}/paused`, { method: "PUT", body: JSON.stringify({ paused }) }).catch(show);
-    await pipelineView(id);
+  if (!pause) return;
+  pause.addEventListener("click", async () => {
+    try {
+      const updated = await json(`/api/pipelines/${enc(id)}/paused`, { method: "PUT", body: JSON.stringify({ paused: !summary.paused }) });
+      if (!page.alive) return;
+      document.getElementById("triggers").innerHTML = triggersSection(updated);
+      wirePause(page, id, updated);
+      document.getElementById("pause").focus();
+    } catch (error) { page.fail(error); }
   });
+}
+
+function backfillForm() {
+  return `<h2>Backfill</h2><form class="params" id="backfill" novalidate>
+    <label for="bf-from">first day</label><div class="field"><input type="date" id="bf-from" name="from" required aria-describedby="bf-from-error">
+      <div class="error" id="bf-from-error" hidden></div></div>
+    <label for="bf-to">last day</label><div class="field"><input type="date" id="bf-to" name="to" required aria-describedby="bf-to-error">
+      <div class="error" id="bf-to-error" hidden></div></div>
+    <label for="bf-step">one run per</label><select id="bf-step" name="step"><option>daily</option><option>weekly</option><option>monthly</option></select>
+    <label for="bf-max">at once</label><div class="field"><input type="number" id="bf-max" name="maxActive" min="1" value="1" aria-describedby="bf-max-hint bf-max-error">
+      <div class="hint" id="bf-max-hint">how many of its runs may run at the same time</div><div class="error" id="bf-max-error" hidden></div></div>
+    <div class="wide toolbar"><button type="submit">Backfill</button></div>
+    <div class="error wide" id="backfill-error" role="alert" hidden></div>
+    <div class="wide" id="backfill-result" role="status"></div></form>`;
+}
+
+function wireBackfill(page, id) {
   const form = document.getElementById("backfill");
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const body = Object.fromEntries(new FormData(form));
     body.maxActive = Number(body.maxActive);
     const result = document.getElementById("backfill-result");
+    result.textContent = "";
+    // Said in the form's words before asking the server, which says the same of anything else.
+    const fields = {};
+    if (!body.from) fields.from = "Choose the first day.";
+    if (!body.to) fields.to = "Choose the last day.";
+    if (body.from && body.to && body.from > body.to) fields.from = `The first day (${body.from}) is after the last (${body.to}).`;
+    if (!Number.isInteger(body.maxActive) || body.maxActive < 1) fields.maxActive = "Give a whole number, 1 or more.";
+    if (Object.keys(fields).length) return showFieldErrors(form, { body: { fields } }, document.getElementById("backfill-error"));
+    showFieldErrors(form, null);
     try {
-      const started = await json(`/api/pipelines/${encodeURIComponent(id)}/backfill`, { method: "POST", body: JSON.stringify(body) });
+      const started = await json(`/api/pipelines/${enc(id)}/backfill`, { method: "POST", body: JSON.stringify(body) });
       result.textContent = `${started.runs.length} runs queued, ${started.skipped.length} intervals already done`
         + (started.refused.length ? `, ${started.refused.length} refused: ${started.refused[0].reason}` : "");
-      await recentRuns(id);
     } catch (error) {
-      result.textContent = error.message;
+      if (error instanceof Offline) return page.fail(error);
+      showFieldErrors(form, error, document.getElementById("backfill-error"));
     }
   });
 }
 
-function field(parameter) {
-  const name = esc(parameter.name), value = esc(parameter.defaultValue || "");
-  let input;
-  if (parameter.type === "bool") input = `<input type="checkbox" name="${name}" ${parameter.defaultValue === "true" ? "checked" : ""}>`;
-  else if (parameter.type === "choice") input = `<select name="${name}">${parameter.choices.map((c) => `<option ${c === parameter.defaultValue ? "selected" : ""}>${esc(c)}</option>`).join("")}</select>`;
-  else if (parameter.type === "date") input = `<input type="date" name="${name}" value="${value}">`;
-  else if (parameter.type === "int" || parameter.type === "number") input = `<input type="number" step="${parameter.type === "int" ? 1 : "any"}" name="${name}" value="${value}">`;
-  else input = `<input type="text" name="${name}" value="${value}">`;
-  return `<label for="${name}" title="${esc(parameter.description)}">${name}${parameter.required ? " *" : ""}</label>${input}<div class="error" data-error="${name}" hidden></div>`;
-}
-
-async function start(id, form, step) {
-  const params = {};
-  form.querySelectorAll("[name]").forEach((input) => {
-    if (input.name === "__force") return;
-    if (input.type === "checkbox") params[input.name] = input.checked;
-    else if (input.value !== "") params[input.name] = input.value;
-  });
-  form.querySelectorAll(".error").forEach((e) => { e.hidden = true; });
-  const body = { params, force: form.querySelector('[name="__force"]').checked };
-  const path = step ? `/api/pipelines/${encodeURIComponent(id)}/steps/${encodeURIComponent(step)}/run` : `/api/pipelines/${encodeURIComponent(id)}/runs`;
-  try {
-    const run = await json(path, { method: "POST", body: JSON.stringify(body) });
-    location.hash = "#/runs/" + run.id;
-  } catch (error) {
-    const fields = (error.body && error.body.fields) || {};
-    let shown = false;
-    for (const [key, message] of Object.entries(fields)) {
-      const slot = form.querySelector(`[data-error="${CSS.escape(key.replace(/^params\./, ""))}"]`);
-      if (slot) { slot.textContent = message; slot.hidden = false; shown = true; }
-    }
-    if (!shown) show(error);
-  }
-}
-
-async function recentRuns(id) {
-  const runs = await json("/api/runs?limit=10&pipeline=" + encodeURIComponent(id));
-  document.getElementById("recent").innerHTML = runsTable(runs);
-}
-
+// ---- the runs -----------------------------------------------------------------------------------------------
 function runsTable(runs) {
   if (!runs.length) return '<p class="muted">No runs yet.</p>';
-  return `<table><tr><th>run</th><th>pipeline</th><th>status</th><th>trigger</th><th>started</th><th>duration</th></tr>
-    ${runs.map((r) => `<tr data-run="${esc(r.id)}"><td><a href="#/runs/${esc(r.id)}">${esc(r.id)}</a></td><td>${esc(r.pipeline)}</td>
-      <td>${badge(r.status)}</td><td>${esc(r.trigger)}</td><td>${when(r.createdAt)}</td><td>${duration(seconds(r.createdAt, r.finishedAt))}</td></tr>`).join("")}</table>`;
+  return wrap(`<table><tr><th>run</th><th>pipeline</th><th>status</th><th>trigger</th><th>started</th><th>duration</th></tr>
+    ${runs.map((r) => `<tr data-run="${esc(r.id)}"><td><a href="#/runs/${esc(r.id)}">${esc(r.id)}</a></td>
+      <td><a href="#/pipelines/${enc(r.pipeline)}">${esc(r.pipeline)}</a></td>
+      <td>${badge(r.status)}</td><td>${triggerText(r.trigger)}</td><td>${when(r.createdAt)}</td><td>${duration(seconds(r.createdAt, r.finishedAt))}</td></tr>`).join("")}</table>`);
 }
 
-async function runsView() {
-  const render = async () => { view.innerHTML = `<h1>Runs</h1>${runsTable(await json("/api/runs?limit=100"))}`; };
+async function runsView(page, query) {
+  const pipelines = await page.json("/api/pipelines");
+  const filter = { pipeline: query.get("pipeline") || "", status: query.get("status") || "", trigger: query.get("trigger") || "" };
+  let offset = Math.max(0, (Number(query.get("page")) || 1) - 1) * PAGE_SIZE;
+  const select = (name, label, values, text) => `<label for="filter-${name}">${label}</label><select id="filter-${name}" name="${name}">
+    <option value="">any</option>${values.map((v) => `<option value="${esc(v)}" ${v === filter[name] ? "selected" : ""}>${esc(text ? text(v) : v)}</option>`).join("")}</select>`;
+  view.innerHTML = `<h1 tabindex="-1">Runs</h1>
+    <form class="filters" id="filters">${select("pipeline", "pipeline", pipelines.map((p) => p.id))}${select("status", "status", RUN_STATUSES, words)}
+      ${select("trigger", "started by", TRIGGERS)}</form>
+    <div id="runs"></div>
+    <nav class="pager" aria-label="pages of runs"><button type="button" id="newer">Newer</button> <span id="range" role="status"></span> <button type="button" id="older">Older</button></nav>`;
+  const render = async () => {
+    const parameters = new URLSearchParams(Object.entries(filter).filter(([, v]) => v));
+    const runs = await page.json(`/api/runs?limit=${PAGE_SIZE}&offset=${offset}&${parameters}`);
+    document.getElementById("runs").innerHTML = runs.length || !offset ? runsTable(runs) : '<p class="muted">No runs on this page.</p>';
+    document.getElementById("range").textContent = runs.total ? `${offset + 1}–${offset + runs.length} of ${runs.total}` : "no runs match";
+    document.getElementById("newer").disabled = offset === 0;
+    document.getElementById("older").disabled = offset + runs.length >= runs.total;
+    // The address names the filters and the page, without drawing the view again.
+    if (offset) parameters.set("page", String(offset / PAGE_SIZE + 1));
+    history.replaceState(null, "", "#/runs" + (parameters.toString() ? "?" + parameters : ""));
+  };
+  document.getElementById("filters").addEventListener("change", (event) => {
+    filter[event.target.name] = event.target.value;
+    offset = 0;
+    render().catch((error) => page.fail(error));
+  });
+  document.getElementById("newer").addEventListener("click", () => { offset = Math.max(0, offset - PAGE_SIZE); render().catch((error) => page.fail(error)); });
+  document.getElementById("older").addEventListener("click", () => { offset += PAGE_SIZE; render().catch((error) => page.fail(error)); });
   await render();
-  follow({ after: 0 }, throttle(() => render().catch(show), 300));
+  page.live({ after: NOW }, page.throttle(1000, render));
 }
 
-// Graph: steps in columns by depth (longest path from a step without upstream), arrows for dependencies.
+// Graph: steps in columns by depth (longest path from a step without upstream), arrows for dependencies; each
+// node says its state in words as well as in colour.
 function graph(detail) {
   const depth = {}, names = detail.steps.map((s) => s.name);
   const upstream = Object.fromEntries(names.map((n) => [n, []]));
@@ -215,76 +498,274 @@ function graph(detail) {
   names.forEach((n) => level(n));
   const columns = {}, position = {};
   names.forEach((n) => { (columns[depth[n]] = columns[depth[n]] || []).push(n); });
-  const W = 150, H = 34, GX = 60, GY = 16;
+  const W = 150, H = 42, GX = 60, GY = 14;
   Object.entries(columns).forEach(([column, members]) => members.forEach((n, row) => { position[n] = { x: 10 + column * (W + GX), y: 10 + row * (H + GY) }; }));
-  const width = 20 + (Math.max(0, ...Object.keys(columns).map(Number)) + 1) * (W + GX);
-  const height = 20 + Math.max(1, ...Object.values(columns).map((m) => m.length)) * (H + GY);
+  const width = 20 + (Math.max(0, ...Object.keys(columns).map(Number)) + 1) * (W + GX) - GX;
+  const height = 20 + Math.max(1, ...Object.values(columns).map((m) => m.length)) * (H + GY) - GY;
   const state = Object.fromEntries(detail.steps.map((s) => [s.name, (s.status && s.status.lastState) || "none"]));
-  return `<svg class="graph" viewBox="0 0 ${width} ${height}" style="max-height:${height}px">
+  return `<svg class="graph" role="img" aria-label="the steps and their dependencies" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">
     <defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#9ca3af"/></marker></defs>
     ${detail.edges.map(([from, to]) => { const a = position[from], b = position[to];
       return `<path class="edge" d="M${a.x + W},${a.y + H / 2} C${a.x + W + GX / 2},${a.y + H / 2} ${b.x - GX / 2},${b.y + H / 2} ${b.x},${b.y + H / 2}"/>`; }).join("")}
     ${names.map((n) => `<g class="node" data-step="${esc(n)}"><rect class="${esc(state[n])}" x="${position[n].x}" y="${position[n].y}" width="${W}" height="${H}"/>
-      <text x="${position[n].x + 10}" y="${position[n].y + 21}">${esc(n.length > 20 ? n.slice(0, 19) + "…" : n)}</text><title>${esc(n)}: ${esc(state[n])}</title></g>`).join("")}
+      <text x="${position[n].x + 10}" y="${position[n].y + 18}">${esc(n.length > 20 ? n.slice(0, 19) + "…" : n)}</text>
+      <text class="state" x="${position[n].x + 10}" y="${position[n].y + 34}">${esc(state[n] === "none" ? "not run yet" : words(state[n]))}</text><title>${esc(n)}: ${esc(words(state[n]))}</title></g>`).join("")}
   </svg>`;
 }
 
-// #/runs/ID shows the log of the step that failed, if one did; #/runs/ID/STEP shows STEP's.
-async function runView(id, step) {
-  let selected = step || null, logOffset = 0, detail = null;
+// ---- a run --------------------------------------------------------------------------------------------------
+function selectionText(selection) {
+  const parts = [];
+  if (selection.steps && selection.steps.length) parts.push(`step ${selection.steps.join(", ")} ${selection.withDependencies ? "with its upstream steps" : "alone"}`);
+  if (selection.only && selection.only.length) parts.push(`only ${selection.only.join(", ")}`);
+  if (selection.mode) parts.push(`mode ${selection.mode}`);
+  if (selection.from && selection.from.length) parts.push(`from ${selection.from.join(", ")}`);
+  if (selection.to && selection.to.length) parts.push(`to ${selection.to.join(", ")}`);
+  if (selection.skip && selection.skip.length) parts.push(`skipping ${selection.skip.join(", ")}`);
+  return parts.length ? "Only a selection of the pipeline ran: " + parts.join("; ") + "." : "";
+}
+
+/// Why a cancelled run was cancelled, as its stopped and skipped steps say.
+function cancelReason(detail) {
+  for (const s of detail.steps) {
+    if (s.state === "cancelled" && s.error) return s.error.replace(/^(stopped|while waiting to retry): /, "");
+    if (s.state === "skipped" && s.reason && !/^trigger rule/.test(s.reason)) return s.reason;
+  }
+  return "";
+}
+
+// #/runs/ID shows the log of the step that failed, if one did, else of the one running; #/runs/ID/STEP shows STEP's.
+async function runView(page, id, step) {
+  const path = "/api/runs/" + enc(id);
+  let selected = step || null, chosen = Boolean(step), logOffset = 0, detail = null, outputsShown = false;
   const history = {};
-  view.innerHTML = `<div id="run"></div><h2>Log <span class="muted" id="log-step"></span></h2><pre class="log" id="log">Choose a step.</pre>`;
+  view.innerHTML = `<div id="run-head"></div><div id="run-body"></div>
+    <section aria-labelledby="log-heading"><h2 id="log-heading">Log <span class="muted" id="log-step"></span></h2><pre class="log" id="log" tabindex="0">Choose a step.</pre></section>`;
   const log = document.getElementById("log");
-  const render = async () => {
-    detail = await json("/api/runs/" + encodeURIComponent(id));
-    const r = detail.run, running = r.status === "running";
-    detail.steps.forEach((s) => { const h = history[s.step] = history[s.step] || []; if (h[h.length - 1] !== s.state) h.push(s.state); });
-    const outputs = running ? [] : await json(`/api/runs/${encodeURIComponent(id)}/outputs`).catch(() => []);
-    document.getElementById("run").innerHTML = `<h1>Run ${esc(r.id)} <span class="muted">${esc(r.pipeline)}</span> ${badge(r.status)}</h1>
-      <p class="muted">started ${when(r.createdAt)} · ${esc(r.trigger)} · ${duration(seconds(r.createdAt, r.finishedAt || (running ? new Date() : null)))}
+
+  const head = () => {
+    const r = detail.run, running = r.status === "running" || r.status === "queued";
+    const reason = r.status === "cancelled" ? cancelReason(detail) : "";
+    document.getElementById("run-head").innerHTML = `<h1 tabindex="-1">Run ${esc(r.id)} <a class="muted" href="#/pipelines/${enc(r.pipeline)}">${esc(r.pipeline)}</a> ${badge(r.status)}</h1>
+      <p class="muted">started ${when(r.createdAt)} · ${triggerText(r.trigger)} · <span id="elapsed">${duration(seconds(r.createdAt, r.finishedAt || (running ? new Date() : null)))}</span>
       ${Object.entries(r.parameters).map(([k, v]) => ` · ${esc(k)}=${esc(v)}`).join("")}</p>
-      <div class="toolbar"><button class="danger" id="cancel" ${running ? "" : "disabled"}>Cancel</button>
-        <button id="resume" ${running || r.status === "success" ? "disabled" : ""} title="Run the steps that did not succeed, in this run">Resume</button>
-        <button id="retry" ${running || r.status === "success" ? "disabled" : ""} title="A new run of the steps that did not succeed">Retry failed steps</button>
-        ${running ? "" : `<a href="/api/runs/${encodeURIComponent(id)}/report" target="_blank">Report</a>
-        · Export <a href="/api/runs/${encodeURIComponent(id)}/export?format=json">JSON</a> <a href="/api/runs/${encodeURIComponent(id)}/export?format=csv">CSV</a>
-        <a href="/api/runs/${encodeURIComponent(id)}/export?format=xlsx">XLSX</a>`}
-        · <a href="#/pipelines/${encodeURIComponent(r.pipeline)}">pipeline</a></div>
-      <table id="steps"><tr><th>step</th><th>state</th><th>attempts</th><th>exit</th><th>duration</th><th>peak memory</th><th>note</th></tr>
+      ${selectionText(r.selection) ? `<p class="note" id="selection">${esc(selectionText(r.selection))}</p>` : ""}
+      ${reason ? `<p class="note cancelled" id="cancel-reason">Cancelled: ${esc(reason)}.</p>` : ""}
+      <div class="toolbar" id="actions"></div>`;
+    actions(running);
+  };
+
+  const actions = (running) => {
+    const r = detail.run, bar = document.getElementById("actions");
+    const canRetry = !running && r.status !== "success";
+    bar.innerHTML = `<span id="cancel-area"><button type="button" class="danger" id="cancel" ${running ? "" : "disabled"}>Cancel run</button></span>
+      <button type="button" id="resume" ${canRetry ? "" : "disabled"} title="Run the steps that did not succeed, in this run">Resume</button>
+      <button type="button" id="retry" ${canRetry ? "" : "disabled"} aria-expanded="false" aria-controls="retry-form" title="A new run of the steps that did not succeed">Retry failed steps…</button>
+      ${running ? "" : `<a href="${path}/report" target="_blank">Report</a>
+      · Export <a href="${path}/export?format=json">JSON</a> <a href="${path}/export?format=csv">CSV</a> <a href="${path}/export?format=xlsx">XLSX</a>`}
+      <div id="retry-area" class="wide"></div>`;
+    document.getElementById("cancel").onclick = confirmCancel;
+    document.getElementById("resume").onclick = () => json(`${path}/resume`, { method: "POST" }).then(() => refresh()).catch((error) => page.fail(error));
+    document.getElementById("retry").onclick = () => retryForm(page, detail).catch((error) => page.fail(error));
+  };
+
+  // Cancel asks first, in the page (a dialog box would stop the live updates behind it).
+  const confirmCancel = () => {
+    const area = document.getElementById("cancel-area");
+    area.innerHTML = `<span role="alert">Cancel run ${esc(id)}? Its running steps are stopped.</span>
+      <button type="button" class="danger" id="cancel-yes">Yes, cancel the run</button> <button type="button" id="cancel-no">Keep it running</button>`;
+    document.getElementById("cancel-no").focus();
+    document.getElementById("cancel-no").onclick = () => actions(true);
+    document.getElementById("cancel-yes").onclick = () => json(`${path}/cancel`, { method: "POST" }).then(() => refresh()).catch((error) => page.fail(error));
+  };
+
+  const body = async () => {
+    const r = detail.run, running = r.status === "running" || r.status === "queued";
+    detail.steps.forEach((s) => { const h = history[s.step] = history[s.step] || []; if (h[h.length - 1] !== s.state) h.push(s.state); });
+    const container = document.getElementById("run-body");
+    if (!container.dataset.drawn) {
+      container.dataset.drawn = "yes";
+      container.innerHTML = `<div id="steps-area"></div><h2>Timeline</h2><div class="scroll" id="timeline"></div><div id="recovery"></div>
+        <section aria-labelledby="outputs-heading"><h2 id="outputs-heading">Outputs</h2><div id="outputs"></div><div id="preview"></div></section><div id="review"></div>`;
+    }
+    document.getElementById("steps-area").innerHTML = wrap(`<table id="steps"><tr><th>step</th><th>state</th><th>attempts</th><th>exit</th><th>duration</th><th>peak memory</th><th>note</th></tr>
       ${detail.steps.map((s) => `<tr data-step="${esc(s.step)}" data-state="${esc(s.state)}" data-history="${esc(history[s.step].join(" "))}">
-        <td><a href="#" class="show-log">${esc(s.step)}</a></td><td>${badge(s.state)}${s.recovered ? " recovered" : ""}</td><td>${s.attempts}</td>
-        <td>${s.exitCode == null ? "" : s.exitCode}</td><td>${duration(s.duration)}</td><td>${s.peakMemoryKB ? Math.round(s.peakMemoryKB / 1024) + " MiB" : ""}</td>
-        <td>${esc(s.error || s.reason || "")}</td></tr>`).join("")}</table>
-      <h2>Timeline</h2>${gantt(detail)}
-      ${detail.recoveryActions.length ? `<h2>Recovery actions</h2><table>${detail.recoveryActions.map((a) => `<tr><td>${esc(a.step)}</td><td>${esc(a.action.kind)}</td><td>${badge(a.action.status === "SUCCESS" ? "succeeded" : "failed")}</td><td>${esc(a.action.message)}</td></tr>`).join("")}</table>` : ""}
-      <h2>Outputs</h2>${outputs.length ? `<ul>${outputs.map((o) => { const url = `/api/runs/${encodeURIComponent(id)}/outputs/${o.path.split("/").map(encodeURIComponent).join("/")}`;
-        return `<li><a href="${url}">${esc(o.path)}</a> <span class="muted">${o.size} bytes</span> · <a href="${url}?view=true" target="_blank">view</a></li>`; }).join("")}</ul>` : `<p class="muted">${running ? "listed when the run ends" : "none"}</p>`}`;
-    document.getElementById("cancel").onclick = () => json(`/api/runs/${encodeURIComponent(id)}/cancel`, { method: "POST" }).catch(show);
-    document.getElementById("resume").onclick = () => json(`/api/runs/${encodeURIComponent(id)}/resume`, { method: "POST" }).catch(show);
-    document.getElementById("retry").onclick = async () => { const next = await json(`/api/runs/${encodeURIComponent(id)}/retry`, { method: "POST" }).catch(show); if (next) location.hash = "#/runs/" + next.id; };
-    view.querySelectorAll("a.show-log").forEach((a) => a.addEventListener("click", (event) => { event.preventDefault(); select(a.textContent); }));
+        <td><button type="button" class="link show-log" aria-label="Show the log of ${esc(s.step)}" ${s.step === selected ? 'aria-current="true"' : ""}>${esc(s.step)}</button></td>
+        <td>${badge(s.state)}${s.recovered ? " recovered" : ""}</td><td>${s.attempts}</td>
+        <td>${s.exitCode == null ? "" : s.exitCode}</td><td>${duration(s.duration)}</td>
+        <td>${s.peakMemoryKB != null ? size(s.peakMemoryKB * 1024) : s.attempts && s.state !== "running" ? '<span class="muted" title="not measured: the step ended before it could be">unknown</span>' : ""}</td>
+        <td>${esc(s.error || s.reason || "")}</td></tr>`).join("")}</table>`);
+    view.querySelectorAll("button.show-log").forEach((button) => button.addEventListener("click", () => { chosen = true; select(button.textContent); }));
+    document.getElementById("timeline").innerHTML = gantt(detail);
+    document.getElementById("recovery").innerHTML = detail.recoveryActions.length ? `<h2>Recovery actions</h2>${wrap(`<table>${detail.recoveryActions.map((a) =>
+      `<tr><td>${esc(a.step)}</td><td>${esc(a.action.kind)}</td><td>${badge(a.action.status === "SUCCESS" ? "succeeded" : "failed")}</td><td>${esc(a.action.message)}</td></tr>`).join("")}</table>`)}` : "";
+    if (running) {
+      outputsShown = false;
+      document.getElementById("outputs").innerHTML = '<p class="muted">listed when the run ends</p>';
+    } else if (!outputsShown) {
+      outputsShown = true;
+      const [outputs, notes] = await Promise.all([page.json(`${path}/outputs`).catch(() => []), page.json(`${path}/notifications`).catch(() => [])]);
+      document.getElementById("outputs").innerHTML = outputsList(outputs, path);
+      view.querySelectorAll("button.preview").forEach((button) => button.addEventListener("click", () =>
+        preview(page, button.dataset.url, button.dataset.path).catch((error) => page.fail(error))));
+      document.getElementById("review").innerHTML = notes.length ? `<section aria-labelledby="review-heading"><h2 id="review-heading">Manual review</h2>
+        <p class="muted">The notification this run wrote for someone to review it.</p>${notes.map((n) => `<h3>${esc(n.file)}</h3><pre class="review">${esc(n.text)}</pre>`).join("")}</section>` : "";
+    }
+  };
+
+  const render = async () => {
+    detail = await page.json(path);
+    head();
+    await body();
+    // Until the user picks a step: the one that failed, else the one running.
+    if (!chosen) {
+      const failed = detail.steps.find((s) => s.state === "failed" || s.state === "timed_out");
+      const running = detail.steps.find((s) => s.state === "running");
+      const pick = (failed || running || {}).step;
+      if (pick && pick !== selected) select(pick);
+    }
   };
   const select = (name) => {
     selected = name; logOffset = 0; log.textContent = ""; document.getElementById("log-step").textContent = name;
-    window.history.replaceState(null, "", `#/runs/${encodeURIComponent(id)}/${encodeURIComponent(name)}`);
-    readLog();
+    view.querySelectorAll("button.show-log").forEach((button) => button.toggleAttribute("aria-current", button.textContent === name));
+    window.history.replaceState(null, "", `#/runs/${enc(id)}/${enc(name)}`);
+    readLog().catch((error) => page.fail(error));
   };
   const readLog = async () => {
     if (!selected) return;
-    const response = await api(`/api/runs/${encodeURIComponent(id)}/steps/${encodeURIComponent(selected)}/log?offset=${logOffset}`);
+    const name = selected;
+    const response = await api(`${path}/steps/${enc(name)}/log?offset=${logOffset}`);
+    if (!page.alive || name !== selected || !response.ok) return;
     const text = await response.text();
     logOffset += new TextEncoder().encode(text).length;
     log.textContent += text;
     if (!log.textContent) log.textContent = "(no output yet)";
     log.scrollTop = log.scrollHeight;
   };
+  const refresh = page.throttle(150, async () => { await render(); await readLog(); });
   await render();
-  const failed = detail.steps.find((s) => s.state === "failed" || s.state === "timed_out");
-  if (selected || failed) select(selected || failed.step);
-  const refresh = throttle(() => { render().catch(show); readLog().catch(() => {}); }, 150);
-  follow({ run: id, after: 0 }, refresh);
-  const ticker = setInterval(() => { if (detail && detail.run.status === "running") readLog().catch(() => {}); }, 1000);
-  cleanup.push(() => clearInterval(ticker));
+  if (selected && !log.textContent.trim()) select(selected);
+  page.live({ run: id, after: 0 }, refresh);
+  // While it runs: the elapsed time and the timeline move, and the log grows, between events too.
+  page.every(1000, () => {
+    if (!detail || !["running", "queued"].includes(detail.run.status)) return;
+    document.getElementById("elapsed").textContent = duration(seconds(detail.run.createdAt, new Date()));
+    document.getElementById("timeline").innerHTML = gantt(detail);
+    readLog().catch(() => {});
+  });
+}
+
+async function retryForm(page, detail) {
+  const area = document.getElementById("retry-area");
+  const button = document.getElementById("retry");
+  if (area.innerHTML) { area.innerHTML = ""; button.setAttribute("aria-expanded", "false"); return; }
+  const pipeline = await page.json("/api/pipelines/" + enc(detail.run.pipeline));
+  const values = detail.run.parameters;
+  area.innerHTML = `<form class="params" id="retry-form" aria-label="retry with parameters" novalidate>
+    <p class="wide muted">A new run of the steps that did not succeed. Change a parameter if the failure needs it.</p>
+    ${pipeline.parameters.map((parameter) => field(parameter, values[parameter.name] != null ? values[parameter.name] : parameter.defaultValue)).join("") || '<p class="wide muted">no parameters</p>'}
+    <div class="wide toolbar"><button class="primary" type="submit">Retry</button></div><div class="error wide" id="retry-error" role="alert" hidden></div></form>`;
+  button.setAttribute("aria-expanded", "true");
+  const form = document.getElementById("retry-form");
+  (form.querySelector("input, select") || form.querySelector("button")).focus();
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const params = parameterValues(form);
+    const changed = Object.fromEntries(Object.entries(params).filter(([k, v]) => String(v) !== values[k]));
+    try {
+      const next = await json(`/api/runs/${enc(detail.run.id)}/retry`, { method: "POST", body: JSON.stringify({ params: changed }) });
+      if (page.alive) location.hash = "#/runs/" + next.id;
+    } catch (error) {
+      if (error instanceof Offline) return page.fail(error);
+      showFieldErrors(form, error, document.getElementById("retry-error"));
+    }
+  });
+}
+
+function outputsList(outputs, runPath) {
+  if (!outputs.length) return '<p class="muted">none</p>';
+  return `<ul class="outputs">${outputs.map((o) => {
+    const url = `${runPath}/outputs/${o.path.split("/").map(enc).join("/")}`;
+    const kind = /\.(md|markdown|csv)$/i.test(o.path) && o.size <= (2 << 20) ? `<button type="button" class="link preview" data-url="${esc(url)}" data-path="${esc(o.path)}">preview</button>` : "";
+    return `<li><a href="${url}" download>${esc(o.path)}</a> <span class="muted">${size(o.size)}</span> · ${kind || `<a href="${url}?view=true" target="_blank">view</a>`}</li>`;
+  }).join("")}</ul>`;
+}
+
+/// A Markdown output rendered, a CSV output as a table: escaped first, so a step's file cannot run script here.
+async function preview(page, url, path) {
+  const response = await api(url);
+  const text = await response.text();
+  if (!page.alive) return;
+  const target = document.getElementById("preview");
+  target.innerHTML = `<h3>${esc(path)}</h3>` + (/\.csv$/i.test(path) ? csvTable(text) : `<div class="markdown">${markdown(text)}</div>`);
+  target.querySelector("h3").setAttribute("tabindex", "-1");
+  target.querySelector("h3").focus();
+}
+
+function csvRows(text) {
+  const rows = [];
+  let row = [], cell = "", quoted = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { cell += '"'; i += 1; } else if (c === '"') quoted = false; else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") { row.push(cell); cell = ""; }
+    else if (c === "\n" || c === "\r") {
+      if (c === "\r" && text[i + 1] === "\n") i += 1;
+      row.push(cell); rows.push(row); row = []; cell = "";
+    } else cell += c;
+  }
+  if (cell !== "" || row.length) { row.push(cell); rows.push(row); }
+  return rows;
+}
+
+function csvTable(text) {
+  const rows = csvRows(text), shown = rows.slice(1, 501);
+  if (!rows.length) return '<p class="muted">empty</p>';
+  return wrap(`<table class="csv"><tr>${rows[0].map((h) => `<th>${esc(h)}</th>`).join("")}</tr>${shown.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`).join("")}</table>`)
+    + (rows.length - 1 > shown.length ? `<p class="muted">${rows.length - 1 - shown.length} more rows not shown; download the file for all of them.</p>` : "");
+}
+
+function inline(text) {
+  return esc(text)
+    .replace(/`([^`]+)`/g, "<code>$1</code>")
+    .replace(/\*\*([^*]+)\*\*/g, "<strong>$1</strong>")
+    .replace(/(^|[^*])\*([^*]+)\*/g, "$1<em>$2</em>")
+    .replace(/\[([^\]]+)\]\(((?:https?:\/\/|\.{0,2}\/|#)[^\s)]*)\)/g, '<a href="$2" rel="noreferrer noopener" target="_blank">$1</a>');
+}
+
+function markdown(text) {
+  const lines = text.replace(/\r\n?/g, "\n").split("\n"), out = [];
+  let i = 0;
+  while (i < lines.length) {
+    const line = lines[i];
+    if (/^```/.test(line)) {
+      const code = [];
+      for (i += 1; i < lines.length && !/^```/.test(lines[i]); i += 1) code.push(lines[i]);
+      out.push(`<pre><code>${esc(code.join("\n"))}</code></pre>`); i += 1;
+    } else if (/^#{1,6}\s/.test(line)) {
+      const level = Math.min(6, line.match(/^#+/)[0].length + 2);
+      out.push(`<h${level}>${inline(line.replace(/^#+\s*/, ""))}</h${level}>`); i += 1;
+    } else if (/^\s*\|/.test(line) && /^\s*\|?\s*:?-{3,}/.test(lines[i + 1] || "")) {
+      const cells = (row) => row.trim().replace(/^\||\|$/g, "").split("|").map((c) => c.trim());
+      const header = cells(line), body = [];
+      for (i += 2; i < lines.length && /^\s*\|/.test(lines[i]); i += 1) body.push(cells(lines[i]));
+      out.push(wrap(`<table><tr>${header.map((h) => `<th>${inline(h)}</th>`).join("")}</tr>${body.map((r) => `<tr>${r.map((c) => `<td>${inline(c)}</td>`).join("")}</tr>`).join("")}</table>`));
+    } else if (/^\s*([-*+]|\d+\.)\s/.test(line)) {
+      const ordered = /^\s*\d+\./.test(line), items = [];
+      for (; i < lines.length && /^\s*([-*+]|\d+\.)\s/.test(lines[i]); i += 1) items.push(`<li>${inline(lines[i].replace(/^\s*([-*+]|\d+\.)\s/, ""))}</li>`);
+      out.push(ordered ? `<ol>${items.join("")}</ol>` : `<ul>${items.join("")}</ul>`);
+    } else if (!line.trim()) {
+      i += 1;
+    } else {
+      const paragraph = [];
+      for (; i < lines.length && lines[i].trim() && !/^(#{1,6}\s|```|\s*([-*+]|\d+\.)\s|\s*\|)/.test(lines[i]); i += 1) paragraph.push(lines[i]);
+      if (!paragraph.length) { paragraph.push(lines[i]); i += 1; }
+      out.push(`<p>${inline(paragraph.join(" "))}</p>`);
+    }
+  }
+  return out.join("\n");
 }
 
 function gantt(detail) {
@@ -293,30 +774,42 @@ function gantt(detail) {
   const start = Math.min(...attempts.map((a) => new Date(a.startedAt)));
   const end = Math.max(...attempts.map((a) => a.finishedAt ? new Date(a.finishedAt) : Date.now()));
   const span = Math.max(end - start, 1), names = [...new Set(attempts.map((a) => a.step))], L = 160, W = 900, R = 22;
-  return `<svg class="gantt" viewBox="0 0 ${W} ${names.length * R + 20}">${names.map((n, i) => `<text x="4" y="${i * R + 15}">${esc(n)}</text>
+  return `<svg class="gantt" role="img" aria-label="timeline of the attempts" width="${W}" height="${names.length * R + 24}" viewBox="0 0 ${W} ${names.length * R + 24}">${names.map((n, i) => `<text x="4" y="${i * R + 15}">${esc(n.length > 22 ? n.slice(0, 21) + "…" : n)}</text>
     ${attempts.filter((a) => a.step === n).map((a) => { const x0 = L + (new Date(a.startedAt) - start) / span * (W - L - 10);
       const x1 = L + ((a.finishedAt ? new Date(a.finishedAt) : Date.now()) - start) / span * (W - L - 10);
-      return `<rect class="bar ${esc(a.state)}" x="${x0}" y="${i * R + 3}" width="${Math.max(2, x1 - x0)}" height="16"><title>${esc(n)} attempt ${a.attempt}: ${esc(a.state)}</title></rect>`; }).join("")}`).join("")}
-    <text x="${L}" y="${names.length * R + 16}" class="muted">0s</text><text x="${W - 70}" y="${names.length * R + 16}">${duration(span / 1000)}</text></svg>`;
+      return `<rect class="bar ${esc(a.state)}" x="${x0}" y="${i * R + 3}" width="${Math.max(2, x1 - x0)}" height="16"><title>${esc(n)} attempt ${a.attempt}: ${esc(words(a.state))}</title></rect>`; }).join("")}`).join("")}
+    <text x="${L}" y="${names.length * R + 18}" class="muted">0s</text><text x="${W - 70}" y="${names.length * R + 18}">${duration(span / 1000)}</text></svg>`;
 }
 
-function show(error) {
-  if (error && error.message === "unauthorized") return;
-  const notice = document.createElement("p");
-  notice.className = "notice";
-  notice.textContent = String(error && error.message || error);
-  view.prepend(notice);
-}
-
-async function route() {
-  cleanup.forEach((fn) => fn()); cleanup = [];
-  const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+// ---- routing ------------------------------------------------------------------------------------------------
+/// Draws the view the address names. `keepFocus`: a redraw of the same place (a retry after the server was away),
+/// not a navigation, so focus stays where it is.
+async function route(options = {}) {
+  if (page) page.close();
+  const [path, search] = location.hash.replace(/^#\/?/, "").split("?");
+  const parts = path.split("/").map((part) => { try { return decodeURIComponent(part); } catch (error) { return part; } });
+  const name = parts[0] === "pipelines" && parts[1] ? "pipeline" : parts[0] === "runs" ? (parts[1] ? "run" : "runs") : "pipelines";
+  const current = page = new Page(name);
+  view.dataset.page = name;
+  document.querySelectorAll("header nav a").forEach((link) => {
+    const active = (link.getAttribute("href") === "#/runs") === (name === "runs" || name === "run");
+    link.toggleAttribute("aria-current", active);
+  });
   try {
-    if (parts[0] === "pipelines" && parts[1]) await pipelineView(parts[1]);
-    else if (parts[0] === "runs" && parts[1]) await runView(parts[1], parts[2]);
-    else if (parts[0] === "runs") await runsView();
-    else await pipelinesView();
-  } catch (error) { view.innerHTML = ""; show(error); }
+    if (name === "pipeline") await pipelineView(current, parts[1]);
+    else if (name === "run") await runView(current, parts[1], parts[2]);
+    else if (name === "runs") await runsView(current, new URLSearchParams(search || ""));
+    else await pipelinesView(current);
+    offlineDelay = 1000;
+    view.querySelectorAll(".offline").forEach((box) => box.remove());
+    const heading = view.querySelector("h1");
+    if (!options.keepFocus && !options.initial && heading) heading.focus();
+  } catch (error) {
+    if (error instanceof Stale || !current.alive) return;
+    if (!(error instanceof Offline)) view.innerHTML = "";
+    current.fail(error);
+  }
 }
-window.addEventListener("hashchange", route);
-route();
+
+window.addEventListener("hashchange", () => route());
+route({ initial: true });
