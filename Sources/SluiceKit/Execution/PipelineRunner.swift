@@ -167,7 +167,7 @@ public struct PipelineRunner: Sendable {
                                                  attemptsBefore: attemptsBefore), emit: emit)
         // A cancel asked for through the store (from another host, see ``RunCancellation``) comes with a renewal.
         let heartbeat = LeaseHeartbeat(runID: record.id, store: store) {
-            scheduler.cancel(because: "cancelled from another process, through the store")
+            scheduler.cancel(why: "asked for from another process, through the store")
         }
         let outcomes = await scheduler.run()
         heartbeat.stop()

@@ -65,11 +65,11 @@ public actor RunLauncher {
     /// Waits until the run `id` has ended, if this process runs it (the store has how it ended).
     public func wait(for id: String) async { await running[id]?.value }
 
-    /// Cancels a run of this process, its stopped and skipped steps saying `reason`; false when it is not one
-    /// (finished, or run by another process).
-    public func cancel(_ id: String, because reason: String = "the run was cancelled") -> Bool {
+    /// Cancels a run of this process, its stopped and skipped steps saying why, if `reason` says; false when it is
+    /// not one (finished, or run by another process).
+    public func cancel(_ id: String, because reason: String? = nil) -> Bool {
         guard let task = running[id] else { return false }
-        CancelReasons.set(reason, for: id)
+        if let reason { CancelReasons.set(reason, for: id) }
         task.cancel()
         return true
     }

@@ -87,7 +87,7 @@ final class Scheduler: Sendable {
                 DispatchQueue.global().async { self.startReady() }
             }
         } onCancel: {
-            cancel(because: CancelReasons.take(context.runID) ?? "the run was cancelled")
+            cancel(why: CancelReasons.take(context.runID))
         }
     }
 
@@ -330,10 +330,11 @@ final class Scheduler: Sendable {
 
     /// Stops the run: no new steps start, running ones are terminated, waiting retries are given up. Cancelling the
     /// task that runs ``run()`` does this; a cancel asked for through the store calls it directly.
-    func cancel(because reason: String = "the run was cancelled") {
+    /// `why`, when given, is said after "the run was cancelled" by every step the cancel stops or skips.
+    func cancel(why: String? = nil) {
         let (running, retrying) = state.withLock { state in
             state.cancelled = true
-            state.stoppedBy = state.stoppedBy ?? reason
+            state.stoppedBy = state.stoppedBy ?? (["the run was cancelled"] + [why].compactMap { $0 }).joined(separator: ": ")
             // Claimed here, under the lock a due retry takes too: no retry starts for a step this cancel ends.
             let retrying = state.active.filter { $0.value.waitingToRetry || state.due.contains($0.key) }.map { ($0.key, $0.value.attempts) }
             for (index, _) in retrying { state.active[index]!.waitingToRetry = false }

@@ -75,7 +75,7 @@ struct RunsController {
     private func cancel(_ id: String) async throws -> Response {
         do {
             _ = try await RunCancellation.cancel(try await run(id), store: state.store, launcher: state.launcher,
-                                                because: "cancelled through the API")
+                                                because: "asked for through the API or the web UI")
         } catch let refusal as RunCancellation.Refusal {
             throw HTTPError(.conflict, message: refusal.description)
         }

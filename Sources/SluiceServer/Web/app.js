@@ -199,6 +199,16 @@ function triggerText(trigger) {
   return retried ? `retry of <a href="#/runs/${enc(retried[1])}">${esc(retried[1])}</a>` : esc(trigger);
 }
 
+/// Replaces what `element` shows, if it changed; a control focused in it is focused again in the new content
+/// (found by its id or its data-focus), so live updates never throw a keyboard user back to the top.
+function patch(element, html) {
+  if (element.innerHTML === html) return;
+  const focused = element.contains(document.activeElement) ? document.activeElement : null;
+  const key = focused && (focused.id ? `#${CSS.escape(focused.id)}` : focused.dataset.focus ? `[data-focus="${CSS.escape(focused.dataset.focus)}"]` : null);
+  element.innerHTML = html;
+  if (key) { const again = element.querySelector(key); if (again) again.focus(); }
+}
+
 const wrap = (table) => `<div class="table-wrap">${table}</div>`;
 const slug = (name) => String(name).replace(/[^A-Za-z0-9_-]/g, (c) => "_" + c.charCodeAt(0).toString(16));
 
@@ -277,11 +287,17 @@ async function pipelineView(page, id) {
   });
   wireBackfill(page, id);
 
+  const triggers = document.getElementById("triggers");
+  triggers.addEventListener("click", async (event) => {
+    if (!event.target.closest("#pause")) return;
+    try {
+      detail.summary = await json(`${path}/paused`, { method: "PUT", body: JSON.stringify({ paused: !detail.summary.paused }) });
+      if (page.alive) patch(triggers, triggersSection(detail.summary));
+    } catch (error) { page.fail(error); }
+  });
   const renderLive = async () => {
-    const summary = detail.summary;
-    document.getElementById("triggers").innerHTML = triggersSection(summary);
-    wirePause(page, id, summary);
-    document.getElementById("graph").innerHTML = graph(detail);
+    patch(triggers, triggersSection(detail.summary));
+    patch(document.getElementById("graph"), graph(detail));
     view.querySelectorAll("#steps tr[data-step]").forEach((row) => {
       const step = detail.steps.find((s) => s.name === row.dataset.step);
       if (!step) return;
@@ -290,8 +306,8 @@ async function pipelineView(page, id) {
       if (document.activeElement !== box) box.checked = Boolean(step.status && step.status.tested);
     });
     const runs = await page.json(`/api/runs?limit=10&pipeline=${enc(id)}`);
-    document.getElementById("recent").innerHTML = runsTable(runs) +
-      (runs.total > runs.length ? `<p><a href="#/runs?pipeline=${enc(id)}">All ${runs.total} runs of ${esc(id)}</a></p>` : "");
+    patch(document.getElementById("recent"), runsTable(runs) +
+      (runs.total > runs.length ? `<p><a href="#/runs?pipeline=${enc(id)}">All ${runs.total} runs of ${esc(id)}</a></p>` : ""));
   };
   await renderLive();
   page.live({ after: NOW }, page.throttle(700, async () => { detail = await page.json(path); await renderLive(); }));
@@ -302,11 +318,13 @@ async function pipelineView(page, id) {
 function field(parameter, value) {
   const name = esc(parameter.name), key = "param-" + slug(parameter.name), text = esc(value == null ? "" : value);
   const hints = [parameter.description];
+  const kind = { int: "a whole number", number: "a number", date: "a date" }[parameter.type];
+  const date = parameter.type === "date";
   if (parameter.type === "choice") hints.push("one of: " + parameter.choices.join(", "));
-  else if (parameter.minimum != null && parameter.maximum != null) hints.push(`${parameter.type === "date" ? "dates" : parameter.type} from ${parameter.minimum} to ${parameter.maximum}`);
-  else if (parameter.minimum != null) hints.push(`${parameter.type === "date" ? "on or after" : "at least"} ${parameter.minimum}`);
-  else if (parameter.maximum != null) hints.push(`${parameter.type === "date" ? "on or before" : "at most"} ${parameter.maximum}`);
-  else if (parameter.type !== "string" && parameter.type !== "bool") hints.push(parameter.type === "date" ? "a date" : `a ${parameter.type === "int" ? "whole number" : "number"}`);
+  else if (parameter.minimum != null && parameter.maximum != null) hints.push(`${kind} from ${parameter.minimum} to ${parameter.maximum}`);
+  else if (parameter.minimum != null) hints.push(`${kind} ${date ? "on or after" : "of at least"} ${parameter.minimum}`);
+  else if (parameter.maximum != null) hints.push(`${kind} ${date ? "on or before" : "of at most"} ${parameter.maximum}`);
+  else if (kind) hints.push(kind);
   if (parameter.required) hints.push("required");
   const hint = hints.filter(Boolean).map(esc).join(" · ");
   const common = `id="${key}" name="${name}" aria-describedby="${key}-hint ${key}-error"${parameter.required ? " required" : ""}`;
@@ -384,20 +402,6 @@ function triggersSection(p) {
     <td>${t.lastRunID ? `<a href="#/runs/${esc(t.lastRunID)}">${esc(t.lastRunID)}</a>` : ""}${t.lastError ? `<div class="error">${esc(t.lastError)}</div>` : ""}</td></tr>`);
   return `<h2>Triggers</h2>${p.triggers.length ? wrap(`<table><tr><th>trigger</th><th>when</th><th>next</th><th>last run</th></tr>${rows.join("")}</table>`)
     + `<p><button type="button" id="pause">${p.paused ? "Resume schedules" : "Pause schedules"}</button></p>` : '<p class="muted">none: it runs when started</p>'}`;
-}
-
-function wirePause(page, id, summary) {
-  const pause = document.getElementById("pause");
-  if (!pause) return;
-  pause.addEventListener("click", async () => {
-    try {
-      const updated = await json(`/api/pipelines/${enc(id)}/paused`, { method: "PUT", body: JSON.stringify({ paused: !summary.paused }) });
-      if (!page.alive) return;
-      document.getElementById("triggers").innerHTML = triggersSection(updated);
-      wirePause(page, id, updated);
-      document.getElementById("pause").focus();
-    } catch (error) { page.fail(error); }
-  });
 }
 
 function backfillForm() {
@@ -528,8 +532,8 @@ function selectionText(selection) {
 /// Why a cancelled run was cancelled, as its stopped and skipped steps say.
 function cancelReason(detail) {
   for (const s of detail.steps) {
-    if (s.state === "cancelled" && s.error) return s.error.replace(/^(stopped|while waiting to retry): /, "");
-    if (s.state === "skipped" && s.reason && !/^trigger rule/.test(s.reason)) return s.reason;
+    const said = /the run was cancelled: (.+)$/.exec((s.state === "cancelled" && s.error) || (s.state === "skipped" && s.reason) || "");
+    if (said) return said[1];
   }
   return "";
 }
@@ -537,22 +541,29 @@ function cancelReason(detail) {
 // #/runs/ID shows the log of the step that failed, if one did, else of the one running; #/runs/ID/STEP shows STEP's.
 async function runView(page, id, step) {
   const path = "/api/runs/" + enc(id);
-  let selected = step || null, chosen = Boolean(step), logOffset = 0, detail = null, outputsShown = false;
+  let selected = step || null, chosen = Boolean(step), logOffset = 0, detail = null, outputsShown = false, actionsFor = null;
   const history = {};
-  view.innerHTML = `<div id="run-head"></div><div id="run-body"></div>
+  view.innerHTML = `<div id="run-head"></div><div class="toolbar" id="actions"></div><div id="retry-area"></div><div id="run-body"></div>
     <section aria-labelledby="log-heading"><h2 id="log-heading">Log <span class="muted" id="log-step"></span></h2><pre class="log" id="log" tabindex="0">Choose a step.</pre></section>`;
   const log = document.getElementById("log");
+  // One listener for the buttons that live updates draw again.
+  document.getElementById("run-body").addEventListener("click", (event) => {
+    const show = event.target.closest("button.show-log"), shown = event.target.closest("button.preview");
+    if (show) { chosen = true; select(show.textContent); }
+    if (shown) preview(page, shown.dataset.url, shown.dataset.path).catch((error) => page.fail(error));
+  });
 
   const head = () => {
     const r = detail.run, running = r.status === "running" || r.status === "queued";
     const reason = r.status === "cancelled" ? cancelReason(detail) : "";
-    document.getElementById("run-head").innerHTML = `<h1 tabindex="-1">Run ${esc(r.id)} <a class="muted" href="#/pipelines/${enc(r.pipeline)}">${esc(r.pipeline)}</a> ${badge(r.status)}</h1>
+    patch(document.getElementById("run-head"), `<h1 tabindex="-1" id="heading">Run ${esc(r.id)} <a class="muted" href="#/pipelines/${enc(r.pipeline)}">${esc(r.pipeline)}</a> ${badge(r.status)}</h1>
       <p class="muted">started ${when(r.createdAt)} · ${triggerText(r.trigger)} · <span id="elapsed">${duration(seconds(r.createdAt, r.finishedAt || (running ? new Date() : null)))}</span>
       ${Object.entries(r.parameters).map(([k, v]) => ` · ${esc(k)}=${esc(v)}`).join("")}</p>
       ${selectionText(r.selection) ? `<p class="note" id="selection">${esc(selectionText(r.selection))}</p>` : ""}
       ${reason ? `<p class="note cancelled" id="cancel-reason">Cancelled: ${esc(reason)}.</p>` : ""}
-      <div class="toolbar" id="actions"></div>`;
-    actions(running);
+      `);
+    // The buttons are drawn again only when the run starts or ends: a confirmation or a retry form stays open.
+    if (actionsFor !== running) { actionsFor = running; actions(running); }
   };
 
   const actions = (running) => {
@@ -562,8 +573,7 @@ async function runView(page, id, step) {
       <button type="button" id="resume" ${canRetry ? "" : "disabled"} title="Run the steps that did not succeed, in this run">Resume</button>
       <button type="button" id="retry" ${canRetry ? "" : "disabled"} aria-expanded="false" aria-controls="retry-form" title="A new run of the steps that did not succeed">Retry failed steps…</button>
       ${running ? "" : `<a href="${path}/report" target="_blank">Report</a>
-      · Export <a href="${path}/export?format=json">JSON</a> <a href="${path}/export?format=csv">CSV</a> <a href="${path}/export?format=xlsx">XLSX</a>`}
-      <div id="retry-area" class="wide"></div>`;
+      · Export <a href="${path}/export?format=json">JSON</a> <a href="${path}/export?format=csv">CSV</a> <a href="${path}/export?format=xlsx">XLSX</a>`}`;
     document.getElementById("cancel").onclick = confirmCancel;
     document.getElementById("resume").onclick = () => json(`${path}/resume`, { method: "POST" }).then(() => refresh()).catch((error) => page.fail(error));
     document.getElementById("retry").onclick = () => retryForm(page, detail).catch((error) => page.fail(error));
@@ -588,14 +598,13 @@ async function runView(page, id, step) {
       container.innerHTML = `<div id="steps-area"></div><h2>Timeline</h2><div class="scroll" id="timeline"></div><div id="recovery"></div>
         <section aria-labelledby="outputs-heading"><h2 id="outputs-heading">Outputs</h2><div id="outputs"></div><div id="preview"></div></section><div id="review"></div>`;
     }
-    document.getElementById("steps-area").innerHTML = wrap(`<table id="steps"><tr><th>step</th><th>state</th><th>attempts</th><th>exit</th><th>duration</th><th>peak memory</th><th>note</th></tr>
+    patch(document.getElementById("steps-area"), wrap(`<table id="steps"><tr><th>step</th><th>state</th><th>attempts</th><th>exit</th><th>duration</th><th>peak memory</th><th>note</th></tr>
       ${detail.steps.map((s) => `<tr data-step="${esc(s.step)}" data-state="${esc(s.state)}" data-history="${esc(history[s.step].join(" "))}">
-        <td><button type="button" class="link show-log" aria-label="Show the log of ${esc(s.step)}" ${s.step === selected ? 'aria-current="true"' : ""}>${esc(s.step)}</button></td>
+        <td><button type="button" class="link show-log" data-focus="log-${esc(s.step)}" aria-label="Show the log of ${esc(s.step)}" ${s.step === selected ? 'aria-current="true"' : ""}>${esc(s.step)}</button></td>
         <td>${badge(s.state)}${s.recovered ? " recovered" : ""}</td><td>${s.attempts}</td>
         <td>${s.exitCode == null ? "" : s.exitCode}</td><td>${duration(s.duration)}</td>
         <td>${s.peakMemoryKB != null ? size(s.peakMemoryKB * 1024) : s.attempts && s.state !== "running" ? '<span class="muted" title="not measured: the step ended before it could be">unknown</span>' : ""}</td>
-        <td>${esc(s.error || s.reason || "")}</td></tr>`).join("")}</table>`);
-    view.querySelectorAll("button.show-log").forEach((button) => button.addEventListener("click", () => { chosen = true; select(button.textContent); }));
+        <td>${esc(s.error || s.reason || "")}</td></tr>`).join("")}</table>`));
     document.getElementById("timeline").innerHTML = gantt(detail);
     document.getElementById("recovery").innerHTML = detail.recoveryActions.length ? `<h2>Recovery actions</h2>${wrap(`<table>${detail.recoveryActions.map((a) =>
       `<tr><td>${esc(a.step)}</td><td>${esc(a.action.kind)}</td><td>${badge(a.action.status === "SUCCESS" ? "succeeded" : "failed")}</td><td>${esc(a.action.message)}</td></tr>`).join("")}</table>`)}` : "";
@@ -606,8 +615,6 @@ async function runView(page, id, step) {
       outputsShown = true;
       const [outputs, notes] = await Promise.all([page.json(`${path}/outputs`).catch(() => []), page.json(`${path}/notifications`).catch(() => [])]);
       document.getElementById("outputs").innerHTML = outputsList(outputs, path);
-      view.querySelectorAll("button.preview").forEach((button) => button.addEventListener("click", () =>
-        preview(page, button.dataset.url, button.dataset.path).catch((error) => page.fail(error))));
       document.getElementById("review").innerHTML = notes.length ? `<section aria-labelledby="review-heading"><h2 id="review-heading">Manual review</h2>
         <p class="muted">The notification this run wrote for someone to review it.</p>${notes.map((n) => `<h3>${esc(n.file)}</h3><pre class="review">${esc(n.text)}</pre>`).join("")}</section>` : "";
     }
@@ -627,7 +634,9 @@ async function runView(page, id, step) {
   };
   const select = (name) => {
     selected = name; logOffset = 0; log.textContent = ""; document.getElementById("log-step").textContent = name;
-    view.querySelectorAll("button.show-log").forEach((button) => button.toggleAttribute("aria-current", button.textContent === name));
+    view.querySelectorAll("button.show-log").forEach((button) => {
+      if (button.textContent === name) button.setAttribute("aria-current", "true"); else button.removeAttribute("aria-current");
+    });
     window.history.replaceState(null, "", `#/runs/${enc(id)}/${enc(name)}`);
     readLog().catch((error) => page.fail(error));
   };
@@ -686,8 +695,8 @@ function outputsList(outputs, runPath) {
   if (!outputs.length) return '<p class="muted">none</p>';
   return `<ul class="outputs">${outputs.map((o) => {
     const url = `${runPath}/outputs/${o.path.split("/").map(enc).join("/")}`;
-    const kind = /\.(md|markdown|csv)$/i.test(o.path) && o.size <= (2 << 20) ? `<button type="button" class="link preview" data-url="${esc(url)}" data-path="${esc(o.path)}">preview</button>` : "";
-    return `<li><a href="${url}" download>${esc(o.path)}</a> <span class="muted">${size(o.size)}</span> · ${kind || `<a href="${url}?view=true" target="_blank">view</a>`}</li>`;
+    const kind = /\.(md|markdown|csv)$/i.test(o.path) && o.size <= (2 << 20) ? `<button type="button" class="link preview" data-url="${esc(url)}" data-path="${esc(o.path)}" aria-label="Preview ${esc(o.path)}">preview</button>` : "";
+    return `<li><a href="${url}" download>${esc(o.path)}</a> <span class="muted">${size(o.size)}</span> · ${kind || `<a href="${url}?view=true" target="_blank" aria-label="View ${esc(o.path)}">view</a>`}</li>`;
   }).join("")}</ul>`;
 }
 
