@@ -338,6 +338,7 @@ struct WebUITests {
             #expect(try await page.evaluate("document.getElementById('param-rows-error').textContent").contains("maximum"))
             #expect(try await page.evaluate("document.getElementById('param-rows').getAttribute('aria-invalid')") == "true")
             #expect(try await page.evaluate("document.activeElement.id") == "param-rows")
+            #expect(try await page.evaluate("document.getElementById('param-rows').getAttribute('aria-describedby')") == "param-rows-hint param-rows-error")
             let described = try await page.controls().first { $0.name == "rows" }
             #expect(described != nil, "the field is named by its label")
 

@@ -543,8 +543,14 @@ async function runView(page, id, step) {
   const path = "/api/runs/" + enc(id);
   let selected = step || null, chosen = Boolean(step), logOffset = 0, detail = null, outputsShown = false, actionsFor = null;
   const history = {};
-  view.innerHTML = `<div id="run-head"></div><div class="toolbar" id="actions"></div><div id="retry-area"></div><div id="run-body"></div>
-    <section aria-labelledby="log-heading"><h2 id="log-heading">Log <span class="muted" id="log-step"></span></h2><pre class="log" id="log" tabindex="0">Choose a step.</pre></section>`;
+  // The log comes right after the steps: it is what most come to a run for.
+  view.innerHTML = `<div id="run-head"></div><div class="toolbar" id="actions"></div><div id="retry-area"></div>
+    <div id="run-body"><div id="steps-area"></div>
+      <section aria-labelledby="log-heading"><h2 id="log-heading">Log <span class="muted" id="log-step"></span></h2>
+        <pre class="log" id="log" tabindex="0">Choose a step above to see its log.</pre></section>
+      <h2>Timeline</h2><div class="scroll" id="timeline"></div><div id="recovery"></div>
+      <section aria-labelledby="outputs-heading"><h2 id="outputs-heading">Outputs</h2><div id="outputs"></div><div id="preview"></div></section>
+      <div id="review"></div></div>`;
   const log = document.getElementById("log");
   // One listener for the buttons that live updates draw again.
   document.getElementById("run-body").addEventListener("click", (event) => {
@@ -592,12 +598,6 @@ async function runView(page, id, step) {
   const body = async () => {
     const r = detail.run, running = r.status === "running" || r.status === "queued";
     detail.steps.forEach((s) => { const h = history[s.step] = history[s.step] || []; if (h[h.length - 1] !== s.state) h.push(s.state); });
-    const container = document.getElementById("run-body");
-    if (!container.dataset.drawn) {
-      container.dataset.drawn = "yes";
-      container.innerHTML = `<div id="steps-area"></div><h2>Timeline</h2><div class="scroll" id="timeline"></div><div id="recovery"></div>
-        <section aria-labelledby="outputs-heading"><h2 id="outputs-heading">Outputs</h2><div id="outputs"></div><div id="preview"></div></section><div id="review"></div>`;
-    }
     patch(document.getElementById("steps-area"), wrap(`<table id="steps"><tr><th>step</th><th>state</th><th>attempts</th><th>exit</th><th>duration</th><th>peak memory</th><th>note</th></tr>
       ${detail.steps.map((s) => `<tr data-step="${esc(s.step)}" data-state="${esc(s.state)}" data-history="${esc(history[s.step].join(" "))}">
         <td><button type="button" class="link show-log" data-focus="log-${esc(s.step)}" aria-label="Show the log of ${esc(s.step)}" ${s.step === selected ? 'aria-current="true"' : ""}>${esc(s.step)}</button></td>
@@ -616,7 +616,7 @@ async function runView(page, id, step) {
       const [outputs, notes] = await Promise.all([page.json(`${path}/outputs`).catch(() => []), page.json(`${path}/notifications`).catch(() => [])]);
       document.getElementById("outputs").innerHTML = outputsList(outputs, path);
       document.getElementById("review").innerHTML = notes.length ? `<section aria-labelledby="review-heading"><h2 id="review-heading">Manual review</h2>
-        <p class="muted">The notification this run wrote for someone to review it.</p>${notes.map((n) => `<h3>${esc(n.file)}</h3><pre class="review">${esc(n.text)}</pre>`).join("")}</section>` : "";
+        <p class="muted">The notification this run wrote for someone to review it.</p>${notes.map((n) => `<details><summary>${esc(n.file)}</summary><pre class="review">${esc(n.text)}</pre></details>`).join("")}</section>` : "";
     }
   };
 
