@@ -56,14 +56,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(name: "SluiceTestSupport", dependencies: ["SluiceKit", .product(name: "PostgresNIO", package: "postgres-nio")],
-                path: "Tests/SluiceTestSupport"),
+        .target(
+            name: "SluiceTestSupport", dependencies: ["SluiceKit", .product(name: "PostgresNIO", package: "postgres-nio")],
+            path: "Tests/SluiceTestSupport"),
         .testTarget(name: "SluiceKitTests", dependencies: ["SluiceKit", "SluiceTestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["SluiceKit", "SluiceTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SluiceKit", "SluiceTestSupport"]),
-        .testTarget(name: "SluiceServerTests", dependencies: [
-            "SluiceServer", "SluiceTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
-            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
-        ]),
+        .testTarget(
+            name: "SluiceServerTests",
+            dependencies: [
+                "SluiceServer", "SluiceTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            ]),
     ]
 )

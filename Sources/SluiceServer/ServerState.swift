@@ -26,10 +26,11 @@ final class ServerState: Sendable {
         let catalogCache = CatalogCache(directory: configuration.pipelinesDirectory)
         self.launcher = launcher
         self.catalogCache = catalogCache
-        triggers = TriggerService(store: store, configuration: configuration, clock: clock,
-                                  catalog: { try await catalogCache.current() },
-                                  launch: { try await launcher.start($0) },
-                                  log: Self.log)
+        triggers = TriggerService(
+            store: store, configuration: configuration, clock: clock,
+            catalog: { try await catalogCache.current() },
+            launch: { try await launcher.start($0) },
+            log: Self.log)
     }
 
     /// The server's log: standard error, a line each.
@@ -37,8 +38,10 @@ final class ServerState: Sendable {
 
     /// Checks and starts a run with the workspace's settings: 202 with the run and its `Location`, or 422 with one
     /// message per field.
-    func start(_ pipeline: Pipeline, selection: Selection, parameters: [String: String], trigger: String,
-               continueOnError: Bool = false, force: Bool = false) async throws -> Response {
+    func start(
+        _ pipeline: Pipeline, selection: Selection, parameters: [String: String], trigger: String,
+        continueOnError: Bool = false, force: Bool = false
+    ) async throws -> Response {
         var request = configuration.request(pipeline, selection: selection, parameters: parameters, trigger: trigger)
         request.continueOnError = continueOnError
         request.force = force

@@ -23,9 +23,11 @@ public struct SluiceServer: Sendable {
         /// Live connections (`/api/events`) open at once; more get 503.
         public var maxWebSockets: Int
 
-        public init(host: String = "127.0.0.1", port: Int = 5001, token: String? = nil, triggers: Bool = true,
-                    allowedHosts: [String] = [], allowedOrigins: [String] = [], headerTimeout: Duration = .seconds(10),
-                    maxWebSockets: Int = 256) {
+        public init(
+            host: String = "127.0.0.1", port: Int = 5001, token: String? = nil, triggers: Bool = true,
+            allowedHosts: [String] = [], allowedOrigins: [String] = [], headerTimeout: Duration = .seconds(10),
+            maxWebSockets: Int = 256
+        ) {
             self.host = host
             self.port = port
             self.token = token
@@ -52,8 +54,10 @@ public struct SluiceServer: Sendable {
     let state: ServerState
     public let settings: Settings
 
-    public init(configuration: Configuration, store: any RunStore, executor: any StepExecutor, settings: Settings,
-                clock: any TriggerClock = SystemClock()) {
+    public init(
+        configuration: Configuration, store: any RunStore, executor: any StepExecutor, settings: Settings,
+        clock: any TriggerClock = SystemClock()
+    ) {
         state = ServerState(configuration: configuration, store: store, executor: executor, clock: clock)
         self.settings = settings
     }
@@ -91,12 +95,14 @@ public struct SluiceServer: Sendable {
         let server = HTTPServerBuilder { responder in
             let http = HTTP1WebSocketUpgradeChannel.Configuration(
                 http1: .init(idleTimeout: TimeAmount(settings.headerTimeout), httpDecoderConfiguration: ConnectionGuard.limits))
-            return GuardedChannel(base: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSockets, configuration: http),
-                                  makeGuard: { ConnectionGuard(policy: policy, sockets: sockets, headerTimeout: timeout) })
+            return GuardedChannel(
+                base: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSockets, configuration: http),
+                makeGuard: { ConnectionGuard(policy: policy, sockets: sockets, headerTimeout: timeout) })
         }
-        var application = Application(router: router(), server: server,
-                                      configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "sluice"),
-                                      onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) })
+        var application = Application(
+            router: router(), server: server,
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "sluice"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) })
         let metrics = state.metrics
         application.beforeServerStarts { try await metrics.start() }
         return application
@@ -106,14 +112,15 @@ public struct SluiceServer: Sendable {
     /// waits until their states are recorded.
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let state = state, doorbell = state.doorbell, store = state.store
-        let work = [
-            // Events stored by other processes (the CLI, workers, servers on other hosts) reach live views at once.
-            Task { await store.followEventNotifications { doorbell.ring() } },
-            // Runs whose process died while this server lives (a CLI killed, a run this server could not record).
-            Task { await RunRecovery.keepRecovering(in: store, every: .seconds(30)) { ServerState.log($0) } },
-            // The counters of /metrics see every event as it is stored, before `sluice gc` can remove its run.
-            Task { await state.metrics.follow() },
-        ] + (settings.triggers ? [Task { await state.triggers.run() }] : [])
+        let work =
+            [
+                // Events stored by other processes (the CLI, workers, servers on other hosts) reach live views at once.
+                Task { await store.followEventNotifications { doorbell.ring() } },
+                // Runs whose process died while this server lives (a CLI killed, a run this server could not record).
+                Task { await RunRecovery.keepRecovering(in: store, every: .seconds(30)) { ServerState.log($0) } },
+                // The counters of /metrics see every event as it is stored, before `sluice gc` can remove its run.
+                Task { await state.metrics.follow() },
+            ] + (settings.triggers ? [Task { await state.triggers.run() }] : [])
         defer { for task in work { task.cancel() } }
         try await application(onRunning: onRunning).runService()
         for task in work { task.cancel() }

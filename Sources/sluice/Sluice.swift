@@ -14,9 +14,12 @@ struct Sluice: AsyncParsableCommand {
             process owns the run, or the pipeline runs one run at a time), 130 cancelled (Ctrl-C), 143 terminated.
             """,
         version: SluiceVersion.current,
-        subcommands: [ValidateCommand.self, ListCommand.self, RunCommand.self, StepCommand.self, RunsCommand.self,
-                      StatusCommand.self, LogsCommand.self, MarkTestedCommand.self, WhyCommand.self, VersionsCommand.self,
-                      RestoreCommand.self, ResumeCommand.self, GCCommand.self, BackfillCommand.self, TriggersCommand.self, SchedulerCommand.self, DBCommand.self, ServeCommand.self, ExportCommand.self, ConfigCommand.self, WorkerCommand.self, AttemptCommand.self])
+        subcommands: [
+            ValidateCommand.self, ListCommand.self, RunCommand.self, StepCommand.self, RunsCommand.self,
+            StatusCommand.self, LogsCommand.self, MarkTestedCommand.self, WhyCommand.self, VersionsCommand.self,
+            RestoreCommand.self, ResumeCommand.self, GCCommand.self, BackfillCommand.self, TriggersCommand.self, SchedulerCommand.self,
+            DBCommand.self, ServeCommand.self, ExportCommand.self, ConfigCommand.self, WorkerCommand.self, AttemptCommand.self,
+        ])
 
     static func main() async {
         // A closed stdout (`sluice runs | head`) must not kill a run that is recording state.

@@ -8,16 +8,19 @@ import Testing
 /// `/api/events` is a WebSocket, which OpenAPI cannot describe; ``EventsTests`` covers it.
 @Suite(.serialized)
 struct APIFuzzTests {
-    static let schemathesis = ProcessInfo.processInfo.environment["SLUICE_SCHEMATHESIS"]
+    static let schemathesis =
+        ProcessInfo.processInfo.environment["SLUICE_SCHEMATHESIS"]
         ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent(".build/tools/venv/bin/schemathesis").path
+        .appendingPathComponent(".build/tools/venv/bin/schemathesis").path
 
     @Test func schemathesisFindsNoServerErrorAndNoDeviationFromTheDocument() throws {
         guard FileManager.default.isExecutableFile(atPath: Self.schemathesis) else {
             throw TestFailure("schemathesis is not at \(Self.schemathesis): scripts/test.sh installs it (or set SLUICE_SCHEMATHESIS)")
         }
         let workspace = try TestWorkspace()
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             params:
               day: {type: date, default: "2025-01-01"}
               rows: {type: int, default: "5", min: 1, max: 100}
@@ -27,7 +30,9 @@ struct APIFuzzTests {
         // Names that exist, so that generated requests reach past 404 (schemathesis reads this file from its folder).
         // A backfill's dates are checked beyond what a schema says (from before to, and `p` has no date template), so a
         // well-formed backfill of `p` is refused with 422, which is what this fuzzing checks.
-        try workspace.write("schemathesis.toml", """
+        try workspace.write(
+            "schemathesis.toml",
+            """
             [parameters]
             pipeline = "p"
             step = "a"
@@ -43,8 +48,10 @@ struct APIFuzzTests {
 
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.schemathesis)
-        process.arguments = ["run", address + "/api/openapi.json", "-H", "Authorization: Bearer fuzz-token", "--max-examples", "15",
-                             "--request-timeout", "10", "--exclude-path", "/api/events", "--no-color"]
+        process.arguments = [
+            "run", address + "/api/openapi.json", "-H", "Authorization: Bearer fuzz-token", "--max-examples", "15",
+            "--request-timeout", "10", "--exclude-path", "/api/events", "--no-color",
+        ]
         process.currentDirectoryURL = URL(fileURLWithPath: workspace.root)
         let output = Pipe()
         process.standardOutput = output

@@ -23,7 +23,9 @@ struct CommandLineTests {
         try workspace.script("my_pipeline", "setup.py", Seed002.setupScript)
         try workspace.script("my_pipeline", "process.py", "print('processing')\n")
         try workspace.script("my_pipeline", "report.py", "print('report')\n")
-        try workspace.write("pipelines/example_pipeline/pipeline.yaml", """
+        try workspace.write(
+            "pipelines/example_pipeline/pipeline.yaml",
+            """
             name: "Example Pipeline"
             description: "Basic 3-step data processing pipeline"
             steps:
@@ -62,7 +64,9 @@ struct CommandLineTests {
     }
 
     @Test func validateReportsEveryProblemWithPositionsAndFixes() throws {
-        try workspace.pipeline("broken", """
+        try workspace.pipeline(
+            "broken",
+            """
             steps:
               - name: a
                 command: 'true'
@@ -86,7 +90,9 @@ struct CommandLineTests {
     }
 
     @Test func anInvalidPipelineNeverStartsAProcess() throws {
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             steps:
               - {name: marker, command: touch started-anyway}
               - {name: x, command: 'true', depends_on: [y]}
@@ -101,7 +107,9 @@ struct CommandLineTests {
     }
 
     @Test func badParametersAreRefusedBeforeAnythingRuns() throws {
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             params:
               date_start: {type: date, required: true}
               focus: {type: choice, choices: [revenue, growth]}
@@ -118,7 +126,9 @@ struct CommandLineTests {
 
     @Test func dryRunSaysWhichStepsAreUpToDateAndWhy() throws {
         try workspace.write("in.txt", "1\n")
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             steps:
               - {name: copy, command: 'cp in.txt mid.txt', inputs: [in.txt], outputs: [mid.txt]}
               - {name: count, command: 'wc -l < mid.txt > n.txt', depends_on: [copy], inputs: [mid.txt], outputs: [n.txt]}
@@ -145,7 +155,9 @@ struct CommandLineTests {
     }
 
     @Test func dryRunPrintsThePlanWithReasonsAndRunsNothing() throws {
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             steps:
               - {name: extract, command: touch ran}
               - {name: transform, command: 'true', depends_on: [extract], timeout: 5m, retries: 2}
@@ -227,7 +239,9 @@ struct CommandLineTests {
     }
 
     @Test func sigtermCancelsTheRunAndItsSteps() throws {
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             steps:
               - {name: long, command: 'echo $$ > step.pid; exec sleep 300'}
               - {name: never, command: 'true', depends_on: [long]}
@@ -267,16 +281,19 @@ struct CommandLineTests {
     }
 
     @Test func logsFollowStreamsUntilTheStepEnds() throws {
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             steps:
               - {name: talk, command: 'for i in 1 2 3 4 5; do echo line $i; sleep 0.2; done'}
             """)
         let running = try SluiceBinary.start(["run", "p"], in: workspace.root)
         var id: String?
-        #expect(waitUntil {
-            id = (try? json(try sluice("runs", "--json").stdout) as? [[String: Any]])?.first?["id"] as? String
-            return id != nil
-        })
+        #expect(
+            waitUntil {
+                id = (try? json(try sluice("runs", "--json").stdout) as? [[String: Any]])?.first?["id"] as? String
+                return id != nil
+            })
         let follow = try sluice("logs", try #require(id), "talk", "--follow")
         #expect(follow.stdout == "line 1\nline 2\nline 3\nline 4\nline 5\n")
         running.process.waitUntilExit()
@@ -312,7 +329,8 @@ extension CommandLineTests {
 
 extension CommandLineTests {
     @Test func aSecondSignalKillsStepsWithoutWaitingForTheGracePeriod() throws {
-        try workspace.pipeline("p", "steps:\n  - {name: stubborn, command: 'trap \"echo > got-term\" TERM; echo $$ > step.pid; while true; do sleep 0.1; done'}\n")
+        try workspace.pipeline(
+            "p", "steps:\n  - {name: stubborn, command: 'trap \"echo > got-term\" TERM; echo $$ > step.pid; while true; do sleep 0.1; done'}\n")
         let running = try SluiceBinary.start(["run", "p"], in: workspace.root, environment: ["SLUICE_GRACE_PERIOD": "1h"])
         #expect(waitUntil { !((try? workspace.read("step.pid")) ?? "").isEmpty })
         let pid = try #require(Int32(try workspace.read("step.pid").trimmingCharacters(in: .whitespacesAndNewlines)))

@@ -16,7 +16,9 @@ struct CommandOutputTests {
     }
 
     @Test func countsSchedulesAndFailuresReadAsWritten() throws {
-        try workspace.pipeline("one", """
+        try workspace.pipeline(
+            "one",
+            """
             schedule: {cron: "0 6 * * *", timezone: UTC}
             steps:
               - {name: slow, command: 'sleep 5', timeout: 200ms}
@@ -29,7 +31,9 @@ struct CommandOutputTests {
     }
 
     @Test func whyShowsTheOldAndNewHashOfAChangedScript() throws {
-        try workspace.pipeline("collect", """
+        try workspace.pipeline(
+            "collect",
+            """
             steps:
               - {name: collect, script: collect.sh, outputs: [out.txt]}
             """)
@@ -65,12 +69,16 @@ struct CommandOutputTests {
     }
 
     @Test func validateWarnsOfSettingsThatWouldBeIgnoredAndRefusesTemplatedPaths() throws {
-        try workspace.pipeline("hints", """
+        try workspace.pipeline(
+            "hints",
+            """
             steps:
               - {name: reads, command: 'true', inputs: [data.csv]}
               - {name: big, command: 'true', slurm: {cpus: 8}}
             """)
-        try workspace.pipeline("templated", """
+        try workspace.pipeline(
+            "templated",
+            """
             steps:
               - {name: map, command: 'true', inputs: ["data/$SAMPLE.fastq"], outputs: ["mapped/{sample}.bam"]}
             """)
@@ -114,7 +122,9 @@ struct CommandOutputTests {
     }
 
     @Test func sluicesOwnVariablesCannotBeOverriddenAndParametersWinOnce() throws {
-        try workspace.pipeline("env", """
+        try workspace.pipeline(
+            "env",
+            """
             env: {SLUICE_RUN_ID: fake, REGION: from-env}
             steps:
               - {name: a, command: 'true', env: {SLUICE_STEP: other}}
@@ -124,7 +134,9 @@ struct CommandOutputTests {
         #expect(refused.stdout.contains("env.yaml:1:7: error: 'SLUICE_RUN_ID' is set by Sluice for every step"))
         #expect(refused.stdout.contains("error: 'SLUICE_STEP' is set by Sluice for every step; 'env' in a step cannot change it"))
 
-        try workspace.pipeline("env", """
+        try workspace.pipeline(
+            "env",
+            """
             params: {region: {type: string, default: north}}
             env: {REGION: from-env}
             steps:

@@ -1,10 +1,11 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import SluiceKit
 import SluiceTestSupport
 import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// Faults during a run, caused for real: a full disk (a small tmpfs), a flood of output, a store that is locked,
 /// read-only or damaged. Serialized (see ``CommandLineTests``); mounting needs root, as CI runs.
@@ -21,7 +22,9 @@ struct FaultTests {
     @Test func aFullDiskFailsTheStepClearlyAndTheRollbackStillRestoresTheLastGoodOutput() throws {
         try mount("-t", "tmpfs", "-o", "size=4m", "tmpfs", workspace.root)
         defer { try? mount(umount: workspace.root) }
-        try workspace.write("pipelines/fill.yaml", """
+        try workspace.write(
+            "pipelines/fill.yaml",
+            """
             steps:
               - name: fill
                 command: 'echo small > data/out.txt; if [ -f big ]; then dd if=/dev/zero of=data/out.txt bs=64k count=1000; fi'
@@ -49,11 +52,14 @@ struct FaultTests {
         try workspace.write("sluice.yaml", "log_max_size: 8MB\n")
         // 1 GiB with no newline at all, then binary garbage.
         try workspace.pipeline("flood", "steps:\n  - {name: flood, command: 'head -c 1G /dev/zero; head -c 16M /dev/urandom'}\n")
-        let measured = try Python.run(["-c", """
+        let measured = try Python.run([
+            "-c",
+            """
             import resource, subprocess, sys
             done = subprocess.run([sys.argv[1], "run", "flood", "-C", sys.argv[2]], capture_output=True)
             print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-            """, SluiceBinary.path, workspace.root]).output
+            """, SluiceBinary.path, workspace.root,
+        ]).output
         let figures = measured.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         #expect(figures.first == 0)
         let peakMiB = (figures.last ?? 0) / 1024
@@ -83,7 +89,10 @@ struct FaultTests {
         for path in Array(repeating: ["/api/runs/\(id)", "/api/runs/\(id)/steps/flood/log?offset=0&limit=4096", "/api/runs"], count: 10).joined() {
             let (data, response) = try await URLSession.shared.data(from: try #require(URL(string: address + path)))
             #expect((response as? HTTPURLResponse)?.statusCode == 200, "\(path)")
-            if path == "/api/runs/\(id)", ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any]).flatMap({ $0["run"] as? [String: Any] })?["status"] as? String == "running" {
+            if path == "/api/runs/\(id)",
+                ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any]).flatMap({ $0["run"] as? [String: Any] })?["status"] as? String
+                    == "running"
+            {
                 answeredWhileRunning += 1
             }
         }
@@ -116,13 +125,16 @@ struct FaultTests {
         #expect(try sluice("run", "p").status == 0)
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        holder.arguments = ["python3", "-c", """
+        holder.arguments = [
+            "python3", "-c",
+            """
             import sqlite3, sys, time
             db = sqlite3.connect(sys.argv[1], isolation_level=None)
             db.execute("BEGIN EXCLUSIVE")
             print("locked", flush=True)
             sys.stdin.read()
-            """, workspace.storePath]
+            """, workspace.storePath,
+        ]
         let input = Pipe(), output = Pipe()
         holder.standardInput = input
         holder.standardOutput = output

@@ -1,10 +1,11 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import SluiceKit
 import SluiceTestSupport
 import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// The `sluice` binary with `store: postgres://…`: runs, a backfill and a server over one shared PostgreSQL database.
 @Suite(.serialized)
@@ -15,7 +16,9 @@ struct PostgresStoreCommandTests {
         // A password in the URL is accepted by a trusting server, and never shown.
         let withPassword = url.replacingOccurrences(of: "postgres@", with: "postgres:hunter2@")
         _ = try workspace.write("sluice.yaml", "store: \(withPassword)\n")
-        try workspace.pipeline("daily", """
+        try workspace.pipeline(
+            "daily",
+            """
             params: {day: {type: date, required: true}}
             steps:
               - {name: a, command: 'echo "$DAY"'}
@@ -23,15 +26,19 @@ struct PostgresStoreCommandTests {
             """)
         let status = try SluiceBinary.run(["db", "status"], in: workspace.root)
         #expect(status.stdout.contains("0 of 3 migrations applied") && status.stdout.contains("postgres:***@"), "\(status.stdout)\(status.stderr)")
-        #expect(try TestPostgres.psql(url, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'") == "0",
-                "db status changes nothing, not even a migrations table")
+        #expect(
+            try TestPostgres.psql(url, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'") == "0",
+            "db status changes nothing, not even a migrations table")
         let run = try SluiceBinary.run(["run", "daily", "-p", "day=2026-11-22"], in: workspace.root)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         let id = try #require(run.stdout.split(separator: " ").dropFirst().first.map(String.init))
         #expect(try workspace.read("runs/\(id)/logs/a.log") == "2026-11-22\n")
         #expect(!workspace.exists(".sluice/store.sqlite"), "nothing went to SQLite")
-        let backfill = try SluiceBinary.run(["backfill", "daily", "--from", "2026-10-01", "--to", "2026-10-05", "--max-active", "2",
-                                             "-p", "day={{ schedule.date }}"], in: workspace.root)
+        let backfill = try SluiceBinary.run(
+            [
+                "backfill", "daily", "--from", "2026-10-01", "--to", "2026-10-05", "--max-active", "2",
+                "-p", "day={{ schedule.date }}",
+            ], in: workspace.root)
         #expect(backfill.stdout.contains("5 of 5 runs succeeded"), "\(backfill.stdout)\(backfill.stderr)")
         #expect(try SluiceBinary.run(["db", "status"], in: workspace.root).stdout.contains("runs     6"))
         let config = try SluiceBinary.run(["config"], in: workspace.root).stdout
@@ -63,11 +70,13 @@ struct PostgresStoreCommandTests {
         let verified = try sluice("?sslmode=verify-full&sslrootcert=\(authority)")
         #expect(verified.status == 0, "\(verified.stderr)")
         let unverifiable = try sluice("?sslmode=verify-full")
-        #expect(unverifiable.status == 70 && unverifiable.stderr.contains("certificate could not be verified: set sslrootcert"),
-                "\(unverifiable.stderr)")
+        #expect(
+            unverifiable.status == 70 && unverifiable.stderr.contains("certificate could not be verified: set sslrootcert"),
+            "\(unverifiable.stderr)")
         let unreadable = try sluice("?sslmode=require&sslrootcert=/nowhere.pem")
-        #expect(unreadable.status == 70 && unreadable.stderr.contains("sslrootcert '/nowhere.pem', which is not a readable PEM"),
-                "\(unreadable.stderr)")
+        #expect(
+            unreadable.status == 70 && unreadable.stderr.contains("sslrootcert '/nowhere.pem', which is not a readable PEM"),
+            "\(unreadable.stderr)")
         let unknown = try sluice("?sslmode=sometimes")
         #expect(unknown.status == 65 && unknown.stderr.contains("sslmode 'sometimes'; use disable, prefer, require"), "\(unknown.stderr)")
         #expect(try TestPostgres.psql(url, "SELECT count(*) FROM runs WHERE status = 'success'") == "2")
@@ -76,8 +85,9 @@ struct PostgresStoreCommandTests {
     @Test func anUnreachableOrMissingDatabaseIsAClearErrorAndExit70() throws {
         let workspace = try TestWorkspace()
         try workspace.pipeline("p", "steps:\n  - {name: a, command: 'true'}\n")
-        let missing = try SluiceBinary.run(["run", "p"], in: workspace.root,
-                                           environment: ["SLUICE_STORE": "postgres://postgres@127.0.0.1:\(Self.port)/no_such_database"])
+        let missing = try SluiceBinary.run(
+            ["run", "p"], in: workspace.root,
+            environment: ["SLUICE_STORE": "postgres://postgres@127.0.0.1:\(Self.port)/no_such_database"])
         #expect(missing.status == 70 && missing.stderr.contains("database \"no_such_database\" does not exist"), "\(missing.stderr)")
         let nobody = try SluiceBinary.run(["runs"], in: workspace.root, environment: ["SLUICE_STORE": "postgres://postgres@127.0.0.1:1/x"])
         #expect(nobody.status == 70 && nobody.stderr.contains("cannot be reached"), "\(nobody.stderr)")

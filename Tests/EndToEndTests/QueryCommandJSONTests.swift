@@ -53,7 +53,9 @@ struct QueryCommandJSONTests {
     }
 
     @Test func logsPrintsTheStepsOutputAsOneDocumentButNotWhileFollowing() throws {
-        try workspace.pipeline("p", #"""
+        try workspace.pipeline(
+            "p",
+            #"""
             steps:
               - {name: a, command: 'printf "one\ntwo \"quoted\"\n"'}
             """#)
@@ -71,7 +73,9 @@ struct QueryCommandJSONTests {
     }
 
     @Test func triggersListsEverySchedulesAndWatchsStateWithTheNextTime() throws {
-        try workspace.pipeline("sales", """
+        try workspace.pipeline(
+            "sales",
+            """
             schedule: {name: nightly, cron: "0 6 * * *", timezone: Europe/Berlin, catch_up: latest}
             watch: {path: incoming, pattern: "*.csv", debounce: 2s}
             steps:

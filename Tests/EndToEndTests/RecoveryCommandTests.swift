@@ -16,7 +16,9 @@ struct RecoveryCommandTests {
     }
 
     @Test func whyVersionsAndRestoreExplainAndUndoChanges() throws {
-        try workspace.pipeline("copy", """
+        try workspace.pipeline(
+            "copy",
+            """
             steps:
               - {name: copy, command: 'mkdir -p out && cp data/in.txt out/in.txt', inputs: [data], outputs: [out]}
             """)
@@ -50,7 +52,9 @@ struct RecoveryCommandTests {
 
     @Test func theWebhookIsRetriedAndAnUnreachableOneNeverFailsTheRun() throws {
         let receiver = try WebhookReceiver(in: workspace, failFirst: 1)
-        try workspace.pipeline("alerting", """
+        try workspace.pipeline(
+            "alerting",
+            """
             notify:
               - {webhook: "\(receiver.url)", retries: 2, timeout: 5s}
               - {command: 'cat > command-received.txt'}
@@ -77,7 +81,9 @@ struct RecoveryCommandTests {
 
     @Test func handlersNotifyOnTheOutcomesTheyAskFor() throws {
         try workspace.write("sluice.yaml", "notify:\n  - {file: all-outcomes.txt, on: [success, failure]}\n")
-        try workspace.pipeline("fine", """
+        try workspace.pipeline(
+            "fine",
+            """
             notify:
               - file: failures-only.txt
             steps:
@@ -92,7 +98,9 @@ struct RecoveryCommandTests {
         let secret = "s3cr3t/value+with=symbols"
         let receiver = try WebhookReceiver(in: workspace)
         defer { receiver.stop() }
-        try workspace.pipeline("leaky", """
+        try workspace.pipeline(
+            "leaky",
+            """
             secrets: [API_TOKEN]
             notify:
               - webhook: "\(receiver.url)"
@@ -111,14 +119,17 @@ struct RecoveryCommandTests {
         let result = try sluice("run", "leaky", environment: ["API_TOKEN": secret])
         #expect(result.status == 1)
         #expect(try receiver.bodies().count == 1)
-        let forms = [secret, Data(secret.utf8).base64EncodedString(),
-                     secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!]
+        let forms = [
+            secret, Data(secret.utf8).base64EncodedString(),
+            secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!,
+        ]
         var checked = 0
         for folder in [".sluice", "runs", "alerts", "pipelines", receiver.folderName] {
             guard let walker = FileManager.default.enumerator(atPath: workspace.path(folder)) else { continue }
             while let relative = walker.nextObject() as? String {
                 guard walker.fileAttributes?[.type] as? FileAttributeType == .typeRegular,
-                      let data = FileManager.default.contents(atPath: workspace.path("\(folder)/\(relative)")) else { continue }
+                    let data = FileManager.default.contents(atPath: workspace.path("\(folder)/\(relative)"))
+                else { continue }
                 let text = String(decoding: data, as: UTF8.self)
                 for form in forms { #expect(!text.contains(form), "\(form) found in \(folder)/\(relative)") }
                 checked += 1
@@ -147,15 +158,19 @@ struct ExportCommandTests {
         let office = Process()
         office.executableURL = URL(fileURLWithPath: "/usr/bin/soffice")
         // Every sheet to its own CSV file (the last filter option, -1), with a profile of its own.
-        office.arguments = ["-env:UserInstallation=file://\(workspace.path("office-profile"))", "--headless", "--convert-to",
-                            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
-                            "--outdir", workspace.path("converted"), workspace.path("exports/run.xlsx")]
+        office.arguments = [
+            "-env:UserInstallation=file://\(workspace.path("office-profile"))", "--headless", "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
+            "--outdir", workspace.path("converted"), workspace.path("exports/run.xlsx"),
+        ]
         office.standardOutput = FileHandle.nullDevice
         office.standardError = FileHandle.nullDevice
         try office.run()
         office.waitUntilExit()
         #expect(office.terminationStatus == 0)
-        let steps = try workspace.read("converted/run-Steps.csv").split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        let steps = try workspace.read("converted/run-Steps.csv").split(separator: "\n").map {
+            $0.split(separator: ",", omittingEmptySubsequences: false)
+        }
         #expect(steps.map { $0.prefix(4).joined(separator: ",") } == ["step,state,attempts,exit_code", "first,succeeded,1,0", "second,failed,1,3"])
         #expect(try workspace.read("converted/run-Run.csv").contains("\(id),two,failed,cli"))
         #expect(try workspace.read("converted/run-Attempts.csv").split(separator: "\n").count == 3)
@@ -164,7 +179,9 @@ struct ExportCommandTests {
     /// Step names a spreadsheet takes for formulas, and errors with line breaks and control characters (written into the
     /// store as another process could), read back by Python's csv module and by openpyxl.
     @Test func exportsKeepEveryCharacterAsTextAndDatesAsDates() throws {
-        try workspace.pipeline("odd", """
+        try workspace.pipeline(
+            "odd",
+            """
             steps:
               - {name: "=cmd", command: 'true'}
               - {name: "+1", command: 'true'}
@@ -173,15 +190,19 @@ struct ExportCommandTests {
             """)
         let run = try SluiceBinary.run(["run", "odd"], in: workspace.root)
         let id = try #require(run.stdout.split(separator: " ").dropFirst().first.map(String.init))
-        for (step, error) in [("=cmd", "'line one' || char(10) || 'line two'"), ("+1", "'before' || char(13) || 'after'"),
-                              ("@x", "'=HYPERLINK(\"http://example.com\")'"), ("-x", "char(9) || 'tab, then' || char(1)")] {
+        for (step, error) in [
+            ("=cmd", "'line one' || char(10) || 'line two'"), ("+1", "'before' || char(13) || 'after'"),
+            ("@x", "'=HYPERLINK(\"http://example.com\")'"), ("-x", "char(9) || 'tab, then' || char(1)"),
+        ] {
             _ = try Python.sqlite(workspace.storePath, "UPDATE stepRuns SET error = \(error) WHERE step = '\(step)'")
         }
         _ = try Python.sqlite(workspace.storePath, "UPDATE stepRuns SET exitCode = -1, cpuSeconds = -0.5 WHERE step = '@x'")
         #expect(try SluiceBinary.run(["export", id, "--format", "csv", "-o", "run.csv"], in: workspace.root).status == 0)
         #expect(try SluiceBinary.run(["export", id, "--format", "xlsx", "-o", "run.xlsx"], in: workspace.root).status == 0)
 
-        let check = try workspace.write("check.py", """
+        let check = try workspace.write(
+            "check.py",
+            """
             import csv, datetime, json, openpyxl
             rows = list(csv.reader(open("run.csv", newline="", encoding="utf-8")))
             book = openpyxl.load_workbook("run.xlsx")
@@ -197,17 +218,21 @@ struct ExportCommandTests {
         let (status, printed) = try Python.run([check], in: workspace.root, mergingErrors: true, interpreter: Python.tools)
         #expect(status == 0, "\(printed)")
         let read = try #require(try JSONSerialization.jsonObject(with: Data(printed.utf8)) as? [String: Any])
-        #expect(read["csv"] as? [[String]] == [
-            ["step", "exit_code", "error"],
-            ["'=cmd", "0", "line one\nline two"],
-            ["'+1", "0", "before\rafter"],
-            ["'@x", "-1", "'=HYPERLINK(\"http://example.com\")"],
-            ["'-x", "0", "'\ttab, then\u{1}"],
-        ], "one row per step; formulas defused with a quote, negative numbers left as they are")
+        #expect(
+            read["csv"] as? [[String]] == [
+                ["step", "exit_code", "error"],
+                ["'=cmd", "0", "line one\nline two"],
+                ["'+1", "0", "before\rafter"],
+                ["'@x", "-1", "'=HYPERLINK(\"http://example.com\")"],
+                ["'-x", "0", "'\ttab, then\u{1}"],
+            ], "one row per step; formulas defused with a quote, negative numbers left as they are")
         #expect(read["cpu"] as? String == "-0.5")
         // openpyxl leaves the OOXML escape of a character XML cannot hold as it is; Excel and LibreOffice turn it back.
-        #expect(read["xlsx"] as? [[String]] == [["=cmd", "0", "line one\nline two"], ["+1", "0", "before\rafter"],
-                                                ["@x", "-1", "=HYPERLINK(\"http://example.com\")"], ["-x", "0", "\ttab, then_x0001_"]])
+        #expect(
+            read["xlsx"] as? [[String]] == [
+                ["=cmd", "0", "line one\nline two"], ["+1", "0", "before\rafter"],
+                ["@x", "-1", "=HYPERLINK(\"http://example.com\")"], ["-x", "0", "\ttab, then_x0001_"],
+            ])
         #expect(read["dates"] as? Int == 2 + 8 + 8 && read["allDates"] as? Bool == true, "started and finished on every sheet are dates")
         #expect((read["gap"] as? Double ?? 1) <= 0.001)
         #expect((0.15...5).contains(read["napped"] as? Double ?? 0), "milliseconds kept")

@@ -73,7 +73,9 @@ struct RunOwnershipTests {
     }
 
     @Test func twoResumesAtOnceRunTheStepsOnce() async throws {
-        try workspace.pipeline("pair", """
+        try workspace.pipeline(
+            "pair",
+            """
             steps:
               - {name: first, command: 'echo first >> pair.txt'}
               - {name: second, command: 'test -f go || exit 1; until test -f release; do sleep 0.01; done; echo second >> pair.txt', depends_on: [first]}
@@ -99,7 +101,9 @@ struct RunOwnershipTests {
     /// The owner's half of a cancel from another host (the API's half is in SluiceServerTests): the request in the
     /// store reaches the running `sluice run` with its next lease renewal, which stops the run as Ctrl-C would.
     @Test func aCancelRequestInTheStoreEndsTheRunCancelled() async throws {
-        try workspace.pipeline("hold", """
+        try workspace.pipeline(
+            "hold",
+            """
             steps:
               - {name: wait, command: 'touch started; until test -f release; do sleep 0.01; done'}
               - {name: after, command: 'true', depends_on: [wait]}
@@ -133,7 +137,9 @@ struct RunOwnershipTests {
 extension RunOwnershipTests {
     /// A pipeline whose step waits for `release-N` and writes N to order.txt when it starts and ends.
     private func holdingPipeline(_ name: String, _ policy: String) throws {
-        try workspace.pipeline(name, """
+        try workspace.pipeline(
+            name,
+            """
             concurrency: \(policy)
             params: {n: {type: int, default: "0"}}
             steps:
@@ -159,8 +165,11 @@ extension RunOwnershipTests {
         let first = try SluiceBinary.start(["run", "serial", "-p", "n=1"], in: workspace.root)
         #expect(waitUntil { (try? workspace.read("order.txt")) == "start 1\n" })
         let second = try SluiceBinary.start(["run", "serial", "-p", "n=2"], in: workspace.root)
-        #expect(waitUntil { (try? JSONSerialization.jsonObject(with: Data(try SluiceBinary.run(["runs", "--json"], in: workspace.root).stdout.utf8))
-            as? [[String: Any]])?.first?["status"] as? String == "queued" })
+        #expect(
+            waitUntil {
+                (try? JSONSerialization.jsonObject(with: Data(try SluiceBinary.run(["runs", "--json"], in: workspace.root).stdout.utf8))
+                    as? [[String: Any]])?.first?["status"] as? String == "queued"
+            })
         try workspace.write("release-2", "")  // the second may go as soon as it starts; it must not start yet
         try workspace.write("release-1", "")
         first.process.waitUntilExit()

@@ -25,7 +25,9 @@ struct SecretProtectionTests {
 
     @Test func theServersTokenIsNotInAStepsEnvironmentAndIsMaskedInItsLog() throws {
         let token = "tok-7Hq2x9Zw4Lm"
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             params: {x: {type: string}}
             steps:
               - {name: show, command: 'printenv SLUICE_TOKEN; echo "token=$X"'}

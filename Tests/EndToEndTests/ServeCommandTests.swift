@@ -1,10 +1,11 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import SluiceKit
 import SluiceTestSupport
 import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// `sluice serve` as a user runs it: a real server process on 127.0.0.1.
 /// Serialized for the same reason as ``CommandLineTests``.
@@ -113,8 +114,9 @@ struct ServeCommandTests {
             try workspace.write("bad-token", bad)
             #expect(try SluiceBinary.run(["serve", "--port", "0", "--token-file", "bad-token"], in: workspace.root).status == 65)
         }
-        let server = try SluiceBinary.start(["serve", "--port", "0", "--token-file", "token"], in: workspace.root,
-                                            environment: ["SLUICE_TOKEN": "ignored-env-token"])
+        let server = try SluiceBinary.start(
+            ["serve", "--port", "0", "--token-file", "token"], in: workspace.root,
+            environment: ["SLUICE_TOKEN": "ignored-env-token"])
         defer { kill(server.process.processIdentifier, SIGKILL) }
         let address = try #require(String(decoding: server.stdout.availableData, as: UTF8.self).split(separator: " ").last)
             .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -132,7 +134,9 @@ struct ServeCommandTests {
 
     /// Prometheus takes a counter that goes down for a restart of the server: removing runs must lower none.
     @Test func metricsCountersNeverGoDownWhenRunsAreRemoved() async throws {
-        try workspace.pipeline("flaky", """
+        try workspace.pipeline(
+            "flaky",
+            """
             steps:
               - {name: quick, command: 'true'}
               - {name: flaky, command: 'exit 1', retries: {count: 2, delay: 0s}}
@@ -148,9 +152,10 @@ struct ServeCommandTests {
             try workspace.write("metrics.txt", text)
             let check = try Shell.run("promtool check metrics < metrics.txt 2>&1", in: workspace.root)
             #expect(check.status == 0 && check.output.isEmpty, "promtool: \(check.output)")
-            return Dictionary(uniqueKeysWithValues: text.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { line in
-                line.split(separator: " ").last.flatMap { Double($0) }.map { (String(line.split(separator: " ")[0]), $0) }
-            })
+            return Dictionary(
+                uniqueKeysWithValues: text.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { line in
+                    line.split(separator: " ").last.flatMap { Double($0) }.map { (String(line.split(separator: " ")[0]), $0) }
+                })
         }
         for _ in 0..<3 { _ = try SluiceBinary.run(["run", "flaky"], in: workspace.root) }
         let before = try await scrape()
@@ -161,7 +166,9 @@ struct ServeCommandTests {
         #expect(after["sluice_runs{status=\"failed\"}"] == 1, "gauges follow the store")
         let counters = before.keys.filter { $0.contains("_total") || $0.contains("_bucket") || $0.hasSuffix("_sum") || $0.hasSuffix("_count") }
         #expect(counters.count == 15)
-        for name in counters.sorted() { #expect(after[name] ?? -1 >= before[name] ?? 0, "\(name) went from \(before[name] ?? 0) to \(after[name] ?? -1)") }
+        for name in counters.sorted() {
+            #expect(after[name] ?? -1 >= before[name] ?? 0, "\(name) went from \(before[name] ?? 0) to \(after[name] ?? -1)")
+        }
         #expect(after["sluice_retries_total"] == 6 && after["sluice_step_duration_seconds_count"] == 6)
     }
 
@@ -184,7 +191,8 @@ struct ServeCommandTests {
                     var request = URLRequest(url: URL(string: address + "/api/uploads")!)
                     request.httpMethod = "POST"
                     request.setValue("multipart/form-data; boundary=B", forHTTPHeaderField: "Content-Type")
-                    request.httpBody = Data("--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"part\(index).bin\"\r\n\r\n".utf8)
+                    request.httpBody =
+                        Data("--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"part\(index).bin\"\r\n\r\n".utf8)
                         + payload + Data("\r\n--B--\r\n".utf8)
                     return (try await URLSession.shared.data(for: request).1 as? HTTPURLResponse)?.statusCode ?? 0
                 }

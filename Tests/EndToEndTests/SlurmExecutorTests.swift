@@ -31,7 +31,9 @@ struct SlurmExecutorTests {
     }
 
     @Test func failingTimedOutRetriedAndSucceedingStepsEndOnSlurmAsTheyDoLocally() throws {
-        try workspace.pipeline("mixed", """
+        try workspace.pipeline(
+            "mixed",
+            """
             slurm: {cpus: 1, memory: 200M}
             steps:
               - {name: ok, command: 'echo "job ${SLURM_JOB_ID:-none}"; python3 -c "x = bytes(range(256)) * (400 << 10)"'}
@@ -52,8 +54,9 @@ struct SlurmExecutorTests {
         #expect(try outcome(onSlurm.stdout) == expected)
 
         // The steps ran as Slurm jobs: each saw its job id, and Slurm's records name the run's steps.
-        let runID = try #require((try JSONSerialization.jsonObject(with: Data(onSlurm.stdout.utf8)) as? [String: Any])
-            .flatMap { ($0["run"] as? [String: Any])?["id"] as? String })
+        let runID = try #require(
+            (try JSONSerialization.jsonObject(with: Data(onSlurm.stdout.utf8)) as? [String: Any])
+                .flatMap { ($0["run"] as? [String: Any])?["id"] as? String })
         // Resource figures come back from the node as they do locally.
         let steps = try #require((try JSONSerialization.jsonObject(with: Data(onSlurm.stdout.utf8)) as? [String: Any])?["steps"] as? [[String: Any]])
         let ok = try #require(steps.first { $0["step"] as? String == "ok" })
@@ -73,9 +76,10 @@ struct SlurmExecutorTests {
             let earlier = runDirectories()
             let run = try SluiceBinary.start(["run", "long", "--json"], in: workspace.root, environment: environment)
             defer { if run.process.isRunning { kill(run.process.processIdentifier, SIGKILL) } }
-            #expect(waitUntil(timeout: 30) {
-                runDirectories().subtracting(earlier).contains { (try? workspace.read("runs/\($0)/logs/wait.log"))?.contains("started") == true }
-            }, "the step started")
+            #expect(
+                waitUntil(timeout: 30) {
+                    runDirectories().subtracting(earlier).contains { (try? workspace.read("runs/\($0)/logs/wait.log"))?.contains("started") == true }
+                }, "the step started")
             kill(run.process.processIdentifier, SIGINT)
             let stdout = String(decoding: run.stdout.readDataToEndOfFile(), as: UTF8.self)
             run.process.waitUntilExit()

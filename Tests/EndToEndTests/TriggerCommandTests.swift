@@ -11,7 +11,9 @@ struct TriggerCommandTests {
 
     init() throws {
         workspace = try TestWorkspace()
-        try workspace.pipeline("sales", """
+        try workspace.pipeline(
+            "sales",
+            """
             params:
               date_start: {type: date, required: true}
               date_end: {type: date, required: true, min: date_start}
@@ -24,7 +26,8 @@ struct TriggerCommandTests {
     }
 
     @Test func aBackfillOf30DaysRuns30TimesAndRepeatedRunsNothing() throws {
-        let first = try SluiceBinary.run(["backfill", "sales", "--from", "2026-10-01", "--to", "2026-10-30", "--max-active", "3"], in: workspace.root)
+        let first = try SluiceBinary.run(
+            ["backfill", "sales", "--from", "2026-10-01", "--to", "2026-10-30", "--max-active", "3"], in: workspace.root)
         #expect(first.status == 0, "\(first.stderr)")
         let lines = first.stdout.split(separator: "\n")
         #expect(lines.count { $0.hasSuffix("success") } == 30)
@@ -35,7 +38,9 @@ struct TriggerCommandTests {
         let again = try SluiceBinary.run(["backfill", "sales", "--from", "2026-10-01", "--to", "2026-10-30"], in: workspace.root)
         #expect(again.status == 0)
         #expect(again.stdout.contains("0 of 0 runs succeeded, 30 intervals skipped"))
-        #expect(try SluiceBinary.run(["runs", "--limit", "100"], in: workspace.root).stdout.split(separator: "\n").count { $0.contains("backfill") } == 30)
+        #expect(
+            try SluiceBinary.run(["runs", "--limit", "100"], in: workspace.root).stdout.split(separator: "\n").count { $0.contains("backfill") } == 30
+        )
 
         let backwards = try SluiceBinary.run(["backfill", "sales", "--from", "2026-10-30", "--to", "2026-10-01"], in: workspace.root)
         #expect(backwards.status == 65 && backwards.stderr.contains("--from: the first date, 2026-10-30, is after the last, 2026-10-01"))
@@ -86,7 +91,8 @@ struct TriggerCommandTests {
         try workspace.pipeline("leap", "schedule: \"0 0 31 2 *\"\nsteps:\n  - {name: a, command: 'true'}\n")
         let listed = try SluiceBinary.run(["triggers"], in: workspace.root)
         #expect(listed.status == 0)
-        let problem = "\(workspace.path("pipelines/leap.yaml")):1:11: invalid cron expression: '0 0 31 2 *' never fires: no date matches day 31 of February"
+        let problem =
+            "\(workspace.path("pipelines/leap.yaml")):1:11: invalid cron expression: '0 0 31 2 *' never fires: no date matches day 31 of February"
         #expect(listed.stdout.contains("leap  (invalid)  next never: \(problem)\n"), "\(listed.stdout)")
         #expect(listed.stdout.contains("sales  schedule  cron"), "the pipelines that load are listed as before")
 
@@ -98,7 +104,9 @@ struct TriggerCommandTests {
     }
 
     @Test func validateRefusesACronThatNoDateMatchesAtItsPosition() throws {
-        try workspace.pipeline("leap", """
+        try workspace.pipeline(
+            "leap",
+            """
             schedule:
               - {name: a, cron: "0 0 31 2 *"}
               - {name: b, cron: "0 0 30,31 feb *"}
@@ -111,10 +119,16 @@ struct TriggerCommandTests {
         let checked = try SluiceBinary.run(["validate", "leap"], in: workspace.root)
         #expect(checked.status == 65)
         let file = workspace.path("pipelines/leap.yaml")
-        #expect(checked.stdout.contains("\(file):2:21: error: invalid cron expression: '0 0 31 2 *' never fires: no date matches day 31 of February\n"),
-                "\(checked.stdout)")
-        #expect(checked.stdout.contains("\(file):3:21: error: invalid cron expression: '0 0 30,31 feb *' never fires: no date matches day 30 or 31 of February\n"))
-        #expect(checked.stdout.contains("\(file):4:21: error: invalid cron expression: '0 0 31 4,6,9,11 *' never fires: no date matches day 31 of April, June, September or November\n"))
+        #expect(
+            checked.stdout.contains("\(file):2:21: error: invalid cron expression: '0 0 31 2 *' never fires: no date matches day 31 of February\n"),
+            "\(checked.stdout)")
+        #expect(
+            checked.stdout.contains(
+                "\(file):3:21: error: invalid cron expression: '0 0 30,31 feb *' never fires: no date matches day 30 or 31 of February\n"))
+        #expect(
+            checked.stdout.contains(
+                "\(file):4:21: error: invalid cron expression: '0 0 31 4,6,9,11 *' never fires: no date matches day 31 of April, June, September or November\n"
+            ))
         #expect(checked.stdout.components(separatedBy: ": error: ").count == 4, "Mondays in February and leap days do come: \(checked.stdout)")
     }
 }

@@ -31,8 +31,9 @@ struct UserFacingTextTests {
         let root = TestWorkspace.repositoryRoot
         var files = ["README.md"]
         for folder in ["docs", "examples", "scripts"] {
-            let enumerator = FileManager.default.enumerator(at: URL(fileURLWithPath: "\(root)/\(folder)"), includingPropertiesForKeys: nil,
-                                                            options: .skipsHiddenFiles)
+            let enumerator = FileManager.default.enumerator(
+                at: URL(fileURLWithPath: "\(root)/\(folder)"), includingPropertiesForKeys: nil,
+                options: .skipsHiddenFiles)
             while let url = enumerator?.nextObject() as? URL {
                 // What running the examples leaves (git ignores it) is not the repository's text.
                 if folder == "examples", ["data", "uploads", "runs"].contains(url.lastPathComponent) { enumerator?.skipDescendants() }

@@ -17,8 +17,9 @@ struct WorkerCommandTests {
     }
 
     private func worker(_ name: String, _ options: [String] = []) throws -> BackgroundProcess {
-        try BackgroundProcess([SluiceBinary.path, "worker", "--name", name, "--lease", "2s"] + options, in: workspace.root,
-                              outputFile: workspace.path("\(name).out"))
+        try BackgroundProcess(
+            [SluiceBinary.path, "worker", "--name", name, "--lease", "2s"] + options, in: workspace.root,
+            outputFile: workspace.path("\(name).out"))
     }
 
     private func run(_ pipeline: String, executor: String) throws -> SluiceBinary.Result {
@@ -26,7 +27,9 @@ struct WorkerCommandTests {
     }
 
     @Test func theSamePipelineFileRunsLocallyAndOnWorkersAndLabelsChooseTheWorker() throws {
-        try workspace.pipeline("report", """
+        try workspace.pipeline(
+            "report",
+            """
             secrets: [API_TOKEN]
             steps:
               - {name: extract, command: 'echo "extract as $SLUICE_RUN_ID with $API_TOKEN"'}
@@ -53,7 +56,9 @@ struct WorkerCommandTests {
     }
 
     @Test func aKilledWorkersStepIsRetriedOnAnotherAndRecordedOnce() async throws {
-        try workspace.pipeline("slow", """
+        try workspace.pipeline(
+            "slow",
+            """
             steps:
               - name: long
                 command: 'if [ -e "$SLUICE_WORKSPACE/tried" ]; then echo retried; else touch "$SLUICE_WORKSPACE/tried"; sleep 60; fi'
@@ -61,8 +66,9 @@ struct WorkerCommandTests {
             """)
         // The first attempt outlives its killed worker until the rescuer ends it; the retry ends at once.
         let doomed = try worker("doomed")
-        let run = try BackgroundProcess([SluiceBinary.path, "run", "slow"], in: workspace.root, environment: ["SLUICE_EXECUTOR": "workers"],
-                                        outputFile: workspace.path("run.out"))
+        let run = try BackgroundProcess(
+            [SluiceBinary.path, "run", "slow"], in: workspace.root, environment: ["SLUICE_EXECUTOR": "workers"],
+            outputFile: workspace.path("run.out"))
         #expect(waitUntil { FileManager.default.fileExists(atPath: workspace.path("tried")) }, "the first worker started the step")
         doomed.signal(SIGKILL)
         let rescuer = try worker("rescuer")
@@ -83,8 +89,9 @@ struct WorkerCommandTests {
     private func longStepOnAWorker() throws -> (busy: BackgroundProcess, run: BackgroundProcess) {
         try workspace.pipeline("long", "steps:\n  - {name: wait, command: 'echo started; sleep 120'}\n")
         let busy = try worker("busy")
-        let run = try BackgroundProcess([SluiceBinary.path, "run", "long"], in: workspace.root, environment: ["SLUICE_EXECUTOR": "workers"],
-                                        outputFile: workspace.path("run.out"))
+        let run = try BackgroundProcess(
+            [SluiceBinary.path, "run", "long"], in: workspace.root, environment: ["SLUICE_EXECUTOR": "workers"],
+            outputFile: workspace.path("run.out"))
         return (busy, run)
     }
 

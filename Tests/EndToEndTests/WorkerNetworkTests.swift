@@ -23,8 +23,9 @@ struct WorkerNetworkTests {
         try FileManager.default.createDirectory(atPath: workspace.path("ran"), withIntermediateDirectories: true)
         let ran = { (try? FileManager.default.contentsOfDirectory(atPath: workspace.path("ran")).count) ?? 0 }
         func worker(_ name: String, on host: String) throws -> BackgroundProcess {
-            try hosts.start(on: host, [SluiceBinary.path, "worker", "--name", name, "--slots", "6", "--lease", "3s", "--labels", host],
-                            in: workspace.root, outputFile: workspace.path("\(name).out"))
+            try hosts.start(
+                on: host, [SluiceBinary.path, "worker", "--name", name, "--slots", "6", "--lease", "3s", "--labels", host],
+                in: workspace.root, outputFile: workspace.path("\(name).out"))
         }
         let first = try worker("w2", on: "h2")
         let second = try worker("w3", on: "h3")
@@ -35,8 +36,9 @@ struct WorkerNetworkTests {
         let replacement = try worker("w2b", on: "h2")
         #expect(waitUntil(timeout: 60) { ran() >= 100 }, "\(run.output)")
         try hosts.cut("h3")
-        #expect(waitUntil(timeout: 30) { second.output.contains("no contact with the store for a third of the lease: killing") },
-                "the cut-off worker stops its long steps itself: \(second.output)")
+        #expect(
+            waitUntil(timeout: 30) { second.output.contains("no contact with the store for a third of the lease: killing") },
+            "the cut-off worker stops its long steps itself: \(second.output)")
         #expect(waitUntil(timeout: 30) { run.output.contains("worker w3 stopped answering") }, "its lease ran out: \(run.output)")
         try hosts.plug("h3")
 
@@ -51,8 +53,9 @@ struct WorkerNetworkTests {
         let succeeded = Dictionary(grouping: attempts.filter { $0.state == .succeeded }, by: \.step)
         #expect(succeeded.count == 200 && succeeded.values.allSatisfy { $0.count == 1 }, "every step recorded as succeeded once")
         let lost = attempts.filter { $0.error?.contains("stopped answering") == true }
-        #expect(lost.contains { $0.error!.contains("worker w2 ") } && lost.contains { $0.error!.contains("worker w3 ") },
-                "the killed and the cut-off worker each lost attempts: \(lost.map(\.error))")
+        #expect(
+            lost.contains { $0.error!.contains("worker w2 ") } && lost.contains { $0.error!.contains("worker w3 ") },
+            "the killed and the cut-off worker each lost attempts: \(lost.map(\.error))")
         print("200 steps: \(attempts.count) attempts, \(lost.count) lost and retried, \(ran()) step processes ran to the end")
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
-@testable import SluiceKit
 import SluiceTestSupport
 import Testing
+
+@testable import SluiceKit
 
 /// Cron expressions fire when crontab(5) says, in the schedule's time zone, across daylight-saving changes.
 struct CronExpressionTests {
@@ -24,14 +25,17 @@ struct CronExpressionTests {
     }
 
     @Test func fieldsListsRangesStepsAndNames() throws {
-        #expect(try firings("*/20 9-10 * * *", after: "2026-11-22T08:59:00Z", in: utc, count: 7)
-            == ["09:00", "09:20", "09:40", "10:00", "10:20", "10:40", "09:00"].enumerated().map { index, time in
-                at("2026-11-\(index < 6 ? 22 : 23)T\(time):00Z")
-            })
-        #expect(try firings("30 6 * * mon-fri", after: "2026-11-20T07:00:00Z", in: utc, count: 2)
-            == [at("2026-11-23T06:30:00Z"), at("2026-11-24T06:30:00Z")], "Friday after 06:30 is followed by Monday")
-        #expect(try firings("0 0 1 jan,jul *", after: "2026-02-01T00:00:00Z", in: utc, count: 2)
-            == [at("2026-07-01T00:00:00Z"), at("2027-01-01T00:00:00Z")])
+        #expect(
+            try firings("*/20 9-10 * * *", after: "2026-11-22T08:59:00Z", in: utc, count: 7)
+                == ["09:00", "09:20", "09:40", "10:00", "10:20", "10:40", "09:00"].enumerated().map { index, time in
+                    at("2026-11-\(index < 6 ? 22 : 23)T\(time):00Z")
+                })
+        #expect(
+            try firings("30 6 * * mon-fri", after: "2026-11-20T07:00:00Z", in: utc, count: 2)
+                == [at("2026-11-23T06:30:00Z"), at("2026-11-24T06:30:00Z")], "Friday after 06:30 is followed by Monday")
+        #expect(
+            try firings("0 0 1 jan,jul *", after: "2026-02-01T00:00:00Z", in: utc, count: 2)
+                == [at("2026-07-01T00:00:00Z"), at("2027-01-01T00:00:00Z")])
         #expect(try firings("0 12 * * 7", after: "2026-11-22T12:00:00Z", in: utc, count: 1) == [at("2026-11-29T12:00:00Z")], "7 is Sunday")
         #expect(try firings("@hourly", after: "2026-11-22T08:00:00Z", in: utc, count: 1) == [at("2026-11-22T09:00:00Z")])
         #expect(try firings("0 0 29 2 *", after: "2026-01-01T00:00:00Z", in: utc, count: 1) == [at("2028-02-29T00:00:00Z")])
@@ -39,32 +43,42 @@ struct CronExpressionTests {
 
     @Test func whenBothDayFieldsAreRestrictedEitherMatches() throws {
         // The 13th, or any Friday: Friday 2026-11-20, then Friday the 27th; December's 4th is a Friday, the 13th a Sunday.
-        #expect(try firings("0 0 13 * fri", after: "2026-11-19T00:00:00Z", in: utc, count: 4)
-            == [at("2026-11-20T00:00:00Z"), at("2026-11-27T00:00:00Z"), at("2026-12-04T00:00:00Z"), at("2026-12-11T00:00:00Z")])
+        #expect(
+            try firings("0 0 13 * fri", after: "2026-11-19T00:00:00Z", in: utc, count: 4)
+                == [at("2026-11-20T00:00:00Z"), at("2026-11-27T00:00:00Z"), at("2026-12-04T00:00:00Z"), at("2026-12-11T00:00:00Z")])
         #expect(try firings("0 0 13 * *", after: "2026-11-19T00:00:00Z", in: utc, count: 1) == [at("2026-12-13T00:00:00Z")])
-        #expect(try firings("0 12 */10 * fri", after: "2027-05-05T00:00:00Z", in: utc, count: 2) == [at("2027-05-21T12:00:00Z"), at("2027-06-11T12:00:00Z")],
-                "a day field starting with * is unrestricted: Fridays that are the 1st, 11th, 21st or 31st")
+        #expect(
+            try firings("0 12 */10 * fri", after: "2027-05-05T00:00:00Z", in: utc, count: 2) == [
+                at("2027-05-21T12:00:00Z"), at("2027-06-11T12:00:00Z"),
+            ],
+            "a day field starting with * is unrestricted: Fridays that are the 1st, 11th, 21st or 31st")
     }
 
     @Test func wallClockTimesFollowTheZoneAcrossDaylightSaving() throws {
         // Berlin springs forward at 02:00 on 2026-03-29 (to 03:00) and falls back at 03:00 on 2026-10-25 (to 02:00).
-        #expect(try firings("0 6 * * *", after: "2026-03-27T12:00:00Z", in: berlin, count: 3)
-            == [at("2026-03-28T05:00:00Z"), at("2026-03-29T04:00:00Z"), at("2026-03-30T04:00:00Z")], "06:00 local before and after")
-        #expect(try firings("30 2 * * *", after: "2026-03-28T12:00:00Z", in: berlin, count: 2)
-            == [at("2026-03-29T01:00:00Z"), at("2026-03-30T00:30:00Z")], "02:30 does not exist on the 29th: it runs at 03:00, once")
-        #expect(try firings("30 2 * * *", after: "2026-10-24T12:00:00Z", in: berlin, count: 2)
-            == [at("2026-10-25T00:30:00Z"), at("2026-10-26T01:30:00Z")], "02:30 happens twice on 25 October: it runs once, the first time")
+        #expect(
+            try firings("0 6 * * *", after: "2026-03-27T12:00:00Z", in: berlin, count: 3)
+                == [at("2026-03-28T05:00:00Z"), at("2026-03-29T04:00:00Z"), at("2026-03-30T04:00:00Z")], "06:00 local before and after")
+        #expect(
+            try firings("30 2 * * *", after: "2026-03-28T12:00:00Z", in: berlin, count: 2)
+                == [at("2026-03-29T01:00:00Z"), at("2026-03-30T00:30:00Z")], "02:30 does not exist on the 29th: it runs at 03:00, once")
+        #expect(
+            try firings("30 2 * * *", after: "2026-10-24T12:00:00Z", in: berlin, count: 2)
+                == [at("2026-10-25T00:30:00Z"), at("2026-10-26T01:30:00Z")], "02:30 happens twice on 25 October: it runs once, the first time")
     }
 
     @Test func aTimeThatExistsIsNeverSkippedForOneInTheGapBeforeIt() throws {
         // Lord Howe's clocks go from 02:00 to 02:30 on Sunday 3 October 2027: 02:15 runs at 02:30, and 02:40 still runs.
-        #expect(try firings("15,40 2 3 10 *", after: "2027-10-01T00:00:00Z", in: TimeZone(identifier: "Australia/Lord_Howe")!, count: 3)
-            == [at("2027-10-03T02:30:00+11:00"), at("2027-10-03T02:40:00+11:00"), at("2028-10-03T02:15:00+11:00")])
+        #expect(
+            try firings("15,40 2 3 10 *", after: "2027-10-01T00:00:00Z", in: TimeZone(identifier: "Australia/Lord_Howe")!, count: 3)
+                == [at("2027-10-03T02:30:00+11:00"), at("2027-10-03T02:40:00+11:00"), at("2028-10-03T02:15:00+11:00")])
         // Chatham's go from 02:45 to 03:45 on Sunday 26 September 2027: 03:00 runs at 03:45, and 03:50 still runs.
-        #expect(try firings("0,50 3 26 9 *", after: "2027-09-25T00:00:00Z", in: TimeZone(identifier: "Pacific/Chatham")!, count: 3)
-            == [at("2027-09-26T03:45:00+13:45"), at("2027-09-26T03:50:00+13:45"), at("2028-09-26T03:00:00+13:45")])
-        #expect(try firings("*/20 * * * *", after: "2027-10-03T01:30:00+10:30", in: TimeZone(identifier: "Australia/Lord_Howe")!, count: 2)
-            == [at("2027-10-03T01:40:00+10:30"), at("2027-10-03T02:40:00+11:00")], "an hourly expression leaves the gap's times out")
+        #expect(
+            try firings("0,50 3 26 9 *", after: "2027-09-25T00:00:00Z", in: TimeZone(identifier: "Pacific/Chatham")!, count: 3)
+                == [at("2027-09-26T03:45:00+13:45"), at("2027-09-26T03:50:00+13:45"), at("2028-09-26T03:00:00+13:45")])
+        #expect(
+            try firings("*/20 * * * *", after: "2027-10-03T01:30:00+10:30", in: TimeZone(identifier: "Australia/Lord_Howe")!, count: 2)
+                == [at("2027-10-03T01:40:00+10:30"), at("2027-10-03T02:40:00+11:00")], "an hourly expression leaves the gap's times out")
     }
 
     /// Random expressions in zones with odd clock changes, from times near those changes and elsewhere, against croniter.

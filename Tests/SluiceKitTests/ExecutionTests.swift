@@ -11,7 +11,9 @@ struct ExecutionTests {
     init() throws { workspace = try TestWorkspace() }
 
     @Test func independentStepsOverlapInTime() async throws {
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             steps:
               - {name: left, command: sleep 1}
               - {name: right, command: sleep 1}
@@ -24,7 +26,9 @@ struct ExecutionTests {
     }
 
     @Test func jobsBoundHowManyRunAtOnce() async throws {
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             steps:
               - {name: a, command: sleep 0.3}
               - {name: b, command: sleep 0.3}
@@ -36,7 +40,9 @@ struct ExecutionTests {
     }
 
     @Test func aStepStartsOnlyAfterItsUpstreamSucceeded() async throws {
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             steps:
               - {name: first, command: sleep 0.2}
               - {name: second, command: 'true', depends_on: [first]}
@@ -46,7 +52,9 @@ struct ExecutionTests {
     }
 
     @Test func firstFailureStopsTheRunAndSaysWhy() async throws {
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             steps:
               - {name: broken, command: 'exit 3'}
               - {name: after, command: 'true', depends_on: [broken]}
@@ -64,7 +72,9 @@ struct ExecutionTests {
     }
 
     @Test func continueOnErrorRunsEveryStepThatDoesNotDependOnAFailure() async throws {
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             steps:
               - {name: broken, command: 'exit 1'}
               - {name: downstream, command: 'true', depends_on: [broken]}
@@ -80,7 +90,9 @@ struct ExecutionTests {
     }
 
     @Test func allowedFailureEndsPartialSuccessAndReleasesDownstream() async throws {
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             steps:
               - {name: flaky, command: 'exit 2', allow_failure: true}
               - {name: after, command: 'true', depends_on: [flaky]}
@@ -92,7 +104,9 @@ struct ExecutionTests {
     }
 
     @Test func timeoutKillsTheStepAndItsGrandchildren() async throws {
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             steps:
               - name: stuck
                 timeout: 1s
@@ -103,13 +117,17 @@ struct ExecutionTests {
         #expect(step.state == .timedOut)
         #expect(step.error == "timed out after 1.0s; its process group was terminated")
         #expect(outcome.run.status == .failed)
-        let pid = try #require(Int32(try workspace.read("\(outcome.run.runDirectory)/working/grandchild.pid")
-            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        let pid = try #require(
+            Int32(
+                try workspace.read("\(outcome.run.runDirectory)/working/grandchild.pid")
+                    .trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(!processIsAlive(pid))
     }
 
     @Test func aGrandchildThatIgnoresSIGTERMIsKilledAfterTheGracePeriod() async throws {
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             steps:
               - name: stubborn
                 timeout: 0.5s
@@ -122,7 +140,9 @@ struct ExecutionTests {
     }
 
     @Test func aDetachedDaemonThatIgnoresSIGTERMAndHoldsTheLogPipeIsEndedWithItsStep() async throws {
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             steps:
               - name: daemon
                 timeout: 1s
@@ -132,12 +152,15 @@ struct ExecutionTests {
         let outcome = try await workspace.run("p", gracePeriod: 0.5)
         #expect(outcome.step("daemon")?.state == .timedOut)
         #expect(outcome.step("after")?.state == .succeeded, "the run goes on")
-        let pid = try #require(Int32(try workspace.read("\(outcome.run.runDirectory)/working/daemon.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
+        let pid = try #require(
+            Int32(try workspace.read("\(outcome.run.runDirectory)/working/daemon.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(!processIsAlive(pid), "the timeout ended the daemon too")
     }
 
     @Test func retriesRecordEveryAttemptAndStopAtSuccess() async throws {
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             steps:
               - name: flaky
                 retries: {count: 4, delay: 0.05s, backoff: 2}
@@ -161,7 +184,9 @@ struct ExecutionTests {
     }
 
     @Test func aStepWaitingToRetryFreesItsSlotForTheStepItWaitsFor() async throws {
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             steps:
               - {name: wait, command: 'test -f made', retries: {count: 5, delay: 0.3s}}
               - {name: make, command: 'touch made'}
@@ -196,7 +221,9 @@ struct ExecutionTests {
     }
 
     @Test func cancellingARunTerminatesItsStepsAndRecordsCancelled() async throws {
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             steps:
               - {name: long, command: 'echo $$ > "$SLUICE_WORKING_DIR/pid"; exec sleep 300'}
               - {name: never, command: 'true', depends_on: [long]}
@@ -219,7 +246,9 @@ struct ExecutionTests {
     }
 
     @Test func aRunAServerShutdownCancelsSaysSoOnItsSteps() async throws {
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             steps:
               - {name: long, command: 'touch "$SLUICE_WORKING_DIR/started"; exec sleep 300'}
               - {name: never, command: 'true', depends_on: [long]}
@@ -278,7 +307,9 @@ extension ExecutionTests {
         // setsid puts the daemon in a session of its own, out of reach of the group kill; it keeps stdout open.
         // It writes its pid once it has escaped, and the step waits for that before it ends. The end of the run
         // finds it by the run id in its environment.
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             steps:
               - name: leaves
                 command: >-
@@ -288,7 +319,8 @@ extension ExecutionTests {
               - {name: next, command: 'true', depends_on: [leaves]}
             """)
         let outcome = try await workspace.run("p")
-        let pid = try #require(Int32(try workspace.read("\(outcome.run.runDirectory)/working/daemon.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
+        let pid = try #require(
+            Int32(try workspace.read("\(outcome.run.runDirectory)/working/daemon.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(outcome.run.status == .success)
         #expect(!processIsAlive(pid), "nothing a step started outlives its run")
         #expect(try workspace.read("\(outcome.run.runDirectory)/logs/leaves.log") == "before\nafter\n")

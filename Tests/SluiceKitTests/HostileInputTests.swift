@@ -18,12 +18,19 @@ struct HostileInputTests {
             ("bad YAML", text("steps:\n  - {name: a, command: [unclosed\n"), "invalid YAML"),
             ("wrong types", text("name: [1]\nsteps: {a: 1}\nparams: 3\n"), "must be"),
             ("unknown keys", text("steps:\n  - {name: a, command: 'true', depend_on: [b]}\n"), "did you mean 'depends_on'?"),
-            ("a cycle", text("steps:\n  - {name: a, command: 'true', depends_on: [b]}\n  - {name: b, command: 'true', depends_on: [a]}\n"),
-             "dependency cycle: a -> b -> a"),
-            ("deep nesting", text("steps: " + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "\n"),
-             "Maximum nesting level"),
-            ("deep mappings", text("x-deep: " + String(repeating: "{a: ", count: 50_000) + "1" + String(repeating: "}", count: 50_000) + "\nsteps: []\n"),
-             "Maximum nesting level"),
+            (
+                "a cycle", text("steps:\n  - {name: a, command: 'true', depends_on: [b]}\n  - {name: b, command: 'true', depends_on: [a]}\n"),
+                "dependency cycle: a -> b -> a"
+            ),
+            (
+                "deep nesting", text("steps: " + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "\n"),
+                "Maximum nesting level"
+            ),
+            (
+                "deep mappings",
+                text("x-deep: " + String(repeating: "{a: ", count: 50_000) + "1" + String(repeating: "}", count: 50_000) + "\nsteps: []\n"),
+                "Maximum nesting level"
+            ),
             ("an alias bomb", text(bomb + "steps: *j\n"), "a step must be a mapping"),
             ("a merge bomb", text(merges + "steps:\n  - <<: *m19\n"), "expand to more than"),
             ("a huge file", text("steps: []\n# ") + [UInt8](repeating: UInt8(ascii: "x"), count: 65 << 20), "limited to 64 MiB"),
@@ -34,8 +41,10 @@ struct HostileInputTests {
             ("only a comment", text("# nothing\n"), "empty"),
             ("a scalar document", text("just text\n"), "must be"),
             ("a huge number", text("steps:\n  - {name: a, command: 'true', retries: 99999999999999999999999}\n"), "retries"),
-            ("an endless timeout", text("steps:\n  - {name: a, command: 'true', timeout: 1e300, retries: {count: 1, delay: 1e300}}\n"),
-             "'timeout' is longer than 366 days"),
+            (
+                "an endless timeout", text("steps:\n  - {name: a, command: 'true', timeout: 1e300, retries: {count: 1, delay: 1e300}}\n"),
+                "'timeout' is longer than 366 days"
+            ),
         ]
     }()
 
@@ -64,7 +73,12 @@ struct HostileInputTests {
         let file = workspace.path("pipelines/p.yaml")
         try workspace.script("p", "extract.py", "print('x')\n")
         let original = Array(Self.valid.utf8)
-        guard case .success = { try? Data(original).write(to: URL(fileURLWithPath: file)); return PipelineLoader.load(file: file, id: "p", scriptsDirectory: workspace.path("pipelines/p")) }() else {
+        guard
+            case .success = {
+                try? Data(original).write(to: URL(fileURLWithPath: file))
+                return PipelineLoader.load(file: file, id: "p", scriptsDirectory: workspace.path("pipelines/p"))
+            }()
+        else {
             Issue.record("the seed pipeline must be valid")
             return
         }
@@ -78,8 +92,9 @@ struct HostileInputTests {
             case .success: break
             case let .failure(error):
                 refused += 1
-                #expect(!error.diagnostics.isEmpty && error.diagnostics.allSatisfy { $0.location.line >= 1 && $0.location.line <= lines + 1 },
-                        "iteration \(iteration) of seed \(seed): \(error)")
+                #expect(
+                    !error.diagnostics.isEmpty && error.diagnostics.allSatisfy { $0.location.line >= 1 && $0.location.line <= lines + 1 },
+                    "iteration \(iteration) of seed \(seed): \(error)")
             }
         }
         print("fuzz: \(iterations) mutations of seed \(seed), \(refused) refused with diagnostics, \(iterations - refused) valid, no crash")
@@ -110,12 +125,17 @@ struct HostileInputTests {
             tags: [publish]
         """
 
-    private static let tokens = [":", "-", "- ", "[", "]", "{", "}", ",", "&a ", "*a", "<<: ", "\t", "\n", "'", "\"", "#", "!!binary ",
-                                 "%YAML 1.1\n", "? ", "|\n", ">\n", "\u{0}", "é", "\u{FEFF}", "99999999999999999999", "-1", "1e309",
-                                 "null", "~", "  ", "\\", "steps:", "depends_on: [", "name: ", "{{", "x-"]
+    private static let tokens = [
+        ":", "-", "- ", "[", "]", "{", "}", ",", "&a ", "*a", "<<: ", "\t", "\n", "'", "\"", "#", "!!binary ",
+        "%YAML 1.1\n", "? ", "|\n", ">\n", "\u{0}", "é", "\u{FEFF}", "99999999999999999999", "-1", "1e309",
+        "null", "~", "  ", "\\", "steps:", "depends_on: [", "name: ", "{{", "x-",
+    ]
 
     private static func mutate(_ bytes: inout [UInt8], _ random: inout SplitMix) {
-        guard !bytes.isEmpty else { bytes = Array(tokens.randomElement(using: &random)!.utf8); return }
+        guard !bytes.isEmpty else {
+            bytes = Array(tokens.randomElement(using: &random)!.utf8)
+            return
+        }
         let at = Int.random(in: 0..<bytes.count, using: &random)
         switch Int.random(in: 0..<5, using: &random) {
         case 0: bytes.removeSubrange(at..<min(bytes.count, at + Int.random(in: 1...12, using: &random)))

@@ -8,7 +8,9 @@ struct ParameterTests {
 
     init() throws {
         let workspace = try TestWorkspace()
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             params:
               app_filter: {type: string, required: true}
               date_start: {type: date, default: "2025-09-01"}
@@ -23,24 +25,36 @@ struct ParameterTests {
     }
 
     @Test func valuesAreNormalisedAndDefaultsApplied() throws {
-        let values = try ParameterBinding.bind(["app_filter": "com.example", "quick": "yes", "focus": "growth", "threshold": "0.95"],
-                                               to: specs).get()
-        #expect(values == ["app_filter": "com.example", "date_start": "2025-09-01", "quick": "true", "iterations": "100",
-                           "threshold": "0.95", "focus": "growth"])
+        let values = try ParameterBinding.bind(
+            ["app_filter": "com.example", "quick": "yes", "focus": "growth", "threshold": "0.95"],
+            to: specs
+        ).get()
+        #expect(
+            values == [
+                "app_filter": "com.example", "date_start": "2025-09-01", "quick": "true", "iterations": "100",
+                "threshold": "0.95", "focus": "growth",
+            ])
     }
 
     @Test func everyProblemNamesTheParameterAndTheExpectedForm() throws {
-        let result = ParameterBinding.bind(["date_start": "2025-02-30", "iterations": "many", "focus": "money", "quick": "maybe",
-                                            "apps": "x"], to: specs)
-        guard case let .failure(errors) = result else { Issue.record("expected errors"); return }
-        #expect(errors.problems.map(\.description) == [
-            "parameter 'apps': unknown parameter; declared: app_filter, date_start, quick, iterations, threshold, focus",
-            "parameter 'app_filter': is required: pass -p app_filter=<any text>",
-            "parameter 'date_start': '2025-02-30' is not a date written YYYY-MM-DD",
-            "parameter 'quick': 'maybe' is not true or false",
-            "parameter 'iterations': 'many' is not a whole number such as 42",
-            "parameter 'focus': 'money' is not one of: revenue, engagement, growth, health, retention",
-        ])
+        let result = ParameterBinding.bind(
+            [
+                "date_start": "2025-02-30", "iterations": "many", "focus": "money", "quick": "maybe",
+                "apps": "x",
+            ], to: specs)
+        guard case let .failure(errors) = result else {
+            Issue.record("expected errors")
+            return
+        }
+        #expect(
+            errors.problems.map(\.description) == [
+                "parameter 'apps': unknown parameter; declared: app_filter, date_start, quick, iterations, threshold, focus",
+                "parameter 'app_filter': is required: pass -p app_filter=<any text>",
+                "parameter 'date_start': '2025-02-30' is not a date written YYYY-MM-DD",
+                "parameter 'quick': 'maybe' is not true or false",
+                "parameter 'iterations': 'many' is not a whole number such as 42",
+                "parameter 'focus': 'money' is not one of: revenue, engagement, growth, health, retention",
+            ])
     }
 
     @Test func misspeltParameterGetsASuggestion() throws {
@@ -68,7 +82,9 @@ struct ParameterBoundTests {
 
     init() throws {
         let workspace = try TestWorkspace()
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             params:
               date_start: {type: date, default: "2025-09-01", min: "2020-01-01"}
               date_end: {type: date, default: "2025-09-30", min: date_start}
@@ -89,15 +105,18 @@ struct ParameterBoundTests {
             Issue.record("expected errors")
             return
         }
-        #expect(errors.problems.map(\.description) == [
-            "parameter 'date_end': '2025-09-30' is before its minimum, date_start (2025-10-01)",
-            "parameter 'iterations': '0' is below its minimum, 1",
-        ])
+        #expect(
+            errors.problems.map(\.description) == [
+                "parameter 'date_end': '2025-09-30' is before its minimum, date_start (2025-10-01)",
+                "parameter 'iterations': '0' is below its minimum, 1",
+            ])
     }
 
     @Test func aDefaultOutsideItsBoundsIsAValidationError() throws {
         let workspace = try TestWorkspace()
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             params:
               lvl: {type: int, default: "5", max: 3}
               start: {type: date, default: "2026-02-01"}
@@ -106,16 +125,19 @@ struct ParameterBoundTests {
               - {name: a, command: 'true'}
             """)
         let found = PipelineCatalog.scan(workspace.pipelinesDirectory).entry("p")?.diagnostics ?? []
-        #expect(found.map(\.message) == [
-            "parameter 'lvl' has a default outside its bounds: '5' is above its maximum, 3; a run not given 'lvl' would be refused",
-            "parameter 'end' has a default outside its bounds: '2026-01-01' is before its minimum, start (2026-02-01); a run not given 'end' would be refused",
-        ])
+        #expect(
+            found.map(\.message) == [
+                "parameter 'lvl' has a default outside its bounds: '5' is above its maximum, 3; a run not given 'lvl' would be refused",
+                "parameter 'end' has a default outside its bounds: '2026-01-01' is before its minimum, start (2026-02-01); a run not given 'end' would be refused",
+            ])
         #expect(found.map(\.location.line) == [2, 4])
     }
 
     @Test func everyParameterProblemIsReportedAtOnce() throws {
         let workspace = try TestWorkspace()
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             params:
               lvl: {type: int, max: 10}
               s: {type: choice, choices: [x, y]}
@@ -131,7 +153,9 @@ struct ParameterBoundTests {
 
     @Test func boundsThatCannotApplyAreValidationErrors() throws {
         let workspace = try TestWorkspace()
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             params:
               app: {type: string, min: a}
               start: {type: date, max: app}
@@ -140,10 +164,11 @@ struct ParameterBoundTests {
               - {name: a, command: 'true'}
             """)
         let messages = PipelineCatalog.scan(workspace.pipelinesDirectory).entry("p")?.diagnostics.map(\.message)
-        #expect(messages == [
-            "parameter 'app' is a string; 'min' applies to int, number and date",
-            "'max' of parameter 'start' names 'app', which is not another date parameter",
-            "'max' of parameter 'limit' is neither a whole number such as 42 nor a parameter's name: 'lots'",
-        ])
+        #expect(
+            messages == [
+                "parameter 'app' is a string; 'min' applies to int, number and date",
+                "'max' of parameter 'start' names 'app', which is not another date parameter",
+                "'max' of parameter 'limit' is neither a whole number such as 42 nor a parameter's name: 'lots'",
+            ])
     }
 }

@@ -44,9 +44,13 @@ struct PipelineDefinitionTests {
     }
 
     @Test func emptyAndControlCharacterStepNamesAreRefusedAtTheirLine() throws {
-        let found = try diagnostics("steps:\n  - {name: '', command: 'true'}\n  - {name: '   ', command: 'true'}\n  - {name: \"a\\nb\", command: 'true'}\n")
-        #expect(found.map(\.message) == ["a step's name is empty", "a step's name is empty",
-                                           "step name 'a\\nb' cannot contain '/' or control characters, or start with '.'"])
+        let found = try diagnostics(
+            "steps:\n  - {name: '', command: 'true'}\n  - {name: '   ', command: 'true'}\n  - {name: \"a\\nb\", command: 'true'}\n")
+        #expect(
+            found.map(\.message) == [
+                "a step's name is empty", "a step's name is empty",
+                "step name 'a\\nb' cannot contain '/' or control characters, or start with '.'",
+            ])
         #expect(found.map(\.location.line) == [2, 3, 4])
     }
 
@@ -54,7 +58,9 @@ struct PipelineDefinitionTests {
         let padding = String(repeating: "x", count: 1000)
         var yaml = "steps:\n"
         for index in 0..<10_000 {
-            yaml += "  - name: s\(index)\n    description: \"\(padding)\"\n    command: 'true'\n" + (index > 0 ? "    depends_on:\n      - s\(index - 1)\n" : "")
+            yaml +=
+                "  - name: s\(index)\n    description: \"\(padding)\"\n    command: 'true'\n"
+                + (index > 0 ? "    depends_on:\n      - s\(index - 1)\n" : "")
         }
         #expect(yaml.utf8.count > 10 << 20)
         let workspace = try TestWorkspace()
@@ -70,7 +76,9 @@ struct PipelineDefinitionTests {
 
     @Test func placementMergesStepOverPipelineAndNamesEachMistake() throws {
         let workspace = try TestWorkspace()
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             executor: slurm
             slurm: {partition: batch, cpus: 4, memory: 16G, flags: ["--qos=long"]}
             steps:
@@ -79,24 +87,33 @@ struct PipelineDefinitionTests {
               - {name: c, command: 'true', slurm: {cpus: 8, time: 2h, flags: ["--exclusive"]}}
             """)
         let pipeline = try workspace.load("p")
-        #expect(pipeline.placement(of: pipeline.steps[0]) == StepPlacement(executor: .slurm, slurm: SlurmRequest(
-            partition: "batch", cpus: 4, memory: "16G", flags: ["--qos=long"])))
+        #expect(
+            pipeline.placement(of: pipeline.steps[0])
+                == StepPlacement(
+                    executor: .slurm,
+                    slurm: SlurmRequest(
+                        partition: "batch", cpus: 4, memory: "16G", flags: ["--qos=long"])))
         #expect(pipeline.placement(of: pipeline.steps[1]).executor == .workers && pipeline.steps[1].placement.labels == ["gpu", "big-mem"])
-        #expect(pipeline.placement(of: pipeline.steps[2]).slurm == SlurmRequest(partition: "batch", cpus: 8, memory: "16G", time: 7200,
-                                                                               flags: ["--qos=long", "--exclusive"]))
+        #expect(
+            pipeline.placement(of: pipeline.steps[2]).slurm
+                == SlurmRequest(
+                    partition: "batch", cpus: 8, memory: "16G", time: 7200,
+                    flags: ["--qos=long", "--exclusive"]))
 
-        let found = try diagnostics("""
+        let found = try diagnostics(
+            """
             executor: slurn
             steps:
               - {name: a, command: 'true', runs_on: ['gpu box'], slurm: {memory: lots, flags: [exclusive], nodes: 2}}
             """)
-        #expect(found.map(\.message) == [
-            "unknown executor 'slurn'",
-            "'gpu box' in 'runs_on' is not a label",
-            "'memory' is not an amount sbatch takes: 'lots'",
-            "'exclusive' in 'flags' is not an sbatch option",
-            "unknown key 'nodes' in 'slurm'",
-        ], "\(found.map(\.message))")
+        #expect(
+            found.map(\.message) == [
+                "unknown executor 'slurn'",
+                "'gpu box' in 'runs_on' is not a label",
+                "'memory' is not an amount sbatch takes: 'lots'",
+                "'exclusive' in 'flags' is not an sbatch option",
+                "unknown key 'nodes' in 'slurm'",
+            ], "\(found.map(\.message))")
         #expect(found.first?.fix == "did you mean 'slurm'?" && found.first?.location.line == 1)
     }
 
@@ -135,7 +152,8 @@ struct PipelineDefinitionTests {
     }
 
     @Test func unknownDependencySuggestsANameThatExists() throws {
-        let found = try diagnostics("steps:\n  - name: clean_data\n    command: 'true'\n  - name: b\n    command: 'true'\n    depends_on: [Clean_data]\n")
+        let found = try diagnostics(
+            "steps:\n  - name: clean_data\n    command: 'true'\n  - name: b\n    command: 'true'\n    depends_on: [Clean_data]\n")
         let problem = try #require(found.first)
         #expect(problem.code == .unknownDependency)
         #expect(problem.message == "step 'b' depends on 'Clean_data', which is not a step of this pipeline")
@@ -143,7 +161,8 @@ struct PipelineDefinitionTests {
     }
 
     @Test func dependencyCycleIsPrintedInOrder() throws {
-        let found = try diagnostics("""
+        let found = try diagnostics(
+            """
             steps:
               - name: a
                 command: 'true'
@@ -166,7 +185,8 @@ struct PipelineDefinitionTests {
     }
 
     @Test func badParameterDeclarationsAreReported() throws {
-        let found = try diagnostics("""
+        let found = try diagnostics(
+            """
             params:
               start: {type: date, default: 2025-02-30}
               level: {type: choise}
@@ -182,7 +202,8 @@ struct PipelineDefinitionTests {
     }
 
     @Test func everyProblemIsReportedAtOnceInFileOrder() throws {
-        let found = try diagnostics("""
+        let found = try diagnostics(
+            """
             name: p
             stepz: []
             steps:
@@ -204,7 +225,9 @@ struct PipelineDefinitionTests {
 
     @Test func extensionsAreRead() throws {
         let workspace = try TestWorkspace()
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             params:
               app_filter: {type: string, required: true, description: Which app}
             modes:
@@ -251,7 +274,9 @@ struct PipelineDefinitionTests {
 extension PipelineDefinitionTests {
     @Test func anchorsAliasesAndMergeKeysWork() throws {
         let workspace = try TestWorkspace()
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             x-defaults: &defaults
               timeout: 5m
               retries: 2
@@ -285,7 +310,9 @@ extension PipelineDefinitionTests {
 extension PipelineDefinitionTests {
     @Test func aMergeBombIsStoppedWithAClearError() throws {
         var lines = ["x-m0: &m0 {timeout: 5m}"]
-        for level in 1...12 { lines.append("x-m\(level): &m\(level) {<<: [" + Array(repeating: "*m\(level - 1)", count: 9).joined(separator: ",") + "]}") }
+        for level in 1...12 {
+            lines.append("x-m\(level): &m\(level) {<<: [" + Array(repeating: "*m\(level - 1)", count: 9).joined(separator: ",") + "]}")
+        }
         lines.append("steps:\n  - {name: a, command: 'true', <<: *m12}")
         let found = try diagnostics(lines.joined(separator: "\n"))
         #expect(found.map(\.message) == ["merge keys ('<<') in this file expand to more than 10000 entries"])

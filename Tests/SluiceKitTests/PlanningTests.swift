@@ -9,7 +9,9 @@ struct PlanningTests {
 
     init() throws {
         let workspace = try TestWorkspace()
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             modes:
               quick: [clean, notify]
               reporting: {steps: [publish], description: by tag}
@@ -74,10 +76,11 @@ struct PlanningTests {
 
     @Test func unknownNamesAreRefusedWithSuggestions() throws {
         let error = try #require(throws: SelectionError.self) { try Planner.plan(pipeline, selection: Selection(from: ["claen"], mode: "fast")) }
-        #expect(error.problems == [
-            "--from: 'claen' is neither a step nor a tag of pipeline 'p' (did you mean 'clean'?)",
-            "--mode: pipeline 'p' has no mode 'fast'; its modes are: quick, reporting",
-        ])
+        #expect(
+            error.problems == [
+                "--from: 'claen' is neither a step nor a tag of pipeline 'p' (did you mean 'clean'?)",
+                "--mode: pipeline 'p' has no mode 'fast'; its modes are: quick, reporting",
+            ])
     }
 
     @Test func deepChainsNeedNoRecursion() throws {
@@ -95,7 +98,9 @@ struct PlanningTests {
 extension PlanningTests {
     @Test func stepsThatCouldGoNextFollowFileOrder() throws {
         let workspace = try TestWorkspace()
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             steps:
               - {name: generate, command: 'true'}
               - {name: clean, command: 'true', depends_on: [generate]}

@@ -14,7 +14,9 @@ struct RecoveryTests {
     /// A collector that merges `sources/*.csv` into `db/tables.csv`; with `-p inject=1` it corrupts its output,
     /// leaves a stray file and fails half-way, as seed 001's collector failure does.
     private func collectorPipeline(loaderRule: String = "recovered", onFailure: String = "rollback") throws {
-        try workspace.pipeline("data", """
+        try workspace.pipeline(
+            "data",
+            """
             params:
               inject: {type: bool, default: false}
             steps:
@@ -28,7 +30,9 @@ struct RecoveryTests {
                 depends_on: [collect]
                 trigger_rule: \(loaderRule)
             """)
-        try workspace.script("data", "collect.py", """
+        try workspace.script(
+            "data", "collect.py",
+            """
             import glob, os, sys
             os.makedirs("db", exist_ok=True)
             with open("ran.txt", "a") as log: log.write("collect\\n")
@@ -63,8 +67,9 @@ struct RecoveryTests {
         #expect(third.step("collect")?.state == .succeeded)
         #expect(try workspace.read("db/tables.csv") == "a,1\nb,2\nc,3\n")
 
-        let versions = OutputVersions(versionsDirectory: workspace.path(".sluice/versions"), pipeline: "data", step: "collect",
-                                      workspace: workspace.root)
+        let versions = OutputVersions(
+            versionsDirectory: workspace.path(".sluice/versions"), pipeline: "data", step: "collect",
+            workspace: workspace.root)
         let annotations = try versions.annotations()
         #expect(annotations.versions.map(\.version) == [1, 2])
         #expect(annotations.versions.map(\.runID) == [first.run.id, third.run.id])
@@ -175,7 +180,9 @@ struct RecoveryTests {
     }
 
     @Test func triggerRulesForAlertsAndCleanUp() async throws {
-        try workspace.pipeline("rules", """
+        try workspace.pipeline(
+            "rules",
+            """
             params:
               fail: {type: bool, default: false}
             steps:

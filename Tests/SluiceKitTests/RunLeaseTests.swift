@@ -12,7 +12,9 @@ struct RunLeaseTests {
         let store = try workspace.store()
         let run = try await store.createRun(NewRun(pipeline: "p", trigger: "test", runsDirectory: workspace.runsDirectory, steps: ["a"]))
         func owner(host: String, leaseEndsIn seconds: Double) throws {
-            _ = try Python.sqlite(workspace.storePath, "UPDATE runs SET ownerHost = '\(host)', ownerPID = 1, leaseExpiresAt = \(Date().timeIntervalSince1970 + seconds)")
+            _ = try Python.sqlite(
+                workspace.storePath, "UPDATE runs SET ownerHost = '\(host)', ownerPID = 1, leaseExpiresAt = \(Date().timeIntervalSince1970 + seconds)"
+            )
         }
         try owner(host: "elsewhere", leaseEndsIn: 20)
         #expect(try await RunRecovery.recoverAbandonedRuns(in: store).isEmpty, "a live lease on another host is respected")

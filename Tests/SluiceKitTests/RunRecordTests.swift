@@ -1,8 +1,9 @@
 import Foundation
 import GRDB
-@testable import SluiceKit
 import SluiceTestSupport
 import Testing
+
+@testable import SluiceKit
 
 /// What a run leaves behind: its directory (seed 000's layout), its environment, the store and the status file.
 struct RunRecordTests {
@@ -10,7 +11,9 @@ struct RunRecordTests {
 
     init() throws {
         workspace = try TestWorkspace()
-        try workspace.pipeline("report", """
+        try workspace.pipeline(
+            "report",
+            """
             params:
               app_filter: {type: string, required: true}
               date_start: {type: date, default: "2025-09-15"}
@@ -25,7 +28,9 @@ struct RunRecordTests {
               - name: quiet
                 command: 'true'
             """)
-        try workspace.script("report", "collect.py", """
+        try workspace.script(
+            "report", "collect.py",
+            """
             import json, os
             keys = ["SLUICE_RUN_ID", "SLUICE_PIPELINE", "SLUICE_STEP", "SLUICE_RUN_DIR", "SLUICE_OUTPUTS_DIR",
                     "SLUICE_WORKING_DIR", "APP_FILTER", "DATE_START", "REGION"]
@@ -63,7 +68,8 @@ struct RunRecordTests {
 
     @Test func stepsSeeTheRunParametersAndTheirOwnName() async throws {
         let outcome = try await workspace.run("report", parameters: ["app_filter": "com.example"])
-        let seen = try JSONSerialization.jsonObject(with: Data(try workspace.read("\(outcome.run.runDirectory)/outputs/env.json").utf8)) as! [String: String]
+        let seen =
+            try JSONSerialization.jsonObject(with: Data(try workspace.read("\(outcome.run.runDirectory)/outputs/env.json").utf8)) as! [String: String]
         #expect(seen["SLUICE_RUN_ID"] == outcome.run.id)
         #expect(seen["SLUICE_PIPELINE"] == "report")
         #expect(seen["SLUICE_STEP"] == "collect")
@@ -76,7 +82,8 @@ struct RunRecordTests {
 
     @Test func summaryMatchesTheStore() async throws {
         let outcome = try await workspace.run("report", parameters: ["app_filter": "com.example"])
-        let summary = try JSONSerialization.jsonObject(with: Data(try workspace.read("\(outcome.run.runDirectory)/summary.json").utf8)) as! [String: Any]
+        let summary =
+            try JSONSerialization.jsonObject(with: Data(try workspace.read("\(outcome.run.runDirectory)/summary.json").utf8)) as! [String: Any]
         #expect(summary["run_id"] as? String == outcome.run.id)
         #expect(summary["status"] as? String == "success")
         #expect(summary["counts"] as? [String: Int] == ["succeeded": 3])
@@ -101,7 +108,9 @@ struct RunRecordTests {
     }
 
     @Test func statusFileFollowsTheStoreAndTestedMarks() async throws {
-        try workspace.pipeline("flaky", """
+        try workspace.pipeline(
+            "flaky",
+            """
             steps:
               - {name: good, command: 'true'}
               - {name: bad, command: 'exit 4'}
@@ -139,11 +148,13 @@ extension RunRecordTests {
         let outcome = try await workspace.run("report", parameters: ["app_filter": "x"])
         let store = try workspace.store()
         let types = try await store.pool.read { db in
-            try String.fetchAll(db, sql: """
-                SELECT typeof(createdAt) || typeof(finishedAt) FROM runs
-                UNION SELECT typeof(startedAt) || typeof(finishedAt) FROM stepRuns WHERE runID = ?
-                UNION SELECT typeof(at) FROM events WHERE runID = ?
-                """, arguments: [outcome.run.id, outcome.run.id])
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT typeof(createdAt) || typeof(finishedAt) FROM runs
+                    UNION SELECT typeof(startedAt) || typeof(finishedAt) FROM stepRuns WHERE runID = ?
+                    UNION SELECT typeof(at) FROM events WHERE runID = ?
+                    """, arguments: [outcome.run.id, outcome.run.id])
         }
         #expect(Set(types) == ["realreal", "real"])
     }

@@ -8,7 +8,9 @@ struct SecretsTests {
     @Test func aPrintedSecretAppearsInNoFileSluiceWrites() async throws {
         let workspace = try TestWorkspace()
         let secret = "hunter2-Zq9!/x"
-        try workspace.pipeline("p", """
+        try workspace.pipeline(
+            "p",
+            """
             secrets: [API_TOKEN]
             steps:
               - name: leak
@@ -17,7 +19,9 @@ struct SecretsTests {
                 command: printenv API_TOKEN; exit 1
                 depends_on: [leak]
             """)
-        try workspace.script("p", "leak.py", """
+        try workspace.script(
+            "p", "leak.py",
+            """
             import base64, os, sys, time, urllib.parse
             token = os.environ["API_TOKEN"]
             print("clear:", token)
@@ -50,7 +54,9 @@ struct SecretsTests {
         try workspace.pipeline("p", "secrets: [DB_PASSWORD]\nsteps:\n  - {name: a, command: 'true'}\n")
         let request = RunRequest(pipeline: try workspace.load("p"), jobs: 1)
         let error = try #require(throws: RunRequestError.self) { try PipelineRunner.prepare(request) }
-        #expect(error.description == "secret 'DB_PASSWORD' has no value: set DB_PASSWORD in the environment or in the secrets file (setting secrets_file)")
+        #expect(
+            error.description == "secret 'DB_PASSWORD' has no value: set DB_PASSWORD in the environment or in the secrets file (setting secrets_file)"
+        )
     }
 
     @Test func valuesComeFromTheEnvironmentThenTheSecretsFile() throws {

@@ -12,22 +12,27 @@ struct StoreScaleTests {
         var ids: [String] = []
         for index in 0..<2000 {
             let pipeline = index.isMultiple(of: 2) ? "even" : "odd"
-            let run = try await store.createRun(NewRun(pipeline: pipeline, trigger: "test", runsDirectory: workspace.runsDirectory, steps: ["a", "b"]))
-            try store.write([RunEvent(runID: run.id, pipeline: pipeline, kind: .runStarted(steps: ["a", "b"])),
-                             RunEvent(runID: run.id, pipeline: pipeline, kind: .stepSkipped(step: "a", reason: "test")),
-                             RunEvent(runID: run.id, pipeline: pipeline, kind: .runFinished(status: .success))])
+            let run = try await store.createRun(
+                NewRun(pipeline: pipeline, trigger: "test", runsDirectory: workspace.runsDirectory, steps: ["a", "b"]))
+            try store.write([
+                RunEvent(runID: run.id, pipeline: pipeline, kind: .runStarted(steps: ["a", "b"])),
+                RunEvent(runID: run.id, pipeline: pipeline, kind: .stepSkipped(step: "a", reason: "test")),
+                RunEvent(runID: run.id, pipeline: pipeline, kind: .runFinished(status: .success)),
+            ])
             ids.append(run.id)
         }
         let page = try await store.runs(pipeline: "even", limit: 50, offset: 950)
         #expect(page.count == 50 && page.last?.id == ids[0], "the oldest even run ends the last page")
 
         // Each listing and detail query is answered by an index, not a scan of the table.
-        for query in ["SELECT * FROM runs ORDER BY createdAt DESC LIMIT 50 OFFSET 1000",
-                      "SELECT * FROM runs WHERE pipeline = 'even' ORDER BY createdAt DESC LIMIT 50",
-                      "SELECT * FROM runs WHERE status = 'running'",
-                      "SELECT * FROM stepRuns WHERE runID = 'x' ORDER BY position",
-                      "SELECT * FROM attempts WHERE runID = 'x'",
-                      "SELECT * FROM events WHERE runID = 'x' AND seq > 0 ORDER BY seq"] {
+        for query in [
+            "SELECT * FROM runs ORDER BY createdAt DESC LIMIT 50 OFFSET 1000",
+            "SELECT * FROM runs WHERE pipeline = 'even' ORDER BY createdAt DESC LIMIT 50",
+            "SELECT * FROM runs WHERE status = 'running'",
+            "SELECT * FROM stepRuns WHERE runID = 'x' ORDER BY position",
+            "SELECT * FROM attempts WHERE runID = 'x'",
+            "SELECT * FROM events WHERE runID = 'x' AND seq > 0 ORDER BY seq",
+        ] {
             let plan = try Python.sqlite(workspace.storePath, "EXPLAIN QUERY PLAN " + query)
             #expect(plan.split(separator: "\n").allSatisfy { !$0.contains("SCAN") || $0.contains("INDEX") }, "\(query): \(plan)")
         }

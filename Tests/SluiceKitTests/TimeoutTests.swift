@@ -1,7 +1,8 @@
 import Dispatch
 import Synchronization
-@testable import SluiceKit
 import Testing
+
+@testable import SluiceKit
 
 /// `withTimeout`, which keeps a worker's turns going when the store is on the far side of a cut network.
 struct TimeoutTests {

@@ -12,7 +12,8 @@ struct TriggerDefinitionTests {
     }
 
     @Test func schedulesAndWatchesInTheirShortAndLongForms() throws {
-        let pipeline = try load("""
+        let pipeline = try load(
+            """
             params: {day: {type: date}}
             schedule:
               - "@daily"
@@ -21,7 +22,8 @@ struct TriggerDefinitionTests {
             watch: {path: monthlyReports_history, pattern: ["*.xlsx", "*.csv"], debounce: 30s}
             steps:
               - {name: a, command: "true"}
-            """).get()
+            """
+        ).get()
         #expect(pipeline.schedules.map(\.name) == ["schedule", "mornings"])
         #expect(pipeline.schedules[1].timeZone.identifier == "America/New_York")
         #expect(pipeline.schedules[1].catchUp == .all && pipeline.schedules[1].catchUpLimit == 5)
@@ -31,21 +33,27 @@ struct TriggerDefinitionTests {
     }
 
     @Test func mistakesAreReportedAtTheirLine() throws {
-        guard case let .failure(error) = try load("""
-            params: {day: {type: date}}
-            schedule:
-              - cron: "0 25 * * *"
-              - {cron: "@daily", timezone: Mars/Olympus}
-              - {cron: "@daily", catch_up: sometimes}
-              - {cron: "@daily", params: {day: "{{ schedule.tomorrow }}"}}
-              - {cron: "@daily", params: {days: "{{ schedule.date }}"}}
-              - {timezone: UTC}
-            watch:
-              - {pattern: "*.csv"}
-              - {name: schedule-2, path: in}
-            steps:
-              - {name: a, command: "true"}
-            """) else { Issue.record("expected problems"); return }
+        guard
+            case let .failure(error) = try load(
+                """
+                params: {day: {type: date}}
+                schedule:
+                  - cron: "0 25 * * *"
+                  - {cron: "@daily", timezone: Mars/Olympus}
+                  - {cron: "@daily", catch_up: sometimes}
+                  - {cron: "@daily", params: {day: "{{ schedule.tomorrow }}"}}
+                  - {cron: "@daily", params: {days: "{{ schedule.date }}"}}
+                  - {timezone: UTC}
+                watch:
+                  - {pattern: "*.csv"}
+                  - {name: schedule-2, path: in}
+                steps:
+                  - {name: a, command: "true"}
+                """)
+        else {
+            Issue.record("expected problems")
+            return
+        }
         let found = error.diagnostics.map { "\($0.location.line): \($0.message)" }
         let expected = [
             "3: invalid cron expression: hour field '25': 25 is out of range 0-23",

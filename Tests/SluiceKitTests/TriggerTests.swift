@@ -26,9 +26,10 @@ struct TriggerTests {
             let launcher = RunLauncher(runner: configuration.runner(store: store, executor: LocalExecutor(gracePeriod: 2)))
             self.launcher = launcher
             let directory = configuration.pipelinesDirectory
-            service = TriggerService(store: store, configuration: configuration, clock: clock,
-                                     catalog: { PipelineCatalog.scan(directory) },
-                                     launch: { try await launcher.start($0) }, log: { [log] in log.append($0) })
+            service = TriggerService(
+                store: store, configuration: configuration, clock: clock,
+                catalog: { PipelineCatalog.scan(directory) },
+                launch: { try await launcher.start($0) }, log: { [log] in log.append($0) })
         }
 
         /// Waits until `runs` have ended; their final states.
@@ -63,7 +64,9 @@ struct TriggerTests {
 
     @Test func aScheduleDueEveryMinuteFiresOnTimeAndOnce() async throws {
         let workspace = try TestWorkspace()
-        try workspace.pipeline("minutely", """
+        try workspace.pipeline(
+            "minutely",
+            """
             params: {day: {type: date}}
             schedule: {cron: "* * * * *", params: {day: "{{ schedule.date }}"}}
             steps:
@@ -98,7 +101,9 @@ struct TriggerTests {
 
     @Test func twoProcessesSharingAStoreStartEachDueTimeOnce() async throws {
         let workspace = try TestWorkspace()
-        try workspace.pipeline("minutely", """
+        try workspace.pipeline(
+            "minutely",
+            """
             schedule: "* * * * *"
             steps:
               - name: a
@@ -183,8 +188,11 @@ struct TriggerTests {
         clock.advance(to: Self.at("2026-11-22T01:30:00Z"))
         try await process.service.check()
         let file = workspace.path("pipelines/leap.yaml")
-        #expect(process.log.all == ["leap: does not load, so its schedules and watches start no runs: \(file):1:11: "
-                                    + "invalid cron expression: '0 0 31 2 *' never fires: no date matches day 31 of February"])
+        #expect(
+            process.log.all == [
+                "leap: does not load, so its schedules and watches start no runs: \(file):1:11: "
+                    + "invalid cron expression: '0 0 31 2 *' never fires: no date matches day 31 of February"
+            ])
 
         try workspace.pipeline("leap", "schedule: \"0 0 29 2 *\"\nsteps:\n  - {name: a, command: \"true\"}\n")
         try await process.service.check()
@@ -195,7 +203,9 @@ struct TriggerTests {
 
     @Test func aFileDroppedIntoAWatchedFolderStartsExactlyOneRun() async throws {
         let workspace = try TestWorkspace()
-        try workspace.pipeline("reports", """
+        try workspace.pipeline(
+            "reports",
+            """
             watch: {path: incoming, pattern: "*.csv", debounce: 5s, params: {count: "{{ watch.count }}"}}
             params: {count: {type: int, default: 0}}
             steps:
@@ -240,7 +250,9 @@ struct TriggerTests {
 
     @Test func aBackfillOf30DaysCreates30RunsAFewAtATimeAndRepeatedFillsOnlyTheGaps() async throws {
         let workspace = try TestWorkspace()
-        try workspace.pipeline("daily", """
+        try workspace.pipeline(
+            "daily",
+            """
             params: {day: {type: date, required: true}}
             steps:
               - name: a
@@ -250,8 +262,9 @@ struct TriggerTests {
         let store = try workspace.store()
         let launcher = RunLauncher(runner: configuration.runner(store: store, executor: LocalExecutor(gracePeriod: 2)))
         func backfill() async throws -> (started: [RunRecord], skipped: Int) {
-            let plan = try Backfill(pipeline: try workspace.load("daily"), from: "2026-10-01", to: "2026-10-30", step: .daily, maxActive: 3,
-                                    parameters: ["day": "{{ schedule.date }}"])
+            let plan = try Backfill(
+                pipeline: try workspace.load("daily"), from: "2026-10-01", to: "2026-10-30", step: .daily, maxActive: 3,
+                parameters: ["day": "{{ schedule.date }}"])
             var started: [RunRecord] = [], skipped = 0
             for result in try await plan.start(configuration: configuration, store: store, launch: { await launcher.run($0, as: $1, gate: $2) }) {
                 switch result {

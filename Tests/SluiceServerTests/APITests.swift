@@ -1,6 +1,6 @@
 import Foundation
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import HummingbirdTesting
 import SluiceKit
 import SluiceServer
@@ -14,7 +14,9 @@ struct APITests {
 
     init() throws {
         harness = try ServerHarness()
-        try workspace.pipeline("sales", """
+        try workspace.pipeline(
+            "sales",
+            """
             description: Daily sales
             params:
               day: {type: date, default: "2026-11-01"}
@@ -104,7 +106,9 @@ struct APITests {
     }
 
     @Test func followingALogStreamsItUntilTheStepEnds() async throws {
-        try workspace.pipeline("chatty", """
+        try workspace.pipeline(
+            "chatty",
+            """
             steps:
               - {name: talk, command: 'echo one; for i in $(seq 600); do test -f go && break; sleep 0.05; done; echo two'}
             """)
@@ -156,7 +160,8 @@ struct APITests {
             #expect(nowhere.status == .notFound && nowhere.message.contains("/api/openapi.json"))
             let traced = try await client.send(.trace, "/api/runs")
             #expect(traced.status == .methodNotAllowed && traced.headers[.allow] == "GET")
-            let huge = try await client.send(.post, "/api/pipelines/sales/runs", #"{"params": {"day": ""# + String(repeating: "9", count: 3 << 20) + #""}}"#)
+            let huge = try await client.send(
+                .post, "/api/pipelines/sales/runs", #"{"params": {"day": ""# + String(repeating: "9", count: 3 << 20) + #""}}"#)
             #expect(huge.status == .contentTooLarge)
             #expect(huge.message == "the body is larger than 2 MiB", "errors are JSON, this one too")
             #expect(try await client.send(.get, "/api/events").status == .upgradeRequired)
@@ -174,8 +179,10 @@ struct APITests {
             let outputs = try #require(run["runDirectory"] as? String) + "/outputs"
             try FileManager.default.createSymbolicLink(atPath: outputs + "/escape", withDestinationPath: workspace.path("secret.txt"))
             try FileManager.default.createSymbolicLink(atPath: outputs + "/up", withDestinationPath: workspace.root)
-            for attempt in ["../summary.json", "..%2Fsummary.json", "tables/..%2F..%2Fsummary.json", "%2Fetc%2Fpasswd", "escape",
-                            "up/secret.txt", "tables/../../summary.json", "tables", "%00"] {
+            for attempt in [
+                "../summary.json", "..%2Fsummary.json", "tables/..%2F..%2Fsummary.json", "%2Fetc%2Fpasswd", "escape",
+                "up/secret.txt", "tables/../../summary.json", "tables", "%00",
+            ] {
                 let reply = try await client.send(.get, "/api/runs/\(id)/outputs/\(attempt)")
                 #expect(reply.status == .notFound || reply.status == .badRequest, "\(attempt) gave \(reply.status)")
                 #expect(!reply.text.contains("top secret") && !reply.text.contains("run_id"), "\(attempt) leaked a file")
@@ -211,8 +218,10 @@ struct APITests {
         try other.pipeline("hold", "steps:\n  - {name: wait, command: 'touch started; until test -f release; do sleep 0.01; done'}\n")
         let local = try SluiceBinary.start(["run", "hold"], in: other.root)
         #expect(await eventually { other.exists("started") })
-        let run = try await workspace.store().createRun(NewRun(pipeline: "sales", trigger: "api", runsDirectory: workspace.runsDirectory,
-                                                              steps: ["extract"]))
+        let run = try await workspace.store().createRun(
+            NewRun(
+                pipeline: "sales", trigger: "api", runsDirectory: workspace.runsDirectory,
+                steps: ["extract"]))
         _ = try Python.sqlite(workspace.storePath, "UPDATE runs SET ownerHost = 'elsewhere', ownerPID = \(local.process.processIdentifier)")
         try await harness.test(.router) { client in
             let reply = try await client.send(.post, "/api/runs/\(run.id)/cancel")
@@ -226,7 +235,9 @@ struct APITests {
 
     /// Three steps; the middle one fails until the file `fixed` exists. Every step appends its name to ran.txt.
     private func flakyPipeline() throws {
-        try workspace.pipeline("flaky", """
+        try workspace.pipeline(
+            "flaky",
+            """
             steps:
               - {name: good, command: 'echo good >> ran.txt'}
               - {name: flaky, command: 'echo flaky >> ran.txt; test -f fixed', depends_on: [good]}
@@ -252,7 +263,9 @@ struct APITests {
     }
 
     @Test(arguments: HTTPSetup.both) func aRetryCanChangeParametersAndItsFailedRunsNotificationIsServed(_ setup: HTTPSetup) async throws {
-        try workspace.pipeline("mood", """
+        try workspace.pipeline(
+            "mood",
+            """
             params: {mood: {type: choice, choices: [bad, good], default: bad}, size: {type: int, default: "2"}}
             steps:
               - {name: s, command: 'echo "$MOOD $SIZE"; test "$MOOD" = good'}
@@ -323,7 +336,9 @@ struct APITests {
     }
 
     @Test(arguments: HTTPSetup.both) func aSecondRunOfARejectingPipelineGetsAConflict(_ setup: HTTPSetup) async throws {
-        try workspace.pipeline("single", """
+        try workspace.pipeline(
+            "single",
+            """
             concurrency: reject
             steps:
               - {name: hold, command: 'until test -f release; do sleep 0.01; done'}
@@ -345,14 +360,17 @@ struct APITests {
             #expect((json.object["steps"] as? [[String: Any]])?.count == 2)
             #expect((json.object["attempts"] as? [[String: Any]])?.count == 2)
             let csv = try await client.send(.get, "/api/runs/\(id)/export?format=csv")
-            #expect(csv.text.split(separator: "\r\n").map { $0.split(separator: ",").prefix(2).joined(separator: ",") }
-                == ["step,state", "extract,succeeded", "report,succeeded"])
+            #expect(
+                csv.text.split(separator: "\r\n").map { $0.split(separator: ",").prefix(2).joined(separator: ",") }
+                    == ["step,state", "extract,succeeded", "report,succeeded"])
             #expect(try await client.send(.get, "/api/runs/\(id)/export?format=pdf").status == .badRequest)
 
             let workbook = try await client.send(.get, "/api/runs/\(id)/export?format=xlsx")
             try workbook.data.write(to: URL(fileURLWithPath: workspace.path("run.xlsx")))
             // Python's zipfile checks every CRC; ElementTree parses every part; the Steps sheet holds the steps.
-            let check = try workspace.write("check_xlsx.py", """
+            let check = try workspace.write(
+                "check_xlsx.py",
+                """
                 import sys, zipfile, xml.etree.ElementTree as ET
                 book = zipfile.ZipFile(sys.argv[1])
                 assert book.testzip() is None
@@ -379,8 +397,10 @@ struct APITests {
             for (source, document) in [("GET /api/runs/\(id)", detail), ("its JSON export", export)] {
                 let run = document["run"] as? [String: Any], step = (document["steps"] as? [[String: Any]])?.first
                 let attempt = (document["attempts"] as? [[String: Any]])?.first
-                let times = [run?["createdAt"], run?["finishedAt"], step?["startedAt"], step?["finishedAt"], attempt?["startedAt"], attempt?["finishedAt"]]
-                    .map { $0 as? String ?? "" }
+                let times = [
+                    run?["createdAt"], run?["finishedAt"], step?["startedAt"], step?["finishedAt"], attempt?["startedAt"], attempt?["finishedAt"],
+                ]
+                .map { $0 as? String ?? "" }
                 #expect(times.allSatisfy { $0.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/) != nil }, "\(source): \(times)")
                 for (start, end) in [(times[2], times[3]), (times[4], times[5])] {
                     let took = (format.date(from: end) ?? .distantPast).timeIntervalSince(format.date(from: start) ?? .distantFuture)
@@ -405,8 +425,10 @@ struct APITests {
             }
             #expect(!workspace.exists("escape.csv") && !workspace.exists("uploads/.hidden"))
             #expect(try await client.upload("not multipart", boundary: nil).status == .unsupportedMediaType)
-            #expect(try await client.upload("--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.csv\"\r\n\r\nno end", boundary: "XyZ").status
-                == .badRequest)
+            #expect(
+                try await client.upload("--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.csv\"\r\n\r\nno end", boundary: "XyZ")
+                    .status
+                    == .badRequest)
             let huge = form("big.csv", String(repeating: "x", count: 65 << 20))
             #expect(try await client.upload(huge, boundary: "XyZ").status == .contentTooLarge)
             #expect(!workspace.exists("uploads/big.csv"))

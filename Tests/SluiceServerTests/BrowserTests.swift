@@ -12,7 +12,9 @@ import Testing
 struct BrowserTests {
     @Test func theUIStartsAPipelineAndShowsAStepTurnFromRunningToSucceededWithoutReloading() async throws {
         let workspace = try TestWorkspace()
-        try workspace.pipeline("live", """
+        try workspace.pipeline(
+            "live",
+            """
             description: waits for a file
             steps:
               - {name: wait, command: 'for i in $(seq 600); do test -f go && exit 0; sleep 0.05; done; exit 1'}
@@ -42,7 +44,9 @@ struct BrowserTests {
 
     @Test func aPipelinePageShowsItsNextTimePausesAndBackfills() async throws {
         let workspace = try TestWorkspace()
-        try workspace.pipeline("sales", """
+        try workspace.pipeline(
+            "sales",
+            """
             params: {day: {type: date, required: true}}
             schedule: {cron: "30 6 * * *", timezone: Asia/Tokyo, params: {day: "{{ schedule.date }}"}}
             steps:
@@ -58,16 +62,20 @@ struct BrowserTests {
         try await browser.session { page in
             #expect(try await page.waitFor("document.querySelector('tr[data-trigger=\"schedule\"] td.next') !== null"))
             let shown = try await page.evaluate("document.querySelector('tr[data-trigger=\"schedule\"] td.next').textContent")
-            let tokyo = try await page.evaluate("""
+            let tokyo = try await page.evaluate(
+                """
                 new Intl.DateTimeFormat(undefined, {year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
                                                     timeZoneName: "short", timeZone: "Asia/Tokyo"})
                   .format(new Date(\(expected.timeIntervalSince1970 * 1000)))
                 """)
-            #expect(shown == tokyo && shown.contains("06:30") && shown.contains("GMT+9"), "the next time, 06:30, in the schedule's zone, which is named: \(shown)")
+            #expect(
+                shown == tokyo && shown.contains("06:30") && shown.contains("GMT+9"),
+                "the next time, 06:30, in the schedule's zone, which is named: \(shown)")
             _ = try await page.evaluate("document.getElementById('pause').click()")
             #expect(try await page.waitFor("document.getElementById('pause')?.textContent === 'Resume schedules'"))
             #expect(try await page.evaluate("document.querySelector('tr[data-trigger=\"schedule\"] td.next').textContent") == "paused")
-            _ = try await page.evaluate("""
+            _ = try await page.evaluate(
+                """
                 (document.getElementById('bf-from').value = '2026-10-01', document.getElementById('bf-to').value = '2026-10-03',
                  document.getElementById('bf-max').value = '2', document.querySelector('#backfill button').click())
                 """)
@@ -79,7 +87,9 @@ struct BrowserTests {
 
     @Test func aFailedRunOpensOnTheLogOfTheStepThatFailedAndResumes() async throws {
         let workspace = try TestWorkspace()
-        try workspace.pipeline("broken", """
+        try workspace.pipeline(
+            "broken",
+            """
             steps:
               - {name: fine, command: 'echo all good'}
               - {name: fails, command: 'test -f fixed || { echo "the cause is here"; exit 4; }', depends_on: [fine]}
@@ -120,7 +130,9 @@ struct CrossOriginBrowserTests {
         let port = try #require(address.split(separator: ":").last.map(String.init))
 
         // The other site: evil.example (mapped to this machine by the browser) on a port of its own.
-        try workspace.write("evil/index.html", """
+        try workspace.write(
+            "evil/index.html",
+            """
             <!doctype html><body><iframe name="sink"></iframe><script>
             const target = "http://127.0.0.1:\(port)";
             window.outcome = {messages: 0};
@@ -150,8 +162,9 @@ struct CrossOriginBrowserTests {
         let line = String(decoding: banner.fileHandleForReading.availableData, as: UTF8.self)
         let sitePort = try #require(line.split(separator: " ").drop { $0 != "port" }.dropFirst().first.map(String.init))
 
-        let browser = try Chromium(url: "http://evil.example:\(sitePort)/", profile: workspace.path("chromium"),
-                                   arguments: ["--host-resolver-rules=MAP evil.example 127.0.0.1"])
+        let browser = try Chromium(
+            url: "http://evil.example:\(sitePort)/", profile: workspace.path("chromium"),
+            arguments: ["--host-resolver-rules=MAP evil.example 127.0.0.1"])
         defer { browser.stop() }
         try await browser.session { page in
             #expect(try await page.waitFor("window.outcome?.closed && outcome.noCors && outcome.read && outcome.form"))
@@ -163,7 +176,8 @@ struct CrossOriginBrowserTests {
             _ = try await page.send("Page.navigate", ["url": "http://evil.example:\(port)/"])
             #expect(try await page.waitFor("document.readyState === 'complete' && location.host.startsWith('evil.example')"))
             #expect(try await page.evaluate("document.body.innerText").contains("is not served here"))
-            let rebound = try await page.send("Runtime.evaluate", ["expression": "fetch('/api/config').then(r => r.status)", "awaitPromise": true, "returnByValue": true])
+            let rebound = try await page.send(
+                "Runtime.evaluate", ["expression": "fetch('/api/config').then(r => r.status)", "awaitPromise": true, "returnByValue": true])
             #expect((rebound["result"] as? [String: Any])?["value"] as? Int == 403)
         }
         #expect(try await workspace.store().runs(pipeline: "p", limit: 10, offset: 0).count == 1, "only the run started from the command line")

@@ -12,8 +12,11 @@ final class Chromium: @unchecked Sendable {
 
     init(url: String, profile: String, arguments: [String] = []) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
-        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--window-size=1280,900",
-                             "--remote-debugging-port=0", "--remote-allow-origins=*", "--user-data-dir=\(profile)"] + arguments + [url]
+        process.arguments =
+            [
+                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--window-size=1280,900",
+                "--remote-debugging-port=0", "--remote-allow-origins=*", "--user-data-dir=\(profile)",
+            ] + arguments + [url]
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
@@ -26,8 +29,9 @@ final class Chromium: @unchecked Sendable {
             printed += String(decoding: chunk, as: UTF8.self)
         }
         guard let line = printed.split(separator: "\n").first(where: { $0.contains("DevTools listening on") }),
-              let browser = line.split(separator: " ").last, let port = browser.split(separator: ":").last?.split(separator: "/").first,
-              let number = Int(port) else {
+            let browser = line.split(separator: " ").last, let port = browser.split(separator: ":").last?.split(separator: "/").first,
+            let number = Int(port)
+        else {
             throw TestFailure("no DevTools address in: \(printed)")
         }
         self.port = number
@@ -45,11 +49,14 @@ final class Chromium: @unchecked Sendable {
     /// A request to the DevTools HTTP endpoint (`/json/...`).
     private func devTools(_ path: String, method: String = "GET") throws -> String {
         // Chromium's answer has no space after header colons, which Foundation's HTTP client refuses; Python reads it.
-        try Python.run(["-c", """
+        try Python.run([
+            "-c",
+            """
             import sys, urllib.request
             request = urllib.request.Request(sys.argv[1], method=sys.argv[2])
             sys.stdout.write(urllib.request.urlopen(request).read().decode())
-            """, "http://127.0.0.1:\(port)/json/\(path)", method]).output
+            """, "http://127.0.0.1:\(port)/json/\(path)", method,
+        ]).output
     }
 
     /// Opens another tab on `url`; pass what it returns to ``session(_:_:)``.
@@ -67,7 +74,8 @@ final class Chromium: @unchecked Sendable {
     /// Runs `body` with a connection to the page Chromium opened, or to the tab `socket` names.
     func session(_ socket: String? = nil, _ body: @escaping @Sendable (Page) async throws -> Void) async throws {
         let failure = Mutex<(any Error)?>(nil)
-        try await WebSocketClient.connect(url: try socket ?? pageSocket(), configuration: .init(maxFrameSize: 1 << 24), logger: Logger(label: "cdp")) { inbound, outbound, _ in
+        try await WebSocketClient.connect(url: try socket ?? pageSocket(), configuration: .init(maxFrameSize: 1 << 24), logger: Logger(label: "cdp"))
+        { inbound, outbound, _ in
             do { try await body(Page(inbound: inbound.messages(maxSize: 1 << 26).makeAsyncIterator(), outbound: outbound)) } catch {
                 failure.withLock { $0 = error }
             }
@@ -93,7 +101,8 @@ final class Chromium: @unchecked Sendable {
             try await outbound.write(.text(String(decoding: command, as: UTF8.self)))
             while let message = try await inbound.next() {
                 guard case let .text(text) = message,
-                      let reply = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], reply["id"] as? Int == id else { continue }
+                    let reply = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], reply["id"] as? Int == id
+                else { continue }
                 if let error = reply["error"] { throw TestFailure("\(method): \(error)") }
                 return reply["result"] as? [String: Any] ?? [:]
             }
@@ -118,8 +127,12 @@ final class Chromium: @unchecked Sendable {
 
         /// Evaluates `expression`, waiting for the promise it gives, and returns its value as text.
         func evaluateAsync(_ expression: String) async throws -> String {
-            let result = try await send("Runtime.evaluate", ["expression": "Promise.resolve(\(expression)).then(String)", "awaitPromise": true,
-                                                             "returnByValue": true])
+            let result = try await send(
+                "Runtime.evaluate",
+                [
+                    "expression": "Promise.resolve(\(expression)).then(String)", "awaitPromise": true,
+                    "returnByValue": true,
+                ])
             return (result["result"] as? [String: Any])?["value"] as? String ?? ""
         }
 
@@ -131,9 +144,14 @@ final class Chromium: @unchecked Sendable {
         /// The accessibility tree's controls (buttons, fields, checkboxes, menus), with the names a screen reader reads.
         func controls() async throws -> [(role: String, name: String)] {
             let tree = try await send("Accessibility.getFullAXTree")
-            let roles: Set = ["button", "textbox", "checkbox", "combobox", "spinbutton", "listbox", "searchbox", "radio", "switch", "slider", "date", "Date", "DateTime", "InputTime"]
+            let roles: Set = [
+                "button", "textbox", "checkbox", "combobox", "spinbutton", "listbox", "searchbox", "radio", "switch", "slider", "date", "Date",
+                "DateTime", "InputTime",
+            ]
             return (tree["nodes"] as? [[String: Any]] ?? []).compactMap { node in
-                guard node["ignored"] as? Bool != true, let role = (node["role"] as? [String: Any])?["value"] as? String, roles.contains(role) else { return nil }
+                guard node["ignored"] as? Bool != true, let role = (node["role"] as? [String: Any])?["value"] as? String, roles.contains(role) else {
+                    return nil
+                }
                 return (role, (node["name"] as? [String: Any])?["value"] as? String ?? "")
             }
         }

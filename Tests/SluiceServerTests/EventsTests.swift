@@ -13,7 +13,9 @@ struct EventsTests {
 
     init() throws {
         harness = try ServerHarness(token: "tok")
-        try harness.workspace.pipeline("two", """
+        try harness.workspace.pipeline(
+            "two",
+            """
             steps:
               - {name: first, command: 'echo one'}
               - {name: second, command: 'echo two', depends_on: [first]}
@@ -21,12 +23,16 @@ struct EventsTests {
     }
 
     /// Connects and collects messages until `run_finished`, as decoded JSON objects.
-    private func collect(port: Int, query: String, token: String = "tok", onOpen: @escaping @Sendable () throws -> Void = {}) async throws -> [[String: Any]] {
+    private func collect(
+        port: Int, query: String, token: String = "tok", onOpen: @escaping @Sendable () throws -> Void = {}
+    ) async throws -> [[String: Any]] {
         let received = Mutex<[String]>([])
         var configuration = WebSocketClientConfiguration()
         configuration.additionalHeaders = [.authorization: "Bearer \(token)"]
-        try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/api/events?\(query)", configuration: configuration,
-                                          logger: Logger(label: "test")) { inbound, _, _ in
+        try await WebSocketClient.connect(
+            url: "ws://127.0.0.1:\(port)/api/events?\(query)", configuration: configuration,
+            logger: Logger(label: "test")
+        ) { inbound, _, _ in
             try onOpen()
             for try await message in inbound.messages(maxSize: 1 << 20) {
                 guard case let .text(text) = message else { continue }
@@ -44,8 +50,11 @@ struct EventsTests {
             let id = try #require(started.object["id"] as? String)
             let events = try await collect(port: port, query: "run=\(id)&after=0")
             let transitions = events.map { "\($0["kind"] as? String ?? "") \($0["step"] as? String ?? "")" }
-            #expect(transitions == ["run_started ", "attempt_started first", "attempt_finished first", "step_finished first",
-                                    "attempt_started second", "attempt_finished second", "step_finished second", "run_finished "])
+            #expect(
+                transitions == [
+                    "run_started ", "attempt_started first", "attempt_finished first", "step_finished first",
+                    "attempt_started second", "attempt_finished second", "step_finished second", "run_finished ",
+                ])
             let seqs = events.compactMap { $0["seq"] as? Int }
             #expect(seqs == seqs.sorted() && Set(seqs).count == seqs.count)
 

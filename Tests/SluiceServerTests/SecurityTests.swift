@@ -14,8 +14,10 @@ struct SecurityTests {
     /// The ways one path can be written so that the router still finds its route.
     static func disguises(of path: String, port: Int) -> [String] {
         let tail = String(path.dropFirst())
-        var written = [path, "/" + path, "//" + path, path + "/", path.replacingOccurrences(of: "/", with: "//"), "/." + path,
-                       "/x/.." + path, "/api/../" + tail, "http://127.0.0.1:\(port)" + path, "http://127.0.0.1:\(port)/" + path]
+        var written = [
+            path, "/" + path, "//" + path, path + "/", path.replacingOccurrences(of: "/", with: "//"), "/." + path,
+            "/x/.." + path, "/api/../" + tail, "http://127.0.0.1:\(port)" + path, "http://127.0.0.1:\(port)/" + path,
+        ]
         if let slash = tail.firstIndex(of: "/") { written.append("/" + tail[..<slash] + "%2F" + tail[tail.index(after: slash)...]) }
         return written
     }
@@ -37,8 +39,12 @@ struct SecurityTests {
                 let path = template.replacingOccurrences(of: "{pipeline}", with: "p").replacingOccurrences(of: "{step}", with: "s")
                     .replacingOccurrences(of: "{run}", with: "r1").replacingOccurrences(of: "{path}", with: "x.txt")
                 for method in operations.keys.map({ $0.uppercased() }) {
-                    let upgrade = path == "/api/events" ? ["Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Version: 13",
-                                                           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="] : []
+                    let upgrade =
+                        path == "/api/events"
+                        ? [
+                            "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Version: 13",
+                            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+                        ] : []
                     for target in Self.disguises(of: path, port: port) + (path == "/api/events" ? [path + "?access_token=wrong"] : []) {
                         let reply = try await RawHTTP.exchange(Self.request(method, target, port: port, headers: upgrade), port: port)
                         #expect(reply.status == 401, "\(method) \(target) answered \(reply.status) without the token")
@@ -51,7 +57,8 @@ struct SecurityTests {
             for asset in AccessPolicyExpectations.publicPaths {
                 #expect(try await RawHTTP.exchange(Self.request("GET", asset, port: port), port: port).status == 200)
             }
-            let authorized = try await RawHTTP.exchange(Self.request("GET", "//api/config", port: port, headers: ["Authorization: Bearer \(Self.token)"]), port: port)
+            let authorized = try await RawHTTP.exchange(
+                Self.request("GET", "//api/config", port: port, headers: ["Authorization: Bearer \(Self.token)"]), port: port)
             #expect(authorized.status == 200)
         }
     }
@@ -62,10 +69,15 @@ struct SecurityTests {
         try await harness.test(.live) { client in
             let port = try #require(client.port)
             func status(_ method: String, _ path: String, host: String, body: String = "", type: String = "application/json") async throws -> Int {
-                let lines = ["\(method) \(path) HTTP/1.1", "Host: \(host)", "Connection: close", "Content-Type: \(type)", "Content-Length: \(body.utf8.count)"]
+                let lines = [
+                    "\(method) \(path) HTTP/1.1", "Host: \(host)", "Connection: close", "Content-Type: \(type)", "Content-Length: \(body.utf8.count)",
+                ]
                 return try await RawHTTP.exchange(lines.joined(separator: "\r\n") + "\r\n\r\n" + body, port: port).status
             }
-            for host in ["evil.example:\(port)", "evil.example", "[::1]junk", "[::1]:\(port)x", "127.0.0.1.nip.io:\(port)", "localhost.evil.example", "sluice.internal.evil"] {
+            for host in [
+                "evil.example:\(port)", "evil.example", "[::1]junk", "[::1]:\(port)x", "127.0.0.1.nip.io:\(port)", "localhost.evil.example",
+                "sluice.internal.evil",
+            ] {
                 #expect(try await status("GET", "/api/config", host: host) == 403, "\(host)")
                 #expect(try await status("GET", "/api/runs", host: host) == 403, "\(host)")
                 #expect(try await status("PUT", "/api/pipelines/p/paused", host: host, body: #"{"paused": true}"#) == 403, "\(host)")
@@ -104,7 +116,10 @@ struct SecurityTests {
                 ("POST", "/api/pipelines/p/runs", ["Origin: app://electron"], ""),
                 ("POST", "/api/pipelines/p/runs", ["Origin: file://"], ""),
                 ("POST", "/api/pipelines/p/runs", ["Origin: ws://evil.example"], ""),
-                ("POST", "/api/uploads?overwrite=true", ["Origin: chrome-extension://abcdefghijklmnop", "Content-Type: multipart/form-data; boundary=B"], form),
+                (
+                    "POST", "/api/uploads?overwrite=true",
+                    ["Origin: chrome-extension://abcdefghijklmnop", "Content-Type: multipart/form-data; boundary=B"], form
+                ),
             ]
             for (method, path, headers, body) in attempts {
                 let reply = try await RawHTTP.exchange(Self.request(method, path, port: port, headers: headers, body: body), port: port)
@@ -113,15 +128,18 @@ struct SecurityTests {
             }
             // Without an Origin (curl, scripts), a body that is not JSON is still refused: no page can send JSON elsewhere unasked.
             for type in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=B"] {
-                let reply = try await RawHTTP.exchange(Self.request("POST", "/api/pipelines/p/runs", port: port, headers: ["Content-Type: \(type)"], body: "{}"), port: port)
+                let reply = try await RawHTTP.exchange(
+                    Self.request("POST", "/api/pipelines/p/runs", port: port, headers: ["Content-Type: \(type)"], body: "{}"), port: port)
                 #expect(reply.status == 415, "\(type): \(reply.status)")
             }
             #expect(try await harness.workspace.store().runs(pipeline: nil, limit: 10, offset: 0).isEmpty, "no run started")
             #expect(try harness.workspace.read("uploads/data.csv") == "original")
             #expect(try await harness.workspace.store().pausedPipelines().isEmpty)
             // The server's own pages, and clients that send no Origin, work.
-            let own = try await RawHTTP.exchange(Self.request("POST", "/api/pipelines/p/runs", port: port,
-                                                              headers: ["Origin: http://127.0.0.1:\(port)", "Content-Type: application/json"], body: "{}"), port: port)
+            let own = try await RawHTTP.exchange(
+                Self.request(
+                    "POST", "/api/pipelines/p/runs", port: port,
+                    headers: ["Origin: http://127.0.0.1:\(port)", "Content-Type: application/json"], body: "{}"), port: port)
             #expect(own.status == 202)
             #expect(try await client.send(.post, "/api/pipelines/p/runs", "{}").status == .accepted)
         }
@@ -134,7 +152,8 @@ struct SecurityTests {
             let upgrade = ["Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="]
             let good = "Authorization: Bearer \(Self.token)"
             for origin in ["http://evil.example", "moz-extension://1234-uuid", "null"] {
-                let foreign = try await RawHTTP.exchange(Self.request("GET", "/api/events", port: port, headers: upgrade + [good, "Origin: \(origin)"]), port: port)
+                let foreign = try await RawHTTP.exchange(
+                    Self.request("GET", "/api/events", port: port, headers: upgrade + [good, "Origin: \(origin)"]), port: port)
                 #expect(foreign.status == 403, "\(origin)")
             }
             let wrong = try await RawHTTP.exchange(Self.request("GET", "/api/events?access_token=nope", port: port, headers: upgrade), port: port)
@@ -143,7 +162,8 @@ struct SecurityTests {
             #expect(wrong.body.contains("Bearer"), "a JSON error that says what is needed: \(wrong.body)")
             // Two sockets stay open; the third is told to come back later, and gets in once one closes.
             let open = Self.request("GET", "/api/events", port: port, headers: upgrade + [good])
-            let first = try OpenSocket(port: port, request: Self.request("GET", "/api/events?access_token=\(Self.token)", port: port, headers: upgrade))
+            let first = try OpenSocket(
+                port: port, request: Self.request("GET", "/api/events?access_token=\(Self.token)", port: port, headers: upgrade))
             let second = try OpenSocket(port: port, request: open)
             #expect(try await first.status() == 101)
             #expect(try await second.status() == 101)
@@ -152,12 +172,16 @@ struct SecurityTests {
             #expect(third.header("retry-after") == "5")
             first.close()
             var fourth: OpenSocket?
-            #expect(try await eventually {
-                let socket = try OpenSocket(port: port, request: open)
-                guard try await socket.status() == 101 else { socket.close(); return false }
-                fourth = socket
-                return true
-            }, "a closed socket frees its place")
+            #expect(
+                try await eventually {
+                    let socket = try OpenSocket(port: port, request: open)
+                    guard try await socket.status() == 101 else {
+                        socket.close()
+                        return false
+                    }
+                    fourth = socket
+                    return true
+                }, "a closed socket frees its place")
             second.close()
             fourth?.close()
         }
@@ -169,10 +193,12 @@ struct SecurityTests {
             let port = try #require(client.port)
             #expect(try await RawHTTP.isClosedByServer(afterSending: "GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ", port: port))
             #expect(try await RawHTTP.isClosedByServer(afterSending: "", port: port), "a connection that sends nothing")
-            let big = try await RawHTTP.exchange(Self.request("GET", "/api/health", port: port, headers: ["X-Big: " + String(repeating: "a", count: 90 << 10)]), port: port)
+            let big = try await RawHTTP.exchange(
+                Self.request("GET", "/api/health", port: port, headers: ["X-Big: " + String(repeating: "a", count: 90 << 10)]), port: port)
             #expect(big.status == 431)
             #expect(big.body.contains("too large"))
-            let many = try await RawHTTP.exchange(Self.request("GET", "/api/health", port: port, headers: (0..<1000).map { "X-H\($0): v" }), port: port)
+            let many = try await RawHTTP.exchange(
+                Self.request("GET", "/api/health", port: port, headers: (0..<1000).map { "X-H\($0): v" }), port: port)
             #expect(many.status == 431)
             #expect(try await RawHTTP.exchange(Self.request("GET", "/api/health", port: port), port: port).status == 200, "the server is fine")
         }
@@ -181,7 +207,9 @@ struct SecurityTests {
     @Test func pagesForbidFramingAndDownloadsKeepTheirExactNames() async throws {
         let harness = try ServerHarness()
         let workspace = harness.workspace
-        try workspace.pipeline("names", #"""
+        try workspace.pipeline(
+            "names",
+            #"""
             steps:
               - name: write
                 command: 'printf a > "$SLUICE_OUTPUTS_DIR/sp ace.txt"; printf b > "$SLUICE_OUTPUTS_DIR/données.csv"; printf c > "$SLUICE_OUTPUTS_DIR/evil\";x=.html"'
@@ -198,14 +226,19 @@ struct SecurityTests {
             }
             #expect(try workspace.read("runs/\(id)/report.html").contains("http-equiv=\"Content-Security-Policy\""), "the file opened from disk too")
             // Werkzeug reads Content-Disposition as RFC 6266 and RFC 8187 say (filename* first); each name comes back exactly.
-            let names = try Python.run(["-c", """
-                import sys, urllib.request, urllib.parse, werkzeug.http
-                for name in sys.argv[2:]:
-                    with urllib.request.urlopen(sys.argv[1] + urllib.parse.quote(name)) as answer:
-                        _, options = werkzeug.http.parse_options_header(answer.headers["Content-Disposition"])
-                        print(repr(options["filename"]), answer.read().decode())
-                """, "http://127.0.0.1:\(port)/api/runs/\(id)/outputs/", "sp ace.txt", "données.csv", #"evil";x=.html"#],
-                interpreter: Python.tools).output
+            let names = try Python.run(
+                [
+                    "-c",
+                    """
+                    import sys, urllib.request, urllib.parse, werkzeug.http
+                    for name in sys.argv[2:]:
+                        with urllib.request.urlopen(sys.argv[1] + urllib.parse.quote(name)) as answer:
+                            _, options = werkzeug.http.parse_options_header(answer.headers["Content-Disposition"])
+                            print(repr(options["filename"]), answer.read().decode())
+                    """, "http://127.0.0.1:\(port)/api/runs/\(id)/outputs/", "sp ace.txt", "données.csv", #"evil";x=.html"#,
+                ],
+                interpreter: Python.tools
+            ).output
             #expect(names == "'sp ace.txt' a\n'données.csv' b\n'evil\";x=.html' c\n")
             for escape in ["%2E%2E/%2E%2E/pipelines/names.yaml", "..%2F..%2Fpipelines%2Fnames.yaml", "%zz"] {
                 #expect(try await client.send(.get, "/api/runs/\(id)/outputs/\(escape)").status == .notFound, "\(escape)")
@@ -217,7 +250,9 @@ struct SecurityTests {
         let harness = try ServerHarness()
         try harness.workspace.write(".sluice/secrets.env", "API_KEY=k-5521-secret\n")
         chmod(harness.workspace.path(".sluice/secrets.env"), 0o600)
-        try harness.workspace.pipeline("leaky", """
+        try harness.workspace.pipeline(
+            "leaky",
+            """
             secrets: [API_KEY]
             steps:
               - {name: a, command: 'echo x > "$SLUICE_OUTPUTS_DIR/report-$API_KEY.txt"'}
@@ -244,12 +279,14 @@ struct SecurityTests {
             #expect(try harness.workspace.read("uploads/in.csv") == "first")
             #expect(try await client.upload(form("third"), boundary: "XyZ", query: "?overwrite=true").status == .created)
             #expect(try harness.workspace.read("uploads/in.csv") == "third")
-            let twice = "--XyZ\r\nContent-Disposition: form-data; name=\"a\"; filename=\"new.csv\"\r\n\r\n1\r\n"
+            let twice =
+                "--XyZ\r\nContent-Disposition: form-data; name=\"a\"; filename=\"new.csv\"\r\n\r\n1\r\n"
                 + "--XyZ\r\nContent-Disposition: form-data; name=\"b\"; filename=\"new.csv\"\r\n\r\n2\r\n--XyZ--\r\n"
             #expect(try await client.upload(twice, boundary: "XyZ").message.contains("holds 'new.csv' twice"))
             let cut = "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a\r\nb\"\r\n\r\nx\r\n--XyZ--\r\n"
             #expect(try await client.upload(cut, boundary: "XyZ").status == .badRequest, "a name cut by a line break is no name")
-            let many = (0...100).map { "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"f\($0).csv\"\r\n\r\nx\r\n" }.joined() + "--XyZ--\r\n"
+            let many =
+                (0...100).map { "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"f\($0).csv\"\r\n\r\nx\r\n" }.joined() + "--XyZ--\r\n"
             #expect(try await client.upload(many, boundary: "XyZ").message.contains("more than 100 files"))
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: harness.workspace.path("uploads"))
             #expect(leftovers == ["in.csv"], "no temporary file left behind, nothing half published")

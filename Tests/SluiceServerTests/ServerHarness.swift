@@ -12,14 +12,17 @@ struct ServerHarness {
     let workspace: TestWorkspace
     let server: SluiceServer
 
-    init(token: String? = nil, workspace: TestWorkspace? = nil, clock: any TriggerClock = SystemClock(),
-         configure: (inout SluiceServer.Settings) -> Void = { _ in }) throws {
+    init(
+        token: String? = nil, workspace: TestWorkspace? = nil, clock: any TriggerClock = SystemClock(),
+        configure: (inout SluiceServer.Settings) -> Void = { _ in }
+    ) throws {
         self.workspace = try workspace ?? TestWorkspace()
         let configuration = try Configuration.load(workspace: self.workspace.root, environment: [:])
         var settings = SluiceServer.Settings(port: 0, token: token)
         configure(&settings)
-        server = SluiceServer(configuration: configuration, store: try self.workspace.store(), executor: LocalExecutor(gracePeriod: 1),
-                              settings: settings, clock: clock)
+        server = SluiceServer(
+            configuration: configuration, store: try self.workspace.store(), executor: LocalExecutor(gracePeriod: 1),
+            settings: settings, clock: clock)
     }
 
     struct Reply {

@@ -1,13 +1,14 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import HummingbirdWSClient
 import Logging
 import SluiceKit
 import SluiceTestSupport
 import Synchronization
 import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// Many short runs started over the API at once while WebSocket listeners follow every event, against the
 /// `sluice serve` binary: no run is lost, every listener gets every event once and in order, and the server's memory
@@ -61,8 +62,9 @@ struct SoakTests {
         for list in received { #expect(list == stored, "every listener got every stored event once, in order") }
         #expect(await idle(address))
         let settled = residentKiB(server.process.processIdentifier)
-        print("soak: \(runs) runs from \(clients) clients, \(listeners) listeners, \(stored.count) events each; "
-              + "server RSS \(baseline / 1024) MiB before, \(settled / 1024) MiB after")
+        print(
+            "soak: \(runs) runs from \(clients) clients, \(listeners) listeners, \(stored.count) events each; "
+                + "server RSS \(baseline / 1024) MiB before, \(settled / 1024) MiB after")
         #expect(settled < baseline + 32 * 1024, "memory returns to its baseline: \(baseline) KiB before, \(settled) KiB after")
     }
 
@@ -71,7 +73,8 @@ struct SoakTests {
         request.httpMethod = "POST"
         let (data, response) = try await URLSession.shared.data(for: request)
         guard (response as? HTTPURLResponse)?.statusCode == 202,
-              let id = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["id"] as? String else {
+            let id = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["id"] as? String
+        else {
             throw TestFailure("starting a run failed: \(String(decoding: data, as: UTF8.self))")
         }
         return id
@@ -84,8 +87,9 @@ struct SoakTests {
             var finished = 0
             for try await message in inbound.messages(maxSize: 1 << 20) {
                 guard case let .text(text) = message,
-                      let event = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-                      let seq = (event["seq"] as? NSNumber)?.int64Value else { continue }
+                    let event = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+                    let seq = (event["seq"] as? NSNumber)?.int64Value
+                else { continue }
                 seqs.withLock { $0.append(seq) }
                 if event["kind"] as? String == "run_finished" { finished += 1 }
                 if finished == finishedRuns { return }
@@ -98,7 +102,10 @@ struct SoakTests {
     private func idle(_ address: String) async -> Bool {
         for _ in 0..<6000 {
             if let (data, _) = try? await URLSession.shared.data(from: URL(string: address + "/api/health")!),
-               (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["activeRuns"] as? Int == 0 { return true }
+                (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["activeRuns"] as? Int == 0
+            {
+                return true
+            }
             try? await Task.sleep(for: .milliseconds(10))
         }
         return false

@@ -88,20 +88,25 @@ struct TriggerAPITests {
             for run in runs { _ = try await client.finishedRun(run["id"] as? String ?? "") }
             let again = try await client.send(.post, "/api/pipelines/report/backfill", body).object
             #expect((again["runs"] as? [Any])?.count == 0 && (again["skipped"] as? [Any])?.count == 30, "idempotent")
-            let weekly = try await client.send(.post, "/api/pipelines/report/backfill",
-                                               #"{"from": "2026-11-02", "to": "2026-11-15", "step": "weekly", "params": {"date_end": "{{ schedule.end_date }}"}}"#)
+            let weekly = try await client.send(
+                .post, "/api/pipelines/report/backfill",
+                #"{"from": "2026-11-02", "to": "2026-11-15", "step": "weekly", "params": {"date_end": "{{ schedule.end_date }}"}}"#)
             let weeks = (weekly.object["runs"] as? [[String: Any]] ?? []).map { ($0["triggerDetail"] as? [String: Any])?["interval"] as? String }
             #expect(weeks == ["2026-11-02..2026-11-08", "2026-11-09..2026-11-15"])
             for run in weekly.object["runs"] as? [[String: Any]] ?? [] { _ = try await client.finishedRun(run["id"] as? String ?? "") }
 
             let backwards = try await client.send(.post, "/api/pipelines/report/backfill", #"{"from": "2026-10-30", "to": "2026-10-01"}"#)
             #expect(backwards.status == .unprocessableContent && backwards.message.contains("is after"))
-            #expect(try await client.send(.post, "/api/pipelines/report/backfill", #"{"from": "2026-10-01", "to": "2026-10-02", "step": "hourly"}"#).status == .badRequest)
+            #expect(
+                try await client.send(.post, "/api/pipelines/report/backfill", #"{"from": "2026-10-01", "to": "2026-10-02", "step": "hourly"}"#)
+                    .status == .badRequest)
             #expect(try await client.send(.post, "/api/pipelines/report/backfill", #"{"from": "2026-10-01"}"#).status == .badRequest)
             // The document's bound on maxActive is the server's, and a number no integer holds is named as such.
-            let many = try await client.send(.post, "/api/pipelines/report/backfill", #"{"from": "2026-10-01", "to": "2026-10-02", "maxActive": 3661}"#)
+            let many = try await client.send(
+                .post, "/api/pipelines/report/backfill", #"{"from": "2026-10-01", "to": "2026-10-02", "maxActive": 3661}"#)
             #expect(many.status == .unprocessableContent && many.message.contains("from 1 to 3660"), "\(many.message)")
-            let huge = try await client.send(.post, "/api/pipelines/report/backfill", #"{"from": "2026-10-01", "to": "2026-10-02", "maxActive": 1e30}"#)
+            let huge = try await client.send(
+                .post, "/api/pipelines/report/backfill", #"{"from": "2026-10-01", "to": "2026-10-02", "maxActive": 1e30}"#)
             #expect(huge.status == .badRequest && huge.message.contains("a number too large"), "\(huge.message)")
         }
     }

@@ -11,7 +11,9 @@ struct WebUITests {
     /// A workspace with two pipelines and runs of both in its store.
     static func workspace() throws -> TestWorkspace {
         let workspace = try TestWorkspace()
-        try workspace.pipeline("sales", """
+        try workspace.pipeline(
+            "sales",
+            """
             name: Daily sales
             description: Loads the day's sales and reports on them
             params:
@@ -50,7 +52,8 @@ struct WebUITests {
             let server = try SluiceBinary.start(["serve", "--port", String(port)], in: workspace.root)
             let banner = String(decoding: server.stdout.availableData, as: UTF8.self)
             guard let address = banner.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines),
-                  let number = address.split(separator: ":").last.flatMap({ Int($0) }) else { throw TestFailure("no address in: \(banner)") }
+                let number = address.split(separator: ":").last.flatMap({ Int($0) })
+            else { throw TestFailure("no address in: \(banner)") }
             port = number
             process = server.process
         }
@@ -112,8 +115,9 @@ struct WebUITests {
             #expect(try await page.waitFor(Self.shows("pipeline", "Daily sales")))
             let before = try await page.evaluate("document.querySelectorAll('#recent tr[data-run]').length")
             _ = try SluiceBinary.run(["run", "sales"], in: workspace.root)
-            #expect(try await page.waitFor("document.querySelectorAll('#recent tr[data-run]').length === \(Int(before)! + 1)"),
-                    "the pipeline page is live: the new run appears in its recent runs")
+            #expect(
+                try await page.waitFor("document.querySelectorAll('#recent tr[data-run]').length === \(Int(before)! + 1)"),
+                "the pipeline page is live: the new run appears in its recent runs")
             #expect(try await page.evaluate(Self.shows("pipeline", "Daily sales")) == "true", "and it is still the pipeline page")
         }
     }
@@ -137,7 +141,9 @@ struct WebUITests {
                 _ = try await page.send("Page.enable")
                 _ = try await page.send("Page.addScriptToEvaluateOnNewDocument", ["source": counter])
                 _ = try await page.send("Page.navigate", ["url": server.address + path])
-                #expect(try await page.waitFor("window.sockets?.open === 1 && document.getElementById('connection').className === 'live'"), "\(path) is live")
+                #expect(
+                    try await page.waitFor("window.sockets?.open === 1 && document.getElementById('connection').className === 'live'"),
+                    "\(path) is live")
             }
         }
         // A minute of runs, each a burst of events every page hears.
@@ -176,10 +182,12 @@ struct WebUITests {
             #expect(try await page.waitFor("document.getElementById('log')?.textContent.includes('the cause is here')"), "the log, live")
             #expect(try await page.waitFor("location.hash.endsWith('/fails')"))
             #expect(try await page.evaluate("window.sameDocument") == "yes", "without a reload")
-            #expect(try await page.evaluate("document.activeElement.tagName + ' ' + document.activeElement.textContent").hasPrefix("H1 Run "),
-                    "focus moved to the run that started")
-            #expect(try await page.waitFor("document.querySelector('#review pre')?.textContent.includes('fails')"),
-                    "its manual-review notification is shown")
+            #expect(
+                try await page.evaluate("document.activeElement.tagName + ' ' + document.activeElement.textContent").hasPrefix("H1 Run "),
+                "focus moved to the run that started")
+            #expect(
+                try await page.waitFor("document.querySelector('#review pre')?.textContent.includes('fails')"),
+                "its manual-review notification is shown")
         }
     }
 
@@ -191,20 +199,26 @@ struct WebUITests {
         try await browser.session { page in
             #expect(try await page.waitFor(Self.shows("pipelines", "Pipelines") + " && document.getElementById('connection').className === 'live'"))
             server.stop()
-            #expect(try await page.waitFor("document.getElementById('connection').title.startsWith('live updates: offline')"),
-                    "the indicator says so in words, not only in colour")
+            #expect(
+                try await page.waitFor("document.getElementById('connection').title.startsWith('live updates: offline')"),
+                "the indicator says so in words, not only in colour")
             _ = try await page.evaluate("location.hash = '#/runs'")
             #expect(try await page.waitFor("document.querySelector('.offline')?.textContent.includes('Cannot reach the Sluice server')"))
             try server.start()
-            #expect(try await page.waitFor(Self.shows("runs", "Runs") + " && document.querySelectorAll('#runs tr[data-run]').length === 3", timeout: 60),
-                    "back by itself once the server is")
-            #expect(try await page.waitFor("document.getElementById('connection').className === 'live' && !document.querySelector('.offline')", timeout: 60))
+            #expect(
+                try await page.waitFor(Self.shows("runs", "Runs") + " && document.querySelectorAll('#runs tr[data-run]').length === 3", timeout: 60),
+                "back by itself once the server is")
+            #expect(
+                try await page.waitFor(
+                    "document.getElementById('connection').className === 'live' && !document.querySelector('.offline')", timeout: 60))
         }
     }
 
     @Test func aLongStepsTimeMovesCancelAsksFirstAndACancelledRunSaysWhy() async throws {
         let workspace = try TestWorkspace()
-        try workspace.pipeline("slow", """
+        try workspace.pipeline(
+            "slow",
+            """
             steps:
               - {name: wait, command: 'echo waiting; exec sleep 300'}
               - {name: after, command: 'true', depends_on: [wait]}
@@ -215,7 +229,9 @@ struct WebUITests {
         try await browser.session { page in
             #expect(try await page.waitFor("document.querySelector('#params button.primary') !== null"))
             _ = try await page.evaluate("document.querySelector('#params button.primary').click()")
-            #expect(try await page.waitFor("document.querySelector('tr[data-step=wait]')?.dataset.state === 'running' && document.getElementById('elapsed')"))
+            #expect(
+                try await page.waitFor(
+                    "document.querySelector('tr[data-step=wait]')?.dataset.state === 'running' && document.getElementById('elapsed')"))
             let first = try await page.evaluate("document.getElementById('elapsed').textContent")
             #expect(try await page.waitFor("document.getElementById('elapsed').textContent !== '\(first)'"), "the elapsed time moves without events")
             let span = "document.querySelector('#timeline svg text:last-of-type')?.textContent"
@@ -229,7 +245,9 @@ struct WebUITests {
             _ = try await page.evaluate("document.getElementById('cancel').click()")
             #expect(try await page.waitFor("document.getElementById('cancel-yes') !== null"))
             _ = try await page.evaluate("document.getElementById('cancel-yes').click()")
-            #expect(try await page.waitFor("document.getElementById('cancel-reason')?.textContent === 'Cancelled: asked for through the API or the web UI.'"))
+            #expect(
+                try await page.waitFor(
+                    "document.getElementById('cancel-reason')?.textContent === 'Cancelled: asked for through the API or the web UI.'"))
         }
 
         // A run the server's shutdown cancels says so.
@@ -240,7 +258,8 @@ struct WebUITests {
             #expect(try await page.waitFor("document.querySelector('tr[data-step=wait]')?.dataset.state === 'running'"))
             server.stop()
             try server.start()
-            #expect(try await page.waitFor("document.getElementById('cancel-reason')?.textContent === 'Cancelled: the server shut down.'", timeout: 60))
+            #expect(
+                try await page.waitFor("document.getElementById('cancel-reason')?.textContent === 'Cancelled: the server shut down.'", timeout: 60))
         }
     }
 
@@ -252,31 +271,47 @@ struct WebUITests {
         try await browser.session { page in
             #expect(try await page.waitFor(Self.shows("pipeline", "Daily sales")))
             _ = try await page.evaluate("document.querySelector('tr[data-step=load] button.run-upstream').click()")
-            #expect(try await page.waitFor("document.getElementById('selection')?.textContent === 'Only a selection of the pipeline ran: step load with its upstream steps.'"))
-            #expect(try await page.waitFor("[...document.querySelectorAll('#steps tr[data-step]')].map(r => r.dataset.step + '=' + r.dataset.state).join(' ') === 'extract=succeeded load=succeeded'"),
-                    "load and what it needs ran, not report")
+            #expect(
+                try await page.waitFor(
+                    "document.getElementById('selection')?.textContent === 'Only a selection of the pipeline ran: step load with its upstream steps.'"
+                ))
+            #expect(
+                try await page.waitFor(
+                    "[...document.querySelectorAll('#steps tr[data-step]')].map(r => r.dataset.step + '=' + r.dataset.state).join(' ') === 'extract=succeeded load=succeeded'"
+                ),
+                "load and what it needs ran, not report")
 
             _ = try await page.evaluate("location.hash = '#/pipelines/sales'")
             #expect(try await page.waitFor(Self.shows("pipeline", "Daily sales")))
-            #expect(try await page.evaluate("[...document.getElementById('run-mode').options].map(o => o.textContent).join('|')") == "the whole pipeline|mode load")
+            #expect(
+                try await page.evaluate("[...document.getElementById('run-mode').options].map(o => o.textContent).join('|')")
+                    == "the whole pipeline|mode load")
             #expect(try await page.evaluate("document.getElementById('run-mode-hint').textContent") == "load: only loading")
-            _ = try await page.evaluate("(document.getElementById('run-mode').value = 'load', document.querySelector('#params button.primary').click())")
-            #expect(try await page.waitFor("document.getElementById('selection')?.textContent === 'Only a selection of the pipeline ran: mode load.'"))
+            _ = try await page.evaluate(
+                "(document.getElementById('run-mode').value = 'load', document.querySelector('#params button.primary').click())")
+            #expect(
+                try await page.waitFor("document.getElementById('selection')?.textContent === 'Only a selection of the pipeline ran: mode load.'"))
 
             // The whole pipeline with a parameter that makes its last step fail, then a retry that changes it.
             _ = try await page.evaluate("location.hash = '#/pipelines/sales'")
             #expect(try await page.waitFor(Self.shows("pipeline", "Daily sales")))
-            _ = try await page.evaluate("(document.getElementById('param-mood').value = 'bad', document.querySelector('#params button.primary').click())")
+            _ = try await page.evaluate(
+                "(document.getElementById('param-mood').value = 'bad', document.querySelector('#params button.primary').click())")
             #expect(try await page.waitFor("document.querySelector('tr[data-step=report]')?.dataset.state === 'failed'"))
             let failed = try await page.evaluate("location.hash.split('/')[2]")
             #expect(try await page.waitFor("!document.getElementById('retry').disabled"))
             _ = try await page.evaluate("document.getElementById('retry').click()")
-            #expect(try await page.waitFor("document.activeElement?.id === 'param-mood' && document.activeElement.value === 'bad'"),
-                    "the retry form opens on the run's own values")
-            _ = try await page.evaluate("(document.querySelector('#retry-form #param-mood').value = 'good', document.querySelector('#retry-form button.primary').click())")
-            #expect(try await page.waitFor("location.hash.split('/')[2] !== '\(failed)' && document.querySelector('tr[data-step=report]')?.dataset.state === 'succeeded'"))
-            #expect(try await page.evaluate("document.querySelector('#run-head a[href=\"#/runs/\(failed)\"]')?.textContent") == failed,
-                    "retry:ID is a link to the run it retried")
+            #expect(
+                try await page.waitFor("document.activeElement?.id === 'param-mood' && document.activeElement.value === 'bad'"),
+                "the retry form opens on the run's own values")
+            _ = try await page.evaluate(
+                "(document.querySelector('#retry-form #param-mood').value = 'good', document.querySelector('#retry-form button.primary').click())")
+            #expect(
+                try await page.waitFor(
+                    "location.hash.split('/')[2] !== '\(failed)' && document.querySelector('tr[data-step=report]')?.dataset.state === 'succeeded'"))
+            #expect(
+                try await page.evaluate("document.querySelector('#run-head a[href=\"#/runs/\(failed)\"]')?.textContent") == failed,
+                "retry:ID is a link to the run it retried")
             #expect(try await page.evaluate("document.getElementById('run-head').textContent").contains("mood=good"))
         }
     }
@@ -309,7 +344,8 @@ struct WebUITests {
             #expect(try await page.waitFor("document.getElementById('range').textContent === '1–50 of 57'"))
 
             _ = try await page.evaluate("location.hash = '#/pipelines/quick'")
-            #expect(try await page.waitFor("document.querySelector('#recent a[href=\"#/runs?pipeline=quick\"]')?.textContent === 'All 58 runs of quick'"))
+            #expect(
+                try await page.waitFor("document.querySelector('#recent a[href=\"#/runs?pipeline=quick\"]')?.textContent === 'All 58 runs of quick'"))
             _ = try await page.evaluate("document.querySelector('#recent a[href=\"#/runs?pipeline=quick\"]').click()")
             #expect(try await page.waitFor(Self.shows("runs", "Runs") + " && document.getElementById('range').textContent === '1–50 of 58'"))
             #expect(try await page.evaluate("document.getElementById('filter-pipeline').value") == "quick")
@@ -325,38 +361,49 @@ struct WebUITests {
         try await browser.session { page in
             #expect(try await page.waitFor(Self.shows("pipeline", "Daily sales")))
             #expect(try await page.evaluate("document.getElementById('param-rows-hint').textContent") == "rows to load · a whole number from 1 to 10")
-            #expect(try await page.evaluate("document.getElementById('param-mood-hint').textContent") == "how the last step behaves · one of: bad, good")
+            #expect(
+                try await page.evaluate("document.getElementById('param-mood-hint').textContent") == "how the last step behaves · one of: bad, good")
             try await Self.expectEveryControlNamed(page, "the pipeline page")
             let names = try await page.controls().map(\.name)
             for step in ["extract", "load", "report"] {
-                #expect(names.contains("\(step) tested") && names.contains("Run step \(step) alone") && names.contains("Run step \(step) with its upstream steps"))
+                #expect(
+                    names.contains("\(step) tested") && names.contains("Run step \(step) alone")
+                        && names.contains("Run step \(step) with its upstream steps"))
             }
 
             // A value the pipeline refuses: said beside its field, which is marked, described by it, and focused.
-            _ = try await page.evaluate("(document.getElementById('param-rows').value = '11', document.querySelector('#params button.primary').click())")
+            _ = try await page.evaluate(
+                "(document.getElementById('param-rows').value = '11', document.querySelector('#params button.primary').click())")
             #expect(try await page.waitFor("!document.getElementById('param-rows-error').hidden"))
             #expect(try await page.evaluate("document.getElementById('param-rows-error').textContent").contains("maximum"))
             #expect(try await page.evaluate("document.getElementById('param-rows').getAttribute('aria-invalid')") == "true")
             #expect(try await page.evaluate("document.activeElement.id") == "param-rows")
-            #expect(try await page.evaluate("document.getElementById('param-rows').getAttribute('aria-describedby')") == "param-rows-hint param-rows-error")
+            #expect(
+                try await page.evaluate("document.getElementById('param-rows').getAttribute('aria-describedby')")
+                    == "param-rows-hint param-rows-error")
             let described = try await page.controls().first { $0.name == "rows" }
             #expect(described != nil, "the field is named by its label")
 
             // The backfill form speaks its own words, in error style.
-            _ = try await page.evaluate("""
+            _ = try await page.evaluate(
+                """
                 (document.getElementById('bf-from').value = '2026-10-05', document.getElementById('bf-to').value = '2026-10-01',
                  document.querySelector('#backfill button').click())
                 """)
-            #expect(try await page.waitFor("document.getElementById('bf-from-error').textContent === 'The first day (2026-10-05) is after the last (2026-10-01).'"))
+            #expect(
+                try await page.waitFor(
+                    "document.getElementById('bf-from-error').textContent === 'The first day (2026-10-05) is after the last (2026-10-01).'"))
             #expect(try await page.evaluate("getComputedStyle(document.getElementById('bf-from-error')).color") == "rgb(185, 28, 28)")
 
             // States are told apart by colour and by name: partial success, cancelled and paused differ; skipped is one grey.
-            let colours = try await page.evaluate("""
+            let colours = try await page.evaluate(
+                """
                 ['partial_success', 'cancelled', 'paused'].map(s => { const d = document.createElement('div'); d.innerHTML = badge(s);
                   document.body.append(d); const c = getComputedStyle(d.firstChild).backgroundColor; d.remove(); return c; }).join(' | ')
                 """)
             #expect(Set(colours.components(separatedBy: " | ")).count == 3, "\(colours)")
-            let skipped = try await page.evaluate("""
+            let skipped = try await page.evaluate(
+                """
                 (() => { const d = document.createElement('div'); d.innerHTML = badge('skipped') + graph({steps: [{name: 's', status: {lastState: 'skipped'}}], edges: []});
                   document.body.append(d); const a = getComputedStyle(d.querySelector('.badge')).backgroundColor, b = getComputedStyle(d.querySelector('rect')).fill;
                   d.remove(); return a === b; })()
@@ -393,15 +440,17 @@ struct WebUITests {
         defer { browser.stop() }
         try await browser.session { page in
             #expect(try await page.waitFor("document.querySelectorAll('#outputs li').length === 3"))
-            let listed = try await page.evaluate("[...document.querySelectorAll('#outputs li')].map(li => li.textContent.split(' · ')[0]).join(' | ')")
+            let listed = try await page.evaluate(
+                "[...document.querySelectorAll('#outputs li')].map(li => li.textContent.split(' · ')[0]).join(' | ')")
             #expect(listed == "blob.bin 146 KiB | summary.md 47 bytes | totals.csv 30 bytes", "sizes for people: \(listed)")
             _ = try await page.evaluate("document.querySelector('#outputs button.preview[data-path=\"summary.md\"]').click()")
             #expect(try await page.waitFor("document.querySelector('#preview .markdown h3')?.textContent === 'Sales'"), "Markdown rendered")
             #expect(try await page.evaluate("document.querySelector('#preview .markdown td')?.textContent") == "mon")
             _ = try await page.evaluate("document.querySelector('#outputs button.preview[data-path=\"totals.csv\"]').click()")
             #expect(try await page.waitFor("document.querySelectorAll('#preview table.csv tr').length === 3"))
-            #expect(try await page.evaluate("document.querySelector('#preview table.csv tr:last-child td').textContent") == "tue, late",
-                    "a quoted comma stays in its cell")
+            #expect(
+                try await page.evaluate("document.querySelector('#preview table.csv tr:last-child td').textContent") == "tue, late",
+                "a quoted comma stays in its cell")
         }
     }
 
@@ -413,15 +462,20 @@ struct WebUITests {
         defer { browser.stop() }
         try await browser.session { page in
             try await page.setWidth(420)
-            for (path, kind, heading) in [("#/", "pipelines", "Pipelines"), ("#/pipelines/sales", "pipeline", "Daily sales"),
-                                          ("#/runs", "runs", "Runs"), ("#/runs/\(run)", "run", run)] {
+            for (path, kind, heading) in [
+                ("#/", "pipelines", "Pipelines"), ("#/pipelines/sales", "pipeline", "Daily sales"),
+                ("#/runs", "runs", "Runs"), ("#/runs/\(run)", "run", run),
+            ] {
                 _ = try await page.send("Page.navigate", ["url": server.address + "/" + path])
                 #expect(try await page.waitFor(Self.shows(kind, heading) + " && document.querySelectorAll('#view table').length > 0"))
                 let width = try await page.evaluate("document.documentElement.scrollWidth")
                 #expect(Int(width) ?? 9999 <= 420, "\(path) is \(width) px wide at 420")
                 if kind == "pipeline" {
-                    #expect(try await page.evaluate("Boolean(document.getElementById('params').compareDocumentPosition(document.getElementById('triggers')) & Node.DOCUMENT_POSITION_FOLLOWING)") == "true",
-                            "the Run form comes before Triggers and Backfill")
+                    #expect(
+                        try await page.evaluate(
+                            "Boolean(document.getElementById('params').compareDocumentPosition(document.getElementById('triggers')) & Node.DOCUMENT_POSITION_FOLLOWING)"
+                        ) == "true",
+                        "the Run form comes before Triggers and Backfill")
                 }
             }
         }

@@ -18,8 +18,10 @@ public final class NetworkHosts: @unchecked Sendable {
     deinit { _ = try? Self.script(["down"]) }
 
     /// Starts `arguments` on `host` (h1, h2, h3).
-    public func start(on host: String, _ arguments: [String], in directory: String, environment: [String: String] = [:],
-                      outputFile: String) throws -> BackgroundProcess {
+    public func start(
+        on host: String, _ arguments: [String], in directory: String, environment: [String: String] = [:],
+        outputFile: String
+    ) throws -> BackgroundProcess {
         try BackgroundProcess(["ip", "netns", "exec", "sl-\(host)"] + arguments, in: directory, environment: environment, outputFile: outputFile)
     }
 

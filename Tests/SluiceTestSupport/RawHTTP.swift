@@ -24,17 +24,18 @@ public enum RawHTTP {
         // Blocking socket calls: on a dispatch thread, never on the cooperative pool the server under test needs.
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Result {
-                    let socket = try connect(port: port, timeout: timeout)
-                    defer { close(socket) }
-                    try send(request, on: socket)
-                    let data = readToEnd(socket)
-                    let text = String(decoding: data, as: UTF8.self)
-                    let split = text.range(of: "\r\n\r\n")
-                    let head = split.map { String(text[..<$0.lowerBound]) } ?? text
-                    let status = head.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
-                    return Reply(status: status, head: head, body: split.map { String(text[$0.upperBound...]) } ?? "")
-                })
+                continuation.resume(
+                    with: Result {
+                        let socket = try connect(port: port, timeout: timeout)
+                        defer { close(socket) }
+                        try send(request, on: socket)
+                        let data = readToEnd(socket)
+                        let text = String(decoding: data, as: UTF8.self)
+                        let split = text.range(of: "\r\n\r\n")
+                        let head = split.map { String(text[..<$0.lowerBound]) } ?? text
+                        let status = head.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+                        return Reply(status: status, head: head, body: split.map { String(text[$0.upperBound...]) } ?? "")
+                    })
             }
         }
     }
@@ -43,17 +44,18 @@ public enum RawHTTP {
     public static func isClosedByServer(afterSending partial: String, port: Int, timeout: Int = 20) async throws -> Bool {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Result {
-                    let socket = try connect(port: port, timeout: timeout)
-                    defer { close(socket) }
-                    try send(Array(partial.utf8), on: socket)
-                    var byte: UInt8 = 0
-                    while true {
-                        let count = recv(socket, &byte, 1, 0)
-                        if count == 0 { return true }  // end of stream: the server closed it
-                        if count < 0 { return errno != EAGAIN && errno != EWOULDBLOCK }  // false: our own timeout
-                    }
-                })
+                continuation.resume(
+                    with: Result {
+                        let socket = try connect(port: port, timeout: timeout)
+                        defer { close(socket) }
+                        try send(Array(partial.utf8), on: socket)
+                        var byte: UInt8 = 0
+                        while true {
+                            let count = recv(socket, &byte, 1, 0)
+                            if count == 0 { return true }  // end of stream: the server closed it
+                            if count < 0 { return errno != EAGAIN && errno != EWOULDBLOCK }  // false: our own timeout
+                        }
+                    })
             }
         }
     }

@@ -20,8 +20,9 @@ public enum SluiceBinary {
         let stdout = process.stdout.readDataToEndOfFile()
         let stderr = process.stderr.readDataToEndOfFile()
         process.process.waitUntilExit()
-        return Result(status: process.process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+        return Result(
+            status: process.process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
     }
 
     public struct Running {

@@ -7,7 +7,8 @@ public enum TestPostgres {
     /// The URL of a new, empty database on it.
     public static func newDatabase() async throws -> String {
         guard let server = ProcessInfo.processInfo.environment["SLUICE_TEST_POSTGRES_URL"], var components = URLComponents(string: server),
-              let configuration = PostgresRunStore.configuration(server) else {
+            let configuration = PostgresRunStore.configuration(server)
+        else {
             throw TestFailure("SLUICE_TEST_POSTGRES_URL is not set: scripts/test.sh starts PostgreSQL and sets it")
         }
         let database = "sluice_test_" + UUID().uuidString.prefix(8).lowercased().filter { $0.isLetter || $0.isNumber }

@@ -41,12 +41,14 @@ extension TestWorkspace {
     public func runThroughBinary(_ pipeline: String, _ arguments: [String]) throws -> FinishedRun {
         let result = try SluiceBinary.run(["run", pipeline, "--json"] + arguments, in: root)
         guard let report = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
-              let run = report["run"] as? [String: Any], let steps = report["steps"] as? [[String: Any]] else {
+            let run = report["run"] as? [String: Any], let steps = report["steps"] as? [[String: Any]]
+        else {
             throw TestFailure("sluice run \(pipeline) exited \(result.status) without a JSON report:\n\(result.stdout)\n\(result.stderr)")
         }
         let states = Dictionary(uniqueKeysWithValues: steps.map { ($0["step"] as? String ?? "?", $0["state"] as? String ?? "?") })
-        return FinishedRun(exitCode: result.status, id: run["id"] as? String ?? "", status: run["status"] as? String ?? "",
-                           states: states, stderr: result.stderr, directory: run["run_directory"] as? String ?? "")
+        return FinishedRun(
+            exitCode: result.status, id: run["id"] as? String ?? "", status: run["status"] as? String ?? "",
+            states: states, stderr: result.stderr, directory: run["run_directory"] as? String ?? "")
     }
 
     /// A JSON file of the workspace (or an absolute path), parsed.

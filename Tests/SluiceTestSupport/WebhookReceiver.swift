@@ -11,7 +11,9 @@ public final class WebhookReceiver: @unchecked Sendable {
 
     public init(in workspace: TestWorkspace, failFirst: Int = 0) throws {
         folder = workspace.path("received-\(UUID().uuidString.prefix(8))")
-        let script = try workspace.write("webhook_receiver.py", """
+        let script = try workspace.write(
+            "webhook_receiver.py",
+            """
             import http.server, os, sys
             folder, fail_first = sys.argv[1], int(sys.argv[2])
             os.makedirs(folder, exist_ok=True)
@@ -39,7 +41,8 @@ public final class WebhookReceiver: @unchecked Sendable {
         try process.run()
         let portFile = folder + "/port"
         guard waitUntil(timeout: 20, { FileManager.default.fileExists(atPath: portFile) }),
-              let port = try? String(contentsOfFile: portFile, encoding: .utf8) else {
+            let port = try? String(contentsOfFile: portFile, encoding: .utf8)
+        else {
             kill(process.processIdentifier, SIGKILL)
             throw TestFailure("the webhook receiver did not start")
         }

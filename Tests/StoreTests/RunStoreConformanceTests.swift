@@ -1,7 +1,8 @@
 import Foundation
-@testable import SluiceKit
 import SluiceTestSupport
 import Testing
+
+@testable import SluiceKit
 
 /// What every store records and refuses, run against SQLite and PostgreSQL alike.
 @Suite(.serialized)
@@ -9,8 +10,9 @@ struct RunStoreConformanceTests {
     static let runs = "/tmp/sluice-store-tests/runs"
 
     func result(_ state: StepState, at time: Date, exitCode: Int32 = 0) -> AttemptResult {
-        AttemptResult(state: state, exitCode: exitCode, signal: nil, error: state == .failed ? "exit \(exitCode)" : nil,
-                      startedAt: time.addingTimeInterval(-1), finishedAt: time, peakMemoryKB: 1024, userCPU: 0.25, systemCPU: 0.5)
+        AttemptResult(
+            state: state, exitCode: exitCode, signal: nil, error: state == .failed ? "exit \(exitCode)" : nil,
+            startedAt: time.addingTimeInterval(-1), finishedAt: time, peakMemoryKB: 1024, userCPU: 0.25, systemCPU: 0.5)
     }
 
     @Test(arguments: StoreBackend.allCases)
@@ -34,8 +36,10 @@ struct RunStoreConformanceTests {
     @Test(arguments: StoreBackend.allCases)
     func aRunIsRecordedWithItsStepsAndEveryEvent(_ backend: StoreBackend) async throws {
         let store = try await backend.make()
-        let run = try await store.createRun(NewRun(pipeline: "p", trigger: "cli", parameters: ["day": "2026-11-22"],
-                                                   runsDirectory: Self.runs, steps: ["a", "b"]))
+        let run = try await store.createRun(
+            NewRun(
+                pipeline: "p", trigger: "cli", parameters: ["day": "2026-11-22"],
+                runsDirectory: Self.runs, steps: ["a", "b"]))
         #expect(run.status == .running && run.id.count == 6)
         let read = try #require(try await store.run(id: run.id))
         #expect(read.id == run.id && read.parameters == run.parameters && read.selection == run.selection && read.ownerPID == run.ownerPID)
@@ -45,12 +49,16 @@ struct RunStoreConformanceTests {
         try store.write([
             RunEvent(runID: run.id, pipeline: "p", time: now, kind: .runStarted(steps: ["a", "b"])),
             RunEvent(runID: run.id, pipeline: "p", time: now, kind: .attemptStarted(step: "a", attempt: 1, pid: 42)),
-            RunEvent(runID: run.id, pipeline: "p", time: now, kind: .attemptFinished(step: "a", attempt: 1, result: result(.failed, at: now, exitCode: 3))),
+            RunEvent(
+                runID: run.id, pipeline: "p", time: now, kind: .attemptFinished(step: "a", attempt: 1, result: result(.failed, at: now, exitCode: 3))),
             RunEvent(runID: run.id, pipeline: "p", time: now, kind: .retryScheduled(step: "a", attempt: 2, delay: 1)),
             RunEvent(runID: run.id, pipeline: "p", time: now, kind: .attemptStarted(step: "a", attempt: 2, pid: 43)),
             RunEvent(runID: run.id, pipeline: "p", time: now, kind: .attemptFinished(step: "a", attempt: 2, result: result(.succeeded, at: now))),
-            RunEvent(runID: run.id, pipeline: "p", time: now, kind: .stepFinished(step: "a", state: .succeeded, attempts: 2, allowed: false,
-                                                                                 result: result(.succeeded, at: now))),
+            RunEvent(
+                runID: run.id, pipeline: "p", time: now,
+                kind: .stepFinished(
+                    step: "a", state: .succeeded, attempts: 2, allowed: false,
+                    result: result(.succeeded, at: now))),
             RunEvent(runID: run.id, pipeline: "p", time: now, kind: .stepSkipped(step: "b", reason: "not selected")),
             RunEvent(runID: run.id, pipeline: "p", time: now, kind: .runFinished(status: .success)),
         ])
@@ -64,8 +72,11 @@ struct RunStoreConformanceTests {
         let attempts = try await store.attempts(runID: run.id)
         #expect(attempts.map(\.attempt) == [1, 2] && attempts.map(\.pid) == [42, 43] && attempts[0].exitCode == 3 && attempts[0].state == .failed)
         let events = try await store.events(runID: run.id, after: 0)
-        #expect(events.map(\.kind) == ["run_started", "attempt_started", "attempt_finished", "retry_scheduled", "attempt_started",
-                                        "attempt_finished", "step_finished", "step_skipped", "run_finished"])
+        #expect(
+            events.map(\.kind) == [
+                "run_started", "attempt_started", "attempt_finished", "retry_scheduled", "attempt_started",
+                "attempt_finished", "step_finished", "step_skipped", "run_finished",
+            ])
         #expect(events.map(\.seq) == events.map(\.seq).sorted() && Set(events.map(\.seq)).count == events.count)
         #expect(try await store.events(after: events[3].seq, runID: nil, limit: 2).map(\.kind) == ["attempt_started", "attempt_finished"])
         #expect(try await store.latestEventSeq() == events.last?.seq)
@@ -119,13 +130,17 @@ struct RunStoreConformanceTests {
         #expect(state.since == since && state.firedFor == nil)
         #expect(try await store.registerTrigger(pipeline: "p", name: "schedule", since: Date(), snapshot: nil).since == since, "kept")
         let due = since.addingTimeInterval(60)
-        let run = try await store.createRun(NewRun(pipeline: "p", trigger: "schedule", runsDirectory: Self.runs, steps: ["a"],
-                                                   detail: TriggerDetail(name: "schedule", scheduledFor: "x"),
-                                                   claim: .scheduled(pipeline: "p", trigger: "schedule", at: due)))
+        let run = try await store.createRun(
+            NewRun(
+                pipeline: "p", trigger: "schedule", runsDirectory: Self.runs, steps: ["a"],
+                detail: TriggerDetail(name: "schedule", scheduledFor: "x"),
+                claim: .scheduled(pipeline: "p", trigger: "schedule", at: due)))
         #expect(run.triggerDetail?.scheduledFor == "x")
         await #expect(throws: TriggerClaimed.self) {
-            try await store.createRun(NewRun(pipeline: "p", trigger: "schedule", runsDirectory: Self.runs, steps: ["a"],
-                                             claim: .scheduled(pipeline: "p", trigger: "schedule", at: due)))
+            try await store.createRun(
+                NewRun(
+                    pipeline: "p", trigger: "schedule", runsDirectory: Self.runs, steps: ["a"],
+                    claim: .scheduled(pipeline: "p", trigger: "schedule", at: due)))
         }
         #expect(try await store.runs(pipeline: "p", status: nil, limit: 10, offset: 0).count == 1, "the lost claim recorded nothing")
         #expect(try await store.advanceTrigger(.scheduled(pipeline: "p", trigger: "schedule", at: due.addingTimeInterval(60))))
@@ -143,8 +158,9 @@ struct RunStoreConformanceTests {
         #expect(try await store.triggerStates(pipeline: nil).first { $0.name == "watch" }?.lastError == "bad day")
 
         func interval(_ key: String) -> NewRun {
-            NewRun(pipeline: "p", trigger: "backfill", runsDirectory: Self.runs, steps: ["a"],
-                   detail: TriggerDetail(backfill: "bf-1", interval: key, maxActive: 1), claim: .interval(pipeline: "p", interval: key))
+            NewRun(
+                pipeline: "p", trigger: "backfill", runsDirectory: Self.runs, steps: ["a"],
+                detail: TriggerDetail(backfill: "bf-1", interval: key, maxActive: 1), claim: .interval(pipeline: "p", interval: key))
         }
         let batch = try await store.createRuns([interval("2026-10-01"), interval("2026-10-02"), interval("2026-10-01")])
         #expect(batch.map { (try? $0.get()) != nil } == [true, true, false], "an interval already queued is skipped")
@@ -178,8 +194,10 @@ struct RunStoreConformanceTests {
         #expect(try await store.claimForResume(runID: run.id, steps: ["a"]) == nil, "running: nothing to take over")
         #expect(try await store.events(runID: run.id, after: 0).map(\.kind).suffix(2) == ["run_interrupted", "run_resumed"])
         // Its attempt started again under the same number: nothing of the earlier one's figures remains.
-        try store.write([RunEvent(runID: run.id, pipeline: "p", kind: .attemptFinished(step: "a", attempt: 1, result: result(.failed, at: Date(), exitCode: 1))),
-                         RunEvent(runID: run.id, pipeline: "p", kind: .attemptStarted(step: "a", attempt: 1, pid: 8))])
+        try store.write([
+            RunEvent(runID: run.id, pipeline: "p", kind: .attemptFinished(step: "a", attempt: 1, result: result(.failed, at: Date(), exitCode: 1))),
+            RunEvent(runID: run.id, pipeline: "p", kind: .attemptStarted(step: "a", attempt: 1, pid: 8)),
+        ])
         let restarted = try #require(try await store.attempts(runID: run.id).first)
         #expect(restarted.state == .running && restarted.pid == 8)
         #expect(restarted.peakMemoryKB == nil && restarted.userCPU == nil && restarted.exitCode == nil)
@@ -204,13 +222,16 @@ struct RunStoreConformanceTests {
         let store = try await backend.make()
         let run = try await store.createRun(NewRun(pipeline: "p", trigger: "cli", runsDirectory: Self.runs, steps: ["a"]))
         let fingerprint = StepFingerprint(action: "s", parameters: ["x": "1"], environment: ["E": "2"], inputs: ["in.csv": "abc"])
-        let record = StepFingerprintRecord(pipeline: "p", step: "a", runID: run.id, recordedAt: Date(timeIntervalSince1970: 1_800_000_000),
-                                           fingerprint: fingerprint, outputs: ["out.csv": "def"])
-        let action = RecoveryAction(kind: .rollback, target: "out.csv", status: .success, message: "restored",
-                                    at: Date(timeIntervalSince1970: 1_800_000_001))
+        let record = StepFingerprintRecord(
+            pipeline: "p", step: "a", runID: run.id, recordedAt: Date(timeIntervalSince1970: 1_800_000_000),
+            fingerprint: fingerprint, outputs: ["out.csv": "def"])
+        let action = RecoveryAction(
+            kind: .rollback, target: "out.csv", status: .success, message: "restored",
+            at: Date(timeIntervalSince1970: 1_800_000_001))
         try store.write([
             RunEvent(runID: run.id, pipeline: "p", kind: .outputsRecorded(step: "a", record: record, newVersions: [])),
-            RunEvent(runID: run.id, pipeline: "p", kind: .filesHashed(["/w/in.csv": FileHash(size: 3, modifiedNS: 5, inode: UInt64.max, sha256: "abc")])),
+            RunEvent(
+                runID: run.id, pipeline: "p", kind: .filesHashed(["/w/in.csv": FileHash(size: 3, modifiedNS: 5, inode: UInt64.max, sha256: "abc")])),
             RunEvent(runID: run.id, pipeline: "p", kind: .recoveryFinished(step: "a", action: action)),
         ])
         let state = try await store.outputState(pipeline: "p")
@@ -228,7 +249,8 @@ struct RunStoreConformanceTests {
         for minute in 1...20 {
             let claim = TriggerClaim.scheduled(pipeline: "p", trigger: "schedule", at: Date(timeIntervalSince1970: Double(minute) * 60))
             func attempt(_ store: any RunStore) async -> Int {
-                (try? await store.createRun(NewRun(pipeline: "p", trigger: "schedule", runsDirectory: Self.runs, steps: ["a"], claim: claim))) == nil ? 0 : 1
+                (try? await store.createRun(NewRun(pipeline: "p", trigger: "schedule", runsDirectory: Self.runs, steps: ["a"], claim: claim))) == nil
+                    ? 0 : 1
             }
             async let a = attempt(stores[0])
             async let b = attempt(stores[1])
@@ -255,18 +277,26 @@ struct RunStoreConformanceTests {
     func aStoreCopiedIntoTheOtherKindKeepsEverything(_ from: StoreBackend, _ to: StoreBackend) async throws {
         let source = try await from.make()
         let now = Date(timeIntervalSince1970: 1_800_000_000)
-        let run = try await source.createRun(NewRun(pipeline: "p", trigger: "backfill", parameters: ["day": "2026-10-01"], runsDirectory: Self.runs,
-                                                    steps: ["a"], detail: TriggerDetail(backfill: "bf-1", interval: "2026-10-01", maxActive: 2)))
-        let record = StepFingerprintRecord(pipeline: "p", step: "a", runID: run.id, recordedAt: now,
-                                           fingerprint: StepFingerprint(action: "s", parameters: [:], environment: [:], inputs: [:]),
-                                           outputs: ["out.csv": "def"])
+        let run = try await source.createRun(
+            NewRun(
+                pipeline: "p", trigger: "backfill", parameters: ["day": "2026-10-01"], runsDirectory: Self.runs,
+                steps: ["a"], detail: TriggerDetail(backfill: "bf-1", interval: "2026-10-01", maxActive: 2)))
+        let record = StepFingerprintRecord(
+            pipeline: "p", step: "a", runID: run.id, recordedAt: now,
+            fingerprint: StepFingerprint(action: "s", parameters: [:], environment: [:], inputs: [:]),
+            outputs: ["out.csv": "def"])
         try source.write([
             RunEvent(runID: run.id, pipeline: "p", time: now, kind: .attemptStarted(step: "a", attempt: 1, pid: 9)),
             RunEvent(runID: run.id, pipeline: "p", time: now, kind: .attemptFinished(step: "a", attempt: 1, result: result(.succeeded, at: now))),
-            RunEvent(runID: run.id, pipeline: "p", time: now, kind: .stepFinished(step: "a", state: .succeeded, attempts: 1, allowed: false,
-                                                                                 result: result(.succeeded, at: now))),
+            RunEvent(
+                runID: run.id, pipeline: "p", time: now,
+                kind: .stepFinished(
+                    step: "a", state: .succeeded, attempts: 1, allowed: false,
+                    result: result(.succeeded, at: now))),
             RunEvent(runID: run.id, pipeline: "p", time: now, kind: .outputsRecorded(step: "a", record: record, newVersions: [])),
-            RunEvent(runID: run.id, pipeline: "p", time: now, kind: .filesHashed(["/w/out.csv": FileHash(size: 1, modifiedNS: 2, inode: 3, sha256: "def")])),
+            RunEvent(
+                runID: run.id, pipeline: "p", time: now, kind: .filesHashed(["/w/out.csv": FileHash(size: 1, modifiedNS: 2, inode: 3, sha256: "def")])
+            ),
             RunEvent(runID: run.id, pipeline: "p", time: now, kind: .runFinished(status: .success)),
         ])
         try await source.setTested(pipeline: "p", step: "a", tested: true)

@@ -1,6 +1,7 @@
 import Foundation
-@testable import SluiceKit
 import SluiceTestSupport
+
+@testable import SluiceKit
 
 /// The two stores the same tests run against: SQLite in a fresh file, PostgreSQL in a fresh database of the server
 /// `scripts/test.sh` starts (`SLUICE_TEST_POSTGRES_URL`).

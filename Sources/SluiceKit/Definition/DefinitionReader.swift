@@ -62,7 +62,8 @@ final class DefinitionReader {
             } else if known.contains(key) {
                 result.append((key, keyNode, value))
             } else {
-                let hint = Suggestion.closest(to: key, among: known).map { "did you mean '\($0)'?" }
+                let hint =
+                    Suggestion.closest(to: key, among: known).map { "did you mean '\($0)'?" }
                     ?? "known keys are: \(known.joined(separator: ", ")) (keys starting with x- are yours)"
                 report(.unknownKey, keyNode, "unknown key '\(key)' in \(context)", fix: hint)
             }
@@ -139,13 +140,15 @@ final class DefinitionReader {
         }
         for (keyNode, value) in mapping {
             guard let name = keyNode.scalar?.string, EnvironmentName.isValid(name) else {
-                report(.badValue, keyNode, "'\(keyNode.scalar?.string ?? "?")' is not a valid environment variable name",
-                       fix: "use letters, digits and underscores, not starting with a digit")
+                report(
+                    .badValue, keyNode, "'\(keyNode.scalar?.string ?? "?")' is not a valid environment variable name",
+                    fix: "use letters, digits and underscores, not starting with a digit")
                 continue
             }
             guard !EnvironmentName.reserved.contains(name) else {
-                report(.badValue, keyNode, "'\(name)' is set by Sluice for every step; 'env' in \(context) cannot change it",
-                       fix: "give the variable another name")
+                report(
+                    .badValue, keyNode, "'\(name)' is set by Sluice for every step; 'env' in \(context) cannot change it",
+                    fix: "give the variable another name")
                 continue
             }
             if let text = string(value, name) { environment[name] = text }
@@ -166,9 +169,11 @@ final class DefinitionReader {
 enum EnvironmentName {
     /// What Sluice sets for every step (``RunContext``): an `env` that set one would hide the run from the step, or
     /// the step's processes from orphan reaping.
-    static let reserved: Set<String> = ["SLUICE_RUN_ID", "SLUICE_PIPELINE", "SLUICE_WORKSPACE", "SLUICE_RUN_DIR", "SLUICE_OUTPUTS_DIR",
-                                        "SLUICE_WORKING_DIR", "SLUICE_LOGS_DIR", "SLUICE_SCHEDULED_FOR", "SLUICE_CHANGED_PATHS",
-                                        "SLUICE_INTERVAL", "SLUICE_STEP", "SLUICE_ATTEMPT", "SLUICE_TOKEN"]
+    static let reserved: Set<String> = [
+        "SLUICE_RUN_ID", "SLUICE_PIPELINE", "SLUICE_WORKSPACE", "SLUICE_RUN_DIR", "SLUICE_OUTPUTS_DIR",
+        "SLUICE_WORKING_DIR", "SLUICE_LOGS_DIR", "SLUICE_SCHEDULED_FOR", "SLUICE_CHANGED_PATHS",
+        "SLUICE_INTERVAL", "SLUICE_STEP", "SLUICE_ATTEMPT", "SLUICE_TOKEN",
+    ]
 
     static func isValid(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first, !("0"..."9").contains(first) else { return false }

@@ -19,14 +19,15 @@ public enum DurationText {
         var sawPart = false
         func flush() -> Bool {
             guard let value = Double(number) else { return false }
-            let scale: Double? = switch unit {
-            case "ms": 0.001
-            case "s": 1
-            case "m": 60
-            case "h": 3600
-            case "d": 86400
-            default: nil
-            }
+            let scale: Double? =
+                switch unit {
+                case "ms": 0.001
+                case "s": 1
+                case "m": 60
+                case "h": 3600
+                case "d": 86400
+                default: nil
+                }
             guard let scale else { return false }
             total += value * scale
             number = ""

@@ -4,8 +4,10 @@ import Yams
 /// `timeout` and `retries`.
 enum NotificationTargetReader {
     static let keys = ["file", "webhook", "command", "on", "timeout", "retries"]
-    static let statuses: [String: RunStatus] = ["failure": .failed, "failed": .failed, "partial_success": .partialSuccess,
-                                                "success": .success]
+    static let statuses: [String: RunStatus] = [
+        "failure": .failed, "failed": .failed, "partial_success": .partialSuccess,
+        "success": .success,
+    ]
 
     static func read(_ node: Node, reader: DefinitionReader) -> [NotificationTarget] {
         guard let sequence = node.sequence else {
@@ -35,19 +37,21 @@ enum NotificationTargetReader {
         }
         guard node.mapping != nil else { return nil }
         guard kinds.count == 1 else {
-            reader.report(.badValue, node, "a notify handler needs exactly one of 'file', 'webhook' or 'command'",
-                          fix: "split it into one list item per handler")
+            reader.report(
+                .badValue, node, "a notify handler needs exactly one of 'file', 'webhook' or 'command'",
+                fix: "split it into one list item per handler")
             return nil
         }
         var target = NotificationTarget(kind: kinds[0])
         for (key, value) in options {
             switch key {
             case "on":
-                target.on = Set(reader.strings(value, key).compactMap { name, item in
-                    if let status = statuses[name] { return status }
-                    reader.report(.badValue, item, "'\(name)' is not a run outcome", fix: "use failure, partial_success or success")
-                    return nil
-                })
+                target.on = Set(
+                    reader.strings(value, key).compactMap { name, item in
+                        if let status = statuses[name] { return status }
+                        reader.report(.badValue, item, "'\(name)' is not a run outcome", fix: "use failure, partial_success or success")
+                        return nil
+                    })
             case "timeout": target.timeout = reader.duration(value, key) ?? target.timeout
             case "retries": target.retries = reader.wholeNumber(value, key, in: 0...100) ?? target.retries
             default: break

@@ -33,8 +33,9 @@ public struct Pipeline: Sendable {
 
     /// Where `step` runs: its own executor or else the pipeline's, its labels, and its Slurm settings over the pipeline's.
     public func placement(of step: Step) -> StepPlacement {
-        StepPlacement(executor: step.placement.executor ?? placement.executor, labels: step.placement.labels,
-                      slurm: step.placement.slurm.over(placement.slurm))
+        StepPlacement(
+            executor: step.placement.executor ?? placement.executor, labels: step.placement.labels,
+            slurm: step.placement.slurm.over(placement.slurm))
     }
 }
 

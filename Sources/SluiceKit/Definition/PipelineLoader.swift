@@ -3,11 +3,15 @@ import Yams
 
 /// Turns one pipeline file into a ``Pipeline``, or into every problem it has.
 public enum PipelineLoader {
-    static let pipelineKeys = ["name", "description", "steps", "params", "modes", "env", "secrets", "workdir", "notify", "concurrency", "schedule", "watch",
-                               "executor", "slurm"]
-    static let stepKeys = ["name", "description", "script", "command", "depends_on", "timeout", "retries", "env",
-                           "tags", "allow_failure", "workdir", "inputs", "outputs", "on_failure", "trigger_rule",
-                           "executor", "runs_on", "slurm"]
+    static let pipelineKeys = [
+        "name", "description", "steps", "params", "modes", "env", "secrets", "workdir", "notify", "concurrency", "schedule", "watch",
+        "executor", "slurm",
+    ]
+    static let stepKeys = [
+        "name", "description", "script", "command", "depends_on", "timeout", "retries", "env",
+        "tags", "allow_failure", "workdir", "inputs", "outputs", "on_failure", "trigger_rule",
+        "executor", "runs_on", "slurm",
+    ]
     static let parameterKeys = ["type", "default", "required", "choices", "min", "max", "description"]
     static let retryKeys = ["count", "delay", "backoff", "max_delay"]
     static let modeKeys = ["steps", "description"]
@@ -25,8 +29,9 @@ public enum PipelineLoader {
         // The size first: a file far too big is refused without being read into memory.
         var info = stat()
         if stat(file, &info) == 0, info.st_size > maximumFileSize {
-            return failure(.unreadableFile, "the file is \(info.st_size >> 20) MiB; pipeline files are limited to \(maximumFileSize >> 20) MiB",
-                           fix: "split it into several pipelines")
+            return failure(
+                .unreadableFile, "the file is \(info.st_size >> 20) MiB; pipeline files are limited to \(maximumFileSize >> 20) MiB",
+                fix: "split it into several pipelines")
         }
         guard let data = FileManager.default.contents(atPath: file), data.count <= maximumFileSize else {
             return failure(.unreadableFile, "cannot read the file", fix: "check that it exists and is readable")
@@ -66,16 +71,18 @@ public enum PipelineLoader {
         switch error {
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
             let where_ = context.map { " (\($0.text) at line \($0.mark.line))" } ?? ""
-            return Diagnostic(.yamlSyntax, at: SourceLocation(file: file, line: mark.line, column: mark.column),
-                              "invalid YAML: \(problem)\(where_)", fix: fix)
+            return Diagnostic(
+                .yamlSyntax, at: SourceLocation(file: file, line: mark.line, column: mark.column),
+                "invalid YAML: \(problem)\(where_)", fix: fix)
         default:
             return Diagnostic(.yamlSyntax, at: SourceLocation(file: file, line: 1, column: 1), "invalid YAML: \(error)", fix: fix)
         }
     }
 
     private static func read(_ root: Node, reader: DefinitionReader, id: String, file: String, scriptsDirectory: String) -> Pipeline {
-        var pipeline = Pipeline(id: id, name: id, description: "", file: file, scriptsDirectory: scriptsDirectory,
-                                steps: [], parameters: [], modes: [], environment: [:], secrets: [], workdir: nil)
+        var pipeline = Pipeline(
+            id: id, name: id, description: "", file: file, scriptsDirectory: scriptsDirectory,
+            steps: [], parameters: [], modes: [], environment: [:], secrets: [], workdir: nil)
         var sawSteps = false
         for (key, _, value) in reader.entries(of: root, known: pipelineKeys, context: "the pipeline") {
             switch key {
@@ -85,8 +92,9 @@ public enum PipelineLoader {
             case "secrets":
                 pipeline.secrets = reader.strings(value, key).compactMap { name, node in
                     guard EnvironmentName.isValid(name) else {
-                        reader.report(.badValue, node, "secret '\(name)' is not a valid environment variable name",
-                                      fix: "use letters, digits and underscores, not starting with a digit")
+                        reader.report(
+                            .badValue, node, "secret '\(name)' is not a valid environment variable name",
+                            fix: "use letters, digits and underscores, not starting with a digit")
                         return nil
                     }
                     return name
@@ -98,8 +106,9 @@ public enum PipelineLoader {
             case "concurrency":
                 guard let text = reader.string(value, key) else { continue }
                 guard let policy = ConcurrencyPolicy(rawValue: text) else {
-                    reader.report(.badValue, value, "'concurrency' must be allow, queue or reject, not '\(text)'",
-                                  fix: Suggestion.closest(to: text, among: ConcurrencyPolicy.allCases.map(\.rawValue)).map { "did you mean '\($0)'?" })
+                    reader.report(
+                        .badValue, value, "'concurrency' must be allow, queue or reject, not '\(text)'",
+                        fix: Suggestion.closest(to: text, among: ConcurrencyPolicy.allCases.map(\.rawValue)).map { "did you mean '\($0)'?" })
                     continue
                 }
                 pipeline.concurrency = policy
@@ -126,8 +135,9 @@ public enum PipelineLoader {
     private static func readStep(_ node: Node, reader: DefinitionReader) -> Step? {
         let entries = reader.entries(of: node, known: stepKeys, context: "a step")
         guard node.mapping != nil else { return nil }
-        var step = Step(name: "", description: "", action: .command(""), dependsOn: [], timeout: nil, retry: .none,
-                        environment: [:], tags: [], allowFailure: false, workdir: nil, location: reader.location(node))
+        var step = Step(
+            name: "", description: "", action: .command(""), dependsOn: [], timeout: nil, retry: .none,
+            environment: [:], tags: [], allowFailure: false, workdir: nil, location: reader.location(node))
         var script: (String, Node)?
         var command: (String, Node)?
         var hasName = false, nameIsText = false
@@ -158,9 +168,10 @@ public enum PipelineLoader {
                     step.triggerRule = rule
                 } else {
                     let names = TriggerRule.allCases.map(\.rawValue)
-                    reader.report(.badValue, value, "unknown trigger rule '\(text)'",
-                                  fix: Suggestion.closest(to: text, among: names).map { "did you mean '\($0)'?" }
-                                      ?? "use one of: \(names.joined(separator: ", "))")
+                    reader.report(
+                        .badValue, value, "unknown trigger rule '\(text)'",
+                        fix: Suggestion.closest(to: text, among: names).map { "did you mean '\($0)'?" }
+                            ?? "use one of: \(names.joined(separator: ", "))")
                 }
             default: break
             }
@@ -170,9 +181,13 @@ public enum PipelineLoader {
             reader.report(.missingKey, node, "a step has no 'name'", fix: "add 'name: some_step'")
         } else if nameIsText, step.name.allSatisfy(\.isWhitespace) {
             reader.report(.badValue, node, "a step's name is empty", fix: "give it a name such as 'name: some_step'")
-        } else if step.name.contains("/") || step.name.hasPrefix(".") || step.name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            reader.report(.badValue, node, "step name '\(step.name.debugDescription.dropFirst().dropLast())' cannot contain '/' or control characters, or start with '.'",
-                          fix: "use letters, digits, '-' and '_'")
+        } else if step.name.contains("/") || step.name.hasPrefix(".")
+            || step.name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        {
+            reader.report(
+                .badValue, node,
+                "step name '\(step.name.debugDescription.dropFirst().dropLast())' cannot contain '/' or control characters, or start with '.'",
+                fix: "use letters, digits, '-' and '_'")
         }
         switch (script, command) {
         case let (script?, nil): step.action = .script(path: script.0)
@@ -190,16 +205,19 @@ public enum PipelineLoader {
         reader.strings(node, field).compactMap { path, item in
             let parts = path.split(separator: "/")
             guard !path.isEmpty, !path.hasPrefix("/"), !parts.contains(".."), !path.contains("\0") else {
-                reader.report(.badValue, item, "'\(path)' in '\(field)' must be a path inside the workspace",
-                              fix: "write it relative to the workspace, without '..'")
+                reader.report(
+                    .badValue, item, "'\(path)' in '\(field)' must be a path inside the workspace",
+                    fix: "write it relative to the workspace, without '..'")
                 return nil
             }
             // Paths are taken as written: `$SAMPLE` or `{sample}` would name a file of that very name, found missing only
             // after the step ran.
             if path.contains("$") || path.contains("{") || path.contains("}") {
-                reader.report(.badValue, item, "'\(path)' in '\(field)' looks like a template, but paths are taken as written: "
-                              + "no $VARIABLES, {wildcards} or {{ templates }}",
-                              fix: "name the file itself, or match several with a glob such as data/*.fastq")
+                reader.report(
+                    .badValue, item,
+                    "'\(path)' in '\(field)' looks like a template, but paths are taken as written: "
+                        + "no $VARIABLES, {wildcards} or {{ templates }}",
+                    fix: "name the file itself, or match several with a glob such as data/*.fastq")
                 return nil
             }
             return parts.filter { $0 != "." }.joined(separator: "/")
@@ -242,19 +260,22 @@ public enum PipelineLoader {
 
     private static func readParameters(_ node: Node, reader: DefinitionReader) -> [ParameterSpec] {
         guard let mapping = node.mapping else {
-            reader.report(.wrongType, node, "'params' must map parameter names to their declarations",
-                          fix: "write `name: {type: string, default: x}`")
+            reader.report(
+                .wrongType, node, "'params' must map parameter names to their declarations",
+                fix: "write `name: {type: string, default: x}`")
             return []
         }
         var boundNodes: [(name: String, key: String, node: Node)] = []
         var specs: [ParameterSpec] = mapping.compactMap { keyNode, value in
             guard let name = keyNode.scalar?.string, EnvironmentName.isValid(name) else {
-                reader.report(.badValue, keyNode, "'\(keyNode.scalar?.string ?? "?")' is not a valid parameter name",
-                              fix: "use letters, digits and underscores, not starting with a digit")
+                reader.report(
+                    .badValue, keyNode, "'\(keyNode.scalar?.string ?? "?")' is not a valid parameter name",
+                    fix: "use letters, digits and underscores, not starting with a digit")
                 return nil
             }
-            var spec = ParameterSpec(name: name, type: .string, defaultValue: nil, required: false, choices: [],
-                                     description: "", location: reader.location(keyNode))
+            var spec = ParameterSpec(
+                name: name, type: .string, defaultValue: nil, required: false, choices: [],
+                description: "", location: reader.location(keyNode))
             var defaultNode: Node?
             var bounds: [String: Node] = [:]
             for (key, _, field) in reader.entries(of: value, known: parameterKeys, context: "parameter '\(name)'") {
@@ -264,9 +285,10 @@ public enum PipelineLoader {
                     if let type = ParameterType(rawValue: text.lowercased()) {
                         spec.type = type
                     } else {
-                        reader.report(.badValue, field, "parameter '\(name)' has unknown type '\(text)'",
-                                      fix: Suggestion.closest(to: text, among: ParameterType.allCases.map(\.rawValue)).map { "did you mean '\($0)'?" }
-                                          ?? "use one of: \(ParameterType.allCases.map(\.rawValue).joined(separator: ", "))")
+                        reader.report(
+                            .badValue, field, "parameter '\(name)' has unknown type '\(text)'",
+                            fix: Suggestion.closest(to: text, among: ParameterType.allCases.map(\.rawValue)).map { "did you mean '\($0)'?" }
+                                ?? "use one of: \(ParameterType.allCases.map(\.rawValue).joined(separator: ", "))")
                     }
                 case "default":
                     defaultNode = field
@@ -294,25 +316,32 @@ public enum PipelineLoader {
         }
         for problem in ParameterBinding.defaultProblems(specs) {
             guard let spec = specs.first(where: { $0.name == problem.parameter }) else { continue }
-            reader.report(Diagnostic(.badValue, at: spec.location, "parameter '\(spec.name)' has a default outside its bounds: \(problem.message); a run not given '\(spec.name)' would be refused",
-                                     fix: "change the default or the bound"))
+            reader.report(
+                Diagnostic(
+                    .badValue, at: spec.location,
+                    "parameter '\(spec.name)' has a default outside its bounds: \(problem.message); a run not given '\(spec.name)' would be refused",
+                    fix: "change the default or the bound"))
         }
         return specs
     }
 
     /// A `min` or `max`: a value of the parameter's type, or the name of another parameter declared with the same type.
-    private static func readBound(_ node: Node, _ key: String, of spec: ParameterSpec, among specs: [ParameterSpec],
-                                  reader: DefinitionReader) -> String? {
+    private static func readBound(
+        _ node: Node, _ key: String, of spec: ParameterSpec, among specs: [ParameterSpec],
+        reader: DefinitionReader
+    ) -> String? {
         guard let text = reader.string(node, key) else { return nil }
         guard spec.isOrdered else {
-            reader.report(.badValue, node, "parameter '\(spec.name)' is a \(spec.type.rawValue); '\(key)' applies to int, number and date",
-                          fix: "remove '\(key)'")
+            reader.report(
+                .badValue, node, "parameter '\(spec.name)' is a \(spec.type.rawValue); '\(key)' applies to int, number and date",
+                fix: "remove '\(key)'")
             return nil
         }
         if let other = specs.first(where: { $0.name == text }) {
             guard other.name != spec.name, other.type == spec.type else {
-                reader.report(.badValue, node, "'\(key)' of parameter '\(spec.name)' names '\(text)', which is not another \(spec.type.rawValue) parameter",
-                              fix: "name a different parameter of type \(spec.type.rawValue), or write a value")
+                reader.report(
+                    .badValue, node, "'\(key)' of parameter '\(spec.name)' names '\(text)', which is not another \(spec.type.rawValue) parameter",
+                    fix: "name a different parameter of type \(spec.type.rawValue), or write a value")
                 return nil
             }
             return text
@@ -320,16 +349,18 @@ public enum PipelineLoader {
         switch spec.normalize(text) {
         case let .success(value): return value
         case .failure:
-            reader.report(.badValue, node, "'\(key)' of parameter '\(spec.name)' is neither \(spec.type.expectedForm) nor a parameter's name: '\(text)'",
-                          fix: "write \(spec.type.expectedForm), or the name of another \(spec.type.rawValue) parameter")
+            reader.report(
+                .badValue, node, "'\(key)' of parameter '\(spec.name)' is neither \(spec.type.expectedForm) nor a parameter's name: '\(text)'",
+                fix: "write \(spec.type.expectedForm), or the name of another \(spec.type.rawValue) parameter")
             return nil
         }
     }
 
     private static func readModes(_ node: Node, reader: DefinitionReader) -> [Mode] {
         guard let mapping = node.mapping else {
-            reader.report(.wrongType, node, "'modes' must map mode names to lists of steps or tags",
-                          fix: "write `schema-only: [discover_schema]`")
+            reader.report(
+                .wrongType, node, "'modes' must map mode names to lists of steps or tags",
+                fix: "write `schema-only: [discover_schema]`")
             return []
         }
         return mapping.compactMap { keyNode, value in

@@ -26,8 +26,9 @@ public struct SlurmRequest: Sendable, Codable, Equatable {
 
     /// These settings, with `base`'s where these have none.
     func over(_ base: SlurmRequest) -> SlurmRequest {
-        SlurmRequest(partition: partition ?? base.partition, cpus: cpus ?? base.cpus, memory: memory ?? base.memory,
-                     time: time ?? base.time, flags: base.flags + flags)
+        SlurmRequest(
+            partition: partition ?? base.partition, cpus: cpus ?? base.cpus, memory: memory ?? base.memory,
+            time: time ?? base.time, flags: base.flags + flags)
     }
 }
 
@@ -52,12 +53,15 @@ extension Pipeline {
     public func ignoredPlacements(defaultExecutor: ExecutorKind) -> [Diagnostic] {
         steps.compactMap { step in
             let placement = placement(of: step), kind = placement.executor ?? defaultExecutor
-            let ignored = [kind != .slurm && placement.slurm != SlurmRequest() ? "slurm:" : nil,
-                           kind != .workers && !placement.labels.isEmpty ? "runs_on:" : nil].compactMap { $0 }
+            let ignored = [
+                kind != .slurm && placement.slurm != SlurmRequest() ? "slurm:" : nil,
+                kind != .workers && !placement.labels.isEmpty ? "runs_on:" : nil,
+            ].compactMap { $0 }
             guard !ignored.isEmpty else { return nil }
-            var warning = Diagnostic(.ignoredSetting, at: step.location,
-                                     "step '\(step.name)' runs on the \(kind.rawValue) executor, which ignores its \(ignored.joined(separator: " and "))",
-                                     fix: "set 'executor:' on the step or its pipeline (or the workspace's executor setting), or remove the setting")
+            var warning = Diagnostic(
+                .ignoredSetting, at: step.location,
+                "step '\(step.name)' runs on the \(kind.rawValue) executor, which ignores its \(ignored.joined(separator: " and "))",
+                fix: "set 'executor:' on the step or its pipeline (or the workspace's executor setting), or remove the setting")
             warning.severity = .warning
             return warning
         }

@@ -8,8 +8,9 @@ enum PlacementReader {
         guard let text = reader.string(node, "executor") else { return nil }
         guard let kind = ExecutorKind(rawValue: text) else {
             let names = ExecutorKind.allCases.map(\.rawValue)
-            reader.report(.badValue, node, "unknown executor '\(text)'",
-                          fix: Suggestion.closest(to: text, among: names).map { "did you mean '\($0)'?" } ?? "use one of: \(names.joined(separator: ", "))")
+            reader.report(
+                .badValue, node, "unknown executor '\(text)'",
+                fix: Suggestion.closest(to: text, among: names).map { "did you mean '\($0)'?" } ?? "use one of: \(names.joined(separator: ", "))")
             return nil
         }
         return kind
@@ -18,7 +19,8 @@ enum PlacementReader {
     static func labels(_ node: Node, reader: DefinitionReader) -> [String] {
         reader.strings(node, "runs_on").compactMap { label, item in
             guard !label.isEmpty, label.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
-                reader.report(.badValue, item, "'\(label)' in 'runs_on' is not a label", fix: "use letters, digits, '-', '_' and '.', as in gpu or big-mem")
+                reader.report(
+                    .badValue, item, "'\(label)' in 'runs_on' is not a label", fix: "use letters, digits, '-', '_' and '.', as in gpu or big-mem")
                 return nil
             }
             return label
@@ -42,7 +44,8 @@ enum PlacementReader {
             case "flags":
                 request.flags = reader.strings(value, key).compactMap { flag, item in
                     guard flag.hasPrefix("-") else {
-                        reader.report(.badValue, item, "'\(flag)' in 'flags' is not an sbatch option", fix: "write options as sbatch takes them: --qos=long")
+                        reader.report(
+                            .badValue, item, "'\(flag)' in 'flags' is not an sbatch option", fix: "write options as sbatch takes them: --qos=long")
                         return nil
                     }
                     return flag

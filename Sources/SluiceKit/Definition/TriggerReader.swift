@@ -36,7 +36,8 @@ enum TriggerReader {
                 case "timezone":
                     guard let text = reader.string(value, key) else { continue }
                     guard let named = TimeZone(identifier: text) else {
-                        reader.report(.badValue, value, "unknown time zone '\(text)'", fix: "write an IANA name such as Europe/Berlin, America/New_York or UTC")
+                        reader.report(
+                            .badValue, value, "unknown time zone '\(text)'", fix: "write an IANA name such as Europe/Berlin, America/New_York or UTC")
                         continue
                     }
                     zone = named
@@ -58,16 +59,18 @@ enum TriggerReader {
             }
         }
         guard let cron else { return nil }
-        return Schedule(name: name, cron: cron, timeZone: zone, timeZoneName: zoneName, catchUp: catchUp, catchUpLimit: limit, parameters: parameters,
-                        location: reader.location(node))
+        return Schedule(
+            name: name, cron: cron, timeZone: zone, timeZoneName: zoneName, catchUp: catchUp, catchUpLimit: limit, parameters: parameters,
+            location: reader.location(node))
     }
 
     private static func readCron(_ text: String, _ node: Node, reader: DefinitionReader) -> CronExpression? {
         do { return try CronExpression(text) } catch {
-            let fix = switch error.code {
-            case .syntax: "write five fields such as \"30 6 * * mon-fri\", or @daily"
-            case .neverFires: "choose days those months have: February has 29 at most; April, June, September and November 30"
-            }
+            let fix =
+                switch error.code {
+                case .syntax: "write five fields such as \"30 6 * * mon-fri\", or @daily"
+                case .neverFires: "choose days those months have: February has 29 at most; April, June, September and November 30"
+                }
             reader.report(.badValue, node, "invalid cron expression: \(error)", fix: fix)
             return nil
         }
@@ -103,8 +106,9 @@ enum TriggerReader {
         for (keyNode, value) in mapping {
             guard let name = keyNode.scalar?.string, let text = reader.string(value, name) else { continue }
             if let unknown = ParameterTemplate.check(text, known: known) {
-                reader.report(.badValue, value, "unknown placeholder '{{ \(unknown) }}' in parameter '\(name)'",
-                              fix: "use one of: \(known.map { "{{ \($0) }}" }.joined(separator: ", "))")
+                reader.report(
+                    .badValue, value, "unknown placeholder '{{ \(unknown) }}' in parameter '\(name)'",
+                    fix: "use one of: \(known.map { "{{ \($0) }}" }.joined(separator: ", "))")
                 continue
             }
             templates[name] = ParameterTemplate(text: text)

@@ -17,8 +17,10 @@ public struct AttemptOrder: Sendable, Codable {
 
     /// Runs the attempt here, as the local executor runs any step, and returns how it ended.
     /// `onStart` receives the process id; the returned attempt stops it.
-    public func run(onStart: @escaping @Sendable (Int32) -> Void = { _ in },
-                    completion: @escaping @Sendable (AttemptResult) -> Void) -> any RunningAttempt {
+    public func run(
+        onStart: @escaping @Sendable (Int32) -> Void = { _ in },
+        completion: @escaping @Sendable (AttemptResult) -> Void
+    ) -> any RunningAttempt {
         LocalExecutor(gracePeriod: gracePeriod, logLimit: logLimit).start(launch, timeout: timeout, onStart: onStart, completion: completion)
     }
 }

@@ -1,5 +1,6 @@
 import CSluiceSupport
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -9,21 +9,28 @@ public final class ExecutorRouter: StepExecutor {
     /// Why an executor cannot be used here (workers without a PostgreSQL store), for the attempts that ask for it.
     private let unavailable: [ExecutorKind: String]
 
-    public init(local: LocalExecutor, defaultKind: ExecutorKind = .local, others: [ExecutorKind: any StepExecutor] = [:],
-                unavailable: [ExecutorKind: String] = [:]) {
+    public init(
+        local: LocalExecutor, defaultKind: ExecutorKind = .local, others: [ExecutorKind: any StepExecutor] = [:],
+        unavailable: [ExecutorKind: String] = [:]
+    ) {
         self.local = local
         self.defaultKind = defaultKind
         self.others = others
         self.unavailable = unavailable
     }
 
-    public func start(_ launch: LaunchSpec, timeout: Double?, onStart: @escaping @Sendable (Int32) -> Void,
-                      completion: @escaping @Sendable (AttemptResult) -> Void) -> any RunningAttempt {
+    public func start(
+        _ launch: LaunchSpec, timeout: Double?, onStart: @escaping @Sendable (Int32) -> Void,
+        completion: @escaping @Sendable (AttemptResult) -> Void
+    ) -> any RunningAttempt {
         let kind = launch.placement.executor ?? defaultKind
         if kind == .local { return local.start(launch, timeout: timeout, onStart: onStart, completion: completion) }
         guard let executor = others[kind] else {
-            completion(.notStarted(at: Date(), error: "step '\(launch.identity.step)' asks for the \(kind.rawValue) executor, but "
-                                   + (unavailable[kind] ?? "this process has none")))
+            completion(
+                .notStarted(
+                    at: Date(),
+                    error: "step '\(launch.identity.step)' asks for the \(kind.rawValue) executor, but "
+                        + (unavailable[kind] ?? "this process has none")))
             return NothingRunning()
         }
         return executor.start(launch, timeout: timeout, onStart: onStart, completion: completion)

@@ -1,6 +1,7 @@
 import CSluiceSupport
 import Foundation
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,8 +32,10 @@ public final class LocalExecutor: StepExecutor {
         for child in running.withLock({ Array($0.values) }) { child.kill() }
     }
 
-    public func start(_ launch: LaunchSpec, timeout: Double?, onStart: @escaping @Sendable (Int32) -> Void,
-                      completion: @escaping @Sendable (AttemptResult) -> Void) -> any RunningAttempt {
+    public func start(
+        _ launch: LaunchSpec, timeout: Double?, onStart: @escaping @Sendable (Int32) -> Void,
+        completion: @escaping @Sendable (AttemptResult) -> Void
+    ) -> any RunningAttempt {
         let startedAt = Date()
         let child = RunningChild(gracePeriod: gracePeriod)
         guard let executable = resolve(launch.arguments[0], path: launch.searchPath) else {
@@ -41,14 +44,17 @@ public final class LocalExecutor: StepExecutor {
         }
         let key = ObjectIdentifier(child)
         do {
-            try Self.start(launch, executable: executable, logLimit: logLimit, onSpawn: { [self] pid in
-                running.withLock { $0[key] = child }
-                child.started(pid)
-                onStart(pid)
-            }, completion: { [self] exit in
-                running.withLock { $0[key] = nil }
-                completion(AttemptResult(exit: exit, stopReason: child.exited(), timeout: timeout, startedAt: startedAt, finishedAt: Date()))
-            })
+            try Self.start(
+                launch, executable: executable, logLimit: logLimit,
+                onSpawn: { [self] pid in
+                    running.withLock { $0[key] = child }
+                    child.started(pid)
+                    onStart(pid)
+                },
+                completion: { [self] exit in
+                    running.withLock { $0[key] = nil }
+                    completion(AttemptResult(exit: exit, stopReason: child.exited(), timeout: timeout, startedAt: startedAt, finishedAt: Date()))
+                })
             if let timeout { child.armTimeout(after: timeout) }
         } catch {
             completion(.notStarted(at: startedAt, error: "\(error)"))
@@ -58,8 +64,10 @@ public final class LocalExecutor: StepExecutor {
 
     /// Spawns the child with its output on a fresh pipe and hands both to the ``ProcessMonitor``.
     /// `onSpawn` runs before the monitor can report the exit, so "started" is always recorded before "finished".
-    private static func start(_ launch: LaunchSpec, executable: String, logLimit: Int64, onSpawn: (pid_t) -> Void,
-                              completion: @escaping @Sendable (ChildExit) -> Void) throws(SpawnError) {
+    private static func start(
+        _ launch: LaunchSpec, executable: String, logLimit: Int64, onSpawn: (pid_t) -> Void,
+        completion: @escaping @Sendable (ChildExit) -> Void
+    ) throws(SpawnError) {
         var ends: [Int32] = [-1, -1]
         guard sluice_pipe_cloexec(&ends) == 0 else {
             throw SpawnError(description: "cannot create an output pipe: \(String(cString: strerror(errno)))")
@@ -71,8 +79,9 @@ public final class LocalExecutor: StepExecutor {
             throw error
         }
         onSpawn(pid)
-        try ProcessMonitor.shared.watch(pid: pid, output: ends[0], logFile: launch.logFile, logHeader: launch.logHeader,
-                                        logLimit: logLimit, mask: launch.mask, completion: completion)
+        try ProcessMonitor.shared.watch(
+            pid: pid, output: ends[0], logFile: launch.logFile, logHeader: launch.logHeader,
+            logLimit: logLimit, mask: launch.mask, completion: completion)
     }
 
     private func resolve(_ name: String, path: String?) -> String? {
@@ -149,8 +158,9 @@ private final class RunningChild: RunningAttempt {
 
 extension AttemptResult {
     static func notStarted(at date: Date, error: String) -> AttemptResult {
-        AttemptResult(state: .failed, exitCode: nil, signal: nil, error: error, startedAt: date, finishedAt: Date(),
-                      peakMemoryKB: nil, userCPU: 0, systemCPU: 0)
+        AttemptResult(
+            state: .failed, exitCode: nil, signal: nil, error: error, startedAt: date, finishedAt: Date(),
+            peakMemoryKB: nil, userCPU: 0, systemCPU: 0)
     }
 
     fileprivate init(exit: ChildExit, stopReason: RunningChild.StopReason?, timeout: Double?, startedAt: Date, finishedAt: Date) {
@@ -175,16 +185,19 @@ extension AttemptResult {
         }
         // A log that could not be written is said, with what was lost of its end, whatever the state.
         let problems = [error, exit.logProblem].compactMap { $0 }.joined(separator: "; ")
-        self.init(state: state, exitCode: exit.exitCode, signal: exit.signal, error: problems.isEmpty ? nil : problems, startedAt: startedAt,
-                  finishedAt: finishedAt, peakMemoryKB: exit.peakMemoryKB, userCPU: exit.userCPU, systemCPU: exit.systemCPU)
+        self.init(
+            state: state, exitCode: exit.exitCode, signal: exit.signal, error: problems.isEmpty ? nil : problems, startedAt: startedAt,
+            finishedAt: finishedAt, peakMemoryKB: exit.peakMemoryKB, userCPU: exit.userCPU, systemCPU: exit.systemCPU)
     }
 }
 
 enum SignalName {
     static func of(_ signal: Int32) -> String {
-        let names: [Int32: String] = [SIGHUP: "SIGHUP", SIGINT: "SIGINT", SIGQUIT: "SIGQUIT", SIGILL: "SIGILL", SIGABRT: "SIGABRT",
-                                      SIGFPE: "SIGFPE", SIGKILL: "SIGKILL", SIGSEGV: "SIGSEGV", SIGPIPE: "SIGPIPE",
-                                      SIGALRM: "SIGALRM", SIGTERM: "SIGTERM", SIGBUS: "SIGBUS", SIGUSR1: "SIGUSR1", SIGUSR2: "SIGUSR2"]
+        let names: [Int32: String] = [
+            SIGHUP: "SIGHUP", SIGINT: "SIGINT", SIGQUIT: "SIGQUIT", SIGILL: "SIGILL", SIGABRT: "SIGABRT",
+            SIGFPE: "SIGFPE", SIGKILL: "SIGKILL", SIGSEGV: "SIGSEGV", SIGPIPE: "SIGPIPE",
+            SIGALRM: "SIGALRM", SIGTERM: "SIGTERM", SIGBUS: "SIGBUS", SIGUSR1: "SIGUSR1", SIGUSR2: "SIGUSR2",
+        ]
         return names[signal].map { "\($0) (\(signal))" } ?? "\(signal)"
     }
 }

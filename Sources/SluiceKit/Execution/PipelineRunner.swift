@@ -19,9 +19,11 @@ public struct RunRequest: Sendable {
     public var triggerDetail: TriggerDetail?
     public var claim: TriggerClaim?
 
-    public init(pipeline: Pipeline, selection: Selection = Selection(), parameters: [String: String] = [:],
-                trigger: String = "cli", jobs: Int, continueOnError: Bool = false, secrets: [String: String] = [:],
-                secretsInEnvironmentFile: Bool = false, force: Bool = false) {
+    public init(
+        pipeline: Pipeline, selection: Selection = Selection(), parameters: [String: String] = [:],
+        trigger: String = "cli", jobs: Int, continueOnError: Bool = false, secrets: [String: String] = [:],
+        secretsInEnvironmentFile: Bool = false, force: Bool = false
+    ) {
         self.pipeline = pipeline
         self.selection = selection
         self.parameters = parameters
@@ -81,8 +83,10 @@ public struct PipelineRunner: Sendable {
     /// Workspace-wide notification handlers, besides each pipeline's own.
     public let notify: [NotificationTarget]
 
-    public init(store: any RunStore, executor: any StepExecutor, workspace: String, runsDirectory: String, pipelinesDirectory: String,
-                versionsDirectory: String? = nil, notify: [NotificationTarget] = []) {
+    public init(
+        store: any RunStore, executor: any StepExecutor, workspace: String, runsDirectory: String, pipelinesDirectory: String,
+        versionsDirectory: String? = nil, notify: [NotificationTarget] = []
+    ) {
         self.store = store
         self.executor = executor
         self.workspace = workspace
@@ -120,8 +124,10 @@ public struct PipelineRunner: Sendable {
 
     /// Runs `prepared` as the run `record` (from ``record(_:)``, or ``RunStore/claimForResume(runID:steps:)`` with the
     /// attempts its steps made before).
-    public func run(_ prepared: PreparedRun, as record: RunRecord, attemptsBefore: [String: Int] = [:],
-                    observer: @escaping @Sendable ([RunEvent]) -> Void = { _ in }) async throws -> RunOutcome {
+    public func run(
+        _ prepared: PreparedRun, as record: RunRecord, attemptsBefore: [String: Int] = [:],
+        observer: @escaping @Sendable ([RunEvent]) -> Void = { _ in }
+    ) async throws -> RunOutcome {
         let request = prepared.request
         let pipeline = request.pipeline
         OwnedRuns.insert(record.id)
@@ -132,9 +138,10 @@ public struct PipelineRunner: Sendable {
             throw error
         }
         let directory = RunDirectory(root: record.runDirectory)
-        let context = RunContext(runID: record.id, pipeline: pipeline, workspace: workspace, directory: directory,
-                                 parameters: prepared.parameters, secrets: request.secrets,
-                                 secretsInEnvironmentFile: request.secretsInEnvironmentFile, trigger: record.triggerDetail)
+        let context = RunContext(
+            runID: record.id, pipeline: pipeline, workspace: workspace, directory: directory,
+            parameters: prepared.parameters, secrets: request.secrets,
+            secretsInEnvironmentFile: request.secretsInEnvironmentFile, trigger: record.triggerDetail)
         do { try directory.create(variables: context.environmentFileVariables, holdingSecrets: context.environmentFileHoldsSecrets) } catch {
             // Nothing ran; the run must not stay "running" in the store.
             try? await recordEnd(.failed, of: record.id, pipeline: pipeline.id)
@@ -146,7 +153,8 @@ public struct PipelineRunner: Sendable {
             do { try await waitForTurn(record.id) } catch {
                 // Cancelled while waiting: nothing ran.
                 let skipped = prepared.plan.included.map {
-                    RunEvent(runID: record.id, pipeline: pipeline.id, kind: .stepSkipped(step: $0.step.name, reason: "the run was cancelled while queued"))
+                    RunEvent(
+                        runID: record.id, pipeline: pipeline.id, kind: .stepSkipped(step: $0.step.name, reason: "the run was cancelled while queued"))
                 }
                 try await recordEnd(.cancelled, of: record.id, pipeline: pipeline.id, after: skipped)
                 return try await Task { try await finish(record.id, pipeline: pipeline, directory: directory, mask: context.mask) }.value
@@ -162,9 +170,11 @@ public struct PipelineRunner: Sendable {
         }
         let emit: @Sendable (RunEvent) -> Void = batcher.append
         emit(RunEvent(runID: record.id, pipeline: pipeline.id, kind: .runStarted(steps: prepared.plan.included.map(\.step.name))))
-        let scheduler = Scheduler(plan: prepared.plan, context: context, executor: executor, tracker: tracker,
-                                  options: .init(jobs: request.jobs, continueOnError: request.continueOnError,
-                                                 attemptsBefore: attemptsBefore), emit: emit)
+        let scheduler = Scheduler(
+            plan: prepared.plan, context: context, executor: executor, tracker: tracker,
+            options: .init(
+                jobs: request.jobs, continueOnError: request.continueOnError,
+                attemptsBefore: attemptsBefore), emit: emit)
         // A cancel asked for through the store (from another host, see ``RunCancellation``) comes with a renewal.
         let heartbeat = LeaseHeartbeat(runID: record.id, store: store) {
             scheduler.cancel(why: "asked for from another process, through the store")
@@ -178,8 +188,10 @@ public struct PipelineRunner: Sendable {
         await batcher.flush()
         runLog.close()
         if let error = writeFailure.error {
-            throw StoreError(path: "", message: "recording run \(record.id) failed: \(StoreLocation.explain(error)); "
-                             + "its state in the store is incomplete, its steps' logs and outputs are in \(directory.root)")
+            throw StoreError(
+                path: "",
+                message: "recording run \(record.id) failed: \(StoreLocation.explain(error)); "
+                    + "its state in the store is incomplete, its steps' logs and outputs are in \(directory.root)")
         }
         // A fresh task: a cancelled run must still read back and write its final record, and GRDB refuses
         // to work for a cancelled task.
@@ -205,8 +217,9 @@ public struct PipelineRunner: Sendable {
         guard prepared.plan.included.contains(where: { !$0.step.outputs.isEmpty }) else { return nil }
         let pipeline = prepared.request.pipeline
         let known = try await store.outputState(pipeline: pipeline.id)
-        return OutputTracker(pipeline: pipeline, workspace: workspace, versionsDirectory: versionsDirectory, parameters: prepared.parameters,
-                             force: prepared.request.force, previous: known.fingerprints, knownHashes: known.hashes)
+        return OutputTracker(
+            pipeline: pipeline, workspace: workspace, versionsDirectory: versionsDirectory, parameters: prepared.parameters,
+            force: prepared.request.force, previous: known.fingerprints, knownHashes: known.hashes)
     }
 
     /// Reads back what was recorded, so the summary and status file say exactly what the store says.
@@ -215,18 +228,21 @@ public struct PipelineRunner: Sendable {
         let steps = try await store.stepRuns(runID: runID)
         try RunSummary(run: finished, steps: steps, directory: directory).write(to: directory.summary)
         let actions = try await store.recoveryActions(runID: runID)
-        let report = RunReport(run: finished, steps: steps, attempts: try await store.attempts(runID: runID), actions: actions,
-                               outputs: RunReport.files(in: directory.outputs))
+        let report = RunReport(
+            run: finished, steps: steps, attempts: try await store.attempts(runID: runID), actions: actions,
+            outputs: RunReport.files(in: directory.outputs))
         try AtomicFile.write(Data(mask.redact(report.html).utf8), to: directory.report)
         try await StatusFile.refresh(pipeline, from: store, pipelinesDirectory: pipelinesDirectory)
         var outcome = RunOutcome(run: finished, steps: steps)
         let targets = pipeline.notify + notify
         if [.failed, .partialSuccess].contains(finished.status) || targets.contains(where: { $0.on.contains(finished.status) }) {
-            let notification = ReviewNotification(run: finished, steps: steps, actions: actions,
-                                                  versions: { name in
-                                                      OutputVersions(versionsDirectory: versionsDirectory, pipeline: pipeline.id, step: name,
-                                                                     workspace: workspace)
-                                                  }, workspace: workspace)
+            let notification = ReviewNotification(
+                run: finished, steps: steps, actions: actions,
+                versions: { name in
+                    OutputVersions(
+                        versionsDirectory: versionsDirectory, pipeline: pipeline.id, step: name,
+                        workspace: workspace)
+                }, workspace: workspace)
             outcome.notifications = await NotificationDelivery(workspace: workspace, mask: mask)
                 .deliver(notification, to: targets, directory: directory)
         }
@@ -248,9 +264,10 @@ extension NewRun {
     /// The run `prepared` is, to record.
     public init(_ prepared: PreparedRun, runsDirectory: String) {
         let request = prepared.request
-        self.init(pipeline: request.pipeline.id, trigger: request.trigger, parameters: prepared.parameters, selection: request.selection,
-                  runsDirectory: runsDirectory, steps: prepared.plan.included.map(\.step.name), concurrency: request.pipeline.concurrency,
-                  detail: request.triggerDetail, claim: request.claim)
+        self.init(
+            pipeline: request.pipeline.id, trigger: request.trigger, parameters: prepared.parameters, selection: request.selection,
+            runsDirectory: runsDirectory, steps: prepared.plan.included.map(\.step.name), concurrency: request.pipeline.concurrency,
+            detail: request.triggerDetail, claim: request.claim)
     }
 }
 

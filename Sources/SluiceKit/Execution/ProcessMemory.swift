@@ -37,7 +37,8 @@ enum ProcessMemory {
     /// `VmHWM` of `/proc/PID/status`; nil for a process gone (or a zombie, whose memory is already freed).
     private static func highWaterKB(_ pid: pid_t) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return nil }
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+        else { return nil }
         return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
     }
 

@@ -1,6 +1,7 @@
 import CSluiceSupport
 import Foundation
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -36,8 +37,10 @@ final class ProcessMonitor: Sendable {
 
     /// Watches `pid`; its stdout and stderr arrive on `output` (the read end of a pipe). `completion` runs on the
     /// monitor thread once the process has exited and its output is in the log.
-    func watch(pid: pid_t, output: Int32, logFile: String, logHeader: String?, logLimit: Int64, mask: SecretMask?,
-               completion: @escaping @Sendable (ChildExit) -> Void) throws(SpawnError) {
+    func watch(
+        pid: pid_t, output: Int32, logFile: String, logHeader: String?, logLimit: Int64, mask: SecretMask?,
+        completion: @escaping @Sendable (ChildExit) -> Void
+    ) throws(SpawnError) {
         let pidfd = sluice_pidfd_open(pid)
         guard pidfd >= 0 else {
             let reason = String(cString: strerror(errno))
@@ -47,8 +50,9 @@ final class ProcessMonitor: Sendable {
             throw SpawnError(description: "cannot watch the process (pidfd_open: \(reason)); Sluice needs Linux 5.3 or later")
         }
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
-        let child = WatchedChild(pid: pid, pidfd: pidfd, output: output, logFile: logFile, logHeader: logHeader, logLimit: logLimit,
-                                 masker: mask.map(StreamMasker.init), inheritedKB: ProcessMemory.inheritedKB(), completion: completion)
+        let child = WatchedChild(
+            pid: pid, pidfd: pidfd, output: output, logFile: logFile, logHeader: logHeader, logLimit: logLimit,
+            masker: mask.map(StreamMasker.init), inheritedKB: ProcessMemory.inheritedKB(), completion: completion)
         children.withLock { $0[id] = child }
         _ = fcntl(output, F_SETFL, fcntl(output, F_GETFL) | O_NONBLOCK)
         sluice_epoll_add(epoll, output, id << 1 | 1)
@@ -137,8 +141,10 @@ private final class WatchedChild: @unchecked Sendable {
     var writeFailure: String?
     var unwritten: [UInt8] = []
 
-    init(pid: pid_t, pidfd: Int32, output: Int32, logFile: String, logHeader: String?, logLimit: Int64, masker: StreamMasker?,
-         inheritedKB: Int, completion: @escaping @Sendable (ChildExit) -> Void) {
+    init(
+        pid: pid_t, pidfd: Int32, output: Int32, logFile: String, logHeader: String?, logLimit: Int64, masker: StreamMasker?,
+        inheritedKB: Int, completion: @escaping @Sendable (ChildExit) -> Void
+    ) {
         self.inheritedKB = inheritedKB
         self.logLimit = logLimit
         self.pid = pid

@@ -11,14 +11,17 @@ public struct Resumption: Sendable {
 
     /// Checks that `record` can be resumed with `pipeline` as it is now, then claims it. The claim is one
     /// conditional update in the store: of two processes resuming the same run at once, exactly one gets it.
-    public static func claim(_ record: RunRecord, pipeline: Pipeline, store: any RunStore, jobs: Int, continueOnError: Bool = false,
-                             secrets: [String: String] = [:], secretsInEnvironmentFile: Bool = false) async throws -> Resumption {
+    public static func claim(
+        _ record: RunRecord, pipeline: Pipeline, store: any RunStore, jobs: Int, continueOnError: Bool = false,
+        secrets: [String: String] = [:], secretsInEnvironmentFile: Bool = false
+    ) async throws -> Resumption {
         guard record.status != .running, record.status != .queued else { throw ResumeError.running(record) }
         let unfinished = try await store.stepRuns(runID: record.id).filter { !$0.state.isSuccess }.map(\.step)
         guard !unfinished.isEmpty else { throw ResumeError.nothingToResume(record.id) }
-        let request = RunRequest(pipeline: pipeline, selection: Selection(only: unfinished), parameters: record.parameters,
-                                 trigger: record.trigger, jobs: jobs, continueOnError: continueOnError, secrets: secrets,
-                                 secretsInEnvironmentFile: secretsInEnvironmentFile)
+        let request = RunRequest(
+            pipeline: pipeline, selection: Selection(only: unfinished), parameters: record.parameters,
+            trigger: record.trigger, jobs: jobs, continueOnError: continueOnError, secrets: secrets,
+            secretsInEnvironmentFile: secretsInEnvironmentFile)
         let prepared: PreparedRun
         do { prepared = try PipelineRunner.prepare(request) } catch { throw ResumeError.invalid(record.id, error) }
         guard let claimed = try await store.claimForResume(runID: record.id, steps: unfinished) else { throw ResumeError.takenOver(record.id) }

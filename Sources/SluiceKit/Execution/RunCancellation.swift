@@ -28,8 +28,10 @@ public enum RunCancellation {
 
     /// Cancels `run`; `launcher` holds the runs this process started in the background (a server's, a scheduler's).
     /// A run of `launcher`'s steps say `reason`.
-    public static func cancel(_ run: RunRecord, store: any RunStore, launcher: RunLauncher? = nil,
-                              because reason: String? = nil) async throws -> Outcome {
+    public static func cancel(
+        _ run: RunRecord, store: any RunStore, launcher: RunLauncher? = nil,
+        because reason: String? = nil
+    ) async throws -> Outcome {
         guard run.status == .running else { throw Refusal.notRunning(id: run.id, status: run.status) }
         if await launcher?.cancel(run.id, because: reason) == true { return .cancelledHere }
         if let host = run.ownerHost, !RunLease.isOwnedOnThisHost(run) {

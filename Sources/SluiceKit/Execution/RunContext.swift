@@ -18,9 +18,11 @@ public struct RunContext: Sendable {
     /// Hides the values of the pipeline's secrets (and of the API server's token) in step logs and the run log.
     public let mask: SecretMask
 
-    init(runID: String, pipeline: Pipeline, workspace: String, directory: RunDirectory, parameters: [String: String],
-         secrets: [String: String] = [:], secretsInEnvironmentFile: Bool = false, trigger: TriggerDetail? = nil,
-         inherited: [String: String] = ProcessInfo.processInfo.environment) {
+    init(
+        runID: String, pipeline: Pipeline, workspace: String, directory: RunDirectory, parameters: [String: String],
+        secrets: [String: String] = [:], secretsInEnvironmentFile: Bool = false, trigger: TriggerDetail? = nil,
+        inherited: [String: String] = ProcessInfo.processInfo.environment
+    ) {
         self.runID = runID
         self.pipeline = pipeline
         self.workspace = workspace
@@ -35,8 +37,10 @@ public struct RunContext: Sendable {
             ("SLUICE_LOGS_DIR", directory.logs),
         ]
         // What a trigger started the run for: the due time, the changed files (one a line), the backfilled interval.
-        let triggered = [("SLUICE_SCHEDULED_FOR", trigger?.scheduledFor), ("SLUICE_CHANGED_PATHS", trigger?.paths?.joined(separator: "\n")),
-                         ("SLUICE_INTERVAL", trigger?.interval)]
+        let triggered = [
+            ("SLUICE_SCHEDULED_FOR", trigger?.scheduledFor), ("SLUICE_CHANGED_PATHS", trigger?.paths?.joined(separator: "\n")),
+            ("SLUICE_INTERVAL", trigger?.interval),
+        ]
         variables += triggered.compactMap { name, value in value.map { (name, $0) } }
         variables += pipeline.environment.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         for spec in pipeline.parameters { if let value = parameters[spec.name] { variables.append((spec.environmentName, value)) } }
@@ -75,10 +79,11 @@ public struct RunContext: Sendable {
         let workdir = step.workdir ?? pipeline.workdir
         let directory = workdir.map { $0.hasPrefix("/") ? $0 : (workspace as NSString).appendingPathComponent($0) } ?? workspace
         let name = step.name + (logSuffix.map { ".\($0)" } ?? "")
-        return LaunchSpec(arguments: StepCommandLine.arguments(for: action ?? step.action, scriptsDirectory: pipeline.scriptsDirectory),
-                          environment: entries, searchPath: step.environment["PATH"] ?? searchPath,
-                          workingDirectory: directory, logFile: self.directory.log(of: name), mask: mask.isEmpty ? nil : mask,
-                          identity: AttemptIdentity(runID: runID, step: name, attempt: 1, runDirectory: self.directory.root),
-                          placement: pipeline.placement(of: step))
+        return LaunchSpec(
+            arguments: StepCommandLine.arguments(for: action ?? step.action, scriptsDirectory: pipeline.scriptsDirectory),
+            environment: entries, searchPath: step.environment["PATH"] ?? searchPath,
+            workingDirectory: directory, logFile: self.directory.log(of: name), mask: mask.isEmpty ? nil : mask,
+            identity: AttemptIdentity(runID: runID, step: name, attempt: 1, runDirectory: self.directory.root),
+            placement: pipeline.placement(of: step))
     }
 }

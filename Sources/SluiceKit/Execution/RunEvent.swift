@@ -81,8 +81,9 @@ public struct RunEvent: Sendable {
     public var step: String? {
         switch kind {
         case let .attemptStarted(step, _, _), let .attemptFinished(step, _, _), let .retryScheduled(step, _, _),
-             let .stepFinished(step, _, _, _, _), let .stepSkipped(step, _), let .stepUpToDate(step, _),
-             let .outputsRecorded(step, _, _), let .recoveryFinished(step, _): step
+            let .stepFinished(step, _, _, _, _), let .stepSkipped(step, _), let .stepUpToDate(step, _),
+            let .outputsRecorded(step, _, _), let .recoveryFinished(step, _):
+            step
         case .runStarted, .runFinished, .filesHashed: nil
         }
     }

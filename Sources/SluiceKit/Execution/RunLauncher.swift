@@ -10,8 +10,10 @@ public actor RunLauncher {
     private let log: @Sendable (String) -> Void
     private var running: [String: Task<Void, Never>] = [:]
 
-    public init(runner: PipelineRunner, onEvents: @escaping @Sendable () -> Void = {},
-                log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data("\(Date()) \($0)\n".utf8)) }) {
+    public init(
+        runner: PipelineRunner, onEvents: @escaping @Sendable () -> Void = {},
+        log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data("\(Date()) \($0)\n".utf8)) }
+    ) {
         self.runner = runner
         self.onEvents = onEvents
         self.log = log
@@ -43,7 +45,9 @@ public actor RunLauncher {
         track(resumption.record.id) { runner, observer in try await runner.run(resumption, observer: observer) }
     }
 
-    private func track(_ id: String, _ body: @escaping @Sendable (PipelineRunner, @escaping @Sendable ([RunEvent]) -> Void) async throws -> RunOutcome) {
+    private func track(
+        _ id: String, _ body: @escaping @Sendable (PipelineRunner, @escaping @Sendable ([RunEvent]) -> Void) async throws -> RunOutcome
+    ) {
         let runner = runner, onEvents = onEvents, log = log
         // Owned from now on, before its task starts: this process's recovery must not take it for another's.
         OwnedRuns.insert(id)

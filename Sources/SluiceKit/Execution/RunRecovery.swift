@@ -7,7 +7,8 @@ public enum RunRecovery {
     /// The ids of the runs it marked interrupted.
     public static func recoverAbandonedRuns(in store: any RunStore) async throws -> [String] {
         var recovered: [String] = []
-        let live = try await store.runs(pipeline: nil, status: .running, limit: 10_000, offset: 0)
+        let live =
+            try await store.runs(pipeline: nil, status: .running, limit: 10_000, offset: 0)
             + store.runs(pipeline: nil, status: .queued, limit: 10_000, offset: 0)
         for run in live where RunLease.isAbandoned(run) {
             if RunLease.isOwnedOnThisHost(run) {
@@ -22,8 +23,10 @@ public enum RunRecovery {
     /// Recovers abandoned runs every `interval` until cancelled, for processes that live long (a server, a scheduler):
     /// a run whose process died, or whose own process could no longer record it, does not stay `running` (and hold
     /// up a `concurrency: queue` pipeline) until the next start.
-    public static func keepRecovering(in store: any RunStore, every interval: Duration,
-                                      log: @escaping @Sendable (String) -> Void) async {
+    public static func keepRecovering(
+        in store: any RunStore, every interval: Duration,
+        log: @escaping @Sendable (String) -> Void
+    ) async {
         while !Task.isCancelled {
             do {
                 for id in try await recoverAbandonedRuns(in: store) { log("run \(id) was interrupted: the Sluice process running it ended") }

@@ -62,8 +62,10 @@ final class Scheduler: Sendable {
     private let included: Set<Int>
     private let state: Mutex<State>
 
-    init(plan: Plan, context: RunContext, executor: any StepExecutor, tracker: OutputTracker?, options: Options,
-         emit: @escaping @Sendable (RunEvent) -> Void) {
+    init(
+        plan: Plan, context: RunContext, executor: any StepExecutor, tracker: OutputTracker?, options: Options,
+        emit: @escaping @Sendable (RunEvent) -> Void
+    ) {
         self.plan = plan
         self.context = context
         self.executor = executor
@@ -146,11 +148,14 @@ final class Scheduler: Sendable {
     private func launch(_ index: Int, attempt: Int) {
         let step = plan.pipeline.steps[index]
         let number = recorded(attempt, of: step)
-        let running = executor.start(context.launchSpec(for: step).forAttempt(number), timeout: step.timeout, onStart: { [self] pid in
-            emit(event(.attemptStarted(step: step.name, attempt: number, pid: pid)))
-        }, completion: { [self] result in
-            attemptEnded(index, attempt: attempt, result: result)
-        })
+        let running = executor.start(
+            context.launchSpec(for: step).forAttempt(number), timeout: step.timeout,
+            onStart: { [self] pid in
+                emit(event(.attemptStarted(step: step.name, attempt: number, pid: pid)))
+            },
+            completion: { [self] result in
+                attemptEnded(index, attempt: attempt, result: result)
+            })
         track(running, of: index)
     }
 
@@ -173,7 +178,8 @@ final class Scheduler: Sendable {
             DispatchQueue.global().async { ProcessTable.endLeftovers(ofRun: runID, step: step.name) }
         }
         emit(event(.attemptFinished(step: step.name, attempt: recorded(attempt, of: step), result: result)))
-        let retry = result.state != .succeeded && result.state != .cancelled && attempt <= step.retry.retries
+        let retry =
+            result.state != .succeeded && result.state != .cancelled && attempt <= step.retry.retries
             && state.withLock { state in
                 guard !state.cancelled else { return false }
                 state.active[index]!.attempt = nil
@@ -236,12 +242,16 @@ final class Scheduler: Sendable {
             guard let tracker else { return finish(index, attempts: attempts, result: result) }
             done(tracker.rollback(step))
         case let .run(script)?:
-            let running = executor.start(context.launchSpec(for: step, action: .script(path: script), logSuffix: "recovery"),
-                                         timeout: step.timeout, onStart: { _ in }, completion: { healing in
-                let ok = healing.state == .succeeded
-                done(RecoveryAction(kind: .healingScript, target: script, status: ok ? .success : .failed,
-                                    message: ok ? "\(script) succeeded" : "\(script) \(healing.error ?? "failed")", at: Date()))
-            })
+            let running = executor.start(
+                context.launchSpec(for: step, action: .script(path: script), logSuffix: "recovery"),
+                timeout: step.timeout, onStart: { _ in },
+                completion: { healing in
+                    let ok = healing.state == .succeeded
+                    done(
+                        RecoveryAction(
+                            kind: .healingScript, target: script, status: ok ? .success : .failed,
+                            message: ok ? "\(script) succeeded" : "\(script) \(healing.error ?? "failed")", at: Date()))
+                })
             track(running, of: index)
         case nil:
             finish(index, attempts: attempts, result: result)
@@ -269,7 +279,8 @@ final class Scheduler: Sendable {
                 state.stoppedBy = state.stoppedBy ?? "the run was cancelled"
             } else if !outcome.isSuccess && !outcome.recovered && !options.continueOnError {
                 let ended = outcome.state.rawValue.replacingOccurrences(of: "_", with: " ")
-                state.stoppedBy = state.stoppedBy
+                state.stoppedBy =
+                    state.stoppedBy
                     ?? "the run stopped after step '\(step.name)' \(ended) (--continue-on-error runs independent steps)"
             }
             return resolve(index, outcome, reason: nil, in: &state)

@@ -43,15 +43,18 @@ public enum StepCommandLine {
         let full = resolve(path, in: scriptsDirectory)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory) else {
-            return Problem(message: "script '\(path)' not found at \(full)", fix: "create it, or correct the 'script' path (it is relative to \(scriptsDirectory))")
+            return Problem(
+                message: "script '\(path)' not found at \(full)",
+                fix: "create it, or correct the 'script' path (it is relative to \(scriptsDirectory))")
         }
         if isDirectory.boolValue {
             return Problem(message: "script '\(path)' is a directory", fix: "name a file")
         }
         let ext = (path as NSString).pathExtension.lowercased()
         if interpreters[ext] == nil, !FileManager.default.isExecutableFile(atPath: full), shebang(of: full) == nil {
-            return Problem(message: "script '\(path)' has no known extension, no shebang and is not executable",
-                           fix: "add a '#!' line, or run: chmod +x \(full)")
+            return Problem(
+                message: "script '\(path)' has no known extension, no shebang and is not executable",
+                fix: "add a '#!' line, or run: chmod +x \(full)")
         }
         return nil
     }

@@ -38,8 +38,10 @@ public struct ReviewNotification: Sendable, Codable {
     public var metadata: Metadata
 
     /// Gathers the figures of a finished run; `versions` gives each step's version store (for changed and saved files).
-    public init(run: RunRecord, steps: [StepRunRecord], actions: [RecoveryActionRecord], versions: (String) -> OutputVersions,
-                workspace: String) {
+    public init(
+        run: RunRecord, steps: [StepRunRecord], actions: [RecoveryActionRecord], versions: (String) -> OutputVersions,
+        workspace: String
+    ) {
         pipeline = run.pipeline
         runID = run.id
         status = run.status
@@ -62,19 +64,21 @@ public struct ReviewNotification: Sendable, Codable {
         }
         self.counts = counts
         errors = steps.filter { $0.state.isFailure || $0.state == .interrupted }.map { step in
-            ErrorDetail(step: step.step, errorType: step.state.rawValue, message: step.error ?? "",
-                        logTail: LogTail.lines(of: RunDirectory(root: run.runDirectory).log(of: step.step), count: 5),
-                        recoveryActions: actions.filter { $0.step == step.step }.map(\.action))
+            ErrorDetail(
+                step: step.step, errorType: step.state.rawValue, message: step.error ?? "",
+                logTail: LogTail.lines(of: RunDirectory(root: run.runDirectory).log(of: step.step), count: 5),
+                recoveryActions: actions.filter { $0.step == step.step }.map(\.action))
         }
         healingActions = actions.map(\.action)
         let peakKB = steps.compactMap(\.peakMemoryKB).max().map(Double.init)
         let physical = Double(ProcessInfo.processInfo.physicalMemory)
         var disk = statvfs()
         let free = statvfs(workspace, &disk) == 0 ? Double(disk.f_bavail) * Double(disk.f_frsize) : 0
-        metadata = Metadata(durationSeconds: run.duration ?? 0, peakMemoryMB: peakKB.map { $0 / 1024 },
-                            peakMemoryPercent: peakKB.flatMap { physical > 0 ? $0 * 1024 / physical * 100 : nil },
-                            diskOutputMB: Double(newVersionBytes + RunReport.files(in: run.runDirectory).reduce(0) { $0 + $1.size }) / 1_048_576,
-                            diskFreeMB: free / 1_048_576, triggeredBy: errors.map(\.step))
+        metadata = Metadata(
+            durationSeconds: run.duration ?? 0, peakMemoryMB: peakKB.map { $0 / 1024 },
+            peakMemoryPercent: peakKB.flatMap { physical > 0 ? $0 * 1024 / physical * 100 : nil },
+            diskOutputMB: Double(newVersionBytes + RunReport.files(in: run.runDirectory).reduce(0) { $0 + $1.size }) / 1_048_576,
+            diskFreeMB: free / 1_048_576, triggeredBy: errors.map(\.step))
     }
 
     /// The notification as text: a banner, the run, then its summary, errors, healing actions and resources.
@@ -90,18 +94,24 @@ public struct ReviewNotification: Sendable, Codable {
         func describe(_ action: RecoveryAction) -> String {
             "[HIGH] \(action.kind.rawValue) at \(action.target) → Status: \(action.status.rawValue)\n       \(action.message)"
         }
-        var lines = [rule, "                    MANUAL REVIEW NOTIFICATION", rule, "",
-                     row("Pipeline", pipeline, width: 13), row("Run ID", runID, width: 13),
-                     row("Status", status.rawValue.uppercased(), width: 13), row("Timestamp", timestamp, width: 13)]
+        var lines = [
+            rule, "                    MANUAL REVIEW NOTIFICATION", rule, "",
+            row("Pipeline", pipeline, width: 13), row("Run ID", runID, width: 13),
+            row("Status", status.rawValue.uppercased(), width: 13), row("Timestamp", timestamp, width: 13),
+        ]
         lines.append(section("SUMMARY"))
-        lines += [row("Total Steps", counts.totalSteps), row("Successful", counts.successful), row("Failed", counts.failed),
-                  row("Recovered", counts.recovered), row("Skipped", counts.skipped), row("Warnings", counts.warnings),
-                  row("Changed Files", counts.changedFiles), row("Files Saved", counts.filesSaved)]
+        lines += [
+            row("Total Steps", counts.totalSteps), row("Successful", counts.successful), row("Failed", counts.failed),
+            row("Recovered", counts.recovered), row("Skipped", counts.skipped), row("Warnings", counts.warnings),
+            row("Changed Files", counts.changedFiles), row("Files Saved", counts.filesSaved),
+        ]
         lines.append(section("ERROR DETAILS"))
         if errors.isEmpty { lines.append("(none)") }
         for (number, error) in errors.enumerated() {
-            lines += ["ERROR #\(number + 1):", "  " + row("Step", error.step, width: 15), "  " + row("Error Type", error.errorType, width: 15),
-                      "  " + row("Error Message", error.message, width: 15)]
+            lines += [
+                "ERROR #\(number + 1):", "  " + row("Step", error.step, width: 15), "  " + row("Error Type", error.errorType, width: 15),
+                "  " + row("Error Message", error.message, width: 15),
+            ]
             lines += error.logTail.map { "  | \($0)" }
             lines += ["", "  Recovery Actions:"]
             if error.recoveryActions.isEmpty { lines.append("    (none attempted)") }
@@ -111,11 +121,13 @@ public struct ReviewNotification: Sendable, Codable {
         if healingActions.isEmpty { lines.append("(none)") }
         lines += healingActions.enumerated().map { "\($0.offset + 1). " + describe($0.element) }
         lines.append(section("METADATA"))
-        lines += [row("Duration (s)", String(format: "%.2f", metadata.durationSeconds)),
-                  row("Memory Usage (MB)", metadata.peakMemoryMB.map { String(format: "%.1f (%.2f%%)", $0, metadata.peakMemoryPercent ?? 0) } ?? "unknown"),
-                  row("Disk Output (MB)", String(format: "%.2f", metadata.diskOutputMB)),
-                  row("Disk Free Space (MB)", String(format: "%.0f", metadata.diskFreeMB)),
-                  row("Trigger Steps", metadata.triggeredBy.joined(separator: ", "))]
+        lines += [
+            row("Duration (s)", String(format: "%.2f", metadata.durationSeconds)),
+            row("Memory Usage (MB)", metadata.peakMemoryMB.map { String(format: "%.1f (%.2f%%)", $0, metadata.peakMemoryPercent ?? 0) } ?? "unknown"),
+            row("Disk Output (MB)", String(format: "%.2f", metadata.diskOutputMB)),
+            row("Disk Free Space (MB)", String(format: "%.0f", metadata.diskFreeMB)),
+            row("Trigger Steps", metadata.triggeredBy.joined(separator: ", ")),
+        ]
         lines += ["", rule]
         return lines.joined(separator: "\n") + "\n"
     }

@@ -8,14 +8,17 @@ public struct ChangeExplanation: Sendable {
     public var reasons: [String]
 
     /// Looks at the files as they are now; reads and hashes on a dispatch thread, off the cooperative pool.
-    public static func explain(_ step: Step, in pipeline: Pipeline, parameters: [String: String], store: any RunStore,
-                               workspace: String, versionsDirectory: String) async throws -> ChangeExplanation {
+    public static func explain(
+        _ step: Step, in pipeline: Pipeline, parameters: [String: String], store: any RunStore,
+        workspace: String, versionsDirectory: String
+    ) async throws -> ChangeExplanation {
         guard !step.outputs.isEmpty else {
             return ChangeExplanation(step: step.name, upToDate: false, reasons: ["it declares no outputs, so it runs every time"])
         }
         let known = try await store.outputState(pipeline: pipeline.id)
-        let tracker = OutputTracker(pipeline: pipeline, workspace: workspace, versionsDirectory: versionsDirectory, parameters: parameters,
-                                    force: false, previous: known.fingerprints, knownHashes: known.hashes)
+        let tracker = OutputTracker(
+            pipeline: pipeline, workspace: workspace, versionsDirectory: versionsDirectory, parameters: parameters,
+            force: false, previous: known.fingerprints, knownHashes: known.hashes)
         let decision = try await offPool { try tracker.decide(step) }
         return switch decision {
         case let .upToDate(reason): ChangeExplanation(step: step.name, upToDate: true, reasons: [reason])
@@ -25,20 +28,24 @@ public struct ChangeExplanation: Sendable {
 
     /// What a run of `prepared` would find for each included step that declares outputs, as `--dry-run` shows it:
     /// up to date now, unless a step before it runs and changes its inputs. One tracker for all, as a run has.
-    public static func explain(_ prepared: PreparedRun, store: (any RunStore)?, workspace: String,
-                               versionsDirectory: String) async throws -> [String: ChangeExplanation] {
+    public static func explain(
+        _ prepared: PreparedRun, store: (any RunStore)?, workspace: String,
+        versionsDirectory: String
+    ) async throws -> [String: ChangeExplanation] {
         let pipeline = prepared.plan.pipeline
         let steps = prepared.plan.included.map(\.step).filter { !$0.outputs.isEmpty }
         guard !steps.isEmpty, !prepared.request.force else { return [:] }
         let known = try await store?.outputState(pipeline: pipeline.id) ?? (fingerprints: [:], hashes: [:])
-        let tracker = OutputTracker(pipeline: pipeline, workspace: workspace, versionsDirectory: versionsDirectory,
-                                    parameters: prepared.parameters, force: false, previous: known.fingerprints, knownHashes: known.hashes)
+        let tracker = OutputTracker(
+            pipeline: pipeline, workspace: workspace, versionsDirectory: versionsDirectory,
+            parameters: prepared.parameters, force: false, previous: known.fingerprints, knownHashes: known.hashes)
         let decisions = try await offPool { try steps.map { ($0.name, try tracker.decide($0)) } }
-        return Dictionary(uniqueKeysWithValues: decisions.map { name, decision in
-            switch decision {
-            case let .upToDate(reason): (name, ChangeExplanation(step: name, upToDate: true, reasons: [reason]))
-            case let .run(_, reasons): (name, ChangeExplanation(step: name, upToDate: false, reasons: reasons))
-            }
-        })
+        return Dictionary(
+            uniqueKeysWithValues: decisions.map { name, decision in
+                switch decision {
+                case let .upToDate(reason): (name, ChangeExplanation(step: name, upToDate: true, reasons: [reason]))
+                case let .run(_, reasons): (name, ChangeExplanation(step: name, upToDate: false, reasons: reasons))
+                }
+            })
     }
 }

@@ -26,8 +26,10 @@ final class OutputTracker: Sendable {
     let previous: [String: StepFingerprintRecord]
     let hasher: FileHasher
 
-    init(pipeline: Pipeline, workspace: String, versionsDirectory: String, parameters: [String: String], force: Bool,
-         previous: [String: StepFingerprintRecord], knownHashes: [String: FileHash]) {
+    init(
+        pipeline: Pipeline, workspace: String, versionsDirectory: String, parameters: [String: String], force: Bool,
+        previous: [String: StepFingerprintRecord], knownHashes: [String: FileHash]
+    ) {
         self.pipeline = pipeline
         self.workspace = workspace
         self.versionsDirectory = versionsDirectory
@@ -56,8 +58,9 @@ final class OutputTracker: Sendable {
         let match = PathPatterns.files(step.inputs, in: workspace)
         for path in match.files { inputs[path] = try hasher.hash("\(workspace)/\(path)")?.sha256 ?? "missing" }
         for path in match.missing { inputs[path] = "missing" }
-        return StepFingerprint(action: action, parameters: parameterHashes,
-                               environment: environment.mapValues(FileHasher.sha256), inputs: inputs)
+        return StepFingerprint(
+            action: action, parameters: parameterHashes,
+            environment: environment.mapValues(FileHasher.sha256), inputs: inputs)
     }
 
     /// Whether `step` (which declares outputs) can be skipped: same fingerprint as its last success and outputs intact.
@@ -73,11 +76,12 @@ final class OutputTracker: Sendable {
         for path in Set(last.outputs.keys).union(current).sorted() {
             let now = try hasher.hash("\(workspace)/\(path)")?.sha256
             guard now == last.outputs[path] else {
-                let problem = switch (last.outputs[path], now) {
-                case (nil, _): "is new since run \(last.runID)"
-                case (_, nil): "is missing"
-                case let (before?, after?): "changed since run \(last.runID) (\(before.prefix(12)) -> \(after.prefix(12)))"
-                }
+                let problem =
+                    switch (last.outputs[path], now) {
+                    case (nil, _): "is new since run \(last.runID)"
+                    case (_, nil): "is missing"
+                    case let (before?, after?): "changed since run \(last.runID) (\(before.prefix(12)) -> \(after.prefix(12)))"
+                    }
                 return .run(fingerprint: fingerprint, reasons: ["output '\(path)' \(problem)"])
             }
         }
@@ -95,8 +99,9 @@ final class OutputTracker: Sendable {
         let versions = versions(of: step)
         var annotations = try versions.annotations()
         let created = try versions.record(hashes, into: &annotations, runID: runID)
-        let record = StepFingerprintRecord(pipeline: pipeline.id, step: step.name, runID: runID, recordedAt: Date(),
-                                           fingerprint: fingerprint, outputs: hashes.mapValues(\.sha256))
+        let record = StepFingerprintRecord(
+            pipeline: pipeline.id, step: step.name, runID: runID, recordedAt: Date(),
+            fingerprint: fingerprint, outputs: hashes.mapValues(\.sha256))
         return Recorded(record: record, newVersions: created)
     }
 
@@ -118,8 +123,10 @@ final class OutputTracker: Sendable {
             let extra = PathPatterns.files(step.outputs, in: workspace).files.filter { annotations.lastGood[$0] == nil }
             try versions.restore(chosen, from: annotations, remove: extra)
             let runs = Set(chosen.map(\.runID)).sorted().joined(separator: ", ")
-            return action(.success, "restored \(chosen.count) outputs to their versions from run \(runs)"
-                + (extra.isEmpty ? "" : "; removed \(extra.count) files the failed attempt created"))
+            return action(
+                .success,
+                "restored \(chosen.count) outputs to their versions from run \(runs)"
+                    + (extra.isEmpty ? "" : "; removed \(extra.count) files the failed attempt created"))
         } catch {
             return action(.failed, "rollback failed: \(error)")
         }

@@ -56,7 +56,8 @@ public struct OutputVersions: Sendable {
             return OutputAnnotations(pipeline: pipeline, step: step)
         }
         do { return try JSONDecoder().decode(OutputAnnotations.self, from: data) } catch {
-            throw StoreError(path: annotationsFile, message: "unreadable annotations (\(error)); restore it from a backup or delete the folder to start over")
+            throw StoreError(
+                path: annotationsFile, message: "unreadable annotations (\(error)); restore it from a backup or delete the folder to start over")
         }
     }
 
@@ -90,8 +91,9 @@ public struct OutputVersions: Sendable {
                     throw StoreError(path: path, message: "changed while it was being versioned")
                 }
             }
-            let annotation = OutputAnnotation(path: path, sha256: hash.sha256, size: hash.size, version: version, runID: runID,
-                                              recordedAt: Timestamp.iso(Date()))
+            let annotation = OutputAnnotation(
+                path: path, sha256: hash.sha256, size: hash.size, version: version, runID: runID,
+                recordedAt: Timestamp.iso(Date()))
             annotations.versions.append(annotation)
             lastGood[path] = version
             created.append(annotation)
@@ -126,7 +128,11 @@ public struct OutputVersions: Sendable {
                 }
             }
             guard restored else {
-                throw StoreError(path: root, message: "no intact copy of version \(annotation.version) of \(annotation.path) (missing, or its content does not match the recorded SHA-256)")
+                throw StoreError(
+                    path: root,
+                    message:
+                        "no intact copy of version \(annotation.version) of \(annotation.path) (missing, or its content does not match the recorded SHA-256)"
+                )
             }
         }
         for path in remove where unlink("\(workspace)/\(path)") != 0 && errno != ENOENT {

@@ -14,9 +14,11 @@ public struct StepFingerprint: Sendable, Codable, Equatable {
 
     /// One hash of all the above.
     public var digest: String {
-        let parts = ["action \(action)"] + [("parameter", parameters), ("env", environment), ("input", inputs)].flatMap { label, values in
-            values.sorted { $0.key < $1.key }.map { "\(label) \($0.key) \($0.value)" }
-        }
+        let parts =
+            ["action \(action)"]
+            + [("parameter", parameters), ("env", environment), ("input", inputs)].flatMap { label, values in
+                values.sorted { $0.key < $1.key }.map { "\(label) \($0.key) \($0.value)" }
+            }
         return FileHasher.sha256(parts.joined(separator: "\n"))
     }
 
@@ -24,8 +26,10 @@ public struct StepFingerprint: Sendable, Codable, Equatable {
     public func changes(since old: StepFingerprint) -> [String] {
         var lines: [String] = []
         if action != old.action { lines.append("the step's script or command changed (\(short(old.action)) -> \(short(action)))") }
-        for (label, new, previous) in [("parameter", parameters, old.parameters), ("env", environment, old.environment),
-                                        ("input", inputs, old.inputs)] {
+        for (label, new, previous) in [
+            ("parameter", parameters, old.parameters), ("env", environment, old.environment),
+            ("input", inputs, old.inputs),
+        ] {
             for name in Set(new.keys).union(previous.keys).sorted() where new[name] != previous[name] {
                 switch (previous[name], new[name]) {
                 case let (before?, after?): lines.append("\(label) '\(name)' changed (\(short(before)) -> \(short(after)))")

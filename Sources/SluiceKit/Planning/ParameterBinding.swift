@@ -6,9 +6,12 @@ public enum ParameterBinding {
         var values: [String: String] = [:]
         let names = specs.map(\.name)
         for name in given.keys.sorted() where !names.contains(name) {
-            let message = specs.isEmpty ? "this pipeline declares no parameters"
-                : "unknown parameter" + (Suggestion.closest(to: name, among: names).map { "; did you mean '\($0)'?" }
-                    ?? "; declared: \(names.joined(separator: ", "))")
+            let message =
+                specs.isEmpty
+                ? "this pipeline declares no parameters"
+                : "unknown parameter"
+                    + (Suggestion.closest(to: name, among: names).map { "; did you mean '\($0)'?" }
+                        ?? "; declared: \(names.joined(separator: ", "))")
             problems.append(ParameterProblem(parameter: name, message: message))
         }
         for spec in specs {
@@ -48,10 +51,12 @@ public enum ParameterBinding {
         return specs.compactMap { spec in
             guard let value = values[spec.name] else { return nil }
             if let low = resolve(spec.minimum), spec.orders(value, before: low.value) {
-                return ParameterProblem(parameter: spec.name, message: "'\(value)' is \(spec.type == .date ? "before" : "below") its minimum, \(low.label)")
+                return ParameterProblem(
+                    parameter: spec.name, message: "'\(value)' is \(spec.type == .date ? "before" : "below") its minimum, \(low.label)")
             }
             if let high = resolve(spec.maximum), spec.orders(high.value, before: value) {
-                return ParameterProblem(parameter: spec.name, message: "'\(value)' is \(spec.type == .date ? "after" : "above") its maximum, \(high.label)")
+                return ParameterProblem(
+                    parameter: spec.name, message: "'\(value)' is \(spec.type == .date ? "after" : "above") its maximum, \(high.label)")
             }
             return nil
         }

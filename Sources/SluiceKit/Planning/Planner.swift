@@ -23,11 +23,13 @@ public enum Planner {
         if let name = selection.mode {
             if let mode = pipeline.modes.first(where: { $0.name == name }) {
                 let members = Set(mode.members)
-                modeMembers = Set(pipeline.steps.indices.filter { members.contains(pipeline.steps[$0].name) || !members.isDisjoint(with: pipeline.steps[$0].tags) })
+                modeMembers = Set(
+                    pipeline.steps.indices.filter { members.contains(pipeline.steps[$0].name) || !members.isDisjoint(with: pipeline.steps[$0].tags) })
             } else {
                 let known = pipeline.modes.map(\.name)
-                problems.append("--mode: pipeline '\(pipeline.id)' has no mode '\(name)'"
-                    + (known.isEmpty ? "; it declares no modes" : "; its modes are: \(known.joined(separator: ", "))"))
+                problems.append(
+                    "--mode: pipeline '\(pipeline.id)' has no mode '\(name)'"
+                        + (known.isEmpty ? "; it declares no modes" : "; its modes are: \(known.joined(separator: ", "))"))
             }
         }
         guard problems.isEmpty else { throw SelectionError(problems: problems) }
@@ -41,9 +43,13 @@ public enum Planner {
             let upstream = selection.withDependencies ? graph.ancestors(of: chosen) : []
             let names = selection.steps.joined(separator: ", ")
             for index in all {
-                if chosen.contains(index) { inclusion[index] = "selected" }
-                else if upstream.contains(index) { inclusion[index] = "upstream of \(names) (--with-deps)" }
-                else { exclude(index, "not selected (running \(names) alone)") }
+                if chosen.contains(index) {
+                    inclusion[index] = "selected"
+                } else if upstream.contains(index) {
+                    inclusion[index] = "upstream of \(names) (--with-deps)"
+                } else {
+                    exclude(index, "not selected (running \(names) alone)")
+                }
             }
         }
         if let modeMembers, let name = selection.mode {
@@ -65,8 +71,9 @@ public enum Planner {
         for index in skip { exclude(index, "skipped by --skip") }
 
         let entries = graph.topologicalOrder().map { index in
-            Plan.Entry(index: index, step: pipeline.steps[index], included: reasons[index] == nil,
-                       reason: reasons[index] ?? inclusion[index] ?? (selection.isWholePipeline ? "part of the pipeline" : "selected"))
+            Plan.Entry(
+                index: index, step: pipeline.steps[index], included: reasons[index] == nil,
+                reason: reasons[index] ?? inclusion[index] ?? (selection.isWholePipeline ? "part of the pipeline" : "selected"))
         }
         return Plan(pipeline: pipeline, graph: graph, entries: entries, selection: selection)
     }

@@ -15,8 +15,10 @@ public struct Selection: Sendable, Codable, Equatable {
     /// A named subset declared under `modes:`.
     public var mode: String?
 
-    public init(steps: [String] = [], withDependencies: Bool = false, from: [String] = [], to: [String] = [],
-                only: [String] = [], skip: [String] = [], mode: String? = nil) {
+    public init(
+        steps: [String] = [], withDependencies: Bool = false, from: [String] = [], to: [String] = [],
+        only: [String] = [], skip: [String] = [], mode: String? = nil
+    ) {
         self.steps = steps
         self.withDependencies = withDependencies
         self.from = from

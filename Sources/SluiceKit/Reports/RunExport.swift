@@ -27,7 +27,11 @@ public struct RunExport: Sendable {
     public func data(_ format: Format) throws -> Data {
         switch format {
         case .json:
-            struct Document: Encodable { var run: RunRecord; var steps: [StepRunRecord]; var attempts: [AttemptRecord] }
+            struct Document: Encodable {
+                var run: RunRecord
+                var steps: [StepRunRecord]
+                var attempts: [AttemptRecord]
+            }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             encoder.dateEncodingStrategy = Timestamp.jsonEncoding
@@ -40,30 +44,46 @@ public struct RunExport: Sendable {
     }
 
     private var runRows: [[Cell]] {
-        [["run_id", "pipeline", "status", "trigger", "started_at", "finished_at", "duration_seconds", "steps"].map(Cell.text),
-         [.text(run.id), .text(run.pipeline), .text(run.status.rawValue), .text(run.trigger), .date(run.createdAt),
-          .date(run.finishedAt), .number(run.duration), .number(Double(run.stepsTotal))]]
+        [
+            ["run_id", "pipeline", "status", "trigger", "started_at", "finished_at", "duration_seconds", "steps"].map(Cell.text),
+            [
+                .text(run.id), .text(run.pipeline), .text(run.status.rawValue), .text(run.trigger), .date(run.createdAt),
+                .date(run.finishedAt), .number(run.duration), .number(Double(run.stepsTotal)),
+            ],
+        ]
     }
 
     private var stepRows: [[Cell]] {
-        [["step", "state", "attempts", "exit_code", "started_at", "finished_at", "duration_seconds", "peak_memory_kb", "cpu_seconds",
-          "recovered", "reason", "error"].map(Cell.text)]
+        [
+            [
+                "step", "state", "attempts", "exit_code", "started_at", "finished_at", "duration_seconds", "peak_memory_kb", "cpu_seconds",
+                "recovered", "reason", "error",
+            ].map(Cell.text)
+        ]
             + steps.map { step in
-                [.text(step.step), .text(step.state.rawValue), .number(Double(step.attempts)), .number(step.exitCode.map(Double.init)),
-                 .date(step.startedAt), .date(step.finishedAt), .number(step.duration),
-                 .number(step.peakMemoryKB.map(Double.init)), .number(step.cpuSeconds), .text(step.recovered ? "true" : "false"),
-                 .text(step.reason ?? ""), .text(step.error ?? "")]
+                [
+                    .text(step.step), .text(step.state.rawValue), .number(Double(step.attempts)), .number(step.exitCode.map(Double.init)),
+                    .date(step.startedAt), .date(step.finishedAt), .number(step.duration),
+                    .number(step.peakMemoryKB.map(Double.init)), .number(step.cpuSeconds), .text(step.recovered ? "true" : "false"),
+                    .text(step.reason ?? ""), .text(step.error ?? ""),
+                ]
             }
     }
 
     private var attemptRows: [[Cell]] {
-        [["step", "attempt", "state", "pid", "started_at", "finished_at", "exit_code", "signal", "peak_memory_kb", "user_cpu", "system_cpu",
-          "error"].map(Cell.text)]
+        [
+            [
+                "step", "attempt", "state", "pid", "started_at", "finished_at", "exit_code", "signal", "peak_memory_kb", "user_cpu", "system_cpu",
+                "error",
+            ].map(Cell.text)
+        ]
             + attempts.map { attempt in
-                [.text(attempt.step), .number(Double(attempt.attempt)), .text(attempt.state.rawValue), .number(Double(attempt.pid)),
-                 .date(attempt.startedAt), .date(attempt.finishedAt),
-                 .number(attempt.exitCode.map(Double.init)), .number(attempt.signal.map(Double.init)),
-                 .number(attempt.peakMemoryKB.map(Double.init)), .number(attempt.userCPU), .number(attempt.systemCPU), .text(attempt.error ?? "")]
+                [
+                    .text(attempt.step), .number(Double(attempt.attempt)), .text(attempt.state.rawValue), .number(Double(attempt.pid)),
+                    .date(attempt.startedAt), .date(attempt.finishedAt),
+                    .number(attempt.exitCode.map(Double.init)), .number(attempt.signal.map(Double.init)),
+                    .number(attempt.peakMemoryKB.map(Double.init)), .number(attempt.userCPU), .number(attempt.systemCPU), .text(attempt.error ?? ""),
+                ]
             }
     }
 

@@ -10,8 +10,10 @@ public struct RunReport: Sendable {
     /// Files in the run's `outputs/` folder, relative, with sizes.
     public var outputs: [(path: String, size: Int64)]
 
-    public init(run: RunRecord, steps: [StepRunRecord], attempts: [AttemptRecord], actions: [RecoveryActionRecord],
-                outputs: [(path: String, size: Int64)]) {
+    public init(
+        run: RunRecord, steps: [StepRunRecord], attempts: [AttemptRecord], actions: [RecoveryActionRecord],
+        outputs: [(path: String, size: Int64)]
+    ) {
         self.run = run
         self.steps = steps
         self.attempts = attempts
@@ -31,7 +33,8 @@ public struct RunReport: Sendable {
     }
 
     /// The report runs no script and loads nothing: its style is inline, its links are to the run's outputs.
-    public static let contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'"
+    public static let contentSecurityPolicy =
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'"
 
     public var html: String {
         let counts = Dictionary(steps.map { ($0.state.rawValue, 1) }, uniquingKeysWith: +).sorted { $0.key < $1.key }
@@ -47,8 +50,10 @@ public struct RunReport: Sendable {
             <h2>Steps</h2><table><tr><th>step</th><th>state</th><th>attempts</th><th>duration</th><th>peak memory</th><th>exit</th><th>note</th></tr>
             """
         for step in steps {
-            page += "<tr><td>\(e(step.step))</td><td><span class=\"badge \(e(step.state.rawValue))\">\(e(step.state.rawValue))</span>"
-                + (step.recovered ? " recovered" : "") + "</td><td>\(step.attempts)</td><td>\(step.duration.map { e(DurationFormat.short($0)) } ?? "")</td>"
+            page +=
+                "<tr><td>\(e(step.step))</td><td><span class=\"badge \(e(step.state.rawValue))\">\(e(step.state.rawValue))</span>"
+                + (step.recovered ? " recovered" : "")
+                + "</td><td>\(step.attempts)</td><td>\(step.duration.map { e(DurationFormat.short($0)) } ?? "")</td>"
                 + "<td>\(step.peakMemoryKB.map { "\($0 / 1024) MiB" } ?? "")</td><td>\(step.exitCode.map(String.init) ?? "")</td>"
                 + "<td>\(e(step.error ?? step.reason ?? ""))</td></tr>"
         }
@@ -57,21 +62,31 @@ public struct RunReport: Sendable {
         if !failed.isEmpty {
             // With the end of each failed step's log, which usually says more than its exit status.
             let logs = RunDirectory(root: run.runDirectory)
-            page += "<h2>Errors</h2><ul>" + failed.map { step in
-                let tail = LogTail.lines(of: logs.log(of: step.step), count: 5)
-                return "<li><b>\(e(step.step))</b>: \(e(step.error ?? step.state.rawValue))"
-                    + (tail.isEmpty ? "" : "<pre>\(e(tail.joined(separator: "\n")))</pre>") + "</li>"
-            }.joined() + "</ul>"
+            page +=
+                "<h2>Errors</h2><ul>"
+                + failed.map { step in
+                    let tail = LogTail.lines(of: logs.log(of: step.step), count: 5)
+                    return "<li><b>\(e(step.step))</b>: \(e(step.error ?? step.state.rawValue))"
+                        + (tail.isEmpty ? "" : "<pre>\(e(tail.joined(separator: "\n")))</pre>") + "</li>"
+                }.joined() + "</ul>"
         }
         if !actions.isEmpty {
-            page += "<h2>Recovery actions</h2><table><tr><th>step</th><th>action</th><th>target</th><th>status</th><th>message</th></tr>"
-                + actions.map { "<tr><td>\(e($0.step))</td><td>\(e($0.action.kind.rawValue))</td><td>\(e($0.action.target))</td>"
-                    + "<td>\(e($0.action.status.rawValue))</td><td>\(e($0.action.message))</td></tr>" }.joined() + "</table>"
+            page +=
+                "<h2>Recovery actions</h2><table><tr><th>step</th><th>action</th><th>target</th><th>status</th><th>message</th></tr>"
+                + actions.map {
+                    "<tr><td>\(e($0.step))</td><td>\(e($0.action.kind.rawValue))</td><td>\(e($0.action.target))</td>"
+                        + "<td>\(e($0.action.status.rawValue))</td><td>\(e($0.action.message))</td></tr>"
+                }.joined() + "</table>"
         }
-        page += "<h2>Outputs</h2>" + (outputs.isEmpty ? "<p class=\"muted\">none</p>" : "<ul>" + outputs.map {
-            "<li><a href=\"outputs/\(e($0.path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? $0.path))\">\(e($0.path))</a> "
-                + "<span class=\"muted\">\($0.size) bytes</span></li>"
-        }.joined() + "</ul>")
+        page +=
+            "<h2>Outputs</h2>"
+            + (outputs.isEmpty
+                ? "<p class=\"muted\">none</p>"
+                : "<ul>"
+                    + outputs.map {
+                        "<li><a href=\"outputs/\(e($0.path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? $0.path))\">\(e($0.path))</a> "
+                            + "<span class=\"muted\">\($0.size) bytes</span></li>"
+                    }.joined() + "</ul>")
         return page + "</body></html>\n"
     }
 
@@ -82,14 +97,16 @@ public struct RunReport: Sendable {
         let span = max(end.timeIntervalSince(start), 0.001)
         let rowHeight = 22, labelWidth = 180, width = 900
         let names = steps.map(\.step).filter { name in attempts.contains { $0.step == name } }
-        var svg = "<svg class=\"timeline\" viewBox=\"0 0 \(width) \(rowHeight * names.count + 20)\" width=\"100%\" role=\"img\" aria-label=\"timeline of attempts\">"
+        var svg =
+            "<svg class=\"timeline\" viewBox=\"0 0 \(width) \(rowHeight * names.count + 20)\" width=\"100%\" role=\"img\" aria-label=\"timeline of attempts\">"
         for (row, name) in names.enumerated() {
             let y = row * rowHeight
             svg += "<text x=\"0\" y=\"\(y + 15)\">\(e(name))</text>"
             for attempt in attempts where attempt.step == name {
                 let x0 = Double(labelWidth) + attempt.startedAt.timeIntervalSince(start) / span * Double(width - labelWidth)
                 let x1 = Double(labelWidth) + (attempt.finishedAt ?? end).timeIntervalSince(start) / span * Double(width - labelWidth)
-                svg += "<rect class=\"\(e(attempt.state.rawValue))\" x=\"\(Int(x0))\" y=\"\(y + 3)\" width=\"\(max(2, Int(x1 - x0)))\" height=\"16\">"
+                svg +=
+                    "<rect class=\"\(e(attempt.state.rawValue))\" x=\"\(Int(x0))\" y=\"\(y + 3)\" width=\"\(max(2, Int(x1 - x0)))\" height=\"16\">"
                     + "<title>\(e(name)) attempt \(attempt.attempt): \(e(attempt.state.rawValue))</title></rect>"
             }
         }

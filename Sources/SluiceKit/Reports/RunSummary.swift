@@ -52,10 +52,11 @@ public struct RunSummary: Codable, Sendable {
         selection = run.selection
         counts = Dictionary(steps.map { ($0.state.rawValue, 1) }, uniquingKeysWith: +)
         self.steps = steps.map { step in
-            StepSummary(name: step.step, state: step.state, reason: step.reason, attempts: step.attempts, exitCode: step.exitCode,
-                        durationSeconds: step.duration, peakMemoryKb: step.peakMemoryKB, cpuSeconds: step.cpuSeconds,
-                        error: step.error, allowedFailure: step.allowedFailure, recovered: step.recovered,
-                        log: FileManager.default.fileExists(atPath: directory.log(of: step.step)) ? "logs/\(step.step).log" : nil)
+            StepSummary(
+                name: step.step, state: step.state, reason: step.reason, attempts: step.attempts, exitCode: step.exitCode,
+                durationSeconds: step.duration, peakMemoryKb: step.peakMemoryKB, cpuSeconds: step.cpuSeconds,
+                error: step.error, allowedFailure: step.allowedFailure, recovered: step.recovered,
+                log: FileManager.default.fileExists(atPath: directory.log(of: step.step)) ? "logs/\(step.step).log" : nil)
         }
     }
 

@@ -23,65 +23,86 @@ struct XLSXWorkbook {
 
     var data: Data {
         var zip = ZipWriter()
-        let sheetList = sheets.indices.map { "<sheet name=\"\(Markup.escape(sheets[$0].name))\" sheetId=\"\($0 + 1)\" r:id=\"rId\($0 + 1)\"/>" }.joined()
+        let sheetList = sheets.indices.map { "<sheet name=\"\(Markup.escape(sheets[$0].name))\" sheetId=\"\($0 + 1)\" r:id=\"rId\($0 + 1)\"/>" }
+            .joined()
         let overrides = sheets.indices.map {
             "<Override PartName=\"/xl/worksheets/sheet\($0 + 1).xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/>"
         }.joined()
-        zip.add("[Content_Types].xml", xml("""
-            <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">\
-            <Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>\
-            <Default Extension="xml" ContentType="application/xml"/>\
-            <Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>\
-            <Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>\
-            \(overrides)</Types>
-            """))
-        zip.add("_rels/.rels", xml("""
-            <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">\
-            <Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>\
-            </Relationships>
-            """))
-        zip.add("xl/workbook.xml", xml("""
-            <workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" \
-            xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>\(sheetList)</sheets></workbook>
-            """))
-        let relations = sheets.indices.map {
-            "<Relationship Id=\"rId\($0 + 1)\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet\($0 + 1).xml\"/>"
-        }.joined() + "<Relationship Id=\"rId\(sheets.count + 1)\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles\" Target=\"styles.xml\"/>"
-        zip.add("xl/_rels/workbook.xml.rels", xml("<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">\(relations)</Relationships>"))
+        zip.add(
+            "[Content_Types].xml",
+            xml(
+                """
+                <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">\
+                <Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>\
+                <Default Extension="xml" ContentType="application/xml"/>\
+                <Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>\
+                <Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>\
+                \(overrides)</Types>
+                """))
+        zip.add(
+            "_rels/.rels",
+            xml(
+                """
+                <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">\
+                <Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>\
+                </Relationships>
+                """))
+        zip.add(
+            "xl/workbook.xml",
+            xml(
+                """
+                <workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" \
+                xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>\(sheetList)</sheets></workbook>
+                """))
+        let relations =
+            sheets.indices.map {
+                "<Relationship Id=\"rId\($0 + 1)\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet\($0 + 1).xml\"/>"
+            }.joined()
+            + "<Relationship Id=\"rId\(sheets.count + 1)\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles\" Target=\"styles.xml\"/>"
+        zip.add(
+            "xl/_rels/workbook.xml.rels",
+            xml("<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">\(relations)</Relationships>"))
         // Style 1 shows a date cell's serial number as a date and time to the millisecond. Excel wants the default
         // font, fills, border and Normal style listed even when nothing else uses them.
-        zip.add("xl/styles.xml", xml("""
-            <styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">\
-            <numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd hh:mm:ss.000"/></numFmts>\
-            <fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>\
-            <fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>\
-            <borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>\
-            <cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>\
-            <cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>\
-            <xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>\
-            <cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>\
-            </styleSheet>
-            """))
-        for (index, sheet) in sheets.enumerated() {
-            zip.add("xl/worksheets/sheet\(index + 1).xml", xml("""
-                <worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">\
-                \(Self.dateColumns(sheet.rows))<sheetData>\(Self.rows(sheet.rows))</sheetData></worksheet>
+        zip.add(
+            "xl/styles.xml",
+            xml(
+                """
+                <styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">\
+                <numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd hh:mm:ss.000"/></numFmts>\
+                <fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>\
+                <fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>\
+                <borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>\
+                <cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>\
+                <cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>\
+                <xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>\
+                <cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>\
+                </styleSheet>
                 """))
+        for (index, sheet) in sheets.enumerated() {
+            zip.add(
+                "xl/worksheets/sheet\(index + 1).xml",
+                xml(
+                    """
+                    <worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">\
+                    \(Self.dateColumns(sheet.rows))<sheetData>\(Self.rows(sheet.rows))</sheetData></worksheet>
+                    """))
         }
         return zip.data
     }
 
     private static func rows(_ rows: [[Cell]]) -> String {
         rows.enumerated().map { number, cells in
-            "<row r=\"\(number + 1)\">" + cells.enumerated().map { column, cell in
-                let reference = "\(Self.column(column))\(number + 1)"
-                switch cell {
-                case .number(let value?) where value.isFinite: return "<c r=\"\(reference)\"><v>\(cell.text)</v></c>"
-                case .date(let date?): return "<c r=\"\(reference)\" s=\"1\"><v>\(serial(date))</v></c>"
-                case .number, .date: return "<c r=\"\(reference)\"/>"
-                case let .text(text): return "<c r=\"\(reference)\" t=\"inlineStr\"><is><t xml:space=\"preserve\">\(escape(text))</t></is></c>"
-                }
-            }.joined() + "</row>"
+            "<row r=\"\(number + 1)\">"
+                + cells.enumerated().map { column, cell in
+                    let reference = "\(Self.column(column))\(number + 1)"
+                    switch cell {
+                    case .number(let value?) where value.isFinite: return "<c r=\"\(reference)\"><v>\(cell.text)</v></c>"
+                    case .date(let date?): return "<c r=\"\(reference)\" s=\"1\"><v>\(serial(date))</v></c>"
+                    case .number, .date: return "<c r=\"\(reference)\"/>"
+                    case let .text(text): return "<c r=\"\(reference)\" t=\"inlineStr\"><is><t xml:space=\"preserve\">\(escape(text))</t></is></c>"
+                    }
+                }.joined() + "</row>"
         }.joined()
     }
 

@@ -4,7 +4,8 @@ import Synchronization
 /// Where secret values come from: the environment first, then the workspace's secrets file (`NAME=value` lines).
 public enum SecretValues {
     /// The value of each of `names` that has one.
-    public static func load(_ names: [String], file: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> [String: String] {
+    public static func load(_ names: [String], file: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> [String: String]
+    {
         let fromFile = names.allSatisfy { environment[$0] != nil } ? [:] : read(file)
         var values: [String: String] = [:]
         for name in names { values[name] = environment[name] ?? fromFile[name] }

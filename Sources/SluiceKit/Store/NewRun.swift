@@ -16,9 +16,11 @@ public struct NewRun: Sendable {
     /// first, the run is not recorded and ``TriggerClaimed`` is thrown.
     public var claim: TriggerClaim?
 
-    public init(pipeline: String, trigger: String, parameters: [String: String] = [:], selection: Selection = Selection(),
-                runsDirectory: String, steps: [String], concurrency: ConcurrencyPolicy = .allow, detail: TriggerDetail? = nil,
-                claim: TriggerClaim? = nil) {
+    public init(
+        pipeline: String, trigger: String, parameters: [String: String] = [:], selection: Selection = Selection(),
+        runsDirectory: String, steps: [String], concurrency: ConcurrencyPolicy = .allow, detail: TriggerDetail? = nil,
+        claim: TriggerClaim? = nil
+    ) {
         self.pipeline = pipeline
         self.trigger = trigger
         self.parameters = parameters
@@ -36,10 +38,11 @@ extension RunRecord {
     /// `concurrency` waits for) or as a backfill's (which the backfill lets through), else running.
     init(_ new: NewRun, id: String, behind earlier: String?) {
         let queued = earlier != nil || new.detail?.maxActive != nil
-        self.init(id: id, pipeline: new.pipeline, status: queued ? .queued : .running, trigger: new.trigger, parameters: new.parameters,
-                  selection: new.selection, runDirectory: (new.runsDirectory as NSString).appendingPathComponent(id),
-                  ownerPID: getpid(), ownerHost: RunLease.host, leaseExpiresAt: RunLease.expiry(), createdAt: Date(), finishedAt: nil,
-                  stepsTotal: new.steps.count, triggerDetail: new.detail)
+        self.init(
+            id: id, pipeline: new.pipeline, status: queued ? .queued : .running, trigger: new.trigger, parameters: new.parameters,
+            selection: new.selection, runDirectory: (new.runsDirectory as NSString).appendingPathComponent(id),
+            ownerPID: getpid(), ownerHost: RunLease.host, leaseExpiresAt: RunLease.expiry(), createdAt: Date(), finishedAt: nil,
+            stepsTotal: new.steps.count, triggerDetail: new.detail)
     }
 }
 
@@ -57,8 +60,10 @@ public struct TriggerDetail: Codable, Sendable, Equatable {
     public var interval: String?
     public var maxActive: Int?
 
-    public init(name: String? = nil, scheduledFor: String? = nil, paths: [String]? = nil, backfill: String? = nil,
-                interval: String? = nil, maxActive: Int? = nil) {
+    public init(
+        name: String? = nil, scheduledFor: String? = nil, paths: [String]? = nil, backfill: String? = nil,
+        interval: String? = nil, maxActive: Int? = nil
+    ) {
         self.name = name
         self.scheduledFor = scheduledFor
         self.paths = paths

@@ -108,11 +108,12 @@ extension StepRunRecord: FetchableRecord, TableRecord {
     public static let databaseTableName = "stepRuns"
 
     public init(row: Row) throws {
-        self.init(runID: row["runID"], step: row["step"], position: row["position"], state: try StepState(row["state"]),
-                  reason: row["reason"], attempts: row["attempts"], exitCode: row["exitCode"], startedAt: Date(row["startedAt"]),
-                  finishedAt: Date(row["finishedAt"]), duration: row["duration"], error: row["error"],
-                  peakMemoryKB: row["peakMemoryKB"], cpuSeconds: row["cpuSeconds"], allowedFailure: row["allowedFailure"],
-                  recovered: row["recovered"])
+        self.init(
+            runID: row["runID"], step: row["step"], position: row["position"], state: try StepState(row["state"]),
+            reason: row["reason"], attempts: row["attempts"], exitCode: row["exitCode"], startedAt: Date(row["startedAt"]),
+            finishedAt: Date(row["finishedAt"]), duration: row["duration"], error: row["error"],
+            peakMemoryKB: row["peakMemoryKB"], cpuSeconds: row["cpuSeconds"], allowedFailure: row["allowedFailure"],
+            recovered: row["recovered"])
     }
 }
 
@@ -120,19 +121,21 @@ extension AttemptRecord: FetchableRecord, TableRecord {
     public static let databaseTableName = "attempts"
 
     public init(row: Row) throws {
-        self.init(runID: row["runID"], step: row["step"], attempt: row["attempt"], state: try StepState(row["state"]), pid: row["pid"],
-                  startedAt: Date(row["startedAt"]) ?? Date(timeIntervalSince1970: 0), finishedAt: Date(row["finishedAt"]),
-                  exitCode: row["exitCode"], signal: row["signal"], error: row["error"], peakMemoryKB: row["peakMemoryKB"],
-                  userCPU: row["userCPU"], systemCPU: row["systemCPU"])
+        self.init(
+            runID: row["runID"], step: row["step"], attempt: row["attempt"], state: try StepState(row["state"]), pid: row["pid"],
+            startedAt: Date(row["startedAt"]) ?? Date(timeIntervalSince1970: 0), finishedAt: Date(row["finishedAt"]),
+            exitCode: row["exitCode"], signal: row["signal"], error: row["error"], peakMemoryKB: row["peakMemoryKB"],
+            userCPU: row["userCPU"], systemCPU: row["systemCPU"])
     }
 }
 
 extension StepStatusRecord: FetchableRecord {
     public init(row: Row) throws {
-        self.init(pipeline: row["pipeline"], step: row["step"], completed: row["completed"], tested: row["tested"],
-                  lastRun: Date(row["lastRun"]), lastRunID: row["lastRunID"],
-                  lastState: (row["lastState"] as String?).flatMap(StepState.init(rawValue:)), lastDuration: row["lastDuration"],
-                  error: row["error"])
+        self.init(
+            pipeline: row["pipeline"], step: row["step"], completed: row["completed"], tested: row["tested"],
+            lastRun: Date(row["lastRun"]), lastRunID: row["lastRunID"],
+            lastState: (row["lastState"] as String?).flatMap(StepState.init(rawValue:)), lastDuration: row["lastDuration"],
+            error: row["error"])
     }
 }
 

@@ -107,8 +107,10 @@ public struct RunFilter: Sendable, Equatable {
 
     /// The `LIKE` pattern of the trigger's qualified forms (`retry:%`), its wildcards escaped with `\`.
     var qualifiedTriggerPattern: String? {
-        trigger.map { $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-            .replacingOccurrences(of: "_", with: "\\_") + ":%" }
+        trigger.map {
+            $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+                .replacingOccurrences(of: "_", with: "\\_") + ":%"
+        }
     }
 }
 

@@ -72,9 +72,14 @@ public final class SQLiteRunStore: RunStore {
 
     private static func insert(_ new: NewRun, _ db: Database) throws -> RunRecord {
         // Checked in the same transaction as the insert: two starts at the same moment see each other.
-        let earlier = new.concurrency == .allow ? nil : try String.fetchOne(db, sql: """
-            SELECT id FROM runs WHERE pipeline = ? AND status IN ('running', 'queued') ORDER BY createdAt LIMIT 1
-            """, arguments: [new.pipeline])
+        let earlier =
+            new.concurrency == .allow
+            ? nil
+            : try String.fetchOne(
+                db,
+                sql: """
+                    SELECT id FROM runs WHERE pipeline = ? AND status IN ('running', 'queued') ORDER BY createdAt LIMIT 1
+                    """, arguments: [new.pipeline])
         if let earlier, new.concurrency == .reject { throw RunRefused(pipeline: new.pipeline, blocking: earlier) }
         while true {
             let id = RunID.make()
@@ -102,16 +107,17 @@ public final class SQLiteRunStore: RunStore {
         try await pool.write { db in
             // A backfill's runs run `maxActive` at a time (its process lets them through in order, see ``AsyncGate``);
             // other queued runs wait behind every earlier run of their pipeline.
-            try db.execute(sql: """
-                UPDATE runs SET status = 'running' WHERE id = ? AND status = 'queued' AND CASE
-                WHEN json_extract(triggerDetail, '$.maxActive') IS NULL THEN NOT EXISTS (
-                    SELECT 1 FROM runs AS earlier WHERE earlier.pipeline = runs.pipeline AND earlier.id <> runs.id
-                    AND (earlier.status = 'running' OR (earlier.status = 'queued' AND earlier.createdAt < runs.createdAt)))
-                ELSE (SELECT count(*) FROM runs AS other WHERE other.pipeline = runs.pipeline AND other.status = 'running'
-                      AND json_extract(other.triggerDetail, '$.backfill') = json_extract(runs.triggerDetail, '$.backfill'))
-                     < json_extract(triggerDetail, '$.maxActive')
-                END
-                """, arguments: [runID])
+            try db.execute(
+                sql: """
+                    UPDATE runs SET status = 'running' WHERE id = ? AND status = 'queued' AND CASE
+                    WHEN json_extract(triggerDetail, '$.maxActive') IS NULL THEN NOT EXISTS (
+                        SELECT 1 FROM runs AS earlier WHERE earlier.pipeline = runs.pipeline AND earlier.id <> runs.id
+                        AND (earlier.status = 'running' OR (earlier.status = 'queued' AND earlier.createdAt < runs.createdAt)))
+                    ELSE (SELECT count(*) FROM runs AS other WHERE other.pipeline = runs.pipeline AND other.status = 'running'
+                          AND json_extract(other.triggerDetail, '$.backfill') = json_extract(runs.triggerDetail, '$.backfill'))
+                         < json_extract(triggerDetail, '$.maxActive')
+                    END
+                    """, arguments: [runID])
             return db.changesCount == 1
         }
     }
@@ -120,17 +126,20 @@ public final class SQLiteRunStore: RunStore {
     public func renewLease(runID: String, until: Date) throws -> Bool {
         try pool.write { db in
             // The owner's one write every renewal interval also reads whether it is asked to cancel.
-            try Bool.fetchOne(db, sql: """
-                UPDATE runs SET leaseExpiresAt = ? WHERE id = ? AND status IN ('running', 'queued') AND ownerPID = ? AND ownerHost = ?
-                RETURNING cancelRequestedAt IS NOT NULL
-                """, arguments: [until.timeIntervalSince1970, runID, getpid(), RunLease.host]) ?? false
+            try Bool.fetchOne(
+                db,
+                sql: """
+                    UPDATE runs SET leaseExpiresAt = ? WHERE id = ? AND status IN ('running', 'queued') AND ownerPID = ? AND ownerHost = ?
+                    RETURNING cancelRequestedAt IS NOT NULL
+                    """, arguments: [until.timeIntervalSince1970, runID, getpid(), RunLease.host]) ?? false
         }
     }
 
     public func requestCancel(runID: String) async throws -> Bool {
         try await pool.write { db in
-            try db.execute(sql: "UPDATE runs SET cancelRequestedAt = ? WHERE id = ? AND status = 'running'",
-                           arguments: [Date().timeIntervalSince1970, runID])
+            try db.execute(
+                sql: "UPDATE runs SET cancelRequestedAt = ? WHERE id = ? AND status = 'running'",
+                arguments: [Date().timeIntervalSince1970, runID])
             return db.changesCount == 1
         }
     }
@@ -138,18 +147,21 @@ public final class SQLiteRunStore: RunStore {
     public func markInterrupted(_ run: RunRecord) async throws -> Bool {
         try await pool.write { db in
             let now = Date().timeIntervalSince1970
-            try db.execute(sql: """
-                UPDATE runs SET status = 'interrupted', finishedAt = ?, leaseExpiresAt = NULL
-                WHERE id = ? AND status IN ('running', 'queued') AND ownerPID = ? AND ownerHost IS ?
-                """, arguments: [now, run.id, run.ownerPID, run.ownerHost])
+            try db.execute(
+                sql: """
+                    UPDATE runs SET status = 'interrupted', finishedAt = ?, leaseExpiresAt = NULL
+                    WHERE id = ? AND status IN ('running', 'queued') AND ownerPID = ? AND ownerHost IS ?
+                    """, arguments: [now, run.id, run.ownerPID, run.ownerHost])
             guard db.changesCount == 1 else { return false }
             let why = "interrupted: the Sluice process running it (pid \(run.ownerPID)) ended"
-            try db.execute(sql: "UPDATE attempts SET state = 'interrupted', finishedAt = ?, error = ? WHERE runID = ? AND state = 'running'",
-                           arguments: [now, why, run.id])
-            try db.execute(sql: """
-                UPDATE stepRuns SET state = 'interrupted', finishedAt = ?, duration = ? - startedAt, error = ?
-                WHERE runID = ? AND state = 'running'
-                """, arguments: [now, now, why, run.id])
+            try db.execute(
+                sql: "UPDATE attempts SET state = 'interrupted', finishedAt = ?, error = ? WHERE runID = ? AND state = 'running'",
+                arguments: [now, why, run.id])
+            try db.execute(
+                sql: """
+                    UPDATE stepRuns SET state = 'interrupted', finishedAt = ?, duration = ? - startedAt, error = ?
+                    WHERE runID = ? AND state = 'running'
+                    """, arguments: [now, now, why, run.id])
             try EventSQL.insertEvent(db, .text(run.id), .real(now), "run_interrupted", state: RunStatus.interrupted.rawValue, message: why)
             return true
         }
@@ -158,16 +170,18 @@ public final class SQLiteRunStore: RunStore {
     public func claimForResume(runID: String, steps: [String]) async throws -> RunRecord? {
         try await pool.write { db in
             let now = Date()
-            try db.execute(sql: """
-                UPDATE runs SET status = 'running', finishedAt = NULL, ownerPID = ?, ownerHost = ?, leaseExpiresAt = ?, cancelRequestedAt = NULL
-                WHERE id = ? AND status IN ('failed', 'interrupted', 'cancelled', 'partial_success')
-                """, arguments: [getpid(), RunLease.host, RunLease.expiry(from: now).timeIntervalSince1970, runID])
+            try db.execute(
+                sql: """
+                    UPDATE runs SET status = 'running', finishedAt = NULL, ownerPID = ?, ownerHost = ?, leaseExpiresAt = ?, cancelRequestedAt = NULL
+                    WHERE id = ? AND status IN ('failed', 'interrupted', 'cancelled', 'partial_success')
+                    """, arguments: [getpid(), RunLease.host, RunLease.expiry(from: now).timeIntervalSince1970, runID])
             guard db.changesCount == 1 else { return nil }
             for step in steps {
-                try db.execute(sql: """
-                    UPDATE stepRuns SET state = 'pending', reason = NULL, error = NULL, exitCode = NULL, startedAt = NULL, finishedAt = NULL,
-                    duration = NULL, recovered = 0 WHERE runID = ? AND step = ?
-                    """, arguments: [runID, step])
+                try db.execute(
+                    sql: """
+                        UPDATE stepRuns SET state = 'pending', reason = NULL, error = NULL, exitCode = NULL, startedAt = NULL, finishedAt = NULL,
+                        duration = NULL, recovered = 0 WHERE runID = ? AND step = ?
+                        """, arguments: [runID, step])
             }
             try EventSQL.insertEvent(db, .text(runID), .real(now.timeIntervalSince1970), "run_resumed", message: "\(steps.count) steps to run")
             return try RunRecord.fetchOne(db, key: runID)
@@ -183,15 +197,18 @@ public final class SQLiteRunStore: RunStore {
                 arguments += [before.timeIntervalSince1970]
             }
             if let keep {
-                conditions.append("""
+                conditions.append(
+                    """
                     (SELECT count(*) FROM runs AS newer WHERE newer.pipeline = runs.pipeline AND newer.createdAt > runs.createdAt) >= ?
                     """)
                 arguments += [keep]
             }
             guard !conditions.isEmpty else { return [] }
-            let doomed = try RunRecord.fetchAll(db, sql: """
-                SELECT * FROM runs WHERE status NOT IN ('running', 'queued') AND (\(conditions.joined(separator: " OR "))) ORDER BY createdAt
-                """, arguments: arguments)
+            let doomed = try RunRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM runs WHERE status NOT IN ('running', 'queued') AND (\(conditions.joined(separator: " OR "))) ORDER BY createdAt
+                    """, arguments: arguments)
             guard !dryRun else { return doomed }
             // Foreign keys cascade to stepRuns, attempts, events and recoveryActions.
             for run in doomed { try db.execute(sql: "DELETE FROM runs WHERE id = ?", arguments: [run.id]) }
@@ -206,56 +223,83 @@ public final class SQLiteRunStore: RunStore {
             }
             for run in contents.runs { try run.insert(db) }
             for step in contents.stepRuns {
-                try db.execute(sql: """
-                    INSERT INTO stepRuns (runID, step, position, state, reason, attempts, exitCode, startedAt, finishedAt, duration, error,
-                    peakMemoryKB, cpuSeconds, allowedFailure, recovered) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [step.runID, step.step, step.position, step.state.rawValue, step.reason, step.attempts, step.exitCode,
-                                     step.startedAt?.timeIntervalSince1970, step.finishedAt?.timeIntervalSince1970, step.duration, step.error,
-                                     step.peakMemoryKB, step.cpuSeconds, step.allowedFailure, step.recovered])
+                try db.execute(
+                    sql: """
+                        INSERT INTO stepRuns (runID, step, position, state, reason, attempts, exitCode, startedAt, finishedAt, duration, error,
+                        peakMemoryKB, cpuSeconds, allowedFailure, recovered) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        step.runID, step.step, step.position, step.state.rawValue, step.reason, step.attempts, step.exitCode,
+                        step.startedAt?.timeIntervalSince1970, step.finishedAt?.timeIntervalSince1970, step.duration, step.error,
+                        step.peakMemoryKB, step.cpuSeconds, step.allowedFailure, step.recovered,
+                    ])
             }
             for attempt in contents.attempts {
-                try db.execute(sql: """
-                    INSERT INTO attempts (runID, step, attempt, state, pid, startedAt, finishedAt, exitCode, signal, error, peakMemoryKB,
-                    userCPU, systemCPU) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [attempt.runID, attempt.step, attempt.attempt, attempt.state.rawValue, attempt.pid,
-                                     attempt.startedAt.timeIntervalSince1970, attempt.finishedAt?.timeIntervalSince1970, attempt.exitCode,
-                                     attempt.signal, attempt.error, attempt.peakMemoryKB, attempt.userCPU, attempt.systemCPU])
+                try db.execute(
+                    sql: """
+                        INSERT INTO attempts (runID, step, attempt, state, pid, startedAt, finishedAt, exitCode, signal, error, peakMemoryKB,
+                        userCPU, systemCPU) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        attempt.runID, attempt.step, attempt.attempt, attempt.state.rawValue, attempt.pid,
+                        attempt.startedAt.timeIntervalSince1970, attempt.finishedAt?.timeIntervalSince1970, attempt.exitCode,
+                        attempt.signal, attempt.error, attempt.peakMemoryKB, attempt.userCPU, attempt.systemCPU,
+                    ])
             }
             for event in contents.events {
-                try db.execute(sql: "INSERT INTO events (seq, runID, at, kind, step, attempt, state, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                               arguments: [event.seq, event.runID, event.at.timeIntervalSince1970, event.kind, event.step, event.attempt,
-                                           event.state, event.message])
+                try db.execute(
+                    sql: "INSERT INTO events (seq, runID, at, kind, step, attempt, state, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [
+                        event.seq, event.runID, event.at.timeIntervalSince1970, event.kind, event.step, event.attempt,
+                        event.state, event.message,
+                    ])
             }
             for (runID, record) in contents.recoveryActions {
                 let action = record.action
-                try db.execute(sql: "INSERT INTO recoveryActions (runID, step, kind, target, status, message, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                               arguments: [runID, record.step, action.kind.rawValue, action.target, action.status.rawValue, action.message,
-                                           action.at.timeIntervalSince1970])
+                try db.execute(
+                    sql: "INSERT INTO recoveryActions (runID, step, kind, target, status, message, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [
+                        runID, record.step, action.kind.rawValue, action.target, action.status.rawValue, action.message,
+                        action.at.timeIntervalSince1970,
+                    ])
             }
             for status in contents.stepStatuses {
-                try db.execute(sql: """
-                    INSERT OR REPLACE INTO stepStatus (pipeline, step, completed, tested, lastRun, lastRunID, lastState, lastDuration, error)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [status.pipeline, status.step, status.completed, status.tested, status.lastRun?.timeIntervalSince1970,
-                                     status.lastRunID, status.lastState?.rawValue, status.lastDuration, status.error])
+                try db.execute(
+                    sql: """
+                        INSERT OR REPLACE INTO stepStatus (pipeline, step, completed, tested, lastRun, lastRunID, lastState, lastDuration, error)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        status.pipeline, status.step, status.completed, status.tested, status.lastRun?.timeIntervalSince1970,
+                        status.lastRunID, status.lastState?.rawValue, status.lastDuration, status.error,
+                    ])
             }
             for record in contents.fingerprints {
-                try db.execute(sql: """
-                    INSERT OR REPLACE INTO stepFingerprints (pipeline, step, runID, recordedAt, fingerprint, outputs) VALUES (?, ?, ?, ?, ?, ?)
-                    """, arguments: [record.pipeline, record.step, record.runID, record.recordedAt.timeIntervalSince1970,
-                                     try jsonText(record.fingerprint), try jsonText(record.outputs)])
+                try db.execute(
+                    sql: """
+                        INSERT OR REPLACE INTO stepFingerprints (pipeline, step, runID, recordedAt, fingerprint, outputs) VALUES (?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        record.pipeline, record.step, record.runID, record.recordedAt.timeIntervalSince1970,
+                        try jsonText(record.fingerprint), try jsonText(record.outputs),
+                    ])
             }
             for (path, hash) in contents.hashes {
-                try db.execute(sql: "INSERT OR REPLACE INTO fileHashes (path, size, modifiedNS, inode, sha256) VALUES (?, ?, ?, ?, ?)",
-                               arguments: [path, hash.size, hash.modifiedNS, Int64(bitPattern: hash.inode), hash.sha256])
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO fileHashes (path, size, modifiedNS, inode, sha256) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [path, hash.size, hash.modifiedNS, Int64(bitPattern: hash.inode), hash.sha256])
             }
             for trigger in contents.triggers {
-                try db.execute(sql: """
-                    INSERT OR REPLACE INTO triggers (pipeline, name, since, firedFor, fingerprint, snapshot, lastRunID, lastError)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [trigger.pipeline, trigger.name, trigger.since.timeIntervalSince1970, trigger.firedFor?.timeIntervalSince1970,
-                                     trigger.snapshot?.fingerprint, try trigger.snapshot.map { try jsonText($0.files) }, trigger.lastRunID,
-                                     trigger.lastError])
+                try db.execute(
+                    sql: """
+                        INSERT OR REPLACE INTO triggers (pipeline, name, since, firedFor, fingerprint, snapshot, lastRunID, lastError)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        trigger.pipeline, trigger.name, trigger.since.timeIntervalSince1970, trigger.firedFor?.timeIntervalSince1970,
+                        trigger.snapshot?.fingerprint, try trigger.snapshot.map { try jsonText($0.files) }, trigger.lastRunID,
+                        trigger.lastError,
+                    ])
             }
             for (pipeline, at) in contents.paused {
                 try db.execute(sql: "INSERT OR REPLACE INTO pausedPipelines VALUES (?, ?)", arguments: [pipeline, at.timeIntervalSince1970])
@@ -334,10 +378,11 @@ public final class SQLiteRunStore: RunStore {
 
     public func setTested(pipeline: String, step: String, tested: Bool) async throws {
         try await pool.write { db in
-            try db.execute(sql: """
-                INSERT INTO stepStatus (pipeline, step, tested) VALUES (?, ?, ?)
-                ON CONFLICT (pipeline, step) DO UPDATE SET tested = excluded.tested
-                """, arguments: [pipeline, step, tested])
+            try db.execute(
+                sql: """
+                    INSERT INTO stepStatus (pipeline, step, tested) VALUES (?, ?, ?)
+                    ON CONFLICT (pipeline, step) DO UPDATE SET tested = excluded.tested
+                    """, arguments: [pipeline, step, tested])
         }
     }
 
@@ -347,9 +392,11 @@ public final class SQLiteRunStore: RunStore {
                 guard let kind = RecoveryAction.Kind(rawValue: row["kind"]), let status = RecoveryAction.Status(rawValue: row["status"]) else {
                     throw StoreError(path: "", message: "unknown recovery action '\(row["kind"] ?? "")' in the store")
                 }
-                return RecoveryActionRecord(step: row["step"], action: RecoveryAction(
-                    kind: kind, target: row["target"], status: status, message: row["message"],
-                    at: Date(timeIntervalSince1970: row["at"])))
+                return RecoveryActionRecord(
+                    step: row["step"],
+                    action: RecoveryAction(
+                        kind: kind, target: row["target"], status: status, message: row["message"],
+                        at: Date(timeIntervalSince1970: row["at"])))
             }
         }
     }
@@ -357,11 +404,18 @@ public final class SQLiteRunStore: RunStore {
     public func totals() async throws -> StoreTotals {
         try await pool.read { db in
             var totals = StoreTotals()
-            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM runs GROUP BY status") { totals.runsByStatus[row["status"]] = row["n"] }
-            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM stepRuns GROUP BY state") { totals.stepsByState[row["state"]] = row["n"] }
-            totals.queuedSteps = try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM stepRuns JOIN runs ON runs.id = stepRuns.runID WHERE runs.status = 'running' AND stepRuns.state = 'pending'
-                """) ?? 0
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM runs GROUP BY status") {
+                totals.runsByStatus[row["status"]] = row["n"]
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM stepRuns GROUP BY state") {
+                totals.stepsByState[row["state"]] = row["n"]
+            }
+            totals.queuedSteps =
+                try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COUNT(*) FROM stepRuns JOIN runs ON runs.id = stepRuns.runID WHERE runs.status = 'running' AND stepRuns.state = 'pending'
+                        """) ?? 0
             return totals
         }
     }
@@ -391,16 +445,18 @@ public final class SQLiteRunStore: RunStore {
 
     public func pausedPipelines() async throws -> [String: Date] {
         try await pool.read { db in
-            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT * FROM pausedPipelines").map {
-                ($0["pipeline"], Date(timeIntervalSince1970: $0["pausedAt"]))
-            })
+            Dictionary(
+                uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT * FROM pausedPipelines").map {
+                    ($0["pipeline"], Date(timeIntervalSince1970: $0["pausedAt"]))
+                })
         }
     }
 
     public func setPaused(pipeline: String, paused: Bool) async throws {
         try await pool.write { db in
             if paused {
-                try db.execute(sql: "INSERT INTO pausedPipelines VALUES (?, ?) ON CONFLICT DO NOTHING", arguments: [pipeline, Date().timeIntervalSince1970])
+                try db.execute(
+                    sql: "INSERT INTO pausedPipelines VALUES (?, ?) ON CONFLICT DO NOTHING", arguments: [pipeline, Date().timeIntervalSince1970])
             } else {
                 try db.execute(sql: "DELETE FROM pausedPipelines WHERE pipeline = ?", arguments: [pipeline])
             }
@@ -421,8 +477,9 @@ public final class SQLiteRunStore: RunStore {
             var hashes: [String: FileHash] = [:]
             let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM fileHashes")
             while let row = try cursor.next() {
-                hashes[row["path"]] = FileHash(size: row["size"], modifiedNS: row["modifiedNS"],
-                                               inode: UInt64(bitPattern: row["inode"]), sha256: row["sha256"])
+                hashes[row["path"]] = FileHash(
+                    size: row["size"], modifiedNS: row["modifiedNS"],
+                    inode: UInt64(bitPattern: row["inode"]), sha256: row["sha256"])
             }
             return (fingerprints, hashes)
         }

@@ -21,7 +21,8 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
     public static func problem(_ setting: String) -> String? {
         if setting.isEmpty || setting == "sqlite:" { return "must not be empty" }
         if let scheme = setting.range(of: "://").map({ setting[..<$0.lowerBound] }), !scheme.contains("/"),
-           !["postgres", "postgresql"].contains(scheme.lowercased()) {
+            !["postgres", "postgresql"].contains(scheme.lowercased())
+        {
             return "names an unknown kind of store ('\(scheme)://'): use a file path, sqlite:PATH or postgres://USER@HOST/DATABASE"
         }
         if setting.hasPrefix("postgres://") || setting.hasPrefix("postgresql://"), case let .failure(problem) = PostgresAddress.parse(setting) {

@@ -7,66 +7,70 @@ enum StoreSchema {
         // Rows of stepRuns and attempts are appended in the order steps start, so the updates of a batch of
         // steps touch a few adjacent pages rather than pages scattered by step name.
         migrator.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE runs (
-                    id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, status TEXT NOT NULL, trigger TEXT NOT NULL,
-                    parameters TEXT NOT NULL, selection TEXT NOT NULL, runDirectory TEXT NOT NULL, ownerPID INTEGER NOT NULL,
-                    createdAt REAL NOT NULL, finishedAt REAL, stepsTotal INTEGER NOT NULL);
-                CREATE INDEX runsByPipeline ON runs(pipeline, createdAt);
-                CREATE INDEX runsByTime ON runs(createdAt);
-                CREATE TABLE stepRuns (
-                    runID TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, step TEXT NOT NULL, position INTEGER NOT NULL,
-                    state TEXT NOT NULL, reason TEXT, attempts INTEGER NOT NULL, exitCode INTEGER, startedAt REAL, finishedAt REAL,
-                    duration REAL, error TEXT, peakMemoryKB INTEGER, cpuSeconds REAL, allowedFailure INTEGER NOT NULL);
-                CREATE UNIQUE INDEX stepRunsByStep ON stepRuns(runID, step);
-                CREATE TABLE attempts (
-                    runID TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, step TEXT NOT NULL, attempt INTEGER NOT NULL,
-                    state TEXT NOT NULL, pid INTEGER NOT NULL, startedAt REAL NOT NULL, finishedAt REAL, exitCode INTEGER,
-                    signal INTEGER, error TEXT, peakMemoryKB INTEGER, userCPU REAL, systemCPU REAL);
-                CREATE UNIQUE INDEX attemptsByStep ON attempts(runID, step, attempt);
-                CREATE TABLE events (
-                    seq INTEGER PRIMARY KEY, runID TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-                    at REAL NOT NULL, kind TEXT NOT NULL, step TEXT, attempt INTEGER, state TEXT, message TEXT);
-                CREATE INDEX eventsByRun ON events(runID, seq);
-                CREATE TABLE stepStatus (
-                    pipeline TEXT NOT NULL, step TEXT NOT NULL, completed INTEGER NOT NULL DEFAULT 0,
-                    tested INTEGER NOT NULL DEFAULT 0, lastRun REAL, lastRunID TEXT, lastState TEXT, lastDuration REAL, error TEXT,
-                    PRIMARY KEY (pipeline, step)) WITHOUT ROWID;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE runs (
+                        id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, status TEXT NOT NULL, trigger TEXT NOT NULL,
+                        parameters TEXT NOT NULL, selection TEXT NOT NULL, runDirectory TEXT NOT NULL, ownerPID INTEGER NOT NULL,
+                        createdAt REAL NOT NULL, finishedAt REAL, stepsTotal INTEGER NOT NULL);
+                    CREATE INDEX runsByPipeline ON runs(pipeline, createdAt);
+                    CREATE INDEX runsByTime ON runs(createdAt);
+                    CREATE TABLE stepRuns (
+                        runID TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, step TEXT NOT NULL, position INTEGER NOT NULL,
+                        state TEXT NOT NULL, reason TEXT, attempts INTEGER NOT NULL, exitCode INTEGER, startedAt REAL, finishedAt REAL,
+                        duration REAL, error TEXT, peakMemoryKB INTEGER, cpuSeconds REAL, allowedFailure INTEGER NOT NULL);
+                    CREATE UNIQUE INDEX stepRunsByStep ON stepRuns(runID, step);
+                    CREATE TABLE attempts (
+                        runID TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, step TEXT NOT NULL, attempt INTEGER NOT NULL,
+                        state TEXT NOT NULL, pid INTEGER NOT NULL, startedAt REAL NOT NULL, finishedAt REAL, exitCode INTEGER,
+                        signal INTEGER, error TEXT, peakMemoryKB INTEGER, userCPU REAL, systemCPU REAL);
+                    CREATE UNIQUE INDEX attemptsByStep ON attempts(runID, step, attempt);
+                    CREATE TABLE events (
+                        seq INTEGER PRIMARY KEY, runID TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                        at REAL NOT NULL, kind TEXT NOT NULL, step TEXT, attempt INTEGER, state TEXT, message TEXT);
+                    CREATE INDEX eventsByRun ON events(runID, seq);
+                    CREATE TABLE stepStatus (
+                        pipeline TEXT NOT NULL, step TEXT NOT NULL, completed INTEGER NOT NULL DEFAULT 0,
+                        tested INTEGER NOT NULL DEFAULT 0, lastRun REAL, lastRunID TEXT, lastState TEXT, lastDuration REAL, error TEXT,
+                        PRIMARY KEY (pipeline, step)) WITHOUT ROWID;
+                    """)
         }
         // Recovery: fingerprints of successful steps, remembered file hashes, recovery actions.
         migrator.registerMigration("v2") { db in
-            try db.execute(sql: """
-                ALTER TABLE stepRuns ADD COLUMN recovered INTEGER NOT NULL DEFAULT 0;
-                CREATE TABLE recoveryActions (
-                    runID TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, step TEXT NOT NULL, kind TEXT NOT NULL,
-                    target TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL, at REAL NOT NULL);
-                CREATE INDEX recoveryActionsByRun ON recoveryActions(runID);
-                CREATE TABLE stepFingerprints (
-                    pipeline TEXT NOT NULL, step TEXT NOT NULL, runID TEXT NOT NULL, recordedAt REAL NOT NULL,
-                    fingerprint TEXT NOT NULL, outputs TEXT NOT NULL, PRIMARY KEY (pipeline, step)) WITHOUT ROWID;
-                CREATE TABLE fileHashes (
-                    path TEXT PRIMARY KEY, size INTEGER NOT NULL, modifiedNS INTEGER NOT NULL, inode INTEGER NOT NULL,
-                    sha256 TEXT NOT NULL) WITHOUT ROWID;
-                """)
+            try db.execute(
+                sql: """
+                    ALTER TABLE stepRuns ADD COLUMN recovered INTEGER NOT NULL DEFAULT 0;
+                    CREATE TABLE recoveryActions (
+                        runID TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, step TEXT NOT NULL, kind TEXT NOT NULL,
+                        target TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL, at REAL NOT NULL);
+                    CREATE INDEX recoveryActionsByRun ON recoveryActions(runID);
+                    CREATE TABLE stepFingerprints (
+                        pipeline TEXT NOT NULL, step TEXT NOT NULL, runID TEXT NOT NULL, recordedAt REAL NOT NULL,
+                        fingerprint TEXT NOT NULL, outputs TEXT NOT NULL, PRIMARY KEY (pipeline, step)) WITHOUT ROWID;
+                    CREATE TABLE fileHashes (
+                        path TEXT PRIMARY KEY, size INTEGER NOT NULL, modifiedNS INTEGER NOT NULL, inode INTEGER NOT NULL,
+                        sha256 TEXT NOT NULL) WITHOUT ROWID;
+                    """)
         }
         // Crash safety: each running run is owned by one process (pid and host), under a lease it renews.
         migrator.registerMigration("v3") { db in
-            try db.execute(sql: """
-                ALTER TABLE runs ADD COLUMN ownerHost TEXT;
-                ALTER TABLE runs ADD COLUMN leaseExpiresAt REAL;
-                CREATE INDEX runsByStatus ON runs(status);
-                """)
+            try db.execute(
+                sql: """
+                    ALTER TABLE runs ADD COLUMN ownerHost TEXT;
+                    ALTER TABLE runs ADD COLUMN leaseExpiresAt REAL;
+                    CREATE INDEX runsByStatus ON runs(status);
+                    """)
         }
         // Triggers: what started a run by itself, and each schedule's and watch's shared state.
         migrator.registerMigration("v4") { db in
-            try db.execute(sql: """
-                ALTER TABLE runs ADD COLUMN triggerDetail TEXT;
-                CREATE TABLE triggers (
-                    pipeline TEXT NOT NULL, name TEXT NOT NULL, since REAL NOT NULL, firedFor REAL, fingerprint TEXT, snapshot TEXT,
-                    lastRunID TEXT, lastError TEXT, PRIMARY KEY (pipeline, name)) WITHOUT ROWID;
-                CREATE TABLE pausedPipelines (pipeline TEXT PRIMARY KEY, pausedAt REAL NOT NULL) WITHOUT ROWID;
-                """)
+            try db.execute(
+                sql: """
+                    ALTER TABLE runs ADD COLUMN triggerDetail TEXT;
+                    CREATE TABLE triggers (
+                        pipeline TEXT NOT NULL, name TEXT NOT NULL, since REAL NOT NULL, firedFor REAL, fingerprint TEXT, snapshot TEXT,
+                        lastRunID TEXT, lastError TEXT, PRIMARY KEY (pipeline, name)) WITHOUT ROWID;
+                    CREATE TABLE pausedPipelines (pipeline TEXT PRIMARY KEY, pausedAt REAL NOT NULL) WITHOUT ROWID;
+                    """)
         }
         // Cancelling a run from another host: the request waits in the store for the run's owner (``RunCancellation``).
         migrator.registerMigration("v5") { db in

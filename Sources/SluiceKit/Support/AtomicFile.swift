@@ -1,5 +1,6 @@
 import CSluiceSupport
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,7 +17,10 @@ public enum AtomicFile {
         var offset = 0
         while offset < buffer.count {
             let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-            if written < 0 { if errno == EINTR { continue }; return false }
+            if written < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
             offset += written
         }
         return true
@@ -34,14 +38,18 @@ public enum AtomicFile {
 
     private static func replace(_ path: String, mode: mode_t = 0o644, verify: (String) throws -> Void = { _ in }, fill: (Int32) -> Bool) throws {
         let directory = (path as NSString).deletingLastPathComponent
-        let temporary = (directory as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
+        let temporary = (directory as NSString).appendingPathComponent(
+            ".\((path as NSString).lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard descriptor >= 0 else { throw posixError("cannot create \(temporary)") }
         let ok = fill(descriptor) && fsync(descriptor) == 0
         let error = errno
         close(descriptor)
         do {
-            guard ok else { errno = error; throw posixError("cannot write \(path)") }
+            guard ok else {
+                errno = error
+                throw posixError("cannot write \(path)")
+            }
             try verify(temporary)
             guard rename(temporary, path) == 0 else { throw posixError("cannot write \(path)") }
         } catch {

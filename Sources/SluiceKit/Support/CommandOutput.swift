@@ -35,7 +35,8 @@ struct CommandOutput {
         let output = stdout.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         process.waitUntilExit()
-        return CommandOutput(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
-                             errors: String(decoding: errors.withLock { $0 }, as: UTF8.self))
+        return CommandOutput(
+            status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
+            errors: String(decoding: errors.withLock { $0 }, as: UTF8.self))
     }
 }

@@ -33,8 +33,10 @@ public struct Backfill: Sendable {
     /// Plans the backfill of `from`…`to` (inclusive dates). `parameters`, over the pipeline's first schedule's
     /// `params`, may use `{{ schedule.date }}` (the interval's first date), `{{ schedule.end_date }}` (its last) and
     /// `{{ schedule.time }}`; at least one must, or every run would be the same.
-    public init(pipeline: Pipeline, from: String, to: String, step: Step, maxActive: Int,
-                parameters: [String: String] = [:]) throws(BackfillError) {
+    public init(
+        pipeline: Pipeline, from: String, to: String, step: Step, maxActive: Int,
+        parameters: [String: String] = [:]
+    ) throws(BackfillError) {
         guard let first = Self.day(from) else { throw BackfillError(.from, "'\(from)' is not a date such as 2026-10-01") }
         guard let last = Self.day(to) else { throw BackfillError(.to, "'\(to)' is not a date such as 2026-10-31") }
         guard first <= last else { throw BackfillError(.from, "the first date, \(from), is after the last, \(to)") }
@@ -44,11 +46,14 @@ public struct Backfill: Sendable {
         let templates = parameters.mapValues(ParameterTemplate.init).merging(pipeline.schedules.first?.parameters ?? [:]) { given, _ in given }
         let placeholders = templates.values.flatMap(\.names)
         if let unknown = placeholders.first(where: { !TriggerVariables.schedule.contains($0) }) {
-            throw BackfillError(nil, "unknown placeholder '{{ \(unknown) }}'; use {{ schedule.date }}, {{ schedule.end_date }} or {{ schedule.time }}")
+            throw BackfillError(
+                nil, "unknown placeholder '{{ \(unknown) }}'; use {{ schedule.date }}, {{ schedule.end_date }} or {{ schedule.time }}")
         }
         guard !placeholders.isEmpty else {
-            throw BackfillError(nil, "no parameter of '\(pipeline.id)' takes the interval's dates: give one, as in "
-                                + "-p 'date_start={{ schedule.date }}' -p 'date_end={{ schedule.end_date }}', or set 'params' on its schedule")
+            throw BackfillError(
+                nil,
+                "no parameter of '\(pipeline.id)' takes the interval's dates: give one, as in "
+                    + "-p 'date_start={{ schedule.date }}' -p 'date_end={{ schedule.end_date }}', or set 'params' on its schedule")
         }
         let zone = pipeline.schedules.first?.timeZone ?? TimeZone(identifier: "UTC")!
         var intervals: [Interval] = []
@@ -71,15 +76,18 @@ public struct Backfill: Sendable {
 
     /// Records a run for each interval not done yet, all in one transaction, queued, and hands each to `launch` with
     /// the gate that lets `maxActive` of them run at once.
-    public func start(configuration: Configuration, store: any RunStore,
-                      launch: @Sendable (PreparedRun, RunRecord, AsyncGate) async -> Void) async throws -> [Result] {
+    public func start(
+        configuration: Configuration, store: any RunStore,
+        launch: @Sendable (PreparedRun, RunRecord, AsyncGate) async -> Void
+    ) async throws -> [Result] {
         var results: [Result?] = Array(repeating: nil, count: intervals.count)
         var prepared: [(index: Int, run: PreparedRun)] = []
         for (index, interval) in intervals.enumerated() {
             var request = configuration.request(pipeline, parameters: interval.parameters, trigger: "backfill")
             // A pipeline that runs one run at a time queues its backfill's runs behind the others, one at a time.
-            request.triggerDetail = TriggerDetail(backfill: id, interval: interval.key,
-                                                  maxActive: pipeline.concurrency == .allow ? maxActive : nil)
+            request.triggerDetail = TriggerDetail(
+                backfill: id, interval: interval.key,
+                maxActive: pipeline.concurrency == .allow ? maxActive : nil)
             if pipeline.concurrency == .reject { request.pipeline.concurrency = .queue }
             request.claim = .interval(pipeline: pipeline.id, interval: interval.key)
             do { prepared.append((index, try PipelineRunner.prepare(request))) } catch {
@@ -102,7 +110,8 @@ public struct Backfill: Sendable {
     private static func day(_ text: String) -> WallClockTime? {
         let parts = text.split(separator: "-")
         guard parts.count == 3, parts[0].count == 4, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
-              (1...12).contains(month), (1...WallClockTime.daysIn(year: year, month: month)).contains(day) else { return nil }
+            (1...12).contains(month), (1...WallClockTime.daysIn(year: year, month: month)).contains(day)
+        else { return nil }
         return WallClockTime(year: year, month: month, day: day)
     }
 

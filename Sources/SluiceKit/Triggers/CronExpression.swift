@@ -8,8 +8,10 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
     private let minutes: Set<Int>, hours: Set<Int>, days: Set<Int>, months: Set<Int>, weekdays: Set<Int>
     private let daysRestricted: Bool, weekdaysRestricted: Bool
 
-    static let shortcuts = ["@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
-                            "@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *"]
+    static let shortcuts = [
+        "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
+        "@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *",
+    ]
 
     private struct Field {
         let name: String, range: ClosedRange<Int>, names: [String]
@@ -38,7 +40,8 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         }
         let parts = expanded.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         guard parts.count == 5 else {
-            throw CronError("'\(trimmed)' has \(parts.count) fields; cron takes five: minute hour day-of-month month day-of-week (or @daily, @hourly, ...)")
+            throw CronError(
+                "'\(trimmed)' has \(parts.count) fields; cron takes five: minute hour day-of-month month day-of-week (or @daily, @hourly, ...)")
         }
         let sets = try zip(parts, Self.fields).map { part, field throws(CronError) in try Self.parse(part, field) }
         minutes = sets[0]
@@ -73,10 +76,22 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         time.nextMinute()
         let lastYear = time.year + 10
         while time.year <= lastYear {
-            if !months.contains(time.month) { time.nextMonth(); continue }
-            if !dayMatches(time) { time.nextDay(); continue }
-            if !hours.contains(time.hour) { time.nextHour(); continue }
-            if !minutes.contains(time.minute) { time.nextMinute(); continue }
+            if !months.contains(time.month) {
+                time.nextMonth()
+                continue
+            }
+            if !dayMatches(time) {
+                time.nextDay()
+                continue
+            }
+            if !hours.contains(time.hour) {
+                time.nextHour()
+                continue
+            }
+            if !minutes.contains(time.minute) {
+                time.nextMinute()
+                continue
+            }
             // A time skipped when clocks go forward runs at the end of the gap, which is no later than any time after
             // it, so the first match on the wall clock is the earliest instant. An expression for every hour of the day
             // leaves the skipped time out instead (it runs again the next hour), as croniter does. A time repeated when

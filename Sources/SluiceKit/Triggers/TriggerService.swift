@@ -20,10 +20,12 @@ public actor TriggerService {
     private var reported: [String: String] = [:]
 
     /// `catalog` gives the pipelines as their files are now; `launch` records and starts a prepared run.
-    public init(store: any RunStore, configuration: Configuration, clock: any TriggerClock = SystemClock(),
-                catalog: @escaping @Sendable () async throws -> PipelineCatalog,
-                launch: @escaping @Sendable (PreparedRun) async throws -> RunRecord,
-                log: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(
+        store: any RunStore, configuration: Configuration, clock: any TriggerClock = SystemClock(),
+        catalog: @escaping @Sendable () async throws -> PipelineCatalog,
+        launch: @escaping @Sendable (PreparedRun) async throws -> RunRecord,
+        log: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.store = store
         self.configuration = configuration
         self.clock = clock
@@ -55,9 +57,10 @@ public actor TriggerService {
         let now = clock.now
         let entries = try await catalog().entries
         // A pipeline that does not load has no triggers to check: the log says so rather than nothing.
-        var problems = Dictionary(entries.compactMap { entry in
-            entry.problem.map { (entry.file, "\(entry.id): does not load, so its schedules and watches start no runs: \($0)") }
-        }, uniquingKeysWith: { first, _ in first })
+        var problems = Dictionary(
+            entries.compactMap { entry in
+                entry.problem.map { (entry.file, "\(entry.id): does not load, so its schedules and watches start no runs: \($0)") }
+            }, uniquingKeysWith: { first, _ in first })
         let pipelines = entries.compactMap(\.pipeline).filter { !$0.schedules.isEmpty || !$0.watches.isEmpty }
         // At least every 30 s: a schedule added to a pipeline file is noticed soon after.
         var wake = now.addingTimeInterval(30)
@@ -100,8 +103,10 @@ public actor TriggerService {
         reported = problems
     }
 
-    private func state(_ states: [String: TriggerState], _ pipeline: Pipeline, _ name: String, now: Date,
-                       snapshot: WatchSnapshot?) async throws -> TriggerState {
+    private func state(
+        _ states: [String: TriggerState], _ pipeline: Pipeline, _ name: String, now: Date,
+        snapshot: WatchSnapshot?
+    ) async throws -> TriggerState {
         if let state = states[Self.key(pipeline.id, name)] { return state }
         // First seen: a schedule starts from now (nothing before counts as missed), a watch from the files already there.
         return try await store.registerTrigger(pipeline: pipeline.id, name: name, since: now, snapshot: snapshot)
@@ -120,8 +125,10 @@ public actor TriggerService {
             let values = Self.scheduleValues(time, endDate: nil, in: schedule.timeZone)
             let detail = TriggerDetail(name: schedule.name, scheduledFor: values["schedule.time"])
             let claim = TriggerClaim.scheduled(pipeline: pipeline.id, trigger: schedule.name, at: time)
-            switch try await start(pipeline, trigger: "schedule", name: schedule.name, templates: schedule.parameters,
-                                   values: values, detail: detail, claim: claim) {
+            switch try await start(
+                pipeline, trigger: "schedule", name: schedule.name, templates: schedule.parameters,
+                values: values, detail: detail, claim: claim)
+            {
             case let .started(run): started.append(run)
             case .claimedElsewhere: return started
             case .refused: continue
@@ -130,8 +137,10 @@ public actor TriggerService {
         return started
     }
 
-    private func fire(_ watch: FileWatch, of pipeline: Pipeline, state: TriggerState, files: WatchSnapshot, paused: Bool,
-                      now: Date) async throws -> RunRecord? {
+    private func fire(
+        _ watch: FileWatch, of pipeline: Pipeline, state: TriggerState, files: WatchSnapshot, paused: Bool,
+        now: Date
+    ) async throws -> RunRecord? {
         let key = Self.key(pipeline.id, watch.name)
         let previous = state.snapshot ?? WatchSnapshot(files: [:])
         guard files != previous else {
@@ -154,8 +163,10 @@ public actor TriggerService {
         }
         let values = ["watch.paths": changed.joined(separator: "\n"), "watch.count": String(changed.count)]
         let detail = TriggerDetail(name: watch.name, paths: changed)
-        if case let .started(run) = try await start(pipeline, trigger: "watch", name: watch.name, templates: watch.parameters,
-                                                    values: values, detail: detail, claim: claim) {
+        if case let .started(run) = try await start(
+            pipeline, trigger: "watch", name: watch.name, templates: watch.parameters,
+            values: values, detail: detail, claim: claim)
+        {
             return run
         }
         return nil
@@ -165,8 +176,10 @@ public actor TriggerService {
 
     /// Prepares and launches one triggered run. A run refused (invalid parameters from a template, `concurrency:
     /// reject`) still consumes its claim, so it is not tried again at every check; the reason is kept on the trigger.
-    private func start(_ pipeline: Pipeline, trigger: String, name: String, templates: [String: ParameterTemplate],
-                       values: [String: String], detail: TriggerDetail, claim: TriggerClaim) async throws -> StartResult {
+    private func start(
+        _ pipeline: Pipeline, trigger: String, name: String, templates: [String: ParameterTemplate],
+        values: [String: String], detail: TriggerDetail, claim: TriggerClaim
+    ) async throws -> StartResult {
         var request = configuration.request(pipeline, parameters: templates.mapValues { $0.render(values) }, trigger: trigger)
         request.triggerDetail = detail
         request.claim = claim
@@ -195,7 +208,8 @@ public actor TriggerService {
     }
 
     private func workspaceRelative(_ folder: String, _ file: String) -> String {
-        folder.hasPrefix("/") ? (folder as NSString).appendingPathComponent(file)
+        folder.hasPrefix("/")
+            ? (folder as NSString).appendingPathComponent(file)
             : ((folder as NSString).appendingPathComponent(file) as NSString).standardizingPath
     }
 

@@ -39,29 +39,42 @@ public struct Configuration: Sendable {
     public static let keys: [Key] = [
         Key(name: "pipelines_dir", summary: "folder scanned for pipeline files", defaultValue: { "pipelines" }, validate: nonEmpty),
         Key(name: "runs_dir", summary: "folder holding one directory per run", defaultValue: { "runs" }, validate: nonEmpty),
-        Key(name: "store", summary: "the run store: an SQLite file, or postgres://USER@HOST/DATABASE shared by several hosts",
+        Key(
+            name: "store", summary: "the run store: an SQLite file, or postgres://USER@HOST/DATABASE shared by several hosts",
             defaultValue: { ".sluice/store.sqlite" }, validate: StoreLocation.problem),
-        Key(name: "store_timeout", summary: "how long to wait for a store another process holds locked", defaultValue: { "30s" },
+        Key(
+            name: "store_timeout", summary: "how long to wait for a store another process holds locked", defaultValue: { "30s" },
             validate: { DurationText.seconds($0) == nil ? "must be a duration such as 30s" : nil }),
-        Key(name: "versions_dir", summary: "folder keeping versions of declared step outputs", defaultValue: { ".sluice/versions" },
+        Key(
+            name: "versions_dir", summary: "folder keeping versions of declared step outputs", defaultValue: { ".sluice/versions" },
             validate: nonEmpty),
-        Key(name: "jobs", summary: "steps run at once", defaultValue: { String(ProcessInfo.processInfo.activeProcessorCount) },
+        Key(
+            name: "jobs", summary: "steps run at once", defaultValue: { String(ProcessInfo.processInfo.activeProcessorCount) },
             validate: { Int($0).map { $0 >= 1 } == true ? nil : "must be a whole number of at least 1" }),
-        Key(name: "executor", summary: "where steps run unless their pipeline says: local, workers (sluice worker, PostgreSQL store) or slurm",
+        Key(
+            name: "executor", summary: "where steps run unless their pipeline says: local, workers (sluice worker, PostgreSQL store) or slurm",
             defaultValue: { "local" }, validate: { ExecutorKind(rawValue: $0) == nil ? "must be local, workers or slurm" : nil }),
-        Key(name: "grace_period", summary: "time between SIGTERM and SIGKILL when a step is stopped", defaultValue: { "10s" },
+        Key(
+            name: "grace_period", summary: "time between SIGTERM and SIGKILL when a step is stopped", defaultValue: { "10s" },
             validate: { DurationText.seconds($0) == nil ? "must be a duration such as 10s" : nil }),
-        Key(name: "log_max_size", summary: "size past which a step's log is rotated (STEP.log.1 keeps the previous part)",
+        Key(
+            name: "log_max_size", summary: "size past which a step's log is rotated (STEP.log.1 keeps the previous part)",
             defaultValue: { "100MB" }, validate: { ByteSize.bytes($0) == nil ? "must be a size such as 100MB, 1GB or 500KB" : nil }),
-        Key(name: "log_lines", summary: "log lines shown for a failed step", defaultValue: { "20" },
+        Key(
+            name: "log_lines", summary: "log lines shown for a failed step", defaultValue: { "20" },
             validate: { Int($0).map { $0 >= 0 } == true ? nil : "must be a whole number" }),
-        Key(name: "secrets_file", summary: "NAME=value lines for secrets not in the environment",
+        Key(
+            name: "secrets_file", summary: "NAME=value lines for secrets not in the environment",
             defaultValue: { ".sluice/secrets.env" }, validate: nonEmpty),
-        Key(name: "allowed_hosts", summary: "host names `sluice serve` answers to besides IP addresses and localhost (comma-separated; * for any)",
+        Key(
+            name: "allowed_hosts", summary: "host names `sluice serve` answers to besides IP addresses and localhost (comma-separated; * for any)",
             defaultValue: { "" }, validate: listOfNames),
-        Key(name: "allowed_origins", summary: "web origins besides the server's own whose pages may use it (comma-separated, as https://host:port; * for any)",
+        Key(
+            name: "allowed_origins",
+            summary: "web origins besides the server's own whose pages may use it (comma-separated, as https://host:port; * for any)",
             defaultValue: { "" }, validate: listOfNames),
-        Key(name: "env_file_secrets", summary: "also write secrets, in clear, to each run's .env", defaultValue: { "false" },
+        Key(
+            name: "env_file_secrets", summary: "also write secrets, in clear, to each run's .env", defaultValue: { "false" },
             validate: { ["true", "false"].contains($0) ? nil : "must be true or false" }),
     ]
 
@@ -80,8 +93,10 @@ public struct Configuration: Sendable {
     public var notify: [NotificationTarget] = []
 
     /// Reads `sluice.yaml` in `workspace` (if present), the environment and `overrides` from flags.
-    public static func load(workspace: String, environment: [String: String] = ProcessInfo.processInfo.environment,
-                            overrides: [String: String] = [:]) throws(DefinitionError) -> Configuration {
+    public static func load(
+        workspace: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+        overrides: [String: String] = [:]
+    ) throws(DefinitionError) -> Configuration {
         let file = (workspace as NSString).appendingPathComponent(fileName)
         let (fromFile, notify) = try readFile(file)
         var values: [Value] = []
@@ -110,17 +125,24 @@ public struct Configuration: Sendable {
     private static func readFile(_ file: String) throws(DefinitionError) -> ([String: (String, SourceLocation)], [NotificationTarget]) {
         guard FileManager.default.fileExists(atPath: file) else { return ([:], []) }
         guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
-            throw DefinitionError(diagnostics: [Diagnostic(.unreadableFile, at: SourceLocation(file: file, line: 1, column: 1),
-                                                           "cannot read the config file as UTF-8 text")])
+            throw DefinitionError(diagnostics: [
+                Diagnostic(
+                    .unreadableFile, at: SourceLocation(file: file, line: 1, column: 1),
+                    "cannot read the config file as UTF-8 text")
+            ])
         }
         let root: Node?
         do { root = try Yams.compose(yaml: text, .basic) } catch {
-            let mark: Mark? = switch error as? YamlError {
-            case let .scanner(_, _, mark, _)?, let .parser(_, _, mark, _)?, let .composer(_, _, mark, _)?: mark
-            default: nil
-            }
-            throw DefinitionError(diagnostics: [Diagnostic(.yamlSyntax, at: SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1),
-                                                           "invalid YAML in the config file", fix: "check indentation and quoting")])
+            let mark: Mark? =
+                switch error as? YamlError {
+                case let .scanner(_, _, mark, _)?, let .parser(_, _, mark, _)?, let .composer(_, _, mark, _)?: mark
+                default: nil
+                }
+            throw DefinitionError(diagnostics: [
+                Diagnostic(
+                    .yamlSyntax, at: SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1),
+                    "invalid YAML in the config file", fix: "check indentation and quoting")
+            ])
         }
         guard let root else { return ([:], []) }
         let reader = DefinitionReader(file: file)
@@ -166,17 +188,22 @@ public struct Configuration: Sendable {
 
 extension Configuration {
     /// A request to run `pipeline` with this workspace's settings (jobs, secrets).
-    public func request(_ pipeline: Pipeline, selection: Selection = Selection(), parameters: [String: String],
-                        trigger: String) -> RunRequest {
-        RunRequest(pipeline: pipeline, selection: selection, parameters: parameters, trigger: trigger, jobs: jobs,
-                   secrets: SecretValues.load(pipeline.secrets, file: secretsFile), secretsInEnvironmentFile: secretsInEnvironmentFile)
+    public func request(
+        _ pipeline: Pipeline, selection: Selection = Selection(), parameters: [String: String],
+        trigger: String
+    ) -> RunRequest {
+        RunRequest(
+            pipeline: pipeline, selection: selection, parameters: parameters, trigger: trigger, jobs: jobs,
+            secrets: SecretValues.load(pipeline.secrets, file: secretsFile), secretsInEnvironmentFile: secretsInEnvironmentFile)
     }
 
     /// The executors of this workspace's steps: local processes, and Slurm jobs or workers for the steps that ask for
     /// them. Slurm jobs run `sluiceBinary attempt …` on the compute nodes.
     public func executor(store: any RunStore, sluiceBinary: String) -> ExecutorRouter {
         let local = LocalExecutor(gracePeriod: gracePeriod, logLimit: logLimit)
-        var others: [ExecutorKind: any StepExecutor] = [.slurm: SlurmExecutor(sluiceBinary: sluiceBinary, gracePeriod: gracePeriod, logLimit: logLimit)]
+        var others: [ExecutorKind: any StepExecutor] = [
+            .slurm: SlurmExecutor(sluiceBinary: sluiceBinary, gracePeriod: gracePeriod, logLimit: logLimit)
+        ]
         var unavailable: [ExecutorKind: String] = [:]
         if let queue = store as? any WorkQueue {
             others[.workers] = WorkQueueExecutor(queue: queue, gracePeriod: gracePeriod, logLimit: logLimit)
@@ -188,7 +215,8 @@ extension Configuration {
 
     /// The runner of this workspace's runs.
     public func runner(store: any RunStore, executor: any StepExecutor) -> PipelineRunner {
-        PipelineRunner(store: store, executor: executor, workspace: workspace, runsDirectory: runsDirectory,
-                       pipelinesDirectory: pipelinesDirectory, versionsDirectory: versionsDirectory, notify: notify)
+        PipelineRunner(
+            store: store, executor: executor, workspace: workspace, runsDirectory: runsDirectory,
+            pipelinesDirectory: pipelinesDirectory, versionsDirectory: versionsDirectory, notify: notify)
     }
 }

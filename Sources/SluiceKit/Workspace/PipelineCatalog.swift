@@ -50,9 +50,10 @@ public struct PipelineCatalog: Sendable {
             // Two files with one id are both refused: running either would be a guess at which one was meant.
             let others = (filesByID[item.id] ?? []).filter { $0 != item.file }
             if !others.isEmpty {
-                let diagnostic = Diagnostic(.duplicatePipeline, at: SourceLocation(file: item.file, line: 1, column: 1),
-                                            "pipeline '\(item.id)' is also defined by \(others.joined(separator: ", "))",
-                                            fix: "rename or remove one of the files")
+                let diagnostic = Diagnostic(
+                    .duplicatePipeline, at: SourceLocation(file: item.file, line: 1, column: 1),
+                    "pipeline '\(item.id)' is also defined by \(others.joined(separator: ", "))",
+                    fix: "rename or remove one of the files")
                 entries.append(Entry(id: item.id, file: item.file, result: .failure(DefinitionError(diagnostics: [diagnostic]))))
                 continue
             }
@@ -61,8 +62,10 @@ public struct PipelineCatalog: Sendable {
                 entries.append(known)
                 continue
             }
-            entries.append(Entry(id: item.id, file: item.file,
-                                 result: PipelineLoader.load(file: item.file, id: item.id, scriptsDirectory: item.scripts), stamp: stamp))
+            entries.append(
+                Entry(
+                    id: item.id, file: item.file,
+                    result: PipelineLoader.load(file: item.file, id: item.id, scriptsDirectory: item.scripts), stamp: stamp))
         }
         return PipelineCatalog(directory: directory, entries: entries)
     }

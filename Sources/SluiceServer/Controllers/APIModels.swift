@@ -88,9 +88,10 @@ struct PipelineDetail: Codable, Sendable {
         self.summary = summary
         let byStep = Dictionary(statuses.map { ($0.step, $0) }, uniquingKeysWith: { first, _ in first })
         steps = pipeline.steps.map { step in
-            var info = StepInfo(name: step.name, description: step.description, dependsOn: step.dependsOn, tags: step.tags,
-                                inputs: step.inputs, outputs: step.outputs, triggerRule: step.triggerRule.rawValue,
-                                timeoutSeconds: step.timeout, retries: step.retry.retries, status: byStep[step.name])
+            var info = StepInfo(
+                name: step.name, description: step.description, dependsOn: step.dependsOn, tags: step.tags,
+                inputs: step.inputs, outputs: step.outputs, triggerRule: step.triggerRule.rawValue,
+                timeoutSeconds: step.timeout, retries: step.retry.retries, status: byStep[step.name])
             switch step.action {
             case let .script(path): info.script = path
             case let .command(text): info.command = text
@@ -103,8 +104,9 @@ struct PipelineDetail: Codable, Sendable {
             return info
         }
         parameters = pipeline.parameters.map {
-            ParameterInfo(name: $0.name, type: $0.type.rawValue, defaultValue: $0.defaultValue, required: $0.required, choices: $0.choices,
-                          minimum: $0.minimum, maximum: $0.maximum, description: $0.description)
+            ParameterInfo(
+                name: $0.name, type: $0.type.rawValue, defaultValue: $0.defaultValue, required: $0.required, choices: $0.choices,
+                minimum: $0.minimum, maximum: $0.maximum, description: $0.description)
         }
         modes = pipeline.modes.map { ModeInfo(name: $0.name, members: $0.members, description: $0.description) }
         edges = pipeline.steps.flatMap { step in step.dependsOn.map { [$0, step.name] } }
@@ -147,11 +149,17 @@ struct StartRunBody: Decodable, Sendable {
         var text: String
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
-            if let text = try? container.decode(String.self) { self.text = text }
-            else if let flag = try? container.decode(Bool.self) { text = flag ? "true" : "false" }
-            else if let number = try? container.decode(Int.self) { text = String(number) }
-            else if let number = try? container.decode(Double.self) { text = String(number) }
-            else { throw DecodingError.dataCorruptedError(in: container, debugDescription: "a parameter value must be a string, number or boolean") }
+            if let text = try? container.decode(String.self) {
+                self.text = text
+            } else if let flag = try? container.decode(Bool.self) {
+                text = flag ? "true" : "false"
+            } else if let number = try? container.decode(Int.self) {
+                text = String(number)
+            } else if let number = try? container.decode(Double.self) {
+                text = String(number)
+            } else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "a parameter value must be a string, number or boolean")
+            }
         }
     }
 }
@@ -176,15 +184,17 @@ struct TriggerInfo: Codable, Sendable {
     static func of(_ pipeline: Pipeline, states: [TriggerState], paused: Bool, now: Date) -> [TriggerInfo] {
         let byName = Dictionary(states.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let schedules = pipeline.schedules.map { schedule in
-            TriggerInfo(name: schedule.name, kind: "schedule", cron: schedule.cron.description, timezone: schedule.timeZoneName,
-                        catchUp: schedule.catchUp.rawValue,
-                        nextTime: paused ? nil : schedule.nextTime(after: now),
-                        params: schedule.parameters.mapValues(\.text), lastRunID: byName[schedule.name]?.lastRunID,
-                        lastError: byName[schedule.name]?.lastError)
+            TriggerInfo(
+                name: schedule.name, kind: "schedule", cron: schedule.cron.description, timezone: schedule.timeZoneName,
+                catchUp: schedule.catchUp.rawValue,
+                nextTime: paused ? nil : schedule.nextTime(after: now),
+                params: schedule.parameters.mapValues(\.text), lastRunID: byName[schedule.name]?.lastRunID,
+                lastError: byName[schedule.name]?.lastError)
         }
         let watches = pipeline.watches.map { watch in
-            TriggerInfo(name: watch.name, kind: "watch", folder: watch.folder, patterns: watch.patterns, debounceSeconds: watch.debounce,
-                        params: watch.parameters.mapValues(\.text), lastRunID: byName[watch.name]?.lastRunID, lastError: byName[watch.name]?.lastError)
+            TriggerInfo(
+                name: watch.name, kind: "watch", folder: watch.folder, patterns: watch.patterns, debounceSeconds: watch.debounce,
+                params: watch.parameters.mapValues(\.text), lastRunID: byName[watch.name]?.lastRunID, lastError: byName[watch.name]?.lastError)
         }
         return schedules + watches
     }

@@ -47,7 +47,8 @@ struct EventsController {
     /// A plain HTTP request to the stream (no `Upgrade: websocket`) gets 426 and says what to do.
     static func refusePlainRequests(on router: Router<APIContext>) {
         router.get("api/events") { _, _ -> Response in
-            throw HTTPError(.upgradeRequired, headers: [.upgrade: "websocket"], message: "/api/events is a WebSocket: connect with Upgrade: websocket")
+            throw HTTPError(
+                .upgradeRequired, headers: [.upgrade: "websocket"], message: "/api/events is a WebSocket: connect with Upgrade: websocket")
         }
     }
 
@@ -76,8 +77,9 @@ struct EventsController {
         var after = seq
         while !Task.isCancelled {
             for event in try await state.store.events(after: after, runID: run, limit: 500) {
-                let message = Message(seq: event.seq, runID: event.runID, at: event.at, kind: event.kind, step: event.step,
-                                      attempt: event.attempt, state: event.state, message: event.message)
+                let message = Message(
+                    seq: event.seq, runID: event.runID, at: event.at, kind: event.kind, step: event.step,
+                    attempt: event.attempt, state: event.state, message: event.message)
                 try await outbound.write(.text(String(decoding: try encoder.encode(message), as: UTF8.self)))
                 after = event.seq
             }

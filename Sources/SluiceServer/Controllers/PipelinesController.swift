@@ -14,8 +14,9 @@ struct PipelinesController {
             try await start(context.parameters.require("pipeline"), body: try await decode(request, context), steps: nil)
         }
         group.post(":pipeline/steps/:step/run") { request, context in
-            try await start(context.parameters.require("pipeline"), body: try await decode(request, context),
-                            steps: [context.parameters.require("step")])
+            try await start(
+                context.parameters.require("pipeline"), body: try await decode(request, context),
+                steps: [context.parameters.require("step")])
         }
         group.put(":pipeline/paused") { request, context in
             struct Body: Decodable { var paused: Bool }
@@ -45,19 +46,22 @@ struct PipelinesController {
         let isPaused = pausedNow?[entry.id] != nil
         var triggers: [TriggerInfo] = []
         if let pipeline = entry.pipeline, !pipeline.schedules.isEmpty || !pipeline.watches.isEmpty {
-            triggers = TriggerInfo.of(pipeline, states: try await state.store.triggerStates(pipeline: entry.id), paused: isPaused,
-                                      now: state.triggers.now)
+            triggers = TriggerInfo.of(
+                pipeline, states: try await state.store.triggerStates(pipeline: entry.id), paused: isPaused,
+                now: state.triggers.now)
         }
-        return PipelineSummary(entry, statuses: try await state.store.stepStatuses(pipeline: entry.id),
-                               lastRun: try await state.store.runs(pipeline: entry.id, limit: 1, offset: 0).first,
-                               triggers: triggers, paused: isPaused)
+        return PipelineSummary(
+            entry, statuses: try await state.store.stepStatuses(pipeline: entry.id),
+            lastRun: try await state.store.runs(pipeline: entry.id, limit: 1, offset: 0).first,
+            triggers: triggers, paused: isPaused)
     }
 
     private func detail(_ id: String) async throws -> JSON<PipelineDetail> {
         let entry = try await entry(id)
         let summary = try await summary(entry)
         guard let pipeline = entry.pipeline else {
-            throw HTTPError(.unprocessableContent, message: "pipeline '\(id)' is invalid: " + entry.diagnostics.map(\.description).joined(separator: "\n"))
+            throw HTTPError(
+                .unprocessableContent, message: "pipeline '\(id)' is invalid: " + entry.diagnostics.map(\.description).joined(separator: "\n"))
         }
         return JSON(PipelineDetail(pipeline, summary: summary, statuses: try await state.store.stepStatuses(pipeline: id)))
     }
@@ -70,10 +74,12 @@ struct PipelinesController {
         if let missing = steps?.first(where: { pipeline.step(named: $0) == nil }) {
             throw HTTPError(.notFound, message: "pipeline '\(id)' has no step '\(missing)'")
         }
-        let selection = Selection(steps: steps ?? [], withDependencies: body.withDeps ?? false, from: body.from ?? [], to: body.to ?? [],
-                                  only: body.only ?? [], skip: body.skip ?? [], mode: body.mode)
-        return try await state.start(pipeline, selection: selection, parameters: (body.params ?? [:]).mapValues(\.text), trigger: "api",
-                                     continueOnError: body.continueOnError ?? false, force: body.force ?? false)
+        let selection = Selection(
+            steps: steps ?? [], withDependencies: body.withDeps ?? false, from: body.from ?? [], to: body.to ?? [],
+            only: body.only ?? [], skip: body.skip ?? [], mode: body.mode)
+        return try await state.start(
+            pipeline, selection: selection, parameters: (body.params ?? [:]).mapValues(\.text), trigger: "api",
+            continueOnError: body.continueOnError ?? false, force: body.force ?? false)
     }
 
     private func setPaused(_ id: String, paused: Bool) async throws -> JSON<PipelineSummary> {
@@ -97,16 +103,20 @@ struct PipelinesController {
         }
         let plan: Backfill
         do {
-            plan = try Backfill(pipeline: pipeline, from: body.from, to: body.to, step: step, maxActive: body.maxActive ?? 1,
-                                parameters: (body.params ?? [:]).mapValues(\.text))
+            plan = try Backfill(
+                pipeline: pipeline, from: body.from, to: body.to, step: step, maxActive: body.maxActive ?? 1,
+                parameters: (body.params ?? [:]).mapValues(\.text))
         } catch {
             // The form shows a message beside its field (`fields`), as for a run's parameters.
-            return try JSONResponse.make(RequestProblem(message: error.description, fields: error.field.map { [$0.rawValue: error.message] } ?? [:]),
-                                         status: .unprocessableContent)
+            return try JSONResponse.make(
+                RequestProblem(message: error.description, fields: error.field.map { [$0.rawValue: error.message] } ?? [:]),
+                status: .unprocessableContent)
         }
         let launcher = state.launcher
         var started = BackfillStarted(id: plan.id, runs: [], skipped: [], refused: [])
-        for result in try await plan.start(configuration: state.configuration, store: state.store, launch: { await launcher.run($0, as: $1, gate: $2) }) {
+        for result in try await plan.start(
+            configuration: state.configuration, store: state.store, launch: { await launcher.run($0, as: $1, gate: $2) })
+        {
             switch result {
             case let .started(_, run): started.runs.append(run)
             case let .skipped(interval, reason): started.skipped.append(.init(interval: interval.key, reason: reason))

@@ -28,8 +28,9 @@ struct RunsController {
             // Links encode names (`sp%20ace.txt`); a decoded `..` or `/` is then refused by ``SafePath``.
             let segments = context.parameters.getCatchAll().map { $0.removingPercentEncoding }
             guard !segments.contains(nil) else { throw HTTPError(.notFound, message: "no such output: the path is not valid percent-encoding") }
-            return try await download(context.parameters.require("run"), path: segments.compactMap { $0 }.joined(separator: "/"),
-                                      view: request.uri.queryParameters.get("view") == "true")
+            return try await download(
+                context.parameters.require("run"), path: segments.compactMap { $0 }.joined(separator: "/"),
+                view: request.uri.queryParameters.get("view") == "true")
         }
     }
 
@@ -65,17 +66,20 @@ struct RunsController {
 
     private func detail(_ id: String) async throws -> JSON<RunDetail> {
         let record = try await run(id)
-        return JSON(RunDetail(run: record, steps: try await state.store.stepRuns(runID: id), attempts: try await state.store.attempts(runID: id),
-                              recoveryActions: try await state.store.recoveryActions(runID: id).map { .init(step: $0.step, action: $0.action) },
-                              ownedByServer: await state.launcher.owns(id)))
+        return JSON(
+            RunDetail(
+                run: record, steps: try await state.store.stepRuns(runID: id), attempts: try await state.store.attempts(runID: id),
+                recoveryActions: try await state.store.recoveryActions(runID: id).map { .init(step: $0.step, action: $0.action) },
+                ownedByServer: await state.launcher.owns(id)))
     }
 
     /// Cancels a run wherever its Sluice process is (``RunCancellation``): this server's directly, another process's on
     /// this host by SIGTERM, another host's through the store.
     private func cancel(_ id: String) async throws -> Response {
         do {
-            _ = try await RunCancellation.cancel(try await run(id), store: state.store, launcher: state.launcher,
-                                                because: "asked for through the API or the web UI")
+            _ = try await RunCancellation.cancel(
+                try await run(id), store: state.store, launcher: state.launcher,
+                because: "asked for through the API or the web UI")
         } catch let refusal as RunCancellation.Refusal {
             throw HTTPError(.conflict, message: refusal.description)
         }
@@ -105,9 +109,10 @@ struct RunsController {
         }
         let configuration = state.configuration
         do {
-            let resumption = try await Resumption.claim(record, pipeline: pipeline, store: state.store, jobs: configuration.jobs,
-                                                        secrets: SecretValues.load(pipeline.secrets, file: configuration.secretsFile),
-                                                        secretsInEnvironmentFile: configuration.secretsInEnvironmentFile)
+            let resumption = try await Resumption.claim(
+                record, pipeline: pipeline, store: state.store, jobs: configuration.jobs,
+                secrets: SecretValues.load(pipeline.secrets, file: configuration.secretsFile),
+                secretsInEnvironmentFile: configuration.secretsInEnvironmentFile)
             await state.launcher.resume(resumption)
             return try JSONResponse.make(resumption.record, status: .accepted, headers: [.location: "/api/runs/\(id)"])
         } catch let error as ResumeError {
@@ -122,11 +127,14 @@ struct RunsController {
         guard let format = RunExport.Format(rawValue: text) else {
             throw HTTPError(.badRequest, message: "format must be one of: \(RunExport.Format.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let export = RunExport(run: try await run(id), steps: try await state.store.stepRuns(runID: id),
-                               attempts: try await state.store.attempts(runID: id))
+        let export = RunExport(
+            run: try await run(id), steps: try await state.store.stepRuns(runID: id),
+            attempts: try await state.store.attempts(runID: id))
         let data = try export.data(format)
-        return Response(status: .ok, headers: [.contentType: format.mediaType, .contentDisposition: ContentDisposition.attachment("run-\(id).\(format.rawValue)")],
-                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(
+            status: .ok,
+            headers: [.contentType: format.mediaType, .contentDisposition: ContentDisposition.attachment("run-\(id).\(format.rawValue)")],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     /// A byte range of a step's log (`offset`, `limit`); `X-Log-Size` gives the whole size. With `follow=true` the
@@ -141,26 +149,29 @@ struct RunsController {
         let limit = try number(query.get("limit"), "limit", default: 1 << 20, range: 1...(16 << 20))
         let path = RunDirectory(root: record.runDirectory).log(of: step)
         if query.get("follow") == "true" {
-            return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody { [state] writer in
-                var position = offset
-                while true {
-                    // Read the state first: bytes written before the step ended are then sure to be read below.
-                    let ended = try await state.store.stepRun(runID: id, step: step)?.state.isFinal ?? true
-                    let (data, _) = try await Self.read(path, from: position, limit: 1 << 20)
-                    if !data.isEmpty {
-                        try await writer.write(ByteBuffer(bytes: data))
-                        position += data.count
-                        continue
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+                body: ResponseBody { [state] writer in
+                    var position = offset
+                    while true {
+                        // Read the state first: bytes written before the step ended are then sure to be read below.
+                        let ended = try await state.store.stepRun(runID: id, step: step)?.state.isFinal ?? true
+                        let (data, _) = try await Self.read(path, from: position, limit: 1 << 20)
+                        if !data.isEmpty {
+                            try await writer.write(ByteBuffer(bytes: data))
+                            position += data.count
+                            continue
+                        }
+                        if ended { break }
+                        await state.doorbell.wait(timeout: .milliseconds(250))
                     }
-                    if ended { break }
-                    await state.doorbell.wait(timeout: .milliseconds(250))
-                }
-                try await writer.finish(nil)
-            })
+                    try await writer.finish(nil)
+                })
         }
         let (data, size) = try await Self.read(path, from: offset, limit: limit)
-        return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8", HTTPField.Name("X-Log-Size")!: String(size)],
-                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; charset=utf-8", HTTPField.Name("X-Log-Size")!: String(size)],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     /// Up to `limit` bytes of a log from `offset`, and the log's size (0 for a log not created yet).
@@ -210,18 +221,25 @@ struct RunsController {
         }
         let data = try await offPool { try Data(contentsOf: URL(fileURLWithPath: file)) }
         let name = (file as NSString).lastPathComponent
-        let headers: HTTPFields = view
-            ? [.contentType: Self.viewedType[(name as NSString).pathExtension.lowercased()] ?? "text/plain; charset=utf-8",
-               .contentDisposition: "inline", .contentSecurityPolicy: "sandbox", HTTPField.Name("X-Content-Type-Options")!: "nosniff"]
-            : [.contentType: "application/octet-stream", .contentDisposition: ContentDisposition.attachment(name),
-               HTTPField.Name("X-Content-Type-Options")!: "nosniff"]
+        let headers: HTTPFields =
+            view
+            ? [
+                .contentType: Self.viewedType[(name as NSString).pathExtension.lowercased()] ?? "text/plain; charset=utf-8",
+                .contentDisposition: "inline", .contentSecurityPolicy: "sandbox", HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+            ]
+            : [
+                .contentType: "application/octet-stream", .contentDisposition: ContentDisposition.attachment(name),
+                HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+            ]
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     /// Media types of outputs shown with `view`; anything else is shown as text.
-    static let viewedType = ["html": "text/html; charset=utf-8", "htm": "text/html; charset=utf-8", "svg": "image/svg+xml",
-                             "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "json": "application/json",
-                             "pdf": "application/pdf"]
+    static let viewedType = [
+        "html": "text/html; charset=utf-8", "htm": "text/html; charset=utf-8", "svg": "image/svg+xml",
+        "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "json": "application/json",
+        "pdf": "application/pdf",
+    ]
 }
 
 /// A manual-review notification as the run directory has it (masked when written).

@@ -30,14 +30,18 @@ struct SystemController {
         router.get("api/health") { _, _ in
             // A query proves the store answers; a failure becomes a 5xx the monitoring sees.
             _ = try await state.store.runs(pipeline: nil, limit: 1, offset: 0)
-            return JSON(Health(status: "ok", version: SluiceVersion.current, activeRuns: await state.launcher.activeCount,
-                               store: state.configuration.store.description))
+            return JSON(
+                Health(
+                    status: "ok", version: SluiceVersion.current, activeRuns: await state.launcher.activeCount,
+                    store: state.configuration.store.description))
         }
         router.get("api/config") { _, _ in
             let configuration = state.configuration
-            return JSON(Settings(workspace: configuration.workspace,
-                                 settings: configuration.values.map { Setting(key: $0.key, value: $0.shown, source: $0.source.description) },
-                                 notify: configuration.notify.map(\.summary)))
+            return JSON(
+                Settings(
+                    workspace: configuration.workspace,
+                    settings: configuration.values.map { Setting(key: $0.key, value: $0.shown, source: $0.source.description) },
+                    notify: configuration.notify.map(\.summary)))
         }
     }
 }

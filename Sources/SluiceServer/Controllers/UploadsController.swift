@@ -26,14 +26,17 @@ struct UploadsController {
             let declared = request.headers[.contentLength].flatMap(Int.init) ?? Self.limit
             guard declared <= Self.limit else { throw Self.tooLarge }
             guard state.uploadBytes.reserve(declared, limit: Self.inFlightLimit) else {
-                throw HTTPError(.serviceUnavailable, headers: [.retryAfter: "5"],
-                                message: "other uploads are under way (\(Self.inFlightLimit >> 20) MiB at most at once); try again shortly")
+                throw HTTPError(
+                    .serviceUnavailable, headers: [.retryAfter: "5"],
+                    message: "other uploads are under way (\(Self.inFlightLimit >> 20) MiB at most at once); try again shortly")
             }
             defer { state.uploadBytes.release(declared) }
             let folder = state.configuration.workspace + "/uploads"
             try await offPool { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
             let receiver: MultipartReceiver
-            do { receiver = try MultipartReceiver(contentType: request.headers[.contentType], folder: folder) } catch let problem as MultipartReceiver.Problem {
+            do { receiver = try MultipartReceiver(contentType: request.headers[.contentType], folder: folder) } catch let problem
+                as MultipartReceiver.Problem
+            {
                 throw HTTPError(.badRequest, message: problem.description)
             }
             do {
@@ -83,14 +86,19 @@ struct UploadsController {
             guard moved else {
                 let error = errno
                 for name in linked { unlink(name) }
-                if error == EEXIST { throw HTTPError(.conflict, message: "uploads/\(part.filename) exists already; send ?overwrite=true to replace it") }
+                if error == EEXIST {
+                    throw HTTPError(.conflict, message: "uploads/\(part.filename) exists already; send ?overwrite=true to replace it")
+                }
                 throw HTTPError(.internalServerError, message: "cannot store \(target): \(String(cString: strerror(error)))")
             }
             if !overwrite { linked.append(target) }
         }
         for part in parts where !overwrite { unlink(part.temporary) }
         let directory = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directory >= 0 { fsync(directory); close(directory) }
+        if directory >= 0 {
+            fsync(directory)
+            close(directory)
+        }
         return stored
     }
 }

@@ -54,15 +54,18 @@ struct AccessPolicy: Sendable {
     func refusal(of request: Request) -> Refusal? {
         if let refusal = refusal(ofHosts: request.hosts) { return refusal }
         if let origin = request.origin, !isAllowed(origin: origin, host: request.hosts.first) {
-            return Refusal(status: .forbidden, message: "requests from the web page at '\(origin)' are refused: only this server's own pages may "
-                + "use it; add the origin to the allowed_origins setting to let another one in")
+            return Refusal(
+                status: .forbidden,
+                message: "requests from the web page at '\(origin)' are refused: only this server's own pages may "
+                    + "use it; add the origin to the allowed_origins setting to let another one in")
         }
         if let token, !Self.publicPaths.contains(request.path) || !["GET", "HEAD"].contains(request.method) {
             let bearer = request.authorization.flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
             let query = request.segments == ["api", "events"] ? request.accessToken : nil
             guard let presented = bearer ?? query, Self.equal(Array(presented.utf8), Array(token.utf8)) else {
-                return Refusal(status: .unauthorized, message: "a valid 'Authorization: Bearer TOKEN' header is required",
-                               headers: [.wwwAuthenticate: "Bearer"])
+                return Refusal(
+                    status: .unauthorized, message: "a valid 'Authorization: Bearer TOKEN' header is required",
+                    headers: [.wwwAuthenticate: "Bearer"])
             }
         }
         return nil
@@ -71,8 +74,10 @@ struct AccessPolicy: Sendable {
     /// Why a request naming these hosts is refused, or nil.
     func refusal(ofHosts hosts: [String]) -> Refusal? {
         guard let host = hosts.first(where: { !isAllowed(host: $0) }) else { return nil }
-        return Refusal(status: .forbidden, message: "host '\(host)' is not served here: use 127.0.0.1, localhost or [::1], or add the name to "
-            + "the allowed_hosts setting (this keeps out web pages whose domain points at this machine)")
+        return Refusal(
+            status: .forbidden,
+            message: "host '\(host)' is not served here: use 127.0.0.1, localhost or [::1], or add the name to "
+                + "the allowed_hosts setting (this keeps out web pages whose domain points at this machine)")
     }
 
     private func isAllowed(host authority: String) -> Bool {

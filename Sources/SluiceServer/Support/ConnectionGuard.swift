@@ -73,16 +73,18 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard !refused else { return }
         if let parse = error as? HTTPParserError, parse == .headerOverflow {
-            return refuse(context, .requestHeaderFieldsTooLarge,
-                          "the request's headers are too large: at most \(Self.limits.maxHeaderFieldCount) fields of "
-                          + "\(Self.limits.maxHeaderListSize / 1024) KiB in all")
+            return refuse(
+                context, .requestHeaderFieldsTooLarge,
+                "the request's headers are too large: at most \(Self.limits.maxHeaderFieldCount) fields of "
+                    + "\(Self.limits.maxHeaderListSize / 1024) KiB in all")
         }
         context.fireErrorCaught(error)
     }
 
     /// The decoder's limits, also named in the 431 answer.
-    static let limits = HTTP1Channel.Configuration.DecoderConfiguration(maxHeaderFieldSize: 32 * 1024, maxHeaderListSize: 64 * 1024,
-                                                                          maxHeaderFieldCount: 200)
+    static let limits = HTTP1Channel.Configuration.DecoderConfiguration(
+        maxHeaderFieldSize: 32 * 1024, maxHeaderListSize: 64 * 1024,
+        maxHeaderFieldCount: 200)
 
     private func armTimer(_ context: ChannelHandlerContext) {
         timer?.cancel()
@@ -96,11 +98,14 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         // An answer to an earlier, pipelined request may be on its way: one more would be mixed into it.
         guard unanswered <= 1 else { return Self.shut(context) }
         let body = ByteBuffer(bytes: (try? APIJSON.encoder().encode(["error": ["message": message]])) ?? Data())
-        var headers = HTTPHeaders([("Content-Type", "application/json; charset=utf-8"), ("Content-Length", String(body.readableBytes)),
-                                   ("Connection", "close")])
+        var headers = HTTPHeaders([
+            ("Content-Type", "application/json; charset=utf-8"), ("Content-Length", String(body.readableBytes)),
+            ("Connection", "close"),
+        ])
         for field in extra { headers.add(name: field.name.canonicalName, value: field.value) }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status.code), headers: headers))),
-                      promise: nil)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status.code), headers: headers))),
+            promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in Self.shut(bound.value) }
@@ -121,9 +126,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             target = path
         }
         let uri = URI(target)
-        return AccessPolicy.Request(method: head.method.rawValue, path: uri.path, hosts: hosts, origin: head.headers.first(name: "origin"),
-                                    authorization: head.headers.first(name: "authorization"),
-                                    accessToken: uri.queryParameters.get("access_token"))
+        return AccessPolicy.Request(
+            method: head.method.rawValue, path: uri.path, hosts: hosts, origin: head.headers.first(name: "origin"),
+            authorization: head.headers.first(name: "authorization"),
+            accessToken: uri.queryParameters.get("access_token"))
     }
 }
 
@@ -144,8 +150,10 @@ final class SocketCount: Sendable {
             return true
         }
         guard taken else {
-            return AccessPolicy.Refusal(status: .serviceUnavailable, message: "the server already has \(limit) live connections open; "
-                                        + "close some (each browser tab holds one) and try again", headers: [.retryAfter: "5"])
+            return AccessPolicy.Refusal(
+                status: .serviceUnavailable,
+                message: "the server already has \(limit) live connections open; "
+                    + "close some (each browser tab holds one) and try again", headers: [.retryAfter: "5"])
         }
         channel.closeFuture.whenComplete { _ in self.open.withLock { $0 -= 1 } }
         return nil

@@ -4,7 +4,10 @@ import Foundation
 /// `filename*` (RFC 8187), so no quote, semicolon or line break in a name can change the header.
 enum ContentDisposition {
     static func attachment(_ name: String) -> String {
-        let fallback = String(name.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 && $0.value != 0x7F && !"\"\\;%".unicodeScalars.contains($0) ? Character($0) : "_" })
+        let fallback = String(
+            name.unicodeScalars.map {
+                $0.isASCII && $0.value >= 0x20 && $0.value != 0x7F && !"\"\\;%".unicodeScalars.contains($0) ? Character($0) : "_"
+            })
         let exact = name.addingPercentEncoding(withAllowedCharacters: attrChar) ?? fallback
         return "attachment; filename=\"\(fallback)\"; filename*=UTF-8''\(exact)"
     }

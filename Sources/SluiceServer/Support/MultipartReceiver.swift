@@ -43,10 +43,12 @@ final class MultipartReceiver: @unchecked Sendable {
 
     init(contentType: String?, folder: String) throws(Problem) {
         guard let contentType, contentType.lowercased().hasPrefix("multipart/form-data"),
-              let range = contentType.range(of: "boundary=", options: .caseInsensitive) else { throw .notMultipart }
-        let boundary = contentType[range.upperBound...].split(separator: ";").first.map {
-            $0.trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
-        } ?? ""
+            let range = contentType.range(of: "boundary=", options: .caseInsensitive)
+        else { throw .notMultipart }
+        let boundary =
+            contentType[range.upperBound...].split(separator: ";").first.map {
+                $0.trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
+            } ?? ""
         guard !boundary.isEmpty, boundary.count <= 200 else { throw .notMultipart }
         self.folder = folder
         delimiter = Array("--\(boundary)".utf8)
@@ -64,12 +66,17 @@ final class MultipartReceiver: @unchecked Sendable {
 
     /// The body has ended: every part must be closed by the final boundary.
     func finish() throws(Problem) {
-        guard state == .done else { throw .malformed(parts.isEmpty && state == .preamble ? "no boundary line" : "the last part is not closed by the boundary") }
+        guard state == .done else {
+            throw .malformed(parts.isEmpty && state == .preamble ? "no boundary line" : "the last part is not closed by the boundary")
+        }
     }
 
     /// Removes the temporary files (after an error, or once they are published).
     func discard() {
-        if file >= 0 { close(file); file = -1 }
+        if file >= 0 {
+            close(file)
+            file = -1
+        }
         for part in parts { unlink(part.temporary) }
     }
 
@@ -124,7 +131,9 @@ final class MultipartReceiver: @unchecked Sendable {
     private func begin(headers: String) throws(Problem) {
         let disposition = headers.split(separator: "\r\n").first(where: { $0.lowercased().hasPrefix("content-disposition:") })
         // A quoted value cut by a line break would name another file than the one sent.
-        if let disposition, disposition.count(where: { $0 == "\"" }) % 2 == 1 { throw .malformed("a part's Content-Disposition has an unclosed quote") }
+        if let disposition, disposition.count(where: { $0 == "\"" }) % 2 == 1 {
+            throw .malformed("a part's Content-Disposition has an unclosed quote")
+        }
         guard let disposition, let filename = Self.parameter("filename", in: disposition) else { return }  // a plain field: its value is skipped
         guard Self.isSafe(filename) else { throw .unsafeName(filename) }
         guard !parts.contains(where: { $0.filename == filename }) else { throw .duplicate(filename) }
@@ -137,13 +146,18 @@ final class MultipartReceiver: @unchecked Sendable {
 
     private func write(_ bytes: ArraySlice<UInt8>) throws(Problem) {
         guard file >= 0, !bytes.isEmpty else { return }
-        guard bytes.withUnsafeBytes({ AtomicFile.writeAll($0, to: file) }) else { throw .io("cannot write an upload: \(String(cString: strerror(errno)))") }
+        guard bytes.withUnsafeBytes({ AtomicFile.writeAll($0, to: file) }) else {
+            throw .io("cannot write an upload: \(String(cString: strerror(errno)))")
+        }
         parts[parts.count - 1].size += bytes.count
     }
 
     private func endPart() throws(Problem) {
         guard file >= 0 else { return }
-        defer { close(file); file = -1 }
+        defer {
+            close(file)
+            file = -1
+        }
         guard fsync(file) == 0 else { throw .io("cannot write an upload: \(String(cString: strerror(errno)))") }
     }
 

@@ -50,6 +50,9 @@ enum JSONResponse {
 /// Refuses a body whose `Content-Type` is not `expected` (for JSON, `application/*+json` too) with 415.
 func requireMediaType(_ expected: String, of request: Request) throws {
     let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
-    guard type != expected, !(expected == "application/json" && type?.hasPrefix("application/") == true && type?.hasSuffix("+json") == true) else { return }
-    throw HTTPError(.unsupportedMediaType, message: "send the body as \(expected) (Content-Type: \(expected)), not \(type.map { "'\($0)'" } ?? "without a type")")
+    guard type != expected, !(expected == "application/json" && type?.hasPrefix("application/") == true && type?.hasSuffix("+json") == true) else {
+        return
+    }
+    throw HTTPError(
+        .unsupportedMediaType, message: "send the body as \(expected) (Content-Type: \(expected)), not \(type.map { "'\($0)'" } ?? "without a type")")
 }

@@ -15,8 +15,9 @@ struct RouteMatchMiddleware<Context: RequestContext>: RouterMiddleware {
             throw HTTPError(.notFound, message: "no route \(request.method.rawValue) \(request.uri.path); the routes are in /api/openapi.json")
         }
         guard !allowed.contains(method) else { return try await next(request, context) }
-        throw HTTPError(.methodNotAllowed, headers: [.allow: allowed.sorted().joined(separator: ", ")],
-                        message: "\(request.method.rawValue) is not allowed here; use \(allowed.sorted().joined(separator: " or "))")
+        throw HTTPError(
+            .methodNotAllowed, headers: [.allow: allowed.sorted().joined(separator: ", ")],
+            message: "\(request.method.rawValue) is not allowed here; use \(allowed.sorted().joined(separator: " or "))")
     }
 
     private static func matches(_ pattern: [Substring], _ path: [Substring]) -> Bool {

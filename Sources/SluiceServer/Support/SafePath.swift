@@ -7,8 +7,9 @@ enum SafePath {
     static func resolve(_ relative: String, inside folder: String) -> String? {
         let parts = relative.split(separator: "/", omittingEmptySubsequences: true)
         guard !relative.hasPrefix("/"), !relative.contains("\0"), !parts.isEmpty, !parts.contains(where: { $0 == ".." || $0 == "." }),
-              let base = realPath(folder), let target = realPath(folder + "/" + parts.joined(separator: "/")),
-              target.hasPrefix(base + "/") else { return nil }
+            let base = realPath(folder), let target = realPath(folder + "/" + parts.joined(separator: "/")),
+            target.hasPrefix(base + "/")
+        else { return nil }
         var info = stat()
         guard stat(target, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
         return target

@@ -7,7 +7,9 @@ enum SecurityHeaders {
     static let interface = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'self'"
 
     static func page(policy: String) -> HTTPFields {
-        [.contentSecurityPolicy: policy + "; frame-ancestors 'none'", HTTPField.Name("X-Frame-Options")!: "DENY",
-         HTTPField.Name("X-Content-Type-Options")!: "nosniff", HTTPField.Name("Referrer-Policy")!: "no-referrer"]
+        [
+            .contentSecurityPolicy: policy + "; frame-ancestors 'none'", HTTPField.Name("X-Frame-Options")!: "DENY",
+            HTTPField.Name("X-Content-Type-Options")!: "nosniff", HTTPField.Name("Referrer-Policy")!: "no-referrer",
+        ]
     }
 }

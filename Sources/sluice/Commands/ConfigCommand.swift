@@ -23,14 +23,18 @@ struct ConfigCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try workspace.configuration()
-        let settings = Configuration.keys.map { key in
-            let value = configuration.values.first { $0.key == key.name }!
-            return Setting(key: key.name, value: value.shown, source: value.source.description, environment: key.environmentName,
-                           summary: key.summary)
-        } + configuration.notify.map {
-            Setting(key: "notify", value: $0.summary, source: "config file \(Configuration.fileName)", environment: "",
+        let settings =
+            Configuration.keys.map { key in
+                let value = configuration.values.first { $0.key == key.name }!
+                return Setting(
+                    key: key.name, value: value.shown, source: value.source.description, environment: key.environmentName,
+                    summary: key.summary)
+            }
+            + configuration.notify.map {
+                Setting(
+                    key: "notify", value: $0.summary, source: "config file \(Configuration.fileName)", environment: "",
                     summary: "where every pipeline's manual-review notification goes")
-        }
+            }
         if json { return Console.printJSON(settings) }
         print(Console.table(["KEY", "VALUE", "SOURCE", "MEANING"], settings.map { [$0.key, $0.value, $0.source, $0.summary] }))
     }

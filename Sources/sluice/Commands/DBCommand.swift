@@ -95,8 +95,9 @@ struct DBCommand: AsyncParsableCommand {
             do { try await target.open(timeout: configuration.storeTimeout).importContents(contents) } catch {
                 throw fail("\(target): \(StoreLocation.explain(error)); nothing was copied", ExitStatus.internalError)
             }
-            print("copied \(contents.runs.count) runs, \(contents.stepRuns.count) steps, \(contents.events.count) events and "
-                  + "\(contents.stepStatuses.count) step statuses to \(target)")
+            print(
+                "copied \(contents.runs.count) runs, \(contents.stepRuns.count) steps, \(contents.events.count) events and "
+                    + "\(contents.stepStatuses.count) step statuses to \(target)")
             print("to use it, set `store: \(target)` in \(Configuration.fileName) (or SLUICE_STORE)")
         }
     }

@@ -22,7 +22,9 @@ struct GCCommand: AsyncParsableCommand {
         guard olderThan != nil || keep != nil else { throw ValidationError("give --older-than, --keep, or both") }
         if let keep, keep < 0 { throw ValidationError("--keep must be 0 or more") }
         let age = try olderThan.map { text -> Double in
-            guard let seconds = DurationText.seconds(text), seconds > 0 else { throw ValidationError("--older-than takes a duration such as 30d or 12h, not '\(text)'") }
+            guard let seconds = DurationText.seconds(text), seconds > 0 else {
+                throw ValidationError("--older-than takes a duration such as 30d or 12h, not '\(text)'")
+            }
             return seconds
         }
         let configuration = try workspace.configuration()

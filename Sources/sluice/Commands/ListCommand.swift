@@ -44,13 +44,16 @@ struct ListCommand: AsyncParsableCommand {
             let lastRun = try await store.runs(pipeline: entry.id, limit: 1, offset: 0).first
             let steps = (entry.pipeline?.steps ?? []).map { step in
                 let status = byStep[step.name]
-                return StepJSON(name: step.name, description: step.description, dependsOn: step.dependsOn,
-                                completed: status?.completed ?? false, tested: status?.tested ?? false,
-                                lastRun: status?.lastRun, lastState: status?.lastState, error: status?.error)
+                return StepJSON(
+                    name: step.name, description: step.description, dependsOn: step.dependsOn,
+                    completed: status?.completed ?? false, tested: status?.tested ?? false,
+                    lastRun: status?.lastRun, lastState: status?.lastState, error: status?.error)
             }
-            items.append(PipelineJSON(id: entry.id, name: entry.pipeline?.name ?? entry.id, description: entry.pipeline?.description ?? "",
-                                      file: entry.file, valid: entry.pipeline != nil, problems: entry.diagnostics.map(\.description),
-                                      lastRun: lastRun, steps: steps))
+            items.append(
+                PipelineJSON(
+                    id: entry.id, name: entry.pipeline?.name ?? entry.id, description: entry.pipeline?.description ?? "",
+                    file: entry.file, valid: entry.pipeline != nil, problems: entry.diagnostics.map(\.description),
+                    lastRun: lastRun, steps: steps))
         }
         if json { return Console.printJSON(items) }
         if items.isEmpty { return print("no pipelines in \(catalog.directory)") }
@@ -63,8 +66,10 @@ struct ListCommand: AsyncParsableCommand {
             }
             print("\(head)  \(item.steps.count) steps  \(last)")
             let rows = item.steps.map { step in
-                ["  " + step.name, step.completed ? "completed" : (step.lastState?.rawValue ?? "-"), step.tested ? "tested" : "-",
-                 step.description]
+                [
+                    "  " + step.name, step.completed ? "completed" : (step.lastState?.rawValue ?? "-"), step.tested ? "tested" : "-",
+                    step.description,
+                ]
             }
             print(Console.table(["  STEP", "STATE", "TESTED", "DESCRIPTION"], rows))
         }

@@ -23,16 +23,18 @@ struct RestoreCommand: AsyncParsableCommand {
         let configuration = try workspace.configuration()
         let pipeline = try workspace.pipeline(self.pipeline, in: PipelineCatalog.scan(configuration.pipelinesDirectory))
         let step = try workspace.step(step, of: pipeline)
-        let store = OutputVersions(versionsDirectory: configuration.versionsDirectory, pipeline: pipeline.id, step: step.name,
-                                   workspace: configuration.workspace)
+        let store = OutputVersions(
+            versionsDirectory: configuration.versionsDirectory, pipeline: pipeline.id, step: step.name,
+            workspace: configuration.workspace)
         do {
             let annotations = try store.annotations()
             let wanted = versions.isEmpty ? annotations.lastGood.map { $0.value } : versions
             guard !wanted.isEmpty else { throw fail("step '\(step.name)' has no recorded versions yet", ExitStatus.invalidInput) }
             let chosen = try wanted.sorted().map { number in
                 guard let entry = annotations.versions.first(where: { $0.version == number }) else {
-                    throw fail("step '\(step.name)' has no version \(number) (see sluice versions \(pipeline.id) \(step.name))",
-                               ExitStatus.invalidInput)
+                    throw fail(
+                        "step '\(step.name)' has no version \(number) (see sluice versions \(pipeline.id) \(step.name))",
+                        ExitStatus.invalidInput)
                 }
                 return entry
             }

@@ -29,9 +29,10 @@ struct ResumeCommand: AsyncParsableCommand {
         let pipeline = try workspace.pipeline(record.pipeline, in: PipelineCatalog.scan(configuration.pipelinesDirectory))
         let resumption: Resumption
         do {
-            resumption = try await Resumption.claim(record, pipeline: pipeline, store: store, jobs: configuration.jobs, continueOnError: continueOnError,
-                                                    secrets: SecretValues.load(pipeline.secrets, file: configuration.secretsFile),
-                                                    secretsInEnvironmentFile: configuration.secretsInEnvironmentFile)
+            resumption = try await Resumption.claim(
+                record, pipeline: pipeline, store: store, jobs: configuration.jobs, continueOnError: continueOnError,
+                secrets: SecretValues.load(pipeline.secrets, file: configuration.secretsFile),
+                secretsInEnvironmentFile: configuration.secretsInEnvironmentFile)
         } catch let error as ResumeError {
             switch error {
             case .nothingToResume:

@@ -39,8 +39,10 @@ struct RunOptions: ParsableArguments {
 
 /// Validates, plans and runs one request; shared by `run` and `step`.
 enum RunDriver {
-    static func execute(_ workspace: WorkspaceOptions, pipelineName: String, selection: Selection, options: RunOptions,
-                        trigger: String) async throws {
+    static func execute(
+        _ workspace: WorkspaceOptions, pipelineName: String, selection: Selection, options: RunOptions,
+        trigger: String
+    ) async throws {
         if let jobs = options.jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         let configuration = try workspace.configuration(overrides: options.jobs.map { ["jobs": String($0)] } ?? [:])
         let catalog = PipelineCatalog.scan(configuration.pipelinesDirectory)
@@ -55,14 +57,17 @@ enum RunDriver {
         if options.dryRun {
             // Change detection as the run would do it, against the store if there is one: a dry run creates none,
             // migrates nothing and recovers nothing.
-            let store: (any RunStore)? = if case let .sqlite(path) = configuration.store, !FileManager.default.fileExists(atPath: path) {
-                nil
-            } else {
-                try? await configuration.store.open(timeout: configuration.storeTimeout, migrate: false)
-            }
+            let store: (any RunStore)? =
+                if case let .sqlite(path) = configuration.store, !FileManager.default.fileExists(atPath: path) {
+                    nil
+                } else {
+                    try? await configuration.store.open(timeout: configuration.storeTimeout, migrate: false)
+                }
             // A store of an older schema (or one that does not answer) has nothing to say: every step is shown to run.
-            let changes = (try? await ChangeExplanation.explain(prepared, store: store, workspace: configuration.workspace,
-                                                                versionsDirectory: configuration.versionsDirectory)) ?? [:]
+            let changes =
+                (try? await ChangeExplanation.explain(
+                    prepared, store: store, workspace: configuration.workspace,
+                    versionsDirectory: configuration.versionsDirectory)) ?? [:]
             print(PlanText.render(prepared, jobs: configuration.jobs, changes: changes))
             return
         }
@@ -73,13 +78,17 @@ enum RunDriver {
     }
 
     /// Runs a prepared run with live progress, Ctrl-C handling and the final summary; exits as the run ended.
-    static func drive(_ prepared: PreparedRun, store: any RunStore, configuration: Configuration, json: Bool,
-                      start: @escaping @Sendable (PipelineRunner, @escaping @Sendable ([RunEvent]) -> Void) async throws -> RunOutcome)
-        async throws {
+    static func drive(
+        _ prepared: PreparedRun, store: any RunStore, configuration: Configuration, json: Bool,
+        start: @escaping @Sendable (PipelineRunner, @escaping @Sendable ([RunEvent]) -> Void) async throws -> RunOutcome
+    )
+        async throws
+    {
         let pipeline = prepared.request.pipeline
         let executor = configuration.executor(for: store)
         let runner = configuration.runner(store: store, executor: executor)
-        let estimates = (try? await store.stepStatuses(pipeline: pipeline.id))?.reduce(into: [String: Double]()) { $0[$1.step] = $1.lastDuration } ?? [:]
+        let estimates =
+            (try? await store.stepStatuses(pipeline: pipeline.id))?.reduce(into: [String: Double]()) { $0[$1.step] = $1.lastDuration } ?? [:]
         let reporter = ProgressReporter(plan: prepared.plan, jobs: configuration.jobs, estimates: estimates, quiet: json)
         let task = Task { try await start(runner, reporter.handle) }
         // The first Ctrl-C stops the steps gracefully; a second one kills them at once.

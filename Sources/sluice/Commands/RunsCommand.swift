@@ -25,9 +25,14 @@ struct RunsCommand: AsyncParsableCommand {
         let runs = try await store.runs(pipeline: pipeline, limit: max(1, limit), offset: max(0, offset))
         if json { return Console.printJSON(runs) }
         if runs.isEmpty { return print("no runs yet") }
-        print(Console.table(["RUN", "PIPELINE", "STATUS", "STARTED", "DURATION", "STEPS", "TRIGGER"], runs.map { run in
-            [run.id, run.pipeline, run.status.rawValue, Timestamp.iso(run.createdAt), run.duration.map(DurationFormat.short) ?? "-",
-             String(run.stepsTotal), run.trigger]
-        }))
+        print(
+            Console.table(
+                ["RUN", "PIPELINE", "STATUS", "STARTED", "DURATION", "STEPS", "TRIGGER"],
+                runs.map { run in
+                    [
+                        run.id, run.pipeline, run.status.rawValue, Timestamp.iso(run.createdAt), run.duration.map(DurationFormat.short) ?? "-",
+                        String(run.stepsTotal), run.trigger,
+                    ]
+                }))
     }
 }

@@ -18,10 +18,11 @@ struct SchedulerCommand: AsyncParsableCommand {
         let launcher = RunLauncher(runner: configuration.runner(store: store, executor: configuration.executor(for: store)))
         let directory = configuration.pipelinesDirectory
         let catalog = CatalogCache(directory: directory)
-        let triggers = TriggerService(store: store, configuration: configuration,
-                                      catalog: { try await catalog.current() },
-                                      launch: { try await launcher.start($0) },
-                                      log: { Console.write("\(Date()) \($0)\n") })
+        let triggers = TriggerService(
+            store: store, configuration: configuration,
+            catalog: { try await catalog.current() },
+            launch: { try await launcher.start($0) },
+            log: { Console.write("\(Date()) \($0)\n") })
         let task = Task { await triggers.run() }
         let recovery = Task { await RunRecovery.keepRecovering(in: store, every: .seconds(30)) { Console.write("\(Date()) \($0)\n") } }
         let trap = SignalTrap { _ in task.cancel() }

@@ -28,12 +28,14 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try workspace.configuration()
-        let settings = SluiceServer.Settings(host: host, port: port, token: try presentedToken(),
-                                             allowedHosts: configuration.allowedHosts, allowedOrigins: configuration.allowedOrigins)
+        let settings = SluiceServer.Settings(
+            host: host, port: port, token: try presentedToken(),
+            allowedHosts: configuration.allowedHosts, allowedOrigins: configuration.allowedOrigins)
         if let problem = settings.problem { throw fail(problem, ExitCode(64)) }
         let store = try await workspace.store(configuration)
-        let server = SluiceServer(configuration: configuration, store: store, executor: configuration.executor(for: store),
-                                  settings: settings)
+        let server = SluiceServer(
+            configuration: configuration, store: store, executor: configuration.executor(for: store),
+            settings: settings)
         try await server.run { port in
             Console.write("sluice serving \(configuration.workspace) on http://\(host.contains(":") ? "[\(host)]" : host):\(port)\n")
         }

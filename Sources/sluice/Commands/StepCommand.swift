@@ -19,7 +19,8 @@ struct StepCommand: AsyncParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() async throws {
-        try await RunDriver.execute(workspace, pipelineName: pipeline, selection: Selection(steps: steps, withDependencies: withDeps),
-                                    options: options, trigger: "step")
+        try await RunDriver.execute(
+            workspace, pipelineName: pipeline, selection: Selection(steps: steps, withDependencies: withDeps),
+            options: options, trigger: "step")
     }
 }

@@ -18,8 +18,9 @@ struct TriggersCommand: AsyncParsableCommand {
         func run() async throws {
             let configuration = try workspace.configuration()
             let store = try await workspace.store(configuration)
-            let listing = TriggerListing.of(PipelineCatalog.scan(configuration.pipelinesDirectory), states: try await store.triggerStates(pipeline: nil),
-                                            paused: try await store.pausedPipelines(), now: Date())
+            let listing = TriggerListing.of(
+                PipelineCatalog.scan(configuration.pipelinesDirectory), states: try await store.triggerStates(pipeline: nil),
+                paused: try await store.pausedPipelines(), now: Date())
             if json { return Console.printJSON(listing) }
             for item in listing { print(item.line) }
         }

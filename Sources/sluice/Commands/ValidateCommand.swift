@@ -50,10 +50,13 @@ struct ValidateCommand: AsyncParsableCommand {
             entry.pipeline.map { $0.warnings + $0.ignoredPlacements(defaultExecutor: configuration.executor) } ?? []
         }
         let reports = entries.map { entry in
-            Report(pipeline: entry.id, file: entry.file, valid: entry.pipeline != nil, diagnostics: (entry.diagnostics + warnings(entry)).map {
-                DiagnosticJSON(code: $0.code.rawValue, severity: $0.severity.rawValue, file: $0.location.file, line: $0.location.line,
-                               column: $0.location.column, message: $0.message, fix: $0.fix)
-            })
+            Report(
+                pipeline: entry.id, file: entry.file, valid: entry.pipeline != nil,
+                diagnostics: (entry.diagnostics + warnings(entry)).map {
+                    DiagnosticJSON(
+                        code: $0.code.rawValue, severity: $0.severity.rawValue, file: $0.location.file, line: $0.location.line,
+                        column: $0.location.column, message: $0.message, fix: $0.fix)
+                })
         }
         if json {
             Console.printJSON(reports)

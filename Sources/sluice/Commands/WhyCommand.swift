@@ -15,7 +15,8 @@ struct WhyCommand: AsyncParsableCommand {
     @Argument(help: "The step.")
     var step: String
 
-    @Option(name: [.short, .customLong("param")], help: ArgumentHelp("A parameter value of the run to consider, repeatable.", valueName: "name=value"))
+    @Option(
+        name: [.short, .customLong("param")], help: ArgumentHelp("A parameter value of the run to consider, repeatable.", valueName: "name=value"))
     var parameters: [String] = []
 
     @Flag(help: "Print the answer as JSON.")
@@ -40,9 +41,10 @@ struct WhyCommand: AsyncParsableCommand {
         case let .success(bound): values = bound
         case let .failure(errors): throw fail("\(errors)", ExitStatus.invalidInput)
         }
-        let explanation = try await ChangeExplanation.explain(step, in: pipeline, parameters: values, store: try await workspace.store(configuration),
-                                                              workspace: configuration.workspace,
-                                                              versionsDirectory: configuration.versionsDirectory)
+        let explanation = try await ChangeExplanation.explain(
+            step, in: pipeline, parameters: values, store: try await workspace.store(configuration),
+            workspace: configuration.workspace,
+            versionsDirectory: configuration.versionsDirectory)
         if json {
             return Console.printJSON(Answer(pipeline: pipeline.id, step: step.name, upToDate: explanation.upToDate, reasons: explanation.reasons))
         }

@@ -39,12 +39,14 @@ struct WorkerCommand: AsyncParsableCommand {
         let labels = labels.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let store = try await workspace.store(configuration)
         guard let queue = store as? any WorkQueue else {
-            throw fail("workers need a PostgreSQL store: pass --store postgres://USER@HOST/DATABASE, or set `store:` in sluice.yaml",
-                       ExitStatus.invalidInput)
+            throw fail(
+                "workers need a PostgreSQL store: pass --store postgres://USER@HOST/DATABASE, or set `store:` in sluice.yaml",
+                ExitStatus.invalidInput)
         }
         let name = name ?? "\(RunLease.host):\(getpid())"
-        let worker = Worker(queue: queue, settings: Worker.Settings(name: name, labels: labels, slots: slots, lease: lease),
-                            log: { Console.write("\(Date()) \($0)\n") })
+        let worker = Worker(
+            queue: queue, settings: Worker.Settings(name: name, labels: labels, slots: slots, lease: lease),
+            log: { Console.write("\(Date()) \($0)\n") })
         // Runs whose process died are recorded interrupted (as every Sluice command does when it starts), so that
         // their steps here are stopped, not left running for nobody.
         let recovery = Task {
@@ -59,7 +61,8 @@ struct WorkerCommand: AsyncParsableCommand {
         let task = Task { await worker.run() }
         let trap = SignalTrap { _ in task.cancel() }
         defer { trap.release() }
-        Console.write("sluice worker \(name) on \(configuration.store): \(slots) slot(s)\(labels.isEmpty ? "" : ", labels \(labels.joined(separator: ","))")\n")
+        Console.write(
+            "sluice worker \(name) on \(configuration.store): \(slots) slot(s)\(labels.isEmpty ? "" : ", labels \(labels.joined(separator: ","))")\n")
         await task.value
     }
 }

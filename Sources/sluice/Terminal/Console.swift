@@ -1,5 +1,6 @@
 import Foundation
 import SluiceKit
+
 #if canImport(Glibc)
 import Glibc
 #endif

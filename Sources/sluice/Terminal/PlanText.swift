@@ -31,8 +31,10 @@ enum PlanText {
             }
         }
         let upToDate = plan.included.count - running.count
-        var lines = ["Dry run of '\(plan.pipeline.id)': \(running.count) of \(plan.entries.count) steps would run"
-                     + (upToDate > 0 ? ", \(upToDate) up to date" : "") + ", \(jobs) at a time. Nothing was started."]
+        var lines = [
+            "Dry run of '\(plan.pipeline.id)': \(running.count) of \(plan.entries.count) steps would run"
+                + (upToDate > 0 ? ", \(upToDate) up to date" : "") + ", \(jobs) at a time. Nothing was started."
+        ]
         if !prepared.parameters.isEmpty {
             lines.append("Parameters: " + prepared.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         }
@@ -46,8 +48,10 @@ enum PlanText {
                 (label, reason) = (String(number).padding(toLength: 4, withPad: " ", startingAt: 0) + Console.paint("run ", .green), why)
             case let .upToDateUnless(upstream)?:
                 number += 1
-                (label, reason) = (String(number).padding(toLength: 4, withPad: " ", startingAt: 0) + Console.paint("run?", .green),
-                                   "up to date now; runs if \(upstream.joined(separator: ", ")) change\(upstream.count == 1 ? "s" : "") its inputs")
+                (label, reason) = (
+                    String(number).padding(toLength: 4, withPad: " ", startingAt: 0) + Console.paint("run?", .green),
+                    "up to date now; runs if \(upstream.joined(separator: ", ")) change\(upstream.count == 1 ? "s" : "") its inputs"
+                )
             case let .upToDate(why)?:
                 (label, reason) = ("-   " + Console.paint("skip", .yellow), "up to date: \(why)")
             case nil:

@@ -80,8 +80,9 @@ final class ProgressReporter: @unchecked Sendable {
             finishedSteps.insert(step)
             emit(Console.paint("current", .dim) + "  \(step) is up to date")
         case let .recoveryFinished(step, action):
-            emit(Console.paint(action.succeeded ? "recover" : "unrecov", action.succeeded ? .yellow : .red)
-                + "  \(step): \(action.kind.rawValue) \(action.status.rawValue): \(action.message)")
+            emit(
+                Console.paint(action.succeeded ? "recover" : "unrecov", action.succeeded ? .yellow : .red)
+                    + "  \(step): \(action.kind.rawValue) \(action.status.rawValue): \(action.message)")
         case .runFinished, .outputsRecorded, .filesHashed:
             break
         }

@@ -6,19 +6,25 @@ enum RunReportText {
     static func summary(_ outcome: RunOutcome, logLines: Int) -> String {
         let run = outcome.run
         let counts = Dictionary(outcome.steps.map { ($0.state, 1) }, uniquingKeysWith: +)
-        let countText = StepState.allCases.compactMap { state in counts[state].map { "\($0) \(state.rawValue.replacingOccurrences(of: "_", with: " "))" } }
-        let color: Console.Color = switch run.status {
-        case .success: .green
-        case .partialSuccess: .yellow
-        default: .red
+        let countText = StepState.allCases.compactMap { state in
+            counts[state].map { "\($0) \(state.rawValue.replacingOccurrences(of: "_", with: " "))" }
         }
-        var lines = ["run \(run.id) " + Console.paint(run.status.rawValue, color) + " in \(DurationFormat.short(run.duration ?? 0)): "
-            + countText.joined(separator: ", ")]
+        let color: Console.Color =
+            switch run.status {
+            case .success: .green
+            case .partialSuccess: .yellow
+            default: .red
+            }
+        var lines = [
+            "run \(run.id) " + Console.paint(run.status.rawValue, color) + " in \(DurationFormat.short(run.duration ?? 0)): "
+                + countText.joined(separator: ", ")
+        ]
         let directory = RunDirectory(root: run.runDirectory)
         for step in outcome.steps where step.state != .succeeded && step.state != .skipped && step.attempts > 0 {
             lines.append("")
-            lines.append(Console.paint("\(step.step)", .bold) + ": \(step.error ?? step.state.rawValue)"
-                + (step.allowedFailure ? " (allowed)" : ""))
+            lines.append(
+                Console.paint("\(step.step)", .bold) + ": \(step.error ?? step.state.rawValue)"
+                    + (step.allowedFailure ? " (allowed)" : ""))
             let tail = LogTail.lines(of: directory.log(of: step.step), count: logLines)
             if !tail.isEmpty { lines += tail.map { "  | " + $0 } }
             lines.append("  full log: sluice logs \(run.id) \(step.step)")

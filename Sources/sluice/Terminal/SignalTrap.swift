@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,10 +27,11 @@ final class SignalTrap: @unchecked Sendable {
             source.setEventHandler {
                 first.number.withLock { $0 = $0 ?? number }
                 // Signals that arrive before the handler runs are delivered as one event; `data` counts them.
-                onSignal(first.count.withLock { count in
-                    count += Int(source.data)
-                    return count
-                })
+                onSignal(
+                    first.count.withLock { count in
+                        count += Int(source.data)
+                        return count
+                    })
             }
             source.resume()
             return source

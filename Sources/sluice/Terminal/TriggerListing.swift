@@ -34,7 +34,10 @@ struct TriggerListing: Encodable {
             let isPaused = paused[entry.id] != nil
             guard let pipeline = entry.pipeline else {
                 return entry.problem.map {
-                    [TriggerListing(pipeline: entry.id, kind: "invalid", paused: isPaused, error: $0, text: "\(entry.id)  (invalid)  next never: \($0)")]
+                    [
+                        TriggerListing(
+                            pipeline: entry.id, kind: "invalid", paused: isPaused, error: $0, text: "\(entry.id)  (invalid)  next never: \($0)")
+                    ]
                 } ?? []
             }
             let lastError = { (name: String) in states.first { $0.pipeline == entry.id && $0.name == name }?.lastError }
@@ -51,7 +54,8 @@ struct TriggerListing: Encodable {
                 TriggerListing(
                     pipeline: entry.id, name: watch.name, kind: "watch", path: watch.folder, patterns: watch.patterns, debounce: watch.debounce,
                     paused: isPaused, lastError: lastError(watch.name),
-                    text: "\(entry.id)  \(watch.name)  watch \(watch.folder) \(watch.patterns.joined(separator: ","))  debounce \(DurationFormat.short(watch.debounce))"
+                    text:
+                        "\(entry.id)  \(watch.name)  watch \(watch.folder) \(watch.patterns.joined(separator: ","))  debounce \(DurationFormat.short(watch.debounce))"
                         + (isPaused ? "  paused" : ""))
             }
             return schedules + watches

@@ -25,7 +25,8 @@ struct WorkspaceOptions: ParsableArguments {
         do {
             let store = try await location.open(timeout: configuration.storeTimeout)
             for id in try await RunRecovery.recoverAbandonedRuns(in: store) {
-                Console.write("note: run \(id) was interrupted: the Sluice process running it ended; `sluice resume \(id)` continues it\n", to: STDERR_FILENO)
+                Console.write(
+                    "note: run \(id) was interrupted: the Sluice process running it ended; `sluice resume \(id)` continues it\n", to: STDERR_FILENO)
             }
             return store
         } catch let error as StoreError {
@@ -46,8 +47,9 @@ struct WorkspaceOptions: ParsableArguments {
     /// The named step of `pipeline`; otherwise the command exits 65.
     func step(_ name: String, of pipeline: Pipeline) throws -> Step {
         guard let step = pipeline.step(named: name) else {
-            throw fail("pipeline '\(pipeline.id)' has no step '\(name)'; its steps are: \(pipeline.steps.map(\.name).joined(separator: ", "))",
-                       ExitStatus.invalidInput)
+            throw fail(
+                "pipeline '\(pipeline.id)' has no step '\(name)'; its steps are: \(pipeline.steps.map(\.name).joined(separator: ", "))",
+                ExitStatus.invalidInput)
         }
         return step
     }

@@ -12,7 +12,8 @@ extension ExampleTests {
 
         let schema = try workspace.json("\(run.directory)/outputs/schema/schema.json") as! [String: Any]
         let types = Dictionary(uniqueKeysWithValues: (schema["fields"] as! [[String: Any]]).map { ($0["name"] as! String, $0["type"] as! String) })
-        #expect(types["event_time"] == "timestamp" && types["event_date"] == "date" && types["revenue_usd"] == "float"
+        #expect(
+            types["event_time"] == "timestamp" && types["event_date"] == "date" && types["revenue_usd"] == "float"
                 && types["session_seconds"] == "integer" && types["user_id"] == "string")
         let mapping = try workspace.json("\(run.directory)/outputs/schema/field_mapping.json") as! [String: String]
         #expect(mapping["revenue"] == "revenue_usd" && mapping["user"] == "user_id" && mapping["timestamp"] == "event_time")
@@ -30,8 +31,11 @@ extension ExampleTests {
         let qa = try workspace.json("\(run.directory)/outputs/validation/qa_report.json") as! [String: Any]
         #expect(qa["passed"] as? Bool == true && (qa["checks"] as? [Any])?.count == 10)
         let index = try workspace.json("\(run.directory)/outputs/reports/index.json") as! [[String: Any]]
-        #expect(Set(index.map { $0["path"] as! String }).isSuperset(of: ["schema/schema.json", "aggregations/daily_metrics.csv",
-                                                                        "segments/segment_stats.json", "reports/insights.md"]))
+        #expect(
+            Set(index.map { $0["path"] as! String }).isSuperset(of: [
+                "schema/schema.json", "aggregations/daily_metrics.csv",
+                "segments/segment_stats.json", "reports/insights.md",
+            ]))
         #expect(try lines(run.output("reports/insights.md")).count > 5)
 
         let again = try workspace.runThroughBinary("analysis_workflow", "-p", "users=400", "-p", "date_start=2025-10-01", "-p", "date_end=2025-10-31")
@@ -45,7 +49,8 @@ extension ExampleTests {
         #expect(schemaOnly.states.keys.sorted() == ["extract_events", "schema_discovery", "system_initialisation"])
         #expect(!workspace.exists("\(schemaOnly.directory)/outputs/aggregations/daily_metrics.csv"))
 
-        let backwards = try SluiceBinary.run(["run", "analysis_workflow", "-p", "date_start=2025-10-01", "-p", "date_end=2025-09-01"], in: workspace.root)
+        let backwards = try SluiceBinary.run(
+            ["run", "analysis_workflow", "-p", "date_start=2025-10-01", "-p", "date_end=2025-09-01"], in: workspace.root)
         #expect(backwards.status == 65)
         #expect(backwards.stderr.contains("parameter 'date_end': '2025-09-01' is before its minimum, date_start (2025-10-01)"))
         let badFocus = try SluiceBinary.run(["run", "analysis_workflow", "-p", "focus=money", "-p", "date_start=2025-02-30"], in: workspace.root)
@@ -70,8 +75,9 @@ extension ExampleTests {
         let summary = try workspace.json("\(stopped.directory)/outputs/reports/run_summary.json") as! [String: Any]
         #expect(summary["failed_checks"] as? [String] == ["sample size"])
 
-        let continued = try workspace.runThroughBinary("analysis_workflow", "-j", "1", "--continue-on-error", "-p", "users=200",
-                                                       "-p", "app_filter=com.example.none")
+        let continued = try workspace.runThroughBinary(
+            "analysis_workflow", "-j", "1", "--continue-on-error", "-p", "users=200",
+            "-p", "app_filter=com.example.none")
         #expect(continued.exitCode == 1 && continued.states["quality_assurance"] == "failed")
         #expect(continued.states["insights"] == "succeeded")
     }

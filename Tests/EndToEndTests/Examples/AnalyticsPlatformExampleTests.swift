@@ -1,9 +1,10 @@
 import Foundation
+import SluiceTestSupport
+import Testing
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import SluiceTestSupport
-import Testing
 
 /// Seed 004's analytics platform: seven stages to a dashboard, from the command line and through the REST API.
 extension ExampleTests {
@@ -33,8 +34,11 @@ extension ExampleTests {
         let banner = String(decoding: server.stdout.availableData, as: UTF8.self)
         let address = try #require(banner.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
 
-        let client = try Python.run(["pipelines/analytics_platform/client.py", csv, "--server", address, "--target", "amount",
-                                "--time", "day", "--context", "finance", "--out", workspace.root], in: workspace.root, mergingErrors: true)
+        let client = try Python.run(
+            [
+                "pipelines/analytics_platform/client.py", csv, "--server", address, "--target", "amount",
+                "--time", "day", "--context", "finance", "--out", workspace.root,
+            ], in: workspace.root, mergingErrors: true)
         #expect(client.status == 0, "\(client.output)")
         #expect(client.output.contains("uploaded uploads/sales_data.csv"))
         #expect(client.output.contains("progress: 100.0%  success"))
@@ -49,8 +53,11 @@ extension ExampleTests {
         let runs = try JSONSerialization.jsonObject(with: listed) as! [[String: Any]]
         #expect(runs.count == 1 && runs[0]["status"] as? String == "success" && runs[0]["trigger"] as? String == "api")
 
-        let refused = try Python.run(["pipelines/analytics_platform/client.py", csv, "--server", address, "--target", "store",
-                                 "--time", "day", "--out", workspace.root], in: workspace.root, mergingErrors: true)
+        let refused = try Python.run(
+            [
+                "pipelines/analytics_platform/client.py", csv, "--server", address, "--target", "store",
+                "--time", "day", "--out", workspace.root,
+            ], in: workspace.root, mergingErrors: true)
         #expect(refused.status == 1)
         #expect(refused.output.contains("target_column 'store' is not numeric; choose one of: visits, amount"))
         kill(server.process.processIdentifier, SIGTERM)

@@ -36,8 +36,9 @@ extension ExampleTests {
         #expect(notice.contains("MANUAL REVIEW NOTIFICATION") && notice.contains("Status       : PARTIAL_SUCCESS"))
         #expect(notice.contains("ROLLBACK_TO_BACKUP at outputs of step 'collector' → Status: SUCCESS"))
         #expect(try workspace.read("data/data_pipeline/manual_review.log").contains(recovered.id), "the pipeline's file handler")
-        #expect(try workspace.read("\(recovered.directory)/report.html").contains("injected failure: the collector stopped half-way"),
-                "the report shows the end of the failed step's log")
+        #expect(
+            try workspace.read("\(recovered.directory)/report.html").contains("injected failure: the collector stopped half-way"),
+            "the report shows the end of the failed step's log")
 
         // The backup is damaged as well: the rollback refuses it, the loader does not run, the run fails.
         let failed = try workspace.runThroughBinary("data_pipeline", "-p", "months=7", "-p", "inject_failure=collector_and_backup")
@@ -56,8 +57,9 @@ extension ExampleTests {
     }
 
     private func notification(in runDirectory: String) throws -> String {
-        let name = try #require(try FileManager.default.contentsOfDirectory(atPath: runDirectory)
-            .first { $0.hasPrefix("manual_review_") && $0.hasSuffix(".txt") })
+        let name = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: runDirectory)
+                .first { $0.hasPrefix("manual_review_") && $0.hasSuffix(".txt") })
         return try String(contentsOfFile: "\(runDirectory)/\(name)", encoding: .utf8)
     }
 }

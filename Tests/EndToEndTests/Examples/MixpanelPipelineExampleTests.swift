@@ -11,7 +11,9 @@ extension ExampleTests {
         let cache = try FileManager.default.contentsOfDirectory(atPath: workspace.path("data/mixpanel_pipeline/data_cache/mixpanel"))
         #expect(cache.count == 90 && cache.contains("2025-09-02.jsonl") && cache.contains("2025-11-30.jsonl"))
 
-        let facts = try query(workspace, """
+        let facts = try query(
+            workspace,
+            """
             {"user_columns": [r[1] for r in db.execute("PRAGMA table_info(fact_mixpanel_user)")],
              "products_sql": db.execute("SELECT sql FROM sqlite_master WHERE name = 'fact_user_products'").fetchone()[0],
              "events": db.execute("SELECT count(*) FROM fact_mixpanel_event").fetchone()[0],
@@ -27,15 +29,16 @@ extension ExampleTests {
             """)
         let columns = facts["user_columns"] as! [String]
         #expect(columns.contains("valid_user") && columns.contains("economic_tier") && columns.contains("has_abi_attribution"))
-        #expect(facts["products_sql"] as? String == """
-            CREATE TABLE fact_user_products (
-                user_product_id INTEGER PRIMARY KEY AUTOINCREMENT,
-                distinct_id TEXT NOT NULL REFERENCES fact_mixpanel_user(distinct_id),
-                product_id TEXT NOT NULL,
-                valid_lifecycle BOOLEAN DEFAULT FALSE,
-                UNIQUE (distinct_id, product_id)
-            )
-            """, "exactly as seed 002 defines it")
+        #expect(
+            facts["products_sql"] as? String == """
+                CREATE TABLE fact_user_products (
+                    user_product_id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    distinct_id TEXT NOT NULL REFERENCES fact_mixpanel_user(distinct_id),
+                    product_id TEXT NOT NULL,
+                    valid_lifecycle BOOLEAN DEFAULT FALSE,
+                    UNIQUE (distinct_id, product_id)
+                )
+                """, "exactly as seed 002 defines it")
         #expect(facts["events"] as? Int == facts["cached_events"] as? Int, "every cached event once")
         #expect((facts["invalid"] as? Int ?? 0) > 0 && facts["invalid_with_tier"] as? Int == 0 && facts["device_ids_valid"] as? Int == 0)
         #expect(Set(facts["tiers"] as! [String]).isSubset(of: ["premium", "standard", "basic", "free"]) && (facts["tiers"] as! [String]).count >= 3)

@@ -27,8 +27,10 @@ public final class SlurmExecutor: StepExecutor, @unchecked Sendable {
         self.pollInterval = pollInterval
     }
 
-    public func start(_ launch: LaunchSpec, timeout: Double?, onStart: @escaping @Sendable (Int32) -> Void,
-                      completion: @escaping @Sendable (AttemptResult) -> Void) -> any RunningAttempt {
+    public func start(
+        _ launch: LaunchSpec, timeout: Double?, onStart: @escaping @Sendable (Int32) -> Void,
+        completion: @escaping @Sendable (AttemptResult) -> Void
+    ) -> any RunningAttempt {
         let job = SlurmJob(files: SlurmJobFiles(launch.identity), onStart: onStart, completion: completion)
         let order = AttemptOrder(launch: launch, timeout: timeout, gracePeriod: gracePeriod, logLimit: logLimit)
         queue.async { [self] in submit(job, order: order) }
@@ -45,7 +47,8 @@ public final class SlurmExecutor: StepExecutor, @unchecked Sendable {
         let submitted = CommandOutput.run(["sbatch", "--parsable"] + SlurmJobFiles.options(for: order) + job.files.options + [job.files.script])
         guard submitted.status == 0, let id = Int(submitted.output.prefix { $0.isNumber }) else {
             job.files.removeOrder()
-            let reason = submitted.status == 127 ? "sbatch is not on PATH: run Sluice on a Slurm submit host" : "sbatch refused the job: \(submitted.problem)"
+            let reason =
+                submitted.status == 127 ? "sbatch is not on PATH: run Sluice on a Slurm submit host" : "sbatch refused the job: \(submitted.problem)"
             return job.end(.notStarted(at: submittedAt, error: reason))
         }
         job.id = id
@@ -95,7 +98,8 @@ public final class SlurmExecutor: StepExecutor, @unchecked Sendable {
             let status = state?.waitStatus ?? 0
             result.exitCode = state == nil ? nil : status >> 8
             result.signal = status & 0x7f == 0 ? nil : status & 0x7f
-            result.error = state == nil
+            result.error =
+                state == nil
                 ? "Slurm no longer knows job \(id), and it left no result (see \(job.files.output))"
                 : "Slurm job \(id) ended \(state!.name) without a result (see \(job.files.output))"
         }

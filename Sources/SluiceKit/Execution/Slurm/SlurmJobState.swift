@@ -6,8 +6,10 @@ struct SlurmJobState: Equatable {
 
     /// Still waiting or running: Sluice keeps polling it.
     var isActive: Bool {
-        ["PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED", "REQUEUED", "REQUEUE_FED", "REQUEUE_HOLD",
-         "RESIZING", "SIGNALING", "STAGE_OUT", "STOPPED", "RESV_DEL_HOLD"].contains(name)
+        [
+            "PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED", "REQUEUED", "REQUEUE_FED", "REQUEUE_HOLD",
+            "RESIZING", "SIGNALING", "STAGE_OUT", "STOPPED", "RESV_DEL_HOLD",
+        ].contains(name)
     }
 
     var isRunning: Bool { ["RUNNING", "COMPLETING", "SIGNALING", "STAGE_OUT"].contains(name) }

@@ -28,8 +28,10 @@ public final class WorkQueueExecutor: StepExecutor {
 
     deinit { watcher.withLock { $0?.cancel() } }
 
-    public func start(_ launch: LaunchSpec, timeout: Double?, onStart: @escaping @Sendable (Int32) -> Void,
-                      completion: @escaping @Sendable (AttemptResult) -> Void) -> any RunningAttempt {
+    public func start(
+        _ launch: LaunchSpec, timeout: Double?, onStart: @escaping @Sendable (Int32) -> Void,
+        completion: @escaping @Sendable (AttemptResult) -> Void
+    ) -> any RunningAttempt {
         let ticket = WorkTicket(onStart: onStart, completion: completion, callbacks: callbacks)
         let order = AttemptOrder(launch: launch, timeout: timeout, gracePeriod: gracePeriod, logLimit: logLimit)
         Task { [self] in
@@ -47,8 +49,9 @@ public final class WorkQueueExecutor: StepExecutor {
     }
 
     fileprivate func cancel(_ id: Int64) async {
-        let cancelled = AttemptResult(state: .cancelled, exitCode: nil, signal: nil, error: "cancelled", startedAt: Date(), finishedAt: Date(),
-                                      peakMemoryKB: nil, userCPU: 0, systemCPU: 0)
+        let cancelled = AttemptResult(
+            state: .cancelled, exitCode: nil, signal: nil, error: "cancelled", startedAt: Date(), finishedAt: Date(),
+            peakMemoryKB: nil, userCPU: 0, systemCPU: 0)
         // Tried again every second until the store takes it or the attempt ends: a dropped connection must not lose it.
         while waiting.withLock({ $0[id] != nil }) {
             if (try? await queue.cancelWork(id, cancelled: cancelled)) != nil { break }
@@ -155,8 +158,9 @@ private struct WorkAttempt: RunningAttempt {
 extension AttemptResult {
     /// The end of an attempt whose worker stopped renewing its lease (killed, cut off): a failure, retried as any.
     static func lost(worker: String?) -> AttemptResult {
-        AttemptResult(state: .failed, exitCode: nil, signal: nil,
-                      error: "worker \(worker ?? "?") stopped answering (its lease expired); the attempt is counted as failed",
-                      startedAt: Date(), finishedAt: Date(), peakMemoryKB: nil, userCPU: 0, systemCPU: 0)
+        AttemptResult(
+            state: .failed, exitCode: nil, signal: nil,
+            error: "worker \(worker ?? "?") stopped answering (its lease expired); the attempt is counted as failed",
+            startedAt: Date(), finishedAt: Date(), peakMemoryKB: nil, userCPU: 0, systemCPU: 0)
     }
 }

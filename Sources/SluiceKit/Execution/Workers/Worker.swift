@@ -130,17 +130,20 @@ public final class Worker: Sendable {
         held.withLock { $0[id] = Held(executor: executor) }
         var launch = work.order.launch
         launch.environment.append("\(Self.ownerVariable)=\(getpid())")
-        let attempt = executor.start(launch, timeout: work.order.timeout, onStart: { [self] pid in
-            Task { try? await queue.recordWorkStarted(id, worker: settings.name, pid: pid) }
-        }, completion: { [self] result in
-            // Not held any more: killed because it was lost, its result is not wanted.
-            guard held.withLock({ $0[id] != nil }) else { return }
-            log("\(identity.runID) \(identity.name) \(result.state.rawValue)")
-            // In `finished` before it leaves `held`, so that a turn never finds it in neither.
-            finished.withLock { $0[id] = result }
-            held.withLock { _ = $0.removeValue(forKey: id) }
-            doorbell.ring()
-        })
+        let attempt = executor.start(
+            launch, timeout: work.order.timeout,
+            onStart: { [self] pid in
+                Task { try? await queue.recordWorkStarted(id, worker: settings.name, pid: pid) }
+            },
+            completion: { [self] result in
+                // Not held any more: killed because it was lost, its result is not wanted.
+                guard held.withLock({ $0[id] != nil }) else { return }
+                log("\(identity.runID) \(identity.name) \(result.state.rawValue)")
+                // In `finished` before it leaves `held`, so that a turn never finds it in neither.
+                finished.withLock { $0[id] = result }
+                held.withLock { _ = $0.removeValue(forKey: id) }
+                doorbell.ring()
+            })
         let cancelledMeanwhile = held.withLock { held -> Bool in
             held[id]?.attempt = attempt
             return held[id]?.cancelling == true
@@ -157,9 +160,10 @@ public final class Worker: Sendable {
         }
         guard !gone.isEmpty else { return }
         log("no contact with the store for a third of the lease: killing \(gone.count) attempt(s), which will be retried elsewhere")
-        let failure = AttemptResult(state: .failed, exitCode: nil, signal: SIGKILL,
-                                    error: "worker \(settings.name) lost contact with the store and killed the step", startedAt: Date(),
-                                    finishedAt: Date(), peakMemoryKB: nil, userCPU: 0, systemCPU: 0)
+        let failure = AttemptResult(
+            state: .failed, exitCode: nil, signal: SIGKILL,
+            error: "worker \(settings.name) lost contact with the store and killed the step", startedAt: Date(),
+            finishedAt: Date(), peakMemoryKB: nil, userCPU: 0, systemCPU: 0)
         finished.withLock { finished in for id in gone.keys { finished[id] = failure } }
         for item in gone.values { item.executor.killAll() }
     }

@@ -31,17 +31,20 @@ struct PostgresAddress {
     /// The address in `url`, or why it is none.
     static func parse(_ url: String) -> Result<PostgresAddress, AddressProblem> {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme),
-              let host = components.host, !host.isEmpty else {
+            let host = components.host, !host.isEmpty
+        else {
             return .failure(AddressProblem("must be a URL such as postgres://sluice@db.example.com:5432/sluice"))
         }
-        var address = PostgresAddress(host: host, port: components.port ?? 5432, username: components.user ?? "postgres",
-                                      password: components.password, database: components.path.split(separator: "/").first.map(String.init),
-                                      encryption: .prefer)
+        var address = PostgresAddress(
+            host: host, port: components.port ?? 5432, username: components.user ?? "postgres",
+            password: components.password, database: components.path.split(separator: "/").first.map(String.init),
+            encryption: .prefer)
         for item in components.queryItems ?? [] {
             switch item.name {
             case "sslmode":
                 guard let mode = item.value.flatMap(Encryption.init(rawValue:)) else {
-                    return .failure(AddressProblem("has sslmode '\(item.value ?? "")'; use " + Encryption.allCases.map(\.rawValue).joined(separator: ", ")))
+                    return .failure(
+                        AddressProblem("has sslmode '\(item.value ?? "")'; use " + Encryption.allCases.map(\.rawValue).joined(separator: ", ")))
                 }
                 address.encryption = mode
             case "sslrootcert": address.rootCertificate = item.value
@@ -55,11 +58,12 @@ struct PostgresAddress {
     private func tlsConfiguration() throws -> TLSConfiguration? {
         guard encryption != .disable else { return nil }
         var configuration = TLSConfiguration.makeClientConfiguration()
-        configuration.certificateVerification = switch encryption {
-        case .verifyCA: .noHostnameVerification
-        case .verifyFull: .fullVerification
-        default: .none
-        }
+        configuration.certificateVerification =
+            switch encryption {
+            case .verifyCA: .noHostnameVerification
+            case .verifyFull: .fullVerification
+            default: .none
+            }
         if let rootCertificate {
             guard let certificates = try? NIOSSLCertificate.fromPEMFile(rootCertificate), !certificates.isEmpty else {
                 throw AddressProblem("has sslrootcert '\(rootCertificate)', which is not a readable PEM certificate file")
@@ -70,21 +74,23 @@ struct PostgresAddress {
     }
 
     func clientConfiguration() throws -> PostgresClient.Configuration {
-        let tls: PostgresClient.Configuration.TLS = switch (encryption, try tlsConfiguration()) {
-        case let (.prefer, configuration?): .prefer(configuration)
-        case let (_, configuration?): .require(configuration)
-        case (_, nil): .disable
-        }
+        let tls: PostgresClient.Configuration.TLS =
+            switch (encryption, try tlsConfiguration()) {
+            case let (.prefer, configuration?): .prefer(configuration)
+            case let (_, configuration?): .require(configuration)
+            case (_, nil): .disable
+            }
         return PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: tls)
     }
 
     /// The same settings for a single connection.
     func connectionConfiguration() throws -> PostgresConnection.Configuration {
-        let tls: PostgresConnection.Configuration.TLS = switch (encryption, try tlsConfiguration()) {
-        case let (.prefer, configuration?): .prefer(try NIOSSLContext(configuration: configuration))
-        case let (_, configuration?): .require(try NIOSSLContext(configuration: configuration))
-        case (_, nil): .disable
-        }
+        let tls: PostgresConnection.Configuration.TLS =
+            switch (encryption, try tlsConfiguration()) {
+            case let (.prefer, configuration?): .prefer(try NIOSSLContext(configuration: configuration))
+            case let (_, configuration?): .require(try NIOSSLContext(configuration: configuration))
+            case (_, nil): .disable
+            }
         return PostgresConnection.Configuration(host: host, port: port, username: username, password: password, database: database, tls: tls)
     }
 }

@@ -22,7 +22,8 @@ public final class PostgresRunStore: RunStore {
             configuration = try address.clientConfiguration()
             probeConfiguration = try address.connectionConfiguration()
         } catch {
-            throw StoreError(path: Self.redacted(url), message: "not a usable PostgreSQL URL: it \((error as? AddressProblem)?.message ?? "\(error)")")
+            throw StoreError(
+                path: Self.redacted(url), message: "not a usable PostgreSQL URL: it \((error as? AddressProblem)?.message ?? "\(error)")")
         }
         self.url = url
         logger = Logger(label: "sluice.postgres")
@@ -101,9 +102,12 @@ public final class PostgresRunStore: RunStore {
         if new.concurrency != .allow {
             // Serializes the starts of one pipeline's runs: two at the same moment see each other.
             try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(new.pipeline)))", logger: logger)
-            earlier = try await first(String.self, connection.query("""
-                SELECT id FROM runs WHERE pipeline = \(new.pipeline) AND status IN ('running', 'queued') ORDER BY createdat LIMIT 1
-                """, logger: logger))
+            earlier = try await first(
+                String.self,
+                connection.query(
+                    """
+                    SELECT id FROM runs WHERE pipeline = \(new.pipeline) AND status IN ('running', 'queued') ORDER BY createdat LIMIT 1
+                    """, logger: logger))
         }
         if let earlier, new.concurrency == .reject { throw RunRefused(pipeline: new.pipeline, blocking: earlier) }
         while true {
@@ -113,7 +117,8 @@ public final class PostgresRunStore: RunStore {
             let record = RunRecord(new, id: id, behind: earlier)
             try await insertRow(record, connection)
             for (position, step) in new.steps.enumerated() {
-                try await connection.query("""
+                try await connection.query(
+                    """
                     INSERT INTO step_runs (runid, step, position, state, attempts) VALUES (\(id), \(step), \(position), 'pending', 0)
                     ON CONFLICT DO NOTHING
                     """, logger: logger)
@@ -123,7 +128,8 @@ public final class PostgresRunStore: RunStore {
     }
 
     private func insertRow(_ run: RunRecord, _ connection: PostgresConnection) async throws {
-        try await connection.query("""
+        try await connection.query(
+            """
             INSERT INTO runs (id, pipeline, status, trigger, parameters, selection, rundirectory, ownerpid, ownerhost, leaseexpiresat,
             createdat, finishedat, stepstotal, triggerdetail) VALUES (\(run.id), \(run.pipeline), \(run.status.rawValue), \(run.trigger),
             \(try jsonText(run.parameters)), \(try jsonText(run.selection)), \(run.runDirectory), \(Int(run.ownerPID)), \(run.ownerHost),
@@ -134,11 +140,15 @@ public final class PostgresRunStore: RunStore {
 
     public func startIfFirstInQueue(runID: String) async throws -> Bool {
         try await transaction { connection in
-            guard let pipeline = try await self.first(String.self, connection.query("SELECT pipeline FROM runs WHERE id = \(runID)", logger: self.logger)) else {
+            guard
+                let pipeline = try await self.first(
+                    String.self, connection.query("SELECT pipeline FROM runs WHERE id = \(runID)", logger: self.logger))
+            else {
                 return false
             }
             try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(pipeline)))", logger: self.logger)
-            let rows = try await connection.query("""
+            let rows = try await connection.query(
+                """
                 UPDATE runs SET status = 'running' WHERE id = \(runID) AND status = 'queued' AND CASE
                 WHEN triggerdetail->>'maxActive' IS NULL THEN NOT EXISTS (
                     SELECT 1 FROM runs AS earlier WHERE earlier.pipeline = runs.pipeline AND earlier.id <> runs.id
@@ -187,38 +197,50 @@ public final class PostgresRunStore: RunStore {
     public func renewLease(runID: String, until: Date) throws -> Bool {
         try blocking {
             // The owner's one write every renewal interval also reads whether it is asked to cancel.
-            try await self.first(Bool.self, self.client.query("""
-                UPDATE runs SET leaseexpiresat = \(until.timeIntervalSince1970) WHERE id = \(runID) AND status IN ('running', 'queued')
-                AND ownerpid = \(Int(getpid())) AND ownerhost = \(RunLease.host) RETURNING cancelrequestedat IS NOT NULL
-                """, logger: self.logger)) ?? false
+            try await self.first(
+                Bool.self,
+                self.client.query(
+                    """
+                    UPDATE runs SET leaseexpiresat = \(until.timeIntervalSince1970) WHERE id = \(runID) AND status IN ('running', 'queued')
+                    AND ownerpid = \(Int(getpid())) AND ownerhost = \(RunLease.host) RETURNING cancelrequestedat IS NOT NULL
+                    """, logger: self.logger)) ?? false
         }
     }
 
     public func requestCancel(runID: String) async throws -> Bool {
-        try await first(String.self, client.query("""
-            UPDATE runs SET cancelrequestedat = \(Date().timeIntervalSince1970) WHERE id = \(runID) AND status = 'running' RETURNING id
-            """, logger: logger)) != nil
+        try await first(
+            String.self,
+            client.query(
+                """
+                UPDATE runs SET cancelrequestedat = \(Date().timeIntervalSince1970) WHERE id = \(runID) AND status = 'running' RETURNING id
+                """, logger: logger)) != nil
     }
 
     public func markInterrupted(_ run: RunRecord) async throws -> Bool {
         try await transaction { connection in
             let now = Date().timeIntervalSince1970
-            let changed = try await self.first(String.self, connection.query("""
-                UPDATE runs SET status = 'interrupted', finishedat = \(now), leaseexpiresat = NULL
-                WHERE id = \(run.id) AND status IN ('running', 'queued') AND ownerpid = \(Int(run.ownerPID))
-                AND ownerhost IS NOT DISTINCT FROM \(run.ownerHost) RETURNING id
-                """, logger: self.logger))
+            let changed = try await self.first(
+                String.self,
+                connection.query(
+                    """
+                    UPDATE runs SET status = 'interrupted', finishedat = \(now), leaseexpiresat = NULL
+                    WHERE id = \(run.id) AND status IN ('running', 'queued') AND ownerpid = \(Int(run.ownerPID))
+                    AND ownerhost IS NOT DISTINCT FROM \(run.ownerHost) RETURNING id
+                    """, logger: self.logger))
             guard changed != nil else { return false }
             let why = "interrupted: the Sluice process running it (pid \(run.ownerPID)) ended"
-            try await connection.query("""
+            try await connection.query(
+                """
                 UPDATE attempts SET state = 'interrupted', finishedat = \(now), error = \(why) WHERE runid = \(run.id) AND state = 'running'
                 """, logger: self.logger)
-            try await connection.query("""
+            try await connection.query(
+                """
                 UPDATE step_runs SET state = 'interrupted', finishedat = \(now), duration = \(now) - startedat, error = \(why)
                 WHERE runid = \(run.id) AND state = 'running'
                 """, logger: self.logger)
-            try await PostgresEventSQL.insertEvent(connection, logger: self.logger, run: run.id, at: now, kind: "run_interrupted",
-                                                   state: RunStatus.interrupted.rawValue, message: why)
+            try await PostgresEventSQL.insertEvent(
+                connection, logger: self.logger, run: run.id, at: now, kind: "run_interrupted",
+                state: RunStatus.interrupted.rawValue, message: why)
             return true
         }
     }
@@ -226,20 +248,25 @@ public final class PostgresRunStore: RunStore {
     public func claimForResume(runID: String, steps: [String]) async throws -> RunRecord? {
         try await transaction { connection in
             let now = Date()
-            let changed = try await self.first(String.self, connection.query("""
-                UPDATE runs SET status = 'running', finishedat = NULL, ownerpid = \(Int(getpid())), ownerhost = \(RunLease.host),
-                leaseexpiresat = \(RunLease.expiry(from: now).timeIntervalSince1970), cancelrequestedat = NULL
-                WHERE id = \(runID) AND status IN ('failed', 'interrupted', 'cancelled', 'partial_success') RETURNING id
-                """, logger: self.logger))
+            let changed = try await self.first(
+                String.self,
+                connection.query(
+                    """
+                    UPDATE runs SET status = 'running', finishedat = NULL, ownerpid = \(Int(getpid())), ownerhost = \(RunLease.host),
+                    leaseexpiresat = \(RunLease.expiry(from: now).timeIntervalSince1970), cancelrequestedat = NULL
+                    WHERE id = \(runID) AND status IN ('failed', 'interrupted', 'cancelled', 'partial_success') RETURNING id
+                    """, logger: self.logger))
             guard changed != nil else { return nil }
             for step in steps {
-                try await connection.query("""
+                try await connection.query(
+                    """
                     UPDATE step_runs SET state = 'pending', reason = NULL, error = NULL, exitcode = NULL, startedat = NULL, finishedat = NULL,
                     duration = NULL, recovered = FALSE WHERE runid = \(runID) AND step = \(step)
                     """, logger: self.logger)
             }
-            try await PostgresEventSQL.insertEvent(connection, logger: self.logger, run: runID, at: now.timeIntervalSince1970,
-                                                   kind: "run_resumed", message: "\(steps.count) steps to run")
+            try await PostgresEventSQL.insertEvent(
+                connection, logger: self.logger, run: runID, at: now.timeIntervalSince1970,
+                kind: "run_resumed", message: "\(steps.count) steps to run")
             return try await self.runs(connection.query("SELECT * FROM runs WHERE id = \(runID)", logger: self.logger)).first
         }
     }
@@ -254,7 +281,8 @@ public final class PostgresRunStore: RunStore {
         }
         if let keep {
             binds.append(keep)
-            conditions.append("(SELECT count(*) FROM runs AS newer WHERE newer.pipeline = runs.pipeline AND newer.createdat > runs.createdat) >= $\(binds.count)")
+            conditions.append(
+                "(SELECT count(*) FROM runs AS newer WHERE newer.pipeline = runs.pipeline AND newer.createdat > runs.createdat) >= $\(binds.count)")
         }
         let select = "SELECT * FROM runs WHERE status NOT IN ('running', 'queued') AND (\(conditions.joined(separator: " OR "))) ORDER BY createdat"
         return try await transaction { connection in
@@ -272,7 +300,8 @@ public final class PostgresRunStore: RunStore {
             }
             for run in contents.runs { try await self.insertRow(run, connection) }
             for step in contents.stepRuns {
-                try await connection.query("""
+                try await connection.query(
+                    """
                     INSERT INTO step_runs (runid, step, position, state, reason, attempts, exitcode, startedat, finishedat, duration, error,
                     peakmemorykb, cpuseconds, allowedfailure, recovered) VALUES (\(step.runID), \(step.step), \(step.position),
                     \(step.state.rawValue), \(step.reason), \(step.attempts), \(step.exitCode.map(Int.init)), \(step.startedAt?.timeIntervalSince1970),
@@ -281,7 +310,8 @@ public final class PostgresRunStore: RunStore {
                     """, logger: self.logger)
             }
             for attempt in contents.attempts {
-                try await connection.query("""
+                try await connection.query(
+                    """
                     INSERT INTO attempts (runid, step, attempt, state, pid, startedat, finishedat, exitcode, signal, error, peakmemorykb,
                     usercpu, systemcpu) VALUES (\(attempt.runID), \(attempt.step), \(attempt.attempt), \(attempt.state.rawValue),
                     \(Int(attempt.pid)), \(attempt.startedAt.timeIntervalSince1970), \(attempt.finishedAt?.timeIntervalSince1970),
@@ -290,23 +320,27 @@ public final class PostgresRunStore: RunStore {
                     """, logger: self.logger)
             }
             for event in contents.events {
-                try await connection.query("""
+                try await connection.query(
+                    """
                     INSERT INTO events (seq, runid, at, kind, step, attempt, state, message) VALUES (\(event.seq), \(event.runID),
                     \(event.at.timeIntervalSince1970), \(event.kind), \(event.step), \(event.attempt), \(event.state), \(event.message))
                     """, logger: self.logger)
             }
             // New events are numbered after the copied ones.
-            try await connection.query("SELECT setval(pg_get_serial_sequence('events', 'seq'), GREATEST((SELECT max(seq) FROM events), 1))",
-                                       logger: self.logger)
+            try await connection.query(
+                "SELECT setval(pg_get_serial_sequence('events', 'seq'), GREATEST((SELECT max(seq) FROM events), 1))",
+                logger: self.logger)
             for (runID, record) in contents.recoveryActions {
                 let action = record.action
-                try await connection.query("""
+                try await connection.query(
+                    """
                     INSERT INTO recovery_actions (runid, step, kind, target, status, message, at) VALUES (\(runID), \(record.step),
                     \(action.kind.rawValue), \(action.target), \(action.status.rawValue), \(action.message), \(action.at.timeIntervalSince1970))
                     """, logger: self.logger)
             }
             for status in contents.stepStatuses {
-                try await connection.query("""
+                try await connection.query(
+                    """
                     INSERT INTO step_status (pipeline, step, completed, tested, lastrun, lastrunid, laststate, lastduration, error)
                     VALUES (\(status.pipeline), \(status.step), \(status.completed), \(status.tested), \(status.lastRun?.timeIntervalSince1970),
                     \(status.lastRunID), \(status.lastState?.rawValue), \(status.lastDuration), \(status.error))
@@ -315,28 +349,32 @@ public final class PostgresRunStore: RunStore {
                     """, logger: self.logger)
             }
             for record in contents.fingerprints {
-                try await connection.query("""
+                try await connection.query(
+                    """
                     INSERT INTO step_fingerprints (pipeline, step, runid, recordedat, fingerprint, outputs) VALUES (\(record.pipeline),
                     \(record.step), \(record.runID), \(record.recordedAt.timeIntervalSince1970), \(try jsonText(record.fingerprint)),
                     \(try jsonText(record.outputs))) ON CONFLICT DO NOTHING
                     """, logger: self.logger)
             }
             for (path, hash) in contents.hashes {
-                try await connection.query("""
+                try await connection.query(
+                    """
                     INSERT INTO file_hashes (path, size, modifiedns, inode, sha256) VALUES (\(path), \(hash.size), \(hash.modifiedNS),
                     \(Int64(bitPattern: hash.inode)), \(hash.sha256)) ON CONFLICT DO NOTHING
                     """, logger: self.logger)
             }
             for trigger in contents.triggers {
-                try await connection.query("""
+                try await connection.query(
+                    """
                     INSERT INTO triggers (pipeline, name, since, firedfor, fingerprint, snapshot, lastrunid, lasterror) VALUES (\(trigger.pipeline),
                     \(trigger.name), \(trigger.since.timeIntervalSince1970), \(trigger.firedFor?.timeIntervalSince1970), \(trigger.snapshot?.fingerprint),
                     \(try trigger.snapshot.map { try jsonText($0.files) }), \(trigger.lastRunID), \(trigger.lastError)) ON CONFLICT DO NOTHING
                     """, logger: self.logger)
             }
             for (pipeline, at) in contents.paused {
-                try await connection.query("INSERT INTO paused_pipelines VALUES (\(pipeline), \(at.timeIntervalSince1970)) ON CONFLICT DO NOTHING",
-                                           logger: self.logger)
+                try await connection.query(
+                    "INSERT INTO paused_pipelines VALUES (\(pipeline), \(at.timeIntervalSince1970)) ON CONFLICT DO NOTHING",
+                    logger: self.logger)
             }
         }
     }
@@ -364,8 +402,10 @@ public final class PostgresRunStore: RunStore {
 
     public func countRuns(_ filter: RunFilter) async throws -> Int {
         let (condition, binds) = Self.condition(filter)
-        for try await count in try await client.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM runs \(condition)", binds: binds),
-                                                      logger: logger).decode(Int.self) {
+        for try await count in try await client.query(
+            PostgresQuery(unsafeSQL: "SELECT count(*) FROM runs \(condition)", binds: binds),
+            logger: logger
+        ).decode(Int.self) {
             return count
         }
         return 0
@@ -407,13 +447,14 @@ public final class PostgresRunStore: RunStore {
         var attempts: [AttemptRecord] = []
         for try await row in try await client.query("SELECT * FROM attempts WHERE runid = \(runID) ORDER BY startedat, attempt", logger: logger) {
             let r = row.makeRandomAccess()
-            attempts.append(AttemptRecord(
-                runID: try r["runid"].decode(String.self), step: try r["step"].decode(String.self), attempt: try r["attempt"].decode(Int.self),
-                state: try Self.state(r["state"].decode(String.self)), pid: Int32(try r["pid"].decode(Int.self)),
-                startedAt: Date(timeIntervalSince1970: try r["startedat"].decode(Double.self)), finishedAt: try date(r["finishedat"]),
-                exitCode: try r["exitcode"].decode(Int?.self).map(Int32.init), signal: try r["signal"].decode(Int?.self).map(Int32.init),
-                error: try r["error"].decode(String?.self), peakMemoryKB: try r["peakmemorykb"].decode(Int?.self),
-                userCPU: try r["usercpu"].decode(Double?.self), systemCPU: try r["systemcpu"].decode(Double?.self)))
+            attempts.append(
+                AttemptRecord(
+                    runID: try r["runid"].decode(String.self), step: try r["step"].decode(String.self), attempt: try r["attempt"].decode(Int.self),
+                    state: try Self.state(r["state"].decode(String.self)), pid: Int32(try r["pid"].decode(Int.self)),
+                    startedAt: Date(timeIntervalSince1970: try r["startedat"].decode(Double.self)), finishedAt: try date(r["finishedat"]),
+                    exitCode: try r["exitcode"].decode(Int?.self).map(Int32.init), signal: try r["signal"].decode(Int?.self).map(Int32.init),
+                    error: try r["error"].decode(String?.self), peakMemoryKB: try r["peakmemorykb"].decode(Int?.self),
+                    userCPU: try r["usercpu"].decode(Double?.self), systemCPU: try r["systemcpu"].decode(Double?.self)))
         }
         return attempts
     }
@@ -424,9 +465,11 @@ public final class PostgresRunStore: RunStore {
 
     public func events(after seq: Int64, runID: String?, limit: Int) async throws -> [StoredEvent] {
         if let runID {
-            return try await events(client.query("""
-                SELECT * FROM events WHERE seq > \(seq) AND runid = \(runID) ORDER BY seq LIMIT \(limit)
-                """, logger: logger))
+            return try await events(
+                client.query(
+                    """
+                    SELECT * FROM events WHERE seq > \(seq) AND runid = \(runID) ORDER BY seq LIMIT \(limit)
+                    """, logger: logger))
         }
         return try await events(client.query("SELECT * FROM events WHERE seq > \(seq) ORDER BY seq LIMIT \(limit)", logger: logger))
     }
@@ -439,18 +482,20 @@ public final class PostgresRunStore: RunStore {
         var statuses: [StepStatusRecord] = []
         for try await row in try await client.query("SELECT * FROM step_status WHERE pipeline = \(pipeline)", logger: logger) {
             let r = row.makeRandomAccess()
-            statuses.append(StepStatusRecord(
-                pipeline: try r["pipeline"].decode(String.self), step: try r["step"].decode(String.self),
-                completed: try r["completed"].decode(Bool.self), tested: try r["tested"].decode(Bool.self), lastRun: try date(r["lastrun"]),
-                lastRunID: try r["lastrunid"].decode(String?.self),
-                lastState: try r["laststate"].decode(String?.self).flatMap(StepState.init(rawValue:)),
-                lastDuration: try r["lastduration"].decode(Double?.self), error: try r["error"].decode(String?.self)))
+            statuses.append(
+                StepStatusRecord(
+                    pipeline: try r["pipeline"].decode(String.self), step: try r["step"].decode(String.self),
+                    completed: try r["completed"].decode(Bool.self), tested: try r["tested"].decode(Bool.self), lastRun: try date(r["lastrun"]),
+                    lastRunID: try r["lastrunid"].decode(String?.self),
+                    lastState: try r["laststate"].decode(String?.self).flatMap(StepState.init(rawValue:)),
+                    lastDuration: try r["lastduration"].decode(Double?.self), error: try r["error"].decode(String?.self)))
         }
         return statuses
     }
 
     public func setTested(pipeline: String, step: String, tested: Bool) async throws {
-        try await client.query("""
+        try await client.query(
+            """
             INSERT INTO step_status (pipeline, step, tested) VALUES (\(pipeline), \(step), \(tested))
             ON CONFLICT (pipeline, step) DO UPDATE SET tested = excluded.tested
             """, logger: logger)
@@ -464,9 +509,12 @@ public final class PostgresRunStore: RunStore {
             guard let kind = RecoveryAction.Kind(rawValue: kind), let status = RecoveryAction.Status(rawValue: status) else {
                 throw StoreError(path: "", message: "unknown recovery action '\(kind)' in the store")
             }
-            actions.append(RecoveryActionRecord(step: try r["step"].decode(String.self), action: RecoveryAction(
-                kind: kind, target: try r["target"].decode(String.self), status: status, message: try r["message"].decode(String.self),
-                at: Date(timeIntervalSince1970: try r["at"].decode(Double.self)))))
+            actions.append(
+                RecoveryActionRecord(
+                    step: try r["step"].decode(String.self),
+                    action: RecoveryAction(
+                        kind: kind, target: try r["target"].decode(String.self), status: status, message: try r["message"].decode(String.self),
+                        at: Date(timeIntervalSince1970: try r["at"].decode(Double.self)))))
         }
         return actions
     }
@@ -474,12 +522,18 @@ public final class PostgresRunStore: RunStore {
     public func totals() async throws -> StoreTotals {
         var totals = StoreTotals()
         for try await (status, count) in try await client.query("SELECT status, count(*) FROM runs GROUP BY status", logger: logger)
-            .decode((String, Int).self) { totals.runsByStatus[status] = count }
+            .decode((String, Int).self)
+        { totals.runsByStatus[status] = count }
         for try await (state, count) in try await client.query("SELECT state, count(*) FROM step_runs GROUP BY state", logger: logger)
-            .decode((String, Int).self) { totals.stepsByState[state] = count }
-        totals.queuedSteps = try await first(Int.self, client.query("""
-            SELECT count(*) FROM step_runs JOIN runs ON runs.id = step_runs.runid WHERE runs.status = 'running' AND step_runs.state = 'pending'
-            """, logger: logger)) ?? 0
+            .decode((String, Int).self)
+        { totals.stepsByState[state] = count }
+        totals.queuedSteps =
+            try await first(
+                Int.self,
+                client.query(
+                    """
+                    SELECT count(*) FROM step_runs JOIN runs ON runs.id = step_runs.runid WHERE runs.status = 'running' AND step_runs.state = 'pending'
+                    """, logger: logger)) ?? 0
         return totals
     }
 
@@ -497,7 +551,8 @@ public final class PostgresRunStore: RunStore {
         }
         var hashes: [String: FileHash] = [:]
         for try await (path, size, modified, inode, sha256) in try await client.query(
-            "SELECT path, size, modifiedns, inode, sha256 FROM file_hashes", logger: logger).decode((String, Int64, Int64, Int64, String).self) {
+            "SELECT path, size, modifiedns, inode, sha256 FROM file_hashes", logger: logger
+        ).decode((String, Int64, Int64, Int64, String).self) {
             hashes[path] = FileHash(size: size, modifiedNS: modified, inode: UInt64(bitPattern: inode), sha256: sha256)
         }
         return (fingerprints, hashes)
@@ -506,16 +561,18 @@ public final class PostgresRunStore: RunStore {
     // MARK: Triggers
 
     public func triggerStates(pipeline: String?) async throws -> [TriggerState] {
-        let rows = if let pipeline {
-            try await client.query("SELECT * FROM triggers WHERE pipeline = \(pipeline) ORDER BY pipeline, name", logger: logger)
-        } else {
-            try await client.query("SELECT * FROM triggers ORDER BY pipeline, name", logger: logger)
-        }
+        let rows =
+            if let pipeline {
+                try await client.query("SELECT * FROM triggers WHERE pipeline = \(pipeline) ORDER BY pipeline, name", logger: logger)
+            } else {
+                try await client.query("SELECT * FROM triggers ORDER BY pipeline, name", logger: logger)
+            }
         return try await PostgresTriggerSQL.states(rows)
     }
 
     public func registerTrigger(pipeline: String, name: String, since: Date, snapshot: WatchSnapshot?) async throws -> TriggerState {
-        try await client.query("""
+        try await client.query(
+            """
             INSERT INTO triggers (pipeline, name, since, fingerprint, snapshot) VALUES (\(pipeline), \(name), \(since.timeIntervalSince1970),
             \(snapshot?.fingerprint), \(try snapshot.map { try PostgresTriggerSQL.encode($0.files) })) ON CONFLICT (pipeline, name) DO NOTHING
             """, logger: logger)
@@ -544,13 +601,15 @@ public final class PostgresRunStore: RunStore {
     public func pausedPipelines() async throws -> [String: Date] {
         var paused: [String: Date] = [:]
         for try await (pipeline, at) in try await client.query("SELECT pipeline, pausedat FROM paused_pipelines", logger: logger)
-            .decode((String, Double).self) { paused[pipeline] = Date(timeIntervalSince1970: at) }
+            .decode((String, Double).self)
+        { paused[pipeline] = Date(timeIntervalSince1970: at) }
         return paused
     }
 
     public func setPaused(pipeline: String, paused: Bool) async throws {
         if paused {
-            try await client.query("""
+            try await client.query(
+                """
                 INSERT INTO paused_pipelines VALUES (\(pipeline), \(Date().timeIntervalSince1970)) ON CONFLICT DO NOTHING
                 """, logger: logger)
         } else {
@@ -566,16 +625,17 @@ public final class PostgresRunStore: RunStore {
         for try await row in rows {
             let r = row.makeRandomAccess()
             let detail = try r["triggerdetail"].decode(String?.self)
-            runs.append(RunRecord(
-                id: try r["id"].decode(String.self), pipeline: try r["pipeline"].decode(String.self),
-                status: try Self.status(r["status"].decode(String.self)), trigger: try r["trigger"].decode(String.self),
-                parameters: try decoder.decode([String: String].self, from: Data(try r["parameters"].decode(String.self).utf8)),
-                selection: try decoder.decode(Selection.self, from: Data(try r["selection"].decode(String.self).utf8)),
-                runDirectory: try r["rundirectory"].decode(String.self), ownerPID: Int32(try r["ownerpid"].decode(Int.self)),
-                ownerHost: try r["ownerhost"].decode(String?.self), leaseExpiresAt: try date(r["leaseexpiresat"]),
-                createdAt: Date(timeIntervalSince1970: try r["createdat"].decode(Double.self)), finishedAt: try date(r["finishedat"]),
-                stepsTotal: try r["stepstotal"].decode(Int.self),
-                triggerDetail: try detail.map { try decoder.decode(TriggerDetail.self, from: Data($0.utf8)) }))
+            runs.append(
+                RunRecord(
+                    id: try r["id"].decode(String.self), pipeline: try r["pipeline"].decode(String.self),
+                    status: try Self.status(r["status"].decode(String.self)), trigger: try r["trigger"].decode(String.self),
+                    parameters: try decoder.decode([String: String].self, from: Data(try r["parameters"].decode(String.self).utf8)),
+                    selection: try decoder.decode(Selection.self, from: Data(try r["selection"].decode(String.self).utf8)),
+                    runDirectory: try r["rundirectory"].decode(String.self), ownerPID: Int32(try r["ownerpid"].decode(Int.self)),
+                    ownerHost: try r["ownerhost"].decode(String?.self), leaseExpiresAt: try date(r["leaseexpiresat"]),
+                    createdAt: Date(timeIntervalSince1970: try r["createdat"].decode(Double.self)), finishedAt: try date(r["finishedat"]),
+                    stepsTotal: try r["stepstotal"].decode(Int.self),
+                    triggerDetail: try detail.map { try decoder.decode(TriggerDetail.self, from: Data($0.utf8)) }))
         }
         return runs
     }
@@ -584,14 +644,15 @@ public final class PostgresRunStore: RunStore {
         var steps: [StepRunRecord] = []
         for try await row in rows {
             let r = row.makeRandomAccess()
-            steps.append(StepRunRecord(
-                runID: try r["runid"].decode(String.self), step: try r["step"].decode(String.self), position: try r["position"].decode(Int.self),
-                state: try Self.state(r["state"].decode(String.self)), reason: try r["reason"].decode(String?.self),
-                attempts: try r["attempts"].decode(Int.self), exitCode: try r["exitcode"].decode(Int?.self).map(Int32.init),
-                startedAt: try date(r["startedat"]), finishedAt: try date(r["finishedat"]), duration: try r["duration"].decode(Double?.self),
-                error: try r["error"].decode(String?.self), peakMemoryKB: try r["peakmemorykb"].decode(Int?.self),
-                cpuSeconds: try r["cpuseconds"].decode(Double?.self), allowedFailure: try r["allowedfailure"].decode(Bool.self),
-                recovered: try r["recovered"].decode(Bool.self)))
+            steps.append(
+                StepRunRecord(
+                    runID: try r["runid"].decode(String.self), step: try r["step"].decode(String.self), position: try r["position"].decode(Int.self),
+                    state: try Self.state(r["state"].decode(String.self)), reason: try r["reason"].decode(String?.self),
+                    attempts: try r["attempts"].decode(Int.self), exitCode: try r["exitcode"].decode(Int?.self).map(Int32.init),
+                    startedAt: try date(r["startedat"]), finishedAt: try date(r["finishedat"]), duration: try r["duration"].decode(Double?.self),
+                    error: try r["error"].decode(String?.self), peakMemoryKB: try r["peakmemorykb"].decode(Int?.self),
+                    cpuSeconds: try r["cpuseconds"].decode(Double?.self), allowedFailure: try r["allowedfailure"].decode(Bool.self),
+                    recovered: try r["recovered"].decode(Bool.self)))
         }
         return steps
     }
@@ -600,11 +661,12 @@ public final class PostgresRunStore: RunStore {
         var events: [StoredEvent] = []
         for try await row in rows {
             let r = row.makeRandomAccess()
-            events.append(StoredEvent(
-                seq: try r["seq"].decode(Int64.self), runID: try r["runid"].decode(String.self),
-                at: Date(timeIntervalSince1970: try r["at"].decode(Double.self)), kind: try r["kind"].decode(String.self),
-                step: try r["step"].decode(String?.self), attempt: try r["attempt"].decode(Int?.self), state: try r["state"].decode(String?.self),
-                message: try r["message"].decode(String?.self)))
+            events.append(
+                StoredEvent(
+                    seq: try r["seq"].decode(Int64.self), runID: try r["runid"].decode(String.self),
+                    at: Date(timeIntervalSince1970: try r["at"].decode(Double.self)), kind: try r["kind"].decode(String.self),
+                    step: try r["step"].decode(String?.self), attempt: try r["attempt"].decode(Int?.self), state: try r["state"].decode(String?.self),
+                    message: try r["message"].decode(String?.self)))
         }
         return events
     }

@@ -12,79 +12,85 @@ enum PostgresSchema {
     }
 
     static let migrations = [
-        Migration(version: 1, name: "runs, steps, attempts, events, status, recovery, fingerprints, hashes, triggers", sql: [
-            """
-            CREATE TABLE runs (
-                id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, status TEXT NOT NULL, trigger TEXT NOT NULL, parameters TEXT NOT NULL,
-                selection TEXT NOT NULL, rundirectory TEXT NOT NULL, ownerpid INTEGER NOT NULL, ownerhost TEXT,
-                leaseexpiresat DOUBLE PRECISION, createdat DOUBLE PRECISION NOT NULL, finishedat DOUBLE PRECISION,
-                stepstotal INTEGER NOT NULL, triggerdetail JSONB)
-            """,
-            "CREATE INDEX runs_by_pipeline ON runs (pipeline, createdat)",
-            "CREATE INDEX runs_by_time ON runs (createdat)",
-            "CREATE INDEX runs_by_status ON runs (status)",
-            """
-            CREATE TABLE step_runs (
-                runid TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE, step TEXT NOT NULL, position INTEGER NOT NULL,
-                state TEXT NOT NULL, reason TEXT, attempts INTEGER NOT NULL, exitcode INTEGER, startedat DOUBLE PRECISION,
-                finishedat DOUBLE PRECISION, duration DOUBLE PRECISION, error TEXT, peakmemorykb BIGINT, cpuseconds DOUBLE PRECISION,
-                allowedfailure BOOLEAN NOT NULL DEFAULT FALSE, recovered BOOLEAN NOT NULL DEFAULT FALSE, PRIMARY KEY (runid, step))
-            """,
-            """
-            CREATE TABLE attempts (
-                runid TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE, step TEXT NOT NULL, attempt INTEGER NOT NULL,
-                state TEXT NOT NULL, pid INTEGER NOT NULL, startedat DOUBLE PRECISION NOT NULL, finishedat DOUBLE PRECISION,
-                exitcode INTEGER, signal INTEGER, error TEXT, peakmemorykb BIGINT, usercpu DOUBLE PRECISION, systemcpu DOUBLE PRECISION,
-                PRIMARY KEY (runid, step, attempt))
-            """,
-            """
-            CREATE TABLE events (
-                seq BIGSERIAL PRIMARY KEY, runid TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE, at DOUBLE PRECISION NOT NULL,
-                kind TEXT NOT NULL, step TEXT, attempt INTEGER, state TEXT, message TEXT)
-            """,
-            "CREATE INDEX events_by_run ON events (runid, seq)",
-            """
-            CREATE TABLE step_status (
-                pipeline TEXT NOT NULL, step TEXT NOT NULL, completed BOOLEAN NOT NULL DEFAULT FALSE, tested BOOLEAN NOT NULL DEFAULT FALSE,
-                lastrun DOUBLE PRECISION, lastrunid TEXT, laststate TEXT, lastduration DOUBLE PRECISION, error TEXT,
-                PRIMARY KEY (pipeline, step))
-            """,
-            """
-            CREATE TABLE recovery_actions (
-                id BIGSERIAL PRIMARY KEY, runid TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE, step TEXT NOT NULL,
-                kind TEXT NOT NULL, target TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL, at DOUBLE PRECISION NOT NULL)
-            """,
-            "CREATE INDEX recovery_actions_by_run ON recovery_actions (runid)",
-            """
-            CREATE TABLE step_fingerprints (
-                pipeline TEXT NOT NULL, step TEXT NOT NULL, runid TEXT NOT NULL, recordedat DOUBLE PRECISION NOT NULL,
-                fingerprint TEXT NOT NULL, outputs TEXT NOT NULL, PRIMARY KEY (pipeline, step))
-            """,
-            """
-            CREATE TABLE file_hashes (
-                path TEXT PRIMARY KEY, size BIGINT NOT NULL, modifiedns BIGINT NOT NULL, inode BIGINT NOT NULL, sha256 TEXT NOT NULL)
-            """,
-            """
-            CREATE TABLE triggers (
-                pipeline TEXT NOT NULL, name TEXT NOT NULL, since DOUBLE PRECISION NOT NULL, firedfor DOUBLE PRECISION,
-                fingerprint TEXT, snapshot TEXT, lastrunid TEXT, lasterror TEXT, PRIMARY KEY (pipeline, name))
-            """,
-            "CREATE TABLE paused_pipelines (pipeline TEXT PRIMARY KEY, pausedat DOUBLE PRECISION NOT NULL)",
-        ]),
-        Migration(version: 2, name: "work_items: attempts queued for sluice worker", sql: [
-            // Lease times are the database's own clock (now()), the one clock every host shares.
-            """
-            CREATE TABLE work_items (
-                id BIGSERIAL PRIMARY KEY, runid TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE, step TEXT NOT NULL,
-                attempt INTEGER NOT NULL, orderjson TEXT, labels TEXT[] NOT NULL, state TEXT NOT NULL, worker TEXT, pid INTEGER,
-                leaseexpiresat TIMESTAMPTZ, result TEXT, createdat TIMESTAMPTZ NOT NULL DEFAULT now(), finishedat TIMESTAMPTZ)
-            """,
-            "CREATE INDEX work_items_ready ON work_items (id) WHERE state = 'ready'",
-            "CREATE INDEX work_items_held ON work_items (worker) WHERE state IN ('claimed', 'cancelling')",
-        ]),
-        Migration(version: 3, name: "runs.cancelrequestedat: cancelling a run from another host", sql: [
-            "ALTER TABLE runs ADD COLUMN cancelrequestedat DOUBLE PRECISION",
-        ]),
+        Migration(
+            version: 1, name: "runs, steps, attempts, events, status, recovery, fingerprints, hashes, triggers",
+            sql: [
+                """
+                CREATE TABLE runs (
+                    id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, status TEXT NOT NULL, trigger TEXT NOT NULL, parameters TEXT NOT NULL,
+                    selection TEXT NOT NULL, rundirectory TEXT NOT NULL, ownerpid INTEGER NOT NULL, ownerhost TEXT,
+                    leaseexpiresat DOUBLE PRECISION, createdat DOUBLE PRECISION NOT NULL, finishedat DOUBLE PRECISION,
+                    stepstotal INTEGER NOT NULL, triggerdetail JSONB)
+                """,
+                "CREATE INDEX runs_by_pipeline ON runs (pipeline, createdat)",
+                "CREATE INDEX runs_by_time ON runs (createdat)",
+                "CREATE INDEX runs_by_status ON runs (status)",
+                """
+                CREATE TABLE step_runs (
+                    runid TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE, step TEXT NOT NULL, position INTEGER NOT NULL,
+                    state TEXT NOT NULL, reason TEXT, attempts INTEGER NOT NULL, exitcode INTEGER, startedat DOUBLE PRECISION,
+                    finishedat DOUBLE PRECISION, duration DOUBLE PRECISION, error TEXT, peakmemorykb BIGINT, cpuseconds DOUBLE PRECISION,
+                    allowedfailure BOOLEAN NOT NULL DEFAULT FALSE, recovered BOOLEAN NOT NULL DEFAULT FALSE, PRIMARY KEY (runid, step))
+                """,
+                """
+                CREATE TABLE attempts (
+                    runid TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE, step TEXT NOT NULL, attempt INTEGER NOT NULL,
+                    state TEXT NOT NULL, pid INTEGER NOT NULL, startedat DOUBLE PRECISION NOT NULL, finishedat DOUBLE PRECISION,
+                    exitcode INTEGER, signal INTEGER, error TEXT, peakmemorykb BIGINT, usercpu DOUBLE PRECISION, systemcpu DOUBLE PRECISION,
+                    PRIMARY KEY (runid, step, attempt))
+                """,
+                """
+                CREATE TABLE events (
+                    seq BIGSERIAL PRIMARY KEY, runid TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE, at DOUBLE PRECISION NOT NULL,
+                    kind TEXT NOT NULL, step TEXT, attempt INTEGER, state TEXT, message TEXT)
+                """,
+                "CREATE INDEX events_by_run ON events (runid, seq)",
+                """
+                CREATE TABLE step_status (
+                    pipeline TEXT NOT NULL, step TEXT NOT NULL, completed BOOLEAN NOT NULL DEFAULT FALSE, tested BOOLEAN NOT NULL DEFAULT FALSE,
+                    lastrun DOUBLE PRECISION, lastrunid TEXT, laststate TEXT, lastduration DOUBLE PRECISION, error TEXT,
+                    PRIMARY KEY (pipeline, step))
+                """,
+                """
+                CREATE TABLE recovery_actions (
+                    id BIGSERIAL PRIMARY KEY, runid TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE, step TEXT NOT NULL,
+                    kind TEXT NOT NULL, target TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL, at DOUBLE PRECISION NOT NULL)
+                """,
+                "CREATE INDEX recovery_actions_by_run ON recovery_actions (runid)",
+                """
+                CREATE TABLE step_fingerprints (
+                    pipeline TEXT NOT NULL, step TEXT NOT NULL, runid TEXT NOT NULL, recordedat DOUBLE PRECISION NOT NULL,
+                    fingerprint TEXT NOT NULL, outputs TEXT NOT NULL, PRIMARY KEY (pipeline, step))
+                """,
+                """
+                CREATE TABLE file_hashes (
+                    path TEXT PRIMARY KEY, size BIGINT NOT NULL, modifiedns BIGINT NOT NULL, inode BIGINT NOT NULL, sha256 TEXT NOT NULL)
+                """,
+                """
+                CREATE TABLE triggers (
+                    pipeline TEXT NOT NULL, name TEXT NOT NULL, since DOUBLE PRECISION NOT NULL, firedfor DOUBLE PRECISION,
+                    fingerprint TEXT, snapshot TEXT, lastrunid TEXT, lasterror TEXT, PRIMARY KEY (pipeline, name))
+                """,
+                "CREATE TABLE paused_pipelines (pipeline TEXT PRIMARY KEY, pausedat DOUBLE PRECISION NOT NULL)",
+            ]),
+        Migration(
+            version: 2, name: "work_items: attempts queued for sluice worker",
+            sql: [
+                // Lease times are the database's own clock (now()), the one clock every host shares.
+                """
+                CREATE TABLE work_items (
+                    id BIGSERIAL PRIMARY KEY, runid TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE, step TEXT NOT NULL,
+                    attempt INTEGER NOT NULL, orderjson TEXT, labels TEXT[] NOT NULL, state TEXT NOT NULL, worker TEXT, pid INTEGER,
+                    leaseexpiresat TIMESTAMPTZ, result TEXT, createdat TIMESTAMPTZ NOT NULL DEFAULT now(), finishedat TIMESTAMPTZ)
+                """,
+                "CREATE INDEX work_items_ready ON work_items (id) WHERE state = 'ready'",
+                "CREATE INDEX work_items_held ON work_items (worker) WHERE state IN ('claimed', 'cancelling')",
+            ]),
+        Migration(
+            version: 3, name: "runs.cancelrequestedat: cancelling a run from another host",
+            sql: [
+                "ALTER TABLE runs ADD COLUMN cancelrequestedat DOUBLE PRECISION"
+            ]),
     ]
 
     /// Applies the migrations the database lacks, each in its own transaction, under a lock: several processes may
@@ -94,7 +100,8 @@ enum PostgresSchema {
         try await client.withConnection { connection in
             try await connection.query("SELECT pg_advisory_lock(\(lockKey))", logger: logger)
             do {
-                try await connection.query("""
+                try await connection.query(
+                    """
                     CREATE TABLE IF NOT EXISTS sluice_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, appliedat DOUBLE PRECISION NOT NULL)
                     """, logger: logger)
                 let applied = try await appliedVersions(connection, logger: logger)
@@ -102,7 +109,8 @@ enum PostgresSchema {
                 for migration in migrations where !applied.contains(migration.version) {
                     try await connection.withTransaction(logger: logger) { transaction in
                         for statement in migration.sql { try await transaction.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
-                        try await transaction.query("""
+                        try await transaction.query(
+                            """
                             INSERT INTO sluice_migrations VALUES (\(migration.version), \(migration.name), \(Date().timeIntervalSince1970))
                             """, logger: logger)
                     }

@@ -12,17 +12,21 @@ extension PostgresRunStore: WorkQueue {
     public func enqueue(_ order: AttemptOrder, labels: [String]) async throws -> Int64 {
         let json = String(decoding: try JSONEncoder.attempts.encode(order), as: UTF8.self)
         let identity = order.launch.identity
-        return try await first(Int64.self, client.query("""
-            WITH item AS (
-                INSERT INTO work_items (runid, step, attempt, orderjson, labels, state)
-                VALUES (\(identity.runID), \(identity.step), \(identity.attempt), \(json), \(labels), 'ready') RETURNING id)
-            SELECT id FROM item, pg_notify(\(Self.workChannel), '')
-            """, logger: logger))!
+        return try await first(
+            Int64.self,
+            client.query(
+                """
+                WITH item AS (
+                    INSERT INTO work_items (runid, step, attempt, orderjson, labels, state)
+                    VALUES (\(identity.runID), \(identity.step), \(identity.attempt), \(json), \(labels), 'ready') RETURNING id)
+                SELECT id FROM item, pg_notify(\(Self.workChannel), '')
+                """, logger: logger))!
     }
 
     public func cancelWork(_ id: Int64, cancelled: AttemptResult) async throws {
         let result = String(decoding: try JSONEncoder.attempts.encode(cancelled), as: UTF8.self)
-        try await client.query("""
+        try await client.query(
+            """
             WITH item AS (
                 UPDATE work_items SET
                     state = CASE state WHEN 'ready' THEN 'done' ELSE 'cancelling' END,
@@ -36,18 +40,22 @@ extension PostgresRunStore: WorkQueue {
 
     public func progress(of ids: [Int64]) async throws -> [WorkProgress] {
         try await client.withConnection { connection in
-            try await connection.query("""
+            try await connection.query(
+                """
                 UPDATE work_items SET state = 'lost', orderjson = NULL, finishedat = now()
                 WHERE id = ANY(\(ids)) AND state IN ('claimed', 'cancelling') AND leaseexpiresat < now()
                 """, logger: self.logger)
             var progress: [WorkProgress] = []
-            let rows = try await connection.query("""
+            let rows = try await connection.query(
+                """
                 SELECT id, state, worker, pid, result FROM work_items WHERE id = ANY(\(ids)) AND state <> 'ready'
                 """, logger: self.logger)
             for try await (id, state, worker, pid, result) in rows.decode((Int64, String, String?, Int32?, String?).self) {
                 guard let state = WorkState(rawValue: state) else { continue }
-                progress.append(WorkProgress(id: id, state: state, worker: worker, pid: pid,
-                                             result: try result.map { try JSONDecoder.attempts.decode(AttemptResult.self, from: Data($0.utf8)) }))
+                progress.append(
+                    WorkProgress(
+                        id: id, state: state, worker: worker, pid: pid,
+                        result: try result.map { try JSONDecoder.attempts.decode(AttemptResult.self, from: Data($0.utf8)) }))
             }
             return progress
         }
@@ -55,7 +63,8 @@ extension PostgresRunStore: WorkQueue {
 
     public func claimWork(worker: String, labels: [String], limit: Int, lease: Double) async throws -> [ClaimedWork] {
         // Only items of runs still running: a run whose process died is interrupted, and its queued items are moot.
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             WITH claimed AS (
                 UPDATE work_items SET state = 'claimed', worker = \(worker), leaseexpiresat = now() + make_interval(secs => \(lease))
                 WHERE id IN (
@@ -78,7 +87,8 @@ extension PostgresRunStore: WorkQueue {
 
     public func renewWork(worker: String, lease: Double) async throws -> [Int64: WorkState] {
         // An item whose run is no longer running (its process died; it was recorded interrupted) is to be stopped.
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             UPDATE work_items SET leaseexpiresat = now() + make_interval(secs => \(lease)),
                 state = CASE WHEN state = 'claimed' AND runid IN (SELECT id FROM runs WHERE status <> 'running') THEN 'cancelling'
                              ELSE state END
@@ -90,7 +100,8 @@ extension PostgresRunStore: WorkQueue {
     }
 
     public func releaseWork(_ ids: [Int64], worker: String) async throws {
-        try await client.query("""
+        try await client.query(
+            """
             WITH released AS (
                 UPDATE work_items SET state = 'ready', worker = NULL, leaseexpiresat = NULL
                 WHERE id = ANY(\(ids)) AND worker = \(worker) AND state = 'claimed' RETURNING id)
@@ -100,12 +111,15 @@ extension PostgresRunStore: WorkQueue {
 
     public func completeWork(_ id: Int64, worker: String, result: AttemptResult) async throws -> Bool {
         let json = String(decoding: try JSONEncoder.attempts.encode(result), as: UTF8.self)
-        return try await first(Int64.self, client.query("""
-            WITH done AS (
-                UPDATE work_items SET state = 'done', result = \(json), orderjson = NULL, finishedat = now()
-                WHERE id = \(id) AND worker = \(worker) AND state IN ('claimed', 'cancelling') RETURNING id)
-            SELECT id FROM done, pg_notify(\(Self.workDoneChannel), '')
-            """, logger: logger)) != nil
+        return try await first(
+            Int64.self,
+            client.query(
+                """
+                WITH done AS (
+                    UPDATE work_items SET state = 'done', result = \(json), orderjson = NULL, finishedat = now()
+                    WHERE id = \(id) AND worker = \(worker) AND state IN ('claimed', 'cancelling') RETURNING id)
+                SELECT id FROM done, pg_notify(\(Self.workDoneChannel), '')
+                """, logger: logger)) != nil
     }
 
     public func followWorkNotifications(asWorker: Bool, _ wake: @escaping @Sendable () -> Void) async {
