@@ -7,7 +7,8 @@ missing=()
 # a Python virtual environment holds schemathesis (from PyPI), which tests the API against its OpenAPI document, and
 # PostgreSQL serves the shared store's tests (scripts/postgres.sh starts a throw-away server), Slurm with munge the
 # Slurm executor's (scripts/slurm.sh starts a single-node cluster), iproute2 makes the workers' three hosts, xxd
-# writes the hex dumps whose secrets must be masked, promtool (Debian's prometheus package) checks `/metrics`.
+# writes the hex dumps whose secrets must be masked, promtool (Debian's prometheus package) checks `/metrics`, ESLint
+# the web UI's script.
 if [ "${1:-}" = "--for-tests" ]; then
     command -v chromium >/dev/null || missing+=(chromium)
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
@@ -17,6 +18,7 @@ if [ "${1:-}" = "--for-tests" ]; then
     command -v openssl >/dev/null || missing+=(openssl)
     command -v xxd >/dev/null || missing+=(xxd)
     command -v promtool >/dev/null || missing+=(prometheus)
+    command -v eslint >/dev/null || missing+=(eslint)
     command -v soffice >/dev/null || missing+=(libreoffice-calc-nogui)
     python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
 fi

@@ -291,8 +291,8 @@ async function pipelineView(page, id) {
   triggers.addEventListener("click", async (event) => {
     if (!event.target.closest("#pause")) return;
     try {
-      detail.summary = await json(`${path}/paused`, { method: "PUT", body: JSON.stringify({ paused: !detail.summary.paused }) });
-      if (page.alive) patch(triggers, triggersSection(detail.summary));
+      await json(`${path}/paused`, { method: "PUT", body: JSON.stringify({ paused: !detail.summary.paused }) });
+      await refresh();
     } catch (error) { page.fail(error); }
   });
   const renderLive = async () => {
@@ -309,8 +309,9 @@ async function pipelineView(page, id) {
     patch(document.getElementById("recent"), runsTable(runs) +
       (runs.total > runs.length ? `<p><a href="#/runs?pipeline=${enc(id)}">All ${runs.total} runs of ${esc(id)}</a></p>` : ""));
   };
+  const refresh = async () => { detail = await page.json(path); await renderLive(); };
   await renderLive();
-  page.live({ after: NOW }, page.throttle(700, async () => { detail = await page.json(path); await renderLive(); }));
+  page.live({ after: NOW }, page.throttle(700, refresh));
 }
 
 /// A parameter's field: its label, the input, what it means and accepts (shown, not a tooltip), and a slot for
@@ -541,7 +542,7 @@ function cancelReason(detail) {
 // #/runs/ID shows the log of the step that failed, if one did, else of the one running; #/runs/ID/STEP shows STEP's.
 async function runView(page, id, step) {
   const path = "/api/runs/" + enc(id);
-  let selected = step || null, chosen = Boolean(step), logOffset = 0, detail = null, outputsShown = false, actionsFor = null;
+  let selected = step || null, chosen = Boolean(step), logOffset = 0, logShown = 0, detail = null, outputsShown = false, actionsFor = null;
   const history = {};
   // The log comes right after the steps: it is what most come to a run for.
   view.innerHTML = `<div id="run-head"></div><div class="toolbar" id="actions"></div><div id="retry-area"></div>
@@ -633,23 +634,35 @@ async function runView(page, id, step) {
     }
   };
   const select = (name) => {
-    selected = name; logOffset = 0; log.textContent = ""; document.getElementById("log-step").textContent = name;
+    selected = name; logOffset = 0; logShown += 1; log.textContent = ""; document.getElementById("log-step").textContent = name;
     view.querySelectorAll("button.show-log").forEach((button) => {
       if (button.textContent === name) button.setAttribute("aria-current", "true"); else button.removeAttribute("aria-current");
     });
     window.history.replaceState(null, "", `#/runs/${enc(id)}/${enc(name)}`);
     readLog().catch((error) => page.fail(error));
   };
-  const readLog = async () => {
-    if (!selected) return;
-    const name = selected;
-    const response = await api(`${path}/steps/${enc(name)}/log?offset=${logOffset}`);
-    if (!page.alive || name !== selected || !response.ok) return;
-    const text = await response.text();
-    logOffset += new TextEncoder().encode(text).length;
+  // One read at a time (the ticker and events both ask), each from where the last ended; a read for a step no
+  // longer shown is dropped.
+  let reading = null, again = false;
+  const readOnce = async () => {
+    const shown = logShown, offset = logOffset;
+    const response = await api(`${path}/steps/${enc(selected)}/log?offset=${offset}`);
+    const text = response.ok ? await response.text() : "";
+    if (!page.alive || shown !== logShown) return;
+    // Reads never overlap (readLog), and one for a step no longer shown was dropped just above.
+    // eslint-disable-next-line require-atomic-updates
+    logOffset = offset + new TextEncoder().encode(text).length;
     log.textContent += text;
     if (!log.textContent) log.textContent = "(no output yet)";
     log.scrollTop = log.scrollHeight;
+  };
+  const readLog = () => {
+    if (!selected) return Promise.resolve();
+    if (reading) { again = true; return reading; }
+    reading = (async () => {
+      do { again = false; await readOnce(); } while (again && page.alive);
+    })().finally(() => { reading = null; });
+    return reading;
   };
   const refresh = page.throttle(150, async () => { await render(); await readLog(); });
   await render();
