@@ -190,6 +190,21 @@ struct APITests {
         }
     }
 
+    @Test(arguments: HTTPSetup.both) func aLargeOutputDownloadsWhole(_ setup: HTTPSetup) async throws {
+        try await harness.test(setup.value) { client in
+            let id = try #require(try await client.send(.post, "/api/pipelines/sales/runs").object["id"] as? String)
+            let run = try #require(try await client.finishedRun(id)["run"] as? [String: Any])
+            // 20 MB of a 251-byte pattern, which no chunk size divides: a chunk dropped, repeated or reordered shows.
+            let unit = Data((0..<251).map { UInt8($0) })
+            var data = Data(capacity: 251 * 80_000)
+            for _ in 0..<80_000 { data.append(unit) }
+            try data.write(to: URL(fileURLWithPath: try #require(run["runDirectory"] as? String) + "/outputs/big.bin"))
+            let reply = try await client.send(.get, "/api/runs/\(id)/outputs/big.bin")
+            #expect(reply.status == .ok && reply.headers[.contentLength] == String(data.count))
+            #expect(reply.data == data, "every byte, in order")
+        }
+    }
+
     @Test(arguments: HTTPSetup.both) func markingTestedUpdatesTheStatusFile(_ setup: HTTPSetup) async throws {
         try await harness.test(setup.value) { client in
             let marked = try await client.send(.put, "/api/pipelines/sales/steps/extract/tested", #"{"tested": true}"#)

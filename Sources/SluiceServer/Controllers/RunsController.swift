@@ -30,7 +30,7 @@ struct RunsController {
             guard !segments.contains(nil) else { throw HTTPError(.notFound, message: "no such output: the path is not valid percent-encoding") }
             return try await download(
                 context.parameters.require("run"), path: segments.compactMap { $0 }.joined(separator: "/"),
-                view: request.uri.queryParameters.get("view") == "true")
+                view: request.uri.queryParameters.get("view") == "true", context: context)
         }
     }
 
@@ -214,14 +214,14 @@ struct RunsController {
 
     /// An output as a download, or with `view`, shown in the browser: a step's HTML dashboard, a chart, a table.
     /// A viewed file is sandboxed (no scripts, an origin of its own), since steps write it, not Sluice.
-    private func download(_ id: String, path: String, view: Bool) async throws -> Response {
+    /// Streamed from disk in chunks: an output of gigabytes costs the server no more memory than a small one.
+    private func download(_ id: String, path: String, view: Bool, context: APIContext) async throws -> Response {
         let folder = RunDirectory(root: try await run(id).runDirectory).outputs
-        guard let file = SafePath.resolve(path, inside: folder) else {
+        guard let file = SafePath.resolve(path, inside: folder), let size = try await offPool({ Self.regularFileSize(file) }) else {
             throw HTTPError(.notFound, message: "no output '\(path)' in run \(id)")
         }
-        let data = try await offPool { try Data(contentsOf: URL(fileURLWithPath: file)) }
         let name = (file as NSString).lastPathComponent
-        let headers: HTTPFields =
+        var headers: HTTPFields =
             view
             ? [
                 .contentType: Self.viewedType[(name as NSString).pathExtension.lowercased()] ?? "text/plain; charset=utf-8",
@@ -231,7 +231,15 @@ struct RunsController {
                 .contentType: "application/octet-stream", .contentDisposition: ContentDisposition.attachment(name),
                 HTTPField.Name("X-Content-Type-Options")!: "nosniff",
             ]
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        headers[.contentLength] = String(size)
+        return Response(status: .ok, headers: headers, body: try await FileIO().loadFile(path: file, context: context))
+    }
+
+    /// The size of `path` if it is a regular file (not a folder, a socket or a device).
+    private static func regularFileSize(_ path: String) -> Int64? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path), attributes[.type] as? FileAttributeType == .typeRegular
+        else { return nil }
+        return (attributes[.size] as? NSNumber)?.int64Value
     }
 
     /// Media types of outputs shown with `view`; anything else is shown as text.
