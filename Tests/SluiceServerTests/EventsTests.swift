@@ -43,6 +43,20 @@ struct EventsTests {
         return received.withLock { $0 }.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
     }
 
+    @Test func anAfterThatIsNoSequenceNumberIsRefusedBeforeTheUpgrade() async throws {
+        try await harness.test(.live) { client in
+            let port = try #require(client.port)
+            for after in ["-1", "x", "1e3", "99999999999999999999"] {
+                let request =
+                    [
+                        "GET /api/events?after=\(after) HTTP/1.1", "Host: 127.0.0.1:\(port)", "Authorization: Bearer tok", "Connection: Upgrade",
+                        "Upgrade: websocket", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+                    ].joined(separator: "\r\n") + "\r\n\r\n"
+                #expect(try await RawHTTP.exchange(request, port: port).status == 400, "after=\(after)")
+            }
+        }
+    }
+
     @Test func aClientReceivesEveryTransitionInOrderAndCanResume() async throws {
         try await harness.test(.live) { client in
             let port = try #require(client.client.port)

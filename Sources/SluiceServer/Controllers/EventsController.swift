@@ -54,10 +54,9 @@ struct EventsController {
 
     func register(on router: Router<SocketContext>) {
         router.ws("api/events") { request, context in
-            let query = request.uri.queryParameters
-            guard let asked = query.get("after").map({ Int64($0) }) ?? 0 else { return .dontUpgrade }
+            guard let asked = try? QueryParameter.after.integer(in: request, default: 0) else { return .dontUpgrade }
             // A client that saw more than the store holds (another store, or one emptied since) gets what comes next.
-            context.start.value = min(asked, try await state.store.latestEventSeq())
+            context.start.value = min(Int64(asked), try await state.store.latestEventSeq())
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             let run = context.request.uri.queryParameters.get("run"), after = context.requestContext.start.value

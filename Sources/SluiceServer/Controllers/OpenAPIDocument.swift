@@ -9,27 +9,11 @@ enum OpenAPIDocument {
         var method: String
         var path: String
         var summary: String
-        var query: [(name: String, type: QueryType, summary: String)] = []
+        var query: [QueryParameter] = []
         var body: String?
         var responses: [Int: String]
         /// Headers of the success response, with what each says.
         var headers: [String: String] = [:]
-    }
-
-    /// What a query parameter accepts; values outside it get 400.
-    enum QueryType {
-        case string, boolean
-        case integer(ClosedRange<Int>)
-        case choice([String])
-
-        var schema: [String: Any] {
-            switch self {
-            case .string: ["type": "string"]
-            case .boolean: ["type": "boolean"]
-            case let .integer(range): ["type": "integer", "minimum": range.lowerBound, "maximum": range.upperBound]
-            case let .choice(values): ["type": "string", "enum": values]
-            }
-        }
     }
 
     /// The media type of each kind of response body.
@@ -78,15 +62,11 @@ enum OpenAPIDocument {
             body: "Tested", responses: [200: "StepStatus", 400: "Error", 404: "Error"]),
         Operation(
             method: "post", path: "/api/uploads", summary: "Upload input files (multipart/form-data) into the workspace's uploads/ folder",
-            query: [("overwrite", .boolean, "replace a file of the same name (409 otherwise)")],
+            query: [.overwrite],
             body: "multipart/form-data", responses: [201: "Stored[]", 400: "Error", 409: "Error", 413: "Error", 503: "Error"]),
         Operation(
             method: "get", path: "/api/runs", summary: "Runs, newest first; X-Total-Count has how many match",
-            query: [
-                ("pipeline", .string, "only this pipeline"), ("status", .choice(RunStatus.allCases.map(\.rawValue)), "only this status"),
-                ("trigger", .string, "only runs started so: cli, api, step, schedule, watch, backfill, retry (any retry:ID)"),
-                ("limit", .integer(1...1000), "default 50"), ("offset", .integer(0...Int.max), "default 0"),
-            ],
+            query: [.pipeline, .status, .trigger, .runsLimit, .runsOffset],
             responses: [200: "Run[]", 400: "Error"], headers: ["X-Total-Count": "how many runs the filters let through, on every page"]),
         Operation(
             method: "get", path: "/api/runs/{run}", summary: "A run with every step, attempt and recovery action",
@@ -103,14 +83,11 @@ enum OpenAPIDocument {
             responses: [202: "Run", 404: "Error", 409: "Error", 422: "RequestProblem"]),
         Operation(
             method: "get", path: "/api/runs/{run}/export", summary: "The run as json, csv or xlsx",
-            query: [("format", .choice(["json", "csv", "xlsx"]), "json (default), csv or xlsx")],
+            query: [.format],
             responses: [200: "Export", 400: "Error", 404: "Error"]),
         Operation(
             method: "get", path: "/api/runs/{run}/steps/{step}/log", summary: "A byte range of a step's log; X-Log-Size has its size",
-            query: [
-                ("offset", .integer(0...Int.max), "first byte"), ("limit", .integer(1...(16 << 20)), "bytes, at most 16 MiB"),
-                ("follow", .boolean, "stream the log as it grows until the step ends"),
-            ],
+            query: [.logOffset, .logLimit, .follow],
             responses: [200: "Text", 400: "Error", 404: "Error"]),
         Operation(
             method: "get", path: "/api/runs/{run}/report", summary: "The run's self-contained report.html",
@@ -127,7 +104,7 @@ enum OpenAPIDocument {
             responses: [200: "File", 404: "Error"]),
         Operation(
             method: "get", path: "/api/events", summary: "WebSocket: stored events as JSON messages, in order",
-            query: [("run", .string, "only this run"), ("after", .integer(0...Int.max), "resume after this sequence number")],
+            query: [.run, .after],
             responses: [101: "Switching to WebSocket", 401: "Error"]),
     ]
 
@@ -139,7 +116,7 @@ enum OpenAPIDocument {
                 ["name": String(segment.dropFirst().dropLast()), "in": "path", "required": true, "schema": ["type": "string"]]
             }
             let queryParameters = operation.query.map { query -> [String: Any] in
-                ["name": query.name, "in": "query", "required": false, "description": query.summary, "schema": query.type.schema]
+                ["name": query.name, "in": "query", "required": false, "description": query.summary, "schema": query.schema]
             }
             var responses: [String: Any] = Dictionary(
                 uniqueKeysWithValues: operation.responses.map { code, name in

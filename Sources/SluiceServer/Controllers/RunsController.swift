@@ -36,27 +36,14 @@ struct RunsController {
 
     /// A page of runs; `X-Total-Count` says how many the filter lets through in all.
     private func list(_ request: Request) async throws -> Response {
-        let query = request.uri.queryParameters
-        let limit = try number(query.get("limit"), "limit", default: 50, range: 1...1000)
-        let offset = try number(query.get("offset"), "offset", default: 0, range: 0...Int.max)
-        var filter = RunFilter(pipeline: query.get("pipeline"), trigger: query.get("trigger"))
-        if let text = query.get("status") {
-            guard let value = RunStatus(rawValue: text) else {
-                throw HTTPError(.badRequest, message: "status must be one of: \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            filter.status = value
-        }
+        let limit = try QueryParameter.runsLimit.integer(in: request, default: 50)
+        let offset = try QueryParameter.runsOffset.integer(in: request, default: 0)
+        let filter = RunFilter(
+            pipeline: try QueryParameter.pipeline.value(in: request), status: try QueryParameter.status.value(in: request).flatMap(RunStatus.init),
+            trigger: try QueryParameter.trigger.value(in: request))
         let runs = try await state.store.runs(filter, limit: limit, offset: offset)
         let total = runs.count < limit && (offset == 0 || !runs.isEmpty) ? offset + runs.count : try await state.store.countRuns(filter)
         return try JSONResponse.make(runs, status: .ok, headers: [HTTPField.Name("X-Total-Count")!: String(total)])
-    }
-
-    private func number(_ text: String?, _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
-        guard let text else { return value }
-        guard let number = Int(text), range.contains(number) else {
-            throw HTTPError(.badRequest, message: "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
-        }
-        return number
     }
 
     private func run(_ id: String) async throws -> RunRecord {
@@ -123,10 +110,7 @@ struct RunsController {
 
     /// The run, its steps and attempts as JSON, CSV or an XLSX workbook (`?format=`).
     private func export(_ id: String, request: Request) async throws -> Response {
-        let text = request.uri.queryParameters.get("format") ?? "json"
-        guard let format = RunExport.Format(rawValue: text) else {
-            throw HTTPError(.badRequest, message: "format must be one of: \(RunExport.Format.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        let format = try QueryParameter.format.value(in: request).flatMap(RunExport.Format.init) ?? .json
         let export = RunExport(
             run: try await run(id), steps: try await state.store.stepRuns(runID: id),
             attempts: try await state.store.attempts(runID: id))
@@ -144,11 +128,10 @@ struct RunsController {
         guard try await state.store.stepRun(runID: id, step: step) != nil else {
             throw HTTPError(.notFound, message: "run \(id) has no step '\(step)'")
         }
-        let query = request.uri.queryParameters
-        let offset = try number(query.get("offset"), "offset", default: 0, range: 0...Int.max)
-        let limit = try number(query.get("limit"), "limit", default: 1 << 20, range: 1...(16 << 20))
+        let offset = try QueryParameter.logOffset.integer(in: request, default: 0)
+        let limit = try QueryParameter.logLimit.integer(in: request, default: 1 << 20)
         let path = RunDirectory(root: record.runDirectory).log(of: step)
-        if query.get("follow") == "true" {
+        if try QueryParameter.follow.boolean(in: request) {
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
                 body: ResponseBody { [state] writer in

@@ -22,7 +22,7 @@ struct UploadsController {
     func register(on router: Router<APIContext>) {
         router.post("api/uploads") { request, _ in
             try requireMediaType("multipart/form-data", of: request)
-            let overwrite = try Self.overwrite(request.uri.queryParameters.get("overwrite"))
+            let overwrite = try QueryParameter.overwrite.boolean(in: request)
             let declared = request.headers[.contentLength].flatMap(Int.init) ?? Self.limit
             guard declared <= Self.limit else { throw Self.tooLarge }
             guard state.uploadBytes.reserve(declared, limit: Self.inFlightLimit) else {
@@ -63,14 +63,6 @@ struct UploadsController {
     }
 
     private static let tooLarge = HTTPError(.contentTooLarge, message: "an upload may be at most \(limit >> 20) MiB")
-
-    private static func overwrite(_ text: String?) throws -> Bool {
-        switch text {
-        case nil, "false": return false
-        case "true": return true
-        default: throw HTTPError(.badRequest, message: "overwrite must be true or false")
-        }
-    }
 
     /// Gives the received files their names, all or none: a name already taken is refused unless `overwrite` (a hard
     /// link refuses atomically, where a check before a rename could race another upload), and a refusal takes back

@@ -1,0 +1,62 @@
+import Hummingbird
+import SluiceKit
+
+/// A query parameter a route takes. The handlers check values with it and the OpenAPI document describes it from it,
+/// so a bound or a choice cannot differ between the two.
+struct QueryParameter: Sendable {
+    /// What the parameter accepts; anything else gets 400.
+    enum Kind: Sendable {
+        case string, boolean
+        case integer(ClosedRange<Int>)
+        case choice([String])
+    }
+
+    let name: String
+    let kind: Kind
+    let summary: String
+
+    static let pipeline = QueryParameter(name: "pipeline", kind: .string, summary: "only this pipeline")
+    static let status = QueryParameter(name: "status", kind: .choice(RunStatus.allCases.map(\.rawValue)), summary: "only this status")
+    static let trigger = QueryParameter(
+        name: "trigger", kind: .string, summary: "only runs started so: cli, api, step, schedule, watch, backfill, retry (any retry:ID)")
+    static let runsLimit = QueryParameter(name: "limit", kind: .integer(1...1000), summary: "default 50")
+    static let runsOffset = QueryParameter(name: "offset", kind: .integer(0...Int.max), summary: "default 0")
+    static let format = QueryParameter(
+        name: "format", kind: .choice(RunExport.Format.allCases.map(\.rawValue)), summary: "json (default), csv or xlsx")
+    static let logOffset = QueryParameter(name: "offset", kind: .integer(0...Int.max), summary: "first byte")
+    static let logLimit = QueryParameter(name: "limit", kind: .integer(1...(16 << 20)), summary: "bytes, at most 16 MiB")
+    static let follow = QueryParameter(name: "follow", kind: .boolean, summary: "stream the log as it grows until the step ends")
+    static let overwrite = QueryParameter(name: "overwrite", kind: .boolean, summary: "replace a file of the same name (409 otherwise)")
+    static let run = QueryParameter(name: "run", kind: .string, summary: "only this run")
+    static let after = QueryParameter(name: "after", kind: .integer(0...Int.max), summary: "resume after this sequence number")
+
+    /// The parameter's text in `request`, checked against its kind; nil when the request does not give it.
+    func value(in request: Request) throws -> String? {
+        guard let text = request.uri.queryParameters.get(name) else { return nil }
+        switch kind {
+        case .string: return text
+        case .boolean:
+            guard text == "true" || text == "false" else { throw HTTPError(.badRequest, message: "\(name) must be true or false") }
+        case let .integer(range):
+            guard let number = Int(text), range.contains(number) else {
+                throw HTTPError(.badRequest, message: "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+        case let .choice(values):
+            guard values.contains(text) else { throw HTTPError(.badRequest, message: "\(name) must be one of: \(values.joined(separator: ", "))") }
+        }
+        return text
+    }
+
+    func integer(in request: Request, default fallback: Int) throws -> Int { try value(in: request).flatMap { Int($0) } ?? fallback }
+    func boolean(in request: Request) throws -> Bool { try value(in: request) == "true" }
+
+    /// The JSON Schema of what it accepts, for the OpenAPI document.
+    var schema: [String: any Sendable] {
+        switch kind {
+        case .string: ["type": "string"]
+        case .boolean: ["type": "boolean"]
+        case let .integer(range): ["type": "integer", "minimum": range.lowerBound, "maximum": range.upperBound]
+        case let .choice(values): ["type": "string", "enum": values]
+        }
+    }
+}
