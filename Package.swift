@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         // Already built for postgres-nio; named here for the TLS settings of `postgres://…?sslmode=`.
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.25.0"),
+        // Already built for Hummingbird; the long-lived work of servers and schedulers runs as its services.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // libcrypto (OpenSSL) for SHA-256: the system library, instead of compiling BoringSSL with swift-crypto.
@@ -33,6 +36,8 @@ let package = Package(
                 // The shared store: PostgreSQL, for servers, CLIs and workers on several hosts.
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -44,6 +49,7 @@ let package = Package(
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             // The web UI's files, compiled into the binary: Sluice stays one file with nothing to install beside it.
             resources: [.embedInCode("Web/index.html"), .embedInCode("Web/app.js"), .embedInCode("Web/style.css")]
@@ -54,6 +60,7 @@ let package = Package(
                 "SluiceKit",
                 "SluiceServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdWebSocket
 import NIOCore
+import ServiceLifecycle
 import SluiceKit
 
 /// Sluice's HTTP server: the REST API over one workspace's store and pipelines.
@@ -108,23 +109,25 @@ public struct SluiceServer: Sendable {
         return application
     }
 
-    /// Serves, and starts the runs triggers call for, until SIGTERM or SIGINT; then cancels the runs started here and
-    /// waits until their states are recorded.
+    /// Serves, and starts the runs triggers call for, until SIGTERM or SIGINT; then stops taking requests, stops its
+    /// background work, cancels the runs started here and waits until their states are recorded.
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let state = state, doorbell = state.doorbell, store = state.store
-        let work =
+        let state = state, doorbell = state.doorbell, store = state.store, launcher = state.launcher
+        let background =
             [
                 // Events stored by other processes (the CLI, workers, servers on other hosts) reach live views at once.
-                Task { await store.followEventNotifications { doorbell.ring() } },
+                BackgroundService("event follower") { await store.followEventNotifications { doorbell.ring() } },
                 // Runs whose process died while this server lives (a CLI killed, a run this server could not record).
-                Task { await RunRecovery.keepRecovering(in: store, every: .seconds(30)) { ServerState.log($0) } },
+                BackgroundService("recovery") { await RunRecovery.keepRecovering(in: store, every: .seconds(30)) { ServerState.log($0) } },
                 // The counters of /metrics see every event as it is stored, before `sluice gc` can remove its run.
-                Task { await state.metrics.follow() },
-            ] + (settings.triggers ? [Task { await state.triggers.run() }] : [])
-        defer { for task in work { task.cancel() } }
-        try await application(onRunning: onRunning).runService()
-        for task in work { task.cancel() }
-        await state.launcher.shutdown(because: "the server shut down")
+                BackgroundService("metrics") { await state.metrics.follow() },
+            ] + (settings.triggers ? [BackgroundService("triggers") { await state.triggers.run() }] : [])
+        // Shut down in reverse: the server stops first, the runs are ended last.
+        let group = ServiceGroup.sluice(
+            [.init(service: ShutdownService { await launcher.shutdown(because: "the server shut down") })] + background.map(\.configuration)
+                + [.init(service: application(onRunning: onRunning))],
+            label: "sluice.serve")
+        try await group.run()
     }
 }
 

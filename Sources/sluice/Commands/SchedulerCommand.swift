@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ServiceLifecycle
 import SluiceKit
 
 struct SchedulerCommand: AsyncParsableCommand {
@@ -23,13 +24,16 @@ struct SchedulerCommand: AsyncParsableCommand {
             catalog: { try await catalog.current() },
             launch: { try await launcher.start($0) },
             log: { Console.write("\(Date()) \($0)\n") })
-        let task = Task { await triggers.run() }
-        let recovery = Task { await RunRecovery.keepRecovering(in: store, every: .seconds(30)) { Console.write("\(Date()) \($0)\n") } }
-        let trap = SignalTrap { _ in task.cancel() }
-        defer { trap.release() }
         Console.write("sluice scheduler watching \(directory)\n")
-        await task.value
-        recovery.cancel()
-        await launcher.shutdown(because: "the scheduler shut down")
+        try await ServiceGroup.sluice(
+            [
+                .init(service: ShutdownService { await launcher.shutdown(because: "the scheduler shut down") }),
+                BackgroundService("recovery") {
+                    await RunRecovery.keepRecovering(in: store, every: .seconds(30)) { Console.write("\(Date()) \($0)\n") }
+                }
+                .configuration,
+                BackgroundService("triggers") { await triggers.run() }.configuration,
+            ], label: "sluice.scheduler"
+        ).run()
     }
 }
