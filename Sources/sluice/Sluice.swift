@@ -17,7 +17,8 @@ struct Sluice: AsyncParsableCommand {
         subcommands: [
             ValidateCommand.self, ListCommand.self, RunCommand.self, StepCommand.self, RunsCommand.self,
             StatusCommand.self, LogsCommand.self, MarkTestedCommand.self, WhyCommand.self, VersionsCommand.self,
-            RestoreCommand.self, ResumeCommand.self, GCCommand.self, BackfillCommand.self, TriggersCommand.self, SchedulerCommand.self,
+            RestoreCommand.self, ResumeCommand.self, RetryCommand.self, GCCommand.self, BackfillCommand.self, TriggersCommand.self,
+            SchedulerCommand.self,
             DBCommand.self, ServeCommand.self, ExportCommand.self, ConfigCommand.self, WorkerCommand.self, AttemptCommand.self,
         ])
 

@@ -63,6 +63,28 @@ struct CommandLineTests {
         #expect(runs[0]["steps_total"] as? Int == 1)
     }
 
+    @Test func aRetryRunsWhatFailedWithAParameterChangedAndKeepsTheRest() throws {
+        try workspace.pipeline(
+            "m",
+            """
+            params: {mood: {type: choice, choices: [bad, good], default: bad}, size: {type: int, default: "2"}}
+            steps:
+              - {name: a, command: 'echo a >> ran.txt'}
+              - {name: b, command: 'echo "b $MOOD $SIZE" >> ran.txt; test "$MOOD" = good', depends_on: [a]}
+            """)
+        #expect(try sluice("run", "m", "-p", "size=5").status == 1)
+        let failed = try #require((try json(try sluice("runs", "--json").stdout) as? [[String: Any]])?.first?["id"] as? String)
+        let retry = try sluice("retry", failed, "-p", "mood=good", "--json")
+        #expect(retry.status == 0, "\(retry.stderr)")
+        let run = try #require((try json(retry.stdout) as? [String: Any])?["run"] as? [String: Any])
+        #expect(run["trigger"] as? String == "retry:\(failed)")
+        #expect(run["parameters"] as? [String: String] == ["mood": "good", "size": "5"], "changed one, kept the run's other")
+        #expect(try workspace.read("ran.txt") == "a\nb bad 5\nb good 5\n", "a succeeded and is not run again")
+        let nothing = try sluice("retry", try #require(run["id"] as? String))
+        #expect(nothing.status == 0 && nothing.stdout.contains("nothing to retry"))
+        #expect(try sluice("retry", "nosuch").status != 0)
+    }
+
     @Test func validateReportsEveryProblemWithPositionsAndFixes() throws {
         try workspace.pipeline(
             "broken",

@@ -288,6 +288,8 @@ struct APITests {
         try await harness.test(setup.value) { client in
             let first = try #require(try await client.send(.post, "/api/pipelines/mood/runs").object["id"] as? String)
             #expect((try await client.finishedRun(first)["run"] as? [String: Any])?["status"] as? String == "failed")
+            // Written a moment after the run's end is recorded (the `reports_written` event says when).
+            #expect(try await eventually { !(try await client.send(.get, "/api/runs/\(first)/notifications").array.isEmpty) })
             let notes = try await client.send(.get, "/api/runs/\(first)/notifications")
             #expect(notes.status == .ok)
             #expect(notes.array.count == 1 && (notes.array.first?["text"] as? String)?.contains("mood") == true, "\(notes.array)")

@@ -246,6 +246,7 @@ public struct PipelineRunner: Sendable {
             outcome.notifications = await NotificationDelivery(workspace: workspace, mask: mask)
                 .deliver(notification, to: targets, directory: directory)
         }
+        try await store.writeEvents([RunEvent(runID: runID, pipeline: pipeline.id, kind: .reportsWritten)])
         return outcome
     }
 

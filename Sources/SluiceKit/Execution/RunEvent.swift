@@ -63,6 +63,9 @@ public struct RunEvent: Sendable {
         /// File hashes computed during the run, kept so that later runs need not read the files again.
         case filesHashed([String: FileHash])
         case runFinished(status: RunStatus)
+        /// After the run's end was recorded: its summary, report and manual-review notification (if it has one) are
+        /// in its directory, for live views to show.
+        case reportsWritten
     }
 
     public var runID: String
@@ -84,7 +87,7 @@ public struct RunEvent: Sendable {
             let .stepFinished(step, _, _, _, _), let .stepSkipped(step, _), let .stepUpToDate(step, _),
             let .outputsRecorded(step, _, _), let .recoveryFinished(step, _):
             step
-        case .runStarted, .runFinished, .filesHashed: nil
+        case .runStarted, .runFinished, .filesHashed, .reportsWritten: nil
         }
     }
 }

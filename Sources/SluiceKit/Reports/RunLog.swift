@@ -41,7 +41,7 @@ final class RunLog: Sendable {
             "STEP OUTPUTS \(step) files=\(record.outputs.count) new_versions=\(versions.map { "\($0.path)@v\($0.version)" }.joined(separator: ","))"
         case let .recoveryFinished(step, action):
             "STEP RECOVERY \(step) action=\(action.kind.rawValue) status=\(action.status.rawValue) message=\"\(action.message)\""
-        case .filesHashed: nil
+        case .filesHashed, .reportsWritten: nil
         case let .runFinished(status): "RUN FINISH \(event.runID) status=\(status.rawValue)"
         }
     }

@@ -88,6 +88,8 @@ enum EventSQL {
                 try upsert.run(
                     .text(path), .integer(hash.size), .integer(hash.modifiedNS), .integer(Int64(bitPattern: hash.inode)), .text(hash.sha256))
             }
+        case .reportsWritten:
+            try insertEvent(db, run, at, "reports_written")
         case let .runFinished(status):
             try db.cachedStatement(sql: "UPDATE runs SET status = ?, finishedAt = ?, leaseExpiresAt = NULL WHERE id = ?")
                 .run(.text(status.rawValue), at, run)

@@ -73,18 +73,19 @@ struct RunsController {
         return try JSONResponse.make(["cancelling": id], status: .accepted)
     }
 
-    /// A new run of the steps that did not succeed (or were not reached), with the same parameters but those the body
-    /// changes; the steps that succeeded are not run again and count as done for those that depend on them.
+    /// A new run of the steps that did not succeed, with the parameters the body changes (``RunRetry``).
     private func retry(_ id: String, body: RetryBody) async throws -> Response {
         let record = try await run(id)
-        guard record.status != .running else { throw HTTPError(.conflict, message: "run \(id) is still running") }
-        let steps = try await state.store.stepRuns(runID: id).filter { !$0.state.isSuccess }.map(\.step)
-        guard !steps.isEmpty else { throw HTTPError(.conflict, message: "every step of run \(id) succeeded; there is nothing to retry") }
+        let plan: RunRetry.Plan
+        do {
+            plan = try await RunRetry.plan(of: record, store: state.store, changing: (body.params ?? [:]).mapValues(\.text))
+        } catch let refusal as RunRetry.Refusal {
+            throw HTTPError(.conflict, message: refusal.description)
+        }
         guard let pipeline = try await state.catalog().entry(record.pipeline)?.pipeline else {
             throw HTTPError(.unprocessableContent, message: "pipeline '\(record.pipeline)' is missing or invalid now")
         }
-        let parameters = record.parameters.merging((body.params ?? [:]).mapValues(\.text)) { _, changed in changed }
-        return try await state.start(pipeline, selection: Selection(only: steps), parameters: parameters, trigger: "retry:\(id)")
+        return try await state.start(pipeline, selection: plan.selection, parameters: plan.parameters, trigger: plan.trigger)
     }
 
     /// Continues an interrupted or failed run in place (`sluice resume`): same id and directory, only the steps

@@ -665,9 +665,14 @@ async function runView(page, id, step) {
     return reading;
   };
   const refresh = page.throttle(150, async () => { await render(); await readLog(); });
+  // The outputs, report and notification are listed again once written, which is a moment after the run ended.
+  const onEvent = (event) => {
+    if (event && event.kind === "reports_written") outputsShown = false;
+    refresh();
+  };
   await render();
   if (selected && !log.textContent.trim()) select(selected);
-  page.live({ run: id, after: 0 }, refresh);
+  page.live({ run: id, after: 0 }, onEvent);
   // While it runs: the elapsed time and the timeline move, and the log grows, between events too.
   page.every(1000, () => {
     if (!detail || !["running", "queued"].includes(detail.run.status)) return;

@@ -39,15 +39,17 @@ struct RunOptions: ParsableArguments {
 
 /// Validates, plans and runs one request; shared by `run` and `step`.
 enum RunDriver {
+    /// `parameters` are the run's before `-p` changes them (a retry's, the retried run's).
     static func execute(
         _ workspace: WorkspaceOptions, pipelineName: String, selection: Selection, options: RunOptions,
-        trigger: String
+        trigger: String, parameters: [String: String] = [:]
     ) async throws {
         if let jobs = options.jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         let configuration = try workspace.configuration(overrides: options.jobs.map { ["jobs": String($0)] } ?? [:])
         let catalog = PipelineCatalog.scan(configuration.pipelinesDirectory)
         let pipeline = try workspace.pipeline(pipelineName, in: catalog)
-        var request = configuration.request(pipeline, selection: selection, parameters: try options.parsedParameters(), trigger: trigger)
+        let values = parameters.merging(try options.parsedParameters()) { _, given in given }
+        var request = configuration.request(pipeline, selection: selection, parameters: values, trigger: trigger)
         request.continueOnError = options.continueOnError
         request.force = options.force
         let prepared: PreparedRun

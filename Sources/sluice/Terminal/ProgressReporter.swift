@@ -83,7 +83,7 @@ final class ProgressReporter: @unchecked Sendable {
             emit(
                 Console.paint(action.succeeded ? "recover" : "unrecov", action.succeeded ? .yellow : .red)
                     + "  \(step): \(action.kind.rawValue) \(action.status.rawValue): \(action.message)")
-        case .runFinished, .outputsRecorded, .filesHashed:
+        case .runFinished, .outputsRecorded, .filesHashed, .reportsWritten:
             break
         }
     }

@@ -98,6 +98,8 @@ enum PostgresEventSQL {
                 ON CONFLICT (path) DO UPDATE SET size = excluded.size, modifiedns = excluded.modifiedns, inode = excluded.inode,
                 sha256 = excluded.sha256
                 """
+        case .reportsWritten:
+            query = "INSERT INTO events (runid, at, kind) VALUES (\(run), \(at), 'reports_written')"
         case let .runFinished(status):
             query = """
                 WITH run AS (UPDATE runs SET status = \(status.rawValue), finishedat = \(at), leaseexpiresat = NULL WHERE id = \(run)),

@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+import SluiceKit
+
+struct RetryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retry",
+        abstract: "A new run of a run's steps that did not succeed, with its parameters but those -p changes.",
+        discussion: """
+            The steps that succeeded are not run again and count as done for those that depend on them. The new run's \
+            trigger is retry:ID. `sluice resume` instead continues the same run, in its own directory.
+            """)
+
+    @OptionGroup var workspace: WorkspaceOptions
+
+    @Argument(help: "The run to retry.")
+    var id: String
+
+    @OptionGroup var options: RunOptions
+
+    func run() async throws {
+        let configuration = try workspace.configuration()
+        let store = try await workspace.store(configuration)
+        let record = try await workspace.run(id, in: store)
+        let plan: RunRetry.Plan
+        do { plan = try await RunRetry.plan(of: record, store: store) } catch let refusal as RunRetry.Refusal {
+            if case .nothingToRetry = refusal { return print(refusal.description) }
+            throw fail(refusal.description, ExitStatus.busy)
+        }
+        try await RunDriver.execute(
+            workspace, pipelineName: record.pipeline, selection: plan.selection, options: options, trigger: plan.trigger,
+            parameters: plan.parameters)
+    }
+}
