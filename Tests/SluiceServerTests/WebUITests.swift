@@ -29,7 +29,9 @@ struct WebUITests {
                 depends_on: [load]
                 command: 'mkdir -p "$SLUICE_OUTPUTS_DIR" && printf "# Sales\\n\\n| day | total |\\n|---|---|\\n| mon | 5 |\\n" > "$SLUICE_OUTPUTS_DIR/summary.md" && printf "day,total\\nmon,5\\n\\"tue, late\\",7\\n" > "$SLUICE_OUTPUTS_DIR/totals.csv" && head -c 150000 /dev/zero > "$SLUICE_OUTPUTS_DIR/blob.bin" && test "$MOOD" = good'
             """)
-        try workspace.pipeline("quick", "description: one step\nsteps:\n  - {name: only, command: 'echo quick'}\n")
+        // A description with a word longer than any screen is wide: it breaks rather than widen the page.
+        try workspace.pipeline(
+            "quick", "description: one step \(String(repeating: "x", count: 300))\nsteps:\n  - {name: only, command: 'echo quick'}\n")
         for arguments in [["run", "sales"], ["run", "quick"], ["run", "sales", "-p", "mood=bad"]] {
             _ = try SluiceBinary.run(arguments, in: workspace.root)
         }
@@ -204,6 +206,7 @@ struct WebUITests {
                 "the indicator says so in words, not only in colour")
             _ = try await page.evaluate("location.hash = '#/runs'")
             #expect(try await page.waitFor("document.querySelector('.offline')?.textContent.includes('Cannot reach the Sluice server')"))
+            #expect(try await page.evaluate("document.getElementById('pipelines') === null") == "true", "the page left is not left on screen")
             try server.start()
             #expect(
                 try await page.waitFor(Self.shows("runs", "Runs") + " && document.querySelectorAll('#runs tr[data-run]').length === 3", timeout: 60),
@@ -332,6 +335,12 @@ struct WebUITests {
             _ = try await page.evaluate("document.getElementById('older').click()")
             #expect(try await page.waitFor("document.getElementById('range').textContent === '51–60 of 60' && \(rows) === 10"))
             #expect(try await page.evaluate("location.hash") == "#/runs?page=2", "the address names the page")
+            // The page drawn for the new address (not the one before it, which showed the same range).
+            _ = try await page.evaluate("(window.before = document.getElementById('range'), location.hash = '#/runs?page=9')")
+            #expect(
+                try await page.waitFor(
+                    "document.getElementById('range') !== window.before && document.getElementById('range').textContent === '51–60 of 60'"),
+                "past the end: the last page")
             #expect(try await page.evaluate("document.getElementById('older').disabled") == "true")
             let choose = { (name: String, value: String) in
                 "(document.getElementById('filter-\(name)').value = '\(value)', document.getElementById('filter-\(name)').dispatchEvent(new Event('change', {bubbles: true})))"
@@ -383,6 +392,14 @@ struct WebUITests {
                     == "param-rows-hint param-rows-error")
             let described = try await page.controls().first { $0.name == "rows" }
             #expect(described != nil, "the field is named by its label")
+
+            // Text a number field cannot read ("5-", which the browser reports as empty) is said, not run with the default.
+            _ = try await page.evaluate("(document.getElementById('param-rows').value = '', document.getElementById('param-rows').focus())")
+            _ = try await page.send("Input.insertText", ["text": "5-"])
+            let runsBefore = try await workspace.store().countRuns(RunFilter())
+            _ = try await page.evaluate("document.querySelector('#params button.primary').click()")
+            #expect(try await page.waitFor("document.getElementById('param-rows-error').textContent === 'Give a number.'"))
+            #expect(try await workspace.store().countRuns(RunFilter()) == runsBefore, "nothing was started")
 
             // The backfill form speaks its own words, in error style.
             _ = try await page.evaluate(
@@ -479,5 +496,45 @@ struct WebUITests {
                 }
             }
         }
+    }
+
+    @Test func aLiveLogShowsEveryLineOnceAndStepNamesWithSpacesWork() async throws {
+        let workspace = try TestWorkspace()
+        try workspace.pipeline(
+            "ticker",
+            """
+            steps:
+              - {name: load data, command: 'for i in 1 2 3 4 5 6; do echo "line $i"; sleep 0.3; done'}
+              - {name: after it, command: 'echo done', depends_on: [load data]}
+            """)
+        let server = try Server(workspace)
+        let browser = try Chromium(url: server.address + "/#/pipelines/ticker", profile: workspace.path("chromium"))
+        defer { browser.stop() }
+        let lines = (1...6).map { "line \($0)\n" }.joined()
+        try await browser.session { page in
+            #expect(try await page.waitFor("document.querySelector('tr[data-step=\"load data\"] button.run-step') !== null"))
+            _ = try await page.evaluate("document.querySelector('tr[data-step=\"load data\"] button.run-step').click()")
+            #expect(try await page.waitFor("document.querySelector('tr[data-step=\"load data\"]')?.dataset.state === 'succeeded'"))
+            #expect(
+                try await page.waitFor("document.getElementById('log').textContent === \(Self.literal(lines))"),
+                "every line once, in order, while it ran and after")
+            let run = try await page.evaluate("location.hash.split('/')[2]")
+            #expect(try await page.evaluate("location.hash") == "#/runs/\(run)/load%20data")
+
+            // Opened at that address (a reload, a link): that step's log, and nothing else.
+            _ = try await page.send("Page.reload")
+            #expect(try await page.waitFor("document.getElementById('log-step')?.textContent === 'load data'"))
+            #expect(try await page.waitFor("document.getElementById('log').textContent === \(Self.literal(lines))"))
+            _ = try await page.evaluate("location.hash = '#/pipelines/ticker'")
+            #expect(try await page.waitFor("document.querySelector('tr[data-step=\"after it\"] input.tested') !== null"))
+            _ = try await page.evaluate("document.querySelector('tr[data-step=\"after it\"] input.tested').click()")
+            #expect(
+                try await eventually { try await workspace.store().stepStatuses(pipeline: "ticker").first { $0.step == "after it" }?.tested == true })
+        }
+    }
+
+    /// `text` as a JavaScript string literal.
+    static func literal(_ text: String) -> String {
+        String(decoding: try! JSONSerialization.data(withJSONObject: [text]), as: UTF8.self).dropFirst().dropLast().description
     }
 }

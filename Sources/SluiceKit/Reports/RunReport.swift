@@ -121,6 +121,7 @@ public struct RunReport: Sendable {
         body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1000px;padding:0 1rem;color:#1d2330}
         h1{font-size:1.5rem}h2{font-size:1.1rem;margin-top:2rem}.muted{color:#6b7280;font-weight:normal}
         table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #e5e7eb;padding:.35rem .5rem;text-align:left;vertical-align:top}
+        td,p,h1,code{overflow-wrap:anywhere}
         .badge{border-radius:.6rem;padding:.05rem .5rem;font-size:.8rem;background:#e5e7eb}
         .cards{display:flex;gap:.75rem;flex-wrap:wrap}.card{border:1px solid #e5e7eb;border-radius:.5rem;padding:.5rem 1rem}.card b{display:block;font-size:1.4rem}
         .succeeded,.success{background:#d1fae5}.failed,.timed_out{background:#fee2e2}.partial_success,.cancelled,.interrupted{background:#fef3c7}

@@ -9,27 +9,27 @@ struct PipelinesController {
     func register(on router: Router<APIContext>) {
         let group = router.group("api/pipelines")
         group.get { _, _ in try await list() }
-        group.get(":pipeline") { _, context in try await detail(context.parameters.require("pipeline")) }
+        group.get(":pipeline") { _, context in try await detail(context.parameters.name("pipeline")) }
         group.post(":pipeline/runs") { request, context in
-            try await start(context.parameters.require("pipeline"), body: try await decode(request, context), steps: nil)
+            try await start(context.parameters.name("pipeline"), body: try await decode(request, context), steps: nil)
         }
         group.post(":pipeline/steps/:step/run") { request, context in
             try await start(
-                context.parameters.require("pipeline"), body: try await decode(request, context),
-                steps: [context.parameters.require("step")])
+                context.parameters.name("pipeline"), body: try await decode(request, context),
+                steps: [context.parameters.name("step")])
         }
         group.put(":pipeline/paused") { request, context in
             struct Body: Decodable { var paused: Bool }
             let body = try await decodeJSON(Body.self, request, context)
-            return try await setPaused(context.parameters.require("pipeline"), paused: body.paused)
+            return try await setPaused(context.parameters.name("pipeline"), paused: body.paused)
         }
         group.post(":pipeline/backfill") { request, context in
-            try await backfill(context.parameters.require("pipeline"), body: try await decodeJSON(BackfillBody.self, request, context))
+            try await backfill(context.parameters.name("pipeline"), body: try await decodeJSON(BackfillBody.self, request, context))
         }
         group.put(":pipeline/steps/:step/tested") { request, context in
             struct Body: Decodable { var tested: Bool }
             let body = try await decodeJSON(Body.self, request, context)
-            return try await markTested(context.parameters.require("pipeline"), step: context.parameters.require("step"), tested: body.tested)
+            return try await markTested(context.parameters.name("pipeline"), step: context.parameters.name("step"), tested: body.tested)
         }
     }
 

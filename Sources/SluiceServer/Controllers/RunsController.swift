@@ -11,25 +11,25 @@ struct RunsController {
     func register(on router: Router<APIContext>) {
         let group = router.group("api/runs")
         group.get { request, _ in try await list(request) }
-        group.get(":run") { _, context in try await detail(context.parameters.require("run")) }
-        group.post(":run/cancel") { _, context in try await cancel(context.parameters.require("run")) }
+        group.get(":run") { _, context in try await detail(context.parameters.name("run")) }
+        group.post(":run/cancel") { _, context in try await cancel(context.parameters.name("run")) }
         group.post(":run/retry") { request, context in
-            try await retry(context.parameters.require("run"), body: try await decodeJSON(RetryBody.self, request, context, emptyAs: "{}"))
+            try await retry(context.parameters.name("run"), body: try await decodeJSON(RetryBody.self, request, context, emptyAs: "{}"))
         }
-        group.post(":run/resume") { _, context in try await resume(context.parameters.require("run")) }
-        group.get(":run/export") { request, context in try await export(context.parameters.require("run"), request: request) }
+        group.post(":run/resume") { _, context in try await resume(context.parameters.name("run")) }
+        group.get(":run/export") { request, context in try await export(context.parameters.name("run"), request: request) }
         group.get(":run/steps/:step/log") { request, context in
-            try await log(context.parameters.require("run"), step: context.parameters.require("step"), request: request)
+            try await log(context.parameters.name("run"), step: context.parameters.name("step"), request: request)
         }
-        group.get(":run/outputs") { _, context in try await outputs(context.parameters.require("run")) }
-        group.get(":run/notifications") { _, context in try await notifications(context.parameters.require("run")) }
-        group.get(":run/report") { _, context in try await report(context.parameters.require("run")) }
+        group.get(":run/outputs") { _, context in try await outputs(context.parameters.name("run")) }
+        group.get(":run/notifications") { _, context in try await notifications(context.parameters.name("run")) }
+        group.get(":run/report") { _, context in try await report(context.parameters.name("run")) }
         group.get(":run/outputs/**") { request, context in
             // Links encode names (`sp%20ace.txt`); a decoded `..` or `/` is then refused by ``SafePath``.
             let segments = context.parameters.getCatchAll().map { $0.removingPercentEncoding }
             guard !segments.contains(nil) else { throw HTTPError(.notFound, message: "no such output: the path is not valid percent-encoding") }
             return try await download(
-                context.parameters.require("run"), path: segments.compactMap { $0 }.joined(separator: "/"),
+                context.parameters.name("run"), path: segments.compactMap { $0 }.joined(separator: "/"),
                 view: request.uri.queryParameters.get("view") == "true", context: context)
         }
     }

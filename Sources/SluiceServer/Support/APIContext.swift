@@ -38,3 +38,15 @@ extension HTTPError {
     /// 422 with one message per field: `{"error": {"message": ...}, "fields": {"name": "problem"}}`.
     static func unprocessable(_ message: String) -> HTTPError { HTTPError(.unprocessableContent, message: message) }
 }
+
+extension Parameters {
+    /// A path segment as its resource is named: clients percent-encode names (`load%20data` for the step
+    /// `load data`), and the router hands the segment over as sent.
+    func name(_ key: String) throws -> String {
+        let raw = try require(key)
+        guard let name = raw.removingPercentEncoding else {
+            throw HTTPError(.badRequest, message: "\(key) '\(raw)' is not valid percent-encoding")
+        }
+        return name
+    }
+}

@@ -174,10 +174,12 @@ function duration(seconds) {
   return Math.floor(seconds / 3600) + "h" + Math.floor((seconds % 3600) / 60) + "m";
 }
 
-/// A date and time with its zone: the browser's own, or `zone` (a schedule's).
+/// A date and time with its zone: the browser's own, or `zone` (a schedule's). Runs' times have seconds (runs
+/// started in one minute must be told apart); schedules' do not.
 function when(date, zone) {
   if (!date) return "";
   const options = { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" };
+  if (!zone) options.second = "2-digit";
   if (zone) options.timeZone = zone;
   try { return new Intl.DateTimeFormat(undefined, options).format(new Date(date)); } catch (error) {
     return new Date(date).toLocaleString();
@@ -339,13 +341,16 @@ function field(parameter, value) {
     <div class="hint" id="${key}-hint">${hint}</div><div class="error" id="${key}-error" hidden></div></div>`;
 }
 
-function parameterValues(form) {
-  const params = {};
+/// The form's parameter values (an empty field is left out: the pipeline's default applies), or, for fields whose
+/// text the browser could not read as their type ("5-" in a number field, which it reports as empty), the errors.
+function parameterValues(form, { keepEmpty = false } = {}) {
+  const params = {}, fields = {};
   form.querySelectorAll("[id^='param-']").forEach((input) => {
-    if (input.type === "checkbox") params[input.name] = input.checked;
-    else if (input.value !== "") params[input.name] = input.value;
+    if (input.validity && input.validity.badInput) fields["params." + input.name] = input.type === "number" ? "Give a number." : "Give a date.";
+    else if (input.type === "checkbox") params[input.name] = input.checked;
+    else if (input.value !== "" || keepEmpty) params[input.name] = input.value;
   });
-  return params;
+  return { params, fields };
 }
 
 /// Shows a refused request's messages beside their fields; true if any had a field to go to.
@@ -372,8 +377,9 @@ function showFieldErrors(form, error, fallback) {
 }
 
 async function start(page, id, form, { step, withDeps }) {
-  const body = { params: parameterValues(form), force: form.querySelector("#run-force").checked,
-    continueOnError: form.querySelector("#run-continue").checked };
+  const { params, fields } = parameterValues(form);
+  if (Object.keys(fields).length) return showFieldErrors(form, { body: { fields } }, document.getElementById("run-error"));
+  const body = { params, force: form.querySelector("#run-force").checked, continueOnError: form.querySelector("#run-continue").checked };
   if (step) body.withDeps = Boolean(withDeps);
   else {
     const mode = form.querySelector("#run-mode").value, from = form.querySelector("#run-from").value, to = form.querySelector("#run-to").value;
@@ -466,24 +472,31 @@ async function runsView(page, query) {
       ${select("trigger", "started by", TRIGGERS)}</form>
     <div id="runs"></div>
     <nav class="pager" aria-label="pages of runs"><button type="button" id="newer">Newer</button> <span id="range" role="status"></span> <button type="button" id="older">Older</button></nav>`;
+  let drawing = 0;
+  const goTo = (first) => { offset = first; return render(); };
   const render = async () => {
-    const parameters = new URLSearchParams(Object.entries(filter).filter(([, v]) => v));
-    const runs = await page.json(`/api/runs?limit=${PAGE_SIZE}&offset=${offset}&${parameters}`);
-    document.getElementById("runs").innerHTML = runs.length || !offset ? runsTable(runs) : '<p class="muted">No runs on this page.</p>';
-    document.getElementById("range").textContent = runs.total ? `${offset + 1}–${offset + runs.length} of ${runs.total}` : "no runs match";
-    document.getElementById("newer").disabled = offset === 0;
-    document.getElementById("older").disabled = offset + runs.length >= runs.total;
+    const parameters = new URLSearchParams(Object.entries(filter).filter(([, v]) => v)), asked = offset, ticket = ++drawing;
+    const runs = await page.json(`/api/runs?limit=${PAGE_SIZE}&offset=${asked}&${parameters}`);
+    if (ticket !== drawing) return;  // other filters or another page were asked for meanwhile, and are drawn by their own render
+    // An address past the last page (runs removed since, a hand-made page number) shows the last page.
+    if (!runs.length && asked && runs.total) return goTo(Math.floor((runs.total - 1) / PAGE_SIZE) * PAGE_SIZE);
+    patch(document.getElementById("runs"), runsTable(runs));
+    document.getElementById("range").textContent = runs.total ? `${asked + 1}–${asked + runs.length} of ${runs.total}` : "no runs match";
+    document.getElementById("newer").disabled = asked === 0;
+    document.getElementById("older").disabled = asked + runs.length >= runs.total;
+    // A button that just became disabled hands the focus to the other one.
+    const stuck = document.activeElement;
+    if (stuck && stuck.disabled) document.getElementById(stuck.id === "older" ? "newer" : "older").focus();
     // The address names the filters and the page, without drawing the view again.
-    if (offset) parameters.set("page", String(offset / PAGE_SIZE + 1));
+    if (asked) parameters.set("page", String(asked / PAGE_SIZE + 1));
     history.replaceState(null, "", "#/runs" + (parameters.toString() ? "?" + parameters : ""));
   };
   document.getElementById("filters").addEventListener("change", (event) => {
     filter[event.target.name] = event.target.value;
-    offset = 0;
-    render().catch((error) => page.fail(error));
+    goTo(0).catch((error) => page.fail(error));
   });
-  document.getElementById("newer").addEventListener("click", () => { offset = Math.max(0, offset - PAGE_SIZE); render().catch((error) => page.fail(error)); });
-  document.getElementById("older").addEventListener("click", () => { offset += PAGE_SIZE; render().catch((error) => page.fail(error)); });
+  document.getElementById("newer").addEventListener("click", () => goTo(Math.max(0, offset - PAGE_SIZE)).catch((error) => page.fail(error)));
+  document.getElementById("older").addEventListener("click", () => goTo(offset + PAGE_SIZE).catch((error) => page.fail(error)));
   await render();
   page.live({ after: NOW }, page.throttle(1000, render));
 }
@@ -592,8 +605,11 @@ async function runView(page, id, step) {
     area.innerHTML = `<span role="alert">Cancel run ${esc(id)}? Its running steps are stopped.</span>
       <button type="button" class="danger" id="cancel-yes">Yes, cancel the run</button> <button type="button" id="cancel-no">Keep it running</button>`;
     document.getElementById("cancel-no").focus();
-    document.getElementById("cancel-no").onclick = () => actions(true);
-    document.getElementById("cancel-yes").onclick = () => json(`${path}/cancel`, { method: "POST" }).then(() => refresh()).catch((error) => page.fail(error));
+    document.getElementById("cancel-no").onclick = () => { actions(true); document.getElementById("cancel").focus(); };
+    document.getElementById("cancel-yes").onclick = () => {
+      document.getElementById("heading").focus();
+      json(`${path}/cancel`, { method: "POST" }).then(() => refresh()).catch((error) => page.fail(error));
+    };
   };
 
   const body = async () => {
@@ -671,7 +687,7 @@ async function runView(page, id, step) {
     refresh();
   };
   await render();
-  if (selected && !log.textContent.trim()) select(selected);
+  if (chosen) select(selected);
   page.live({ run: id, after: 0 }, onEvent);
   // While it runs: the elapsed time and the timeline move, and the log grows, between events too.
   page.every(1000, () => {
@@ -697,8 +713,10 @@ async function retryForm(page, detail) {
   (form.querySelector("input, select") || form.querySelector("button")).focus();
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const params = parameterValues(form);
-    const changed = Object.fromEntries(Object.entries(params).filter(([k, v]) => String(v) !== values[k]));
+    // An emptied field is sent empty: a retry may clear what the run had.
+    const { params, fields } = parameterValues(form, { keepEmpty: true });
+    if (Object.keys(fields).length) return showFieldErrors(form, { body: { fields } }, document.getElementById("retry-error"));
+    const changed = Object.fromEntries(Object.entries(params).filter(([k, v]) => String(v) !== (values[k] == null ? "" : values[k])));
     try {
       const next = await json(`/api/runs/${enc(detail.run.id)}/retry`, { method: "POST", body: JSON.stringify({ params: changed }) });
       if (page.alive) location.hash = "#/runs/" + next.id;
@@ -759,7 +777,8 @@ function inline(text) {
     .replace(/`([^`]+)`/g, "<code>$1</code>")
     .replace(/\*\*([^*]+)\*\*/g, "<strong>$1</strong>")
     .replace(/(^|[^*])\*([^*]+)\*/g, "$1<em>$2</em>")
-    .replace(/\[([^\]]+)\]\(((?:https?:\/\/|\.{0,2}\/|#)[^\s)]*)\)/g, '<a href="$2" rel="noreferrer noopener" target="_blank">$1</a>');
+    .replace(/\[([^\]]+)\]\((#[^\s)]*)\)/g, '<a href="$2">$1</a>')
+    .replace(/\[([^\]]+)\]\(((?:https?:\/\/|\.{0,2}\/)[^\s)]*)\)/g, '<a href="$2" rel="noreferrer noopener" target="_blank">$1</a>');
 }
 
 function markdown(text) {
@@ -800,12 +819,14 @@ function gantt(detail) {
   if (!attempts.length) return '<p class="muted">No attempt yet.</p>';
   const start = Math.min(...attempts.map((a) => new Date(a.startedAt)));
   const end = Math.max(...attempts.map((a) => a.finishedAt ? new Date(a.finishedAt) : Date.now()));
-  const span = Math.max(end - start, 1), names = [...new Set(attempts.map((a) => a.step))], L = 160, W = 900, R = 22;
-  return `<svg class="gantt" role="img" aria-label="timeline of the attempts" width="${W}" height="${names.length * R + 24}" viewBox="0 0 ${W} ${names.length * R + 24}">${names.map((n, i) => `<text x="4" y="${i * R + 15}">${esc(n.length > 22 ? n.slice(0, 21) + "…" : n)}</text>
+  // As wide as the page allows (a phone's too), the names' column narrower on a narrow one.
+  const W = Math.max(320, Math.min(900, view.clientWidth - 2)), L = W < 600 ? 100 : 160, R = 22;
+  const span = Math.max(end - start, 1), names = [...new Set(attempts.map((a) => a.step))], chars = Math.floor(L / 7);
+  return `<svg class="gantt" role="img" aria-label="timeline of the attempts" width="${W}" height="${names.length * R + 24}" viewBox="0 0 ${W} ${names.length * R + 24}">${names.map((n, i) => `<text x="4" y="${i * R + 15}">${esc(n.length > chars ? n.slice(0, chars - 1) + "…" : n)}</text>
     ${attempts.filter((a) => a.step === n).map((a) => { const x0 = L + (new Date(a.startedAt) - start) / span * (W - L - 10);
       const x1 = L + ((a.finishedAt ? new Date(a.finishedAt) : Date.now()) - start) / span * (W - L - 10);
       return `<rect class="bar ${esc(a.state)}" x="${x0}" y="${i * R + 3}" width="${Math.max(2, x1 - x0)}" height="16"><title>${esc(n)} attempt ${a.attempt}: ${esc(words(a.state))}</title></rect>`; }).join("")}`).join("")}
-    <text x="${L}" y="${names.length * R + 18}" class="muted">0s</text><text x="${W - 70}" y="${names.length * R + 18}">${duration(span / 1000)}</text></svg>`;
+    <text x="${L}" y="${names.length * R + 18}" class="muted">0s</text><text x="${W - 10}" y="${names.length * R + 18}" text-anchor="end">${duration(span / 1000)}</text></svg>`;
 }
 
 // ---- routing ------------------------------------------------------------------------------------------------
@@ -820,7 +841,7 @@ async function route(options = {}) {
   view.dataset.page = name;
   document.querySelectorAll("header nav a").forEach((link) => {
     const active = (link.getAttribute("href") === "#/runs") === (name === "runs" || name === "run");
-    link.toggleAttribute("aria-current", active);
+    if (active) link.setAttribute("aria-current", "page"); else link.removeAttribute("aria-current");
   });
   try {
     if (name === "pipeline") await pipelineView(current, parts[1]);
@@ -833,7 +854,8 @@ async function route(options = {}) {
     if (!options.keepFocus && !options.initial && heading) heading.focus();
   } catch (error) {
     if (error instanceof Stale || !current.alive) return;
-    if (!(error instanceof Offline)) view.innerHTML = "";
+    // The view left is not left on screen (its buttons would still act): only what went wrong is.
+    view.innerHTML = "";
     current.fail(error);
   }
 }
