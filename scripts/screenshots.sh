@@ -21,13 +21,12 @@ last_run() { "$sluice" runs --limit 1 --json | python3 -c 'import json, sys; pri
 "$sluice" run mixpanel_pipeline >/dev/null; mixpanel=$(last_run)
 "$sluice" run validation_runner >/dev/null; validation=$(last_run)
 "$sluice" run analytics_platform >/dev/null; analytics=$(last_run)
-"$sluice" run daily_sales >/dev/null; sales=$(last_run)
 
 "$sluice" serve --port 5099 >/dev/null 2>&1 & server=$!
 until curl -sf http://127.0.0.1:5099/api/health >/dev/null; do sleep 0.2; done
-shoot() {  # shoot NAME URL [HEIGHT] [WIDTH]
+shoot() {  # shoot NAME URL [HEIGHT]
     timeout 60 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --virtual-time-budget=4000 \
-        --window-size="${4:-1280}","${3:-900}" --screenshot="$images/$1.png" "$2" >/dev/null 2>&1
+        --window-size=1280,"${3:-900}" --screenshot="$images/$1.png" "$2" >/dev/null 2>&1
     echo "$images/$1.png"
 }
 mkdir -p "$images"
@@ -43,4 +42,3 @@ shoot analytics_platform-dashboard "file://$scratch/runs/$analytics/outputs/dash
 # The README's two: a pipeline page with a schedule, modes and parameters, and a run that failed (its log, the review).
 images=$docs shoot ui-pipeline "http://127.0.0.1:5099/#/pipelines/daily_sales" 1500
 images=$docs shoot ui-run "http://127.0.0.1:5099/#/runs/$data" 1300
-images=$docs shoot ui-narrow "http://127.0.0.1:5099/#/runs/$sales" 1400 420

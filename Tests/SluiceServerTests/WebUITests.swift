@@ -487,6 +487,15 @@ struct WebUITests {
                 #expect(try await page.waitFor(Self.shows(kind, heading) + " && document.querySelectorAll('#view table').length > 0"))
                 let width = try await page.evaluate("document.documentElement.scrollWidth")
                 #expect(Int(width) ?? 9999 <= 420, "\(path) is \(width) px wide at 420")
+                if kind == "run" {
+                    #expect(try await page.waitFor("document.querySelector('#timeline svg')"))
+                    let fits = try await page.evaluate(
+                        """
+                        document.querySelector('#timeline svg').getBoundingClientRect().width + ' ' + document.getElementById('timeline').clientWidth
+                        """)
+                    let sizes = fits.split(separator: " ").compactMap { Double($0) }
+                    #expect(sizes.count == 2 && sizes[0] <= sizes[1] + 2, "the timeline fits the screen, not scrolled: \(fits)")
+                }
                 if kind == "pipeline" {
                     #expect(
                         try await page.evaluate(

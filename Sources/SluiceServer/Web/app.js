@@ -689,6 +689,10 @@ async function runView(page, id, step) {
   await render();
   if (chosen) select(selected);
   page.live({ run: id, after: 0 }, onEvent);
+  // The timeline is drawn as wide as the page: again when the window's width changes.
+  const redraw = page.throttle(200, async () => { if (detail) document.getElementById("timeline").innerHTML = gantt(detail); });
+  window.addEventListener("resize", redraw);
+  page.onClose(() => window.removeEventListener("resize", redraw));
   // While it runs: the elapsed time and the timeline move, and the log grows, between events too.
   page.every(1000, () => {
     if (!detail || !["running", "queued"].includes(detail.run.status)) return;
@@ -820,7 +824,8 @@ function gantt(detail) {
   const start = Math.min(...attempts.map((a) => new Date(a.startedAt)));
   const end = Math.max(...attempts.map((a) => a.finishedAt ? new Date(a.finishedAt) : Date.now()));
   // As wide as the page allows (a phone's too), the names' column narrower on a narrow one.
-  const W = Math.max(320, Math.min(900, view.clientWidth - 2)), L = W < 600 ? 100 : 160, R = 22;
+  const box = document.getElementById("timeline") || view;
+  const W = Math.max(300, Math.min(900, box.clientWidth - 2)), L = W < 600 ? 100 : 160, R = 22;
   const span = Math.max(end - start, 1), names = [...new Set(attempts.map((a) => a.step))], chars = Math.floor(L / 7);
   return `<svg class="gantt" role="img" aria-label="timeline of the attempts" width="${W}" height="${names.length * R + 24}" viewBox="0 0 ${W} ${names.length * R + 24}">${names.map((n, i) => `<text x="4" y="${i * R + 15}">${esc(n.length > chars ? n.slice(0, chars - 1) + "…" : n)}</text>
     ${attempts.filter((a) => a.step === n).map((a) => { const x0 = L + (new Date(a.startedAt) - start) / span * (W - L - 10);
