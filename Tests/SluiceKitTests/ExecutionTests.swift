@@ -265,6 +265,29 @@ struct ExecutionTests {
         #expect(steps.first { $0.step == "never" }?.reason == "the run was cancelled: the server shut down")
     }
 
+    @Test func aRunWhoseStateCannotBeRecordedIsRecordedFailedAndSaysWhy() async throws {
+        try workspace.pipeline("p", "steps:\n  - {name: a, command: 'echo ran'}\n")
+        let store = try workspace.store()
+        // A real write failure, in the store's own SQLite file: it refuses a step's end, as a full disk would.
+        let refuse = """
+            import sqlite3, sys
+            db = sqlite3.connect(sys.argv[1])
+            db.execute("CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.kind = 'step_finished' "
+                       "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+            db.commit()
+            """
+        #expect(try Python.run(["-c", refuse, workspace.storePath]).status == 0)
+        let logged = Mutex<[String]>([])
+        let launcher = RunLauncher(runner: try workspace.runner(), log: { line in logged.withLock { $0.append(line) } })
+        let request = RunRequest(pipeline: try workspace.load("p"), selection: Selection(), parameters: [:], jobs: 1)
+        let record = try await launcher.start(try PipelineRunner.prepare(request))
+        await launcher.wait(for: record.id)
+        #expect(try await store.run(id: record.id)?.status == .failed, "not left running, which would block a queue")
+        let lines = logged.withLock { $0 }
+        #expect(lines.count == 1 && lines[0].hasPrefix("run \(record.id) stopped:") && lines[0].contains("disk is full"), "\(lines)")
+        #expect(try workspace.read("\(record.runDirectory)/run.log").contains("the run stopped: its state could not be recorded"))
+    }
+
     @Test func aMissingCommandFailsWithAClearError() async throws {
         try workspace.pipeline("p", "steps:\n  - {name: a, command: no-such-program-here --flag}\n")
         let outcome = try await workspace.run("p")
