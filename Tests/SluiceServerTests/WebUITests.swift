@@ -295,6 +295,20 @@ struct WebUITests {
             #expect(
                 try await page.waitFor("document.getElementById('selection')?.textContent === 'Only a selection of the pipeline ran: mode load.'"))
 
+            // From a step, skipping another: the form's step choices.
+            _ = try await page.evaluate("location.hash = '#/pipelines/sales'")
+            #expect(try await page.waitFor(Self.shows("pipeline", "Daily sales")))
+            _ = try await page.evaluate(
+                """
+                (document.getElementById('run-from').value = 'load',
+                 [...document.getElementById('run-skip').options].find(o => o.value === 'report').selected = true,
+                 document.querySelector('#params button.primary').click())
+                """)
+            #expect(
+                try await page.waitFor(
+                    "document.getElementById('selection')?.textContent === 'Only a selection of the pipeline ran: from load; skipping report.'"))
+            #expect(try await page.waitFor("[...document.querySelectorAll('#steps tr[data-step]')].map(r => r.dataset.step).join(' ') === 'load'"))
+
             // The whole pipeline with a parameter that makes its last step fail, then a retry that changes it.
             _ = try await page.evaluate("location.hash = '#/pipelines/sales'")
             #expect(try await page.waitFor(Self.shows("pipeline", "Daily sales")))
