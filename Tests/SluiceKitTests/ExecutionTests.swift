@@ -261,7 +261,7 @@ struct ExecutionTests {
         await launcher.shutdown(because: "the server shut down")
         let steps = try await store.stepRuns(runID: record.id)
         #expect(try await store.run(id: record.id)?.status == .cancelled)
-        #expect(steps.first { $0.step == "long" }?.error == "stopped: the run was cancelled: the server shut down")
+        #expect(steps.first { $0.step == "long" }?.error == "cancelled: the server shut down")
         #expect(steps.first { $0.step == "never" }?.reason == "the run was cancelled: the server shut down")
     }
 

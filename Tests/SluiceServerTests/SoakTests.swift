@@ -37,7 +37,8 @@ struct SoakTests {
         let baseline = residentKiB(server.process.processIdentifier)
         let after = try await store.events(after: 0, runID: nil, limit: 1_000_000).last?.seq ?? 0
 
-        // Listeners first, so that they see everything from `after` on; each stops at its runs-th run_finished.
+        // Listeners first, so that they see everything from `after` on; each stops at its runs-th reports_written, a
+        // run's last event.
         let received = try await withThrowingTaskGroup(of: [Int64].self) { group in
             for _ in 0..<listeners { group.addTask { try await listen(port: port, after: after, finishedRuns: runs) } }
             group.addTask {
@@ -91,7 +92,7 @@ struct SoakTests {
                     let seq = (event["seq"] as? NSNumber)?.int64Value
                 else { continue }
                 seqs.withLock { $0.append(seq) }
-                if event["kind"] as? String == "run_finished" { finished += 1 }
+                if event["kind"] as? String == "reports_written" { finished += 1 }
                 if finished == finishedRuns { return }
             }
         }

@@ -172,7 +172,7 @@ extension AttemptResult {
             error = "timed out after \(DurationFormat.short(timeout ?? 0)); its process group was terminated"
         case (.cancelled?, _, _):
             state = .cancelled
-            error = "stopped"
+            error = "cancelled"
         case (nil, 0?, _):
             state = .succeeded
             error = nil

@@ -49,6 +49,8 @@ final class Scheduler: Sendable {
         var outcomes: [Int: StepOutcome] = [:]
         var stoppedBy: String?
         var cancelled = false
+        /// Why it was cancelled, when the canceller said (the server shut down).
+        var cancelledBecause: String?
         var finished = false
         var continuation: CheckedContinuation<[String: StepOutcome], Never>?
     }
@@ -261,9 +263,9 @@ final class Scheduler: Sendable {
     private func finish(_ index: Int, attempts: Int, result: AttemptResult, recovered: Bool = false) {
         let step = plan.pipeline.steps[index]
         var result = result
-        // A step the run's cancel stopped says why the run was cancelled (the server shut down, a user asked).
-        if result.state == .cancelled, let reason = state.withLock({ $0.cancelled ? $0.stoppedBy : nil }) {
-            result.error = [result.error, reason].compactMap { $0 }.joined(separator: ": ")
+        // A step the run's cancel stopped says why, when the canceller said (the server shut down, a user asked).
+        if result.state == .cancelled, let why = state.withLock({ $0.cancelled ? $0.cancelledBecause : nil }) {
+            result.error = "\(result.error ?? "cancelled"): \(why)"
         }
         let allowed = step.allowFailure && result.state != .succeeded && result.state != .cancelled
         emit(event(.stepFinished(step: step.name, state: result.state, attempts: recorded(attempts, of: step), allowed: allowed, result: result)))
@@ -345,6 +347,7 @@ final class Scheduler: Sendable {
     func cancel(why: String? = nil) {
         let (running, retrying) = state.withLock { state in
             state.cancelled = true
+            state.cancelledBecause = state.cancelledBecause ?? why
             state.stoppedBy = state.stoppedBy ?? (["the run was cancelled"] + [why].compactMap { $0 }).joined(separator: ": ")
             // Claimed here, under the lock a due retry takes too: no retry starts for a step this cancel ends.
             let retrying = state.active.filter { $0.value.waitingToRetry || state.due.contains($0.key) }.map { ($0.key, $0.value.attempts) }
@@ -355,7 +358,7 @@ final class Scheduler: Sendable {
         }
         for attempt in running { attempt.cancel() }
         for (index, attempts) in retrying {
-            var result = AttemptResult.notStarted(at: Date(), error: "while waiting to retry")
+            var result = AttemptResult.notStarted(at: Date(), error: "cancelled while waiting to retry")
             result.state = .cancelled
             stepEnded(index, attempts: attempts, result: result)
         }

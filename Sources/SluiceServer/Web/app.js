@@ -546,7 +546,8 @@ function selectionText(selection) {
 /// Why a cancelled run was cancelled, as its stopped and skipped steps say.
 function cancelReason(detail) {
   for (const s of detail.steps) {
-    const said = /the run was cancelled: (.+)$/.exec((s.state === "cancelled" && s.error) || (s.state === "skipped" && s.reason) || "");
+    const said = s.state === "cancelled" ? /^cancelled(?: while waiting to retry)?: (.+)$/.exec(s.error || "")
+      : s.state === "skipped" ? /^the run was cancelled: (.+)$/.exec(s.reason || "") : null;
     if (said) return said[1];
   }
   return "";
