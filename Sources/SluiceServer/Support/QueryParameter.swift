@@ -34,7 +34,8 @@ struct QueryParameter: Sendable {
     func value(in request: Request) throws -> String? {
         guard let text = request.uri.queryParameters.get(name) else { return nil }
         switch kind {
-        case .string: return text
+        // Given empty (`?pipeline=`, as a form with nothing chosen sends it): not given, so it filters nothing out.
+        case .string: return text.trimmingCharacters(in: .whitespaces).isEmpty ? nil : text
         case .boolean:
             guard text == "true" || text == "false" else { throw HTTPError(.badRequest, message: "\(name) must be true or false") }
         case let .integer(range):
