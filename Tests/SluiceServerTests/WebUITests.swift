@@ -115,10 +115,12 @@ struct WebUITests {
             // Runs happening meanwhile refresh the page shown, never bring back the one left.
             try await click("tr[data-pipeline=sales] a[href='#/pipelines/sales']")
             #expect(try await page.waitFor(Self.shows("pipeline", "Daily sales")))
-            let before = try await page.evaluate("document.querySelectorAll('#recent tr[data-run]').length")
+            // The heading is drawn before the recent runs arrive: wait for the rows the store holds, then add one.
+            let before = try await workspace.store().countRuns(RunFilter(pipeline: "sales"))
+            #expect(try await page.waitFor("document.querySelectorAll('#recent tr[data-run]').length === \(before)"))
             _ = try SluiceBinary.run(["run", "sales"], in: workspace.root)
             #expect(
-                try await page.waitFor("document.querySelectorAll('#recent tr[data-run]').length === \(Int(before)! + 1)"),
+                try await page.waitFor("document.querySelectorAll('#recent tr[data-run]').length === \(before + 1)"),
                 "the pipeline page is live: the new run appears in its recent runs")
             #expect(try await page.evaluate(Self.shows("pipeline", "Daily sales")) == "true", "and it is still the pipeline page")
         }
