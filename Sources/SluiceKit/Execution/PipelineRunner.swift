@@ -252,7 +252,7 @@ public struct PipelineRunner: Sendable {
 
     /// A run's overall status: success; partial_success when failures were recovered (or tolerated by
     /// `allow_failure`) and the pipeline went on; failed when a failure was not recovered or stopped steps after it.
-    static func status(of outcomes: [Scheduler.StepOutcome], cancelled: Bool) -> RunStatus {
+    static func status(of outcomes: [StepOutcome], cancelled: Bool) -> RunStatus {
         if cancelled || outcomes.contains(where: { $0.state == .cancelled }) { return .cancelled }
         if outcomes.contains(where: { $0.state.isFailure && !$0.allowed && !$0.recovered }) { return .failed }
         if outcomes.contains(where: \.skippedByFailure) { return .failed }

@@ -43,6 +43,22 @@ public struct AttemptResult: Sendable, Codable, Equatable {
     public var systemCPU: Double
 
     public var duration: Double { finishedAt.timeIntervalSince(startedAt) }
+
+    /// What an executor reports when an attempt has ended.
+    public init(
+        state: StepState, exitCode: Int32? = nil, signal: Int32? = nil, error: String? = nil, startedAt: Date, finishedAt: Date,
+        peakMemoryKB: Int? = nil, userCPU: Double = 0, systemCPU: Double = 0
+    ) {
+        self.state = state
+        self.exitCode = exitCode
+        self.signal = signal
+        self.error = error
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.peakMemoryKB = peakMemoryKB
+        self.userCPU = userCPU
+        self.systemCPU = systemCPU
+    }
 }
 
 /// Something that happened in a run. The engine emits these; the store, logs and terminal consume them.

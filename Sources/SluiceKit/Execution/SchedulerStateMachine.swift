@@ -1,0 +1,322 @@
+import Foundation
+
+/// The scheduler's decisions without its side effects: which steps start, wait to retry, recover or are skipped,
+/// what is said about it, and when the run is over.
+///
+/// Each event (the scheduler starts, a step's outputs were checked, an attempt ended, a retry fell due, a recovery
+/// ended, a cancel) is a `mutating` method that returns the actions to carry out, in order. ``Scheduler`` holds the
+/// machine under its lock and carries the actions out; the machine spawns, emits and waits for nothing, so tests
+/// drive every path through it without processes or clocks (as postgres-nio's `ConnectionStateMachine`).
+///
+/// Each included step counts its unfinished upstream steps; when the count reaches zero its trigger rule decides,
+/// from how they ended, whether it is queued or skipped. No rescans: an event touches only the steps it releases.
+/// Steps that appear at run time will join by being given a count and a place in the graph.
+struct SchedulerStateMachine {
+    struct Options: Sendable {
+        var jobs: Int
+        var continueOnError: Bool
+        /// Steps that declare outputs have them checked (``Action/check(_:)``) before their first attempt.
+        var checksOutputs = false
+        /// Attempts each step already made in this run (a resumed run): its attempts here are numbered after them.
+        var attemptsBefore: [String: Int] = [:]
+    }
+
+    enum Action {
+        /// Say this.
+        case emit(RunEvent.Kind)
+        /// See whether the step's declared outputs are up to date; answer with ``upToDate(_:)``,
+        /// ``mustRun(_:fingerprint:at:)`` or ``checkFailed(_:error:at:)``.
+        case check(Int)
+        /// Start the step's attempt `attempt` of this run, recorded as attempt `number`; answer with
+        /// ``started(_:attempt:_:)`` and ``attemptEnded(_:attempt:result:)``.
+        case launch(Int, attempt: Int, number: Int)
+        /// Answer with ``retryDue(_:)`` after `delay` seconds.
+        case wake(Int, after: Double)
+        /// Version the outputs of the step that succeeded; answer with ``outputsRecorded(_:failure:)``.
+        case recordOutputs(Int, fingerprint: StepFingerprint)
+        /// Run the step's `on_failure` action; answer with ``recoveryEnded(_:recovered:)`` (and, for a script,
+        /// ``started(_:attempt:_:)`` with attempt 0).
+        case recover(Int, FailureAction)
+        case cancel([any RunningAttempt])
+        /// The run is over: every included step's outcome, by name.
+        case finish([String: StepOutcome])
+    }
+
+    /// A step that is being checked, running, recovering, or waiting to be started again after a failed attempt.
+    private struct Active {
+        /// What runs for it now, to cancel: `current` is its attempt, or 0 for its recovery script.
+        var running: (any RunningAttempt)?
+        var current = 0
+        /// Its retry's delay is running: it holds no job slot meanwhile.
+        var waitingToRetry = false
+        var attempts = 0
+        var fingerprint: StepFingerprint?
+        /// Its last attempt's result, while its outputs are versioned or it recovers.
+        var result: AttemptResult?
+    }
+
+    private let plan: Plan
+    private let options: Options
+    private let included: Set<Int>
+    private var waiting: [Int]
+    private var ready: ReadyQueue
+    private var active: [Int: Active] = [:]
+    /// Steps of `active` that hold no job slot: waiting out a retry's delay, or due for it and waiting for a slot.
+    private var idle = 0
+    /// Steps whose retry is due, first come first served, ahead of steps not started yet.
+    private var due: [Int] = []
+    private var outcomes: [Int: StepOutcome] = [:]
+    private var stoppedBy: String?
+    private(set) var isCancelled = false
+    /// Why it was cancelled, when the canceller said (the server shut down).
+    private var cancelledBecause: String?
+    private var started = false
+    private var finished = false
+
+    init(plan: Plan, options: Options) {
+        self.plan = plan
+        self.options = options
+        let included = Set(plan.included.map(\.index))
+        self.included = included
+        // Upstream steps outside the selection count as done: the user chose not to run them.
+        var waiting = [Int](repeating: 0, count: plan.graph.count)
+        for index in included { waiting[index] = plan.graph.upstream[index].count(where: included.contains) }
+        self.waiting = waiting
+        ready = ReadyQueue(plan.included.map(\.index).filter { waiting[$0] == 0 })
+    }
+
+    // MARK: Events
+
+    /// The run begins: the steps without upstream steps start, up to `jobs` of them. The run cannot finish before.
+    mutating func start() -> [Action] {
+        started = true
+        return startReady()
+    }
+
+    mutating func upToDate(_ index: Int) -> [Action] { settle(index, StepOutcome(state: .upToDate)) }
+
+    mutating func mustRun(_ index: Int, fingerprint: StepFingerprint, at now: Date) -> [Action] {
+        guard !isCancelled else {
+            var result = AttemptResult.notStarted(at: now, error: "cancelled before it started")
+            result.state = .cancelled
+            return ended(index, result: result)
+        }
+        active[index]!.fingerprint = fingerprint
+        return launch(index, attempt: 1)
+    }
+
+    mutating func checkFailed(_ index: Int, error: String, at now: Date) -> [Action] {
+        ended(index, result: .notStarted(at: now, error: "cannot check its inputs: \(error)"))
+    }
+
+    /// An attempt (or, as attempt 0, a recovery script) was started: a cancel must reach it.
+    mutating func started(_ index: Int, attempt: Int, _ running: any RunningAttempt) -> [Action] {
+        guard let step = active[index], step.current == attempt, !step.waitingToRetry else { return [] }
+        active[index]!.running = running
+        return isCancelled ? [.cancel([running])] : []
+    }
+
+    mutating func attemptEnded(_ index: Int, attempt: Int, result: AttemptResult) -> [Action] {
+        let step = plan.pipeline.steps[index]
+        active[index]!.running = nil
+        active[index]!.attempts = attempt
+        guard result.state != .succeeded, result.state != .cancelled, attempt <= step.retry.retries, !isCancelled else {
+            return ended(index, result: result)
+        }
+        active[index]!.waitingToRetry = true
+        idle += 1
+        let delay = step.retry.delay(beforeAttempt: attempt + 1)
+        // The slot it held is free for the delay: a step it waits for (a file another step writes) can run meanwhile.
+        return [.emit(.retryScheduled(step: step.name, attempt: number(attempt + 1, of: index), delay: delay)), .wake(index, after: delay)]
+            + startReady()
+    }
+
+    /// A retry's delay is over. A cancel that came first ended the step: then nothing happens.
+    mutating func retryDue(_ index: Int) -> [Action] {
+        guard !isCancelled, active[index]?.waitingToRetry == true else { return [] }
+        active[index]!.waitingToRetry = false
+        due.append(index)
+        return startReady()
+    }
+
+    mutating func outputsRecorded(_ index: Int, failure: String?) -> [Action] {
+        guard let failure else { return finish(index) }
+        active[index]!.result!.state = .failed
+        active[index]!.result!.error = "its outputs could not be versioned: \(failure)"
+        return recoverOrFinish(index)
+    }
+
+    mutating func recoveryEnded(_ index: Int, recovered: Bool) -> [Action] { finish(index, recovered: recovered) }
+
+    /// Stops the run: no new steps start, running ones are cancelled, waiting retries are given up, and the steps
+    /// meant for failures are skipped too. `why`, when given, is said by every step the cancel stops or skips.
+    mutating func cancel(why: String?, at now: Date) -> [Action] {
+        isCancelled = true
+        cancelledBecause = cancelledBecause ?? why
+        stoppedBy = stoppedBy ?? (["the run was cancelled"] + [why].compactMap { $0 }).joined(separator: ": ")
+        let retrying = active.keys.filter { active[$0]!.waitingToRetry || due.contains($0) }
+        idle -= retrying.count
+        due = []
+        var actions: [Action] = [.cancel(active.values.compactMap(\.running))]
+        for index in retrying {
+            active[index]!.waitingToRetry = false
+            var result = AttemptResult.notStarted(at: now, error: "cancelled while waiting to retry")
+            result.state = .cancelled
+            actions += ended(index, result: result)
+        }
+        // Steps still queued are skipped there, and the run ends once nothing runs.
+        return actions + startReady()
+    }
+
+    // MARK: Transitions
+
+    private mutating func startReady() -> [Action] {
+        var actions: [Action] = []
+        let jobs = max(1, options.jobs)
+        while active.count - idle < jobs, !isCancelled, !due.isEmpty {
+            let index = due.removeFirst()
+            idle -= 1
+            actions += launch(index, attempt: active[index]!.attempts + 1)
+        }
+        while active.count - idle < jobs, let index = ready.pop() {
+            let step = plan.pipeline.steps[index]
+            // A stopped run still runs the steps meant for failures (alerts, clean-up); a cancelled one runs nothing.
+            if let stop = stoppedBy, isCancelled || ![.oneFailed, .allDone].contains(step.triggerRule) {
+                actions += resolve(index, StepOutcome(state: .skipped, skippedByFailure: !isCancelled), skipped: stop)
+                continue
+            }
+            active[index] = Active()
+            actions += options.checksOutputs && !step.outputs.isEmpty ? [.check(index)] : launch(index, attempt: 1)
+        }
+        return actions + finishIfDone()
+    }
+
+    private mutating func launch(_ index: Int, attempt: Int) -> [Action] {
+        active[index]!.current = attempt
+        return [.launch(index, attempt: attempt, number: number(attempt, of: index))]
+    }
+
+    /// The number an attempt is recorded under: this run's attempt, after those of an earlier, interrupted go.
+    private func number(_ attempt: Int, of index: Int) -> Int { attempt + (options.attemptsBefore[plan.pipeline.steps[index].name] ?? 0) }
+
+    /// A step's last attempt ended: its outputs are versioned on success, recovered on failure.
+    private mutating func ended(_ index: Int, result: AttemptResult) -> [Action] {
+        active[index]!.result = result
+        if result.state == .succeeded, let fingerprint = active[index]!.fingerprint {
+            return [.recordOutputs(index, fingerprint: fingerprint)]
+        }
+        return result.state.isFailure ? recoverOrFinish(index) : finish(index)
+    }
+
+    private mutating func recoverOrFinish(_ index: Int) -> [Action] {
+        guard let action = plan.pipeline.steps[index].onFailure, !isCancelled else { return finish(index) }
+        active[index]!.current = 0
+        return [.recover(index, action)]
+    }
+
+    private mutating func finish(_ index: Int, recovered: Bool = false) -> [Action] {
+        let step = plan.pipeline.steps[index]
+        var result = active[index]!.result!
+        // A step the run's cancel stopped says why, when the canceller said (the server shut down, a user asked).
+        if result.state == .cancelled, isCancelled, let why = cancelledBecause {
+            result.error = "\(result.error ?? "cancelled"): \(why)"
+        }
+        let allowed = step.allowFailure && result.state != .succeeded && result.state != .cancelled
+        let attempts = number(active[index]!.attempts, of: index)
+        return [.emit(.stepFinished(step: step.name, state: result.state, attempts: attempts, allowed: allowed, result: result))]
+            + settle(index, StepOutcome(state: result.state, allowed: allowed, recovered: recovered))
+    }
+
+    /// Records a step's final outcome, releases or skips its downstream steps, and starts what became ready.
+    private mutating func settle(_ index: Int, _ outcome: StepOutcome) -> [Action] {
+        active[index] = nil
+        if outcome.state == .cancelled || (isCancelled && !outcome.isSuccess) {
+            stoppedBy = stoppedBy ?? "the run was cancelled"
+        } else if !outcome.isSuccess && !outcome.recovered && !options.continueOnError {
+            let ended = outcome.state.rawValue.replacingOccurrences(of: "_", with: " ")
+            let name = plan.pipeline.steps[index].name
+            stoppedBy = stoppedBy ?? "the run stopped after step '\(name)' \(ended) (--continue-on-error runs independent steps)"
+        }
+        return resolve(index, outcome, skipped: nil) + startReady()
+    }
+
+    /// Sets `index`'s outcome and counts it off its downstream steps; those whose count reaches zero are queued or,
+    /// when their trigger rule says so, skipped in turn (said with the reason).
+    private mutating func resolve(_ index: Int, _ outcome: StepOutcome, skipped reason: String?) -> [Action] {
+        var actions: [Action] = []
+        var work = [(index, outcome, reason)]
+        while let (current, outcome, reason) = work.popLast() {
+            outcomes[current] = outcome
+            if let reason { actions.append(.emit(.stepSkipped(step: plan.pipeline.steps[current].name, reason: reason))) }
+            for next in plan.graph.downstream[current] where included.contains(next) {
+                waiting[next] -= 1
+                guard waiting[next] == 0 else { continue }
+                if let (why, byFailure) = skipReason(next) {
+                    work.append((next, StepOutcome(state: .skipped, skippedByFailure: byFailure), why))
+                } else {
+                    ready.push(next)
+                }
+            }
+        }
+        return actions
+    }
+
+    /// Why the trigger rule of `index` skips it, given its upstream outcomes, and whether a failure is the cause;
+    /// nil when it runs.
+    private func skipReason(_ index: Int) -> (String, Bool)? {
+        let step = plan.pipeline.steps[index]
+        let upstream = plan.graph.upstream[index].filter(included.contains).map { (plan.pipeline.steps[$0].name, outcomes[$0]!) }
+        let rule = "trigger rule \(step.triggerRule.rawValue)"
+        if upstream.contains(where: { $0.1.state == .cancelled }) { return (stoppedBy ?? "the run was cancelled", false) }
+        func describe(_ outcome: StepOutcome) -> String {
+            outcome.state == .skipped ? "was skipped" : outcome.state.rawValue.replacingOccurrences(of: "_", with: " ")
+        }
+        func blocking(_ name: String, _ outcome: StepOutcome, _ detail: String = "") -> (String, Bool) {
+            ("\(rule): upstream step '\(name)' \(describe(outcome))\(detail)", outcome.state.isFailure || outcome.skippedByFailure)
+        }
+        switch step.triggerRule {
+        case .allSuccess:
+            return upstream.first { !$0.1.isSuccess }.map { blocking($0.0, $0.1) }
+        case .recovered:
+            return upstream.first { !$0.1.isSuccess && !$0.1.recovered }.map { name, outcome in
+                blocking(name, outcome, outcome.state.isFailure ? " and was not recovered" : "")
+            }
+        case .allDone:
+            return nil
+        case .oneFailed:
+            return upstream.contains { $0.1.state.isFailure } ? nil : ("\(rule): no upstream step failed", false)
+        }
+    }
+
+    /// Once the run has begun, nothing runs and nothing more can start: the steps left over are skipped, with the
+    /// reason, and the run is over.
+    private mutating func finishIfDone() -> [Action] {
+        guard started, !finished, active.isEmpty, ready.isEmpty else { return [] }
+        finished = true
+        var actions: [Action] = []
+        for entry in plan.included where outcomes[entry.index] == nil {
+            actions.append(.emit(.stepSkipped(step: entry.step.name, reason: stoppedBy ?? "not started")))
+            outcomes[entry.index] = StepOutcome(state: .skipped, skippedByFailure: !isCancelled)
+        }
+        let byName = Dictionary(uniqueKeysWithValues: outcomes.map { (plan.pipeline.steps[$0.key].name, $0.value) })
+        return actions + [.finish(byName)]
+    }
+}
+
+/// A first-in first-out queue of step indices with O(1) pops.
+private struct ReadyQueue {
+    private var items: [Int]
+    private var head = 0
+
+    init(_ items: [Int]) { self.items = items }
+
+    var isEmpty: Bool { head == items.count }
+
+    mutating func push(_ item: Int) { items.append(item) }
+
+    mutating func pop() -> Int? {
+        guard head < items.count else { return nil }
+        defer { head += 1 }
+        return items[head]
+    }
+}
