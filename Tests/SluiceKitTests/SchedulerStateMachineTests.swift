@@ -1,0 +1,369 @@
+import Foundation
+import SluiceTestSupport
+import Testing
+
+@testable import SluiceKit
+
+/// The scheduler's decisions, played through its state machine alone: no process, no clock, no sleep. Each case is
+/// a pipeline, how each step's attempts end, and what the run must then do and say.
+struct SchedulerStateMachineTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var testDescription: String
+        var steps: String
+        /// Each step's attempts, in order (`STEP.recovery` for its recovery script); an attempt not listed succeeds,
+        /// and `.running` runs until cancelled.
+        var script: [String: [StepState]] = [:]
+        var jobs = 2
+        var continueOnError = false
+        var attemptsBefore: [String: Int] = [:]
+        /// Cancel (with this reason) once the run has said a line that starts with `cancelAfter`.
+        var cancelAfter: String?
+        var expected: [String: StepState]
+        /// Lines the run must say, in this order (other lines may come between them).
+        var says: [String] = []
+        /// Attempts in the order they must start (`STEP#N`), when the order is the point.
+        var launches: [String]?
+        var maxRunningAtOnce: Int?
+    }
+
+    static let cases: [Case] = [
+        // Trigger rules.
+        Case(
+            testDescription: "all_success: a failure skips the steps below it and stops the run",
+            steps: """
+                - {name: a, command: x}
+                - {name: b, command: x, depends_on: [a]}
+                - {name: c, command: x, depends_on: [b]}
+                - {name: later, command: x, depends_on: [a]}
+                """,
+            script: ["a": [.failed]],
+            expected: ["a": .failed, "b": .skipped, "c": .skipped, "later": .skipped],
+            says: [
+                "finished a failed after 1",
+                "skipped b: trigger rule all_success: upstream step 'a' failed",
+                "skipped c: trigger rule all_success: upstream step 'b' was skipped",
+            ]),
+        Case(
+            testDescription: "all_done: runs after an upstream failure",
+            steps: """
+                - {name: a, command: x}
+                - {name: clean, command: x, depends_on: [a], trigger_rule: all_done}
+                """,
+            script: ["a": [.failed]], expected: ["a": .failed, "clean": .succeeded]),
+        Case(
+            testDescription: "one_failed: runs when an upstream step failed",
+            steps: """
+                - {name: a, command: x}
+                - {name: b, command: x}
+                - {name: alert, command: x, depends_on: [a, b], trigger_rule: one_failed}
+                """,
+            script: ["b": [.timedOut]], jobs: 1, continueOnError: true,
+            expected: ["a": .succeeded, "b": .timedOut, "alert": .succeeded]),
+        Case(
+            testDescription: "one_failed: skipped when nothing failed",
+            steps: """
+                - {name: a, command: x}
+                - {name: alert, command: x, depends_on: [a], trigger_rule: one_failed}
+                """,
+            expected: ["a": .succeeded, "alert": .skipped], says: ["skipped alert: trigger rule one_failed: no upstream step failed"]),
+        Case(
+            testDescription: "recovered: runs after a failure its recovery mended",
+            steps: """
+                - {name: a, command: x, on_failure: {run: heal.sh}}
+                - {name: load, command: x, depends_on: [a], trigger_rule: recovered}
+                """,
+            script: ["a": [.failed]], expected: ["a": .failed, "load": .succeeded],
+            launches: ["a#1", "a.recovery", "load#1"]),
+        Case(
+            testDescription: "recovered: skipped when the recovery failed too",
+            steps: """
+                - {name: a, command: x, on_failure: {run: heal.sh}}
+                - {name: load, command: x, depends_on: [a], trigger_rule: recovered}
+                """,
+            script: ["a": [.failed], "a.recovery": [.failed]], expected: ["a": .failed, "load": .skipped],
+            says: ["skipped load: trigger rule recovered: upstream step 'a' failed and was not recovered"]),
+        Case(
+            testDescription: "all_success does not take a recovery as success",
+            steps: """
+                - {name: a, command: x, on_failure: {run: heal.sh}}
+                - {name: load, command: x, depends_on: [a]}
+                """,
+            script: ["a": [.failed]], expected: ["a": .failed, "load": .skipped]),
+        Case(
+            testDescription: "allow_failure: a tolerated failure lets all_success steps run and the run go on",
+            steps: """
+                - {name: a, command: x, allow_failure: true}
+                - {name: b, command: x, depends_on: [a]}
+                """,
+            script: ["a": [.failed]], expected: ["a": .failed, "b": .succeeded], says: ["finished a failed after 1 (allowed)"]),
+        Case(
+            testDescription: "continue on error: independent steps still run, the failure's downstream does not",
+            steps: """
+                - {name: a, command: x}
+                - {name: b, command: x, depends_on: [a]}
+                - {name: c, command: x}
+                """,
+            script: ["a": [.failed]], jobs: 1, continueOnError: true,
+            expected: ["a": .failed, "b": .skipped, "c": .succeeded]),
+        Case(
+            testDescription: "without continue on error, steps not started yet are skipped with the reason",
+            steps: """
+                - {name: a, command: x}
+                - {name: c, command: x}
+                """,
+            script: ["a": [.failed]], jobs: 1, expected: ["a": .failed, "c": .skipped],
+            says: ["skipped c: the run stopped after step 'a' failed (--continue-on-error runs independent steps)"]),
+        Case(
+            testDescription: "a stopped run still runs its clean-up",
+            steps: """
+                - {name: a, command: x}
+                - {name: c, command: x}
+                - {name: clean, command: x, depends_on: [c], trigger_rule: all_done}
+                """,
+            script: ["a": [.failed], "c": [.failed]], jobs: 2, expected: ["a": .failed, "c": .failed, "clean": .succeeded]),
+
+        // Retries.
+        Case(
+            testDescription: "retries back off, up to the longest delay, and a later success is a success",
+            steps: """
+                - {name: a, command: x, retries: {count: 3, delay: 2s, backoff: 2, max_delay: 5s}}
+                - {name: b, command: x, depends_on: [a]}
+                """,
+            script: ["a": [.failed, .timedOut, .failed]], expected: ["a": .succeeded, "b": .succeeded],
+            says: ["retry a #2 in 2s", "retry a #3 in 4s", "retry a #4 in 5s", "finished a succeeded after 4"],
+            launches: ["a#1", "a#2", "a#3", "a#4", "b#1"]),
+        Case(
+            testDescription: "retries run out: the last failure is the step's",
+            steps: "- {name: a, command: x, retries: 1}",
+            script: ["a": [.failed, .timedOut]], expected: ["a": .timedOut], says: ["finished a timed_out after 2"]),
+        Case(
+            testDescription: "a step waiting out its retry's delay holds no job slot",
+            steps: """
+                - {name: a, command: x, retries: {count: 1, delay: 30s}}
+                - {name: c, command: x}
+                """,
+            script: ["a": [.failed]], jobs: 1, expected: ["a": .succeeded, "c": .succeeded], launches: ["a#1", "c#1", "a#2"]),
+        Case(
+            testDescription: "a resumed run numbers its attempts after the earlier go's",
+            steps: "- {name: a, command: x, retries: 1}",
+            script: ["a": [.failed]], attemptsBefore: ["a": 2], expected: ["a": .succeeded],
+            says: ["retry a #4 in 1s", "finished a succeeded after 4"], launches: ["a#3", "a#4"]),
+        Case(
+            testDescription: "no more than `jobs` steps run at once",
+            steps: """
+                - {name: a, command: x}
+                - {name: b, command: x}
+                - {name: c, command: x}
+                - {name: d, command: x}
+                - {name: e, command: x, depends_on: [a, b, c, d]}
+                """,
+            jobs: 2, expected: ["a": .succeeded, "b": .succeeded, "c": .succeeded, "d": .succeeded, "e": .succeeded],
+            maxRunningAtOnce: 2),
+
+        // Cancels.
+        Case(
+            testDescription: "a cancel stops what runs and skips the rest, clean-up included, saying why",
+            steps: """
+                - {name: a, command: x}
+                - {name: b, command: x, depends_on: [a]}
+                - {name: clean, command: x, depends_on: [a], trigger_rule: all_done}
+                """,
+            script: ["a": [.running]], cancelAfter: "started a#1",
+            expected: ["a": .cancelled, "b": .skipped, "clean": .skipped],
+            says: [
+                "finished a cancelled after 1: cancelled: the server shut down",
+                "skipped b: the run was cancelled: the server shut down",
+            ]),
+        Case(
+            testDescription: "a cancel during a retry's delay ends the step, and the retry never starts",
+            steps: """
+                - {name: a, command: x, retries: {count: 2, delay: 1m}}
+                - {name: b, command: x, depends_on: [a]}
+                """,
+            script: ["a": [.failed]], cancelAfter: "retry a #2",
+            expected: ["a": .cancelled, "b": .skipped],
+            says: ["finished a cancelled after 1: cancelled while waiting to retry: the server shut down"], launches: ["a#1"]),
+        Case(
+            testDescription: "a cancel skips a failed step's recovery",
+            steps: """
+                - {name: a, command: x, on_failure: {run: heal.sh}}
+                - {name: b, command: x}
+                """,
+            script: ["a": [.failed], "b": [.running]], cancelAfter: "started b#1",
+            expected: ["a": .failed, "b": .cancelled], launches: ["a#1", "b#1"]),
+    ]
+
+    @Test(arguments: cases)
+    func theRunDoesWhatItsStepsAndTheirRulesSay(_ test: Case) throws {
+        let workspace = try TestWorkspace()
+        try workspace.pipeline("p", "steps:\n" + test.steps.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        try workspace.script("p", "heal.sh", "true")
+        let plan = try Planner.plan(try workspace.load("p"))
+        var run = MachineRun(
+            plan: plan,
+            options: .init(jobs: test.jobs, continueOnError: test.continueOnError, attemptsBefore: test.attemptsBefore),
+            script: test.script)
+        run.play(cancelAfter: test.cancelAfter)
+
+        let outcomes = try #require(run.outcomes, "the run finished")
+        #expect(outcomes.mapValues(\.state) == test.expected)
+        var lines = run.said[...]
+        for line in test.says {
+            let found = lines.firstIndex(of: line)
+            #expect(found != nil, "says \"\(line)\" in order; it said:\n\(run.said.joined(separator: "\n"))")
+            if let found { lines = lines[(found + 1)...] }
+        }
+        if let launches = test.launches { #expect(run.launches == launches) }
+        if let most = test.maxRunningAtOnce { #expect(run.mostRunningAtOnce == most) }
+        #expect(run.running.isEmpty && run.hanging.isEmpty && run.wakes.isEmpty, "nothing is left running or waiting")
+    }
+
+    /// A late retry after a cancel changes nothing (the race the scheduler's lock settles one way or the other).
+    @Test func aRetryFallingDueAfterACancelStartsNothing() throws {
+        let workspace = try TestWorkspace()
+        try workspace.pipeline("p", "steps:\n  - {name: a, command: x, retries: {count: 1, delay: 10s}}")
+        var machine = SchedulerStateMachine(plan: try Planner.plan(try workspace.load("p")), options: .init(jobs: 1, continueOnError: false))
+        _ = machine.start()
+        let failed = AttemptResult(state: .failed, error: "exit 1", startedAt: Date(), finishedAt: Date())
+        let waiting = machine.attemptEnded(0, attempt: 1, result: failed)
+        #expect(waiting.contains { if case .wake(0, after: 10) = $0 { true } else { false } })
+        let cancelled = machine.cancel(why: nil, at: Date())
+        #expect(cancelled.contains { if case .finish = $0 { true } else { false } }, "the run ends at once")
+        #expect(machine.retryDue(0).isEmpty, "the retry that falls due afterwards does nothing")
+    }
+
+    /// An attempt the scheduler started after a cancel (it was being launched meanwhile) is cancelled as it is
+    /// reported; one reported for an attempt that is no longer current is not kept.
+    @Test func anAttemptStartedAroundACancelIsCancelled() throws {
+        let workspace = try TestWorkspace()
+        try workspace.pipeline("p", "steps:\n  - {name: a, command: x}")
+        var machine = SchedulerStateMachine(plan: try Planner.plan(try workspace.load("p")), options: .init(jobs: 1, continueOnError: false))
+        _ = machine.start()
+        let cancel = machine.cancel(why: nil, at: Date())
+        #expect(cancel.contains { if case let .cancel(attempts) = $0 { attempts.isEmpty } else { false } }, "nothing to stop yet")
+        #expect(machine.started(0, attempt: 2, FakeAttempt(index: 0, attempt: 2)).isEmpty, "not the current attempt")
+        let late = machine.started(0, attempt: 1, FakeAttempt(index: 0, attempt: 1))
+        #expect(late.contains { if case let .cancel(attempts) = $0 { attempts.count == 1 } else { false } })
+    }
+}
+
+/// An attempt handle the machine keeps and hands back to cancel.
+private struct FakeAttempt: RunningAttempt {
+    var index: Int
+    var attempt: Int
+    func cancel() {}
+}
+
+/// Plays a run through the state machine the way the scheduler would, one event at a time: the actions of an event
+/// are carried out first; then the attempt running longest ends as scripted; when none can, the retry due first
+/// falls due. What the run says is kept, a line per event.
+private struct MachineRun {
+    var machine: SchedulerStateMachine
+    let plan: Plan
+    var script: [String: [StepState]]
+    var said: [String] = []
+    var launches: [String] = []
+    var running: [FakeAttempt] = []
+    var hanging: [FakeAttempt] = []
+    var wakes: [Int] = []
+    var mostRunningAtOnce = 0
+    var outcomes: [String: StepOutcome]?
+
+    init(plan: Plan, options: SchedulerStateMachine.Options, script: [String: [StepState]]) {
+        machine = SchedulerStateMachine(plan: plan, options: options)
+        self.plan = plan
+        self.script = script
+    }
+
+    mutating func play(cancelAfter: String?) {
+        var actions = machine.start()
+        var cancelled = false
+        while true {
+            var queue = actions[...]
+            actions = []
+            while let action = queue.popFirst() {
+                let more = perform(action)
+                queue.append(contentsOf: more)
+                if let cancelAfter, !cancelled, said.contains(where: { $0.hasPrefix(cancelAfter) }) {
+                    cancelled = true
+                    queue.append(contentsOf: machine.cancel(why: "the server shut down", at: Date()))
+                }
+            }
+            mostRunningAtOnce = max(mostRunningAtOnce, running.count + hanging.count)
+            if !running.isEmpty {
+                let attempt = running.removeFirst()
+                let name = plan.pipeline.steps[attempt.index].name
+                let state = next(attempt.attempt == 0 ? name + ".recovery" : name)
+                actions = end(attempt, state)
+            } else if !wakes.isEmpty {
+                actions = machine.retryDue(wakes.removeFirst())
+            } else {
+                return
+            }
+        }
+    }
+
+    private mutating func next(_ name: String) -> StepState {
+        script[name]?.isEmpty == false ? script[name]!.removeFirst() : .succeeded
+    }
+
+    private mutating func end(_ attempt: FakeAttempt, _ state: StepState) -> [SchedulerStateMachine.Action] {
+        let result = AttemptResult(state: state, error: state == .succeeded ? nil : state.rawValue, startedAt: Date(), finishedAt: Date())
+        if attempt.attempt == 0 { return machine.recoveryEnded(attempt.index, recovered: state == .succeeded) }
+        return machine.attemptEnded(attempt.index, attempt: attempt.attempt, result: result)
+    }
+
+    private mutating func perform(_ action: SchedulerStateMachine.Action) -> [SchedulerStateMachine.Action] {
+        switch action {
+        case let .emit(kind):
+            said.append(Self.line(kind))
+            return []
+        case let .launch(index, attempt, number):
+            let name = plan.pipeline.steps[index].name
+            launches.append("\(name)#\(number)")
+            said.append("started \(name)#\(number)")
+            return begin(FakeAttempt(index: index, attempt: attempt), hangs: script[name]?.first == .running)
+        case let .recover(index, _):
+            let name = plan.pipeline.steps[index].name
+            launches.append(name + ".recovery")
+            return begin(FakeAttempt(index: index, attempt: 0), hangs: false)
+        case let .wake(index, _):
+            wakes.append(index)
+            return []
+        case let .cancel(attempts):
+            return attempts.flatMap { handle -> [SchedulerStateMachine.Action] in
+                let attempt = handle as! FakeAttempt
+                guard let found = hanging.firstIndex(where: { $0.index == attempt.index && $0.attempt == attempt.attempt }) else { return [] }
+                hanging.remove(at: found)
+                return end(attempt, .cancelled)
+            }
+        case let .finish(outcomes):
+            self.outcomes = outcomes
+            return []
+        case .check, .recordOutputs:
+            Issue.record("these cases declare no outputs")
+            return []
+        }
+    }
+
+    private mutating func begin(_ attempt: FakeAttempt, hangs: Bool) -> [SchedulerStateMachine.Action] {
+        if hangs {
+            _ = script[plan.pipeline.steps[attempt.index].name]!.removeFirst()
+            hanging.append(attempt)
+        } else {
+            running.append(attempt)
+        }
+        return machine.started(attempt.index, attempt: attempt.attempt, attempt)
+    }
+
+    static func line(_ kind: RunEvent.Kind) -> String {
+        switch kind {
+        case let .stepFinished(step, state, attempts, allowed, result):
+            let detail = state == .cancelled ? ": \(result.error ?? "")" : ""
+            return "finished \(step) \(state.rawValue) after \(attempts)\(allowed ? " (allowed)" : "")\(detail)"
+        case let .stepSkipped(step, reason): return "skipped \(step): \(reason)"
+        case let .retryScheduled(step, attempt, delay): return "retry \(step) #\(attempt) in \(Int(delay))s"
+        default: return "\(kind)"
+        }
+    }
+}
