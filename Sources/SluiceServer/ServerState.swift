@@ -45,12 +45,7 @@ final class ServerState: Sendable {
         var request = configuration.request(pipeline, selection: selection, parameters: parameters, trigger: trigger)
         request.continueOnError = continueOnError
         request.force = force
-        let prepared: PreparedRun
-        do { prepared = try PipelineRunner.prepare(request) } catch { return try RequestProblem(error).response() }
-        let record: RunRecord
-        do { record = try await launcher.start(prepared) } catch let refused as RunRefused {
-            throw HTTPError(.conflict, message: refused.description)
-        }
+        let record = try await launcher.start(try PipelineRunner.prepare(request))
         return try JSONResponse.make(record, status: .accepted, headers: [.location: "/api/runs/\(record.id)"])
     }
 

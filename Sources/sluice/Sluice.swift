@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SluiceKit
 import SluiceServer
 
 @main
@@ -32,8 +33,18 @@ struct Sluice: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+        } catch let error as SluiceError {
+            fail(error)
+        } catch let error as any SluiceErrorConvertible {
+            fail(error.sluiceError)
         } catch {
             exit(withError: error)
         }
+    }
+
+    /// Says what went wrong (on stdout when it is only that there was nothing to do) and exits as its code means.
+    private static func fail(_ error: SluiceError) -> Never {
+        if error.code == .nothingToDo { print(error.description) } else { Console.error(error.description) }
+        exit(withError: ExitStatus.of(error.code))
     }
 }

@@ -53,10 +53,11 @@ struct SecretsTests {
         let workspace = try TestWorkspace()
         try workspace.pipeline("p", "secrets: [DB_PASSWORD]\nsteps:\n  - {name: a, command: 'true'}\n")
         let request = RunRequest(pipeline: try workspace.load("p"), jobs: 1)
-        let error = try #require(throws: RunRequestError.self) { try PipelineRunner.prepare(request) }
+        let error = try #require(throws: SluiceError.self) { try PipelineRunner.prepare(request) }
         #expect(
             error.description == "secret 'DB_PASSWORD' has no value: set DB_PASSWORD in the environment or in the secrets file (setting secrets_file)"
         )
+        #expect(error.code == .invalidInput && error.fields == ["secrets.DB_PASSWORD": "has no value"])
     }
 
     @Test func valuesComeFromTheEnvironmentThenTheSecretsFile() throws {

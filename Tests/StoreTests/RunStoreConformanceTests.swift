@@ -113,9 +113,10 @@ struct RunStoreConformanceTests {
         let first = try await store.createRun(NewRun(pipeline: "p", trigger: "cli", runsDirectory: Self.runs, steps: ["a"], concurrency: .queue))
         let second = try await store.createRun(NewRun(pipeline: "p", trigger: "cli", runsDirectory: Self.runs, steps: ["a"], concurrency: .queue))
         #expect(first.status == .running && second.status == .queued)
-        await #expect(throws: RunRefused.self) {
+        let refused = await #expect(throws: SluiceError.self) {
             try await store.createRun(NewRun(pipeline: "p", trigger: "cli", runsDirectory: Self.runs, steps: ["a"], concurrency: .reject))
         }
+        #expect(refused?.code == .conflict)
         #expect(try await !store.startIfFirstInQueue(runID: second.id))
         try store.write([RunEvent(runID: first.id, pipeline: "p", kind: .runFinished(status: .success))])
         #expect(try await store.startIfFirstInQueue(runID: second.id))
@@ -319,9 +320,10 @@ struct RunStoreConformanceTests {
         #expect(try await target.outputState(pipeline: "p").hashes == source.outputState(pipeline: "p").hashes)
         #expect(try await target.triggerStates(pipeline: nil) == source.triggerStates(pipeline: nil))
         #expect(try await target.pausedPipelines() == source.pausedPipelines())
-        await #expect(throws: StoreError.self, "only into an empty store") {
+        let refused = await #expect(throws: SluiceError.self, "only into an empty store") {
             try await target.importContents(try await StoreContents.read(from: source))
         }
+        #expect(refused?.code == .store)
         // The copy goes on where the original left off: a new event is numbered after the copied ones.
         let next = try await target.createRun(NewRun(pipeline: "p", trigger: "cli", runsDirectory: Self.runs, steps: ["a"]))
         try target.write([RunEvent(runID: next.id, pipeline: "p", kind: .runStarted(steps: ["a"]))])

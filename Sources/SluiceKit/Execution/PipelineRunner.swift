@@ -43,25 +43,6 @@ public struct PreparedRun: Sendable {
     public let parameters: [String: String]
 }
 
-/// Why a request was refused before anything ran.
-public enum RunRequestError: Error, Sendable, CustomStringConvertible {
-    case parameters(ParameterErrors)
-    case selection(SelectionError)
-    case nothingSelected(String)
-    case missingSecrets([String])
-
-    public var description: String {
-        switch self {
-        case let .missingSecrets(names):
-            names.map { "secret '\($0)' has no value: set \($0) in the environment or in the secrets file (setting secrets_file)" }
-                .joined(separator: "\n")
-        case let .parameters(errors): errors.description
-        case let .selection(error): error.description
-        case let .nothingSelected(pipeline): "the selection leaves no step of '\(pipeline)' to run"
-        }
-    }
-}
-
 /// How a run ended, as recorded.
 public struct RunOutcome: Sendable {
     public var run: RunRecord
@@ -96,18 +77,28 @@ public struct PipelineRunner: Sendable {
         self.notify = notify
     }
 
-    /// Checks parameters and selection; throws before anything is recorded or started.
-    public static func prepare(_ request: RunRequest) throws(RunRequestError) -> PreparedRun {
+    /// Checks parameters, selection and secrets; throws (an invalid input, with the fields at fault) before anything
+    /// is recorded or started.
+    public static func prepare(_ request: RunRequest) throws(SluiceError) -> PreparedRun {
         let parameters: [String: String]
         switch ParameterBinding.bind(request.parameters, to: request.pipeline.parameters) {
         case let .success(values): parameters = values
-        case let .failure(errors): throw .parameters(errors)
+        case let .failure(errors): throw errors.sluiceError
         }
         let plan: Plan
-        do { plan = try Planner.plan(request.pipeline, selection: request.selection) } catch { throw .selection(error) }
-        guard !plan.included.isEmpty else { throw .nothingSelected(request.pipeline.id) }
+        do { plan = try Planner.plan(request.pipeline, selection: request.selection) } catch { throw error.sluiceError }
+        guard !plan.included.isEmpty else {
+            let message = "the selection leaves no step of '\(request.pipeline.id)' to run"
+            throw SluiceError(.invalidInput, message, fields: ["selection": message])
+        }
         let missing = request.pipeline.secrets.filter { request.secrets[$0] == nil }
-        guard missing.isEmpty else { throw .missingSecrets(missing) }
+        guard missing.isEmpty else {
+            throw SluiceError(
+                .invalidInput,
+                missing.map { "secret '\($0)' has no value: set \($0) in the environment or in the secrets file (setting secrets_file)" }
+                    .joined(separator: "\n"),
+                fields: Dictionary(uniqueKeysWithValues: missing.map { ("secrets.\($0)", "has no value") }))
+        }
         return PreparedRun(request: request, plan: plan, parameters: parameters)
     }
 
@@ -145,7 +136,7 @@ public struct PipelineRunner: Sendable {
         do { try directory.create(variables: context.environmentFileVariables, holdingSecrets: context.environmentFileHoldsSecrets) } catch {
             // Nothing ran; the run must not stay "running" in the store.
             try? await recordEnd(.failed, of: record.id, pipeline: pipeline.id)
-            throw StoreError(path: directory.root, message: "cannot create the run directory: \(error)")
+            throw SluiceError(.file, "cannot create the run directory: \(error)", file: directory.root)
         }
         if record.status == .queued {
             let heartbeat = LeaseHeartbeat(runID: record.id, store: store)
@@ -188,9 +179,9 @@ public struct PipelineRunner: Sendable {
         await batcher.flush()
         runLog.close()
         if let error = writeFailure.error {
-            throw StoreError(
-                path: "",
-                message: "recording run \(record.id) failed: \(StoreLocation.explain(error)); "
+            throw SluiceError(
+                .store,
+                "recording run \(record.id) failed: \(StoreLocation.explain(error)); "
                     + "its state in the store is incomplete, its steps' logs and outputs are in \(directory.root)")
         }
         // A fresh task: a cancelled run must still read back and write its final record, and GRDB refuses
@@ -224,7 +215,7 @@ public struct PipelineRunner: Sendable {
 
     /// Reads back what was recorded, so the summary and status file say exactly what the store says.
     private func finish(_ runID: String, pipeline: Pipeline, directory: RunDirectory, mask: SecretMask) async throws -> RunOutcome {
-        guard let finished = try await store.run(id: runID) else { throw StoreError(path: "", message: "run \(runID) vanished") }
+        guard let finished = try await store.run(id: runID) else { throw SluiceError(.store, "run \(runID) vanished") }
         let steps = try await store.stepRuns(runID: runID)
         try RunSummary(run: finished, steps: steps, directory: directory).write(to: directory.summary)
         let actions = try await store.recoveryActions(runID: runID)

@@ -15,36 +15,29 @@ public struct Resumption: Sendable {
         _ record: RunRecord, pipeline: Pipeline, store: any RunStore, jobs: Int, continueOnError: Bool = false,
         secrets: [String: String] = [:], secretsInEnvironmentFile: Bool = false
     ) async throws -> Resumption {
-        guard record.status != .running, record.status != .queued else { throw ResumeError.running(record) }
+        guard record.status != .running, record.status != .queued else {
+            throw SluiceError(
+                .conflict,
+                "run \(record.id) is running, owned by Sluice process \(record.ownerPID) on \(record.ownerHost ?? RunLease.host); resume it after it has ended"
+            )
+        }
         let unfinished = try await store.stepRuns(runID: record.id).filter { !$0.state.isSuccess }.map(\.step)
-        guard !unfinished.isEmpty else { throw ResumeError.nothingToResume(record.id) }
+        guard !unfinished.isEmpty else { throw SluiceError(.nothingToDo, "run \(record.id) has nothing to resume: every step succeeded") }
         let request = RunRequest(
             pipeline: pipeline, selection: Selection(only: unfinished), parameters: record.parameters,
             trigger: record.trigger, jobs: jobs, continueOnError: continueOnError, secrets: secrets,
             secretsInEnvironmentFile: secretsInEnvironmentFile)
         let prepared: PreparedRun
-        do { prepared = try PipelineRunner.prepare(request) } catch { throw ResumeError.invalid(record.id, error) }
-        guard let claimed = try await store.claimForResume(runID: record.id, steps: unfinished) else { throw ResumeError.takenOver(record.id) }
+        do { prepared = try PipelineRunner.prepare(request) } catch {
+            var refused = error
+            refused.message = "cannot resume run \(record.id) with its pipeline as it is now: \(error.message)"
+            throw refused
+        }
+        guard let claimed = try await store.claimForResume(runID: record.id, steps: unfinished) else {
+            throw SluiceError(.conflict, "run \(record.id) was taken over by another Sluice process")
+        }
         let attempts = Dictionary(try await store.attempts(runID: record.id).map { ($0.step, $0.attempt) }, uniquingKeysWith: max)
         return Resumption(prepared: prepared, record: claimed, attemptsBefore: attempts)
-    }
-}
-
-/// Why a run cannot be resumed.
-public enum ResumeError: Error, Sendable, CustomStringConvertible {
-    case running(RunRecord)
-    case nothingToResume(String)
-    case invalid(String, RunRequestError)
-    case takenOver(String)
-
-    public var description: String {
-        switch self {
-        case let .running(run):
-            "run \(run.id) is running, owned by Sluice process \(run.ownerPID) on \(run.ownerHost ?? RunLease.host); resume it after it has ended"
-        case let .nothingToResume(id): "run \(id) has nothing to resume: every step succeeded"
-        case let .invalid(id, error): "cannot resume run \(id) with its pipeline as it is now: \(error)"
-        case let .takenOver(id): "run \(id) was taken over by another Sluice process"
-        }
     }
 }
 

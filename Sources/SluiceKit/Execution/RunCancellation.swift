@@ -13,39 +13,34 @@ public enum RunCancellation {
         case requested(host: String)
     }
 
-    /// Why a run cannot be cancelled.
-    public enum Refusal: Error, Sendable, CustomStringConvertible {
-        case notRunning(id: String, status: RunStatus)
-        case ownerGone(id: String, pid: Int32)
-
-        public var description: String {
-            switch self {
-            case let .notRunning(id, status): "run \(id) is not running (it is \(status.rawValue))"
-            case let .ownerGone(id, pid): "run \(id) is recorded as running, but its Sluice process \(pid) is gone"
-            }
-        }
-    }
-
     /// Cancels `run`; `launcher` holds the runs this process started in the background (a server's, a scheduler's).
     /// A run of `launcher`'s steps say `reason`.
     public static func cancel(
         _ run: RunRecord, store: any RunStore, launcher: RunLauncher? = nil,
         because reason: String? = nil
     ) async throws -> Outcome {
-        guard run.status == .running else { throw Refusal.notRunning(id: run.id, status: run.status) }
+        guard run.status == .running else { throw notRunning(run.id, run.status) }
         if await launcher?.cancel(run.id, because: reason) == true { return .cancelledHere }
         if let host = run.ownerHost, !RunLease.isOwnedOnThisHost(run) {
             // An owner whose lease ran out is gone, and would never act on a request: the run is to be recovered.
-            guard !RunLease.isAbandoned(run) else { throw Refusal.ownerGone(id: run.id, pid: run.ownerPID) }
+            guard !RunLease.isAbandoned(run) else { throw ownerGone(run) }
             guard try await store.requestCancel(runID: run.id) else {
-                throw Refusal.notRunning(id: run.id, status: try await store.run(id: run.id)?.status ?? run.status)
+                throw notRunning(run.id, try await store.run(id: run.id)?.status ?? run.status)
             }
             return .requested(host: host)
         }
         // This process's own pid, for a run it does not run, was an earlier process's (a server restarted as pid 1).
         guard run.ownerPID != getpid(), ProcessTable.isSluice(run.ownerPID), kill(run.ownerPID, SIGTERM) == 0 else {
-            throw Refusal.ownerGone(id: run.id, pid: run.ownerPID)
+            throw ownerGone(run)
         }
         return .signalled(pid: run.ownerPID)
+    }
+
+    private static func notRunning(_ id: String, _ status: RunStatus) -> SluiceError {
+        SluiceError(.conflict, "run \(id) is not running (it is \(status.rawValue))")
+    }
+
+    private static func ownerGone(_ run: RunRecord) -> SluiceError {
+        SluiceError(.conflict, "run \(run.id) is recorded as running, but its Sluice process \(run.ownerPID) is gone")
     }
 }

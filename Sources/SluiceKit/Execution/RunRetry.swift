@@ -2,18 +2,6 @@
 /// a retry changes. The steps that succeeded are not run again and count as done for those that depend on them.
 /// The API and `sluice retry` both ask it.
 public enum RunRetry {
-    public enum Refusal: Error, Sendable, CustomStringConvertible {
-        case running(id: String)
-        case nothingToRetry(id: String)
-
-        public var description: String {
-            switch self {
-            case let .running(id): "run \(id) is still running"
-            case let .nothingToRetry(id): "every step of run \(id) succeeded; there is nothing to retry"
-            }
-        }
-    }
-
     /// What the new run is: its steps, its parameters and its trigger (`retry:ID`).
     public struct Plan: Sendable, Equatable {
         public var selection: Selection
@@ -22,9 +10,9 @@ public enum RunRetry {
     }
 
     public static func plan(of run: RunRecord, store: any RunStore, changing changes: [String: String] = [:]) async throws -> Plan {
-        guard run.status != .running, run.status != .queued else { throw Refusal.running(id: run.id) }
+        guard run.status != .running, run.status != .queued else { throw SluiceError(.conflict, "run \(run.id) is still running") }
         let steps = try await store.stepRuns(runID: run.id).filter { !$0.state.isSuccess }.map(\.step)
-        guard !steps.isEmpty else { throw Refusal.nothingToRetry(id: run.id) }
+        guard !steps.isEmpty else { throw SluiceError(.nothingToDo, "every step of run \(run.id) succeeded; there is nothing to retry") }
         return Plan(
             selection: Selection(only: steps), parameters: run.parameters.merging(changes) { _, changed in changed },
             trigger: "retry:\(run.id)")

@@ -58,7 +58,7 @@ public struct NotificationDelivery: Sendable {
     private func append(_ text: String, to path: String) throws {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
-        guard let handle = FileHandle(forWritingAtPath: path) else { throw StoreError(path: path, message: "cannot open for writing") }
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw SluiceError(.file, "cannot open for writing", file: path) }
         defer { try? handle.close() }
         try handle.seekToEnd()
         try handle.write(contentsOf: Data(text.utf8))

@@ -33,7 +33,7 @@ final class OutputTracker: Sendable {
         self.pipeline = pipeline
         self.workspace = workspace
         self.versionsDirectory = versionsDirectory
-        parameterHashes = parameters.mapValues(FileHasher.sha256)
+        parameterHashes = parameters.mapValues { SHA256.hex(of: $0) }
         self.force = force
         self.previous = previous
         hasher = FileHasher(known: knownHashes)
@@ -50,7 +50,7 @@ final class OutputTracker: Sendable {
             let file = path.hasPrefix("/") ? path : "\(pipeline.scriptsDirectory)/\(path)"
             action = "script \(path) " + (try hasher.hash(file)?.sha256 ?? "missing")
         case let .command(text):
-            action = FileHasher.sha256("command \(text)\nworkdir \(step.workdir ?? pipeline.workdir ?? "")")
+            action = SHA256.hex(of: "command \(text)\nworkdir \(step.workdir ?? pipeline.workdir ?? "")")
         }
         var environment = pipeline.environment
         environment.merge(step.environment) { $1 }
@@ -60,7 +60,7 @@ final class OutputTracker: Sendable {
         for path in match.missing { inputs[path] = "missing" }
         return StepFingerprint(
             action: action, parameters: parameterHashes,
-            environment: environment.mapValues(FileHasher.sha256), inputs: inputs)
+            environment: environment.mapValues { SHA256.hex(of: $0) }, inputs: inputs)
     }
 
     /// Whether `step` (which declares outputs) can be skipped: same fingerprint as its last success and outputs intact.
@@ -92,7 +92,7 @@ final class OutputTracker: Sendable {
     func recordSuccess(of step: Step, fingerprint: StepFingerprint, runID: String) throws -> Recorded {
         let match = PathPatterns.files(step.outputs, in: workspace)
         if let missing = match.missing.first {
-            throw StoreError(path: missing, message: "declared output of step '\(step.name)' was not created")
+            throw SluiceError(.file, "declared output of step '\(step.name)' was not created", file: missing)
         }
         var hashes: [String: FileHash] = [:]
         for path in match.files { hashes[path] = try hasher.hash("\(workspace)/\(path)") }

@@ -1,37 +1,5 @@
 import Foundation
 
-/// One version of one output file, as the annotations file (`annotations.json`) records it.
-public struct OutputAnnotation: Sendable, Codable, Equatable {
-    public var path: String
-    public var sha256: String
-    public var size: Int64
-    public var version: Int
-    public var runID: String
-    public var recordedAt: String
-
-    enum CodingKeys: String, CodingKey {
-        case path, sha256, size, version
-        case runID = "run_id"
-        case recordedAt = "recorded_at"
-    }
-}
-
-/// The annotations file of one step: every version of its outputs, and which versions made its last good state.
-public struct OutputAnnotations: Sendable, Codable, Equatable {
-    public var pipeline: String
-    public var step: String
-    public var versions: [OutputAnnotation] = []
-    /// The outputs of the last successful attempt: path to version.
-    public var lastGood: [String: Int] = [:]
-
-    enum CodingKeys: String, CodingKey {
-        case pipeline, step, versions
-        case lastGood = "last_good"
-    }
-
-    public func newest(_ path: String) -> OutputAnnotation? { versions.last { $0.path == path } }
-}
-
 /// Versioned copies of a step's declared outputs:
 /// `newest/PATH` holds each output's latest version, `history/vN/PATH` the earlier ones, and
 /// `annotations.json` describes them all. Every file is written atomically.
@@ -56,8 +24,8 @@ public struct OutputVersions: Sendable {
             return OutputAnnotations(pipeline: pipeline, step: step)
         }
         do { return try JSONDecoder().decode(OutputAnnotations.self, from: data) } catch {
-            throw StoreError(
-                path: annotationsFile, message: "unreadable annotations (\(error)); restore it from a backup or delete the folder to start over")
+            throw SluiceError(
+                .file, "unreadable annotations (\(error)); restore it from a backup or delete the folder to start over", file: annotationsFile)
         }
     }
 
@@ -88,7 +56,7 @@ public struct OutputVersions: Sendable {
             }
             try AtomicFile.copy("\(workspace)/\(path)", to: "\(root)/newest/\(path)") { copy in
                 guard try FileHasher(known: [:]).hash(copy)?.sha256 == hash.sha256 else {
-                    throw StoreError(path: path, message: "changed while it was being versioned")
+                    throw SluiceError(.file, "changed while it was being versioned", file: path)
                 }
             }
             let annotation = OutputAnnotation(
@@ -128,11 +96,10 @@ public struct OutputVersions: Sendable {
                 }
             }
             guard restored else {
-                throw StoreError(
-                    path: root,
-                    message:
-                        "no intact copy of version \(annotation.version) of \(annotation.path) (missing, or its content does not match the recorded SHA-256)"
-                )
+                throw SluiceError(
+                    .file,
+                    "no intact copy of version \(annotation.version) of \(annotation.path) (missing, or its content does not match the recorded SHA-256)",
+                    file: root)
             }
         }
         for path in remove where unlink("\(workspace)/\(path)") != 0 && errno != ENOENT {

@@ -46,33 +46,6 @@ extension RunRecord {
     }
 }
 
-/// What a trigger recorded on the run it started.
-public struct TriggerDetail: Codable, Sendable, Equatable {
-    /// The schedule or watch, by name.
-    public var name: String?
-    /// For a schedule: the time the run was due, in the schedule's time zone (ISO 8601).
-    public var scheduledFor: String?
-    /// For a watch: the files that appeared or changed, relative to the workspace when inside it.
-    public var paths: [String]?
-    /// For a backfill: its id, the interval (`2026-10-01`, or `2026-10-01..2026-10-07`) and how many of its runs
-    /// may run at once.
-    public var backfill: String?
-    public var interval: String?
-    public var maxActive: Int?
-
-    public init(
-        name: String? = nil, scheduledFor: String? = nil, paths: [String]? = nil, backfill: String? = nil,
-        interval: String? = nil, maxActive: Int? = nil
-    ) {
-        self.name = name
-        self.scheduledFor = scheduledFor
-        self.paths = paths
-        self.backfill = backfill
-        self.interval = interval
-        self.maxActive = maxActive
-    }
-}
-
 /// The check-and-set that makes a trigger fire once however many processes watch it.
 public enum TriggerClaim: Sendable {
     /// The schedule's due time `at`: claimed only if the schedule's last handled time is earlier.
@@ -91,7 +64,7 @@ public struct TriggerClaimed: Error, Sendable, CustomStringConvertible {
 /// The watched files, path to `size:modified`, and a fingerprint of them all.
 public struct WatchSnapshot: Sendable, Equatable {
     public var files: [String: String]
-    public var fingerprint: String { FileHash.sha256(of: Data(files.sorted { $0.key < $1.key }.map { "\($0.key)\t\($0.value)\n" }.joined().utf8)) }
+    public var fingerprint: String { SHA256.hex(of: Data(files.sorted { $0.key < $1.key }.map { "\($0.key)\t\($0.value)\n" }.joined().utf8)) }
 
     public init(files: [String: String]) { self.files = files }
 }

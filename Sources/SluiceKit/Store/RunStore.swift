@@ -123,18 +123,11 @@ public struct StoreTotals: Sendable {
     public var queuedSteps = 0
 }
 
-/// A run refused by `concurrency: reject` because another run of its pipeline is running.
-public struct RunRefused: Error, Sendable, CustomStringConvertible {
-    public var pipeline: String
-    public var blocking: String
-    public var description: String {
-        "pipeline '\(pipeline)' runs one run at a time (concurrency: reject) and run \(blocking) is running; try again when it has ended"
+extension SluiceError {
+    /// A run refused by `concurrency: reject` because run `blocking` of its pipeline is running.
+    static func runRefused(pipeline: String, blocking: String) -> SluiceError {
+        SluiceError(
+            .conflict,
+            "pipeline '\(pipeline)' runs one run at a time (concurrency: reject) and run \(blocking) is running; try again when it has ended")
     }
-}
-
-/// A store that cannot be opened or written, with what to do about it.
-public struct StoreError: Error, Sendable, CustomStringConvertible {
-    public var path: String
-    public var message: String
-    public var description: String { path.isEmpty ? message : "\(path): \(message)" }
 }

@@ -14,12 +14,12 @@ public final class SQLiteRunStore: RunStore {
         do {
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         } catch {
-            throw StoreError(path: path, message: "cannot create its folder: \(error)")
+            throw SluiceError(.store, "cannot create its folder: \(error)", file: path)
         }
         // Processes that open a new store at the same moment would both create its tables and switch it to WAL;
         // opening (milliseconds, once per process) is serialized with a lock beside the file.
         let lock = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard lock >= 0 else { throw StoreError(path: path, message: "cannot create \(path).lock: \(String(cString: strerror(errno)))") }
+        guard lock >= 0 else { throw SluiceError(.store, "cannot create \(path).lock: \(String(cString: strerror(errno)))", file: path) }
         defer { close(lock) }
         while flock(lock, LOCK_EX) != 0 && errno == EINTR {}
         // Parameters, and whatever steps record, are the owner's alone: a new store file is created readable by its
@@ -36,7 +36,7 @@ public final class SQLiteRunStore: RunStore {
             // Checked with a read first: a store that is up to date opens without the write lock a migration takes.
             if migrate, try !pool.read(StoreSchema.migrator.hasCompletedMigrations) { try StoreSchema.migrator.migrate(pool) }
         } catch {
-            throw StoreError(path: path, message: "cannot open: " + Self.explain(error))
+            throw SluiceError(.store, "cannot open: " + Self.explain(error), file: path)
         }
     }
 
@@ -80,7 +80,7 @@ public final class SQLiteRunStore: RunStore {
                 sql: """
                     SELECT id FROM runs WHERE pipeline = ? AND status IN ('running', 'queued') ORDER BY createdAt LIMIT 1
                     """, arguments: [new.pipeline])
-        if let earlier, new.concurrency == .reject { throw RunRefused(pipeline: new.pipeline, blocking: earlier) }
+        if let earlier, new.concurrency == .reject { throw SluiceError.runRefused(pipeline: new.pipeline, blocking: earlier) }
         while true {
             let id = RunID.make()
             guard try RunRecord.fetchOne(db, key: id) == nil else { continue }
@@ -219,7 +219,7 @@ public final class SQLiteRunStore: RunStore {
     public func importContents(_ contents: StoreContents) async throws {
         try await pool.write { db in
             guard try Int.fetchOne(db, sql: "SELECT count(*) FROM runs") == 0 else {
-                throw StoreError(path: self.path, message: "it already has runs; copy into an empty store")
+                throw SluiceError(.store, "it already has runs; copy into an empty store", file: self.path)
             }
             for run in contents.runs { try run.insert(db) }
             for step in contents.stepRuns {
@@ -390,7 +390,7 @@ public final class SQLiteRunStore: RunStore {
         try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM recoveryActions WHERE runID = ? ORDER BY at, rowid", arguments: [runID]).map { row in
                 guard let kind = RecoveryAction.Kind(rawValue: row["kind"]), let status = RecoveryAction.Status(rawValue: row["status"]) else {
-                    throw StoreError(path: "", message: "unknown recovery action '\(row["kind"] ?? "")' in the store")
+                    throw SluiceError(.store, "unknown recovery action '\(row["kind"] ?? "")' in the store")
                 }
                 return RecoveryActionRecord(
                     step: row["step"],

@@ -50,7 +50,7 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
     /// What a failure of a store means for the user, whichever store it is.
     public static func explain(_ error: any Error) -> String {
         switch error {
-        case let error as StoreError: error.message
+        case let error as SluiceError: error.message
         case is PSQLError, is PostgresTransactionError: PostgresRunStore.explain(error)
         default: SQLiteRunStore.explain(error)
         }

@@ -36,21 +36,21 @@ public struct Backfill: Sendable {
     public init(
         pipeline: Pipeline, from: String, to: String, step: Step, maxActive: Int,
         parameters: [String: String] = [:]
-    ) throws(BackfillError) {
-        guard let first = Self.day(from) else { throw BackfillError(.from, "'\(from)' is not a date such as 2026-10-01") }
-        guard let last = Self.day(to) else { throw BackfillError(.to, "'\(to)' is not a date such as 2026-10-31") }
-        guard first <= last else { throw BackfillError(.from, "the first date, \(from), is after the last, \(to)") }
+    ) throws(SluiceError) {
+        guard let first = Self.day(from) else { throw SluiceError.backfill("from", "'\(from)' is not a date such as 2026-10-01") }
+        guard let last = Self.day(to) else { throw SluiceError.backfill("to", "'\(to)' is not a date such as 2026-10-31") }
+        guard first <= last else { throw SluiceError.backfill("from", "the first date, \(from), is after the last, \(to)") }
         guard (1...Self.intervalLimit).contains(maxActive) else {
-            throw BackfillError(.maxActive, "how many runs at once must be from 1 to \(Self.intervalLimit), not \(maxActive)")
+            throw SluiceError.backfill("maxActive", "how many runs at once must be from 1 to \(Self.intervalLimit), not \(maxActive)")
         }
         let templates = parameters.mapValues(ParameterTemplate.init).merging(pipeline.schedules.first?.parameters ?? [:]) { given, _ in given }
         let placeholders = templates.values.flatMap(\.names)
         if let unknown = placeholders.first(where: { !TriggerVariables.schedule.contains($0) }) {
-            throw BackfillError(
+            throw SluiceError.backfill(
                 nil, "unknown placeholder '{{ \(unknown) }}'; use {{ schedule.date }}, {{ schedule.end_date }} or {{ schedule.time }}")
         }
         guard !placeholders.isEmpty else {
-            throw BackfillError(
+            throw SluiceError.backfill(
                 nil,
                 "no parameter of '\(pipeline.id)' takes the interval's dates: give one, as in "
                     + "-p 'date_start={{ schedule.date }}' -p 'date_end={{ schedule.end_date }}', or set 'params' on its schedule")
@@ -60,7 +60,8 @@ public struct Backfill: Sendable {
         var start = first
         while start <= last {
             guard intervals.count < Self.intervalLimit else {
-                throw BackfillError(.to, "\(from)..\(to) has more than \(Self.intervalLimit) \(step.rawValue) intervals; backfill a shorter range")
+                throw SluiceError.backfill(
+                    "to", "\(from)..\(to) has more than \(Self.intervalLimit) \(step.rawValue) intervals; backfill a shorter range")
             }
             let next = Self.start(of: intervals.count + 1, from: first, by: step)
             let end = min(Self.dayBefore(next), last)
@@ -136,22 +137,10 @@ public struct Backfill: Sendable {
     }
 }
 
-/// Why a backfill cannot be planned.
-public struct BackfillError: Error, Sendable, CustomStringConvertible {
-    /// The value at fault, when one is: a form shows the message beside it, the command line names its option.
-    public enum Field: String, Sendable {
-        case from, to, maxActive
-
-        var option: String { self == .maxActive ? "--max-active" : "--\(rawValue)" }
-    }
-
-    public let field: Field?
-    /// What is wrong, in words that fit a form and the command line alike.
-    public let message: String
-    public var description: String { field.map { "\($0.option): \(message)" } ?? message }
-
-    init(_ field: Field?, _ message: String) {
-        self.field = field
-        self.message = message
+extension SluiceError {
+    /// A backfill's value at fault: `from`, `to` or `maxActive` (a form shows the message beside it, the command line
+    /// names its option).
+    static func backfill(_ field: String?, _ message: String) -> SluiceError {
+        SluiceError(.invalidInput, message, fields: field.map { [$0: message] } ?? [:])
     }
 }

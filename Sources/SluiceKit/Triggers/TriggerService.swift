@@ -189,9 +189,7 @@ public actor TriggerService {
             return .started(run)
         } catch is TriggerClaimed {
             return .claimedElsewhere
-        } catch let error as RunRequestError {
-            return try await refuse(claim, pipeline.id, name, "\(error)")
-        } catch let error as RunRefused {
+        } catch let error as SluiceError where error.code == .invalidInput || error.code == .conflict {
             return try await refuse(claim, pipeline.id, name, "\(error)")
         }
     }

@@ -101,17 +101,10 @@ struct PipelinesController {
         guard let step = Backfill.Step(rawValue: body.step ?? "daily") else {
             throw HTTPError(.badRequest, message: "step must be daily, weekly or monthly, not '\(body.step ?? "")'")
         }
-        let plan: Backfill
-        do {
-            plan = try Backfill(
-                pipeline: pipeline, from: body.from, to: body.to, step: step, maxActive: body.maxActive ?? 1,
-                parameters: (body.params ?? [:]).mapValues(\.text))
-        } catch {
-            // The form shows a message beside its field (`fields`), as for a run's parameters.
-            return try JSONResponse.make(
-                RequestProblem(message: error.description, fields: error.field.map { [$0.rawValue: error.message] } ?? [:]),
-                status: .unprocessableContent)
-        }
+        // Refused with the message beside its field (`fields`), as for a run's parameters.
+        let plan = try Backfill(
+            pipeline: pipeline, from: body.from, to: body.to, step: step, maxActive: body.maxActive ?? 1,
+            parameters: (body.params ?? [:]).mapValues(\.text))
         let launcher = state.launcher
         var started = BackfillStarted(id: plan.id, runs: [], skipped: [], refused: [])
         for result in try await plan.start(
@@ -127,15 +120,9 @@ struct PipelinesController {
     }
 
     private func markTested(_ id: String, step: String, tested: Bool) async throws -> JSON<StepStatusRecord> {
-        guard let pipeline = try await entry(id).pipeline, pipeline.step(named: step) != nil else {
-            throw HTTPError(.notFound, message: "pipeline '\(id)' has no step '\(step)'")
-        }
-        try await state.store.setTested(pipeline: id, step: step, tested: tested)
-        try await StatusFile.refresh(pipeline, from: state.store, pipelinesDirectory: state.configuration.pipelinesDirectory)
-        guard let status = try await state.store.stepStatuses(pipeline: id).first(where: { $0.step == step }) else {
-            throw HTTPError(.internalServerError, message: "the tested mark of '\(step)' was not recorded")
-        }
-        return JSON(status)
+        guard let pipeline = try await entry(id).pipeline else { throw HTTPError(.notFound, message: "pipeline '\(id)' has no step '\(step)'") }
+        let pipelines = state.configuration.pipelinesDirectory
+        return JSON(try await TestedMark.set(tested, step: step, of: pipeline, store: state.store, pipelinesDirectory: pipelines))
     }
 
     private func entry(_ id: String) async throws -> PipelineCatalog.Entry {

@@ -63,25 +63,15 @@ struct RunsController {
     /// Cancels a run wherever its Sluice process is (``RunCancellation``): this server's directly, another process's on
     /// this host by SIGTERM, another host's through the store.
     private func cancel(_ id: String) async throws -> Response {
-        do {
-            _ = try await RunCancellation.cancel(
-                try await run(id), store: state.store, launcher: state.launcher,
-                because: "asked for through the API or the web UI")
-        } catch let refusal as RunCancellation.Refusal {
-            throw HTTPError(.conflict, message: refusal.description)
-        }
+        _ = try await RunCancellation.cancel(
+            try await run(id), store: state.store, launcher: state.launcher, because: "asked for through the API or the web UI")
         return try JSONResponse.make(["cancelling": id], status: .accepted)
     }
 
     /// A new run of the steps that did not succeed, with the parameters the body changes (``RunRetry``).
     private func retry(_ id: String, body: RetryBody) async throws -> Response {
         let record = try await run(id)
-        let plan: RunRetry.Plan
-        do {
-            plan = try await RunRetry.plan(of: record, store: state.store, changing: (body.params ?? [:]).mapValues(\.text))
-        } catch let refusal as RunRetry.Refusal {
-            throw HTTPError(.conflict, message: refusal.description)
-        }
+        let plan = try await RunRetry.plan(of: record, store: state.store, changing: (body.params ?? [:]).mapValues(\.text))
         guard let pipeline = try await state.catalog().entry(record.pipeline)?.pipeline else {
             throw HTTPError(.unprocessableContent, message: "pipeline '\(record.pipeline)' is missing or invalid now")
         }
@@ -96,17 +86,12 @@ struct RunsController {
             throw HTTPError(.unprocessableContent, message: "pipeline '\(record.pipeline)' is missing or invalid now")
         }
         let configuration = state.configuration
-        do {
-            let resumption = try await Resumption.claim(
-                record, pipeline: pipeline, store: state.store, jobs: configuration.jobs,
-                secrets: SecretValues.load(pipeline.secrets, file: configuration.secretsFile),
-                secretsInEnvironmentFile: configuration.secretsInEnvironmentFile)
-            await state.launcher.resume(resumption)
-            return try JSONResponse.make(resumption.record, status: .accepted, headers: [.location: "/api/runs/\(id)"])
-        } catch let error as ResumeError {
-            if case let .invalid(_, problem) = error { return try RequestProblem(problem).response() }
-            throw HTTPError(.conflict, message: error.description)
-        }
+        let resumption = try await Resumption.claim(
+            record, pipeline: pipeline, store: state.store, jobs: configuration.jobs,
+            secrets: SecretValues.load(pipeline.secrets, file: configuration.secretsFile),
+            secretsInEnvironmentFile: configuration.secretsInEnvironmentFile)
+        await state.launcher.resume(resumption)
+        return try JSONResponse.make(resumption.record, status: .accepted, headers: [.location: "/api/runs/\(id)"])
     }
 
     /// The run, its steps and attempts as JSON, CSV or an XLSX workbook (`?format=`).

@@ -69,7 +69,7 @@ struct UploadsController {
     /// the names this upload had already given. Hashes are of the received files, before anyone else can replace them.
     private static func publish(_ parts: [MultipartReceiver.Part], in folder: String, overwrite: Bool) throws -> [Stored] {
         let stored = try parts.map { part in
-            Stored(name: part.filename, path: "uploads/\(part.filename)", size: part.size, sha256: try FileHash.sha256(ofFileAt: part.temporary))
+            Stored(name: part.filename, path: "uploads/\(part.filename)", size: part.size, sha256: try SHA256.hex(ofFileAt: part.temporary))
         }
         var linked: [String] = []
         for part in parts {

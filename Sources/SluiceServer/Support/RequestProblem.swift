@@ -1,29 +1,33 @@
 import Hummingbird
 import SluiceKit
 
-/// A run request that failed its checks, as a 422 with one message per field:
-/// `{"error": {"message": "..."}, "fields": {"params.start_date": "..."}}`.
+/// The body of every error the API answers with: `{"error": {"message": "..."}}`, and for values at fault one message
+/// per field: `"fields": {"params.start_date": "..."}`.
 struct RequestProblem: Encodable {
     struct Message: Encodable { var message: String }
 
     var error: Message
-    var fields: [String: String]
+    var fields: [String: String]?
 
-    init(message: String, fields: [String: String]) {
+    init(message: String, fields: [String: String] = [:]) {
         error = Message(message: message)
-        self.fields = fields
+        self.fields = fields.isEmpty ? nil : fields
     }
+}
 
-    init(_ problem: RunRequestError) {
-        error = Message(message: problem.description)
-        switch problem {
-        case let .parameters(errors):
-            fields = Dictionary(errors.problems.map { ("params.\($0.parameter)", $0.message) }, uniquingKeysWith: { "\($0); \($1)" })
-        case let .missingSecrets(names): fields = Dictionary(uniqueKeysWithValues: names.map { ("secrets.\($0)", "has no value") })
-        case let .selection(selection): fields = ["selection": selection.description]
-        case .nothingSelected: fields = ["selection": problem.description]
+/// The API's one mapping of Sluice's errors to HTTP: a status for each code, and the body above.
+extension SluiceError: HTTPResponseError {
+    public var status: HTTPResponse.Status {
+        switch code {
+        case .notFound: .notFound
+        case .invalidInput: .unprocessableContent
+        case .conflict, .nothingToDo: .conflict
+        case .store: .serviceUnavailable
+        default: .internalServerError
         }
     }
 
-    func response() throws -> Response { try JSONResponse.make(self, status: .unprocessableContent) }
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        try JSONResponse.make(RequestProblem(message: description, fields: fields), status: status)
+    }
 }

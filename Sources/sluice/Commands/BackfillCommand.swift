@@ -42,7 +42,10 @@ struct BackfillCommand: AsyncParsableCommand {
         let values = try RunOptions.parameterValues(parameters)
         let plan: Backfill
         do { plan = try Backfill(pipeline: pipeline, from: from, to: to, step: step, maxActive: maxActive, parameters: values) } catch {
-            throw fail(error.description, ExitStatus.invalidInput)
+            // The option at fault, as the command line names it.
+            let options = ["from": "--from", "to": "--to", "maxActive": "--max-active"]
+            let option = error.fields.keys.first.flatMap { options[$0] }
+            throw fail((option.map { "\($0): " } ?? "") + error.message, ExitStatus.invalidInput)
         }
         if dryRun {
             for interval in plan.intervals {

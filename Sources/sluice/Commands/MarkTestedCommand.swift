@@ -23,8 +23,7 @@ struct MarkTestedCommand: AsyncParsableCommand {
         let pipeline = try workspace.pipeline(self.pipeline, in: catalog)
         _ = try workspace.step(step, of: pipeline)
         let store = try await workspace.store(configuration)
-        try await store.setTested(pipeline: pipeline.id, step: step, tested: !unmark)
-        try await StatusFile.refresh(pipeline, from: store, pipelinesDirectory: configuration.pipelinesDirectory)
+        try await TestedMark.set(!unmark, step: step, of: pipeline, store: store, pipelinesDirectory: configuration.pipelinesDirectory)
         print("\(pipeline.id)/\(step): \(unmark ? "no longer marked tested" : "marked tested")")
     }
 }

@@ -27,21 +27,10 @@ struct ResumeCommand: AsyncParsableCommand {
         let store = try await workspace.store(configuration)  // a run whose process died is marked interrupted here
         let record = try await workspace.run(id, in: store)
         let pipeline = try workspace.pipeline(record.pipeline, in: PipelineCatalog.scan(configuration.pipelinesDirectory))
-        let resumption: Resumption
-        do {
-            resumption = try await Resumption.claim(
-                record, pipeline: pipeline, store: store, jobs: configuration.jobs, continueOnError: continueOnError,
-                secrets: SecretValues.load(pipeline.secrets, file: configuration.secretsFile),
-                secretsInEnvironmentFile: configuration.secretsInEnvironmentFile)
-        } catch let error as ResumeError {
-            switch error {
-            case .nothingToResume:
-                print(error.description)
-                return
-            case .invalid: throw fail("\(error)\nnothing was run", ExitStatus.invalidInput)
-            case .running, .takenOver: throw fail("\(error)", ExitStatus.busy)
-            }
-        }
+        let resumption = try await Resumption.claim(
+            record, pipeline: pipeline, store: store, jobs: configuration.jobs, continueOnError: continueOnError,
+            secrets: SecretValues.load(pipeline.secrets, file: configuration.secretsFile),
+            secretsInEnvironmentFile: configuration.secretsInEnvironmentFile)
         try await RunDriver.drive(resumption.prepared, store: store, configuration: configuration, json: json) { runner, observer in
             try await runner.run(resumption, observer: observer)
         }

@@ -22,11 +22,7 @@ struct RetryCommand: AsyncParsableCommand {
         let configuration = try workspace.configuration()
         let store = try await workspace.store(configuration)
         let record = try await workspace.run(id, in: store)
-        let plan: RunRetry.Plan
-        do { plan = try await RunRetry.plan(of: record, store: store) } catch let refusal as RunRetry.Refusal {
-            if case .nothingToRetry = refusal { return print(refusal.description) }
-            throw fail(refusal.description, ExitStatus.busy)
-        }
+        let plan = try await RunRetry.plan(of: record, store: store)
         try await RunDriver.execute(
             workspace, pipelineName: record.pipeline, selection: plan.selection, options: options, trigger: plan.trigger,
             parameters: plan.parameters)

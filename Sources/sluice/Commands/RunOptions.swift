@@ -100,12 +100,12 @@ enum RunDriver {
         }
         defer { trap.release() }
         let outcome: RunOutcome
-        do { outcome = try await task.value } catch let refused as RunRefused {
+        do { outcome = try await task.value } catch let refused as SluiceError where refused.code == .conflict {
             reporter.finish()
             throw fail("\(refused)\nnothing was run", ExitStatus.busy)
         } catch {
             reporter.finish()
-            throw fail(error is StoreError ? "\(error)" : "\(configuration.store): \(StoreLocation.explain(error))", ExitStatus.internalError)
+            throw fail(error is SluiceError ? "\(error)" : "\(configuration.store): \(StoreLocation.explain(error))", ExitStatus.internalError)
         }
         reporter.finish()
         if json {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ServiceLifecycle
 import SluiceKit
 
 struct WorkerCommand: AsyncParsableCommand {
@@ -44,25 +45,18 @@ struct WorkerCommand: AsyncParsableCommand {
                 ExitStatus.invalidInput)
         }
         let name = name ?? "\(RunLease.host):\(getpid())"
-        let worker = Worker(
-            queue: queue, settings: Worker.Settings(name: name, labels: labels, slots: slots, lease: lease),
-            log: { Console.write("\(Date()) \($0)\n") })
-        // Runs whose process died are recorded interrupted (as every Sluice command does when it starts), so that
-        // their steps here are stopped, not left running for nobody.
-        let recovery = Task {
-            while !Task.isCancelled {
-                for id in (try? await RunRecovery.recoverAbandonedRuns(in: store)) ?? [] {
-                    Console.write("\(Date()) run \(id) was interrupted: the Sluice process running it ended\n")
-                }
-                try? await Task.sleep(for: .seconds(lease))
-            }
-        }
-        defer { recovery.cancel() }
-        let task = Task { await worker.run() }
-        let trap = SignalTrap { _ in task.cancel() }
-        defer { trap.release() }
+        let log: @Sendable (String) -> Void = { Console.write("\(Date()) \($0)\n") }
+        let worker = Worker(queue: queue, settings: Worker.Settings(name: name, labels: labels, slots: slots, lease: lease), log: log)
         Console.write(
             "sluice worker \(name) on \(configuration.store): \(slots) slot(s)\(labels.isEmpty ? "" : ", labels \(labels.joined(separator: ","))")\n")
-        await task.value
+        // SIGINT or SIGTERM stops the worker (its steps are cancelled and recorded), then the recovery. Runs whose
+        // process died are recorded interrupted meanwhile (as every Sluice command does when it starts), so that their
+        // steps here are stopped, not left running for nobody.
+        try await ServiceGroup.sluice(
+            [
+                BackgroundService("recovery") { await RunRecovery.keepRecovering(in: store, every: .seconds(lease), log: log) }.configuration,
+                .init(service: BackgroundService("worker") { await worker.run() }, successTerminationBehavior: .gracefullyShutdownGroup),
+            ], label: "sluice.worker"
+        ).run()
     }
 }

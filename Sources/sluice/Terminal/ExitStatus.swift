@@ -11,6 +11,16 @@ enum ExitStatus {
     static let busy = ExitCode(75)
     static let cancelled = ExitCode(130)
 
+    /// The command line's one mapping of Sluice's errors.
+    static func of(_ code: SluiceError.Code) -> ExitCode {
+        switch code {
+        case .nothingToDo: .success
+        case .notFound, .invalidInput: invalidInput
+        case .conflict: busy
+        default: internalError
+        }
+    }
+
     static func of(_ status: RunStatus) -> ExitCode {
         switch status {
         case .success: .success

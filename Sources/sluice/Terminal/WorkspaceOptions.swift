@@ -29,7 +29,7 @@ struct WorkspaceOptions: ParsableArguments {
                     "note: run \(id) was interrupted: the Sluice process running it ended; `sluice resume \(id)` continues it\n", to: STDERR_FILENO)
             }
             return store
-        } catch let error as StoreError {
+        } catch let error as SluiceError {
             throw fail("\(error)", ExitStatus.internalError)
         } catch {
             throw fail("\(location): \(StoreLocation.explain(error))", ExitStatus.internalError)

@@ -22,8 +22,8 @@ public final class PostgresRunStore: RunStore {
             configuration = try address.clientConfiguration()
             probeConfiguration = try address.connectionConfiguration()
         } catch {
-            throw StoreError(
-                path: Self.redacted(url), message: "not a usable PostgreSQL URL: it \((error as? AddressProblem)?.message ?? "\(error)")")
+            throw SluiceError(
+                .store, "not a usable PostgreSQL URL: it \((error as? AddressProblem)?.message ?? "\(error)")", file: Self.redacted(url))
         }
         self.url = url
         logger = Logger(label: "sluice.postgres")
@@ -33,7 +33,7 @@ public final class PostgresRunStore: RunStore {
             let probe = try await PostgresConnection.connect(configuration: probeConfiguration, id: 0, logger: logger)
             try await probe.close()
         } catch {
-            throw StoreError(path: Self.redacted(url), message: "cannot connect: \(Self.explain(error))")
+            throw SluiceError(.store, "cannot connect: \(Self.explain(error))", file: Self.redacted(url))
         }
         client = PostgresClient(configuration: configuration)
         let client = client
@@ -42,7 +42,7 @@ public final class PostgresRunStore: RunStore {
             if migrate { try await PostgresSchema.migrate(client, logger: logger) }
         } catch {
             running.cancel()
-            throw StoreError(path: Self.redacted(url), message: "cannot open: \(Self.explain(error))")
+            throw SluiceError(.store, "cannot open: \(Self.explain(error))", file: Self.redacted(url))
         }
     }
 
@@ -109,7 +109,7 @@ public final class PostgresRunStore: RunStore {
                     SELECT id FROM runs WHERE pipeline = \(new.pipeline) AND status IN ('running', 'queued') ORDER BY createdat LIMIT 1
                     """, logger: logger))
         }
-        if let earlier, new.concurrency == .reject { throw RunRefused(pipeline: new.pipeline, blocking: earlier) }
+        if let earlier, new.concurrency == .reject { throw SluiceError.runRefused(pipeline: new.pipeline, blocking: earlier) }
         while true {
             let id = RunID.make()
             guard try await first(String.self, connection.query("SELECT id FROM runs WHERE id = \(id)", logger: logger)) == nil else { continue }
@@ -296,7 +296,7 @@ public final class PostgresRunStore: RunStore {
     public func importContents(_ contents: StoreContents) async throws {
         try await transaction { connection in
             guard try await self.first(Int.self, connection.query("SELECT count(*)::bigint FROM runs", logger: self.logger)) == 0 else {
-                throw StoreError(path: Self.redacted(self.url), message: "it already has runs; copy into an empty store")
+                throw SluiceError(.store, "it already has runs; copy into an empty store", file: Self.redacted(self.url))
             }
             for run in contents.runs { try await self.insertRow(run, connection) }
             for step in contents.stepRuns {
@@ -507,7 +507,7 @@ public final class PostgresRunStore: RunStore {
             let r = row.makeRandomAccess()
             let kind = try r["kind"].decode(String.self), status = try r["status"].decode(String.self)
             guard let kind = RecoveryAction.Kind(rawValue: kind), let status = RecoveryAction.Status(rawValue: status) else {
-                throw StoreError(path: "", message: "unknown recovery action '\(kind)' in the store")
+                throw SluiceError(.store, "unknown recovery action '\(kind)' in the store")
             }
             actions.append(
                 RecoveryActionRecord(
@@ -578,7 +578,7 @@ public final class PostgresRunStore: RunStore {
             """, logger: logger)
         let rows = try await client.query("SELECT * FROM triggers WHERE pipeline = \(pipeline) AND name = \(name)", logger: logger)
         guard let state = try await PostgresTriggerSQL.states(rows).first else {
-            throw StoreError(path: "", message: "trigger \(pipeline)/\(name) was not recorded")
+            throw SluiceError(.store, "trigger \(pipeline)/\(name) was not recorded")
         }
         return state
     }
@@ -681,12 +681,12 @@ public final class PostgresRunStore: RunStore {
     }
 
     private static func status(_ text: String) throws -> RunStatus {
-        guard let status = RunStatus(rawValue: text) else { throw StoreError(path: "", message: "unknown run status '\(text)' in the store") }
+        guard let status = RunStatus(rawValue: text) else { throw SluiceError(.store, "unknown run status '\(text)' in the store") }
         return status
     }
 
     private static func state(_ text: String) throws -> StepState {
-        guard let state = StepState(rawValue: text) else { throw StoreError(path: "", message: "unknown step state '\(text)' in the store") }
+        guard let state = StepState(rawValue: text) else { throw SluiceError(.store, "unknown step state '\(text)' in the store") }
         return state
     }
 

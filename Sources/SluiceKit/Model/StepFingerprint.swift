@@ -19,7 +19,7 @@ public struct StepFingerprint: Sendable, Codable, Equatable {
             + [("parameter", parameters), ("env", environment), ("input", inputs)].flatMap { label, values in
                 values.sorted { $0.key < $1.key }.map { "\(label) \($0.key) \($0.value)" }
             }
-        return FileHasher.sha256(parts.joined(separator: "\n"))
+        return SHA256.hex(of: parts.joined(separator: "\n"))
     }
 
     /// What differs from `old`, one line each, with the old and new hashes.

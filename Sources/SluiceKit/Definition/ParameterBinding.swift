@@ -64,7 +64,12 @@ public enum ParameterBinding {
 }
 
 /// Every problem with the parameters of one run.
-public struct ParameterErrors: Error, Sendable, CustomStringConvertible {
+public struct ParameterErrors: SluiceErrorConvertible, Sendable, CustomStringConvertible {
     public var problems: [ParameterProblem]
     public var description: String { problems.map(\.description).joined(separator: "\n") }
+    /// Each parameter's problems as the field `params.NAME`.
+    public var sluiceError: SluiceError {
+        let fields = Dictionary(problems.map { ("params.\($0.parameter)", $0.message) }, uniquingKeysWith: { "\($0); \($1)" })
+        return SluiceError(.invalidInput, description, fields: fields)
+    }
 }

@@ -148,7 +148,7 @@ private extension Date {
 
 private extension StepState {
     init(_ text: String) throws {
-        guard let state = StepState(rawValue: text) else { throw StoreError(path: "", message: "unknown step state '\(text)' in the store") }
+        guard let state = StepState(rawValue: text) else { throw SluiceError(.store, "unknown step state '\(text)' in the store") }
         self = state
     }
 }

@@ -32,7 +32,8 @@ public struct Selection: Sendable, Codable, Equatable {
 }
 
 /// A selection that names steps or modes the pipeline does not have.
-public struct SelectionError: Error, Sendable, CustomStringConvertible {
+public struct SelectionError: SluiceErrorConvertible, Sendable, CustomStringConvertible {
     public var problems: [String]
     public var description: String { problems.joined(separator: "\n") }
+    public var sluiceError: SluiceError { SluiceError(.invalidInput, description, fields: ["selection": description]) }
 }
