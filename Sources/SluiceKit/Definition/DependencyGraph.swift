@@ -31,7 +31,7 @@ public struct DependencyGraph: Sendable {
     public var count: Int { names.count }
 
     /// One dependency cycle as step names, first name repeated at the end (`a -> b -> a`), or nil if there is none.
-    public func findCycle() -> [String]? {
+    func findCycle() -> [String]? {
         enum Mark { case unvisited, active, done }
         var marks = Array(repeating: Mark.unvisited, count: count)
         var path: [Int] = []
@@ -73,7 +73,7 @@ public struct DependencyGraph: Sendable {
     public func ancestors(of roots: [Int]) -> Set<Int> { reach(from: roots, along: upstream) }
 
     /// Every step that depends on `roots`, directly or not (roots excluded).
-    public func descendants(of roots: [Int]) -> Set<Int> { reach(from: roots, along: downstream) }
+    func descendants(of roots: [Int]) -> Set<Int> { reach(from: roots, along: downstream) }
 
     private func reach(from roots: [Int], along edges: [[Int]]) -> Set<Int> {
         var seen = Set<Int>()
@@ -86,7 +86,7 @@ public struct DependencyGraph: Sendable {
 
     /// Indices in an order where every step comes after its upstream steps; among steps that could go next,
     /// the one declared first in the file.
-    public func topologicalOrder() -> [Int] {
+    func topologicalOrder() -> [Int] {
         var waiting = upstream.map(\.count)
         var ready = MinHeap((0..<count).filter { waiting[$0] == 0 })
         var order: [Int] = []

@@ -32,7 +32,7 @@ public struct ParameterSpec: Sendable {
     public var location: SourceLocation
 
     /// Whether values of this type are ordered, so that `min` and `max` apply.
-    public var isOrdered: Bool { type == .int || type == .number || type == .date }
+    var isOrdered: Bool { type == .int || type == .number || type == .date }
 
     /// The variable a step reads the value from: the name in upper case (`app_filter` → `APP_FILTER`).
     public var environmentName: String {

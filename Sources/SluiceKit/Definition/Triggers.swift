@@ -38,7 +38,7 @@ public struct FileWatch: Sendable {
 }
 
 /// The values a trigger fills in: `{{ schedule.date }}` and the like in its parameters.
-public enum TriggerVariables {
+enum TriggerVariables {
     /// For schedules and backfills: the scheduled time, its date, and the last date of the interval it covers.
     public static let schedule = ["schedule.time", "schedule.date", "schedule.end_date"]
     /// For watches: the changed paths, one a line, and how many there are.

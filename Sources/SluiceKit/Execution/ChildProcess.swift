@@ -11,12 +11,12 @@ public struct LaunchSpec: Sendable, Codable {
     /// `NAME=value` entries, as `execve` takes them.
     public var environment: [String]
     /// The `PATH` that `arguments[0]` is looked up in when it has no slash.
-    public var searchPath: String?
-    public var workingDirectory: String
+    var searchPath: String?
+    var workingDirectory: String
     /// stdout and stderr are appended here (the file is created when the first byte arrives); stdin is /dev/null.
-    public var logFile: String
+    var logFile: String
     /// A line written to the log before the attempt's first output (marks retries).
-    public var logHeader: String?
+    var logHeader: String?
     /// Secrets to hide in the output before it reaches the log.
     public var mask: SecretMask?
     /// Which attempt this is, for executors that name it elsewhere (a Slurm job, a worker's work item).

@@ -64,7 +64,7 @@ public enum ProcessTable {
     /// Ends what a dead run left running: the process group of each of its processes, then each process.
     /// Returns how many processes it found.
     @discardableResult
-    public static func endLeftovers(ofRun id: String, step: String? = nil) -> Int {
+    static func endLeftovers(ofRun id: String, step: String? = nil) -> Int {
         end { processes(ofRun: id, step: step) }
     }
 }

@@ -7,7 +7,7 @@ public struct Resumption: Sendable {
     public let prepared: PreparedRun
     /// The run, running again under this process's lease.
     public let record: RunRecord
-    public let attemptsBefore: [String: Int]
+    let attemptsBefore: [String: Int]
 
     /// Checks that `record` can be resumed with `pipeline` as it is now, then claims it. The claim is one
     /// conditional update in the store: of two processes resuming the same run at once, exactly one gets it.

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Where a run lives and what every step of it sees: its directories and environment.
-public struct RunContext: Sendable {
+struct RunContext: Sendable {
     public let runID: String
     public let pipeline: Pipeline
     public let workspace: String
@@ -12,9 +12,9 @@ public struct RunContext: Sendable {
     /// The `PATH` that commands are looked up in.
     private let searchPath: String?
     /// What the run's `.env` holds: its own variables and parameters, and secrets only when opted in.
-    public let environmentFileVariables: [(String, String)]
+    let environmentFileVariables: [(String, String)]
     /// Whether `.env` holds secrets: it is then readable by its owner alone.
-    public let environmentFileHoldsSecrets: Bool
+    let environmentFileHoldsSecrets: Bool
     /// Hides the values of the pipeline's secrets (and of the API server's token) in step logs and the run log.
     public let mask: SecretMask
 

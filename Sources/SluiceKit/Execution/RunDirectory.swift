@@ -11,7 +11,7 @@ public struct RunDirectory: Sendable {
     public var working: String { path("working") }
     public var logs: String { path("logs") }
     public var environmentFile: String { path(".env") }
-    public var runLog: String { path("run.log") }
+    var runLog: String { path("run.log") }
     public var summary: String { path("summary.json") }
     public var report: String { path("report.html") }
 

@@ -9,11 +9,11 @@ public enum RunLease {
     public static let renewalInterval: TimeInterval = 10
     public static let host = ProcessInfo.processInfo.hostName
 
-    public static func expiry(from now: Date = Date()) -> Date { now.addingTimeInterval(duration) }
+    static func expiry(from now: Date = Date()) -> Date { now.addingTimeInterval(duration) }
 
     /// Whether `run` is recorded as running but nobody runs it any more. On this host the owner's process is
     /// checked, so a crash is seen at once and a live owner is never robbed because its renewal was late.
-    public static func isAbandoned(_ run: RunRecord, now: Date = Date()) -> Bool {
+    static func isAbandoned(_ run: RunRecord, now: Date = Date()) -> Bool {
         guard run.status == .running || run.status == .queued else { return false }
         let leaseExpired = (run.leaseExpiresAt ?? .distantPast) < now
         if isOwnedOnThisHost(run) {

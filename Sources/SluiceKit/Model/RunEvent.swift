@@ -11,9 +11,9 @@ public enum StepState: String, Sendable, Codable, CaseIterable {
 
     public var isFinal: Bool { self != .pending && self != .running }
     /// Ended as its downstream steps want: ran successfully or had nothing to do.
-    public var isSuccess: Bool { self == .succeeded || self == .upToDate }
+    var isSuccess: Bool { self == .succeeded || self == .upToDate }
     /// Ran and did not succeed.
-    public var isFailure: Bool { self == .failed || self == .timedOut }
+    var isFailure: Bool { self == .failed || self == .timedOut }
 }
 
 /// The overall outcome of a run, or where it stands while it has none yet.
@@ -39,8 +39,8 @@ public struct AttemptResult: Sendable, Codable, Equatable {
     /// The peak resident memory of the step's processes, or nil where nothing honest could be measured
     /// (``ProcessMemory``).
     public var peakMemoryKB: Int?
-    public var userCPU: Double
-    public var systemCPU: Double
+    var userCPU: Double
+    var systemCPU: Double
 
     public var duration: Double { finishedAt.timeIntervalSince(startedAt) }
 

@@ -64,8 +64,8 @@ public struct AttemptRecord: Sendable, Codable, Equatable {
     public var signal: Int32?
     public var error: String?
     public var peakMemoryKB: Int?
-    public var userCPU: Double?
-    public var systemCPU: Double?
+    var userCPU: Double?
+    var systemCPU: Double?
 }
 
 /// The latest known state of a step across runs, with its tested mark: what the status file shows.

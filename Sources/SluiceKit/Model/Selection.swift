@@ -28,7 +28,7 @@ public struct Selection: Sendable, Codable, Equatable {
         self.mode = mode
     }
 
-    public var isWholePipeline: Bool { self == Selection() }
+    var isWholePipeline: Bool { self == Selection() }
 }
 
 /// A selection that names steps or modes the pipeline does not have.

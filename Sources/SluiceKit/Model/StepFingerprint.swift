@@ -2,7 +2,7 @@ import Foundation
 
 /// Everything a step's result depends on, hashed: what it runs, the run's parameters, its declared environment
 /// and the content of its inputs. Equal fingerprints and intact outputs make a step up to date.
-public struct StepFingerprint: Sendable, Codable, Equatable {
+struct StepFingerprint: Sendable, Codable, Equatable {
     /// Hash of the script file's content, or of the command text and working folder.
     public var action: String
     /// Parameter name to the hash of its value (values may be sensitive; the run record holds them).
@@ -13,7 +13,7 @@ public struct StepFingerprint: Sendable, Codable, Equatable {
     public var inputs: [String: String]
 
     /// One hash of all the above.
-    public var digest: String {
+    var digest: String {
         let parts =
             ["action \(action)"]
             + [("parameter", parameters), ("env", environment), ("input", inputs)].flatMap { label, values in
@@ -52,7 +52,7 @@ public struct StepFingerprintRecord: Sendable, Codable, Equatable {
     public var step: String
     public var runID: String
     public var recordedAt: Date
-    public var fingerprint: StepFingerprint
+    var fingerprint: StepFingerprint
     /// Output path (workspace-relative) to its content hash.
     public var outputs: [String: String]
 }

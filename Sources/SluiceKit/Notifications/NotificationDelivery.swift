@@ -6,11 +6,11 @@ import FoundationNetworking
 
 /// Writes a run's manual-review notification to its run directory and hands it to the configured handlers.
 /// A handler that fails is logged (`notifications.log` in the run directory) and never fails the run.
-public struct NotificationDelivery: Sendable {
+struct NotificationDelivery: Sendable {
     public let workspace: String
     public let mask: SecretMask
     /// Pause before the first webhook retry; doubled for each further one.
-    public var retryDelay: Double = 0.5
+    var retryDelay: Double = 0.5
 
     public init(workspace: String, mask: SecretMask) {
         self.workspace = workspace
@@ -20,7 +20,7 @@ public struct NotificationDelivery: Sendable {
     /// Writes `manual_review_TIMESTAMP.txt` and `.json` into `directory`, then delivers to every target that asks
     /// for the run's status. Returns one line per handler saying how it went.
     @discardableResult
-    public func deliver(_ notification: ReviewNotification, to targets: [NotificationTarget], directory: RunDirectory) async -> [String] {
+    func deliver(_ notification: ReviewNotification, to targets: [NotificationTarget], directory: RunDirectory) async -> [String] {
         let text = mask.redact(notification.text)
         let json = Data(mask.redact(String(decoding: notification.json, as: UTF8.self)).utf8)
         let stamp = notification.timestamp.filter { $0.isNumber || $0 == "T" }

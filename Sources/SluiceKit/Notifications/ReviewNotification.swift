@@ -2,30 +2,30 @@ import Foundation
 
 /// The manual-review notification for a failed or partially successful run: identity, status, summary
 /// counts, each error with its recovery actions, the healing actions, and resource figures.
-public struct ReviewNotification: Sendable, Codable {
-    public struct ErrorDetail: Sendable, Codable {
+struct ReviewNotification: Sendable, Codable {
+    struct ErrorDetail: Sendable, Codable {
         public var step: String
-        public var errorType: String
+        var errorType: String
         public var message: String
         /// The last lines the step printed.
-        public var logTail: [String]
+        var logTail: [String]
         public var recoveryActions: [RecoveryAction]
     }
 
     public struct Counts: Sendable, Codable {
-        public var totalSteps = 0, successful = 0, failed = 0, recovered = 0, skipped = 0, warnings = 0
-        public var changedFiles = 0, filesSaved = 0
+        var totalSteps = 0, successful = 0, failed = 0, recovered = 0, skipped = 0, warnings = 0
+        var changedFiles = 0, filesSaved = 0
     }
 
-    public struct Metadata: Sendable, Codable {
-        public var durationSeconds: Double
+    struct Metadata: Sendable, Codable {
+        var durationSeconds: Double
         /// nil when no step's peak memory could be measured.
-        public var peakMemoryMB: Double?
-        public var peakMemoryPercent: Double?
-        public var diskOutputMB: Double
-        public var diskFreeMB: Double
+        var peakMemoryMB: Double?
+        var peakMemoryPercent: Double?
+        var diskOutputMB: Double
+        var diskFreeMB: Double
         /// The steps whose failure caused the notification (its "trigger agents").
-        public var triggeredBy: [String]
+        var triggeredBy: [String]
     }
 
     public var pipeline: String
@@ -34,8 +34,8 @@ public struct ReviewNotification: Sendable, Codable {
     public var timestamp: String
     public var counts: Counts
     public var errors: [ErrorDetail]
-    public var healingActions: [RecoveryAction]
-    public var metadata: Metadata
+    var healingActions: [RecoveryAction]
+    var metadata: Metadata
 
     /// Gathers the figures of a finished run; `versions` gives each step's version store (for changed and saved files).
     public init(

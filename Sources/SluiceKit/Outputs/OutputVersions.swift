@@ -17,7 +17,7 @@ public struct OutputVersions: Sendable {
         self.step = step
     }
 
-    public var annotationsFile: String { root + "/annotations.json" }
+    var annotationsFile: String { root + "/annotations.json" }
 
     public func annotations() throws -> OutputAnnotations {
         guard let data = FileManager.default.contents(atPath: annotationsFile) else {
@@ -32,7 +32,7 @@ public struct OutputVersions: Sendable {
     /// Where version `annotation` is kept: `newest/` if it is the newest, `history/vN/` otherwise. Both are
     /// returned, the expected place first: a crash between moving a newest version to history and saving the
     /// annotations leaves it in the other one.
-    public func locations(of annotation: OutputAnnotation, in annotations: OutputAnnotations) -> [String] {
+    func locations(of annotation: OutputAnnotation, in annotations: OutputAnnotations) -> [String] {
         let newest = "\(root)/newest/\(annotation.path)", history = "\(root)/history/v\(annotation.version)/\(annotation.path)"
         return annotations.newest(annotation.path)?.version == annotation.version ? [newest, history] : [history, newest]
     }

@@ -1,8 +1,8 @@
 import Foundation
 
 /// `summary.json`, written at the end of every run: the run, the count of steps per state, and every step.
-public struct RunSummary: Codable, Sendable {
-    public struct StepSummary: Codable, Sendable {
+struct RunSummary: Codable, Sendable {
+    struct StepSummary: Codable, Sendable {
         var name: String
         var state: StepState
         var reason: String?

@@ -2,7 +2,7 @@ import Foundation
 
 /// The status file, `.NAME.status.json`: per step whether it completed, whether it is marked tested, its last run and
 /// error. Rewritten atomically from the store, never edited in place.
-public enum StatusFile {
+enum StatusFile {
     public static func path(pipelinesDirectory: String, pipeline: String) -> String {
         (pipelinesDirectory as NSString).appendingPathComponent(".\(pipeline).status.json")
     }

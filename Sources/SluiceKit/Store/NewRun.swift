@@ -64,7 +64,7 @@ public struct TriggerClaimed: Error, Sendable, CustomStringConvertible {
 /// The watched files, path to `size:modified`, and a fingerprint of them all.
 public struct WatchSnapshot: Sendable, Equatable {
     public var files: [String: String]
-    public var fingerprint: String { SHA256.hex(of: Data(files.sorted { $0.key < $1.key }.map { "\($0.key)\t\($0.value)\n" }.joined().utf8)) }
+    var fingerprint: String { SHA256.hex(of: Data(files.sorted { $0.key < $1.key }.map { "\($0.key)\t\($0.value)\n" }.joined().utf8)) }
 
     public init(files: [String: String]) { self.files = files }
 }
@@ -76,9 +76,9 @@ public struct TriggerState: Sendable, Equatable {
     /// When a process first saw the trigger: a schedule starts nothing due before.
     public var since: Date
     /// A schedule's last due time that was run or skipped.
-    public var firedFor: Date?
+    var firedFor: Date?
     /// A watch's files as last handled.
-    public var snapshot: WatchSnapshot?
+    var snapshot: WatchSnapshot?
     public var lastRunID: String?
     /// Why its last attempt to start a run failed (a parameter its template produced was invalid, say).
     public var lastError: String?

@@ -8,7 +8,7 @@ public struct StoreContents: Sendable {
     public var events: [StoredEvent] = []
     public var recoveryActions: [(runID: String, record: RecoveryActionRecord)] = []
     public var stepStatuses: [StepStatusRecord] = []
-    public var fingerprints: [StepFingerprintRecord] = []
+    var fingerprints: [StepFingerprintRecord] = []
     public var hashes: [String: FileHash] = [:]
     public var triggers: [TriggerState] = []
     public var paused: [String: Date] = [:]

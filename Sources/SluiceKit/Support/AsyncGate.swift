@@ -13,7 +13,7 @@ public final class AsyncGate: Sendable {
 
     public init(capacity: Int) { state = Mutex(State(free: max(1, capacity))) }
 
-    public func enter() async throws {
+    func enter() async throws {
         let id = UUID()
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in

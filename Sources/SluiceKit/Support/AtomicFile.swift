@@ -69,7 +69,7 @@ public enum AtomicFile {
 }
 
 /// A failed file operation: what was being done, and the system's reason (`errno`).
-public struct FileError: Error, Sendable, CustomStringConvertible {
+struct FileError: Error, Sendable, CustomStringConvertible {
     public var code: Int32
     public var message: String
     public var description: String { message }

@@ -1,12 +1,12 @@
 import Foundation
 
 /// Which of a schedule's due times to run, under its catch-up policy.
-public struct DueTimes: Sendable, Equatable {
+struct DueTimes: Sendable, Equatable {
     /// The times to start a run for, oldest first.
     public var run: [Date]
     /// When no time is run: the latest due time, recorded as handled so it is not considered again. (A run's claim
     /// records the times before it as handled.)
-    public var skippedThrough: Date?
+    var skippedThrough: Date?
     /// Due times not run: missed under `none`, older than the latest under `latest`, past the bound under `all`.
     public var skipped: Int
 

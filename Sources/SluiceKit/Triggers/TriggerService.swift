@@ -5,7 +5,7 @@ import Foundation
 /// files starts one run however many processes see it.
 public actor TriggerService {
     /// How often watched folders are looked at.
-    public static let pollInterval: Double = 1
+    static let pollInterval: Double = 1
 
     private let store: any RunStore
     private let configuration: Configuration
@@ -214,7 +214,7 @@ public actor TriggerService {
     private static func key(_ pipeline: String, _ name: String) -> String { pipeline + "\u{0}" + name }
 
     /// The values of `{{ schedule.time }}`, `{{ schedule.date }}` and `{{ schedule.end_date }}` for a run due at `time`.
-    public static func scheduleValues(_ time: Date, endDate: String?, in zone: TimeZone) -> [String: String] {
+    static func scheduleValues(_ time: Date, endDate: String?, in zone: TimeZone) -> [String: String] {
         let formatter = ISO8601DateFormatter()
         formatter.timeZone = zone
         formatter.formatOptions = [.withInternetDateTime]

@@ -9,7 +9,7 @@ import Foundation
 ///
 /// One `squeue` call per poll tracks every job this executor submitted, whatever the number of runs. Jobs are
 /// submitted, polled and cancelled on one serial queue of the executor's own: `sbatch` and `squeue` block.
-public final class SlurmExecutor: StepExecutor, @unchecked Sendable {
+final class SlurmExecutor: StepExecutor, @unchecked Sendable {
     private let sluiceBinary: String
     private let gracePeriod: Double
     private let logLimit: Int64

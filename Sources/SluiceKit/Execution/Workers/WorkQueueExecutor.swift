@@ -9,7 +9,7 @@ import Synchronization
 /// notifications say something changed, and at least every second (notifications are lost when the listening
 /// connection drops). A worker that stops renewing its lease loses the attempt, which then fails and is retried
 /// by the step's retry policy like any failure.
-public final class WorkQueueExecutor: StepExecutor {
+final class WorkQueueExecutor: StepExecutor {
     private let queue: any WorkQueue
     private let gracePeriod: Double
     private let logLimit: Int64

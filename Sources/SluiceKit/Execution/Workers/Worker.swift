@@ -15,7 +15,7 @@ public final class Worker: Sendable {
         public var slots: Int
         /// Seconds a claim lasts without renewal.
         public var lease: Double
-        public var pollInterval: Double
+        var pollInterval: Double
 
         public init(name: String, labels: [String], slots: Int, lease: Double = 30, pollInterval: Double = 1) {
             self.name = name
