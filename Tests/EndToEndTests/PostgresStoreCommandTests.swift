@@ -24,24 +24,24 @@ struct PostgresStoreCommandTests {
               - {name: a, command: 'echo "$DAY"'}
               - {name: b, command: 'echo done', depends_on: [a]}
             """)
-        let status = try SluiceBinary.run(["db", "status"], in: workspace.root)
+        let status = try await SluiceBinary.run(["db", "status"], in: workspace.root)
         #expect(status.stdout.contains("0 of 3 migrations applied") && status.stdout.contains("postgres:***@"), "\(status.stdout)\(status.stderr)")
         #expect(
             try TestPostgres.psql(url, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'") == "0",
             "db status changes nothing, not even a migrations table")
-        let run = try SluiceBinary.run(["run", "daily", "-p", "day=2026-11-22"], in: workspace.root)
+        let run = try await SluiceBinary.run(["run", "daily", "-p", "day=2026-11-22"], in: workspace.root)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         let id = try #require(run.stdout.split(separator: " ").dropFirst().first.map(String.init))
         #expect(try workspace.read("runs/\(id)/logs/a.log") == "2026-11-22\n")
         #expect(!workspace.exists(".sluice/store.sqlite"), "nothing went to SQLite")
-        let backfill = try SluiceBinary.run(
+        let backfill = try await SluiceBinary.run(
             [
                 "backfill", "daily", "--from", "2026-10-01", "--to", "2026-10-05", "--max-active", "2",
                 "-p", "day={{ schedule.date }}",
             ], in: workspace.root)
         #expect(backfill.stdout.contains("5 of 5 runs succeeded"), "\(backfill.stdout)\(backfill.stderr)")
-        #expect(try SluiceBinary.run(["db", "status"], in: workspace.root).stdout.contains("runs     6"))
-        let config = try SluiceBinary.run(["config"], in: workspace.root).stdout
+        #expect(await try SluiceBinary.run(["db", "status"], in: workspace.root).stdout.contains("runs     6"))
+        let config = try await SluiceBinary.run(["config"], in: workspace.root).stdout
         #expect(config.contains("postgres:***@") && !config.contains("hunter2"))
 
         let server = try SluiceBinary.start(["serve", "--port", "0"], in: workspace.root)

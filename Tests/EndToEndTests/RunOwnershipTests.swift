@@ -80,14 +80,14 @@ struct RunOwnershipTests {
               - {name: first, command: 'echo first >> pair.txt'}
               - {name: second, command: 'test -f go || exit 1; until test -f release; do sleep 0.01; done; echo second >> pair.txt', depends_on: [first]}
             """)
-        let failed = try SluiceBinary.run(["run", "pair"], in: workspace.root)
+        let failed = try await SluiceBinary.run(["run", "pair"], in: workspace.root)
         #expect(failed.status == 1)
         let id = try #require(try await workspace.store().runs(pipeline: "pair", limit: 1, offset: 0).first?.id)
         try workspace.write("go", "")
         let one = try SluiceBinary.start(["resume", id], in: workspace.root)
         let two = try SluiceBinary.start(["resume", id], in: workspace.root)
         // The step holds the run until released: the other resume must give up meanwhile.
-        #expect(waitUntil { !one.process.isRunning || !two.process.isRunning })
+        #expect(await waitUntil { !one.process.isRunning || !two.process.isRunning })
         try workspace.write("release", "")
         one.process.waitUntilExit()
         two.process.waitUntilExit()
@@ -109,11 +109,11 @@ struct RunOwnershipTests {
               - {name: after, command: 'true', depends_on: [wait]}
             """)
         let process = try SluiceBinary.start(["run", "hold"], in: workspace.root)
-        #expect(waitUntil { workspace.exists("started") })
+        #expect(await waitUntil { workspace.exists("started") })
         let store = try workspace.store()
         let id = try #require(try await store.runs(pipeline: "hold", limit: 1, offset: 0).first?.id)
         #expect(try await store.requestCancel(runID: id))
-        #expect(waitUntil(timeout: RunLease.renewalInterval * 3) { !process.process.isRunning }, "cancelled with the next renewal")
+        #expect(await waitUntil(timeout: RunLease.renewalInterval * 3) { !process.process.isRunning }, "cancelled with the next renewal")
         try workspace.write("release", "")  // had the request gone unseen
         process.process.waitUntilExit()
         #expect(process.process.terminationStatus == 130)

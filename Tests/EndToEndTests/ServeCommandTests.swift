@@ -29,16 +29,16 @@ struct ServeCommandTests {
         #expect((response as? HTTPURLResponse)?.statusCode == 202)
         let id = try #require((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["id"] as? String)
         let pidFile = workspace.path("runs/\(id)/working/pid")
-        #expect(waitUntil { workspace.exists(pidFile) && !((try? workspace.read(pidFile)) ?? "").isEmpty })
+        #expect(await waitUntil { workspace.exists(pidFile) && !((try? workspace.read(pidFile)) ?? "").isEmpty })
         let stepPID = try #require(Int32(try workspace.read(pidFile).trimmingCharacters(in: .whitespacesAndNewlines)))
 
         // The CLI and the server share the store: a CLI run is listed by the server, the server's run by the CLI.
         try workspace.pipeline("quick", "steps:\n  - {name: hello, command: echo hi}\n")
-        let cliRun = try SluiceBinary.run(["run", "quick"], in: workspace.root)
+        let cliRun = try await SluiceBinary.run(["run", "quick"], in: workspace.root)
         let cliID = try #require(cliRun.stdout.split(separator: " ").dropFirst().first.map(String.init))
         let (listed, _) = try await URLSession.shared.data(from: try #require(URL(string: address + "/api/runs?pipeline=quick")))
         #expect((try JSONSerialization.jsonObject(with: listed) as? [[String: Any]])?.first?["id"] as? String == cliID)
-        #expect(try SluiceBinary.run(["status", id], in: workspace.root).stdout.contains("pipeline slow  running"))
+        #expect(await try SluiceBinary.run(["status", id], in: workspace.root).stdout.contains("pipeline slow  running"))
 
         kill(server.process.processIdentifier, SIGTERM)
         server.process.waitUntilExit()
@@ -58,7 +58,7 @@ struct ServeCommandTests {
         let (data, _) = try await URLSession.shared.data(for: request)
         let id = try #require((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["id"] as? String)
         let pidFile = workspace.path("runs/\(id)/working/pid")
-        #expect(waitUntil { !((try? workspace.read(pidFile)) ?? "").isEmpty })
+        #expect(await waitUntil { !((try? workspace.read(pidFile)) ?? "").isEmpty })
         let stepPID = try #require(Int32(try workspace.read(pidFile).trimmingCharacters(in: .whitespacesAndNewlines)))
         let store = try workspace.store()
         for _ in 0..<4000 where try await store.stepRuns(runID: id).first?.state != .running { usleep(5_000) }
@@ -112,7 +112,7 @@ struct ServeCommandTests {
         try workspace.write("token", "file-token-123\n")
         for bad in ["", "two\nlines\n"] {
             try workspace.write("bad-token", bad)
-            #expect(try SluiceBinary.run(["serve", "--port", "0", "--token-file", "bad-token"], in: workspace.root).status == 65)
+            #expect(await try SluiceBinary.run(["serve", "--port", "0", "--token-file", "bad-token"], in: workspace.root).status == 65)
         }
         let server = try SluiceBinary.start(
             ["serve", "--port", "0", "--token-file", "token"], in: workspace.root,
@@ -157,11 +157,11 @@ struct ServeCommandTests {
                     line.split(separator: " ").last.flatMap { Double($0) }.map { (String(line.split(separator: " ")[0]), $0) }
                 })
         }
-        for _ in 0..<3 { _ = try SluiceBinary.run(["run", "flaky"], in: workspace.root) }
+        for _ in 0..<3 { _ = try await SluiceBinary.run(["run", "flaky"], in: workspace.root) }
         let before = try await scrape()
         #expect(before["sluice_retries_total"] == 6 && before["sluice_step_duration_seconds_count"] == 6)
         #expect(before["sluice_step_duration_seconds_bucket{le=\"+Inf\"}"] == 6 && before["sluice_step_duration_seconds_bucket{le=\"5\"}"] == 6)
-        #expect(try SluiceBinary.run(["gc", "--keep", "1"], in: workspace.root).stdout.contains("removed 2 runs"))
+        #expect(await try SluiceBinary.run(["gc", "--keep", "1"], in: workspace.root).stdout.contains("removed 2 runs"))
         let after = try await scrape()
         #expect(after["sluice_runs{status=\"failed\"}"] == 1, "gauges follow the store")
         let counters = before.keys.filter { $0.contains("_total") || $0.contains("_bucket") || $0.hasSuffix("_sum") || $0.hasSuffix("_count") }

@@ -69,12 +69,12 @@ struct WorkerCommandTests {
         let run = try BackgroundProcess(
             [SluiceBinary.path, "run", "slow"], in: workspace.root, environment: ["SLUICE_EXECUTOR": "workers"],
             outputFile: workspace.path("run.out"))
-        #expect(waitUntil { FileManager.default.fileExists(atPath: workspace.path("tried")) }, "the first worker started the step")
+        #expect(await waitUntil { FileManager.default.fileExists(atPath: workspace.path("tried")) }, "the first worker started the step")
         doomed.signal(SIGKILL)
         let rescuer = try worker("rescuer")
-        #expect(run.wait() == 0, "\(run.output)")
+        #expect(await run.wait() == 0, "\(run.output)")
         rescuer.signal(SIGTERM)
-        rescuer.wait()
+        await rescuer.wait()
         #expect(run.output.contains("worker doomed stopped answering"), "\(run.output)")
         let log = rescuer.output
         #expect(log.contains("long.2 succeeded"), "\(log)")

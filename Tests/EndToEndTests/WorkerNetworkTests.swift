@@ -31,20 +31,20 @@ struct WorkerNetworkTests {
         let second = try worker("w3", on: "h3")
         let run = try hosts.start(on: "h1", [SluiceBinary.path, "run", "wide"], in: workspace.root, outputFile: workspace.path("run.out"))
 
-        #expect(waitUntil(timeout: 60) { ran() >= 40 }, "\(run.output)")
+        #expect(await waitUntil(timeout: 60) { ran() >= 40 }, "\(run.output)")
         first.signal(SIGKILL)
         let replacement = try worker("w2b", on: "h2")
-        #expect(waitUntil(timeout: 60) { ran() >= 100 }, "\(run.output)")
+        #expect(await waitUntil(timeout: 60) { ran() >= 100 }, "\(run.output)")
         try hosts.cut("h3")
         #expect(
-            waitUntil(timeout: 30) { second.output.contains("no contact with the store for a third of the lease: killing") },
+            await waitUntil(timeout: 30) { second.output.contains("no contact with the store for a third of the lease: killing") },
             "the cut-off worker stops its long steps itself: \(second.output)")
-        #expect(waitUntil(timeout: 30) { run.output.contains("worker w3 stopped answering") }, "its lease ran out: \(run.output)")
+        #expect(await waitUntil(timeout: 30) { run.output.contains("worker w3 stopped answering") }, "its lease ran out: \(run.output)")
         try hosts.plug("h3")
 
-        #expect(run.wait() == 0, "\(run.output)")
+        #expect(await run.wait() == 0, "\(run.output)")
         for worker in [replacement, second] { worker.signal(SIGTERM) }
-        #expect(replacement.wait() == 0 && second.wait() == 0)
+        #expect(await replacement.wait() == 0 && second.wait() == 0)
         let store = try await PostgresRunStore(url: hosts.storeURL)
         let runID = try #require(try await store.runs(pipeline: "wide", status: nil, limit: 1, offset: 0).first?.id)
         let steps = try await store.stepRuns(runID: runID)

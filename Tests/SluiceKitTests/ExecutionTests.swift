@@ -257,7 +257,7 @@ struct ExecutionTests {
         let launcher = RunLauncher(runner: try workspace.runner(gracePeriod: 1))
         let request = RunRequest(pipeline: try workspace.load("p"), selection: Selection(), parameters: [:], jobs: 1)
         let record = try await launcher.start(try PipelineRunner.prepare(request))
-        #expect(waitUntil(timeout: 30) { FileManager.default.fileExists(atPath: record.runDirectory + "/working/started") })
+        #expect(await waitUntil(timeout: 30) { FileManager.default.fileExists(atPath: record.runDirectory + "/working/started") })
         await launcher.shutdown(because: "the server shut down")
         let steps = try await store.stepRuns(runID: record.id)
         #expect(try await store.run(id: record.id)?.status == .cancelled)

@@ -14,7 +14,7 @@ struct StoreScaleTests {
             let pipeline = index.isMultiple(of: 2) ? "even" : "odd"
             let run = try await store.createRun(
                 NewRun(pipeline: pipeline, trigger: "test", runsDirectory: workspace.runsDirectory, steps: ["a", "b"]))
-            try store.write([
+            try await store.writeEvents([
                 RunEvent(runID: run.id, pipeline: pipeline, kind: .runStarted(steps: ["a", "b"])),
                 RunEvent(runID: run.id, pipeline: pipeline, kind: .stepSkipped(step: "a", reason: "test")),
                 RunEvent(runID: run.id, pipeline: pipeline, kind: .runFinished(status: .success)),

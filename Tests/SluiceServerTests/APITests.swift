@@ -116,7 +116,7 @@ struct APITests {
             let id = try #require(try await client.send(.post, "/api/pipelines/chatty/runs").object["id"] as? String)
             let follower = Task { try await client.send(.get, "/api/runs/\(id)/steps/talk/log?follow=true") }
             let log = workspace.path("runs/\(id)/logs/talk.log")
-            #expect(waitUntil { ((try? workspace.read(log)) ?? "") == "one\n" })
+            #expect(await waitUntil { ((try? workspace.read(log)) ?? "") == "one\n" })
             try workspace.write("go", "")
             let followed = try await follower.value
             #expect(followed.status == .ok)

@@ -94,7 +94,7 @@ struct BrowserTests {
               - {name: fine, command: 'echo all good'}
               - {name: fails, command: 'test -f fixed || { echo "the cause is here"; exit 4; }', depends_on: [fine]}
             """)
-        let run = try SluiceBinary.run(["run", "broken"], in: workspace.root)
+        let run = try await SluiceBinary.run(["run", "broken"], in: workspace.root)
         let id = try #require(run.stdout.split(separator: " ").dropFirst().first.map(String.init))
         let server = try SluiceBinary.start(["serve", "--port", "0"], in: workspace.root)
         defer { kill(server.process.processIdentifier, SIGKILL) }
@@ -122,7 +122,7 @@ struct CrossOriginBrowserTests {
     @Test func anotherSitesPageStartsNoRunReadsNothingAndHearsNoEventWhileTheUIWorks() async throws {
         let workspace = try TestWorkspace()
         try workspace.pipeline("p", "steps:\n  - {name: s, command: 'echo ran'}\n")
-        _ = try SluiceBinary.run(["run", "p"], in: workspace.root)  // events in the store, which a hijacked socket would stream
+        _ = try await SluiceBinary.run(["run", "p"], in: workspace.root)  // events in the store, which a hijacked socket would stream
         let server = try SluiceBinary.start(["serve", "--port", "0"], in: workspace.root)
         defer { kill(server.process.processIdentifier, SIGKILL) }
         let address = try #require(String(decoding: server.stdout.availableData, as: UTF8.self).split(separator: " ").last)

@@ -118,7 +118,7 @@ struct WebUITests {
             // The heading is drawn before the recent runs arrive: wait for the rows the store holds, then add one.
             let before = try await workspace.store().countRuns(RunFilter(pipeline: "sales"))
             #expect(try await page.waitFor("document.querySelectorAll('#recent tr[data-run]').length === \(before)"))
-            _ = try SluiceBinary.run(["run", "sales"], in: workspace.root)
+            _ = try await SluiceBinary.run(["run", "sales"], in: workspace.root)
             #expect(
                 try await page.waitFor("document.querySelectorAll('#recent tr[data-run]').length === \(before + 1)"),
                 "the pipeline page is live: the new run appears in its recent runs")
@@ -154,7 +154,7 @@ struct WebUITests {
         let end = Date().addingTimeInterval(60)
         var started = 0
         while Date() < end {
-            _ = try SluiceBinary.run(["run", started % 2 == 0 ? "quick" : "sales", "--force"], in: workspace.root)
+            _ = try await SluiceBinary.run(["run", started % 2 == 0 ? "quick" : "sales", "--force"], in: workspace.root)
             started += 1
         }
         let runs = started

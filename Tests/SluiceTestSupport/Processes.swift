@@ -15,6 +15,12 @@ public func waitUntil(timeout: Double = 20, _ condition: () throws -> Bool) reth
     return try condition()
 }
 
+/// Waits as the blocking ``waitUntil(timeout:_:)`` does, but without holding a thread of the cooperative pool, which
+/// the other tests running meanwhile need: the one async tests get.
+public func waitUntil(timeout: Double = 20, _ condition: () throws -> Bool) async rethrows -> Bool {
+    try await eventually(timeout: timeout) { try condition() }
+}
+
 /// Waits until `condition` holds, checking every few milliseconds, up to `timeout` seconds, without blocking a thread
 /// of the cooperative pool: for async tests waiting on work that runs in the background of this process.
 public func eventually(timeout: Double = 20, _ condition: () async throws -> Bool) async rethrows -> Bool {
@@ -57,6 +63,13 @@ public final class BackgroundProcess: @unchecked Sendable {
     public func wait() -> Int32 {
         process.waitUntilExit()
         return process.terminationStatus
+    }
+
+    /// Waits for it to end on a thread of its own, not one of the cooperative pool; returns its exit status.
+    @discardableResult
+    public func wait() async -> Int32 {
+        // offPool throws only what its work throws, and waiting throws nothing.
+        (try? await offPool { self.wait() }) ?? -1
     }
 
     deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceKit
 
 /// The `sluice` executable built beside the test bundle (or named by `SLUICE_BINARY`), run as a user would.
 public enum SluiceBinary {
@@ -23,6 +24,12 @@ public enum SluiceBinary {
         return Result(
             status: process.process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
             stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// Runs `sluice ARGUMENTS` as ``run(_:in:environment:)`` does, waiting for it on a thread of its own rather than
+    /// one of the cooperative pool.
+    public static func run(_ arguments: [String], in directory: String, environment: [String: String] = [:]) async throws -> Result {
+        try await offPool { try run(arguments, in: directory, environment: environment) }
     }
 
     public struct Running {

@@ -46,7 +46,7 @@ struct RunStoreConformanceTests {
         #expect(abs(read.createdAt.timeIntervalSince(run.createdAt)) < 0.001, "times are kept to the microsecond")
         #expect(try await store.stepRuns(runID: run.id).map(\.state) == [.pending, .pending])
         let now = Date()
-        try store.write([
+        try await store.writeEvents([
             RunEvent(runID: run.id, pipeline: "p", time: now, kind: .runStarted(steps: ["a", "b"])),
             RunEvent(runID: run.id, pipeline: "p", time: now, kind: .attemptStarted(step: "a", attempt: 1, pid: 42)),
             RunEvent(
@@ -94,7 +94,7 @@ struct RunStoreConformanceTests {
         var ids: [String] = []
         for index in 0..<5 {
             let run = try await store.createRun(NewRun(pipeline: index < 3 ? "p" : "q", trigger: "cli", runsDirectory: Self.runs, steps: ["a"]))
-            if index != 4 { try store.write([RunEvent(runID: run.id, pipeline: run.pipeline, kind: .runFinished(status: .failed))]) }
+            if index != 4 { try await store.writeEvents([RunEvent(runID: run.id, pipeline: run.pipeline, kind: .runFinished(status: .failed))]) }
             ids.append(run.id)
         }
         #expect(try await store.runs(pipeline: nil, status: nil, limit: 10, offset: 0).map(\.id) == ids.reversed())
@@ -118,7 +118,7 @@ struct RunStoreConformanceTests {
         }
         #expect(refused?.code == .conflict)
         #expect(try await !store.startIfFirstInQueue(runID: second.id))
-        try store.write([RunEvent(runID: first.id, pipeline: "p", kind: .runFinished(status: .success))])
+        try await store.writeEvents([RunEvent(runID: first.id, pipeline: "p", kind: .runFinished(status: .success))])
         #expect(try await store.startIfFirstInQueue(runID: second.id))
         #expect(try await store.run(id: second.id)?.status == .running)
     }
@@ -182,7 +182,7 @@ struct RunStoreConformanceTests {
         let run = try await store.createRun(NewRun(pipeline: "p", trigger: "cli", runsDirectory: Self.runs, steps: ["a", "b"]))
         try store.renewLease(runID: run.id, until: Date().addingTimeInterval(99))
         #expect(try await store.run(id: run.id)?.leaseExpiresAt.map { $0 > Date().addingTimeInterval(90) } == true)
-        try store.write([RunEvent(runID: run.id, pipeline: "p", kind: .attemptStarted(step: "a", attempt: 1, pid: 7))])
+        try await store.writeEvents([RunEvent(runID: run.id, pipeline: "p", kind: .attemptStarted(step: "a", attempt: 1, pid: 7))])
         #expect(try await store.markInterrupted(run))
         #expect(try await !store.markInterrupted(run), "once")
         #expect(try await store.run(id: run.id)?.status == .interrupted)
@@ -195,7 +195,7 @@ struct RunStoreConformanceTests {
         #expect(try await store.claimForResume(runID: run.id, steps: ["a"]) == nil, "running: nothing to take over")
         #expect(try await store.events(runID: run.id, after: 0).map(\.kind).suffix(2) == ["run_interrupted", "run_resumed"])
         // Its attempt started again under the same number: nothing of the earlier one's figures remains.
-        try store.write([
+        try await store.writeEvents([
             RunEvent(runID: run.id, pipeline: "p", kind: .attemptFinished(step: "a", attempt: 1, result: result(.failed, at: Date(), exitCode: 1))),
             RunEvent(runID: run.id, pipeline: "p", kind: .attemptStarted(step: "a", attempt: 1, pid: 8)),
         ])
@@ -212,7 +212,7 @@ struct RunStoreConformanceTests {
         #expect(try await store.requestCancel(runID: run.id))
         #expect(try store.renewLease(runID: run.id, until: RunLease.expiry()), "the renewal carries the request")
         #expect(try await store.run(id: run.id)?.status == .running, "the owner cancels the run; the store only passes the request on")
-        try store.write([RunEvent(runID: run.id, pipeline: "p", kind: .runFinished(status: .cancelled))])
+        try await store.writeEvents([RunEvent(runID: run.id, pipeline: "p", kind: .runFinished(status: .cancelled))])
         #expect(try await !store.requestCancel(runID: run.id), "a run that ended has nothing to cancel")
         _ = try #require(try await store.claimForResume(runID: run.id, steps: ["a"]))
         #expect(try !store.renewLease(runID: run.id, until: RunLease.expiry()), "a resumed run starts without the old request")
@@ -229,7 +229,7 @@ struct RunStoreConformanceTests {
         let action = RecoveryAction(
             kind: .rollback, target: "out.csv", status: .success, message: "restored",
             at: Date(timeIntervalSince1970: 1_800_000_001))
-        try store.write([
+        try await store.writeEvents([
             RunEvent(runID: run.id, pipeline: "p", kind: .outputsRecorded(step: "a", record: record, newVersions: [])),
             RunEvent(
                 runID: run.id, pipeline: "p", kind: .filesHashed(["/w/in.csv": FileHash(size: 3, modifiedNS: 5, inode: UInt64.max, sha256: "abc")])),
@@ -269,7 +269,7 @@ struct RunStoreConformanceTests {
         var iterator = wakes.makeAsyncIterator()
         await iterator.next()  // listening
         let run = try await stores[1].createRun(NewRun(pipeline: "p", trigger: "cli", runsDirectory: Self.runs, steps: ["a"]))
-        try stores[1].write([RunEvent(runID: run.id, pipeline: "p", kind: .runStarted(steps: ["a"]))])
+        try await stores[1].writeEvents([RunEvent(runID: run.id, pipeline: "p", kind: .runStarted(steps: ["a"]))])
         await iterator.next()  // told, by the other connection's commit
         #expect(try await stores[0].events(after: 0, runID: nil, limit: 10).map(\.kind) == ["run_started"])
     }
@@ -286,7 +286,7 @@ struct RunStoreConformanceTests {
             pipeline: "p", step: "a", runID: run.id, recordedAt: now,
             fingerprint: StepFingerprint(action: "s", parameters: [:], environment: [:], inputs: [:]),
             outputs: ["out.csv": "def"])
-        try source.write([
+        try await source.writeEvents([
             RunEvent(runID: run.id, pipeline: "p", time: now, kind: .attemptStarted(step: "a", attempt: 1, pid: 9)),
             RunEvent(runID: run.id, pipeline: "p", time: now, kind: .attemptFinished(step: "a", attempt: 1, result: result(.succeeded, at: now))),
             RunEvent(
@@ -326,7 +326,7 @@ struct RunStoreConformanceTests {
         #expect(refused?.code == .store)
         // The copy goes on where the original left off: a new event is numbered after the copied ones.
         let next = try await target.createRun(NewRun(pipeline: "p", trigger: "cli", runsDirectory: Self.runs, steps: ["a"]))
-        try target.write([RunEvent(runID: next.id, pipeline: "p", kind: .runStarted(steps: ["a"]))])
+        try await target.writeEvents([RunEvent(runID: next.id, pipeline: "p", kind: .runStarted(steps: ["a"]))])
         let seqs = try await target.events(after: 0, runID: nil, limit: 100).map(\.seq)
         #expect(seqs == seqs.sorted() && Set(seqs).count == seqs.count)
     }

@@ -2,6 +2,7 @@ import Foundation
 
 /// One place a run's manual-review notification is delivered to (`notify:` in a pipeline or `sluice.yaml`).
 public struct NotificationTarget: Sendable, Equatable {
+    /// Where the notification goes: a file, a webhook or a command.
     public enum Kind: Sendable, Equatable {
         /// Append the text to a file (relative to the workspace).
         case file(String)

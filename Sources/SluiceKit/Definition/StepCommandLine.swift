@@ -14,6 +14,7 @@ public enum StepCommandLine {
         "read", "readonly", "return", "set", "shift", "source", "trap", "ulimit", "umask", "unset", "until", "wait", "while",
     ]
 
+    /// Why a step's script cannot be run as it is, and what to do.
     public struct Problem: Sendable {
         public var message: String
         public var fix: String

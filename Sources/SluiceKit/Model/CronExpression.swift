@@ -150,6 +150,7 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
 
 /// Why a cron expression was refused.
 public struct CronError: Error, Sendable, CustomStringConvertible {
+    /// What is wrong with the expression.
     public enum Code: Sendable {
         /// It is not a cron expression: a field, a range or a shortcut is wrong.
         case syntax

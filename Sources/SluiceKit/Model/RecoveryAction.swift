@@ -2,11 +2,13 @@ import Foundation
 
 /// One recovery Sluice performed for a failed step: a rollback of its outputs, or a healing script.
 public struct RecoveryAction: Sendable, Codable, Equatable {
+    /// What the recovery did: put outputs back, or ran a healing script.
     public enum Kind: String, Sendable, Codable {
         case rollback = "ROLLBACK_TO_BACKUP"
         case healingScript = "RUN_HEALING_SCRIPT"
     }
 
+    /// Whether the recovery succeeded.
     public enum Status: String, Sendable, Codable {
         case success = "SUCCESS"
         case failed = "FAILED"

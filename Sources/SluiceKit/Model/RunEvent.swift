@@ -63,6 +63,7 @@ public struct AttemptResult: Sendable, Codable, Equatable {
 
 /// Something that happened in a run. The engine emits these; the store, logs and terminal consume them.
 public struct RunEvent: Sendable {
+    /// What happened, with what it concerns.
     public enum Kind: Sendable {
         case runStarted(steps: [String])
         case attemptStarted(step: String, attempt: Int, pid: Int32)

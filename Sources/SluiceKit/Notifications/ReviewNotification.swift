@@ -12,6 +12,7 @@ struct ReviewNotification: Sendable, Codable {
         public var recoveryActions: [RecoveryAction]
     }
 
+    /// How many steps ended each way.
     public struct Counts: Sendable, Codable {
         var totalSteps = 0, successful = 0, failed = 0, recovered = 0, skipped = 0, warnings = 0
         var changedFiles = 0, filesSaved = 0

@@ -1,5 +1,6 @@
 /// The steps of one run in execution order, each with whether it runs and why.
 public struct Plan: Sendable {
+    /// One step of the pipeline: whether the run includes it, and why.
     public struct Entry: Sendable {
         public var index: Int
         public var step: Step

@@ -2,6 +2,7 @@ import Foundation
 
 /// A run, its steps and attempts, as JSON, CSV (one row per step) or an XLSX workbook (sheets Run, Steps, Attempts).
 public struct RunExport: Sendable {
+    /// The file formats a run exports to.
     public enum Format: String, Sendable, CaseIterable {
         case json, csv, xlsx
 

@@ -3,6 +3,7 @@ import Foundation
 /// One run per interval of a date range, with the date parameters set: what `sluice backfill` and the API start.
 /// Intervals whose run succeeded, or is under way, are skipped, so repeating a backfill only fills the gaps.
 public struct Backfill: Sendable {
+    /// How long each interval of a backfill is.
     public enum Step: String, Sendable, CaseIterable { case daily, weekly, monthly }
 
     /// One interval: its first and last date, and its parameters.

@@ -7,6 +7,7 @@ public protocol TriggerClock: Sendable {
     func sleep(until deadline: Date) async throws
 }
 
+/// The wall clock, for the trigger loop of a real server or scheduler.
 public struct SystemClock: TriggerClock {
     public init() {}
     public var now: Date { Date() }

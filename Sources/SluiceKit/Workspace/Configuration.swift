@@ -28,6 +28,7 @@ public struct Configuration: Sendable {
         public var environmentName: String { "SLUICE_" + name.uppercased() }
     }
 
+    /// A setting's value and where it came from (default, `sluice.yaml`, environment, command line).
     public struct Value: Sendable {
         public var key: String
         public var value: String

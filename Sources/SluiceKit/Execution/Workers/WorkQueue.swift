@@ -35,10 +35,12 @@ public protocol WorkQueue: Sendable {
     func followWorkNotifications(asWorker: Bool, _ wake: @escaping @Sendable () -> Void) async
 }
 
+/// Where a queued attempt stands: ready for a worker, claimed by one, being cancelled, done, or lost with its worker.
 public enum WorkState: String, Sendable {
     case ready, claimed, cancelling, done, lost
 }
 
+/// What a worker reports of an attempt it runs.
 public struct WorkProgress: Sendable {
     public var id: Int64
     public var state: WorkState
@@ -47,6 +49,7 @@ public struct WorkProgress: Sendable {
     public var result: AttemptResult?
 }
 
+/// An attempt a worker claimed: its id in the queue and what to run.
 public struct ClaimedWork: Sendable {
     public var id: Int64
     public var order: AttemptOrder

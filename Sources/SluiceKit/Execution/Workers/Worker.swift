@@ -9,6 +9,7 @@ import Synchronization
 /// A worker that cannot renew its leases for a third of a lease period kills its attempts itself (SIGKILL), before
 /// the store can count them lost and their retries start elsewhere: a step never runs twice at once.
 public final class Worker: Sendable {
+    /// Who the worker is, what it offers, and how long its claims last.
     public struct Settings: Sendable {
         public var name: String
         public var labels: [String]
