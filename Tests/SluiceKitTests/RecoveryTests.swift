@@ -204,6 +204,34 @@ struct RecoveryTests {
         #expect(bad.step("report")?.state == .skipped)
     }
 
+    /// A join after a branch (Airflow's `none_failed_min_one_success`): it runs after the path taken when the path not
+    /// taken was skipped by its rule, and not when a failure upstream is why a path was skipped.
+    @Test func aJoinRunsAfterTheBranchTakenButNotAfterAFailure() async throws {
+        try workspace.pipeline(
+            "branch",
+            """
+            params:
+              fail: {type: bool, default: false}
+            steps:
+              - {name: check, command: 'test "$FAIL" = false'}
+              - {name: repair, command: 'echo repaired > repaired.txt', depends_on: [check], trigger_rule: one_failed}
+              - {name: publish, command: 'echo published > published.txt', depends_on: [check]}
+              - {name: join, command: 'cat repaired.txt published.txt 2>/dev/null > joined.txt', depends_on: [repair, publish],
+                 trigger_rule: none_failed_min_one_success}
+            """)
+        let good = try await workspace.run("branch", jobs: 1)
+        #expect(good.run.status == .success)
+        #expect(good.step("repair")?.state == .skipped)
+        #expect(good.step("join")?.state == .succeeded)
+        #expect(try workspace.read("joined.txt") == "published\n")
+
+        let bad = try await workspace.run("branch", parameters: ["fail": "true"], jobs: 1, continueOnError: true)
+        #expect(bad.step("repair")?.state == .succeeded)
+        #expect(bad.step("publish")?.state == .skipped)
+        #expect(bad.step("join")?.state == .skipped, "the failed check is upstream of the join's branches")
+        #expect(bad.step("join")?.reason == "trigger rule none_failed_min_one_success: upstream step 'publish' was skipped after a failure")
+    }
+
     private func notificationText(of outcome: RunOutcome) throws -> String {
         let names = try FileManager.default.contentsOfDirectory(atPath: outcome.run.runDirectory)
         let file = try #require(names.first { $0.hasPrefix("manual_review_") && $0.hasSuffix(".txt") })

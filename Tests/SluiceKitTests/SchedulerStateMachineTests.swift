@@ -122,6 +122,52 @@ struct SchedulerStateMachineTests {
                 """,
             script: ["a": [.failed], "c": [.failed]], jobs: 2, expected: ["a": .failed, "c": .failed, "clean": .succeeded]),
 
+        Case(
+            testDescription: "none_failed_min_one_success: the join after a branch runs, whichever branch ran",
+            steps: """
+                - {name: choose, command: x}
+                - {name: on_error, command: x, depends_on: [choose], trigger_rule: one_failed}
+                - {name: usual, command: x, depends_on: [choose]}
+                - {name: join, command: x, depends_on: [on_error, usual], trigger_rule: none_failed_min_one_success}
+                - {name: strict, command: x, depends_on: [on_error, usual]}
+                """,
+            expected: ["choose": .succeeded, "on_error": .skipped, "usual": .succeeded, "join": .succeeded, "strict": .skipped],
+            says: ["skipped strict: trigger rule all_success: upstream step 'on_error' was skipped"]),
+        Case(
+            testDescription: "none_failed_min_one_success: skipped when no upstream step succeeded",
+            steps: """
+                - {name: choose, command: x}
+                - {name: on_error, command: x, depends_on: [choose], trigger_rule: one_failed}
+                - {name: join, command: x, depends_on: [on_error], trigger_rule: none_failed_min_one_success}
+                """,
+            expected: ["choose": .succeeded, "on_error": .skipped, "join": .skipped],
+            says: ["skipped join: trigger rule none_failed_min_one_success: no upstream step succeeded"]),
+        Case(
+            testDescription: "none_failed: a failed upstream step skips it",
+            steps: """
+                - {name: a, command: x}
+                - {name: b, command: x}
+                - {name: join, command: x, depends_on: [a, b], trigger_rule: none_failed}
+                """,
+            script: ["a": [.failed]], continueOnError: true, expected: ["a": .failed, "b": .succeeded, "join": .skipped],
+            says: ["skipped join: trigger rule none_failed: upstream step 'a' failed"]),
+        Case(
+            testDescription: "none_failed: a step skipped because of a failure counts as one",
+            steps: """
+                - {name: a, command: x}
+                - {name: b, command: x, depends_on: [a]}
+                - {name: join, command: x, depends_on: [b], trigger_rule: none_failed}
+                """,
+            script: ["a": [.failed]], continueOnError: true, expected: ["a": .failed, "b": .skipped, "join": .skipped],
+            says: ["skipped join: trigger rule none_failed: upstream step 'b' was skipped after a failure"]),
+        Case(
+            testDescription: "none_failed: a tolerated failure is none",
+            steps: """
+                - {name: a, command: x, allow_failure: true}
+                - {name: join, command: x, depends_on: [a], trigger_rule: none_failed}
+                """,
+            script: ["a": [.failed]], expected: ["a": .failed, "join": .succeeded]),
+
         // Retries.
         Case(
             testDescription: "retries back off, up to the longest delay, and a later success is a success",

@@ -45,6 +45,10 @@ public enum TriggerRule: String, Sendable, CaseIterable {
     case recovered
     /// At least one upstream step failed: alert and clean-up steps.
     case oneFailed = "one_failed"
+    /// No upstream step failed or was skipped because of a failure; skipped ones are fine (Airflow's rule).
+    case noneFailed = "none_failed"
+    /// As `none_failed`, and at least one upstream step succeeded: the join after a branch, whichever branch ran.
+    case noneFailedMinOneSuccess = "none_failed_min_one_success"
 }
 
 /// What a step runs.

@@ -285,6 +285,13 @@ struct SchedulerStateMachine {
             return nil
         case .oneFailed:
             return upstream.contains { $0.1.state.isFailure } ? nil : ("\(rule): no upstream step failed", false)
+        case .noneFailed, .noneFailedMinOneSuccess:
+            // A tolerated failure (`allow_failure`) is no failure here, as for `all_success`.
+            if let (name, outcome) = upstream.first(where: { ($0.1.state.isFailure && !$0.1.allowed) || $0.1.skippedByFailure }) {
+                return blocking(name, outcome, outcome.state == .skipped ? " after a failure" : "")
+            }
+            guard step.triggerRule == .noneFailedMinOneSuccess, !upstream.isEmpty, !upstream.contains(where: { $0.1.isSuccess }) else { return nil }
+            return ("\(rule): no upstream step succeeded", false)
         }
     }
 
