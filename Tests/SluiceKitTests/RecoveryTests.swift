@@ -216,7 +216,7 @@ struct RecoveryTests {
               - {name: check, command: 'test "$FAIL" = false'}
               - {name: repair, command: 'echo repaired > repaired.txt', depends_on: [check], trigger_rule: one_failed}
               - {name: publish, command: 'echo published > published.txt', depends_on: [check]}
-              - {name: join, command: 'cat repaired.txt published.txt 2>/dev/null > joined.txt', depends_on: [repair, publish],
+              - {name: join, command: 'cat $(ls repaired.txt published.txt 2>/dev/null) > joined.txt', depends_on: [repair, publish],
                  trigger_rule: none_failed_min_one_success}
             """)
         let good = try await workspace.run("branch", jobs: 1)
