@@ -167,6 +167,16 @@ struct SchedulerStateMachineTests {
                 - {name: join, command: x, depends_on: [a], trigger_rule: none_failed}
                 """,
             script: ["a": [.failed]], expected: ["a": .failed, "join": .succeeded]),
+        Case(
+            testDescription: "none_failed_min_one_success: a tolerated failure is no success",
+            steps: """
+                - {name: choose, command: x}
+                - {name: on_error, command: x, depends_on: [choose], trigger_rule: one_failed}
+                - {name: usual, command: x, depends_on: [choose], allow_failure: true}
+                - {name: join, command: x, depends_on: [on_error, usual], trigger_rule: none_failed_min_one_success}
+                """,
+            script: ["usual": [.failed]], expected: ["choose": .succeeded, "on_error": .skipped, "usual": .failed, "join": .skipped],
+            says: ["skipped join: trigger rule none_failed_min_one_success: no upstream step succeeded"]),
 
         // Retries.
         Case(

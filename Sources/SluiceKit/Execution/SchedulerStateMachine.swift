@@ -290,7 +290,10 @@ struct SchedulerStateMachine {
             if let (name, outcome) = upstream.first(where: { ($0.1.state.isFailure && !$0.1.allowed) || $0.1.skippedByFailure }) {
                 return blocking(name, outcome, outcome.state == .skipped ? " after a failure" : "")
             }
-            guard step.triggerRule == .noneFailedMinOneSuccess, !upstream.isEmpty, !upstream.contains(where: { $0.1.isSuccess }) else { return nil }
+            // A success that ran or was up to date: a tolerated failure is not one.
+            guard step.triggerRule == .noneFailedMinOneSuccess, !upstream.isEmpty, !upstream.contains(where: { $0.1.state.isSuccess }) else {
+                return nil
+            }
             return ("\(rule): no upstream step succeeded", false)
         }
     }
