@@ -1,6 +1,6 @@
 /// What went wrong, in words a person acts on, with what it is about (a file, a step, the values at fault) when that is
 /// known, and a code that each front end maps once: the API to an HTTP status, the command line to an exit status.
-/// Errors with a richer shape of their own (a definition's diagnostics) convert into one (``SluiceErrorConvertible``).
+/// Errors with a shape of their own (a run's parameter problems) convert into one (``SluiceErrorConvertible``).
 public struct SluiceError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The kind of failure; new kinds are new constants, as in service-lifecycle's `ServiceGroupError.Code`.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
@@ -44,16 +44,6 @@ public struct SluiceError: Error, Sendable, Equatable, CustomStringConvertible {
         self.file = file.flatMap { $0.isEmpty ? nil : $0 }
         self.step = step
         self.fields = fields
-    }
-
-    /// Any error, as one: a ``SluiceError`` as it is, one that converts (``SluiceErrorConvertible``) converted, any
-    /// other as an internal error.
-    public init(_ error: any Error) {
-        switch error {
-        case let error as SluiceError: self = error
-        case let error as any SluiceErrorConvertible: self = error.sluiceError
-        default: self.init(.internal, "\(error)")
-        }
     }
 
     public var description: String { file.map { "\($0): \(message)" } ?? message }

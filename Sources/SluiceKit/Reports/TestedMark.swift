@@ -11,8 +11,9 @@ public enum TestedMark {
         }
         try await store.setTested(pipeline: pipeline.id, step: step, tested: tested)
         try await StatusFile.refresh(pipeline, from: store, pipelinesDirectory: pipelinesDirectory)
-        // The store keeps a status row for every step it was told about: the one just written is there.
-        return try await store.stepStatuses(pipeline: pipeline.id).first { $0.step == step }
-            ?? StepStatusRecord(pipeline: pipeline.id, step: step, completed: false, tested: tested)
+        guard let status = try await store.stepStatuses(pipeline: pipeline.id).first(where: { $0.step == step }) else {
+            throw SluiceError(.store, "the tested mark of '\(step)' was not recorded", step: step)
+        }
+        return status
     }
 }

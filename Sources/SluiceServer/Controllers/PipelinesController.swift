@@ -120,7 +120,9 @@ struct PipelinesController {
     }
 
     private func markTested(_ id: String, step: String, tested: Bool) async throws -> JSON<StepStatusRecord> {
-        guard let pipeline = try await entry(id).pipeline else { throw HTTPError(.notFound, message: "pipeline '\(id)' has no step '\(step)'") }
+        guard let pipeline = try await entry(id).pipeline else {
+            throw HTTPError(.unprocessableContent, message: "pipeline '\(id)' is invalid: fix its file first (`sluice validate \(id)`)")
+        }
         let pipelines = state.configuration.pipelinesDirectory
         return JSON(try await TestedMark.set(tested, step: step, of: pipeline, store: state.store, pipelinesDirectory: pipelines))
     }

@@ -100,12 +100,13 @@ enum RunDriver {
         }
         defer { trap.release() }
         let outcome: RunOutcome
-        do { outcome = try await task.value } catch let refused as SluiceError where refused.code == .conflict {
+        do { outcome = try await task.value } catch let error as SluiceError {
             reporter.finish()
-            throw fail("\(refused)\nnothing was run", ExitStatus.busy)
+            // A conflict is a refusal before anything ran (`concurrency: reject`).
+            throw fail(error.code == .conflict ? "\(error)\nnothing was run" : "\(error)", ExitStatus.of(error.code))
         } catch {
             reporter.finish()
-            throw fail(error is SluiceError ? "\(error)" : "\(configuration.store): \(StoreLocation.explain(error))", ExitStatus.internalError)
+            throw fail("\(configuration.store): \(StoreLocation.explain(error))", ExitStatus.internalError)
         }
         reporter.finish()
         if json {
