@@ -71,6 +71,7 @@ public struct SluiceServer: Sendable {
         let router = Router(context: APIContext.self)
         router.add(middleware: AccessPolicyMiddleware(policy: settings.policy))
         router.add(middleware: RouteMatchMiddleware())
+        router.add(middleware: SluiceErrorMiddleware())
         SystemController(state: state).register(on: router)
         PipelinesController(state: state).register(on: router)
         RunsController(state: state).register(on: router)

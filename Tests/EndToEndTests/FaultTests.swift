@@ -143,6 +143,10 @@ struct FaultTests {
         let blocked = try sluice("run", "p", environment: ["SLUICE_STORE_TIMEOUT": "1s"])
         #expect(blocked.status == 70)
         #expect(blocked.stderr.contains("another process holds the store locked"), "\(blocked.stderr)")
+        // Every command, not only `run`: the store's own error is said as what it means, with the store's exit code.
+        let marking = try sluice("mark-tested", "p", "a", environment: ["SLUICE_STORE_TIMEOUT": "1s"])
+        #expect(marking.status == 70)
+        #expect(marking.stderr.contains("another process holds the store locked") && !marking.stderr.contains("SQLite error"), "\(marking.stderr)")
         try input.fileHandleForWriting.close()
         holder.waitUntilExit()
         #expect(try sluice("run", "p").status == 0)

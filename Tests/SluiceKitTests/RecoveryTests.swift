@@ -224,6 +224,14 @@ struct RecoveryTests {
         #expect(good.step("repair")?.state == .skipped)
         #expect(good.step("join")?.state == .succeeded)
         #expect(try workspace.read("joined.txt") == "published\n")
+        // The branch not taken is not something left to do.
+        let store = try workspace.store()
+        let retry = await #expect(throws: SluiceError.self) { try await RunRetry.plan(of: good.run, store: store) }
+        #expect(retry?.code == .nothingToDo)
+        let resume = await #expect(throws: SluiceError.self) {
+            try await Resumption.claim(good.run, pipeline: try workspace.load("branch"), store: store, jobs: 1)
+        }
+        #expect(resume?.code == .nothingToDo)
 
         let bad = try await workspace.run("branch", parameters: ["fail": "true"], jobs: 1, continueOnError: true)
         #expect(bad.step("repair")?.state == .succeeded)

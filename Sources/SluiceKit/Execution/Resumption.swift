@@ -22,7 +22,10 @@ public struct Resumption: Sendable {
             )
         }
         let unfinished = try await store.stepRuns(runID: record.id).filter { !$0.state.isSuccess }.map(\.step)
-        guard !unfinished.isEmpty else { throw SluiceError(.nothingToDo, "run \(record.id) has nothing to resume: every step succeeded") }
+        // A successful run's skipped steps were skipped by their rules with nothing to do (an alert): not to run again.
+        guard !unfinished.isEmpty, record.status != .success else {
+            throw SluiceError(.nothingToDo, "run \(record.id) has nothing to resume: it succeeded")
+        }
         let request = RunRequest(
             pipeline: pipeline, selection: Selection(only: unfinished), parameters: record.parameters,
             trigger: record.trigger, jobs: jobs, continueOnError: continueOnError, secrets: secrets,

@@ -12,7 +12,10 @@ public enum RunRetry {
     public static func plan(of run: RunRecord, store: any RunStore, changing changes: [String: String] = [:]) async throws -> Plan {
         guard run.status != .running, run.status != .queued else { throw SluiceError(.conflict, "run \(run.id) is still running") }
         let steps = try await store.stepRuns(runID: run.id).filter { !$0.state.isSuccess }.map(\.step)
-        guard !steps.isEmpty else { throw SluiceError(.nothingToDo, "every step of run \(run.id) succeeded; there is nothing to retry") }
+        // A successful run's skipped steps were skipped by their rules with nothing to do (an alert): not to run again.
+        guard !steps.isEmpty, run.status != .success else {
+            throw SluiceError(.nothingToDo, "run \(run.id) succeeded; there is nothing to retry")
+        }
         return Plan(
             selection: Selection(only: steps), parameters: run.parameters.merging(changes) { _, changed in changed },
             trigger: "retry:\(run.id)")
