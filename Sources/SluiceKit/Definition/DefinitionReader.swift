@@ -172,7 +172,7 @@ enum EnvironmentName {
     static let reserved: Set<String> = [
         "SLUICE_RUN_ID", "SLUICE_PIPELINE", "SLUICE_WORKSPACE", "SLUICE_RUN_DIR", "SLUICE_OUTPUTS_DIR",
         "SLUICE_WORKING_DIR", "SLUICE_LOGS_DIR", "SLUICE_SCHEDULED_FOR", "SLUICE_CHANGED_PATHS",
-        "SLUICE_INTERVAL", "SLUICE_STEP", "SLUICE_ATTEMPT", "SLUICE_TOKEN",
+        "SLUICE_INTERVAL", "SLUICE_STEP", "SLUICE_ATTEMPT", "SLUICE_TOKEN", "SLUICE_ITEM",
     ]
 
     static func isValid(_ name: String) -> Bool {

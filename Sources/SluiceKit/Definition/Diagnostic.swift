@@ -29,6 +29,7 @@ public struct Diagnostic: Sendable, Equatable, CustomStringConvertible {
         case unreadableFile = "unreadable-file"
         case duplicatePipeline = "duplicate-pipeline"
         case ignoredSetting = "ignored-setting"
+        case unknownName = "unknown-name"
     }
 
     /// An error makes the pipeline invalid; a warning says what is probably not meant, and the pipeline still runs.

@@ -3,6 +3,8 @@ import Foundation
 /// The declared type of a pipeline parameter.
 public enum ParameterType: String, Sendable, CaseIterable {
     case string, int, number, bool, date, choice
+    /// Text items, given as `A,B,C` or as a JSON list; held as the JSON list (what a step's variable holds).
+    case list
 
     /// The form a value must take, for error messages.
     var expectedForm: String {
@@ -13,6 +15,7 @@ public enum ParameterType: String, Sendable, CaseIterable {
         case .bool: "true or false"
         case .date: "a date written YYYY-MM-DD"
         case .choice: "one of the listed choices"
+        case .list: #"a list such as A,B,C or ["A","B,C"]"#
         }
     }
 }
@@ -61,7 +64,23 @@ public struct ParameterSpec: Sendable {
             }
         case .date:
             return CalendarDate.isValid(value) ? .success(value) : .failure(wrongForm(raw))
+        case .list:
+            guard let items = Self.listItems(value) else { return .failure(wrongForm(raw)) }
+            if !choices.isEmpty, let item = items.first(where: { !choices.contains($0) }) { return .failure(notAChoice(item)) }
+            return .success(JSONText.array(items))
         }
+    }
+
+    /// The items of a list value: a JSON list of texts, or else comma-separated (blanks around items dropped, as are
+    /// empty items); nil for JSON that is not a list of texts.
+    public static func listItems(_ text: String) -> [String]? {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard trimmed.hasPrefix("[") else {
+            return trimmed.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        guard let data = trimmed.data(using: .utf8), let list = try? JSONSerialization.jsonObject(with: data) as? [Any] else { return nil }
+        let items = list.compactMap { $0 as? String }
+        return items.count == list.count ? items : nil
     }
 
     /// Whether `value` comes before `other` (both canonical values of this type).

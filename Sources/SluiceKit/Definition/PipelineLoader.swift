@@ -10,7 +10,7 @@ public enum PipelineLoader {
     static let stepKeys = [
         "name", "description", "script", "command", "depends_on", "timeout", "retries", "env",
         "tags", "allow_failure", "workdir", "inputs", "outputs", "on_failure", "trigger_rule",
-        "executor", "runs_on", "slurm",
+        "executor", "runs_on", "slurm", "foreach", "matrix", "max_parallel", "fail_fast",
     ]
     static let parameterKeys = ["type", "default", "required", "choices", "min", "max", "description"]
     static let retryKeys = ["count", "delay", "backoff", "max_delay"]
@@ -84,6 +84,7 @@ public enum PipelineLoader {
             id: id, name: id, description: "", file: file, scriptsDirectory: scriptsDirectory,
             steps: [], parameters: [], modes: [], environment: [:], secrets: [], workdir: nil)
         var sawSteps = false
+        var templates = TemplateChecker()
         for (key, _, value) in reader.entries(of: root, known: pipelineKeys, context: "the pipeline") {
             switch key {
             case "name": pipeline.name = reader.string(value, key) ?? id
@@ -122,17 +123,18 @@ public enum PipelineLoader {
                     reader.report(.wrongType, value, "'steps' must be a list", fix: "start each step with '- name: ...'")
                     continue
                 }
-                pipeline.steps = sequence.compactMap { readStep($0, reader: reader) }
+                pipeline.steps = sequence.compactMap { readStep($0, reader: reader, templates: &templates) }
             default: break
             }
         }
+        templates.check(pipeline, reader: reader)
         if !sawSteps, root.mapping != nil {
             reader.report(.missingKey, root, "the pipeline has no 'steps'", fix: "add a 'steps:' list")
         }
         return pipeline
     }
 
-    private static func readStep(_ node: Node, reader: DefinitionReader) -> Step? {
+    private static func readStep(_ node: Node, reader: DefinitionReader, templates: inout TemplateChecker) -> Step? {
         let entries = reader.entries(of: node, known: stepKeys, context: "a step")
         guard node.mapping != nil else { return nil }
         var step = Step(
@@ -141,6 +143,8 @@ public enum PipelineLoader {
         var script: (String, Node)?
         var command: (String, Node)?
         var hasName = false, nameIsText = false
+        var fanOutNodes: [String: Node] = [:]
+        var templated: [(String, String, Node)] = []
         for (key, _, value) in entries {
             switch key {
             case "name":
@@ -152,12 +156,23 @@ public enum PipelineLoader {
             case "depends_on": step.dependsOn = reader.strings(value, key).map(\.0)
             case "timeout": step.timeout = reader.duration(value, key)
             case "retries": step.retry = readRetry(value, reader: reader)
-            case "env": step.environment = reader.environment(value, "a step")
+            case "env":
+                step.environment = reader.environment(value, "a step")
+                for (keyNode, field) in value.mapping ?? [:] {
+                    if let text = field.scalar?.string, keyNode.scalar.map({ step.environment[$0.string] != nil }) == true {
+                        templated.append(("env", text, field))
+                    }
+                }
             case "tags": step.tags = reader.strings(value, key).map(\.0)
             case "allow_failure": step.allowFailure = reader.bool(value, key) ?? false
-            case "workdir": step.workdir = reader.string(value, key)
-            case "inputs": step.inputs = readPaths(value, key, reader: reader)
-            case "outputs": step.outputs = readPaths(value, key, reader: reader)
+            case "workdir":
+                step.workdir = reader.string(value, key)
+                if let text = step.workdir { templated.append((key, text, value)) }
+            case "inputs", "outputs":
+                let paths = readPaths(value, key, reader: reader)
+                if key == "inputs" { step.inputs = paths.map(\.0) } else { step.outputs = paths.map(\.0) }
+                templated += paths.map { (key, $0.0, $0.1) }
+            case "foreach", "matrix", "max_parallel", "fail_fast": fanOutNodes[key] = value
             case "on_failure": step.onFailure = readFailureAction(value, reader: reader)
             case "executor": step.placement.executor = PlacementReader.executor(value, reader: reader)
             case "runs_on": step.placement.labels = PlacementReader.labels(value, reader: reader)
@@ -189,6 +204,14 @@ public enum PipelineLoader {
                 "step name '\(step.name.debugDescription.dropFirst().dropLast())' cannot contain '/' or control characters, or start with '.'",
                 fix: "use letters, digits, '-' and '_'")
         }
+        step.fanOut = readFanOut(fanOutNodes, of: label, node: node, reader: reader)
+        if step.fanOut != nil, step.name.contains("[") || step.name.contains("]") {
+            reader.report(
+                .badValue, node, "\(label) has 'foreach' or 'matrix', so its name cannot hold '[' or ']': its instances are named NAME[ITEM]",
+                fix: "rename it")
+        }
+        if let command { templated.append(("command", command.0, command.1)) }
+        for (key, text, value) in templated { templates.note(step: step.name, key: key, text, value) }
         switch (script, command) {
         case let (script?, nil): step.action = .script(path: script.0)
         case let (nil, command?): step.action = .command(command.0)
@@ -200,28 +223,49 @@ public enum PipelineLoader {
         return step
     }
 
-    /// Declared inputs or outputs: paths relative to the workspace, which must stay inside it.
-    private static func readPaths(_ node: Node, _ field: String, reader: DefinitionReader) -> [String] {
+    /// Declared inputs or outputs: paths relative to the workspace, which must stay inside it (checked again once
+    /// their templates are filled in).
+    private static func readPaths(_ node: Node, _ field: String, reader: DefinitionReader) -> [(String, Node)] {
         reader.strings(node, field).compactMap { path, item in
-            let parts = path.split(separator: "/")
-            guard !path.isEmpty, !path.hasPrefix("/"), !parts.contains(".."), !path.contains("\0") else {
+            guard let normalized = WorkspacePath.normalized(path) else {
                 reader.report(
                     .badValue, item, "'\(path)' in '\(field)' must be a path inside the workspace",
                     fix: "write it relative to the workspace, without '..'")
                 return nil
             }
-            // Paths are taken as written: `$SAMPLE` or `{sample}` would name a file of that very name, found missing only
-            // after the step ran.
-            if path.contains("$") || path.contains("{") || path.contains("}") {
+            // Paths are taken as written but for `{{ templates }}`: `$SAMPLE` or `{sample}` would name a file of that
+            // very name, found missing only after the step ran.
+            let literal = (try? Template(parsing: path))?.render { _ in "" } ?? path
+            if literal.contains("$") || literal.contains("{") || literal.contains("}") {
                 reader.report(
                     .badValue, item,
-                    "'\(path)' in '\(field)' looks like a template, but paths are taken as written: "
-                        + "no $VARIABLES, {wildcards} or {{ templates }}",
-                    fix: "name the file itself, or match several with a glob such as data/*.fastq")
+                    "'\(path)' in '\(field)' looks like a variable, but paths are taken as written: no $VARIABLES or {wildcards}",
+                    fix: "use {{ item }} or {{ params.NAME }}, or match several files with a glob such as data/*.fastq")
                 return nil
             }
-            return parts.filter { $0 != "." }.joined(separator: "/")
+            return (normalized, item)
         }
+    }
+
+    /// `foreach` or `matrix`, and the settings that bound its instances.
+    private static func readFanOut(_ nodes: [String: Node], of label: String, node: Node, reader: DefinitionReader) -> FanOut? {
+        if nodes["foreach"] != nil, let matrix = nodes["matrix"] {
+            reader.report(.badValue, matrix, "\(label) has both 'foreach' and 'matrix'", fix: "keep one of them")
+            return nil
+        }
+        guard
+            let source = nodes["foreach"].flatMap({ FanOutReader.foreach($0, reader: reader) })
+                ?? nodes["matrix"].flatMap({ FanOutReader.matrix($0, reader: reader) })
+        else {
+            for key in ["max_parallel", "fail_fast"] where nodes[key] != nil && nodes["foreach"] == nil && nodes["matrix"] == nil {
+                reader.report(.badValue, nodes[key], "'\(key)' of \(label) applies to a step with 'foreach' or 'matrix'", fix: "remove it")
+            }
+            return nil
+        }
+        var fanOut = FanOut(source: source)
+        if let value = nodes["max_parallel"] { fanOut.maxParallel = reader.wholeNumber(value, "max_parallel", in: 1...100_000) }
+        if let value = nodes["fail_fast"] { fanOut.failFast = reader.bool(value, "fail_fast") ?? false }
+        return fanOut
     }
 
     private static func readFailureAction(_ node: Node, reader: DefinitionReader) -> FailureAction? {
@@ -292,7 +336,12 @@ public enum PipelineLoader {
                     }
                 case "default":
                     defaultNode = field
-                    spec.defaultValue = reader.string(field, key)
+                    // A list parameter's default may be written as a YAML list.
+                    if let sequence = field.sequence {
+                        spec.defaultValue = JSONText.array(sequence.compactMap { reader.string($0, key) })
+                    } else {
+                        spec.defaultValue = reader.string(field, key)
+                    }
                 case "required": spec.required = reader.bool(field, key) ?? false
                 case "choices": spec.choices = reader.strings(field, key).map(\.0)
                 case "min", "max": bounds[key] = field

@@ -24,6 +24,10 @@ public struct Step: Sendable {
     public var triggerRule: TriggerRule = .allSuccess
     /// Where it runs: `executor`, `runs_on` and `slurm` as written for the step (see ``Pipeline/placement(of:)``).
     public var placement = StepPlacement()
+    /// `foreach:` or `matrix:`: the step as written runs once per item (see ``FanOutExpansion``).
+    public var fanOut: FanOut?
+    /// Set on each instance of a fan-out once the run's items are known: which step it came from, with which item.
+    public var instance: StepInstance?
     public var location: SourceLocation
 }
 

@@ -18,12 +18,16 @@ public struct RunRequest: Sendable {
     /// For a run a trigger starts: what it records on the run, and the claim that makes it start once.
     public var triggerDetail: TriggerDetail?
     public var claim: TriggerClaim?
+    /// Where `foreach: {glob: ...}` looks for files.
+    public var workspace: String
 
     public init(
         pipeline: Pipeline, selection: Selection = Selection(), parameters: [String: String] = [:],
         trigger: String = "cli", jobs: Int, continueOnError: Bool = false, secrets: [String: String] = [:],
-        secretsInEnvironmentFile: Bool = false, force: Bool = false
+        secretsInEnvironmentFile: Bool = false, force: Bool = false,
+        workspace: String = FileManager.default.currentDirectoryPath
     ) {
+        self.workspace = workspace
         self.pipeline = pipeline
         self.selection = selection
         self.parameters = parameters
@@ -77,16 +81,19 @@ public struct PipelineRunner: Sendable {
         self.notify = notify
     }
 
-    /// Checks parameters, selection and secrets; throws (an invalid input, with the fields at fault) before anything
-    /// is recorded or started.
+    /// Checks parameters, selection and secrets, and expands fan-outs; throws (an invalid input, with the fields at
+    /// fault) before anything is recorded or started.
     public static func prepare(_ request: RunRequest) throws(SluiceError) -> PreparedRun {
         let parameters: [String: String]
         switch ParameterBinding.bind(request.parameters, to: request.pipeline.parameters) {
         case let .success(values): parameters = values
         case let .failure(errors): throw errors.sluiceError
         }
+        let pipeline = try FanOutExpansion.expand(request.pipeline, parameters: parameters) { glob in
+            PathPatterns.files([glob], in: request.workspace).files
+        }
         let plan: Plan
-        do { plan = try Planner.plan(request.pipeline, selection: request.selection) } catch { throw error.sluiceError }
+        do { plan = try Planner.plan(pipeline, selection: request.selection) } catch { throw error.sluiceError }
         guard !plan.included.isEmpty else {
             let message = "the selection leaves no step of '\(request.pipeline.id)' to run"
             throw SluiceError(.invalidInput, message, fields: ["selection": message])

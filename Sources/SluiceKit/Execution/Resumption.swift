@@ -13,7 +13,8 @@ public struct Resumption: Sendable {
     /// conditional update in the store: of two processes resuming the same run at once, exactly one gets it.
     public static func claim(
         _ record: RunRecord, pipeline: Pipeline, store: any RunStore, jobs: Int, continueOnError: Bool = false,
-        secrets: [String: String] = [:], secretsInEnvironmentFile: Bool = false
+        secrets: [String: String] = [:], secretsInEnvironmentFile: Bool = false,
+        workspace: String = FileManager.default.currentDirectoryPath
     ) async throws -> Resumption {
         guard record.status != .running, record.status != .queued else {
             throw SluiceError(
@@ -29,7 +30,7 @@ public struct Resumption: Sendable {
         let request = RunRequest(
             pipeline: pipeline, selection: Selection(only: unfinished), parameters: record.parameters,
             trigger: record.trigger, jobs: jobs, continueOnError: continueOnError, secrets: secrets,
-            secretsInEnvironmentFile: secretsInEnvironmentFile)
+            secretsInEnvironmentFile: secretsInEnvironmentFile, workspace: workspace)
         let prepared: PreparedRun
         do { prepared = try PipelineRunner.prepare(request) } catch {
             var refused = error

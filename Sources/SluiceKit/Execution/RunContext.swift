@@ -73,17 +73,29 @@ struct RunContext: Sendable {
         var entries = environmentEntries
         if !step.environment.isEmpty {
             entries.removeAll { entry in step.environment.keys.contains { entry.hasPrefix($0 + "=") } }
-            entries += step.environment.map { "\($0.key)=\($0.value)" }
+            entries += step.environment.map { "\($0.key)=\(withRunID($0.value))" }
         }
         entries.append("SLUICE_STEP=\(step.name)")
         let workdir = step.workdir ?? pipeline.workdir
         let directory = workdir.map { $0.hasPrefix("/") ? $0 : (workspace as NSString).appendingPathComponent($0) } ?? workspace
         let name = step.name + (logSuffix.map { ".\($0)" } ?? "")
         return LaunchSpec(
-            arguments: StepCommandLine.arguments(for: action ?? step.action, scriptsDirectory: pipeline.scriptsDirectory),
+            arguments: StepCommandLine.arguments(for: withRunID(action ?? step.action), scriptsDirectory: pipeline.scriptsDirectory),
             environment: entries, searchPath: step.environment["PATH"] ?? searchPath,
             workingDirectory: directory, logFile: self.directory.log(of: name), mask: mask.isEmpty ? nil : mask,
             identity: AttemptIdentity(runID: runID, step: name, attempt: 1, runDirectory: self.directory.root),
             placement: pipeline.placement(of: step))
     }
+
+    /// `{{ run.id }}`, left as written when the run's templates were filled in (the id was not known yet).
+    private func withRunID(_ text: String) -> String {
+        text.contains("{{") ? text.replacingOccurrences(of: Self.runIDTemplate, with: runID) : text
+    }
+
+    private func withRunID(_ action: StepAction) -> StepAction {
+        if case let .command(text) = action { return .command(withRunID(text)) }
+        return action
+    }
+
+    private static let runIDTemplate = "{{ run.id }}"
 }

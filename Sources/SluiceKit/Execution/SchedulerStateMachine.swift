@@ -72,6 +72,21 @@ struct SchedulerStateMachine {
     private var cancelledBecause: String?
     private var started = false
     private var finished = false
+    /// Each included step's fan-out (an index into `fanOuts`), or -1 for a step that is not an instance.
+    private var fanOutOf: [Int]
+    private var fanOuts: [FanOutGroup]
+    /// The fan-out whose failed instance stopped the run: its siblings still start, unless it fails fast.
+    private var stoppedByFanOut = -1
+
+    /// The instances of one fan-out: how many are active, which wait for its `max_parallel`, whether one failed.
+    private struct FanOutGroup {
+        var limit: Int?
+        var failFast: Bool
+        var active = 0
+        var parked: [Int] = []
+        /// Why its siblings are skipped once an instance failed, with `fail_fast`.
+        var failure: String?
+    }
 
     init(plan: Plan, options: Options) {
         self.plan = plan
@@ -83,6 +98,19 @@ struct SchedulerStateMachine {
         for index in included { waiting[index] = plan.graph.upstream[index].count(where: included.contains) }
         self.waiting = waiting
         ready = ReadyQueue(plan.included.map(\.index).filter { waiting[$0] == 0 })
+        var fanOutOf = [Int](repeating: -1, count: plan.graph.count)
+        var numbers: [String: Int] = [:]
+        var fanOuts: [FanOutGroup] = []
+        for index in included {
+            guard let instance = plan.pipeline.steps[index].instance else { continue }
+            if numbers[instance.of] == nil {
+                numbers[instance.of] = fanOuts.count
+                fanOuts.append(FanOutGroup(limit: instance.maxParallel, failFast: instance.failFast))
+            }
+            fanOutOf[index] = numbers[instance.of]!
+        }
+        self.fanOutOf = fanOutOf
+        self.fanOuts = fanOuts
     }
 
     // MARK: Events
@@ -180,10 +208,25 @@ struct SchedulerStateMachine {
         }
         while active.count - idle < jobs, let index = ready.pop() {
             let step = plan.pipeline.steps[index]
-            // A stopped run still runs the steps meant for failures (alerts, clean-up); a cancelled one runs nothing.
-            if let stop = stoppedBy, isCancelled || ![.oneFailed, .allDone].contains(step.triggerRule) {
+            let fanOut = fanOutOf[index]
+            if fanOut >= 0, !isCancelled, let failure = fanOuts[fanOut].failure {
+                actions += resolve(index, StepOutcome(state: .skipped, skippedByFailure: true), skipped: failure)
+                continue
+            }
+            // A stopped run still runs the steps meant for failures (alerts, clean-up), and the siblings of a failed
+            // instance; a cancelled one runs nothing.
+            if let stop = stoppedBy,
+                isCancelled || !([.oneFailed, .allDone].contains(step.triggerRule) || (fanOut >= 0 && fanOut == stoppedByFanOut))
+            {
                 actions += resolve(index, StepOutcome(state: .skipped, skippedByFailure: !isCancelled), skipped: stop)
                 continue
+            }
+            if fanOut >= 0 {
+                if let limit = fanOuts[fanOut].limit, fanOuts[fanOut].active >= limit {
+                    fanOuts[fanOut].parked.append(index)
+                    continue
+                }
+                fanOuts[fanOut].active += 1
             }
             active[index] = Active()
             actions += options.checksOutputs && !step.outputs.isEmpty ? [.check(index)] : launch(index, attempt: 1)
@@ -230,12 +273,23 @@ struct SchedulerStateMachine {
     /// Records a step's final outcome, releases or skips its downstream steps, and starts what became ready.
     private mutating func settle(_ index: Int, _ outcome: StepOutcome) -> [Action] {
         active[index] = nil
+        let fanOut = fanOutOf[index]
+        let failed = !outcome.isSuccess && !outcome.recovered
+        if fanOut >= 0 {
+            // Its place is free for a sibling that waited for `max_parallel`.
+            fanOuts[fanOut].active -= 1
+            if !fanOuts[fanOut].parked.isEmpty { ready.push(fanOuts[fanOut].parked.removeFirst()) }
+            if failed, outcome.state.isFailure, fanOuts[fanOut].failFast, fanOuts[fanOut].failure == nil {
+                fanOuts[fanOut].failure = "fail_fast: instance '\(plan.pipeline.steps[index].name)' \(outcome.state.rawValue)"
+            }
+        }
         if outcome.state == .cancelled || (isCancelled && !outcome.isSuccess) {
             stoppedBy = stoppedBy ?? "the run was cancelled"
-        } else if !outcome.isSuccess && !outcome.recovered && !options.continueOnError {
+        } else if failed && !options.continueOnError && stoppedBy == nil {
             let ended = outcome.state.rawValue.replacingOccurrences(of: "_", with: " ")
             let name = plan.pipeline.steps[index].name
-            stoppedBy = stoppedBy ?? "the run stopped after step '\(name)' \(ended) (--continue-on-error runs independent steps)"
+            stoppedBy = "the run stopped after step '\(name)' \(ended) (--continue-on-error runs independent steps)"
+            if fanOut >= 0, !fanOuts[fanOut].failFast { stoppedByFanOut = fanOut }
         }
         return resolve(index, outcome, skipped: nil) + startReady()
     }

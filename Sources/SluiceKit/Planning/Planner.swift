@@ -4,12 +4,18 @@ public enum Planner {
         let graph = DependencyGraph(steps: pipeline.steps)
         var problems: [String] = []
         let tags = Set(pipeline.steps.flatMap(\.tags))
-        // A step's name, or a tag standing for every step that carries it (`--skip extraction`).
+        let instances = Dictionary(grouping: pipeline.steps.indices.filter { pipeline.steps[$0].instance != nil }) {
+            pipeline.steps[$0].instance!.of
+        }
+        // A step's name, a fan-out's name for all its instances (`--only map`), or a tag standing for every step that
+        // carries it (`--skip extraction`).
         func indices(_ names: [String], _ flag: String) -> [Int] {
             names.flatMap { name in
                 if let index = graph.index[name] { return [index] }
+                if let members = instances[name] { return members }
                 if tags.contains(name) { return pipeline.steps.indices.filter { pipeline.steps[$0].tags.contains(name) } }
-                let hint = Suggestion.closest(to: name, among: graph.names + tags.sorted()).map { " (did you mean '\($0)'?)" } ?? ""
+                let candidates = graph.names.filter { !$0.hasSuffix("]") } + instances.keys.sorted() + tags.sorted()
+                let hint = Suggestion.closest(to: name, among: candidates).map { " (did you mean '\($0)'?)" } ?? ""
                 problems.append("\(flag): '\(name)' is neither a step nor a tag of pipeline '\(pipeline.id)'\(hint)")
                 return []
             }
@@ -24,7 +30,10 @@ public enum Planner {
             if let mode = pipeline.modes.first(where: { $0.name == name }) {
                 let members = Set(mode.members)
                 modeMembers = Set(
-                    pipeline.steps.indices.filter { members.contains(pipeline.steps[$0].name) || !members.isDisjoint(with: pipeline.steps[$0].tags) })
+                    pipeline.steps.indices.filter { index in
+                        let step = pipeline.steps[index]
+                        return members.contains(step.instance?.of ?? step.name) || members.contains(step.name) || !members.isDisjoint(with: step.tags)
+                    })
             } else {
                 let known = pipeline.modes.map(\.name)
                 problems.append(

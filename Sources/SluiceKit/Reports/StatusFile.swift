@@ -16,13 +16,15 @@ enum StatusFile {
     static func write(_ pipeline: Pipeline, statuses: [StepStatusRecord], to path: String) throws {
         let byStep = Dictionary(statuses.map { ($0.step, $0) }, uniquingKeysWith: { first, _ in first })
         var lines: [String] = []
+        // A fan-out's instances, recorded as `map[A]`, add up to one entry for `map`.
+        let instances = Dictionary(grouping: statuses.filter { $0.step.hasSuffix("]") }) { String($0.step.prefix { $0 != "[" }) }
         for step in pipeline.steps {
-            let status = byStep[step.name]
+            let members = step.fanOut != nil ? instances[step.name] ?? [] : byStep[step.name].map { [$0] } ?? []
             let fields = [
-                "\"completed\": \(status?.completed ?? false)",
-                "\"tested\": \(status?.tested ?? false)",
-                "\"last_run\": \(json(status?.lastRun.map(Timestamp.iso)))",
-                "\"error\": \(json(status?.error))",
+                "\"completed\": \(!members.isEmpty && members.allSatisfy(\.completed))",
+                "\"tested\": \(!members.isEmpty && members.allSatisfy(\.tested))",
+                "\"last_run\": \(json(members.compactMap(\.lastRun).max().map(Timestamp.iso)))",
+                "\"error\": \(json(members.compactMap(\.error).first))",
             ]
             lines.append("  \(json(step.name)): {\n    \(fields.joined(separator: ",\n    "))\n  }")
         }
@@ -31,20 +33,5 @@ enum StatusFile {
     }
 
     /// Step order matters to people reading the file, so it is written by hand rather than by a dictionary encoder.
-    private static func json(_ value: String?) -> String {
-        guard let value else { return "null" }
-        var quoted = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": quoted += "\\\""
-            case "\\": quoted += "\\\\"
-            case "\n": quoted += "\\n"
-            case "\r": quoted += "\\r"
-            case "\t": quoted += "\\t"
-            case _ where scalar.value < 0x20: quoted += String(format: "\\u%04x", scalar.value)
-            default: quoted.unicodeScalars.append(scalar)
-            }
-        }
-        return quoted + "\""
-    }
+    private static func json(_ value: String?) -> String { value.map(JSONText.string) ?? "null" }
 }

@@ -195,7 +195,8 @@ extension Configuration {
     ) -> RunRequest {
         RunRequest(
             pipeline: pipeline, selection: selection, parameters: parameters, trigger: trigger, jobs: jobs,
-            secrets: SecretValues.load(pipeline.secrets, file: secretsFile), secretsInEnvironmentFile: secretsInEnvironmentFile)
+            secrets: SecretValues.load(pipeline.secrets, file: secretsFile), secretsInEnvironmentFile: secretsInEnvironmentFile,
+            workspace: workspace)
     }
 
     /// The executors of this workspace's steps: local processes, and Slurm jobs or workers for the steps that ask for

@@ -89,7 +89,7 @@ struct RunsController {
         let resumption = try await Resumption.claim(
             record, pipeline: pipeline, store: state.store, jobs: configuration.jobs,
             secrets: SecretValues.load(pipeline.secrets, file: configuration.secretsFile),
-            secretsInEnvironmentFile: configuration.secretsInEnvironmentFile)
+            secretsInEnvironmentFile: configuration.secretsInEnvironmentFile, workspace: configuration.workspace)
         await state.launcher.resume(resumption)
         return try JSONResponse.make(resumption.record, status: .accepted, headers: [.location: "/api/runs/\(id)"])
     }

@@ -30,7 +30,7 @@ struct ResumeCommand: AsyncParsableCommand {
         let resumption = try await Resumption.claim(
             record, pipeline: pipeline, store: store, jobs: configuration.jobs, continueOnError: continueOnError,
             secrets: SecretValues.load(pipeline.secrets, file: configuration.secretsFile),
-            secretsInEnvironmentFile: configuration.secretsInEnvironmentFile)
+            secretsInEnvironmentFile: configuration.secretsInEnvironmentFile, workspace: configuration.workspace)
         try await RunDriver.drive(resumption.prepared, store: store, configuration: configuration, json: json) { runner, observer in
             try await runner.run(resumption, observer: observer)
         }

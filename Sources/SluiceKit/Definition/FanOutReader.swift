@@ -1,0 +1,137 @@
+import Foundation
+import Yams
+
+/// Reads a step's `foreach:` or `matrix:` (with `max_parallel` and `fail_fast`) into a ``FanOut``.
+enum FanOutReader {
+    static let foreachFix = "write a list ([A, B]), \"{{ params.NAME }}\" for a list parameter, or {glob: \"data/*.csv\"}"
+
+    static func foreach(_ node: Node, reader: DefinitionReader) -> FanOut.Source? {
+        if let text = node.scalar?.string {
+            let template = try? Template(parsing: text)
+            guard let template, template.parts.count == 1, let reference = template.references.first else {
+                reader.report(.badValue, node, "'foreach' must list its items", fix: foreachFix)
+                return nil
+            }
+            switch reference.path.first {
+            case "params" where reference.path.count == 2:
+                return .parameter(reference.path[1])
+            case "steps":
+                reader.report(
+                    .badValue, node, "'foreach' over an upstream step's outputs is not available yet",
+                    fix: "list the items, or pass them as a list parameter")
+                return nil
+            default:
+                reader.report(.badValue, node, "'foreach: \(text)' names no list parameter", fix: foreachFix)
+                return nil
+            }
+        }
+        if node.mapping != nil {
+            var glob: String?
+            for (key, _, value) in reader.entries(of: node, known: ["glob"], context: "'foreach'") where key == "glob" {
+                glob = reader.string(value, key)
+                if let pattern = glob, WorkspacePath.normalized(pattern) == nil {
+                    reader.report(
+                        .badValue, value, "the glob '\(pattern)' must match files inside the workspace",
+                        fix: "write it relative to the workspace, without '..'")
+                    return nil
+                }
+            }
+            guard let glob else {
+                reader.report(.missingKey, node, "'foreach' as a mapping takes a 'glob'", fix: foreachFix)
+                return nil
+            }
+            return .files(glob: glob)
+        }
+        guard let sequence = node.sequence else { return nil }
+        guard !sequence.isEmpty else {
+            reader.report(.badValue, node, "'foreach' lists no items", fix: "list at least one, or remove 'foreach'")
+            return nil
+        }
+        let items = sequence.compactMap { item(of: $0, reader: reader) }
+        return items.count == sequence.count ? .items(items) : nil
+    }
+
+    static func matrix(_ node: Node, reader: DefinitionReader) -> FanOut.Source? {
+        guard let mapping = node.mapping else {
+            reader.report(.wrongType, node, "'matrix' must map names to lists", fix: "write `matrix: {region: [eu, us], year: [2024, 2025]}`")
+            return nil
+        }
+        var matrix = FanOut.Matrix(axes: [])
+        for (keyNode, value) in mapping {
+            guard let name = keyNode.scalar?.string else { continue }
+            switch name {
+            case "include", "exclude":
+                guard let sequence = value.sequence else {
+                    reader.report(.wrongType, value, "'\(name)' of 'matrix' must be a list of mappings", fix: "write `- {region: eu, year: 2023}`")
+                    continue
+                }
+                let combinations = sequence.compactMap { item(of: $0, reader: reader)?.fields }
+                if name == "include" { matrix.include = combinations } else { matrix.exclude = combinations }
+            default:
+                guard EnvironmentName.isValid(name) else {
+                    reader.report(
+                        .badValue, keyNode, "'\(name)' is not a valid matrix name",
+                        fix: "use letters, digits and underscores, not starting with a digit")
+                    continue
+                }
+                let values = reader.strings(value, name).map(\.0)
+                guard !values.isEmpty else {
+                    reader.report(.badValue, value, "matrix '\(name)' lists no values", fix: "list at least one")
+                    continue
+                }
+                matrix.axes.append((name, values))
+            }
+        }
+        guard !matrix.axes.isEmpty || !matrix.include.isEmpty else {
+            reader.report(.badValue, node, "'matrix' has no lists", fix: "write `matrix: {region: [eu, us]}`")
+            return nil
+        }
+        return .matrix(matrix)
+    }
+
+    /// A scalar item, or a mapping of scalars (`{{ item.KEY }}`), whose value is then its JSON.
+    private static func item(of node: Node, reader: DefinitionReader) -> FanOutItem? {
+        if let text = node.scalar?.string { return FanOutItem(value: text) }
+        guard let mapping = node.mapping else {
+            reader.report(.wrongType, node, "an item must be a value or a mapping of values")
+            return nil
+        }
+        var fields: [(key: String, value: String)] = []
+        for (keyNode, value) in mapping {
+            guard let key = keyNode.scalar?.string, EnvironmentName.isValid(key) else {
+                reader.report(
+                    .badValue, keyNode, "'\(keyNode.scalar?.string ?? "?")' is not a valid item key",
+                    fix: "use letters, digits and underscores, not starting with a digit")
+                return nil
+            }
+            guard let text = reader.string(value, key) else { return nil }
+            fields.append((key, text))
+        }
+        return FanOutItem(value: JSONText.object(fields), fields: fields)
+    }
+}
+
+/// JSON text of Sluice's own values (items, list parameters), written without Foundation's encoder.
+enum JSONText {
+    static func string(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where scalar.value < 0x20: result += String(format: "\\u%04x", scalar.value)
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+
+    static func array(_ values: [String]) -> String { "[" + values.map(string).joined(separator: ",") + "]" }
+
+    static func object(_ fields: [(key: String, value: String)]) -> String {
+        "{" + fields.map { string($0.key) + ":" + string($0.value) }.joined(separator: ",") + "}"
+    }
+}

@@ -1,0 +1,92 @@
+/// Text with `{{ NAME.PATH }}` references (`{{ item }}`, `{{ item.stem }}`, `{{ params.samples }}`, `{{ run.id }}`),
+/// parsed once and rendered per run or per fan-out instance.
+///
+/// Only braces that open on a name are a reference: `{{.Names}}` (a Go template handed to `docker ps`) and other
+/// brace text stay as written.
+struct Template: Sendable {
+    struct Reference: Sendable, Equatable {
+        /// `["params", "samples"]` for `{{ params.samples }}`.
+        var path: [String]
+        /// Where `{{` is in the text, in characters: added to the field's column in diagnostics.
+        var offset: Int
+        var text: String { path.joined(separator: ".") }
+    }
+
+    enum Part: Sendable {
+        case text(String)
+        case reference(Reference)
+    }
+
+    /// Why a template cannot be read, at `offset` characters into the text.
+    struct Problem: Error, Sendable {
+        var message: String
+        var offset: Int
+    }
+
+    let parts: [Part]
+
+    var references: [Reference] {
+        parts.compactMap { if case let .reference(reference) = $0 { reference } else { nil } }
+    }
+
+    var isPlain: Bool { references.isEmpty }
+
+    init(parsing text: String) throws(Problem) {
+        guard text.contains("{{") else {
+            parts = [.text(text)]
+            return
+        }
+        var parts: [Part] = []
+        var literal = ""
+        let characters = Array(text)
+        var index = 0
+        while index < characters.count {
+            guard characters[index] == "{", index + 1 < characters.count, characters[index + 1] == "{" else {
+                literal.append(characters[index])
+                index += 1
+                continue
+            }
+            var cursor = index + 2
+            while cursor < characters.count, characters[cursor] == " " { cursor += 1 }
+            guard cursor < characters.count, characters[cursor].isLetter || characters[cursor] == "_" else {
+                literal += "{{"
+                index += 2
+                continue
+            }
+            let start = cursor
+            while cursor < characters.count, Self.isNameCharacter(characters[cursor]) { cursor += 1 }
+            let name = String(characters[start..<cursor])
+            while cursor < characters.count, characters[cursor] == " " { cursor += 1 }
+            guard cursor + 1 < characters.count, characters[cursor] == "}", characters[cursor + 1] == "}" else {
+                throw Problem(message: "'{{ \(name)' is not closed by '}}', or holds more than a name", offset: index)
+            }
+            let path = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            guard !path.contains(where: \.isEmpty) else {
+                throw Problem(message: "'{{ \(name) }}' has an empty part between dots", offset: index)
+            }
+            if !literal.isEmpty { parts.append(.text(literal)) }
+            literal = ""
+            parts.append(.reference(Reference(path: path, offset: index)))
+            index = cursor + 2
+        }
+        if !literal.isEmpty || parts.isEmpty { parts.append(.text(literal)) }
+        self.parts = parts
+    }
+
+    private static func isNameCharacter(_ character: Character) -> Bool {
+        character.isLetter || character.isNumber || character == "_" || character == "-" || character == "."
+    }
+
+    /// The text with each reference replaced by `value(reference)`; nil from it leaves the reference as written
+    /// (filled in later, as `{{ run.id }}` is at launch).
+    func render(_ value: (Reference) -> String?) -> String {
+        var result = ""
+        for part in parts {
+            switch part {
+            case let .text(text): result += text
+            case let .reference(reference): result += value(reference) ?? "{{ \(reference.text) }}"
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,114 @@
+import Yams
+
+/// Checks every `{{ ... }}` of a pipeline once the whole file is read (parameters may be declared after the steps):
+/// each name must be one the step will have, or validation fails at its file:line:column.
+struct TemplateChecker {
+    /// One templated field of a step, as read.
+    struct Field {
+        var step: String
+        var key: String
+        var text: String
+        var node: Node
+    }
+
+    private(set) var fields: [Field] = []
+
+    mutating func note(step: String, key: String, _ text: String, _ node: Node) {
+        if text.contains("{{") { fields.append(Field(step: step, key: key, text: text, node: node)) }
+    }
+
+    func check(_ pipeline: Pipeline, reader: DefinitionReader) {
+        let parameters = Set(pipeline.parameters.map(\.name))
+        let steps = Dictionary(pipeline.steps.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for step in pipeline.steps {
+            guard case let .parameter(name) = step.fanOut?.source else { continue }
+            let spec = pipeline.parameters.first { $0.name == name }
+            guard spec?.type == .list else {
+                reader.report(
+                    Diagnostic(
+                        .unknownName, at: step.location,
+                        spec == nil
+                            ? "step '\(step.name)' fans out over parameter '\(name)', which this pipeline does not declare"
+                            : "step '\(step.name)' fans out over parameter '\(name)', which is a \(spec!.type.rawValue), not a list",
+                        fix: "declare it under 'params:' as `\(name): {type: list}`"))
+                continue
+            }
+        }
+        for field in fields {
+            let template: Template
+            do { template = try Template(parsing: field.text) } catch {
+                report(error.message, in: field, offset: error.offset, fix: "write {{ item }}, {{ params.NAME }} or {{ run.id }}", reader: reader)
+                continue
+            }
+            let fanOut = steps[field.step]?.fanOut
+            for reference in template.references {
+                if let (message, fix) = problem(reference, field: field, fanOut: fanOut, parameters: parameters) {
+                    report(message, in: field, offset: reference.offset, fix: fix, reader: reader)
+                }
+            }
+        }
+    }
+
+    private func problem(_ reference: Reference, field: Field, fanOut: FanOut?, parameters: Set<String>) -> (String, String)? {
+        let path = reference.path
+        let name = "{{ \(reference.text) }}"
+        switch path[0] {
+        case "item":
+            guard let fanOut else {
+                return ("\(name) in step '\(field.step)': the step has no 'foreach' or 'matrix'", "add 'foreach:', or remove the template")
+            }
+            guard path.count > 1 else { return nil }
+            let keys = Self.itemKeys(fanOut.source)
+            guard path.count == 2, keys.contains(path[1]) else {
+                let known = keys.isEmpty ? "its items are plain values: write {{ item }}" : "its items have: \(keys.joined(separator: ", "))"
+                return ("\(name) in step '\(field.step)' names no key of its items", known)
+            }
+            return nil
+        case "params":
+            guard path.count == 2, parameters.contains(path[1]) else {
+                let fix =
+                    path.count == 2
+                    ? Suggestion.closest(to: path[1], among: parameters.sorted()).map { "did you mean {{ params.\($0) }}?" }
+                        ?? "declare it under 'params:'"
+                    : "write {{ params.NAME }}"
+                return ("\(name) in step '\(field.step)' names no parameter of this pipeline", fix)
+            }
+            return nil
+        case "run":
+            guard path.count == 2, path[1] == "id" else { return ("\(name) is not known: a run has {{ run.id }}", "write {{ run.id }}") }
+            guard field.key == "command" || field.key == "env" else {
+                return ("{{ run.id }} in '\(field.key)' of step '\(field.step)': the run's id is known in 'command' and 'env' only", "use it there")
+            }
+            return nil
+        case "steps":
+            return ("\(name): values from upstream steps are not available yet", "pass the value as a parameter or a file")
+        default:
+            let hint = Suggestion.closest(to: path[0], among: ["item", "params", "run"]).map { "did you mean '\($0)'?" }
+            return ("\(name) in step '\(field.step)' is not a known name", hint ?? "templates take item, params.NAME and run.id")
+        }
+    }
+
+    typealias Reference = Template.Reference
+
+    /// The keys `{{ item.KEY }}` may name.
+    static func itemKeys(_ source: FanOut.Source) -> [String] {
+        switch source {
+        case let .items(items):
+            // Keys every item has.
+            (items.first?.fields.map(\.key) ?? []).filter { key in items.allSatisfy { $0.field(key) != nil } }
+        case .parameter: []
+        case .files: ["path", "name", "stem"]
+        case let .matrix(matrix):
+            matrix.axes.map(\.name) + matrix.include.flatMap { $0.map(\.0) }.filter { key in !matrix.axes.contains { $0.name == key } }
+        }
+    }
+
+    /// At the reference itself when the value is one line: its column in the file is the value's plus the offset.
+    private func report(_ message: String, in field: Field, offset: Int, fix: String, reader: DefinitionReader) {
+        var location = reader.location(field.node)
+        if !field.text.contains("\n"), let scalar = field.node.scalar {
+            location.column += offset + (scalar.style == .singleQuoted || scalar.style == .doubleQuoted ? 1 : 0)
+        }
+        reader.report(Diagnostic(.unknownName, at: location, message, fix: fix))
+    }
+}
