@@ -247,6 +247,54 @@ struct SchedulerStateMachineTests {
                 """,
             script: ["a": [.failed], "b": [.running]], cancelAfter: "started b#1",
             expected: ["a": .failed, "b": .cancelled], launches: ["a#1", "b#1"]),
+
+        // Fan-outs: each instance is a step; `max_parallel` and `fail_fast` bound them.
+        Case(
+            testDescription: "max_parallel bounds one fan-out's instances under --jobs; other steps use the free slots",
+            steps: """
+                - {name: map, foreach: [a, b, c, d], max_parallel: 2, command: x}
+                - {name: other, command: x}
+                - {name: join, command: x, depends_on: [map]}
+                """,
+            jobs: 4,
+            expected: [
+                "map[a]": .succeeded, "map[b]": .succeeded, "map[c]": .succeeded, "map[d]": .succeeded, "other": .succeeded, "join": .succeeded,
+            ],
+            maxRunningAtOnce: 3),
+        Case(
+            testDescription: "a failed instance does not stop its siblings; the join waits for all and is skipped",
+            steps: """
+                - {name: map, foreach: [a, b, c], command: x}
+                - {name: join, command: x, depends_on: [map]}
+                - {name: later, command: x}
+                """,
+            script: ["map[a]": [.failed]], jobs: 1,
+            expected: ["map[a]": .failed, "map[b]": .succeeded, "map[c]": .succeeded, "join": .skipped, "later": .skipped],
+            says: [
+                "finished map[a] failed after 1", "finished map[c] succeeded after 1",
+                "skipped join: trigger rule all_success: upstream step 'map[a]' failed",
+            ]),
+        Case(
+            testDescription: "fail_fast: a failed instance skips its siblings that have not started, even with --continue-on-error",
+            steps: """
+                - {name: map, foreach: [a, b, c], fail_fast: true, command: x}
+                - {name: later, command: x}
+                """,
+            script: ["map[a]": [.failed]], jobs: 1, continueOnError: true,
+            expected: ["map[a]": .failed, "map[b]": .skipped, "map[c]": .skipped, "later": .succeeded],
+            says: ["skipped map[b]: fail_fast: instance 'map[a]' failed"]),
+        Case(
+            testDescription: "a trigger rule counts instances as upstream steps: one_failed runs after one failed instance",
+            steps: """
+                - {name: map, foreach: [a, b], command: x}
+                - {name: alert, command: x, depends_on: [map], trigger_rule: one_failed}
+                """,
+            script: ["map[b]": [.timedOut]], expected: ["map[a]": .succeeded, "map[b]": .timedOut, "alert": .succeeded]),
+        Case(
+            testDescription: "an instance waiting to retry keeps its max_parallel place",
+            steps: "- {name: map, foreach: [a, b], max_parallel: 1, command: x, retries: 1}",
+            script: ["map[a]": [.failed]], jobs: 2, expected: ["map[a]": .succeeded, "map[b]": .succeeded],
+            launches: ["map[a]#1", "map[a]#2", "map[b]#1"]),
     ]
 
     @Test(arguments: cases)
@@ -254,7 +302,7 @@ struct SchedulerStateMachineTests {
         let workspace = try TestWorkspace()
         try workspace.pipeline("p", "steps:\n" + test.steps.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         try workspace.script("p", "heal.sh", "true")
-        let plan = try Planner.plan(try workspace.load("p"))
+        let plan = try Planner.plan(FanOutExpansion.expand(try workspace.load("p"), parameters: [:], files: { _ in [] }))
         var run = MachineRun(
             plan: plan,
             options: .init(jobs: test.jobs, continueOnError: test.continueOnError, attemptsBefore: test.attemptsBefore),

@@ -19,7 +19,7 @@ extension TestWorkspace {
     ) async throws -> RunOutcome {
         let request = RunRequest(
             pipeline: try load(name), selection: selection, parameters: parameters, jobs: jobs,
-            continueOnError: continueOnError, force: force)
+            continueOnError: continueOnError, force: force, workspace: root)
         return try await runner(gracePeriod: gracePeriod).run(try PipelineRunner.prepare(request), observer: observer)
     }
 }

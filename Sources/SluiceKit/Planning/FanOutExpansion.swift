@@ -95,8 +95,8 @@ public enum FanOutExpansion {
     }
 
     /// GitHub Actions' rules: the cross product in the order written (the first list varies slowest), less each
-    /// combination an `exclude` entry matches; an `include` entry adds its keys to the combinations it matches
-    /// on the lists' names, or else is a combination of its own.
+    /// combination an `exclude` entry matches; an `include` entry adds its other keys to every combination whose
+    /// values it does not contradict, or else is a combination of its own.
     static func combinations(_ matrix: FanOut.Matrix) -> [[(String, String)]] {
         var result: [[(String, String)]] = matrix.axes.isEmpty ? [] : [[]]
         for axis in matrix.axes {
@@ -107,14 +107,22 @@ public enum FanOutExpansion {
         }
         result.removeAll { combination in matrix.exclude.contains { $0.allSatisfy { has(combination, $0) } } }
         let axisNames = Set(matrix.axes.map(\.name))
+        // Only the product's own combinations take an entry's keys, not those that entries added.
+        let product = result.count
         for entry in matrix.include {
-            let original = entry.filter { axisNames.contains($0.0) }
-            var extended = false
-            for index in result.indices where !original.isEmpty && original.allSatisfy({ has(result[index], $0) }) {
-                result[index] += entry.filter { key, _ in !result[index].contains { $0.0 == key } }
-                extended = true
+            var added = false
+            for index in 0..<product where entry.allSatisfy({ !axisNames.contains($0.0) || has(result[index], $0) }) {
+                for (key, value) in entry where !axisNames.contains(key) {
+                    // Added values may be overwritten by a later entry; the lists' own values never are.
+                    if let existing = result[index].firstIndex(where: { $0.0 == key }) {
+                        result[index][existing].1 = value
+                    } else {
+                        result[index].append((key, value))
+                    }
+                }
+                added = true
             }
-            if !extended { result.append(entry) }
+            if !added { result.append(entry) }
         }
         return result
     }

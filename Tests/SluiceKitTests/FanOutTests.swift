@@ -1,0 +1,199 @@
+import Foundation
+import SluiceTestSupport
+import Testing
+
+@testable import SluiceKit
+
+/// `foreach` and `matrix` as the file declares them and as a run expands them: instance names, items, templates,
+/// quoting, and every mistake refused at its place in the file.
+struct FanOutTests {
+    let workspace: TestWorkspace
+
+    init() throws { workspace = try TestWorkspace() }
+
+    /// The pipeline as one run would execute it.
+    func expanded(_ yaml: String, parameters: [String: String] = [:], files: [String] = []) throws -> Pipeline {
+        try workspace.pipeline("p", yaml)
+        let pipeline = try workspace.load("p")
+        let values = try ParameterBinding.bind(parameters, to: pipeline.parameters).get()
+        return try FanOutExpansion.expand(pipeline, parameters: values) { _ in files }
+    }
+
+    func diagnostics(_ yaml: String) throws -> [String] {
+        try workspace.pipeline("p", yaml)
+        return PipelineCatalog.scan(workspace.pipelinesDirectory).entry("p")!.diagnostics.map {
+            "\($0.location.line):\($0.location.column): \($0.message) (\($0.fix ?? ""))"
+        }
+    }
+
+    func command(_ step: Step) -> String {
+        if case let .command(text) = step.action { return text }
+        return ""
+    }
+
+    @Test func aListParameterFansOutAndTheJoinWaitsForEveryInstance() throws {
+        let pipeline = try expanded(
+            """
+            params:
+              samples: {type: list, default: [A, B]}
+            steps:
+              - {name: map, foreach: "{{ params.samples }}", command: "count {{ item }} --run {{ run.id }}"}
+              - {name: join, depends_on: [map], command: "merge"}
+            """, parameters: ["samples": "A, B,C"])
+        #expect(pipeline.steps.map(\.name) == ["map[A]", "map[B]", "map[C]", "join"])
+        #expect(command(pipeline.steps[1]) == "count B --run {{ run.id }}", "the run's id is filled in at launch")
+        #expect(pipeline.steps[1].environment["SLUICE_ITEM"] == "B")
+        #expect(pipeline.steps[1].instance?.of == "map")
+        #expect(pipeline.steps[3].dependsOn == ["map[A]", "map[B]", "map[C]"])
+        #expect(try Planner.plan(pipeline, selection: Selection(only: ["map"])).included.map(\.step.name) == ["map[A]", "map[B]", "map[C]"])
+    }
+
+    @Test func filesFromAGlobGiveTheirPathNameAndStem() throws {
+        let pipeline = try expanded(
+            """
+            steps:
+              - name: align
+                foreach: {glob: "data/*.fastq"}
+                command: "bwa {{ item.path }} > out/{{ item.stem }}.bam"
+                outputs: ["out/{{ item.stem }}.bam"]
+            """, files: ["data/A.fastq", "data/B.fastq"])
+        #expect(pipeline.steps.map(\.name) == ["align[A]", "align[B]"])
+        #expect(command(pipeline.steps[0]) == "bwa data/A.fastq > out/A.bam")
+        #expect(pipeline.steps[1].outputs == ["out/B.bam"])
+        #expect(pipeline.steps[1].environment["SLUICE_ITEM_NAME"] == "B.fastq")
+    }
+
+    /// The example of GitHub Actions' documentation, with its result.
+    @Test func aMatrixExpandsAsGitHubActionsDoes() throws {
+        let pipeline = try expanded(
+            """
+            steps:
+              - name: job
+                command: "true"
+                matrix:
+                  fruit: [apple, pear]
+                  animal: [cat, dog]
+                  include:
+                    - color: green
+                    - {color: pink, animal: cat}
+                    - {fruit: apple, shape: circle}
+                    - fruit: banana
+                    - {fruit: banana, animal: cat}
+            """)
+        #expect(
+            pipeline.steps.map(\.name) == [
+                "job[apple,cat,pink,circle]", "job[apple,dog,green,circle]", "job[pear,cat,pink]", "job[pear,dog,green]",
+                "job[banana]", "job[banana,cat]",
+            ])
+        let excluded = try expanded(
+            """
+            steps:
+              - {name: job, command: "echo {{ item.os }}", matrix: {os: [linux, mac], py: ["3.11", "3.12"], exclude: [{os: mac, py: "3.11"}]}}
+            """)
+        #expect(excluded.steps.map(\.name) == ["job[linux,3.11]", "job[linux,3.12]", "job[mac,3.12]"])
+        #expect(excluded.steps[2].environment["SLUICE_ITEM"] == #"{"os":"mac","py":"3.12"}"#)
+    }
+
+    /// An item is one word of the command, whatever it holds: no item can run a command of its own.
+    @Test func itemsAndParametersAreShellQuotedInCommands() throws {
+        let pipeline = try expanded(
+            """
+            params:
+              note: {type: string, default: "x"}
+            steps:
+              - {name: map, foreach: ["a b", "$(touch pwned)", "it's", "x;y\\nz"], command: "echo {{ item }} {{ params.note }}"}
+            """, parameters: ["note": "`id`"])
+        #expect(
+            pipeline.steps.map(command) == [
+                "echo 'a b' '`id`'", "echo '$(touch pwned)' '`id`'", #"echo "it's" '`id`'"#, #"echo $'x;y\nz' '`id`'"#,
+            ])
+        #expect(pipeline.steps.map(\.name) == ["map[a b]", "map[$(touch pwned)]", "map[it's]", "map[x;y_z]"], "no control character in a name")
+    }
+
+    @Test func anItemThatLeadsAPathOutOfTheWorkspaceIsRefused() throws {
+        let yaml = """
+            params:
+              names: {type: list}
+            steps:
+              - {name: map, foreach: "{{ params.names }}", command: "true", outputs: ["out/{{ item }}"]}
+            """
+        #expect(throws: SluiceError.self) { try expanded(yaml, parameters: ["names": "ok,../../etc"]) }
+        #expect(try expanded(yaml, parameters: ["names": "a//b"]).steps[0].outputs == ["out/a/b"], "doubled slashes fold")
+    }
+
+    @Test func equalLabelsStillGiveDistinctNamesAndHugeMatricesAreRefused() throws {
+        let pipeline = try expanded("steps:\n  - {name: map, foreach: [a, a, a/b, a_b], command: 'true'}")
+        #expect(pipeline.steps.map(\.name) == ["map[a]", "map[a~1]", "map[a_b]", "map[a_b~3]"])
+        let values = (0..<1000).map(String.init).joined(separator: ", ")
+        let error = #expect(throws: SluiceError.self) {
+            try expanded("steps:\n  - {name: m, command: 'true', matrix: {x: [\(values)], y: [\(values)]}}")
+        }
+        #expect(error?.message == "step 'm' would run 1000000 instances; at most 250000 are allowed")
+    }
+
+    @Test func anAddedItemChangesOnlyItsOwnFingerprint() throws {
+        let yaml = """
+            params:
+              samples: {type: list}
+            steps:
+              - {name: map, foreach: "{{ params.samples }}", command: "echo {{ item }}", outputs: ["{{ item }}.txt"]}
+            """
+        let before = try expanded(yaml, parameters: ["samples": "A"])
+        let after = try expanded(yaml, parameters: ["samples": "A,B"])
+        func fingerprint(_ pipeline: Pipeline) throws -> StepFingerprint {
+            let tracker = OutputTracker(
+                pipeline: pipeline, workspace: workspace.root, versionsDirectory: workspace.path("v"),
+                parameters: try ParameterBinding.bind(["samples": pipeline.steps.count == 1 ? "A" : "A,B"], to: pipeline.parameters).get(),
+                force: false, previous: [:], knownHashes: [:])
+            return try tracker.fingerprint(of: pipeline.steps[0])
+        }
+        #expect(try fingerprint(before) == fingerprint(after))
+    }
+
+    @Test func listParametersTakeCommasOrJSONAndTheirChoices() throws {
+        let spec = ParameterSpec(
+            name: "s", type: .list, defaultValue: nil, required: false, choices: ["A", "B,C"], description: "",
+            location: SourceLocation(file: "p.yaml", line: 1, column: 1))
+        #expect(spec.normalize(" A , ") == .success(#"["A"]"#))
+        #expect(spec.normalize(#"["A", "B,C"]"#) == .success(#"["A","B,C"]"#))
+        #expect(spec.normalize("A,D") == .failure(ParameterProblem(parameter: "s", message: "'D' is not one of: A, B,C")))
+        #expect(
+            spec.normalize("[1, 2]") == .failure(ParameterProblem(parameter: "s", message: #"'[1, 2]' is not a list such as A,B,C or ["A","B,C"]"#)))
+    }
+
+    @Test func mistakesAreRefusedWhereTheyAre() throws {
+        let found = try diagnostics(
+            """
+            params:
+              mode: {type: string, default: x}
+            steps:
+              - {name: a, command: "echo {{ item }}"}
+              - {name: b, foreach: [x], command: "echo {{ params.mdoe }} {{ item.key }}"}
+              - {name: c, foreach: "{{ params.mode }}", command: "true"}
+              - {name: d, foreach: [], command: "true"}
+              - {name: e, foreach: [x], matrix: {k: [1]}, command: "true"}
+              - {name: f, max_parallel: 2, command: "true"}
+              - {name: "g[1]", foreach: [x], command: "true"}
+              - {name: h, foreach: [x], command: "true", outputs: ["{{ run.id }}.txt"]}
+              - {name: i, command: "echo {{ steps.a.outputs.n }} {{ itme }}"}
+              - {name: k, command: "echo {{ item"}
+              - {name: j, command: "docker ps --format '{{.Names}}'", env: {X: "{{ params.nope }}"}}
+            """)
+        #expect(
+            found == [
+                "4:30: {{ item }} in step 'a': the step has no 'foreach' or 'matrix' (add 'foreach:', or remove the template)",
+                "5:44: {{ params.mdoe }} in step 'b' names no parameter of this pipeline (did you mean {{ params.mode }}?)",
+                "5:62: {{ item.key }} in step 'b' names no key of its items (its items are plain values: write {{ item }})",
+                "6:5: step 'c' fans out over parameter 'mode', which is a string, not a list (declare it under 'params:' as `mode: {type: list}`)",
+                "7:24: 'foreach' lists no items (list at least one, or remove 'foreach')",
+                "8:37: step 'e' has both 'foreach' and 'matrix' (keep one of them)",
+                "9:29: 'max_parallel' of step 'f' applies to a step with 'foreach' or 'matrix' (remove it)",
+                "10:5: step 'g[1]' has 'foreach' or 'matrix', so its name cannot hold '[' or ']': its instances are named NAME[ITEM] (rename it)",
+                "11:57: {{ run.id }} in 'outputs' of step 'h': the run's id is known in 'command' and 'env' only (use it there)",
+                "12:30: {{ steps.a.outputs.n }}: values from upstream steps are not available yet (pass the value as a parameter or a file)",
+                "12:54: {{ itme }} in step 'i' is not a known name (did you mean 'item'?)",
+                "13:30: '{{ item' is not closed by '}}', or holds more than a name (write {{ item }}, {{ params.NAME }} or {{ run.id }})",
+                "14:69: {{ params.nope }} in step 'j' names no parameter of this pipeline (did you mean {{ params.mode }}?)",
+            ])
+    }
+}
