@@ -114,6 +114,47 @@ struct BrowserTests {
             #expect(try await page.waitFor("document.querySelector('tr[data-step=\"fails\"]')?.dataset.state === 'succeeded'"))
         }
     }
+
+    /// A fan-out is one row that counts its instances by state and opens onto them; the one with the failed
+    /// instance opens by itself, on that instance's log.
+    @Test func aFanOutIsOneRowWithCountsThatOpensOntoItsInstances() async throws {
+        let workspace = try TestWorkspace()
+        try workspace.pipeline(
+            "fan",
+            """
+            steps:
+              - {name: map, foreach: [a, b, c, d], command: 'echo "item $SLUICE_ITEM"; test "$SLUICE_ITEM" != c'}
+              - {name: grid, matrix: {x: ["1", "2"], y: ["1", "2", "3"]}, command: 'true'}
+            """)
+        let run = try await SluiceBinary.run(["run", "fan", "--continue-on-error"], in: workspace.root)
+        let id = try #require(run.stdout.split(separator: " ").dropFirst().first.map(String.init))
+        let server = try SluiceBinary.start(["serve", "--port", "0"], in: workspace.root)
+        defer { kill(server.process.processIdentifier, SIGKILL) }
+        let address = try #require(String(decoding: server.stdout.availableData, as: UTF8.self).split(separator: " ").last)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+
+        let browser = try Chromium(url: address + "/#/runs/\(id)", profile: workspace.path("chromium"))
+        defer { browser.stop() }
+        try await browser.session { page in
+            #expect(try await page.waitFor("document.getElementById('log')?.textContent.includes('item c')"))
+            let visible = "[...document.querySelectorAll('tr.instance:not([hidden])')].map((r) => r.dataset.step).join(' ')"
+            let mapRow = "document.querySelector('tr.fan-out[data-fan-out=\"map\"]')"
+            #expect(try await page.evaluate("\(mapRow).textContent").contains("3/4 succeeded, 1 failed (4 instances)"))
+            #expect(try await page.evaluate("document.querySelector('tr.fan-out[data-fan-out=\"grid\"]').textContent").contains("6/6 succeeded"))
+            #expect(try await page.evaluate(visible) == "map[a] map[b] map[c] map[d]", "opened on the failed instance; grid stays one row")
+            #expect(try await page.evaluate("location.hash") == "#/runs/\(id)/map%5Bc%5D")
+
+            _ = try await page.evaluate("document.querySelector('button.toggle-fan-out[data-fan-out=\"grid\"]').click()")
+            #expect(try await page.waitFor("\(visible).includes('grid[2,3]')"))
+            #expect(
+                try await page.evaluate("document.querySelector('button.toggle-fan-out[data-fan-out=\"grid\"]').getAttribute('aria-expanded')")
+                    == "true")
+            _ = try await page.evaluate("document.querySelector('button.toggle-fan-out[data-fan-out=\"map\"]').click()")
+            #expect(try await page.waitFor("!\(visible).includes('map[')"))
+            _ = try await page.evaluate("document.querySelector('tr[data-step=\"grid[1,2]\"] button.show-log').click()")
+            #expect(try await page.waitFor("location.hash === '#/runs/\(id)/grid%5B1%2C2%5D'"))
+        }
+    }
 }
 
 /// Pages of other web sites, in the same browser as the user's UI, cannot drive the local server.

@@ -3,8 +3,8 @@
 /// and a `$` or backtick (no quoting means the same to both then). One line holds one variable: a line break in a value is written as bash's `$'…\n…'`, never as a line
 /// that a line-based reader would take for a variable of its own.
 /// The same quoting keeps a value templated into a step's command (`{{ item }}`) one word that bash runs nothing of.
-enum ShellQuote {
-    static func quote(_ value: String) -> String {
+public enum ShellQuote {
+    public static func quote(_ value: String) -> String {
         let scalars = value.unicodeScalars
         func holds(_ characters: String) -> Bool { scalars.contains { characters.unicodeScalars.contains($0) } }
         if !scalars.isEmpty, scalars.allSatisfy(plain.contains) { return value }

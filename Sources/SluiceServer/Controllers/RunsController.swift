@@ -53,11 +53,12 @@ struct RunsController {
 
     private func detail(_ id: String) async throws -> JSON<RunDetail> {
         let record = try await run(id)
+        let steps = try await state.store.stepRuns(runID: id)
         return JSON(
             RunDetail(
-                run: record, steps: try await state.store.stepRuns(runID: id), attempts: try await state.store.attempts(runID: id),
+                run: record, steps: steps, attempts: try await state.store.attempts(runID: id),
                 recoveryActions: try await state.store.recoveryActions(runID: id).map { .init(step: $0.step, action: $0.action) },
-                ownedByServer: await state.launcher.owns(id)))
+                ownedByServer: await state.launcher.owns(id), fanOuts: RunDetail.FanOut.of(steps)))
     }
 
     /// Cancels a run wherever its Sluice process is (``RunCancellation``): this server's directly, another process's on

@@ -558,6 +558,8 @@ async function runView(page, id, step) {
   const path = "/api/runs/" + enc(id);
   let selected = step || null, chosen = Boolean(step), logOffset = 0, logShown = 0, detail = null, outputsShown = false, actionsFor = null;
   const history = {};
+  // Fan-outs whose instances the user opened; the others show one row that counts them.
+  const expanded = new Set();
   // The log comes right after the steps: it is what most come to a run for.
   view.innerHTML = `<div id="run-head"></div><div class="toolbar" id="actions"></div><div id="retry-area"></div>
     <div id="run-body"><div id="steps-area"></div>
@@ -570,7 +572,13 @@ async function runView(page, id, step) {
   // One listener for the buttons that live updates draw again.
   document.getElementById("run-body").addEventListener("click", (event) => {
     const show = event.target.closest("button.show-log"), shown = event.target.closest("button.preview");
+    const toggle = event.target.closest("button.toggle-fan-out");
     if (show) { chosen = true; select(show.textContent); }
+    if (toggle) {
+      const name = toggle.dataset.fanOut;
+      if (expanded.has(name)) expanded.delete(name); else expanded.add(name);
+      body().catch((error) => page.fail(error));
+    }
     if (shown) preview(page, shown.dataset.url, shown.dataset.path).catch((error) => page.fail(error));
   });
 
@@ -616,13 +624,24 @@ async function runView(page, id, step) {
   const body = async () => {
     const r = detail.run, running = r.status === "running" || r.status === "queued";
     detail.steps.forEach((s) => { const h = history[s.step] = history[s.step] || []; if (h[h.length - 1] !== s.state) h.push(s.state); });
+    // A fan-out's row comes before its first instance; its instances show when it is opened.
+    const fanOuts = Object.fromEntries((detail.fanOuts || []).map((f) => [f.step, f]));
+    const fanOutOf = (name) => { const open = name.indexOf("["); return open > 0 && name.endsWith("]") && fanOuts[name.slice(0, open)] ? name.slice(0, open) : null; };
+    const drawn = new Set();
+    const fanOutRow = (f) => `<tr class="fan-out" data-fan-out="${esc(f.step)}"><td><button type="button" class="link toggle-fan-out" data-fan-out="${esc(f.step)}"
+        data-focus="fan-out-${esc(f.step)}" aria-expanded="${expanded.has(f.step)}" aria-label="${expanded.has(f.step) ? "Hide" : "Show"} the ${f.total} instances of ${esc(f.step)}">${expanded.has(f.step) ? "▾" : "▸"} ${esc(f.step)}</button></td>
+        <td colspan="6">${esc(f.summary)} <span class="muted">(${f.total} instance${f.total === 1 ? "" : "s"})</span></td></tr>`;
     patch(document.getElementById("steps-area"), wrap(`<table id="steps"><tr><th>step</th><th>state</th><th>attempts</th><th>exit</th><th>duration</th><th>peak memory</th><th>note</th></tr>
-      ${detail.steps.map((s) => `<tr data-step="${esc(s.step)}" data-state="${esc(s.state)}" data-history="${esc(history[s.step].join(" "))}">
+      ${detail.steps.map((s) => {
+    const group = fanOutOf(s.step);
+    const lead = group && !drawn.has(group) ? (drawn.add(group), fanOutRow(fanOuts[group])) : "";
+    return lead + `<tr data-step="${esc(s.step)}" data-state="${esc(s.state)}" data-history="${esc(history[s.step].join(" "))}"${group ? ` class="instance"${expanded.has(group) ? "" : " hidden"}` : ""}>
         <td><button type="button" class="link show-log" data-focus="log-${esc(s.step)}" aria-label="Show the log of ${esc(s.step)}" ${s.step === selected ? 'aria-current="true"' : ""}>${esc(s.step)}</button></td>
         <td>${badge(s.state)}${s.recovered ? " recovered" : ""}</td><td>${s.attempts}</td>
         <td>${s.exitCode == null ? "" : s.exitCode}</td><td>${duration(s.duration)}</td>
         <td>${s.peakMemoryKB != null ? size(s.peakMemoryKB * 1024) : s.attempts && s.state !== "running" ? '<span class="muted" title="not measured: the step ended before it could be">unknown</span>' : ""}</td>
-        <td>${esc(s.error || s.reason || "")}</td></tr>`).join("")}</table>`));
+        <td>${esc(s.error || s.reason || "")}</td></tr>`;
+  }).join("")}</table>`));
     document.getElementById("timeline").innerHTML = gantt(detail);
     document.getElementById("recovery").innerHTML = detail.recoveryActions.length ? `<h2>Recovery actions</h2>${wrap(`<table>${detail.recoveryActions.map((a) =>
       `<tr><td>${esc(a.step)}</td><td>${esc(a.action.kind)}</td><td>${badge(a.action.status === "SUCCESS" ? "succeeded" : "failed")}</td><td>${esc(a.action.message)}</td></tr>`).join("")}</table>`)}` : "";
@@ -641,14 +660,17 @@ async function runView(page, id, step) {
   const render = async () => {
     detail = await page.json(path);
     head();
-    await body();
-    // Until the user picks a step: the one that failed, else the one running.
+    // Until the user picks a step: the one that failed, else the one running, its fan-out opened to show it.
+    let pick = null;
     if (!chosen) {
       const failed = detail.steps.find((s) => s.state === "failed" || s.state === "timed_out");
       const running = detail.steps.find((s) => s.state === "running");
-      const pick = (failed || running || {}).step;
-      if (pick && pick !== selected) select(pick);
+      pick = (failed || running || {}).step;
+      const group = pick && pick !== selected && (detail.fanOuts || []).find((f) => pick.startsWith(f.step + "["));
+      if (group) expanded.add(group.step);
     }
+    await body();
+    if (pick && pick !== selected) select(pick);
   };
   const select = (name) => {
     selected = name; logOffset = 0; logShown += 1; log.textContent = ""; document.getElementById("log-step").textContent = name;

@@ -44,21 +44,49 @@ struct StatusCommand: AsyncParsableCommand {
         if !record.parameters.isEmpty {
             print("parameters: " + record.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         }
-        print(
-            Console.table(
-                ["STEP", "STATE", "ATTEMPTS", "EXIT", "DURATION", "PEAK MEM", "CPU", "NOTE"],
-                steps.map { step in
-                    [
-                        step.step, step.state.rawValue + (step.allowedFailure ? " (allowed)" : "") + (step.recovered ? " (recovered)" : ""),
-                        String(step.attempts),
-                        step.exitCode.map(String.init) ?? "-", step.duration.map(DurationFormat.short) ?? "-",
-                        step.peakMemoryKB.map { "\($0 / 1024) MiB" } ?? "-", step.cpuSeconds.map { String(format: "%.2fs", $0) } ?? "-",
-                        step.error ?? step.reason ?? "",
-                    ]
-                }))
+        print(Console.table(["STEP", "STATE", "ATTEMPTS", "EXIT", "DURATION", "PEAK MEM", "CPU", "NOTE"], rows(steps)))
         for recovery in actions {
             print("recovery of \(recovery.step): \(recovery.action.kind.rawValue) \(recovery.action.status.rawValue): \(recovery.action.message)")
         }
         print("run directory: \(record.runDirectory)")
+    }
+
+    /// A row per step; a fan-out's instances under a row that counts them, and of a big fan-out (past
+    /// ``collapseAfter`` instances) only the first ``shownWhenCollapsed`` of those that did not succeed.
+    private func rows(_ steps: [StepRunRecord]) -> [[String]] {
+        let summaries = Dictionary(
+            uniqueKeysWithValues: FanOutSummary.of(steps.lazy.map { ($0.step, $0.state) }).map { ($0.step, $0) })
+        var rows: [[String]] = []
+        var listed: [String: Int] = [:]
+        for step in steps {
+            if let fanOut = FanOutSummary.fanOut(of: step.step), let summary = summaries[fanOut] {
+                let collapsed = summary.total > Self.collapseAfter
+                if listed[fanOut] == nil {
+                    let note = collapsed ? "\(summary.total) instances; at most \(Self.shownWhenCollapsed) that did not succeed below" : ""
+                    rows.append([fanOut, summary.text, "", "", "", "", "", note])
+                }
+                let count = listed[fanOut, default: 0]
+                if collapsed, [.succeeded, .upToDate].contains(step.state) || count >= Self.shownWhenCollapsed {
+                    listed[fanOut] = count
+                    continue
+                }
+                listed[fanOut] = count + 1
+            }
+            rows.append(row(step))
+        }
+        return rows
+    }
+
+    static let collapseAfter = 24
+    static let shownWhenCollapsed = 10
+
+    private func row(_ step: StepRunRecord) -> [String] {
+        [
+            step.step, step.state.rawValue + (step.allowedFailure ? " (allowed)" : "") + (step.recovered ? " (recovered)" : ""),
+            String(step.attempts),
+            step.exitCode.map(String.init) ?? "-", step.duration.map(DurationFormat.short) ?? "-",
+            step.peakMemoryKB.map { "\($0 / 1024) MiB" } ?? "-", step.cpuSeconds.map { String(format: "%.2fs", $0) } ?? "-",
+            step.error ?? step.reason ?? "",
+        ]
     }
 }

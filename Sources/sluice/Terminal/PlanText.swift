@@ -38,9 +38,37 @@ enum PlanText {
         if !prepared.parameters.isEmpty {
             lines.append("Parameters: " + prepared.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         }
+        // A fan-out of many instances shows its first few, then one line for the rest.
+        var instanceCounts: [String: Int] = [:]
+        var instanceOf: [String: String] = [:]
+        for entry in plan.entries {
+            guard let instance = entry.step.instance else { continue }
+            instanceCounts[instance.of, default: 0] += 1
+            instanceOf[entry.step.name] = instance.of
+        }
+        var listed: [String: (seen: Int, run: Int, skipped: Int)] = [:]
         var number = 0
         for entry in plan.entries {
             let step = entry.step
+            if let of = step.instance?.of, let count = instanceCounts[of], count > collapseAfter {
+                var tally = listed[of] ?? (0, 0, 0)
+                tally.seen += 1
+                defer { listed[of] = tally }
+                if tally.seen > shownWhenCollapsed {
+                    if entry.included && running.contains(step.name) {
+                        number += 1
+                        tally.run += 1
+                    } else {
+                        tally.skipped += 1
+                    }
+                    if tally.seen == count {
+                        let hidden = count - shownWhenCollapsed
+                        lines.append(
+                            "  …     " + Console.paint("\(hidden) more instances of \(of): \(tally.run) would run, \(tally.skipped) skipped", .dim))
+                    }
+                    continue
+                }
+            }
             let label: String, reason: String
             switch entry.included ? verdicts[step.name] : nil {
             case let .run(why)?:
@@ -61,12 +89,26 @@ enum PlanText {
             guard running.contains(step.name) else { continue }
             let command = StepCommandLine.arguments(for: step.action, scriptsDirectory: plan.pipeline.scriptsDirectory)
             var details = ["$ " + command.joined(separator: " ")]
-            if !step.dependsOn.isEmpty { details.append("after: " + step.dependsOn.joined(separator: ", ")) }
+            if !step.dependsOn.isEmpty { details.append("after: " + upstream(of: step, instanceOf: instanceOf, counts: instanceCounts)) }
             if let timeout = step.timeout { details.append("timeout: \(DurationFormat.short(timeout))") }
             if step.retry.retries > 0 { details.append("retries: \(step.retry.retries)") }
             if step.allowFailure { details.append("failure allowed") }
             lines.append("            " + Console.paint(details.joined(separator: " · "), .dim))
         }
         return lines.joined(separator: "\n")
+    }
+
+    static let collapseAfter = 24
+    static let shownWhenCollapsed = 10
+
+    /// The steps `step` waits for, a fan-out's instances said once: `count (3 instances), merge`.
+    private static func upstream(of step: Step, instanceOf: [String: String], counts: [String: Int]) -> String {
+        var said = Set<String>()
+        return step.dependsOn.compactMap { name in
+            guard let of = instanceOf[name] else { return name }
+            guard said.insert(of).inserted else { return nil }
+            let count = counts[of] ?? 0
+            return "\(of) (\(count) instance\(count == 1 ? "" : "s"))"
+        }.joined(separator: ", ")
     }
 }

@@ -27,7 +27,7 @@ enum RunReportText {
                     + (step.allowedFailure ? " (allowed)" : ""))
             let tail = LogTail.lines(of: directory.log(of: step.step), count: logLines)
             if !tail.isEmpty { lines += tail.map { "  | " + $0 } }
-            lines.append("  full log: sluice logs \(run.id) \(step.step)")
+            lines.append("  full log: sluice logs \(run.id) \(ShellQuote.quote(step.step))")
         }
         lines += outcome.notifications.map { "notification: \($0)" }
         lines.append("run directory: \(run.runDirectory)")

@@ -9,6 +9,7 @@ extension ExampleTests {
         let sizes = ["-p", "rows=5000", "-p", "chunk_size=1000"]
         let full = try workspace.runThroughBinary("validation_runner", sizes)
         #expect(full.exitCode == 0, "\(full.stderr)")
+        #expect(full.states["extract[old]"] == "succeeded" && full.states["extract[new]"] == "succeeded", "one step fanned out over both versions")
         let summary = try workspace.json("\(full.directory)/outputs/validation/validation_summary.json") as! [String: Any]
         let matched = try #require(summary["matched"] as? Int)
         #expect(summary["old"] as? Int == lines(try workspace.read("data/validation_runner/extracts/model_output_0.3615.csv")).count - 1)
@@ -23,7 +24,7 @@ extension ExampleTests {
 
         // Seed 003's --skip-extraction and --skip-analysis, as selections.
         let reused = try workspace.runThroughBinary("validation_runner", sizes + ["--skip", "extraction"])
-        #expect(reused.exitCode == 0 && reused.states["extract_old"] == nil && reused.states["validate"] == "succeeded")
+        #expect(reused.exitCode == 0 && reused.states["extract[old]"] == nil && reused.states["validate"] == "succeeded")
         let unanalysed = try workspace.runThroughBinary("validation_runner", sizes + ["--mode", "skip-analysis"])
         #expect(unanalysed.states["analyse"] == nil)
         let report = try workspace.json("\(unanalysed.directory)/outputs/validation_report.json") as! [String: Any]
