@@ -240,6 +240,34 @@ struct RecoveryTests {
         #expect(bad.step("join")?.reason == "trigger rule none_failed_min_one_success: upstream step 'publish' was skipped after a failure")
     }
 
+    /// A branch chosen by `if:`: the branch not taken is skipped and says why, the join after both runs, and a run that
+    /// takes the other branch runs only it.
+    @Test func aConditionChoosesTheBranchAndTheJoinRunsAfterIt() async throws {
+        try workspace.pipeline(
+            "choose",
+            """
+            params:
+              mode: {type: choice, choices: [full, quick], default: full}
+            steps:
+              - {name: extract, command: 'echo extracted > extracted.txt'}
+              - {name: full, command: 'echo full > branch.txt', depends_on: [extract], if: "params.mode == 'full'"}
+              - {name: quick, command: 'echo quick > branch.txt', depends_on: [extract], if: "params.mode == 'quick'"}
+              - {name: publish, command: 'cp branch.txt published.txt', depends_on: [full, quick],
+                 trigger_rule: none_failed_min_one_success}
+            """)
+        let full = try await workspace.run("choose", jobs: 1)
+        #expect(full.run.status == .success)
+        #expect(full.step("quick")?.state == .skipped)
+        #expect(full.step("quick")?.reason == "if: params.mode == 'quick' is false (params.mode = 'full')")
+        #expect(try workspace.read("published.txt") == "full\n")
+        let quick = try await workspace.run("choose", parameters: ["mode": "quick"], jobs: 1)
+        #expect(quick.step("full")?.state == .skipped && quick.step("quick")?.state == .succeeded)
+        #expect(try workspace.read("published.txt") == "quick\n")
+        // The branch not taken is nothing left to do.
+        let retry = await #expect(throws: SluiceError.self) { try await RunRetry.plan(of: quick.run, store: try workspace.store()) }
+        #expect(retry?.code == .nothingToDo)
+    }
+
     private func notificationText(of outcome: RunOutcome) throws -> String {
         let names = try FileManager.default.contentsOfDirectory(atPath: outcome.run.runDirectory)
         let file = try #require(names.first { $0.hasPrefix("manual_review_") && $0.hasSuffix(".txt") })

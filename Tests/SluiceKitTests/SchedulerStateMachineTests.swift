@@ -9,6 +9,8 @@ import Testing
 struct SchedulerStateMachineTests {
     struct Case: Sendable, CustomTestStringConvertible {
         var testDescription: String
+        /// What comes before `steps:` (parameters).
+        var preamble = ""
         var steps: String
         /// Each step's attempts, in order (`STEP.recovery` for its recovery script); an attempt not listed succeeds,
         /// and `.running` runs until cancelled.
@@ -16,6 +18,7 @@ struct SchedulerStateMachineTests {
         var jobs = 2
         var continueOnError = false
         var attemptsBefore: [String: Int] = [:]
+        var parameters: [String: String] = [:]
         /// Cancel (with this reason) once the run has said a line that starts with `cancelAfter`.
         var cancelAfter: String?
         var expected: [String: StepState]
@@ -248,6 +251,43 @@ struct SchedulerStateMachineTests {
             script: ["a": [.failed], "b": [.running]], cancelAfter: "started b#1",
             expected: ["a": .failed, "b": .cancelled], launches: ["a#1", "b#1"]),
 
+        // Conditions: a false `if:` skips its step, which fails nothing.
+        Case(
+            testDescription: "if: the branch whose condition is false is skipped with the values it saw; the join runs after the other",
+            preamble: "params: {mode: {type: choice, choices: [full, quick], default: full}}\n",
+            steps: """
+                - {name: check, command: x}
+                - {name: full, command: x, depends_on: [check], if: "params.mode == 'full' and steps.check.state == 'succeeded'"}
+                - {name: quick, command: x, depends_on: [check], if: "not (params.mode == 'full')"}
+                - {name: join, command: x, depends_on: [full, quick], trigger_rule: none_failed_min_one_success}
+                - {name: strict, command: x, depends_on: [full, quick]}
+                """,
+            parameters: ["mode": "full"],
+            expected: ["check": .succeeded, "full": .succeeded, "quick": .skipped, "join": .succeeded, "strict": .skipped],
+            says: [
+                "skipped quick: if: not (params.mode == 'full') is false (params.mode = 'full')",
+                "skipped strict: trigger rule all_success: upstream step 'quick' was skipped",
+            ]),
+        Case(
+            testDescription: "if: a condition on an upstream state runs the repair only after a failure",
+            steps: """
+                - {name: load, command: x, allow_failure: true}
+                - {name: repair, command: x, depends_on: [load], trigger_rule: all_done, if: "steps.load.state in ['failed', 'timed_out']"}
+                - {name: report, command: x, depends_on: [load], if: "steps.load.state != 'failed'"}
+                """,
+            script: ["load": [.failed]],
+            expected: ["load": .failed, "repair": .succeeded, "report": .skipped],
+            says: ["skipped report: if: steps.load.state != 'failed' is false (steps.load.state = 'failed')"]),
+        Case(
+            testDescription: "if: on a fan-out's item skips that instance alone",
+            preamble: "params: {samples: {type: list, default: [A, B, C]}}\n",
+            steps: """
+                - {name: map, foreach: [A, B, C], command: x, if: "item != 'B' and item in params.samples"}
+                """,
+            parameters: ["samples": #"["A","B"]"#],
+            expected: ["map[A]": .succeeded, "map[B]": .skipped, "map[C]": .skipped],
+            says: ["skipped map[B]: if: item != 'B' and item in params.samples is false (item = 'B')"]),
+
         // Fan-outs: each instance is a step; `max_parallel` and `fail_fast` bound them.
         Case(
             testDescription: "max_parallel bounds one fan-out's instances under --jobs; other steps use the free slots",
@@ -300,12 +340,13 @@ struct SchedulerStateMachineTests {
     @Test(arguments: cases)
     func theRunDoesWhatItsStepsAndTheirRulesSay(_ test: Case) throws {
         let workspace = try TestWorkspace()
-        try workspace.pipeline("p", "steps:\n" + test.steps.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        try workspace.pipeline("p", test.preamble + "steps:\n" + test.steps.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         try workspace.script("p", "heal.sh", "true")
         let plan = try Planner.plan(FanOutExpansion.expand(try workspace.load("p"), parameters: [:], files: { _ in [] }))
         var run = MachineRun(
             plan: plan,
-            options: .init(jobs: test.jobs, continueOnError: test.continueOnError, attemptsBefore: test.attemptsBefore),
+            options: .init(
+                jobs: test.jobs, continueOnError: test.continueOnError, attemptsBefore: test.attemptsBefore, parameters: test.parameters),
             script: test.script)
         run.play(cancelAfter: test.cancelAfter)
 

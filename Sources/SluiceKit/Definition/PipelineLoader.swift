@@ -10,7 +10,7 @@ public enum PipelineLoader {
     static let stepKeys = [
         "name", "description", "script", "command", "depends_on", "timeout", "retries", "env",
         "tags", "allow_failure", "workdir", "inputs", "outputs", "on_failure", "trigger_rule",
-        "executor", "runs_on", "slurm", "foreach", "matrix", "max_parallel", "fail_fast",
+        "executor", "runs_on", "slurm", "foreach", "matrix", "max_parallel", "fail_fast", "if",
     ]
     static let parameterKeys = ["type", "default", "required", "choices", "min", "max", "description"]
     static let retryKeys = ["count", "delay", "backoff", "max_delay"]
@@ -84,7 +84,7 @@ public enum PipelineLoader {
             id: id, name: id, description: "", file: file, scriptsDirectory: scriptsDirectory,
             steps: [], parameters: [], modes: [], environment: [:], secrets: [], workdir: nil)
         var sawSteps = false
-        var templates = TemplateChecker()
+        var templates = ReferenceChecker()
         for (key, _, value) in reader.entries(of: root, known: pipelineKeys, context: "the pipeline") {
             switch key {
             case "name": pipeline.name = reader.string(value, key) ?? id
@@ -134,7 +134,7 @@ public enum PipelineLoader {
         return pipeline
     }
 
-    private static func readStep(_ node: Node, reader: DefinitionReader, templates: inout TemplateChecker) -> Step? {
+    private static func readStep(_ node: Node, reader: DefinitionReader, templates: inout ReferenceChecker) -> Step? {
         let entries = reader.entries(of: node, known: stepKeys, context: "a step")
         guard node.mapping != nil else { return nil }
         var step = Step(
@@ -145,6 +145,7 @@ public enum PipelineLoader {
         var hasName = false, nameIsText = false
         var fanOutNodes: [String: Node] = [:]
         var templated: [(String, String, Node)] = []
+        var conditionNode: Node?
         for (key, _, value) in entries {
             switch key {
             case "name":
@@ -173,6 +174,21 @@ public enum PipelineLoader {
                 if key == "inputs" { step.inputs = paths.map(\.0) } else { step.outputs = paths.map(\.0) }
                 templated += paths.map { (key, $0.0, $0.1) }
             case "foreach", "matrix", "max_parallel", "fail_fast": fanOutNodes[key] = value
+            case "if":
+                guard let text = reader.string(value, key) else { continue }
+                do {
+                    step.condition = try Condition(parsing: text)
+                    conditionNode = value
+                } catch {
+                    var location = reader.location(value)
+                    if !text.contains("\n"), let scalar = value.scalar {
+                        location.column += error.offset + (scalar.style == .singleQuoted || scalar.style == .doubleQuoted ? 1 : 0)
+                    }
+                    reader.report(
+                        Diagnostic(
+                            .badValue, at: location, "if: \(error.message)",
+                            fix: "write comparisons (==, !=, <, >, in) joined by and, or, not, such as: params.mode == 'full'"))
+                }
             case "on_failure": step.onFailure = readFailureAction(value, reader: reader)
             case "executor": step.placement.executor = PlacementReader.executor(value, reader: reader)
             case "runs_on": step.placement.labels = PlacementReader.labels(value, reader: reader)
@@ -212,6 +228,7 @@ public enum PipelineLoader {
         }
         if let command { templated.append(("command", command.0, command.1)) }
         for (key, text, value) in templated { templates.note(step: step.name, key: key, text, value) }
+        if let condition = step.condition, let conditionNode { templates.note(step: step.name, condition: condition, conditionNode) }
         switch (script, command) {
         case let (script?, nil): step.action = .script(path: script.0)
         case let (nil, command?): step.action = .command(command.0)

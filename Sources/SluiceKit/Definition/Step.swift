@@ -26,6 +26,8 @@ public struct Step: Sendable {
     public var placement = StepPlacement()
     /// `foreach:` or `matrix:`: the step as written runs once per item (see ``FanOutExpansion``).
     public var fanOut: FanOut?
+    /// `if:`: when false, the step is skipped (with the values it saw), and nothing fails.
+    public var condition: Condition?
     /// Set on each instance of a fan-out once the run's items are known: which step it came from, with which item.
     public var instance: StepInstance?
     public var location: SourceLocation

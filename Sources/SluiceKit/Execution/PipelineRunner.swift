@@ -172,7 +172,7 @@ public struct PipelineRunner: Sendable {
             plan: prepared.plan, context: context, executor: executor, tracker: tracker,
             options: .init(
                 jobs: request.jobs, continueOnError: request.continueOnError,
-                attemptsBefore: attemptsBefore), emit: emit)
+                attemptsBefore: attemptsBefore, parameters: prepared.parameters), emit: emit)
         // A cancel asked for through the store (from another host, see ``RunCancellation``) comes with a renewal.
         let heartbeat = LeaseHeartbeat(runID: record.id, store: store) {
             scheduler.cancel(why: "asked for from another process, through the store")

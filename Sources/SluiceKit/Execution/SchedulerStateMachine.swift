@@ -19,6 +19,8 @@ struct SchedulerStateMachine {
         var checksOutputs = false
         /// Attempts each step already made in this run (a resumed run): its attempts here are numbered after them.
         var attemptsBefore: [String: Int] = [:]
+        /// The run's parameter values, which `if:` conditions read.
+        var parameters: [String: String] = [:]
     }
 
     enum Action {
@@ -221,6 +223,10 @@ struct SchedulerStateMachine {
                 actions += resolve(index, StepOutcome(state: .skipped, skippedByFailure: !isCancelled), skipped: stop)
                 continue
             }
+            if let condition = step.condition, let skip = unmet(condition, of: index) {
+                actions += resolve(index, StepOutcome(state: .skipped), skipped: skip)
+                continue
+            }
             if fanOut >= 0 {
                 if let limit = fanOuts[fanOut].limit, fanOuts[fanOut].active >= limit {
                     fanOuts[fanOut].parked.append(index)
@@ -350,6 +356,25 @@ struct SchedulerStateMachine {
             }
             return ("\(rule): no upstream step succeeded", false)
         }
+    }
+
+    /// Why `index` is skipped by its `if:`, with the values the condition saw; nil when it holds.
+    private func unmet(_ condition: Condition, of index: Int) -> String? {
+        let step = plan.pipeline.steps[index]
+        let (holds, seen) = condition.evaluate { path in
+            switch path[0] {
+            case "params":
+                let value = options.parameters[path[1]] ?? ""
+                guard plan.pipeline.parameters.first(where: { $0.name == path[1] })?.type == .list else { return .text(value) }
+                return .list((ParameterSpec.listItems(value) ?? []).map { .text($0) })
+            case "item":
+                return .text(path.count > 1 ? step.instance?.item.field(path[1]) ?? "" : step.instance?.item.value ?? "")
+            default:
+                let upstream = plan.graph.index[path[1]].flatMap { outcomes[$0] }
+                return .text(upstream?.state.rawValue ?? "not_run")
+            }
+        }
+        return holds ? nil : "if: \(condition.text) is false (\(seen.joined(separator: ", ")))"
     }
 
     /// Once the run has begun, nothing runs and nothing more can start: the steps left over are skipped, with the

@@ -1,8 +1,9 @@
 import Yams
 
-/// Checks every `{{ ... }}` of a pipeline once the whole file is read (parameters may be declared after the steps):
-/// each name must be one the step will have, or validation fails at its file:line:column.
-struct TemplateChecker {
+/// Checks every name a pipeline's templates (`{{ ... }}`) and conditions (`if:`) read, once the whole file is read
+/// (parameters may be declared after the steps): each must be one the step will have, or validation fails at its
+/// file:line:column.
+struct ReferenceChecker {
     /// One templated field of a step, as read.
     struct Field {
         var step: String
@@ -12,6 +13,9 @@ struct TemplateChecker {
     }
 
     private(set) var fields: [Field] = []
+    private var conditions: [(step: String, condition: Condition, node: Node)] = []
+
+    mutating func note(step: String, condition: Condition, _ node: Node) { conditions.append((step, condition, node)) }
 
     mutating func note(step: String, key: String, _ text: String, _ node: Node) {
         if text.contains("{{") { fields.append(Field(step: step, key: key, text: text, node: node)) }
@@ -32,6 +36,15 @@ struct TemplateChecker {
                             : "step '\(step.name)' fans out over parameter '\(name)', which is a \(spec!.type.rawValue), not a list",
                         fix: "declare it under 'params:' as `\(name): {type: list}`"))
                 continue
+            }
+        }
+        for (name, condition, node) in conditions {
+            guard let step = steps[name] else { continue }
+            let field = Field(step: name, key: "if", text: condition.text, node: node)
+            for (path, offset) in condition.names {
+                if let (message, fix) = problem(in: condition, path, step: step, parameters: parameters, steps: steps) {
+                    report(message, in: field, offset: offset, fix: fix, reader: reader)
+                }
             }
         }
         for field in fields {
@@ -86,6 +99,43 @@ struct TemplateChecker {
             let hint = Suggestion.closest(to: path[0], among: ["item", "params", "run"]).map { "did you mean '\($0)'?" }
             return ("\(name) in step '\(field.step)' is not a known name", hint ?? "templates take item, params.NAME and run.id")
         }
+    }
+
+    /// What is wrong with a name an `if:` reads: `params.NAME`, `item` in a fan-out, or `steps.NAME.state` of a step
+    /// it depends on.
+    private func problem(
+        in condition: Condition, _ path: [String], step: Step, parameters: Set<String>, steps: [String: Step]
+    ) -> (String, String)? {
+        let name = path.joined(separator: ".")
+        let fix = "a condition reads params.NAME, steps.NAME.state of a step in depends_on, and item in a fan-out"
+        switch path[0] {
+        case "params":
+            guard path.count == 2, parameters.contains(path[1]) else {
+                return (
+                    "if: '\(name)' in step '\(step.name)' names no parameter of this pipeline",
+                    path.count == 2 ? Suggestion.closest(to: path[1], among: parameters.sorted()).map { "did you mean 'params.\($0)'?" } ?? fix : fix
+                )
+            }
+        case "item":
+            guard let fanOut = step.fanOut else { return ("if: '\(name)' in step '\(step.name)': the step has no 'foreach' or 'matrix'", fix) }
+            if path.count > 1, path.count != 2 || !Self.itemKeys(fanOut.source).contains(path[1]) {
+                return ("if: '\(name)' in step '\(step.name)' names no key of its items", fix)
+            }
+        case "steps":
+            if path.count == 4, path[2] == "outputs" {
+                return ("if: '\(name)': values from upstream steps are not available yet", "branch on a parameter or on an upstream step's state")
+            }
+            guard path.count == 3, path[2] == "state" else { return ("if: '\(name)' in step '\(step.name)' is not known", fix) }
+            guard step.dependsOn.contains(path[1]) else {
+                return ("if: '\(name)' in step '\(step.name)': '\(path[1])' is not in its depends_on", "add it to depends_on")
+            }
+            if steps[path[1]]?.fanOut != nil {
+                return ("if: '\(name)': '\(path[1])' fans out, so it has no single state", "branch on a step that does not fan out")
+            }
+        default:
+            return ("if: '\(name)' in step '\(step.name)' is not a known name", fix)
+        }
+        return nil
     }
 
     typealias Reference = Template.Reference

@@ -1,0 +1,144 @@
+/// A step's `if:`: a small expression over the run's parameters and its upstream steps' states, such as
+/// `params.mode == 'full' and steps.check.state != 'failed'`. Comparisons, `and`, `or`, `not`, `in`, literals and
+/// parentheses; nothing else, so a condition can compute nothing but true or false.
+public struct Condition: Sendable {
+    /// The expression as written, for the reason a skipped step gives.
+    public let text: String
+    let root: Node
+
+    indirect enum Node: Sendable {
+        case literal(Value)
+        case list([Value])
+        case name([String], offset: Int)
+        case not(Node)
+        case and(Node, Node)
+        case or(Node, Node)
+        case compare(Node, Operator, Node)
+    }
+
+    enum Operator: String, Sendable {
+        case equal = "==", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
+        case `in`, notIn = "not in"
+    }
+
+    /// A value: text (parameters and states are text), a number, a boolean, or a list (a list parameter).
+    enum Value: Sendable, Equatable {
+        case text(String), number(Double), bool(Bool), list([Value])
+
+        var truthy: Bool {
+            switch self {
+            case let .text(text): !text.isEmpty && text != "false"
+            case let .number(number): number != 0
+            case let .bool(bool): bool
+            case let .list(list): !list.isEmpty
+            }
+        }
+
+        var written: String {
+            switch self {
+            case let .text(text): "'\(text)'"
+            case let .number(number): number.formatted
+            case let .bool(bool): String(bool)
+            case let .list(list): "[" + list.map(\.written).joined(separator: ", ") + "]"
+            }
+        }
+    }
+
+    /// Why a condition cannot be read, at `offset` characters into it.
+    struct Problem: Error, Sendable {
+        var message: String
+        var offset: Int
+    }
+
+    init(parsing text: String) throws(Problem) {
+        self.text = text
+        var parser = ConditionParser(text)
+        root = try parser.parse()
+    }
+
+    /// Every name the condition reads (`["params", "mode"]`), with its offset.
+    var names: [(path: [String], offset: Int)] {
+        var found: [(path: [String], offset: Int)] = []
+        func walk(_ node: Node) {
+            switch node {
+            case .literal, .list: break
+            case let .name(path, offset): found.append((path, offset))
+            case let .not(inner): walk(inner)
+            case let .and(left, right), let .or(left, right), let .compare(left, _, right):
+                walk(left)
+                walk(right)
+            }
+        }
+        walk(root)
+        return found
+    }
+
+    /// Whether the condition holds, given the value of each name; with the values it read, as `name = value`.
+    func evaluate(_ lookup: ([String]) -> Value) -> (holds: Bool, seen: [String]) {
+        var seen: [String] = []
+        func value(_ node: Node) -> Value {
+            switch node {
+            case let .literal(value): return value
+            case let .list(values): return .list(values)
+            case let .name(path, _):
+                let found = lookup(path)
+                let line = "\(path.joined(separator: ".")) = \(found.written)"
+                if !seen.contains(line) { seen.append(line) }
+                return found
+            case let .not(inner): return .bool(!value(inner).truthy)
+            case let .and(left, right): return .bool(value(left).truthy && value(right).truthy)
+            case let .or(left, right): return .bool(value(left).truthy || value(right).truthy)
+            case let .compare(left, op, right): return .bool(Self.compare(value(left), op, value(right)))
+            }
+        }
+        return (value(root).truthy, seen)
+    }
+
+    private static func compare(_ left: Value, _ op: Operator, _ right: Value) -> Bool {
+        switch op {
+        case .in, .notIn:
+            let members: [Value] = if case let .list(list) = right { list } else { [] }
+            let found = members.contains { equal(left, $0) }
+            return op == .in ? found : !found
+        case .equal: return equal(left, right)
+        case .notEqual: return !equal(left, right)
+        default:
+            // Numbers by value when both sides are numbers, else text in its order (dates written YYYY-MM-DD sort so).
+            let order: Bool? =
+                switch (number(left), number(right)) {
+                case let (a?, b?): a == b ? nil : a < b
+                default: text(left) == text(right) ? nil : text(left) < text(right)
+                }
+            switch op {
+            case .less: return order == true
+            case .lessOrEqual: return order != false
+            case .greater: return order == false
+            default: return order != true
+            }
+        }
+    }
+
+    /// Parameters are text: `'3' == 3` and `'true' == true` hold, as a person reading the file would expect.
+    private static func equal(_ left: Value, _ right: Value) -> Bool {
+        if case let .list(a) = left, case let .list(b) = right { return a.count == b.count && zip(a, b).allSatisfy(equal) }
+        if let a = number(left), let b = number(right) { return a == b }
+        return text(left) == text(right)
+    }
+
+    private static func number(_ value: Value) -> Double? {
+        switch value {
+        case let .number(number): number
+        case let .text(text): Double(text)
+        default: nil
+        }
+    }
+
+    private static func text(_ value: Value) -> String {
+        switch value {
+        case let .text(text): text
+        case let .number(number): number.formatted
+        case let .bool(bool): String(bool)
+        case .list: value.written
+        }
+    }
+}
