@@ -25,6 +25,8 @@ struct ConditionTests {
         Case(condition: "not (params.mode == 'full' or false)", holds: false),
         Case(condition: "steps.check.state == 'succeeded' and true", holds: true),
         Case(condition: "params.day < '2025-10-01'", holds: true),
+        Case(condition: "params.code == '7'", holds: false),
+        Case(condition: "params.code == 7", holds: true),
     ]
 
     @Test(arguments: cases)
@@ -32,14 +34,16 @@ struct ConditionTests {
         let condition = try Condition(parsing: test.condition)
         let values: [String: Condition.Value] = [
             "params.mode": .text("full"), "params.count": .text("12"), "params.samples": .list([.text("A"), .text("B")]),
-            "steps.check.state": .text("succeeded"), "params.day": .text("2025-09-30"),
+            "steps.check.state": .text("succeeded"), "params.day": .text("2025-09-30"), "params.code": .text("007"),
         ]
         #expect(condition.evaluate { values[$0.joined(separator: ".")] ?? .text("") }.holds == test.holds)
     }
 
     @Test func mistakesAreRefusedWhereTheyAre() throws {
         let workspace = try TestWorkspace()
-        let deep = String(repeating: "(", count: 5000) + "true" + String(repeating: ")", count: 5000)
+        let deep = String(repeating: "(", count: 60) + "true" + String(repeating: ")", count: 60)
+        let lists = String(repeating: "[", count: 60)
+        let chain = Array(repeating: "true", count: 100_000).joined(separator: " and ")
         try workspace.pipeline(
             "p",
             """
@@ -53,6 +57,8 @@ struct ConditionTests {
               - {name: e, command: "true", if: "params.mode == 'x"}
               - {name: f, command: "true", if: "\(deep)"}
               - {name: g, command: "true", if: ""}
+              - {name: h, command: "true", if: "'a' in \(lists)"}
+              - {name: i, command: "true", if: "\(chain)"}
             """)
         let found = PipelineCatalog.scan(workspace.pipelinesDirectory).entry("p")!.diagnostics.map {
             "\($0.location.line):\($0.location.column): \($0.message)"
@@ -67,6 +73,8 @@ struct ConditionTests {
                 "8:52: if: the quote is not closed",
                 "9:88: if: the condition nests more than 50 deep",
                 "10:37: if: the condition is empty",
+                "11:95: if: the condition nests more than 50 deep",
+                "12:37: if: the condition has more than 500 words and symbols",
             ])
     }
 }

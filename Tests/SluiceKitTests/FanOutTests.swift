@@ -118,17 +118,57 @@ struct FanOutTests {
               - {name: map, foreach: "{{ params.names }}", command: "true", outputs: ["out/{{ item }}"]}
             """
         #expect(throws: SluiceError.self) { try expanded(yaml, parameters: ["names": "ok,../../etc"]) }
+        let bare =
+            "params:\n  names: {type: list}\nsteps:\n  - {name: map, foreach: \"{{ params.names }}\", command: 'true', outputs: [\"{{ item }}\"]}"
+        #expect(throws: SluiceError.self, "the workspace itself is no output") { try expanded(bare, parameters: ["names": "."]) }
+        let absolute = "steps:\n  - {name: map, foreach: [\"a\", \"../../etc\"], command: 'true', workdir: '/srv/data/{{ item }}'}"
+        #expect(throws: SluiceError.self, "nor out of an absolute workdir") { try expanded(absolute) }
         #expect(try expanded(yaml, parameters: ["names": "a//b"]).steps[0].outputs == ["out/a/b"], "doubled slashes fold")
     }
 
     @Test func equalLabelsStillGiveDistinctNamesAndHugeMatricesAreRefused() throws {
-        let pipeline = try expanded("steps:\n  - {name: map, foreach: [a, a, a/b, a_b], command: 'true'}")
-        #expect(pipeline.steps.map(\.name) == ["map[a]", "map[a~1]", "map[a_b]", "map[a_b~3]"])
+        let pipeline = try expanded("steps:\n  - {name: map, foreach: [a, a, a/b, a_b, a~1], command: 'true'}")
+        #expect(pipeline.steps.map(\.name) == ["map[a]", "map[a~1]", "map[a_b]", "map[a_b~3]", "map[a~1~4]"])
         let values = (0..<1000).map(String.init).joined(separator: ", ")
         let error = #expect(throws: SluiceError.self) {
             try expanded("steps:\n  - {name: m, command: 'true', matrix: {x: [\(values)], y: [\(values)]}}")
         }
         #expect(error?.message == "step 'm' would run 1000000 instances; at most 250000 are allowed")
+    }
+
+    /// A fan-out over the same items as the one it depends on pairs instance with instance, so each item goes down
+    /// its own chain; a step that does not fan out, or a matrix, waits for every instance.
+    @Test func fanOutsOverTheSameItemsPairTheirInstances() throws {
+        let pipeline = try expanded(
+            """
+            params:
+              samples: {type: list, default: [A, B]}
+            steps:
+              - {name: map, foreach: "{{ params.samples }}", command: "true"}
+              - {name: sort, foreach: "{{ params.samples }}", depends_on: [map], command: "true"}
+              - {name: other, foreach: [A, B], depends_on: [map], command: "true"}
+              - {name: call, depends_on: [sort], command: "true"}
+            """)
+        let dependencies = Dictionary(uniqueKeysWithValues: pipeline.steps.map { ($0.name, $0.dependsOn) })
+        #expect(dependencies["sort[A]"] == ["map[A]"] && dependencies["sort[B]"] == ["map[B]"])
+        #expect(dependencies["other[A]"] == ["map[A]", "map[B]"], "other items: every instance")
+        #expect(dependencies["call"] == ["sort[A]", "sort[B]"])
+    }
+
+    /// A fan-out without items (an empty list, a glob that matches nothing) has no instances; what waited for it
+    /// waits for what it waited for.
+    @Test func aFanOutWithoutItemsKeepsTheOrderOfTheRest() throws {
+        let pipeline = try expanded(
+            """
+            params:
+              samples: {type: list, default: []}
+            steps:
+              - {name: setup, command: "true"}
+              - {name: map, foreach: "{{ params.samples }}", depends_on: [setup], command: "true"}
+              - {name: call, depends_on: [map], command: "true"}
+            """)
+        #expect(pipeline.steps.map(\.name) == ["setup", "call"])
+        #expect(pipeline.steps[1].dependsOn == ["setup"])
     }
 
     @Test func anAddedItemChangesOnlyItsOwnFingerprint() throws {
@@ -178,6 +218,9 @@ struct FanOutTests {
               - {name: i, command: "echo {{ steps.a.outputs.n }} {{ itme }}"}
               - {name: k, command: "echo {{ item"}
               - {name: j, command: "docker ps --format '{{.Names}}'", env: {X: "{{ params.nope }}"}}
+              - {name: l, foreach: [x], command: "echo \\"{{ item }}\\" '{{ item }}' {{ item }}"}
+              - {name: m, command: "true", matrix: {region: [eu], exclude: [{regoin: eu}]}}
+              - {name: "n[1]", command: "true"}
             """)
         #expect(
             found == [
@@ -188,12 +231,16 @@ struct FanOutTests {
                 "7:24: 'foreach' lists no items (list at least one, or remove 'foreach')",
                 "8:37: step 'e' has both 'foreach' and 'matrix' (keep one of them)",
                 "9:29: 'max_parallel' of step 'f' applies to a step with 'foreach' or 'matrix' (remove it)",
-                "10:5: step 'g[1]' has 'foreach' or 'matrix', so its name cannot hold '[' or ']': its instances are named NAME[ITEM] (rename it)",
+                "10:5: step 'g[1]': a step's name cannot hold '[' or ']', which name the instances of a fan-out (map[A]) (rename it)",
                 "11:57: {{ run.id }} in 'outputs' of step 'h': the run's id is known in 'command' and 'env' only (use it there)",
                 "12:30: {{ steps.a.outputs.n }}: values from upstream steps are not available yet (pass the value as a parameter or a file)",
                 "12:54: {{ itme }} in step 'i' is not a known name (did you mean 'item'?)",
                 "13:30: '{{ item' is not closed by '}}', or holds more than a name (write {{ item }}, {{ params.NAME }} or {{ run.id }})",
                 "14:69: {{ params.nope }} in step 'j' names no parameter of this pipeline (did you mean {{ params.mode }}?)",
+                "15:45: {{ item }} in step 'l' is inside quotes, where its value's own quotes could end them (write it bare, without quotes: Sluice quotes every value it puts in a command)",
+                "15:58: {{ item }} in step 'l' is inside quotes, where its value's own quotes could end them (write it bare, without quotes: Sluice quotes every value it puts in a command)",
+                "16:40: 'exclude' of 'matrix' names 'regoin', which is none of its lists (did you mean 'region'?)",
+                "17:5: step 'n[1]': a step's name cannot hold '[' or ']', which name the instances of a fan-out (map[A]) (rename it)",
             ])
     }
 }

@@ -19,6 +19,7 @@ struct SchedulerStateMachineTests {
         var continueOnError = false
         var attemptsBefore: [String: Int] = [:]
         var parameters: [String: String] = [:]
+        var statesBefore: [String: StepState] = [:]
         /// Cancel (with this reason) once the run has said a line that starts with `cancelAfter`.
         var cancelAfter: String?
         var expected: [String: StepState]
@@ -27,6 +28,8 @@ struct SchedulerStateMachineTests {
         /// Attempts in the order they must start (`STEP#N`), when the order is the point.
         var launches: [String]?
         var maxRunningAtOnce: Int?
+        /// `--only` these steps (the others are outside this go of the run).
+        var only: [String] = []
     }
 
     static let cases: [Case] = [
@@ -288,6 +291,14 @@ struct SchedulerStateMachineTests {
             expected: ["map[A]": .succeeded, "map[B]": .skipped, "map[C]": .skipped],
             says: ["skipped map[B]: if: item != 'B' and item in params.samples is false (item = 'B')"]),
 
+        Case(
+            testDescription: "if: a step outside this go (a resumed run's) is read as it ended before",
+            steps: """
+                - {name: load, command: x}
+                - {name: report, command: x, depends_on: [load], if: "steps.load.state == 'succeeded'"}
+                """,
+            statesBefore: ["load": .succeeded], expected: ["report": .succeeded], only: ["report"]),
+
         // Fan-outs: each instance is a step; `max_parallel` and `fail_fast` bound them.
         Case(
             testDescription: "max_parallel bounds one fan-out's instances under --jobs; other steps use the free slots",
@@ -331,6 +342,21 @@ struct SchedulerStateMachineTests {
                 """,
             script: ["map[b]": [.timedOut]], expected: ["map[a]": .succeeded, "map[b]": .timedOut, "alert": .succeeded]),
         Case(
+            testDescription: "fail_fast under max_parallel: every waiting sibling is skipped, and the alert still runs",
+            steps: """
+                - {name: map, foreach: [a, b, c, d], max_parallel: 1, fail_fast: true, command: x}
+                - {name: alert, command: x, depends_on: [map], trigger_rule: one_failed}
+                """,
+            script: ["map[a]": [.failed]], jobs: 2,
+            expected: ["map[a]": .failed, "map[b]": .skipped, "map[c]": .skipped, "map[d]": .skipped, "alert": .succeeded]),
+        Case(
+            testDescription: "a stopped run skips the instances waiting for max_parallel; a clean-up after them still runs",
+            steps: """
+                - {name: map, foreach: [a, b, c], max_parallel: 1, command: x, if: "item != 'b'"}
+                - {name: clean, command: x, depends_on: [map], trigger_rule: all_done}
+                """,
+            jobs: 2, expected: ["map[a]": .succeeded, "map[b]": .skipped, "map[c]": .succeeded, "clean": .succeeded]),
+        Case(
             testDescription: "an instance waiting to retry keeps its max_parallel place",
             steps: "- {name: map, foreach: [a, b], max_parallel: 1, command: x, retries: 1}",
             script: ["map[a]": [.failed]], jobs: 2, expected: ["map[a]": .succeeded, "map[b]": .succeeded],
@@ -342,11 +368,13 @@ struct SchedulerStateMachineTests {
         let workspace = try TestWorkspace()
         try workspace.pipeline("p", test.preamble + "steps:\n" + test.steps.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         try workspace.script("p", "heal.sh", "true")
-        let plan = try Planner.plan(FanOutExpansion.expand(try workspace.load("p"), parameters: [:], files: { _ in [] }))
+        let plan = try Planner.plan(
+            FanOutExpansion.expand(try workspace.load("p"), parameters: [:], files: { _ in [] }), selection: Selection(only: test.only))
         var run = MachineRun(
             plan: plan,
             options: .init(
-                jobs: test.jobs, continueOnError: test.continueOnError, attemptsBefore: test.attemptsBefore, parameters: test.parameters),
+                jobs: test.jobs, continueOnError: test.continueOnError, attemptsBefore: test.attemptsBefore, parameters: test.parameters,
+                statesBefore: test.statesBefore),
             script: test.script)
         run.play(cancelAfter: test.cancelAfter)
 

@@ -103,9 +103,9 @@ public struct Condition: Sendable {
         case .equal: return equal(left, right)
         case .notEqual: return !equal(left, right)
         default:
-            // Numbers by value when both sides are numbers, else text in its order (dates written YYYY-MM-DD sort so).
+            // Numbers by value when one side is a number, else text in its order (dates written YYYY-MM-DD sort so).
             let order: Bool? =
-                switch (number(left), number(right)) {
+                switch numbers(left, right) {
                 case let (a?, b?): a == b ? nil : a < b
                 default: text(left) == text(right) ? nil : text(left) < text(right)
                 }
@@ -118,19 +118,28 @@ public struct Condition: Sendable {
         }
     }
 
-    /// Parameters are text: `'3' == 3` and `'true' == true` hold, as a person reading the file would expect.
+    /// Parameters are text: `params.count == 3` holds for `3` and `3.0`, and `'true' == true` holds, as a person
+    /// reading the file would expect; two texts compare as text (`'007' != '7'`).
     private static func equal(_ left: Value, _ right: Value) -> Bool {
         if case let .list(a) = left, case let .list(b) = right { return a.count == b.count && zip(a, b).allSatisfy(equal) }
-        if let a = number(left), let b = number(right) { return a == b }
+        if case let (a?, b?) = numbers(left, right) { return a == b }
         return text(left) == text(right)
     }
 
-    private static func number(_ value: Value) -> Double? {
-        switch value {
-        case let .number(number): number
-        case let .text(text): Double(text)
-        default: nil
+    /// Both sides as numbers, when one is a number literal and the other a plain decimal number.
+    private static func numbers(_ left: Value, _ right: Value) -> (Double?, Double?) {
+        func decimal(_ value: Value) -> Double? {
+            switch value {
+            case let .number(number): return number
+            case let .text(text):
+                let digits = text.drop { $0 == "-" }
+                guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }) else { return nil }
+                return Double(text)
+            default: return nil
+            }
         }
+        let literal = [left, right].contains { if case .number = $0 { true } else { false } }
+        return literal ? (decimal(left), decimal(right)) : (nil, nil)
     }
 
     private static func text(_ value: Value) -> String {

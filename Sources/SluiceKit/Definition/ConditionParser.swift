@@ -17,12 +17,17 @@ struct ConditionParser {
     /// can exhaust the stack.
     private var depth = 0
     private static let maximumDepth = 50
+    private static let maximumTokens = 500
 
     init(_ source: String) { self.source = source }
 
     mutating func parse() throws(Condition.Problem) -> Condition.Node {
         tokens = try Self.tokenize(source)
         guard tokens.count > 1 else { throw Condition.Problem(message: "the condition is empty", offset: 0) }
+        // Evaluating follows the tree: a chain of thousands of `and`s would be as deep.
+        guard tokens.count <= Self.maximumTokens else {
+            throw Condition.Problem(message: "the condition has more than \(Self.maximumTokens) words and symbols", offset: 0)
+        }
         let node = try or()
         guard current == .end else { throw problem("unexpected \(describe(current))") }
         return node
@@ -108,6 +113,8 @@ struct ConditionParser {
             position += 1
             return node
         case .symbol("["):
+            try deeper()
+            defer { depth -= 1 }
             var values: [Condition.Value] = []
             while current != .symbol("]") {
                 guard case let .literal(value) = try operand() else { throw problem("a list holds values ('a', 3, true), not names") }

@@ -82,6 +82,12 @@ enum FanOutReader {
                 matrix.axes.append((name, values))
             }
         }
+        // An `exclude` key that names no list would silently exclude nothing (GitHub Actions refuses it too).
+        let axes = Set(matrix.axes.map(\.name))
+        for key in Set(matrix.exclude.flatMap { $0.map(\.0) }).subtracting(axes).sorted() {
+            let hint = Suggestion.closest(to: key, among: axes.sorted()).map { "did you mean '\($0)'?" } ?? "name one of the matrix's lists"
+            reader.report(.badValue, node, "'exclude' of 'matrix' names '\(key)', which is none of its lists", fix: hint)
+        }
         guard !matrix.axes.isEmpty || !matrix.include.isEmpty else {
             reader.report(.badValue, node, "'matrix' has no lists", fix: "write `matrix: {region: [eu, us]}`")
             return nil

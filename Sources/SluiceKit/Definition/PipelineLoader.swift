@@ -221,9 +221,9 @@ public enum PipelineLoader {
                 fix: "use letters, digits, '-' and '_'")
         }
         step.fanOut = readFanOut(fanOutNodes, of: label, node: node, reader: reader)
-        if step.fanOut != nil, step.name.contains("[") || step.name.contains("]") {
+        if step.name.contains("[") || step.name.contains("]") {
             reader.report(
-                .badValue, node, "\(label) has 'foreach' or 'matrix', so its name cannot hold '[' or ']': its instances are named NAME[ITEM]",
+                .badValue, node, "\(label): a step's name cannot hold '[' or ']', which name the instances of a fan-out (map[A])",
                 fix: "rename it")
         }
         if let command { templated.append(("command", command.0, command.1)) }

@@ -18,7 +18,7 @@ struct ReferenceChecker {
     mutating func note(step: String, condition: Condition, _ node: Node) { conditions.append((step, condition, node)) }
 
     mutating func note(step: String, key: String, _ text: String, _ node: Node) {
-        if text.contains("{{") { fields.append(Field(step: step, key: key, text: text, node: node)) }
+        if Template.mayHoldReferences(text) { fields.append(Field(step: step, key: key, text: text, node: node)) }
     }
 
     func check(_ pipeline: Pipeline, reader: DefinitionReader) {
@@ -54,6 +54,12 @@ struct ReferenceChecker {
                 continue
             }
             let fanOut = steps[field.step]?.fanOut
+            for reference in template.references where field.key == "command" && Self.isQuoted(field.text, at: reference.offset) {
+                report(
+                    "{{ \(reference.text) }} in step '\(field.step)' is inside quotes, where its value's own quotes could end them",
+                    in: field, offset: reference.offset, fix: "write it bare, without quotes: Sluice quotes every value it puts in a command",
+                    reader: reader)
+            }
             for reference in template.references {
                 if let (message, fix) = problem(reference, field: field, fanOut: fanOut, parameters: parameters) {
                     report(message, in: field, offset: reference.offset, fix: fix, reader: reader)
@@ -136,6 +142,23 @@ struct ReferenceChecker {
             return ("if: '\(name)' in step '\(step.name)' is not a known name", fix)
         }
         return nil
+    }
+
+    /// Whether the shell would read `offset` of `command` inside single or double quotes.
+    static func isQuoted(_ command: String, at offset: Int) -> Bool {
+        var single = false, double = false, escaped = false
+        for character in command.prefix(offset) {
+            if escaped {
+                escaped = false
+            } else if character == "\\" && !single {
+                escaped = true
+            } else if character == "'" && !double {
+                single.toggle()
+            } else if character == "\"" && !single {
+                double.toggle()
+            }
+        }
+        return single || double
     }
 
     typealias Reference = Template.Reference

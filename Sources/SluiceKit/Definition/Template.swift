@@ -31,8 +31,18 @@ struct Template: Sendable {
 
     var isPlain: Bool { references.isEmpty }
 
+    /// Whether `text` may hold a reference: it has `{{` (a scan of its bytes, cheap enough to ask of every field).
+    static func mayHoldReferences(_ text: String) -> Bool {
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "{"), previous == byte { return true }
+            previous = byte
+        }
+        return false
+    }
+
     init(parsing text: String) throws(Problem) {
-        guard text.contains("{{") else {
+        guard Self.mayHoldReferences(text) else {
             parts = [.text(text)]
             return
         }
@@ -72,6 +82,9 @@ struct Template: Sendable {
         if !literal.isEmpty || parts.isEmpty { parts.append(.text(literal)) }
         self.parts = parts
     }
+
+    /// Text taken as written.
+    init(literal text: String) { parts = [.text(text)] }
 
     private static func isNameCharacter(_ character: Character) -> Bool {
         character.isLetter || character.isNumber || character == "_" || character == "-" || character == "."

@@ -123,7 +123,7 @@ public struct PipelineRunner: Sendable {
     /// Runs `prepared` as the run `record` (from ``record(_:)``, or ``RunStore/claimForResume(runID:steps:)`` with the
     /// attempts its steps made before).
     public func run(
-        _ prepared: PreparedRun, as record: RunRecord, attemptsBefore: [String: Int] = [:],
+        _ prepared: PreparedRun, as record: RunRecord, attemptsBefore: [String: Int] = [:], statesBefore: [String: StepState] = [:],
         observer: @escaping @Sendable ([RunEvent]) -> Void = { _ in }
     ) async throws -> RunOutcome {
         let request = prepared.request
@@ -172,7 +172,7 @@ public struct PipelineRunner: Sendable {
             plan: prepared.plan, context: context, executor: executor, tracker: tracker,
             options: .init(
                 jobs: request.jobs, continueOnError: request.continueOnError,
-                attemptsBefore: attemptsBefore, parameters: prepared.parameters), emit: emit)
+                attemptsBefore: attemptsBefore, parameters: prepared.parameters, statesBefore: statesBefore), emit: emit)
         // A cancel asked for through the store (from another host, see ``RunCancellation``) comes with a renewal.
         let heartbeat = LeaseHeartbeat(runID: record.id, store: store) {
             scheduler.cancel(why: "asked for from another process, through the store")

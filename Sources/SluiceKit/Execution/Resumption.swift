@@ -8,6 +8,8 @@ public struct Resumption: Sendable {
     /// The run, running again under this process's lease.
     public let record: RunRecord
     let attemptsBefore: [String: Int]
+    /// How the steps it does not run again ended (for `if: steps.NAME.state`).
+    let statesBefore: [String: StepState]
 
     /// Checks that `record` can be resumed with `pipeline` as it is now, then claims it. The claim is one
     /// conditional update in the store: of two processes resuming the same run at once, exactly one gets it.
@@ -22,7 +24,8 @@ public struct Resumption: Sendable {
                 "run \(record.id) is running, owned by Sluice process \(record.ownerPID) on \(record.ownerHost ?? RunLease.host); resume it after it has ended"
             )
         }
-        let unfinished = try await store.stepRuns(runID: record.id).filter { !$0.state.isSuccess }.map(\.step)
+        let steps = try await store.stepRuns(runID: record.id)
+        let unfinished = steps.filter { !$0.state.isSuccess }.map(\.step)
         // A successful run's skipped steps were skipped by their rules with nothing to do (an alert): not to run again.
         guard !unfinished.isEmpty, record.status != .success else {
             throw SluiceError(.nothingToDo, "run \(record.id) has nothing to resume: it succeeded")
@@ -41,13 +44,17 @@ public struct Resumption: Sendable {
             throw SluiceError(.conflict, "run \(record.id) was taken over by another Sluice process")
         }
         let attempts = Dictionary(try await store.attempts(runID: record.id).map { ($0.step, $0.attempt) }, uniquingKeysWith: max)
-        return Resumption(prepared: prepared, record: claimed, attemptsBefore: attempts)
+        let finished = steps.filter(\.state.isSuccess).map { ($0.step, $0.state) }
+        return Resumption(
+            prepared: prepared, record: claimed, attemptsBefore: attempts, statesBefore: Dictionary(finished, uniquingKeysWith: { $1 }))
     }
 }
 
 extension PipelineRunner {
     /// Runs a claimed resumption to the end.
     public func run(_ resumption: Resumption, observer: @escaping @Sendable ([RunEvent]) -> Void = { _ in }) async throws -> RunOutcome {
-        try await run(resumption.prepared, as: resumption.record, attemptsBefore: resumption.attemptsBefore, observer: observer)
+        try await run(
+            resumption.prepared, as: resumption.record, attemptsBefore: resumption.attemptsBefore, statesBefore: resumption.statesBefore,
+            observer: observer)
     }
 }

@@ -89,7 +89,7 @@ struct RunContext: Sendable {
 
     /// `{{ run.id }}`, left as written when the run's templates were filled in (the id was not known yet).
     private func withRunID(_ text: String) -> String {
-        text.contains("{{") ? text.replacingOccurrences(of: Self.runIDTemplate, with: runID) : text
+        Template.mayHoldReferences(text) ? text.replacingOccurrences(of: Self.runIDTemplate, with: runID) : text
     }
 
     private func withRunID(_ action: StepAction) -> StepAction {

@@ -21,6 +21,8 @@ struct SchedulerStateMachine {
         var attemptsBefore: [String: Int] = [:]
         /// The run's parameter values, which `if:` conditions read.
         var parameters: [String: String] = [:]
+        /// How the steps outside this go ended in an earlier one (a resumed run), for `if: steps.NAME.state`.
+        var statesBefore: [String: StepState] = [:]
     }
 
     enum Action {
@@ -79,13 +81,15 @@ struct SchedulerStateMachine {
     private var fanOuts: [FanOutGroup]
     /// The fan-out whose failed instance stopped the run: its siblings still start, unless it fails fast.
     private var stoppedByFanOut = -1
+    /// The parameters as `if:` conditions read them, decoded once (a list parameter is a list).
+    private var conditionParameters: [String: Condition.Value] = [:]
 
     /// The instances of one fan-out: how many are active, which wait for its `max_parallel`, whether one failed.
     private struct FanOutGroup {
         var limit: Int?
         var failFast: Bool
         var active = 0
-        var parked: [Int] = []
+        var parked = ReadyQueue([])
         /// Why its siblings are skipped once an instance failed, with `fail_fast`.
         var failure: String?
     }
@@ -113,6 +117,13 @@ struct SchedulerStateMachine {
         }
         self.fanOutOf = fanOutOf
         self.fanOuts = fanOuts
+        if included.contains(where: { plan.pipeline.steps[$0].condition != nil }) {
+            for spec in plan.pipeline.parameters {
+                let value = options.parameters[spec.name] ?? ""
+                conditionParameters[spec.name] =
+                    spec.type == .list ? .list((ParameterSpec.listItems(value) ?? []).map { .text($0) }) : .text(value)
+            }
+        }
     }
 
     // MARK: Events
@@ -213,6 +224,7 @@ struct SchedulerStateMachine {
             let fanOut = fanOutOf[index]
             if fanOut >= 0, !isCancelled, let failure = fanOuts[fanOut].failure {
                 actions += resolve(index, StepOutcome(state: .skipped, skippedByFailure: true), skipped: failure)
+                release(fanOut)
                 continue
             }
             // A stopped run still runs the steps meant for failures (alerts, clean-up), and the siblings of a failed
@@ -221,15 +233,17 @@ struct SchedulerStateMachine {
                 isCancelled || !([.oneFailed, .allDone].contains(step.triggerRule) || (fanOut >= 0 && fanOut == stoppedByFanOut))
             {
                 actions += resolve(index, StepOutcome(state: .skipped, skippedByFailure: !isCancelled), skipped: stop)
+                if fanOut >= 0 { release(fanOut) }
                 continue
             }
             if let condition = step.condition, let skip = unmet(condition, of: index) {
                 actions += resolve(index, StepOutcome(state: .skipped), skipped: skip)
+                if fanOut >= 0 { release(fanOut) }
                 continue
             }
             if fanOut >= 0 {
                 if let limit = fanOuts[fanOut].limit, fanOuts[fanOut].active >= limit {
-                    fanOuts[fanOut].parked.append(index)
+                    fanOuts[fanOut].parked.push(index)
                     continue
                 }
                 fanOuts[fanOut].active += 1
@@ -284,7 +298,7 @@ struct SchedulerStateMachine {
         if fanOut >= 0 {
             // Its place is free for a sibling that waited for `max_parallel`.
             fanOuts[fanOut].active -= 1
-            if !fanOuts[fanOut].parked.isEmpty { ready.push(fanOuts[fanOut].parked.removeFirst()) }
+            release(fanOut)
             if failed, outcome.state.isFailure, fanOuts[fanOut].failFast, fanOuts[fanOut].failure == nil {
                 fanOuts[fanOut].failure = "fail_fast: instance '\(plan.pipeline.steps[index].name)' \(outcome.state.rawValue)"
             }
@@ -358,20 +372,25 @@ struct SchedulerStateMachine {
         }
     }
 
+    /// Queues the next instance that waits for the fan-out's `max_parallel`, when there is room for it: after an
+    /// instance ended, or was skipped without starting (which took no room, so another waiting one must go on).
+    private mutating func release(_ fanOut: Int) {
+        guard fanOuts[fanOut].active < fanOuts[fanOut].limit ?? Int.max, let next = fanOuts[fanOut].parked.pop() else { return }
+        ready.push(next)
+    }
+
     /// Why `index` is skipped by its `if:`, with the values the condition saw; nil when it holds.
     private func unmet(_ condition: Condition, of index: Int) -> String? {
         let step = plan.pipeline.steps[index]
         let (holds, seen) = condition.evaluate { path in
             switch path[0] {
             case "params":
-                let value = options.parameters[path[1]] ?? ""
-                guard plan.pipeline.parameters.first(where: { $0.name == path[1] })?.type == .list else { return .text(value) }
-                return .list((ParameterSpec.listItems(value) ?? []).map { .text($0) })
+                return conditionParameters[path[1]] ?? .text("")
             case "item":
                 return .text(path.count > 1 ? step.instance?.item.field(path[1]) ?? "" : step.instance?.item.value ?? "")
             default:
-                let upstream = plan.graph.index[path[1]].flatMap { outcomes[$0] }
-                return .text(upstream?.state.rawValue ?? "not_run")
+                let state = plan.graph.index[path[1]].flatMap { outcomes[$0]?.state } ?? options.statesBefore[path[1]]
+                return .text(state?.rawValue ?? "not_run")
             }
         }
         return holds ? nil : "if: \(condition.text) is false (\(seen.joined(separator: ", ")))"

@@ -1,10 +1,13 @@
 /// A fan-out's instances (recorded as steps named `map[A]`, `map[B]`) said as one line: `map 97/100 succeeded,
-/// 2 failed, 1 running`. Front ends show it in place of, or above, the instances.
-public struct FanOutSummary: Sendable, Equatable {
+/// 2 failed, 1 running`. Front ends show it in place of, or above, the instances; the API and exports carry it.
+public struct FanOutSummary: Sendable, Equatable, Codable {
     /// The step as written: what comes before the bracket.
     public var step: String
-    public var counts: [StepState: Int]
     public var total: Int
+    /// Instances by state (`succeeded`, `failed`, …).
+    public var counts: [String: Int]
+    /// `97/100 succeeded (3 up to date), 2 failed, 1 running`: the successes first, then each other state.
+    public var summary: String
 
     /// The fan-out `name` is an instance of, or nil for a step that is none.
     public static func fanOut(of name: String) -> String? {
@@ -15,26 +18,25 @@ public struct FanOutSummary: Sendable, Equatable {
     /// The fan-outs among `steps`, in the order their first instance comes, with their states counted.
     public static func of<S: Sequence>(_ steps: S) -> [FanOutSummary] where S.Element == (name: String, state: StepState) {
         var order: [String] = []
-        var summaries: [String: FanOutSummary] = [:]
+        var counts: [String: [StepState: Int]] = [:]
         for (name, state) in steps {
             guard let step = fanOut(of: name) else { continue }
-            if summaries[step] == nil {
-                order.append(step)
-                summaries[step] = FanOutSummary(step: step, counts: [:], total: 0)
+            if counts[step] == nil { order.append(step) }
+            counts[step, default: [:]][state, default: 0] += 1
+        }
+        return order.map { step in
+            let byState = counts[step]!
+            let total = byState.values.reduce(0, +)
+            let upToDate = byState[.upToDate] ?? 0
+            let succeeded = (byState[.succeeded] ?? 0) + upToDate
+            let others = StepState.allCases.filter { $0 != .succeeded && $0 != .upToDate }.compactMap { state in
+                byState[state].map { "\($0) \(state.rawValue.replacingOccurrences(of: "_", with: " "))" }
             }
-            summaries[step]!.counts[state, default: 0] += 1
-            summaries[step]!.total += 1
+            let summary = (["\(succeeded)/\(total) succeeded" + (upToDate > 0 ? " (\(upToDate) up to date)" : "")] + others)
+                .joined(separator: ", ")
+            return FanOutSummary(
+                step: step, total: total, counts: Dictionary(uniqueKeysWithValues: byState.map { ($0.key.rawValue, $0.value) }),
+                summary: summary)
         }
-        return order.map { summaries[$0]! }
-    }
-
-    /// `97/100 succeeded (3 up to date), 2 failed, 1 running`: the successes first, then each other state.
-    public var text: String {
-        let upToDate = counts[.upToDate] ?? 0
-        let succeeded = (counts[.succeeded] ?? 0) + upToDate
-        let others = StepState.allCases.filter { $0 != .succeeded && $0 != .upToDate }.compactMap { state in
-            counts[state].map { "\($0) \(state.rawValue.replacingOccurrences(of: "_", with: " "))" }
-        }
-        return (["\(succeeded)/\(total) succeeded" + (upToDate > 0 ? " (\(upToDate) up to date)" : "")] + others).joined(separator: ", ")
     }
 }

@@ -1,5 +1,6 @@
 /// The pipeline one run executes: each `foreach` or `matrix` step replaced by its instances (`map[A]`, `map[B]`),
-/// every `{{ ... }}` filled in, and each step that depended on a fan-out depending on all of its instances.
+/// every `{{ ... }}` filled in, and each step that depended on a fan-out depending on its instances: on all of them,
+/// or, for an instance of a fan-out over the same items, on the one of its own item (`sort[A]` after `map[A]`).
 ///
 /// Pure but for `files`, which matches a glob in the workspace. `{{ run.id }}` stays as written until launch.
 public enum FanOutExpansion {
@@ -7,29 +8,41 @@ public enum FanOutExpansion {
     /// anything is built.
     static let maximumInstances = 250_000
 
+    /// A fan-out once expanded: its instances, what its items came from, and what it depended on (for a fan-out
+    /// without items, whose dependents then wait for that instead).
+    private struct Expanded {
+        var instances: [String]
+        var source: String?
+        var dependsOn: [String]
+    }
+
     public static func expand(
         _ pipeline: Pipeline, parameters: [String: String], files: (String) -> [String]
     ) throws(SluiceError) -> Pipeline {
         guard pipeline.steps.contains(where: { $0.fanOut != nil || hasTemplates($0) }) else { return pipeline }
         var expanded = pipeline
         expanded.steps = []
-        var instancesOf: [String: [String]] = [:]
+        var fanOuts: [String: Expanded] = [:]
         for step in pipeline.steps {
+            let templates = StepTemplates(step)
             guard let fanOut = step.fanOut else {
-                expanded.steps.append(try fill(step, item: nil, parameters: parameters))
+                expanded.steps.append(try templates?.fill(step, item: nil, parameters: parameters) ?? step)
                 continue
             }
             let items = try self.items(of: fanOut.source, step: step.name, parameters: parameters, files: files)
+            try bound(items.count, step: step.name)
             var used = Set<String>()
             var names: [String] = []
             names.reserveCapacity(items.count)
             for (position, item) in items.enumerated() {
+                // A label taken already gets its position; one taken by a label like `a~2` gets the next free number.
                 var key = instanceKey(item.label)
-                if !used.insert(key).inserted {
-                    key += "~\(position)"
-                    used.insert(key)
+                var suffix = position
+                while !used.insert(key).inserted {
+                    key = instanceKey(item.label) + "~\(suffix)"
+                    suffix += 1
                 }
-                var instance = try fill(step, item: item, parameters: parameters)
+                var instance = try templates?.fill(step, item: item, parameters: parameters) ?? step
                 instance.name = "\(step.name)[\(key)]"
                 instance.fanOut = nil
                 instance.instance = StepInstance(
@@ -41,20 +54,41 @@ public enum FanOutExpansion {
                 names.append(instance.name)
                 expanded.steps.append(instance)
             }
-            instancesOf[step.name] = names
+            fanOuts[step.name] = Expanded(instances: names, source: sourceKey(fanOut.source), dependsOn: step.dependsOn)
         }
-        if !instancesOf.isEmpty {
-            for index in expanded.steps.indices where expanded.steps[index].dependsOn.contains(where: { instancesOf[$0] != nil }) {
-                expanded.steps[index].dependsOn = expanded.steps[index].dependsOn.flatMap { instancesOf[$0] ?? [$0] }
+        guard !fanOuts.isEmpty else { return expanded }
+        // What waiting for `name` means for `step`; a fan-out without items stands for what it waited for itself.
+        func upstream(_ name: String, of step: Step) -> [String] {
+            guard let fanOut = fanOuts[name] else { return [name] }
+            if fanOut.instances.isEmpty { return fanOut.dependsOn.flatMap { upstream($0, of: step) } }
+            if let instance = step.instance, let source = fanOut.source, fanOuts[instance.of]?.source == source {
+                return [fanOut.instances[instance.position]]
             }
+            return fanOut.instances
+        }
+        for index in expanded.steps.indices where expanded.steps[index].dependsOn.contains(where: { fanOuts[$0] != nil }) {
+            let step = expanded.steps[index]
+            var seen = Set<String>()
+            expanded.steps[index].dependsOn = step.dependsOn.flatMap { upstream($0, of: step) }.filter { seen.insert($0).inserted }
         }
         return expanded
     }
 
+    /// What identifies a fan-out's items, so that two fan-outs over the same ones pair their instances; nil for a
+    /// matrix, whose instances always wait for all of an upstream fan-out's.
+    private static func sourceKey(_ source: FanOut.Source) -> String? {
+        switch source {
+        case let .parameter(name): "params \(name)"
+        case let .files(glob): "glob \(glob)"
+        case let .items(items): "items " + JSONText.array(items.map(\.value))
+        case .matrix: nil
+        }
+    }
+
     private static func hasTemplates(_ step: Step) -> Bool {
-        if case let .command(text) = step.action, text.contains("{{") { return true }
-        return step.environment.values.contains { $0.contains("{{") } || (step.workdir?.contains("{{") ?? false)
-            || step.inputs.contains { $0.contains("{{") } || step.outputs.contains { $0.contains("{{") }
+        if case let .command(text) = step.action, Template.mayHoldReferences(text) { return true }
+        return step.environment.values.contains(where: Template.mayHoldReferences) || step.workdir.map(Template.mayHoldReferences) == true
+            || step.inputs.contains(where: Template.mayHoldReferences) || step.outputs.contains(where: Template.mayHoldReferences)
     }
 
     // MARK: Items
@@ -66,11 +100,9 @@ public enum FanOutExpansion {
         case let .items(items): return items
         case let .parameter(name):
             let values = parameters[name].flatMap(ParameterSpec.listItems) ?? []
-            try bound(values.count, step: step)
             return values.map { FanOutItem(value: $0) }
         case let .files(glob):
             let paths = files(glob)
-            try bound(paths.count, step: step)
             return paths.map { path in
                 let name = String(path.split(separator: "/").last ?? "")
                 let stem = name.lastIndex(of: ".").map { $0 == name.startIndex ? name : String(name[..<$0]) } ?? name
@@ -139,41 +171,59 @@ public enum FanOutExpansion {
 
     // MARK: Templates
 
-    /// `step` with its templates filled in: values shell-quoted in `command`, as they are in `env`, and paths
-    /// checked to stay inside the workspace.
-    private static func fill(_ step: Step, item: FanOutItem?, parameters: [String: String]) throws(SluiceError) -> Step {
-        guard hasTemplates(step) else { return step }
-        func value(_ reference: Template.Reference) -> String? {
-            switch (reference.path[0], reference.path.count) {
-            case ("item", 1): item?.value ?? ""
-            case ("item", _): item?.field(reference.path[1]) ?? ""
-            case ("params", _): parameters[reference.path[1]] ?? ""
-            default: nil
+    /// A step's templated fields, parsed once for all its instances; nil for a step without templates.
+    private struct StepTemplates {
+        var command: Template?
+        var environment: [String: Template]
+        var workdir: Template?
+        var inputs: [Template]
+        var outputs: [Template]
+
+        init?(_ step: Step) {
+            guard FanOutExpansion.hasTemplates(step) else { return nil }
+            // The loader checked every template: one it could not read is not filled in.
+            func parse(_ text: String) -> Template { (try? Template(parsing: text)) ?? Template(literal: text) }
+            if case let .command(text) = step.action { command = parse(text) }
+            environment = step.environment.mapValues(parse)
+            workdir = step.workdir.map(parse)
+            inputs = step.inputs.map(parse)
+            outputs = step.outputs.map(parse)
+        }
+
+        /// `step` with its templates filled in: values shell-quoted in `command`, as they are in `env`, and paths
+        /// checked to stay inside the workspace.
+        func fill(_ step: Step, item: FanOutItem?, parameters: [String: String]) throws(SluiceError) -> Step {
+            func value(_ reference: Template.Reference) -> String? {
+                switch (reference.path[0], reference.path.count) {
+                case ("item", 1): item?.value ?? ""
+                case ("item", _): item?.field(reference.path[1]) ?? ""
+                case ("params", _): parameters[reference.path[1]] ?? ""
+                default: nil
+                }
             }
-        }
-        func render(_ text: String, quoted: Bool = false) -> String {
-            guard text.contains("{{"), let template = try? Template(parsing: text) else { return text }
-            return template.render { reference in value(reference).map { quoted ? ShellQuote.quote($0) : $0 } }
-        }
-        var filled = step
-        let label = item.map { "step '\(step.name)' for item \($0.value.debugDescription)" } ?? "step '\(step.name)'"
-        func path(_ text: String, _ field: String) throws(SluiceError) -> String {
-            let rendered = render(text)
-            guard rendered != text else { return text }
-            guard let normalized = WorkspacePath.normalized(rendered) else {
-                throw SluiceError(
-                    .invalidInput, "\(label): '\(field)' becomes \(rendered.debugDescription), which is not a path inside the workspace",
-                    step: step.name)
+            let label = item.map { "step '\(step.name)' for item \($0.value.debugDescription)" } ?? "step '\(step.name)'"
+            /// A path whose template a value filled in must not leave where it was written: the workspace, or for an
+            /// absolute `workdir` the folder written.
+            func path(_ template: Template, _ field: String) throws(SluiceError) -> String {
+                let rendered = template.render(value)
+                guard !template.isPlain else { return rendered }
+                if field == "workdir", rendered.hasPrefix("/"), !rendered.split(separator: "/").contains("..") { return rendered }
+                guard let normalized = WorkspacePath.normalized(rendered), !normalized.isEmpty else {
+                    throw SluiceError(
+                        .invalidInput, "\(label): '\(field)' becomes \(rendered.debugDescription), which is not a path inside the workspace",
+                        step: step.name)
+                }
+                return normalized
             }
-            return normalized
+            var filled = step
+            if let command { filled.action = .command(command.render { value($0).map(ShellQuote.quote) }) }
+            filled.environment = environment.mapValues { $0.render(value) }
+            if let workdir { filled.workdir = try path(workdir, "workdir") }
+            filled.inputs = []
+            for input in inputs { filled.inputs.append(try path(input, "inputs")) }
+            filled.outputs = []
+            for output in outputs { filled.outputs.append(try path(output, "outputs")) }
+            return filled
         }
-        if case let .command(text) = step.action { filled.action = .command(render(text, quoted: true)) }
-        filled.environment = step.environment.mapValues { render($0) }
-        if let workdir = step.workdir, !workdir.hasPrefix("/") { filled.workdir = try path(workdir, "workdir") }
-        filled.inputs = []
-        for input in step.inputs { filled.inputs.append(try path(input, "inputs")) }
-        filled.outputs = []
-        for output in step.outputs { filled.outputs.append(try path(output, "outputs")) }
-        return filled
     }
 }

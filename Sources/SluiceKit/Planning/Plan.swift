@@ -14,5 +14,14 @@ public struct Plan: Sendable {
     public let entries: [Entry]
     public let selection: Selection
 
-    public var included: [Entry] { entries.filter(\.included) }
+    /// The entries the run includes, in the same order.
+    public let included: [Entry]
+
+    init(pipeline: Pipeline, graph: DependencyGraph, entries: [Entry], selection: Selection) {
+        self.pipeline = pipeline
+        self.graph = graph
+        self.entries = entries
+        self.selection = selection
+        included = entries.filter(\.included)
+    }
 }

@@ -32,11 +32,13 @@ public struct RunExport: Sendable {
                 var run: RunRecord
                 var steps: [StepRunRecord]
                 var attempts: [AttemptRecord]
+                var fanOuts: [FanOutSummary]
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             encoder.dateEncodingStrategy = Timestamp.jsonEncoding
-            return try encoder.encode(Document(run: run, steps: steps, attempts: attempts))
+            return try encoder.encode(
+                Document(run: run, steps: steps, attempts: attempts, fanOuts: FanOutSummary.of(steps.lazy.map { ($0.step, $0.state) })))
         case .csv:
             return Data(stepRows.map { $0.map { Self.csvField($0.text) }.joined(separator: ",") + "\r\n" }.joined().utf8)
         case .xlsx:

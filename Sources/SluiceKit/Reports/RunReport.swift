@@ -49,7 +49,12 @@ public struct RunReport: Sendable {
             <h2>Timeline</h2>\(timeline)
             <h2>Steps</h2><table><tr><th>step</th><th>state</th><th>attempts</th><th>duration</th><th>peak memory</th><th>exit</th><th>note</th></tr>
             """
+        // A fan-out's row, counting its instances, comes before the first of them.
+        var fanOuts = Dictionary(uniqueKeysWithValues: FanOutSummary.of(steps.lazy.map { ($0.step, $0.state) }).map { ($0.step, $0) })
         for step in steps {
+            if let name = FanOutSummary.fanOut(of: step.step), let fanOut = fanOuts.removeValue(forKey: name) {
+                page += "<tr class=\"fan-out\"><td><b>\(e(name))</b></td><td colspan=\"6\">\(e(fanOut.summary)) (\(fanOut.total) instances)</td></tr>"
+            }
             page +=
                 "<tr><td>\(e(step.step))</td><td><span class=\"badge \(e(step.state.rawValue))\">\(e(step.state.rawValue))</span>"
                 + (step.recovered ? " recovered" : "")

@@ -127,23 +127,7 @@ struct RunDetail: Codable, Sendable {
     /// Whether this server process runs it (and can cancel it directly).
     var ownedByServer: Bool
     /// Each fan-out's instances counted by state, in the order of `steps`.
-    var fanOuts: [FanOut]
-
-    /// A fan-out in one line: `map`, 100 instances, `97/100 succeeded, 2 failed, 1 running`.
-    struct FanOut: Codable, Sendable {
-        var step: String
-        var total: Int
-        var counts: [String: Int]
-        var summary: String
-
-        static func of(_ steps: [StepRunRecord]) -> [FanOut] {
-            FanOutSummary.of(steps.lazy.map { ($0.step, $0.state) }).map { summary in
-                FanOut(
-                    step: summary.step, total: summary.total,
-                    counts: Dictionary(uniqueKeysWithValues: summary.counts.map { ($0.key.rawValue, $0.value) }), summary: summary.text)
-            }
-        }
-    }
+    var fanOuts: [FanOutSummary]
 }
 
 /// The body of a request that starts a run. Parameter values may be JSON strings, numbers or booleans.

@@ -58,7 +58,7 @@ struct RunsController {
             RunDetail(
                 run: record, steps: steps, attempts: try await state.store.attempts(runID: id),
                 recoveryActions: try await state.store.recoveryActions(runID: id).map { .init(step: $0.step, action: $0.action) },
-                ownedByServer: await state.launcher.owns(id), fanOuts: RunDetail.FanOut.of(steps)))
+                ownedByServer: await state.launcher.owns(id), fanOuts: FanOutSummary.of(steps.lazy.map { ($0.step, $0.state) })))
     }
 
     /// Cancels a run wherever its Sluice process is (``RunCancellation``): this server's directly, another process's on

@@ -63,7 +63,7 @@ struct StatusCommand: AsyncParsableCommand {
                 let collapsed = summary.total > Self.collapseAfter
                 if listed[fanOut] == nil {
                     let note = collapsed ? "\(summary.total) instances; at most \(Self.shownWhenCollapsed) that did not succeed below" : ""
-                    rows.append([fanOut, summary.text, "", "", "", "", "", note])
+                    rows.append([fanOut, summary.summary, "", "", "", "", "", note])
                 }
                 let count = listed[fanOut, default: 0]
                 if collapsed, [.succeeded, .upToDate].contains(step.state) || count >= Self.shownWhenCollapsed {
