@@ -68,6 +68,16 @@ struct CommandOutputTests {
         #expect(json?.contains { $0["key"] as? String == "notify" } == true)
     }
 
+    /// A matrix instance's name has commas; `--only` splits names at commas, but not those between brackets.
+    @Test func aMatrixInstanceIsSelectedByItsName() throws {
+        try workspace.pipeline("mx", "steps:\n  - {name: report, matrix: {region: [eu, us], year: ['2024', '2025']}, command: 'true'}\n")
+        let plan = try sluice("run", "mx", "--dry-run", "--only", "report[us,2025],report[eu,2024]")
+        #expect(plan.status == 0, "\(plan.stderr)")
+        #expect(plan.stdout.contains("2 of 4 steps would run"))
+        let ran = try sluice("run", "mx", "--only", "report[us,2025]")
+        #expect(ran.status == 0 && ran.stdout.contains("1 succeeded"))
+    }
+
     @Test func validateWarnsOfSettingsThatWouldBeIgnoredAndRefusesTemplatedPaths() throws {
         try workspace.pipeline(
             "hints",

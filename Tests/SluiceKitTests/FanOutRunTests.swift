@@ -74,6 +74,24 @@ struct FanOutRunTests {
         #expect(outcome.steps.map { "\($0.step):\($0.attempts)" }.sorted() == ["count[A]:1", "count[B]:2", "count[C]:1", "merge:1"])
     }
 
+    /// A list parameter too long for the environment (the kernel refuses a variable past 128 KiB) is left out of it:
+    /// every step still starts, and the instances get their own item.
+    @Test func aLongListParameterStaysOutOfTheEnvironment() async throws {
+        try workspace.pipeline(
+            "long",
+            """
+            params:
+              ids: {type: list}
+            steps:
+              - {name: first, foreach: [a], command: 'test -z "$IDS" && echo {{ item }} > first.txt'}
+              - {name: after, depends_on: [first], command: 'true'}
+            """)
+        let ids = (0..<30_000).map { "id-\($0)" }.joined(separator: ",")
+        let outcome = try await workspace.run("long", parameters: ["ids": ids])
+        #expect(outcome.run.status == .success, "\(outcome.steps.map { "\($0.step): \($0.error ?? "")" })")
+        #expect(try workspace.read("first.txt") == "a\n")
+    }
+
     /// Items whose text is shell syntax reach the step as data: nothing they spell out runs.
     @Test func anInjectionAttemptStaysInert() async throws {
         try workspace.pipeline(

@@ -41,7 +41,7 @@ struct FanOutTests {
               - {name: join, depends_on: [map], command: "merge"}
             """, parameters: ["samples": "A, B,C"])
         #expect(pipeline.steps.map(\.name) == ["map[A]", "map[B]", "map[C]", "join"])
-        #expect(command(pipeline.steps[1]) == "count B --run {{ run.id }}", "the run's id is filled in at launch")
+        #expect(command(pipeline.steps[1]) == "count B --run \u{0}run.id\u{0}", "the run's id is filled in at launch")
         #expect(pipeline.steps[1].environment["SLUICE_ITEM"] == "B")
         #expect(pipeline.steps[1].instance?.of == "map")
         #expect(pipeline.steps[3].dependsOn == ["map[A]", "map[B]", "map[C]"])
@@ -124,16 +124,22 @@ struct FanOutTests {
         let absolute = "steps:\n  - {name: map, foreach: [\"a\", \"../../etc\"], command: 'true', workdir: '/srv/data/{{ item }}'}"
         #expect(throws: SluiceError.self, "nor out of an absolute workdir") { try expanded(absolute) }
         #expect(try expanded(yaml, parameters: ["names": "a//b"]).steps[0].outputs == ["out/a/b"], "doubled slashes fold")
+        let glob = #expect(throws: SluiceError.self, "a value is a name, not a pattern") { try expanded(yaml, parameters: ["names": "a,*"]) }
+        #expect(glob?.message == #"step 'map' for item "*": 'outputs' would take "*", whose * ? [ ] would match other files"#)
     }
 
     @Test func equalLabelsStillGiveDistinctNamesAndHugeMatricesAreRefused() throws {
         let pipeline = try expanded("steps:\n  - {name: map, foreach: [a, a, a/b, a_b, a~1], command: 'true'}")
         #expect(pipeline.steps.map(\.name) == ["map[a]", "map[a~1]", "map[a_b]", "map[a_b~3]", "map[a~1~4]"])
         let values = (0..<1000).map(String.init).joined(separator: ", ")
+        #expect(
+            try diagnostics("steps:\n  - {name: m, command: 'true', matrix: {x: [\(values)], y: [\(values)]}}")
+                == ["2:40: 'matrix' makes 1000000 combinations; at most 250000 are allowed (split the step, or use fewer values)"])
+        let items = (0...250_000).map(String.init).joined(separator: ",")
         let error = #expect(throws: SluiceError.self) {
-            try expanded("steps:\n  - {name: m, command: 'true', matrix: {x: [\(values)], y: [\(values)]}}")
+            try expanded("params: {n: {type: list}}\nsteps:\n  - {name: m, foreach: '{{ params.n }}', command: 'true'}", parameters: ["n": items])
         }
-        #expect(error?.message == "step 'm' would run 1000000 instances; at most 250000 are allowed")
+        #expect(error?.message == "step 'm' would run 250001 instances; at most 250000 are allowed")
     }
 
     /// A fan-out over the same items as the one it depends on pairs instance with instance, so each item goes down

@@ -24,6 +24,10 @@ public struct FanOut: Sendable {
     public var maxParallel: Int?
     /// A failed instance stops its siblings that have not started; by default they run on.
     public var failFast = false
+
+    /// More instances than this from one step is a mistake (a matrix's cross product gone wild), refused before
+    /// anything is built.
+    static let maximumInstances = 250_000
 }
 
 /// One item of a fan-out.

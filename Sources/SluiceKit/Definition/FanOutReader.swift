@@ -29,6 +29,10 @@ enum FanOutReader {
             var glob: String?
             for (key, _, value) in reader.entries(of: node, known: ["glob"], context: "'foreach'") where key == "glob" {
                 glob = reader.string(value, key)
+                if let pattern = glob, Template.mayHoldReferences(pattern) {
+                    reader.report(.badValue, value, "a glob is matched as written: '{{' has no meaning in it", fix: "write the pattern itself")
+                    return nil
+                }
                 if let pattern = glob, WorkspacePath.normalized(pattern) == nil {
                     reader.report(
                         .badValue, value, "the glob '\(pattern)' must match files inside the workspace",
@@ -74,7 +78,15 @@ enum FanOutReader {
                         fix: "use letters, digits and underscores, not starting with a digit")
                     continue
                 }
+                guard value.sequence != nil else {
+                    reader.report(.wrongType, value, "matrix '\(name)' must be a list", fix: "write `\(name): [a, b]`")
+                    continue
+                }
                 let values = reader.strings(value, name).map(\.0)
+                if values.contains(where: Template.mayHoldReferences) {
+                    reader.report(.badValue, value, "matrix '\(name)' is a list written out: '{{' has no meaning in it", fix: "list the values")
+                    continue
+                }
                 guard !values.isEmpty else {
                     reader.report(.badValue, value, "matrix '\(name)' lists no values", fix: "list at least one")
                     continue
@@ -88,6 +100,17 @@ enum FanOutReader {
             let hint = Suggestion.closest(to: key, among: axes.sorted()).map { "did you mean '\($0)'?" } ?? "name one of the matrix's lists"
             reader.report(.badValue, node, "'exclude' of 'matrix' names '\(key)', which is none of its lists", fix: hint)
         }
+        let product = matrix.axes.reduce(1) { total, axis in
+            let (count, overflow) = total.multipliedReportingOverflow(by: axis.values.count)
+            return overflow ? Int.max : count
+        }
+        if product > FanOut.maximumInstances {
+            reader.report(
+                .badValue, node,
+                "'matrix' makes \(product == Int.max ? "too many" : String(product)) combinations; at most \(FanOut.maximumInstances) are allowed",
+                fix: "split the step, or use fewer values")
+            return nil
+        }
         guard !matrix.axes.isEmpty || !matrix.include.isEmpty else {
             reader.report(.badValue, node, "'matrix' has no lists", fix: "write `matrix: {region: [eu, us]}`")
             return nil
@@ -97,7 +120,13 @@ enum FanOutReader {
 
     /// A scalar item, or a mapping of scalars (`{{ item.KEY }}`), whose value is then its JSON.
     private static func item(of node: Node, reader: DefinitionReader) -> FanOutItem? {
-        if let text = node.scalar?.string { return FanOutItem(value: text) }
+        if let text = node.scalar?.string {
+            guard !text.utf8.contains(0) else {
+                reader.report(.badValue, node, "an item cannot hold a NUL character")
+                return nil
+            }
+            return FanOutItem(value: text)
+        }
         guard let mapping = node.mapping else {
             reader.report(.wrongType, node, "an item must be a value or a mapping of values")
             return nil
@@ -114,30 +143,5 @@ enum FanOutReader {
             fields.append((key, text))
         }
         return FanOutItem(value: JSONText.object(fields), fields: fields)
-    }
-}
-
-/// JSON text of Sluice's own values (items, list parameters), written without Foundation's encoder.
-enum JSONText {
-    static func string(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20: result += String(format: "\\u%04x", scalar.value)
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
-    }
-
-    static func array(_ values: [String]) -> String { "[" + values.map(string).joined(separator: ",") + "]" }
-
-    static func object(_ fields: [(key: String, value: String)]) -> String {
-        "{" + fields.map { string($0.key) + ":" + string($0.value) }.joined(separator: ",") + "}"
     }
 }

@@ -44,6 +44,7 @@ public struct ParameterSpec: Sendable {
 
     /// The value in its canonical form, or a sentence saying what is wrong with it.
     public func normalize(_ raw: String) -> Result<String, ParameterProblem> {
+        guard !raw.utf8.contains(0) else { return .failure(ParameterProblem(parameter: name, message: "a value cannot hold a NUL character")) }
         let value = raw.trimmingCharacters(in: .whitespaces)
         switch type {
         case .string:

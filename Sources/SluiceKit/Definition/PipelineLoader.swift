@@ -229,6 +229,7 @@ public enum PipelineLoader {
         if let command { templated.append(("command", command.0, command.1)) }
         for (key, text, value) in templated { templates.note(step: step.name, key: key, text, value) }
         if let condition = step.condition, let conditionNode { templates.note(step: step.name, condition: condition, conditionNode) }
+        if fanOutNodes["foreach"] != nil || fanOutNodes["matrix"] != nil { templates.noteFanOut(step: step.name) }
         switch (script, command) {
         case let (script?, nil): step.action = .script(path: script.0)
         case let (nil, command?): step.action = .command(command.0)

@@ -14,6 +14,11 @@ struct ReferenceChecker {
 
     private(set) var fields: [Field] = []
     private var conditions: [(step: String, condition: Condition, node: Node)] = []
+    /// Steps that wrote `foreach` or `matrix`, read or not: one that could not be read was reported already, and its
+    /// `{{ item }}` is no mistake of its own.
+    private var declaredFanOuts: Set<String> = []
+
+    mutating func noteFanOut(step: String) { declaredFanOuts.insert(step) }
 
     mutating func note(step: String, condition: Condition, _ node: Node) { conditions.append((step, condition, node)) }
 
@@ -74,6 +79,7 @@ struct ReferenceChecker {
         switch path[0] {
         case "item":
             guard let fanOut else {
+                if declaredFanOuts.contains(field.step) { return nil }
                 return ("\(name) in step '\(field.step)': the step has no 'foreach' or 'matrix'", "add 'foreach:', or remove the template")
             }
             guard path.count > 1 else { return nil }
@@ -123,7 +129,10 @@ struct ReferenceChecker {
                 )
             }
         case "item":
-            guard let fanOut = step.fanOut else { return ("if: '\(name)' in step '\(step.name)': the step has no 'foreach' or 'matrix'", fix) }
+            guard let fanOut = step.fanOut else {
+                if declaredFanOuts.contains(step.name) { return nil }
+                return ("if: '\(name)' in step '\(step.name)': the step has no 'foreach' or 'matrix'", fix)
+            }
             if path.count > 1, path.count != 2 || !Self.itemKeys(fanOut.source).contains(path[1]) {
                 return ("if: '\(name)' in step '\(step.name)' names no key of its items", fix)
             }

@@ -39,6 +39,11 @@ public enum StepCommandLine {
         }
     }
 
+    /// `arguments` as a person reads them before the run starts: `{{ run.id }}` where the run's id will be.
+    public static func readable(_ arguments: [String]) -> [String] {
+        arguments.map { $0.replacingOccurrences(of: Template.runIDMarker, with: "{{ run.id }}") }
+    }
+
     /// Why the script cannot be run, or nil when it can.
     public static func problem(script path: String, in scriptsDirectory: String) -> Problem? {
         let full = resolve(path, in: scriptsDirectory)

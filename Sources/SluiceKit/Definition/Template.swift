@@ -90,16 +90,20 @@ struct Template: Sendable {
         character.isLetter || character.isNumber || character == "_" || character == "-" || character == "."
     }
 
-    /// The text with each reference replaced by `value(reference)`; nil from it leaves the reference as written
-    /// (filled in later, as `{{ run.id }}` is at launch).
-    func render(_ value: (Reference) -> String?) -> String {
+    /// The text with each reference replaced by `value(reference)`; nil from it leaves ``runIDMarker`` for
+    /// `{{ run.id }}`, filled in at launch.
+    func render<Failure: Error>(_ value: (Reference) throws(Failure) -> String?) throws(Failure) -> String {
         var result = ""
         for part in parts {
             switch part {
             case let .text(text): result += text
-            case let .reference(reference): result += value(reference) ?? "{{ \(reference.text) }}"
+            case let .reference(reference): result += try value(reference) ?? Self.runIDMarker
             }
         }
         return result
     }
+
+    /// Where the run's id goes once it is known. A NUL, which no parameter or item may hold, so no value can put it
+    /// there itself; and no process could receive it.
+    static let runIDMarker = "\u{0}run.id\u{0}"
 }

@@ -89,8 +89,9 @@ public struct PipelineRunner: Sendable {
         case let .success(values): parameters = values
         case let .failure(errors): throw errors.sluiceError
         }
+        // Hidden files (Sluice's own `.sluice/` among them) are no items, as `*` matches none of them either.
         let pipeline = try FanOutExpansion.expand(request.pipeline, parameters: parameters) { glob in
-            PathPatterns.files([glob], in: request.workspace).files
+            PathPatterns.files([glob], in: request.workspace).files.filter { !$0.split(separator: "/").contains { $0.hasPrefix(".") } }
         }
         let plan: Plan
         do { plan = try Planner.plan(pipeline, selection: request.selection) } catch { throw error.sluiceError }

@@ -43,7 +43,13 @@ struct RunContext: Sendable {
         ]
         variables += triggered.compactMap { name, value in value.map { (name, $0) } }
         variables += pipeline.environment.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        for spec in pipeline.parameters { if let value = parameters[spec.name] { variables.append((spec.environmentName, value)) } }
+        for spec in pipeline.parameters {
+            guard let value = parameters[spec.name] else { continue }
+            // A long list would copy into every process of the run, and past 128 KiB the kernel refuses to start any:
+            // its steps fan out over it and get their own item.
+            if spec.type == .list, value.utf8.count > Self.listVariableLimit { continue }
+            variables.append((spec.environmentName, value))
+        }
         // A parameter named like an `env` variable wins (it is given per run); `.env` lists each name once.
         let last = Dictionary(variables, uniquingKeysWith: { $1 })
         var listed = Set<String>()
@@ -67,6 +73,9 @@ struct RunContext: Sendable {
         mask = SecretMask(values: Array(secrets.values) + [token].compactMap { $0 })
     }
 
+    /// Longer list parameters are not in the environment.
+    static let listVariableLimit = 32 << 10
+
     /// How to start `step` (or `action` in its place, such as its healing script): its command line, its working
     /// directory, its environment and its log file (`logs/STEP.log`, or `logs/STEP.LOGSUFFIX.log`).
     func launchSpec(for step: Step, action: StepAction? = nil, logSuffix: String? = nil) -> LaunchSpec {
@@ -87,9 +96,9 @@ struct RunContext: Sendable {
             placement: pipeline.placement(of: step))
     }
 
-    /// `{{ run.id }}`, left as written when the run's templates were filled in (the id was not known yet).
+    /// `{{ run.id }}`, a marker when the run's templates were filled in (the id was not known yet).
     private func withRunID(_ text: String) -> String {
-        Template.mayHoldReferences(text) ? text.replacingOccurrences(of: Self.runIDTemplate, with: runID) : text
+        text.utf8.contains(0) ? text.replacingOccurrences(of: Template.runIDMarker, with: runID) : text
     }
 
     private func withRunID(_ action: StepAction) -> StepAction {
@@ -97,5 +106,4 @@ struct RunContext: Sendable {
         return action
     }
 
-    private static let runIDTemplate = "{{ run.id }}"
 }

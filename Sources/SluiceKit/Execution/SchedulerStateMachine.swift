@@ -393,7 +393,7 @@ struct SchedulerStateMachine {
                 return .text(state?.rawValue ?? "not_run")
             }
         }
-        return holds ? nil : "if: \(condition.text) is false (\(seen.joined(separator: ", ")))"
+        return holds ? nil : "if: \(condition.text) is false" + (seen.isEmpty ? "" : " (\(seen.joined(separator: ", ")))")
     }
 
     /// Once the run has begun, nothing runs and nothing more can start: the steps left over are skipped, with the

@@ -2,11 +2,9 @@
 /// every `{{ ... }}` filled in, and each step that depended on a fan-out depending on its instances: on all of them,
 /// or, for an instance of a fan-out over the same items, on the one of its own item (`sort[A]` after `map[A]`).
 ///
-/// Pure but for `files`, which matches a glob in the workspace. `{{ run.id }}` stays as written until launch.
+/// Pure but for `files`, which matches a glob in the workspace. `{{ run.id }}` is filled in at launch.
 public enum FanOutExpansion {
-    /// More instances than this from one step is a mistake (a matrix's cross product gone wild), refused before
-    /// anything is built.
-    static let maximumInstances = 250_000
+    static let maximumInstances = FanOut.maximumInstances
 
     /// A fan-out once expanded: its instances, what its items came from, and what it depended on (for a fan-out
     /// without items, whose dependents then wait for that instead).
@@ -162,10 +160,14 @@ public enum FanOutExpansion {
     /// What goes between the brackets of an instance's name: the item's label with path separators, brackets and
     /// control characters replaced, at most 100 characters.
     static func instanceKey(_ label: String) -> String {
-        let cleaned = String(
-            label.unicodeScalars.prefix(100).map { scalar -> Character in
-                scalar == "/" || scalar == "[" || scalar == "]" || scalar.properties.generalCategory == .control ? "_" : Character(scalar)
-            })
+        var cleaned = ""
+        for scalar in label.unicodeScalars {
+            let kept: Unicode.Scalar =
+                scalar == "/" || scalar == "[" || scalar == "]" || scalar.properties.generalCategory == .control ? "_" : scalar
+            // Bytes, not characters: the name is part of its log's file name, at most 255 bytes.
+            guard cleaned.utf8.count + String(kept).utf8.count <= 100 else { break }
+            cleaned.unicodeScalars.append(kept)
+        }
         return cleaned.isEmpty ? "_" : cleaned
     }
 
@@ -205,8 +207,17 @@ public enum FanOutExpansion {
             /// A path whose template a value filled in must not leave where it was written: the workspace, or for an
             /// absolute `workdir` the folder written.
             func path(_ template: Template, _ field: String) throws(SluiceError) -> String {
-                let rendered = template.render(value)
-                guard !template.isPlain else { return rendered }
+                guard !template.isPlain else { return template.render(value) }
+                // A value is a name, never a pattern: `*` from an item would make an output match its siblings' files.
+                let rendered = try template.render { reference throws(SluiceError) in
+                    guard let text = value(reference) else { return nil }
+                    guard !text.contains(where: { "*?[]".contains($0) }) else {
+                        throw SluiceError(
+                            .invalidInput, "\(label): '\(field)' would take \(text.debugDescription), whose * ? [ ] would match other files",
+                            step: step.name)
+                    }
+                    return text
+                }
                 if field == "workdir", rendered.hasPrefix("/"), !rendered.split(separator: "/").contains("..") { return rendered }
                 guard let normalized = WorkspacePath.normalized(rendered), !normalized.isEmpty else {
                     throw SluiceError(

@@ -159,8 +159,12 @@ struct StartRunBody: Decodable, Sendable {
                 text = String(number)
             } else if let number = try? container.decode(Double.self) {
                 text = String(number)
+            } else if let list = try? container.decode([String].self) {
+                // A list parameter's items, as they are: commas in them stay.
+                text = JSONText.array(list)
             } else {
-                throw DecodingError.dataCorruptedError(in: container, debugDescription: "a parameter value must be a string, number or boolean")
+                throw DecodingError.dataCorruptedError(
+                    in: container, debugDescription: "a parameter value must be a string, number, boolean or list of strings")
             }
         }
     }

@@ -34,6 +34,6 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     private func split(_ values: [String]) -> [String] {
-        values.flatMap { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
+        values.flatMap { StepList.split($0) }
     }
 }

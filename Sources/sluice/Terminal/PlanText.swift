@@ -87,7 +87,7 @@ enum PlanText {
             }
             lines.append("  \(label)  \(step.name.padding(toLength: max(20, step.name.count), withPad: " ", startingAt: 0))  \(reason)")
             guard running.contains(step.name) else { continue }
-            let command = StepCommandLine.arguments(for: step.action, scriptsDirectory: plan.pipeline.scriptsDirectory)
+            let command = StepCommandLine.readable(StepCommandLine.arguments(for: step.action, scriptsDirectory: plan.pipeline.scriptsDirectory))
             var details = ["$ " + command.joined(separator: " ")]
             if !step.dependsOn.isEmpty { details.append("after: " + upstream(of: step, instanceOf: instanceOf, counts: instanceCounts)) }
             if let timeout = step.timeout { details.append("timeout: \(DurationFormat.short(timeout))") }
