@@ -14,6 +14,16 @@ final class DefinitionReader {
         return SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
     }
 
+    /// Where `offset` characters into a scalar's value are: exact for a value on one line (after its opening quote,
+    /// if quoted; escapes in a double-quoted value shift it), else the value's start.
+    func location(_ node: Node, at offset: Int) -> SourceLocation {
+        var location = location(node)
+        if let scalar = node.scalar, !scalar.string.contains("\n") {
+            location.column += offset + (scalar.style == .singleQuoted || scalar.style == .doubleQuoted ? 1 : 0)
+        }
+        return location
+    }
+
     func report(_ code: Diagnostic.Code, _ node: Node?, _ message: String, fix: String? = nil) {
         diagnostics.append(Diagnostic(code, at: location(node), message, fix: fix))
     }

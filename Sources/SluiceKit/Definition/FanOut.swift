@@ -17,6 +17,14 @@ public struct FanOut: Sendable {
         public var axes: [(name: String, values: [String])]
         public var include: [[(String, String)]] = []
         public var exclude: [[(String, String)]] = []
+
+        /// How many combinations the lists make before `include` and `exclude`; `Int.max` past what an `Int` holds.
+        var size: Int {
+            axes.reduce(1) { total, axis in
+                let (count, overflow) = total.multipliedReportingOverflow(by: axis.values.count)
+                return overflow ? Int.max : count
+            }
+        }
     }
 
     public var source: Source

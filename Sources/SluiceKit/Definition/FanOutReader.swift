@@ -100,10 +100,7 @@ enum FanOutReader {
             let hint = Suggestion.closest(to: key, among: axes.sorted()).map { "did you mean '\($0)'?" } ?? "name one of the matrix's lists"
             reader.report(.badValue, node, "'exclude' of 'matrix' names '\(key)', which is none of its lists", fix: hint)
         }
-        let product = matrix.axes.reduce(1) { total, axis in
-            let (count, overflow) = total.multipliedReportingOverflow(by: axis.values.count)
-            return overflow ? Int.max : count
-        }
+        let product = matrix.size
         if product > FanOut.maximumInstances {
             reader.report(
                 .badValue, node,

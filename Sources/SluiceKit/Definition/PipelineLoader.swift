@@ -180,13 +180,9 @@ public enum PipelineLoader {
                     step.condition = try Condition(parsing: text)
                     conditionNode = value
                 } catch {
-                    var location = reader.location(value)
-                    if !text.contains("\n"), let scalar = value.scalar {
-                        location.column += error.offset + (scalar.style == .singleQuoted || scalar.style == .doubleQuoted ? 1 : 0)
-                    }
                     reader.report(
                         Diagnostic(
-                            .badValue, at: location, "if: \(error.message)",
+                            .badValue, at: reader.location(value, at: error.offset), "if: \(error.message)",
                             fix: "write comparisons (==, !=, <, >, in) joined by and, or, not, such as: params.mode == 'full'"))
                 }
             case "on_failure": step.onFailure = readFailureAction(value, reader: reader)

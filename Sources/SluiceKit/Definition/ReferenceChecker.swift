@@ -31,17 +31,14 @@ struct ReferenceChecker {
         let steps = Dictionary(pipeline.steps.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for step in pipeline.steps {
             guard case let .parameter(name) = step.fanOut?.source else { continue }
-            let spec = pipeline.parameters.first { $0.name == name }
-            guard spec?.type == .list else {
-                reader.report(
-                    Diagnostic(
-                        .unknownName, at: step.location,
-                        spec == nil
-                            ? "step '\(step.name)' fans out over parameter '\(name)', which this pipeline does not declare"
-                            : "step '\(step.name)' fans out over parameter '\(name)', which is a \(spec!.type.rawValue), not a list",
-                        fix: "declare it under 'params:' as `\(name): {type: list}`"))
-                continue
-            }
+            let type = pipeline.parameters.first { $0.name == name }?.type
+            guard type != .list else { continue }
+            reader.report(
+                Diagnostic(
+                    .unknownName, at: step.location,
+                    "step '\(step.name)' fans out over parameter '\(name)', "
+                        + (type.map { "which is a \($0.rawValue), not a list" } ?? "which this pipeline does not declare"),
+                    fix: "declare it under 'params:' as `\(name): {type: list}`"))
         }
         for (name, condition, node) in conditions {
             guard let step = steps[name] else { continue }
@@ -185,12 +182,7 @@ struct ReferenceChecker {
         }
     }
 
-    /// At the reference itself when the value is one line: its column in the file is the value's plus the offset.
     private func report(_ message: String, in field: Field, offset: Int, fix: String, reader: DefinitionReader) {
-        var location = reader.location(field.node)
-        if !field.text.contains("\n"), let scalar = field.node.scalar {
-            location.column += offset + (scalar.style == .singleQuoted || scalar.style == .doubleQuoted ? 1 : 0)
-        }
-        reader.report(Diagnostic(.unknownName, at: location, message, fix: fix))
+        reader.report(Diagnostic(.unknownName, at: reader.location(field.node, at: offset), message, fix: fix))
     }
 }

@@ -105,5 +105,4 @@ struct RunContext: Sendable {
         if case let .command(text) = action { return .command(withRunID(text)) }
         return action
     }
-
 }

@@ -9,6 +9,11 @@ public struct FanOutSummary: Sendable, Equatable, Codable {
     /// `97/100 succeeded (3 up to date), 2 failed, 1 running`: the successes first, then each other state.
     public var summary: String
 
+    /// Past this many instances, a listing shows a few of them and counts the rest.
+    public static let collapseAfter = 24
+    /// How many instances such a listing shows.
+    public static let shownWhenCollapsed = 10
+
     /// The fan-out `name` is an instance of, or nil for a step that is none.
     public static func fanOut(of name: String) -> String? {
         guard name.hasSuffix("]"), let open = name.firstIndex(of: "["), open != name.startIndex else { return nil }

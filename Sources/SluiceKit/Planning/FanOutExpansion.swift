@@ -4,8 +4,6 @@
 ///
 /// Pure but for `files`, which matches a glob in the workspace. `{{ run.id }}` is filled in at launch.
 public enum FanOutExpansion {
-    static let maximumInstances = FanOut.maximumInstances
-
     /// A fan-out once expanded: its instances, what its items came from, and what it depended on (for a fan-out
     /// without items, whose dependents then wait for that instead).
     private struct Expanded {
@@ -107,20 +105,16 @@ public enum FanOutExpansion {
                 return FanOutItem(value: path, fields: [("path", path), ("name", name), ("stem", stem)], label: stem)
             }
         case let .matrix(matrix):
-            let product = matrix.axes.reduce(1) { total, axis in
-                let (count, overflow) = total.multipliedReportingOverflow(by: axis.values.count)
-                return overflow ? Int.max : count
-            }
-            try bound(product, step: step)
+            try bound(matrix.size, step: step)
             return combinations(matrix).map { FanOutItem(value: JSONText.object($0), fields: $0) }
         }
     }
 
     private static func bound(_ count: Int, step: String) throws(SluiceError) {
-        guard count > maximumInstances else { return }
+        guard count > FanOut.maximumInstances else { return }
         throw SluiceError(
             .invalidInput,
-            "step '\(step)' would run \(count == Int.max ? "too many" : String(count)) instances; at most \(maximumInstances) are allowed",
+            "step '\(step)' would run \(count == Int.max ? "too many" : String(count)) instances; at most \(FanOut.maximumInstances) are allowed",
             step: step)
     }
 

@@ -52,7 +52,7 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     /// A row per step; a fan-out's instances under a row that counts them, and of a big fan-out (past
-    /// ``collapseAfter`` instances) only the first ``shownWhenCollapsed`` of those that did not succeed.
+    /// ``FanOutSummary/collapseAfter`` instances) only the first ``FanOutSummary/shownWhenCollapsed`` of those that did not succeed.
     private func rows(_ steps: [StepRunRecord]) -> [[String]] {
         let summaries = Dictionary(
             uniqueKeysWithValues: FanOutSummary.of(steps.lazy.map { ($0.step, $0.state) }).map { ($0.step, $0) })
@@ -60,13 +60,13 @@ struct StatusCommand: AsyncParsableCommand {
         var listed: [String: Int] = [:]
         for step in steps {
             if let fanOut = FanOutSummary.fanOut(of: step.step), let summary = summaries[fanOut] {
-                let collapsed = summary.total > Self.collapseAfter
+                let collapsed = summary.total > FanOutSummary.collapseAfter
                 if listed[fanOut] == nil {
-                    let note = collapsed ? "\(summary.total) instances; at most \(Self.shownWhenCollapsed) that did not succeed below" : ""
+                    let note = collapsed ? "\(summary.total) instances; at most \(FanOutSummary.shownWhenCollapsed) that did not succeed below" : ""
                     rows.append([fanOut, summary.summary, "", "", "", "", "", note])
                 }
                 let count = listed[fanOut, default: 0]
-                if collapsed, [.succeeded, .upToDate].contains(step.state) || count >= Self.shownWhenCollapsed {
+                if collapsed, [.succeeded, .upToDate].contains(step.state) || count >= FanOutSummary.shownWhenCollapsed {
                     listed[fanOut] = count
                     continue
                 }
@@ -76,9 +76,6 @@ struct StatusCommand: AsyncParsableCommand {
         }
         return rows
     }
-
-    static let collapseAfter = 24
-    static let shownWhenCollapsed = 10
 
     private func row(_ step: StepRunRecord) -> [String] {
         [

@@ -50,11 +50,11 @@ enum PlanText {
         var number = 0
         for entry in plan.entries {
             let step = entry.step
-            if let of = step.instance?.of, let count = instanceCounts[of], count > collapseAfter {
+            if let of = step.instance?.of, let count = instanceCounts[of], count > FanOutSummary.collapseAfter {
                 var tally = listed[of] ?? (0, 0, 0)
                 tally.seen += 1
                 defer { listed[of] = tally }
-                if tally.seen > shownWhenCollapsed {
+                if tally.seen > FanOutSummary.shownWhenCollapsed {
                     if entry.included && running.contains(step.name) {
                         number += 1
                         tally.run += 1
@@ -62,7 +62,7 @@ enum PlanText {
                         tally.skipped += 1
                     }
                     if tally.seen == count {
-                        let hidden = count - shownWhenCollapsed
+                        let hidden = count - FanOutSummary.shownWhenCollapsed
                         lines.append(
                             "  …     " + Console.paint("\(hidden) more instances of \(of): \(tally.run) would run, \(tally.skipped) skipped", .dim))
                     }
@@ -97,9 +97,6 @@ enum PlanText {
         }
         return lines.joined(separator: "\n")
     }
-
-    static let collapseAfter = 24
-    static let shownWhenCollapsed = 10
 
     /// The steps `step` waits for, a fan-out's instances said once: `count (3 instances), merge`.
     private static func upstream(of step: Step, instanceOf: [String: String], counts: [String: Int]) -> String {
