@@ -196,6 +196,53 @@ struct FanOutTests {
         #expect(try fingerprint(before) == fingerprint(after))
     }
 
+    /// Found trying it as an attacker: where bash reads a word again as code, a quoted value is no protection, so
+    /// validation refuses a template there.
+    @Test func aTemplateWhereBashWouldReadItsValueAsCodeIsRefused() throws {
+        let commands = [
+            #"printf '%s\n' {{ params.v }} > out.txt"#, "cat <<EOF\nvalue: {{ params.v }}\nEOF", "echo $(( {{ params.v }} ))",
+            "[[ {{ params.v }} -eq 1 ]]", "let {{ params.v }}", "printf -v {{ params.v }} x", #"echo \{{ params.v }}"#,
+            #"echo $'\' {{ params.v }} '"#,
+        ]
+        let yaml =
+            "params: {v: {type: string, default: x}}\nsteps:\n"
+            + commands.enumerated().map { index, command in
+                "  - name: s\(index)\n    command: \(JSONText.string(command))"
+            }.joined(separator: "\n")
+        // "LINE:COLUMN: {{ params.v }} in step 'sN' is REASON, where bash would read its value as code (FIX)"
+        let found = try diagnostics(yaml).compactMap { line -> String? in
+            guard let step = line.range(of: "in step '"), let end = line.range(of: ", where bash") else { return nil }
+            return String(line[step.upperBound..<end.lowerBound]).replacingOccurrences(of: "' is ", with: ": ")
+        }
+        #expect(
+            found == [
+                "s1: in a command with a here-document", "s2: in a command with arithmetic or [[ ]]", "s3: in a command with arithmetic or [[ ]]",
+                "s4: where bash takes a variable's name", "s5: where bash takes a variable's name", "s6: after a backslash", "s7: inside quotes",
+            ], "the first, a plain word, is fine")
+    }
+
+    @Test func theStoreIsNoOutputAndNamesAndValuesAreBounded() throws {
+        let found = try diagnostics(
+            """
+            steps:
+              - {name: a, command: "true", outputs: [.sluice/store.sqlite]}
+              - {name: \(String(repeating: "n", count: 101)), command: "true"}
+            """)
+        #expect(found.count == 2 && found[0].contains("is or holds .sluice") && found[1].contains("longer than 100 bytes"))
+        let yaml =
+            "params:\n  names: {type: list}\nsteps:\n  - {name: map, foreach: \"{{ params.names }}\", command: 'true', outputs: [\"{{ item }}/x\"]}"
+        #expect(throws: SluiceError.self, "not through an item either") { try expanded(yaml, parameters: ["names": ".sluice"]) }
+        let spec = ParameterSpec(
+            name: "s", type: .list, defaultValue: nil, required: false, choices: [], description: "",
+            location: SourceLocation(file: "p.yaml", line: 1, column: 1))
+        #expect(spec.normalize(#"["a\u0000b"]"#) == .failure(ParameterProblem(parameter: "s", message: "an item cannot hold a NUL character")))
+        var text = spec
+        text.type = .string
+        #expect(
+            text.normalize(String(repeating: "x", count: 70_000))
+                == .failure(ParameterProblem(parameter: "s", message: "the value is longer than 64 KiB")))
+    }
+
     @Test func listParametersTakeCommasOrJSONAndTheirChoices() throws {
         let spec = ParameterSpec(
             name: "s", type: .list, defaultValue: nil, required: false, choices: ["A", "B,C"], description: "",
@@ -243,8 +290,8 @@ struct FanOutTests {
                 "12:54: {{ itme }} in step 'i' is not a known name (did you mean 'item'?)",
                 "13:30: '{{ item' is not closed by '}}', or holds more than a name (write {{ item }}, {{ params.NAME }} or {{ run.id }})",
                 "14:69: {{ params.nope }} in step 'j' names no parameter of this pipeline (did you mean {{ params.mode }}?)",
-                "15:45: {{ item }} in step 'l' is inside quotes, where its value's own quotes could end them (write it bare, without quotes: Sluice quotes every value it puts in a command)",
-                "15:58: {{ item }} in step 'l' is inside quotes, where its value's own quotes could end them (write it bare, without quotes: Sluice quotes every value it puts in a command)",
+                "15:45: {{ item }} in step 'l' is inside quotes, where bash would read its value as code (write it as a plain word of the command, which Sluice quotes; a script can read it from its arguments)",
+                "15:58: {{ item }} in step 'l' is inside quotes, where bash would read its value as code (write it as a plain word of the command, which Sluice quotes; a script can read it from its arguments)",
                 "16:40: 'exclude' of 'matrix' names 'regoin', which is none of its lists (did you mean 'region'?)",
                 "17:5: step 'n[1]': a step's name cannot hold '[' or ']', which name the instances of a fan-out (map[A]) (rename it)",
             ])

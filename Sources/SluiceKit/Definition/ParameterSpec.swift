@@ -34,6 +34,9 @@ public struct ParameterSpec: Sendable {
     public var description: String
     public var location: SourceLocation
 
+    /// The longest value of a parameter that is not a list, in bytes.
+    static let maximumLength = 64 << 10
+
     /// Whether values of this type are ordered, so that `min` and `max` apply.
     var isOrdered: Bool { type == .int || type == .number || type == .date }
 
@@ -45,6 +48,10 @@ public struct ParameterSpec: Sendable {
     /// The value in its canonical form, or a sentence saying what is wrong with it.
     public func normalize(_ raw: String) -> Result<String, ParameterProblem> {
         guard !raw.utf8.contains(0) else { return .failure(ParameterProblem(parameter: name, message: "a value cannot hold a NUL character")) }
+        // The kernel starts no process with a variable past 128 KiB; a list that long stays out of the environment.
+        guard type == .list || raw.utf8.count <= Self.maximumLength else {
+            return .failure(ParameterProblem(parameter: name, message: "the value is longer than \(Self.maximumLength >> 10) KiB"))
+        }
         let value = raw.trimmingCharacters(in: .whitespaces)
         switch type {
         case .string:
@@ -67,6 +74,9 @@ public struct ParameterSpec: Sendable {
             return CalendarDate.isValid(value) ? .success(value) : .failure(wrongForm(raw))
         case .list:
             guard let items = Self.listItems(value) else { return .failure(wrongForm(raw)) }
+            if items.contains(where: { $0.utf8.contains(0) }) {
+                return .failure(ParameterProblem(parameter: name, message: "an item cannot hold a NUL character"))
+            }
             if !choices.isEmpty, let item = items.first(where: { !choices.contains($0) }) { return .failure(notAChoice(item)) }
             return .success(JSONText.array(items))
         }

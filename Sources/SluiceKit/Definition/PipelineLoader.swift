@@ -217,6 +217,11 @@ public enum PipelineLoader {
                 fix: "use letters, digits, '-' and '_'")
         }
         step.fanOut = readFanOut(fanOutNodes, of: label, node: node, reader: reader)
+        if step.name.utf8.count > 100 {
+            reader.report(
+                .badValue, node, "a step's name is longer than 100 bytes; it names the step's log file",
+                fix: "give it a shorter name, and say more in 'description'")
+        }
         if step.name.contains("[") || step.name.contains("]") {
             reader.report(
                 .badValue, node, "\(label): a step's name cannot hold '[' or ']', which name the instances of a fan-out (map[A])",
@@ -255,6 +260,12 @@ public enum PipelineLoader {
                     .badValue, item,
                     "'\(path)' in '\(field)' looks like a variable, but paths are taken as written: no $VARIABLES or {wildcards}",
                     fix: "use {{ item }} or {{ params.NAME }}, or match several files with a glob such as data/*.fastq")
+                return nil
+            }
+            if field == "outputs", WorkspacePath.isSluicesOwn(normalized) {
+                reader.report(
+                    .badValue, item, "'\(path)' in 'outputs' is or holds .sluice, where Sluice keeps its store and versions",
+                    fix: "name the files the step writes")
                 return nil
             }
             return (normalized, item)

@@ -56,10 +56,12 @@ struct ReferenceChecker {
                 continue
             }
             let fanOut = steps[field.step]?.fanOut
-            for reference in template.references where field.key == "command" && Self.isQuoted(field.text, at: reference.offset) {
+            for reference in template.references where field.key == "command" {
+                guard let danger = CommandContext.danger(in: field.text, at: reference.offset) else { continue }
                 report(
-                    "{{ \(reference.text) }} in step '\(field.step)' is inside quotes, where its value's own quotes could end them",
-                    in: field, offset: reference.offset, fix: "write it bare, without quotes: Sluice quotes every value it puts in a command",
+                    "{{ \(reference.text) }} in step '\(field.step)' is \(danger), where bash would read its value as code",
+                    in: field, offset: reference.offset,
+                    fix: "write it as a plain word of the command, which Sluice quotes; a script can read it from its arguments",
                     reader: reader)
             }
             for reference in template.references {
@@ -148,23 +150,6 @@ struct ReferenceChecker {
             return ("if: '\(name)' in step '\(step.name)' is not a known name", fix)
         }
         return nil
-    }
-
-    /// Whether the shell would read `offset` of `command` inside single or double quotes.
-    static func isQuoted(_ command: String, at offset: Int) -> Bool {
-        var single = false, double = false, escaped = false
-        for character in command.prefix(offset) {
-            if escaped {
-                escaped = false
-            } else if character == "\\" && !single {
-                escaped = true
-            } else if character == "'" && !double {
-                single.toggle()
-            } else if character == "\"" && !single {
-                double.toggle()
-            }
-        }
-        return single || double
     }
 
     typealias Reference = Template.Reference

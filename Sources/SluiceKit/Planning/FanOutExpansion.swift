@@ -213,7 +213,9 @@ public enum FanOutExpansion {
                     return text
                 }
                 if field == "workdir", rendered.hasPrefix("/"), !rendered.split(separator: "/").contains("..") { return rendered }
-                guard let normalized = WorkspacePath.normalized(rendered), !normalized.isEmpty else {
+                guard let normalized = WorkspacePath.normalized(rendered), !normalized.isEmpty,
+                    field != "outputs" || !WorkspacePath.isSluicesOwn(normalized)
+                else {
                     throw SluiceError(
                         .invalidInput, "\(label): '\(field)' becomes \(rendered.debugDescription), which is not a path inside the workspace",
                         step: step.name)

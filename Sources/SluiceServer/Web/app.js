@@ -670,7 +670,8 @@ async function runView(page, id, step) {
       if (group) expanded.add(group.step);
     }
     await body();
-    if (pick && pick !== selected) select(pick);
+    // The user may have picked a step while the table was drawn.
+    if (pick && !chosen && pick !== selected) select(pick);
   };
   const select = (name) => {
     selected = name; logOffset = 0; logShown += 1; log.textContent = ""; document.getElementById("log-step").textContent = name;
