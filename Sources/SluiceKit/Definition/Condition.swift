@@ -1,3 +1,5 @@
+import Foundation
+
 /// A step's `if:`: a small expression over the run's parameters and its upstream steps' states, such as
 /// `params.mode == 'full' and steps.check.state != 'failed'`. Comparisons, `and`, `or`, `not`, `in`, literals and
 /// parentheses; nothing else, so a condition can compute nothing but true or false.
@@ -32,6 +34,21 @@ public struct Condition: Sendable {
             case let .bool(bool): bool
             case let .list(list): !list.isEmpty
             }
+        }
+
+        /// A value a step passed on: a JSON list of plain values (`["a", "b"]`, `[1, 2]`) is a list, else text.
+        static func reading(_ text: String) -> Value {
+            guard text.hasPrefix("["), let data = text.data(using: .utf8),
+                let list = try? JSONSerialization.jsonObject(with: data) as? [Any]
+            else { return .text(text) }
+            let items = list.compactMap { item -> Value? in
+                switch item {
+                case let text as String: .text(text)
+                case let number as NSNumber: .text(number.stringValue)
+                default: nil
+                }
+            }
+            return items.count == list.count ? .list(items) : .text(text)
         }
 
         var written: String {

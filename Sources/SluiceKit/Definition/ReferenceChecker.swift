@@ -65,14 +65,16 @@ struct ReferenceChecker {
                     reader: reader)
             }
             for reference in template.references {
-                if let (message, fix) = problem(reference, field: field, fanOut: fanOut, parameters: parameters) {
+                if let (message, fix) = problem(reference, field: field, fanOut: fanOut, parameters: parameters, steps: steps) {
                     report(message, in: field, offset: reference.offset, fix: fix, reader: reader)
                 }
             }
         }
     }
 
-    private func problem(_ reference: Reference, field: Field, fanOut: FanOut?, parameters: Set<String>) -> (String, String)? {
+    private func problem(
+        _ reference: Reference, field: Field, fanOut: FanOut?, parameters: Set<String>, steps: [String: Step]
+    ) -> (String, String)? {
         let path = reference.path
         let name = "{{ \(reference.text) }}"
         switch path[0] {
@@ -105,11 +107,42 @@ struct ReferenceChecker {
             }
             return nil
         case "steps":
-            return ("\(name): values from upstream steps are not available yet", "pass the value as a parameter or a file")
+            if let problem = upstreamValueProblem(path, in: field.step, steps: steps) { return ("\(name) \(problem.0)", problem.1) }
+            guard field.key == "command" || field.key == "env" else {
+                return (
+                    "\(name) in '\(field.key)' of step '\(field.step)': an upstream step's values are known in 'command' and 'env' only",
+                    "use it there, or write the path into a file the step reads")
+            }
+            return nil
         default:
-            let hint = Suggestion.closest(to: path[0], among: ["item", "params", "run"]).map { "did you mean '\($0)'?" }
-            return ("\(name) in step '\(field.step)' is not a known name", hint ?? "templates take item, params.NAME and run.id")
+            let hint = Suggestion.closest(to: path[0], among: ["item", "params", "run", "steps"]).map { "did you mean '\($0)'?" }
+            return (
+                "\(name) in step '\(field.step)' is not a known name",
+                hint ?? "templates take item, params.NAME, steps.NAME.outputs.KEY and run.id")
         }
+    }
+
+    /// What is wrong with `steps.NAME.outputs.KEY` read by step `reader`: NAME must be a step it runs after
+    /// (directly or through others), so that its values are known when the reader starts.
+    private func upstreamValueProblem(_ path: [String], in reader: String, steps: [String: Step]) -> (String, String)? {
+        guard path.count == 4, path[2] == "outputs" else {
+            return ("in step '\(reader)' is not known", "write {{ steps.NAME.outputs.KEY }}, KEY being what NAME wrote to $SLUICE_OUTPUT")
+        }
+        guard steps[path[1]] != nil else {
+            let hint = Suggestion.closest(to: path[1], among: steps.keys.sorted()).map { "did you mean '\($0)'?" }
+            return ("in step '\(reader)' names no step of this pipeline", hint ?? "name a step in depends_on")
+        }
+        // Every step it runs after, through depends_on.
+        var upstream = Set<String>()
+        var work = steps[reader]?.dependsOn ?? []
+        while let next = work.popLast() {
+            guard upstream.insert(next).inserted else { continue }
+            work += steps[next]?.dependsOn ?? []
+        }
+        guard upstream.contains(path[1]) else {
+            return ("in step '\(reader)': '\(path[1])' is not upstream of it, so its values are not known when it starts", "add '\(path[1])' to depends_on")
+        }
+        return nil
     }
 
     /// What is wrong with a name an `if:` reads: `params.NAME`, `item` in a fan-out, or `steps.NAME.state` of a step
@@ -118,7 +151,7 @@ struct ReferenceChecker {
         in condition: Condition, _ path: [String], step: Step, parameters: Set<String>, steps: [String: Step]
     ) -> (String, String)? {
         let name = path.joined(separator: ".")
-        let fix = "a condition reads params.NAME, steps.NAME.state of a step in depends_on, and item in a fan-out"
+        let fix = "a condition reads params.NAME, steps.NAME.state and steps.NAME.outputs.KEY of a step in depends_on, and item in a fan-out"
         switch path[0] {
         case "params":
             guard path.count == 2, parameters.contains(path[1]) else {
@@ -137,7 +170,7 @@ struct ReferenceChecker {
             }
         case "steps":
             if path.count == 4, path[2] == "outputs" {
-                return ("if: '\(name)': values from upstream steps are not available yet", "branch on a parameter or on an upstream step's state")
+                return upstreamValueProblem(path, in: step.name, steps: steps).map { ("if: '\(name)' \($0.0)", $0.1) }
             }
             guard path.count == 3, path[2] == "state" else { return ("if: '\(name)' in step '\(step.name)' is not known", fix) }
             guard step.dependsOn.contains(path[1]) else {

@@ -39,9 +39,10 @@ public enum StepCommandLine {
         }
     }
 
-    /// `arguments` as a person reads them before the run starts: `{{ run.id }}` where the run's id will be.
+    /// `arguments` as a person reads them before the run starts: `{{ run.id }}` where the run's id will be, and
+    /// `{{ steps.NAME.outputs.KEY }}` where an upstream step's value will be.
     public static func readable(_ arguments: [String]) -> [String] {
-        arguments.map { $0.replacingOccurrences(of: Template.runIDMarker, with: "{{ run.id }}") }
+        arguments.map { Template.fillMarkers($0) { "{{ \($0) }}" } }
     }
 
     /// Why the script cannot be run, or nil when it can.

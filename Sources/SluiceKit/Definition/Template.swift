@@ -90,20 +90,45 @@ struct Template: Sendable {
         character.isLetter || character.isNumber || character == "_" || character == "-" || character == "."
     }
 
-    /// The text with each reference replaced by `value(reference)`; nil from it leaves ``runIDMarker`` for
-    /// `{{ run.id }}`, filled in at launch.
+    /// The text with each reference replaced by `value(reference)`; nil from it leaves a ``marker(_:)``, filled in
+    /// when the value is known: `{{ run.id }}` at launch, `{{ steps.NAME.outputs.KEY }}` once that step has ended.
     func render<Failure: Error>(_ value: (Reference) throws(Failure) -> String?) throws(Failure) -> String {
         var result = ""
         for part in parts {
             switch part {
             case let .text(text): result += text
-            case let .reference(reference): result += try value(reference) ?? Self.runIDMarker
+            case let .reference(reference): result += try value(reference) ?? Self.marker(reference.text)
             }
         }
         return result
     }
 
-    /// Where the run's id goes once it is known. A NUL, which no parameter or item may hold, so no value can put it
-    /// there itself; and no process could receive it.
-    static let runIDMarker = "\u{0}run.id\u{0}"
+    /// Where the value of `name` (`run.id`) goes once it is known: between NULs, which no parameter, item or value
+    /// may hold, so no value can put a marker there itself; and no process could receive one.
+    static func marker(_ name: String) -> String { "\u{0}\(name)\u{0}" }
+
+    /// Whether `text` holds a marker.
+    static func hasMarkers(_ text: String) -> Bool { text.utf8.contains(0) }
+
+    /// The names of the markers in `text`.
+    static func markers(in text: String) -> [String] {
+        guard hasMarkers(text) else { return [] }
+        let parts = text.split(separator: "\u{0}", omittingEmptySubsequences: false)
+        return stride(from: 1, to: parts.count - 1, by: 2).map { String(parts[$0]) }
+    }
+
+    /// `text` with each marker whose `value(name)` is not nil replaced by it.
+    static func fillMarkers(_ text: String, _ value: (String) -> String?) -> String {
+        guard hasMarkers(text) else { return text }
+        let parts = text.split(separator: "\u{0}", omittingEmptySubsequences: false)
+        var result = ""
+        for (position, part) in parts.enumerated() {
+            if position % 2 == 0 || position == parts.count - 1 {
+                result += part
+            } else {
+                result += value(String(part)) ?? marker(String(part))
+            }
+        }
+        return result
+    }
 }

@@ -30,6 +30,7 @@ public struct LaunchSpec: Sendable, Codable {
         copy.logHeader = number > 1 ? "\n--- sluice: attempt \(number) ---\n" : nil
         copy.identity.attempt = number
         copy.environment.append("SLUICE_ATTEMPT=\(number)")
+        copy.environment.append("SLUICE_OUTPUT=\(RunDirectory(root: identity.runDirectory).values(of: identity.step, attempt: number))")
         return copy
     }
 }

@@ -112,8 +112,11 @@ public struct PipelineRunner: Sendable {
 
     /// Runs to the end. Cancelling the calling task stops the run: running steps are terminated and recorded.
     /// `observer` receives every event, in batches, on a thread of the engine's: it must not block for long.
-    public func run(_ prepared: PreparedRun, observer: @escaping @Sendable ([RunEvent]) -> Void = { _ in }) async throws -> RunOutcome {
-        try await run(prepared, as: try await record(prepared), observer: observer)
+    /// `upstream` gives steps run without their upstream steps what those passed on in an earlier run.
+    public func run(
+        _ prepared: PreparedRun, upstream: UpstreamRun? = nil, observer: @escaping @Sendable ([RunEvent]) -> Void = { _ in }
+    ) async throws -> RunOutcome {
+        try await run(prepared, as: try await record(prepared), valuesBefore: upstream?.values ?? [:], upstream: upstream, observer: observer)
     }
 
     /// Records a new run for `prepared`, so that its id is known before it starts (the server answers with it).
@@ -125,6 +128,7 @@ public struct PipelineRunner: Sendable {
     /// attempts its steps made before).
     public func run(
         _ prepared: PreparedRun, as record: RunRecord, attemptsBefore: [String: Int] = [:], statesBefore: [String: StepState] = [:],
+        valuesBefore: [String: [String: String]] = [:], upstream: UpstreamRun? = nil,
         observer: @escaping @Sendable ([RunEvent]) -> Void = { _ in }
     ) async throws -> RunOutcome {
         let request = prepared.request
@@ -141,7 +145,10 @@ public struct PipelineRunner: Sendable {
             runID: record.id, pipeline: pipeline, workspace: workspace, directory: directory,
             parameters: prepared.parameters, secrets: request.secrets,
             secretsInEnvironmentFile: request.secretsInEnvironmentFile, trigger: record.triggerDetail)
-        do { try directory.create(variables: context.environmentFileVariables, holdingSecrets: context.environmentFileHoldsSecrets) } catch {
+        do {
+            try directory.create(variables: context.environmentFileVariables, holdingSecrets: context.environmentFileHoldsSecrets)
+            if let upstream { try await offPool { try upstream.copyOutputs(into: directory.outputs) } }
+        } catch {
             // Nothing ran; the run must not stay "running" in the store.
             try? await recordEnd(.failed, of: record.id, pipeline: pipeline.id)
             throw SluiceError(.file, "cannot create the run directory: \(error)", file: directory.root)
@@ -173,7 +180,8 @@ public struct PipelineRunner: Sendable {
             plan: prepared.plan, context: context, executor: executor, tracker: tracker,
             options: .init(
                 jobs: request.jobs, continueOnError: request.continueOnError,
-                attemptsBefore: attemptsBefore, parameters: prepared.parameters, statesBefore: statesBefore), emit: emit)
+                attemptsBefore: attemptsBefore, parameters: prepared.parameters, statesBefore: statesBefore,
+                valuesBefore: valuesBefore), emit: emit)
         // A cancel asked for through the store (from another host, see ``RunCancellation``) comes with a renewal.
         let heartbeat = LeaseHeartbeat(runID: record.id, store: store) {
             scheduler.cancel(why: "asked for from another process, through the store")

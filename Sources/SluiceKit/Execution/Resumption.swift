@@ -10,6 +10,8 @@ public struct Resumption: Sendable {
     let attemptsBefore: [String: Int]
     /// How the steps it does not run again ended (for `if: steps.NAME.state`).
     let statesBefore: [String: StepState]
+    /// What they passed on (for `{{ steps.NAME.outputs.KEY }}`).
+    let valuesBefore: [String: [String: String]]
 
     /// Checks that `record` can be resumed with `pipeline` as it is now, then claims it. The claim is one
     /// conditional update in the store: of two processes resuming the same run at once, exactly one gets it.
@@ -44,9 +46,11 @@ public struct Resumption: Sendable {
             throw SluiceError(.conflict, "run \(record.id) was taken over by another Sluice process")
         }
         let attempts = Dictionary(try await store.attempts(runID: record.id).map { ($0.step, $0.attempt) }, uniquingKeysWith: max)
-        let finished = steps.filter(\.state.isSuccess).map { ($0.step, $0.state) }
+        let finished = steps.filter(\.state.isSuccess)
         return Resumption(
-            prepared: prepared, record: claimed, attemptsBefore: attempts, statesBefore: Dictionary(finished, uniquingKeysWith: { $1 }))
+            prepared: prepared, record: claimed, attemptsBefore: attempts,
+            statesBefore: Dictionary(finished.map { ($0.step, $0.state) }, uniquingKeysWith: { $1 }),
+            valuesBefore: Dictionary(finished.compactMap { step in step.outputValues.map { (step.step, $0) } }, uniquingKeysWith: { $1 }))
     }
 }
 
@@ -55,6 +59,6 @@ extension PipelineRunner {
     public func run(_ resumption: Resumption, observer: @escaping @Sendable ([RunEvent]) -> Void = { _ in }) async throws -> RunOutcome {
         try await run(
             resumption.prepared, as: resumption.record, attemptsBefore: resumption.attemptsBefore, statesBefore: resumption.statesBefore,
-            observer: observer)
+            valuesBefore: resumption.valuesBefore, observer: observer)
     }
 }

@@ -62,6 +62,7 @@ struct RunContext: Sendable {
         // `sluice run`) would come first in the environment and hide them.
         environment["SLUICE_STEP"] = nil
         environment["SLUICE_ATTEMPT"] = nil
+        environment["SLUICE_OUTPUT"] = nil
         // The API server's token: steps have no business with it, and their logs are readable through the API.
         let token = environment.removeValue(forKey: "SLUICE_TOKEN")
         // Output goes to files; unbuffered Python makes `sluice logs --follow` show it as it is printed.
@@ -98,7 +99,18 @@ struct RunContext: Sendable {
 
     /// `{{ run.id }}`, a marker when the run's templates were filled in (the id was not known yet).
     private func withRunID(_ text: String) -> String {
-        text.utf8.contains(0) ? text.replacingOccurrences(of: Template.runIDMarker, with: runID) : text
+        Template.fillMarkers(text) { $0 == "run.id" ? runID : nil }
+    }
+
+    /// `step` with the values of its upstream steps (`{{ steps.NAME.outputs.KEY }}`, by marker name) filled in:
+    /// shell-quoted in its command, as written in its `env`.
+    static func filling(_ step: Step, with values: [String: String]) -> Step {
+        var filled = step
+        if case let .command(text) = step.action {
+            filled.action = .command(Template.fillMarkers(text) { values[$0].map(ShellQuote.quote) })
+        }
+        filled.environment = step.environment.mapValues { Template.fillMarkers($0) { values[$0] } }
+        return filled
     }
 
     private func withRunID(_ action: StepAction) -> StepAction {

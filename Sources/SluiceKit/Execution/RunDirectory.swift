@@ -1,7 +1,7 @@
 import Foundation
 
-/// The directory of one run, laid out as docs/cli.md shows: `outputs/`, `working/`, `logs/<step>.log`, `.env`, `run.log`,
-/// `summary.json`.
+/// The directory of one run, laid out as docs/cli.md shows: `outputs/`, `working/`, `logs/<step>.log`,
+/// `values/<step>.<attempt>`, `.env`, `run.log`, `summary.json`.
 public struct RunDirectory: Sendable {
     public let root: String
 
@@ -17,9 +17,13 @@ public struct RunDirectory: Sendable {
 
     public func log(of step: String) -> String { (logs as NSString).appendingPathComponent("\(step).log") }
 
+    /// Where attempt `attempt` of `step` writes its values (`$SLUICE_OUTPUT`): a file per attempt, so a retry starts
+    /// from nothing and a resumed run's attempts find none of an earlier go's.
+    func values(of step: String, attempt: Int) -> String { path("values/\(step).\(attempt)") }
+
     /// Creates the folders and writes `.env`, readable by its owner alone when it holds secrets.
     func create(variables: [(String, String)], holdingSecrets: Bool) throws {
-        for folder in [outputs, working, logs] {
+        for folder in [outputs, working, logs, path("values")] {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         }
         let lines = variables.map { "\($0.0)=\(ShellQuote.quote($0.1))" }

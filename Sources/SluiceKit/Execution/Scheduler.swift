@@ -64,23 +64,31 @@ final class Scheduler: Sendable {
 
     /// Gives the machine an event, emits what it says under the lock, then carries out the rest.
     private func handle(_ event: (inout SchedulerStateMachine) -> [Action]) {
-        let (actions, finished) = state.withLock { state -> ([Action], CheckedContinuation<[String: StepOutcome], Never>?) in
+        let (actions, finished, values) = state.withLock { state in
             let actions = event(&state.machine)
-            for case let .emit(kind) in actions { emit(self.event(kind)) }
+            var values: [Int: [String: String]] = [:]
+            for action in actions {
+                switch action {
+                case let .emit(kind): emit(self.event(kind))
+                // What a step reads from its upstream steps is known now that they have ended.
+                case let .check(index), let .launch(index, _, _): values[index] = state.machine.upstreamValues(for: index)
+                default: break
+                }
+            }
             let finishes = actions.contains { if case .finish = $0 { true } else { false } }
-            return (actions, finishes ? state.continuation.take() : nil)
+            return (actions, finishes ? state.continuation.take() : nil, values)
         }
-        for action in actions { perform(action, finished) }
+        for action in actions { perform(action, finished, values) }
     }
 
-    private func perform(_ action: Action, _ finished: CheckedContinuation<[String: StepOutcome], Never>?) {
+    private func perform(_ action: Action, _ finished: CheckedContinuation<[String: StepOutcome], Never>?, _ values: [Int: [String: String]]) {
         switch action {
         case .emit:
             break
         case let .check(index):
-            DispatchQueue.global().async { self.check(index) }
+            DispatchQueue.global().async { self.check(index, values: values[index]) }
         case let .launch(index, attempt, number):
-            launch(index, attempt: attempt, number: number)
+            launch(index, attempt: attempt, number: number, values: values[index])
         case let .wake(index, delay):
             DispatchQueue.global().asyncAfter(deadline: .now() + delay) { self.handle { $0.retryDue(index) } }
         case let .recordOutputs(index, fingerprint):
@@ -94,9 +102,15 @@ final class Scheduler: Sendable {
         }
     }
 
+    /// The step at `index` as it runs: with the values it reads from upstream steps, which are part of its
+    /// fingerprint as its parameters are.
+    private func step(_ index: Int, values: [String: String]?) -> Step {
+        values.map { RunContext.filling(plan.pipeline.steps[index], with: $0) } ?? plan.pipeline.steps[index]
+    }
+
     /// Before a first attempt: whether the step's declared outputs are up to date.
-    private func check(_ index: Int) {
-        let step = plan.pipeline.steps[index]
+    private func check(_ index: Int, values: [String: String]?) {
+        let step = step(index, values: values)
         guard let tracker else { return }
         do {
             let decision = try tracker.decide(step)
@@ -104,7 +118,7 @@ final class Scheduler: Sendable {
             switch decision {
             case let .upToDate(reason):
                 emit(event(.stepUpToDate(step: step.name, reason: reason)))
-                handle { $0.upToDate(index) }
+                handle { $0.upToDate(index, values: tracker.lastValues(of: step.name)) }
             case let .run(fingerprint, _):
                 handle { $0.mustRun(index, fingerprint: fingerprint, at: Date()) }
             }
@@ -113,14 +127,24 @@ final class Scheduler: Sendable {
         }
     }
 
-    private func launch(_ index: Int, attempt: Int, number: Int) {
-        let step = plan.pipeline.steps[index]
+    private func launch(_ index: Int, attempt: Int, number: Int, values: [String: String]?) {
+        let step = step(index, values: values)
         let running = executor.start(
             context.launchSpec(for: step).forAttempt(number), timeout: step.timeout,
             onStart: { [self] pid in
                 emit(event(.attemptStarted(step: step.name, attempt: number, pid: pid)))
             },
             completion: { [self] result in
+                var result = result
+                var values: [String: String] = [:]
+                if result.state == .succeeded {
+                    do throws(OutputValuesFile.Problem) {
+                        values = try OutputValuesFile.read(context.directory.values(of: step.name, attempt: number), mask: context.mask)
+                    } catch {
+                        result.state = .failed
+                        result.error = error.message
+                    }
+                }
                 if result.state == .timedOut {
                     // Its process group is gone; a daemon it detached (setsid) is not, and may hold the log pipe open.
                     // (A cancel ends the run, whose end sweeps every such process.)
@@ -128,7 +152,7 @@ final class Scheduler: Sendable {
                     DispatchQueue.global().async { ProcessTable.endLeftovers(ofRun: runID, step: step.name) }
                 }
                 emit(event(.attemptFinished(step: step.name, attempt: number, result: result)))
-                handle { $0.attemptEnded(index, attempt: attempt, result: result) }
+                handle { $0.attemptEnded(index, attempt: attempt, result: result, values: values) }
             })
         handle { $0.started(index, attempt: attempt, running) }
     }
@@ -137,7 +161,8 @@ final class Scheduler: Sendable {
         guard let tracker else { return }
         let step = plan.pipeline.steps[index]
         do {
-            let recorded = try tracker.recordSuccess(of: step, fingerprint: fingerprint, runID: context.runID)
+            let values = state.withLock { $0.machine.values(of: index) }
+            let recorded = try tracker.recordSuccess(of: step, fingerprint: fingerprint, runID: context.runID, values: values)
             emitHashes()
             emit(event(.outputsRecorded(step: step.name, record: recorded.record, newVersions: recorded.newVersions)))
             handle { $0.outputsRecorded(index, failure: nil) }

@@ -23,6 +23,9 @@ struct SchedulerStateMachine {
         var parameters: [String: String] = [:]
         /// How the steps outside this go ended in an earlier one (a resumed run), for `if: steps.NAME.state`.
         var statesBefore: [String: StepState] = [:]
+        /// What the steps outside this go passed on in an earlier run (a resumed run, or the run `sluice step`
+        /// takes its upstream values from), for `{{ steps.NAME.outputs.KEY }}`.
+        var valuesBefore: [String: [String: String]] = [:]
     }
 
     enum Action {
@@ -83,6 +86,10 @@ struct SchedulerStateMachine {
     private var stoppedByFanOut = -1
     /// The parameters as `if:` conditions read them, decoded once (a list parameter is a list).
     private var conditionParameters: [String: Condition.Value] = [:]
+    /// What each step that succeeded passed on (`$SLUICE_OUTPUT`), kept while a step downstream may read it.
+    private var values: [Int: [String: String]] = [:]
+    /// Each fan-out's instances in item order, for a step that reads their values as a list; empty when none does.
+    private var instancesOf: [String: [Int]] = [:]
 
     /// The instances of one fan-out: how many are active, which wait for its `max_parallel`, whether one failed.
     private struct FanOutGroup {
@@ -117,6 +124,10 @@ struct SchedulerStateMachine {
         }
         self.fanOutOf = fanOutOf
         self.fanOuts = fanOuts
+        let steps = plan.pipeline.steps
+        if included.contains(where: { steps[$0].condition != nil || Self.readsValues(steps[$0]) }) {
+            for (index, step) in steps.enumerated() { if let instance = step.instance { instancesOf[instance.of, default: []].append(index) } }
+        }
         if included.contains(where: { plan.pipeline.steps[$0].condition != nil }) {
             for spec in plan.pipeline.parameters {
                 let value = options.parameters[spec.name] ?? ""
@@ -134,7 +145,15 @@ struct SchedulerStateMachine {
         return startReady()
     }
 
-    mutating func upToDate(_ index: Int) -> [Action] { settle(index, StepOutcome(state: .upToDate)) }
+    /// The step's outputs are up to date: it passes on `values`, what it passed on when it last ran.
+    mutating func upToDate(_ index: Int, values: [String: String]? = nil) -> [Action] {
+        var actions: [Action] = []
+        if let values, !values.isEmpty {
+            self.values[index] = values
+            actions.append(.emit(.valuesRecorded(step: plan.pipeline.steps[index].name, values: values)))
+        }
+        return actions + settle(index, StepOutcome(state: .upToDate))
+    }
 
     mutating func mustRun(_ index: Int, fingerprint: StepFingerprint, at now: Date) -> [Action] {
         guard !isCancelled else {
@@ -157,10 +176,15 @@ struct SchedulerStateMachine {
         return isCancelled ? [.cancel([running])] : []
     }
 
-    mutating func attemptEnded(_ index: Int, attempt: Int, result: AttemptResult) -> [Action] {
+    /// An attempt ended; one that succeeded passed on `values` (`$SLUICE_OUTPUT`).
+    mutating func attemptEnded(_ index: Int, attempt: Int, result: AttemptResult, values: [String: String] = [:]) -> [Action] {
         let step = plan.pipeline.steps[index]
         active[index]!.running = nil
         active[index]!.attempts = attempt
+        if result.state == .succeeded, !values.isEmpty {
+            self.values[index] = values
+            return [.emit(.valuesRecorded(step: step.name, values: values))] + ended(index, result: result)
+        }
         guard result.state != .succeeded, result.state != .cancelled, attempt <= step.retry.retries, !isCancelled else {
             return ended(index, result: result)
         }
@@ -379,6 +403,55 @@ struct SchedulerStateMachine {
         ready.push(next)
     }
 
+    /// What the step at `index` passed on, if it did.
+    func values(of index: Int) -> [String: String]? { values[index] }
+
+    /// What the step passed on, for the step at `index` to read: nil when it reads no upstream value, else each
+    /// `{{ steps.NAME.outputs.KEY }}` it holds, by its marker's name (``Template/marker(_:)``).
+    func upstreamValues(for index: Int) -> [String: String]? {
+        let step = plan.pipeline.steps[index]
+        guard Self.readsValues(step) else { return nil }
+        var found: [String: String] = [:]
+        var texts = Array(step.environment.values)
+        if case let .command(text) = step.action { texts.append(text) }
+        for text in texts {
+            for name in Template.markers(in: text) where name.hasPrefix("steps.") {
+                let path = name.split(separator: ".", maxSplits: 3).map(String.init)
+                guard path.count == 4 else { continue }
+                found[name] = value(of: path[1], path[3], for: index).text
+            }
+        }
+        return found
+    }
+
+    /// `KEY` as step `name` passed it on to the step at `reader`: the text it wrote (empty when it wrote none), or
+    /// for a fan-out its instances' values in item order, as a list; but an instance paired with one instance of
+    /// that fan-out (`sort[A]` after `map[A]`) reads that one's value.
+    private func value(of name: String, _ key: String, for reader: Int) -> (text: String, list: [String]?) {
+        func own(_ index: Int) -> String {
+            values[index]?[key] ?? options.valuesBefore[plan.pipeline.steps[index].name]?[key] ?? ""
+        }
+        if let instances = instancesOf[name] {
+            if let item = plan.pipeline.steps[reader].instance?.item {
+                let paired = plan.graph.upstream[reader].filter { plan.pipeline.steps[$0].instance?.of == name }
+                if paired.count == 1, instances.count > 1 || plan.pipeline.steps[paired[0]].instance?.item.value == item.value {
+                    return (own(paired[0]), nil)
+                }
+            }
+            let list = instances.map(own)
+            return (OutputValues.list(list), list)
+        }
+        guard let index = plan.graph.index[name] else { return (options.valuesBefore[name]?[key] ?? "", nil) }
+        return (own(index), nil)
+    }
+
+    /// Whether `step` holds `{{ steps.NAME.outputs.KEY }}` in its command or `env`.
+    private static func readsValues(_ step: Step) -> Bool {
+        func reads(_ text: String) -> Bool { Template.hasMarkers(text) && text.contains("\u{0}steps.") }
+        if case let .command(text) = step.action, reads(text) { return true }
+        return step.environment.values.contains(where: reads)
+    }
+
     /// Why `index` is skipped by its `if:`, with the values the condition saw; nil when it holds.
     private func unmet(_ condition: Condition, of index: Int) -> String? {
         let step = plan.pipeline.steps[index]
@@ -389,6 +462,10 @@ struct SchedulerStateMachine {
             case "item":
                 return .text(path.count > 1 ? step.instance?.item.field(path[1]) ?? "" : step.instance?.item.value ?? "")
             default:
+                if path.count == 4 {
+                    let value = value(of: path[1], path[3], for: index)
+                    return value.list.map { .list($0.map(Condition.Value.text)) } ?? Condition.Value.reading(value.text)
+                }
                 let state = plan.graph.index[path[1]].flatMap { outcomes[$0]?.state } ?? options.statesBefore[path[1]]
                 return .text(state?.rawValue ?? "not_run")
             }

@@ -71,6 +71,9 @@ public struct RunEvent: Sendable {
         case retryScheduled(step: String, attempt: Int, delay: Double)
         /// The final state of a step that ran; `allowed` marks a failure that `allow_failure` tolerates.
         case stepFinished(step: String, state: StepState, attempts: Int, allowed: Bool, result: AttemptResult)
+        /// What a step that succeeded passed on (`$SLUICE_OUTPUT`), secrets masked; or, for a step that was up to
+        /// date, what it passed on when it last ran.
+        case valuesRecorded(step: String, values: [String: String])
         case stepSkipped(step: String, reason: String)
         case stepUpToDate(step: String, reason: String)
         /// A successful attempt's fingerprint and outputs, and the versions it created.
@@ -101,7 +104,7 @@ public struct RunEvent: Sendable {
     public var step: String? {
         switch kind {
         case let .attemptStarted(step, _, _), let .attemptFinished(step, _, _), let .retryScheduled(step, _, _),
-            let .stepFinished(step, _, _, _, _), let .stepSkipped(step, _), let .stepUpToDate(step, _),
+            let .stepFinished(step, _, _, _, _), let .stepSkipped(step, _), let .stepUpToDate(step, _), let .valuesRecorded(step, _),
             let .outputsRecorded(step, _, _), let .recoveryFinished(step, _):
             step
         case .runStarted, .runFinished, .filesHashed, .reportsWritten: nil

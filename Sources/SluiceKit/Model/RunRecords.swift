@@ -43,6 +43,8 @@ public struct StepRunRecord: Sendable, Codable, Equatable {
     public var allowedFailure: Bool
     /// It failed and its `on_failure` recovery succeeded.
     public var recovered: Bool
+    /// What it passed on to its downstream steps (`$SLUICE_OUTPUT`), secrets masked; nil when it passed nothing.
+    public var outputValues: [String: String]?
 }
 
 /// A recovery action performed for a step of a run.
@@ -113,7 +115,7 @@ extension StepRunRecord: FetchableRecord, TableRecord {
             reason: row["reason"], attempts: row["attempts"], exitCode: row["exitCode"], startedAt: Date(row["startedAt"]),
             finishedAt: Date(row["finishedAt"]), duration: row["duration"], error: row["error"],
             peakMemoryKB: row["peakMemoryKB"], cpuSeconds: row["cpuSeconds"], allowedFailure: row["allowedFailure"],
-            recovered: row["recovered"])
+            recovered: row["recovered"], outputValues: try OutputValues.decode(row["outputValues"]))
     }
 }
 

@@ -55,4 +55,6 @@ public struct StepFingerprintRecord: Sendable, Codable, Equatable {
     var fingerprint: StepFingerprint
     /// Output path (workspace-relative) to its content hash.
     public var outputs: [String: String]
+    /// What the step passed on (`$SLUICE_OUTPUT`): a run where it is up to date passes the same on.
+    public var outputValues: [String: String]?
 }

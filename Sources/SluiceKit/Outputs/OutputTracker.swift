@@ -90,8 +90,12 @@ final class OutputTracker: Sendable {
         return .upToDate(reason: "inputs, parameters and script unchanged since run \(last.runID); \(current.count) outputs intact")
     }
 
+    /// What the step passed on when it last succeeded with its declared outputs: a run where it is up to date
+    /// passes the same on.
+    func lastValues(of step: String) -> [String: String]? { previous[step]?.outputValues }
+
     /// Versions the outputs of a successful attempt. Throws when a declared output was not created.
-    func recordSuccess(of step: Step, fingerprint: StepFingerprint, runID: String) throws -> Recorded {
+    func recordSuccess(of step: Step, fingerprint: StepFingerprint, runID: String, values: [String: String]? = nil) throws -> Recorded {
         let match = PathPatterns.files(step.outputs, in: workspace)
         if let missing = match.missing.first {
             throw SluiceError(.file, "declared output of step '\(step.name)' was not created", file: missing)
@@ -103,7 +107,7 @@ final class OutputTracker: Sendable {
         let created = try versions.record(hashes, into: &annotations, runID: runID)
         let record = StepFingerprintRecord(
             pipeline: pipeline.id, step: step.name, runID: runID, recordedAt: Date(),
-            fingerprint: fingerprint, outputs: hashes.mapValues(\.sha256))
+            fingerprint: fingerprint, outputs: hashes.mapValues(\.sha256), outputValues: values)
         return Recorded(record: record, newVersions: created)
     }
 

@@ -37,6 +37,7 @@ final class RunLog: Sendable {
         case .stepFinished: nil
         case let .stepSkipped(step, reason): "STEP SKIP \(step) reason=\"\(reason)\""
         case let .stepUpToDate(step, reason): "STEP UP-TO-DATE \(step) reason=\"\(reason)\""
+        case let .valuesRecorded(step, values): "STEP VALUES \(step) \(OutputValues.listing(values))"
         case let .outputsRecorded(step, record, versions):
             "STEP OUTPUTS \(step) files=\(record.outputs.count) new_versions=\(versions.map { "\($0.path)@v\($0.version)" }.joined(separator: ","))"
         case let .recoveryFinished(step, action):

@@ -47,6 +47,10 @@ enum EventSQL {
                 .real(result.startedAt.timeIntervalSince1970), .text(result.error), .integer(result.peakMemoryKB),
                 .real(result.userCPU + result.systemCPU), .bool(allowed), run, .text(step))
             try insertEvent(db, run, at, "step_finished", step: step, attempt: attempts, state: state.rawValue, message: result.error)
+        case let .valuesRecorded(step, values):
+            try db.cachedStatement(sql: "UPDATE stepRuns SET outputValues = ? WHERE runID = ? AND step = ?")
+                .run(.text(try jsonText(values)), run, .text(step))
+            try insertEvent(db, run, at, "values_recorded", step: step, message: OutputValues.listing(values))
         case let .stepSkipped(step, reason):
             try db.cachedStatement(sql: "UPDATE stepRuns SET state = 'skipped', reason = ? WHERE runID = ? AND step = ?")
                 .run(.text(reason), run, .text(step))
@@ -58,11 +62,12 @@ enum EventSQL {
         case let .outputsRecorded(step, record, newVersions):
             try db.cachedStatement(
                 sql: """
-                    INSERT OR REPLACE INTO stepFingerprints (pipeline, step, runID, recordedAt, fingerprint, outputs) VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT OR REPLACE INTO stepFingerprints (pipeline, step, runID, recordedAt, fingerprint, outputs, outputValues)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
                     """
             ).run(
                 .text(record.pipeline), .text(step), run, .real(record.recordedAt.timeIntervalSince1970),
-                .text(try json(record.fingerprint)), .text(try json(record.outputs)))
+                .text(try jsonText(record.fingerprint)), .text(try jsonText(record.outputs)), .text(try record.outputValues.map(jsonText)))
             let versions = newVersions.map { "\($0.path) v\($0.version)" }.joined(separator: ", ")
             try insertEvent(
                 db, run, at, "outputs_recorded", step: step,
@@ -114,10 +119,6 @@ enum EventSQL {
                 INSERT OR IGNORE INTO stepRuns (runID, step, position, state, attempts, allowedFailure) VALUES (?, ?, ?, 'pending', 0, 0)
                 """)
         for (position, step) in steps.enumerated() { try insert.run(.text(run), .text(step), .integer(position)) }
-    }
-
-    private static func json(_ value: some Encodable) throws -> String {
-        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
     }
 
     static func insertEvent(

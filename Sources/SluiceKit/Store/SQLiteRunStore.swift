@@ -226,12 +226,12 @@ public final class SQLiteRunStore: RunStore {
                 try db.execute(
                     sql: """
                         INSERT INTO stepRuns (runID, step, position, state, reason, attempts, exitCode, startedAt, finishedAt, duration, error,
-                        peakMemoryKB, cpuSeconds, allowedFailure, recovered) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        peakMemoryKB, cpuSeconds, allowedFailure, recovered, outputValues) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
                         step.runID, step.step, step.position, step.state.rawValue, step.reason, step.attempts, step.exitCode,
                         step.startedAt?.timeIntervalSince1970, step.finishedAt?.timeIntervalSince1970, step.duration, step.error,
-                        step.peakMemoryKB, step.cpuSeconds, step.allowedFailure, step.recovered,
+                        step.peakMemoryKB, step.cpuSeconds, step.allowedFailure, step.recovered, try step.outputValues.map(jsonText),
                     ])
             }
             for attempt in contents.attempts {
@@ -277,11 +277,12 @@ public final class SQLiteRunStore: RunStore {
             for record in contents.fingerprints {
                 try db.execute(
                     sql: """
-                        INSERT OR REPLACE INTO stepFingerprints (pipeline, step, runID, recordedAt, fingerprint, outputs) VALUES (?, ?, ?, ?, ?, ?)
+                        INSERT OR REPLACE INTO stepFingerprints (pipeline, step, runID, recordedAt, fingerprint, outputs, outputValues)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
                         record.pipeline, record.step, record.runID, record.recordedAt.timeIntervalSince1970,
-                        try jsonText(record.fingerprint), try jsonText(record.outputs),
+                        try jsonText(record.fingerprint), try jsonText(record.outputs), try record.outputValues.map(jsonText),
                     ])
             }
             for (path, hash) in contents.hashes {
@@ -472,7 +473,8 @@ public final class SQLiteRunStore: RunStore {
                 fingerprints[step] = StepFingerprintRecord(
                     pipeline: pipeline, step: step, runID: row["runID"], recordedAt: Date(timeIntervalSince1970: row["recordedAt"]),
                     fingerprint: try decoder.decode(StepFingerprint.self, from: Data((row["fingerprint"] as String).utf8)),
-                    outputs: try decoder.decode([String: String].self, from: Data((row["outputs"] as String).utf8)))
+                    outputs: try decoder.decode([String: String].self, from: Data((row["outputs"] as String).utf8)),
+                    outputValues: try OutputValues.decode(row["outputValues"]))
             }
             var hashes: [String: FileHash] = [:]
             let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM fileHashes")

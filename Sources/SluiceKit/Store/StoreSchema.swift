@@ -76,6 +76,15 @@ enum StoreSchema {
         migrator.registerMigration("v5") { db in
             try db.execute(sql: "ALTER TABLE runs ADD COLUMN cancelRequestedAt REAL")
         }
+        // Values steps pass on (`$SLUICE_OUTPUT`), as JSON objects: with the step in its run, and with its fingerprint
+        // for the runs where it is up to date.
+        migrator.registerMigration("v6") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE stepRuns ADD COLUMN outputValues TEXT;
+                    ALTER TABLE stepFingerprints ADD COLUMN outputValues TEXT;
+                    """)
+        }
         return migrator
     }
 }

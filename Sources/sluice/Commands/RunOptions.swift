@@ -39,10 +39,12 @@ struct RunOptions: ParsableArguments {
 
 /// Validates, plans and runs one request; shared by `run` and `step`.
 enum RunDriver {
-    /// `parameters` are the run's before `-p` changes them (a retry's, the retried run's).
+    /// `parameters` are the run's before `-p` changes them (a retry's, the retried run's). With `upstreamFrom`, the
+    /// steps that run without their upstream steps take what those passed on from an earlier run: the one given, or
+    /// (`.some(nil)`) the newest where each succeeded.
     static func execute(
         _ workspace: WorkspaceOptions, pipelineName: String, selection: Selection, options: RunOptions,
-        trigger: String, parameters: [String: String] = [:]
+        trigger: String, parameters: [String: String] = [:], upstreamFrom: String?? = nil
     ) async throws {
         if let jobs = options.jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         let configuration = try workspace.configuration(overrides: options.jobs.map { ["jobs": String($0)] } ?? [:])
@@ -74,8 +76,21 @@ enum RunDriver {
             return
         }
         let store = try await workspace.store(configuration)
-        try await drive(prepared, store: store, configuration: configuration, json: options.json) { runner, observer in
-            try await runner.run(prepared, observer: observer)
+        var upstream: UpstreamRun?
+        if let upstreamFrom {
+            do { upstream = try await UpstreamRun.find(for: prepared, in: store, fromRun: upstreamFrom) } catch let error as SluiceError {
+                throw fail("\(error)\nnothing was run", ExitStatus.of(error.code))
+            }
+            if let upstream, !options.json {
+                let byRun = Dictionary(grouping: upstream.sources, by: \.runID)
+                for (run, steps) in byRun.sorted(by: { $0.key < $1.key }) {
+                    let names = steps.prefix(5).map { "'\($0.step)'" }.joined(separator: ", ") + (steps.count > 5 ? " and \(steps.count - 5) more" : "")
+                    Console.write("taking the values and outputs of \(names) from run \(run)\n")
+                }
+            }
+        }
+        try await drive(prepared, store: store, configuration: configuration, json: options.json) { [upstream] runner, observer in
+            try await runner.run(prepared, upstream: upstream, observer: observer)
         }
     }
 

@@ -45,11 +45,19 @@ struct StatusCommand: AsyncParsableCommand {
             print("parameters: " + record.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         }
         print(Console.table(["STEP", "STATE", "ATTEMPTS", "EXIT", "DURATION", "PEAK MEM", "CPU", "NOTE"], rows(steps)))
+        let passing = steps.filter { $0.outputValues?.isEmpty == false }
+        for step in passing.prefix(Self.valuesShown) { print("values of \(step.step): \(OutputValues.listing(step.outputValues!))") }
+        if passing.count > Self.valuesShown {
+            print("values of \(passing.count - Self.valuesShown) more steps: sluice status \(ShellQuote.quote(run)) --json")
+        }
         for recovery in actions {
             print("recovery of \(recovery.step): \(recovery.action.kind.rawValue) \(recovery.action.status.rawValue): \(recovery.action.message)")
         }
         print("run directory: \(record.runDirectory)")
     }
+
+    /// How many steps' values are listed below the table: a big fan-out's are in `--json`.
+    static let valuesShown = 20
 
     /// A row per step; a fan-out's instances under a row that counts them, and of a big fan-out (past
     /// ``FanOutSummary/collapseAfter`` instances) only the first ``FanOutSummary/shownWhenCollapsed`` of those that did not succeed.

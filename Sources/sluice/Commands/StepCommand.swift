@@ -16,11 +16,17 @@ struct StepCommand: AsyncParsableCommand {
     @Flag(help: "Also run every step the chosen ones depend on.")
     var withDeps = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Take the upstream steps' values and outputs folder from this run (default: the newest run where each succeeded).",
+            valueName: "run"))
+    var fromRun: String?
+
     @OptionGroup var options: RunOptions
 
     func run() async throws {
         try await RunDriver.execute(
             workspace, pipelineName: pipeline, selection: Selection(steps: steps, withDependencies: withDeps),
-            options: options, trigger: "step")
+            options: options, trigger: "step", upstreamFrom: .some(fromRun))
     }
 }

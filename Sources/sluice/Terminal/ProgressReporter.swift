@@ -79,6 +79,8 @@ final class ProgressReporter: @unchecked Sendable {
             done += 1
             finishedSteps.insert(step)
             emit(Console.paint("current", .dim) + "  \(step) is up to date")
+        case let .valuesRecorded(step, values):
+            emit(Console.paint("values ", .dim) + "  \(step): \(OutputValues.listing(values))")
         case let .recoveryFinished(step, action):
             emit(
                 Console.paint(action.succeeded ? "recover" : "unrecov", action.succeeded ? .yellow : .red)

@@ -56,6 +56,11 @@ enum PostgresEventSQL {
                 INSERT INTO events (runid, at, kind, step, attempt, state, message)
                 VALUES (\(run), \(at), 'step_finished', \(step), \(attempts), \(state.rawValue), \(result.error))
                 """
+        case let .valuesRecorded(step, values):
+            query = """
+                WITH stepvalues AS (UPDATE step_runs SET outputvalues = \(try jsonText(values)) WHERE runid = \(run) AND step = \(step))
+                INSERT INTO events (runid, at, kind, step, message) VALUES (\(run), \(at), 'values_recorded', \(step), \(OutputValues.listing(values)))
+                """
         case let .stepSkipped(step, reason):
             query = """
                 WITH stepstate AS (UPDATE step_runs SET state = 'skipped', reason = \(reason) WHERE runid = \(run) AND step = \(step))
@@ -73,10 +78,11 @@ enum PostgresEventSQL {
             let message = "\(record.outputs.count) outputs" + (versions.isEmpty ? ", no new version" : "; new versions: \(versions)")
             query = """
                 WITH fingerprint AS (
-                    INSERT INTO step_fingerprints (pipeline, step, runid, recordedat, fingerprint, outputs) VALUES (\(record.pipeline), \(step),
-                    \(run), \(record.recordedAt.timeIntervalSince1970), \(try jsonText(record.fingerprint)), \(try jsonText(record.outputs)))
+                    INSERT INTO step_fingerprints (pipeline, step, runid, recordedat, fingerprint, outputs, outputvalues) VALUES (\(record.pipeline),
+                    \(step), \(run), \(record.recordedAt.timeIntervalSince1970), \(try jsonText(record.fingerprint)), \(try jsonText(record.outputs)),
+                    \(try record.outputValues.map(jsonText)))
                     ON CONFLICT (pipeline, step) DO UPDATE SET runid = excluded.runid, recordedat = excluded.recordedat,
-                    fingerprint = excluded.fingerprint, outputs = excluded.outputs)
+                    fingerprint = excluded.fingerprint, outputs = excluded.outputs, outputvalues = excluded.outputvalues)
                 INSERT INTO events (runid, at, kind, step, message) VALUES (\(run), \(at), 'outputs_recorded', \(step), \(message))
                 """
         case let .recoveryFinished(step, action):

@@ -303,10 +303,10 @@ public final class PostgresRunStore: RunStore {
                 try await connection.query(
                     """
                     INSERT INTO step_runs (runid, step, position, state, reason, attempts, exitcode, startedat, finishedat, duration, error,
-                    peakmemorykb, cpuseconds, allowedfailure, recovered) VALUES (\(step.runID), \(step.step), \(step.position),
+                    peakmemorykb, cpuseconds, allowedfailure, recovered, outputvalues) VALUES (\(step.runID), \(step.step), \(step.position),
                     \(step.state.rawValue), \(step.reason), \(step.attempts), \(step.exitCode.map(Int.init)), \(step.startedAt?.timeIntervalSince1970),
                     \(step.finishedAt?.timeIntervalSince1970), \(step.duration), \(step.error), \(step.peakMemoryKB), \(step.cpuSeconds),
-                    \(step.allowedFailure), \(step.recovered))
+                    \(step.allowedFailure), \(step.recovered), \(try step.outputValues.map(jsonText)))
                     """, logger: self.logger)
             }
             for attempt in contents.attempts {
@@ -351,9 +351,9 @@ public final class PostgresRunStore: RunStore {
             for record in contents.fingerprints {
                 try await connection.query(
                     """
-                    INSERT INTO step_fingerprints (pipeline, step, runid, recordedat, fingerprint, outputs) VALUES (\(record.pipeline),
+                    INSERT INTO step_fingerprints (pipeline, step, runid, recordedat, fingerprint, outputs, outputvalues) VALUES (\(record.pipeline),
                     \(record.step), \(record.runID), \(record.recordedAt.timeIntervalSince1970), \(try jsonText(record.fingerprint)),
-                    \(try jsonText(record.outputs))) ON CONFLICT DO NOTHING
+                    \(try jsonText(record.outputs)), \(try record.outputValues.map(jsonText))) ON CONFLICT DO NOTHING
                     """, logger: self.logger)
             }
             for (path, hash) in contents.hashes {
@@ -547,7 +547,8 @@ public final class PostgresRunStore: RunStore {
                 pipeline: pipeline, step: step, runID: try r["runid"].decode(String.self),
                 recordedAt: Date(timeIntervalSince1970: try r["recordedat"].decode(Double.self)),
                 fingerprint: try decoder.decode(StepFingerprint.self, from: Data(try r["fingerprint"].decode(String.self).utf8)),
-                outputs: try decoder.decode([String: String].self, from: Data(try r["outputs"].decode(String.self).utf8)))
+                outputs: try decoder.decode([String: String].self, from: Data(try r["outputs"].decode(String.self).utf8)),
+                outputValues: try Self.values(r["outputvalues"]))
         }
         var hashes: [String: FileHash] = [:]
         for try await (path, size, modified, inode, sha256) in try await client.query(
@@ -652,7 +653,7 @@ public final class PostgresRunStore: RunStore {
                     startedAt: try date(r["startedat"]), finishedAt: try date(r["finishedat"]), duration: try r["duration"].decode(Double?.self),
                     error: try r["error"].decode(String?.self), peakMemoryKB: try r["peakmemorykb"].decode(Int?.self),
                     cpuSeconds: try r["cpuseconds"].decode(Double?.self), allowedFailure: try r["allowedfailure"].decode(Bool.self),
-                    recovered: try r["recovered"].decode(Bool.self)))
+                    recovered: try r["recovered"].decode(Bool.self), outputValues: try Self.values(r["outputvalues"])))
         }
         return steps
     }
@@ -669,6 +670,11 @@ public final class PostgresRunStore: RunStore {
                     message: try r["message"].decode(String?.self)))
         }
         return events
+    }
+
+    /// A JSON object of values (`outputvalues`), or nil.
+    private static func values(_ cell: PostgresCell) throws -> [String: String]? {
+        try OutputValues.decode(cell.decode(String?.self))
     }
 
     private func date(_ cell: PostgresCell) throws -> Date? {

@@ -91,6 +91,12 @@ enum PostgresSchema {
             sql: [
                 "ALTER TABLE runs ADD COLUMN cancelrequestedat DOUBLE PRECISION"
             ]),
+        Migration(
+            version: 4, name: "outputvalues: values steps pass on, with the step in its run and with its fingerprint",
+            sql: [
+                "ALTER TABLE step_runs ADD COLUMN outputvalues TEXT",
+                "ALTER TABLE step_fingerprints ADD COLUMN outputvalues TEXT",
+            ]),
     ]
 
     /// Applies the migrations the database lacks, each in its own transaction, under a lock: several processes may
