@@ -68,7 +68,6 @@ struct ConditionTests {
                 "4:37: if: 'params.mdoe' in step 'a' names no parameter of this pipeline",
                 "5:49: if: '=' has no meaning in a condition",
                 "6:37: if: 'steps.a.state' in step 'c': 'a' is not in its depends_on",
-                "7:54: if: 'steps.a.outputs.n': values from upstream steps are not available yet",
                 "7:80: if: 'item' in step 'd': the step has no 'foreach' or 'matrix'",
                 "8:52: if: the quote is not closed",
                 "9:88: if: the condition nests more than 50 deep",

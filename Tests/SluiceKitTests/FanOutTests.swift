@@ -286,7 +286,7 @@ struct FanOutTests {
                 "9:29: 'max_parallel' of step 'f' applies to a step with 'foreach' or 'matrix' (remove it)",
                 "10:5: step 'g[1]': a step's name cannot hold '[' or ']', which name the instances of a fan-out (map[A]) (rename it)",
                 "11:57: {{ run.id }} in 'outputs' of step 'h': the run's id is known in 'command' and 'env' only (use it there)",
-                "12:30: {{ steps.a.outputs.n }}: values from upstream steps are not available yet (pass the value as a parameter or a file)",
+                "12:30: {{ steps.a.outputs.n }} in step 'i': 'a' is not upstream of it, so its values are not known when it starts (add 'a' to depends_on)",
                 "12:54: {{ itme }} in step 'i' is not a known name (did you mean 'item'?)",
                 "13:30: '{{ item' is not closed by '}}', or holds more than a name (write {{ item }}, {{ params.NAME }} or {{ run.id }})",
                 "14:69: {{ params.nope }} in step 'j' names no parameter of this pipeline (did you mean {{ params.mode }}?)",

@@ -39,7 +39,8 @@ enum OutputValuesFile {
 
     static func parse(_ text: String) throws(Problem) -> [String: String] {
         var values: [String: String] = [:]
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }[...]
+        // "\r\n" is one Character to Swift: lines written on Windows end so.
+        var lines = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)[...]
         var number = 0
         while let line = lines.popFirst() {
             number += 1
