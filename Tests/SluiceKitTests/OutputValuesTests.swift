@@ -95,7 +95,8 @@ struct OutputValuesTests {
         let stamp = try workspace.read("stamp.txt").trimmingCharacters(in: .whitespacesAndNewlines)
         try workspace.write("go", "")
         let resumed = try await workspace.runner().run(
-            try await Resumption.claim(first.run, pipeline: try workspace.load("cached"), store: try workspace.store(), jobs: 2, workspace: workspace.root))
+            try await Resumption.claim(
+                first.run, pipeline: try workspace.load("cached"), store: try workspace.store(), jobs: 2, workspace: workspace.root))
         #expect(resumed.run.status == .success)
         let again = try await workspace.run("cached")
         #expect(again.step("stamp")?.state == .upToDate)

@@ -22,7 +22,7 @@ struct APITests {
               day: {type: date, default: "2026-11-01"}
               rows: {type: int, default: "3"}
             steps:
-              - {name: extract, command: 'mkdir -p "$SLUICE_OUTPUTS_DIR/tables" && echo "day=$DAY rows=$ROWS" | tee "$SLUICE_OUTPUTS_DIR/tables/sales.csv"'}
+              - {name: extract, command: 'mkdir -p "$SLUICE_OUTPUTS_DIR/tables" && echo "day=$DAY rows=$ROWS" | tee "$SLUICE_OUTPUTS_DIR/tables/sales.csv" && echo "rows=$ROWS" >> "$SLUICE_OUTPUT"'}
               - {name: report, command: 'echo report', depends_on: [extract]}
             """)
     }
@@ -377,11 +377,20 @@ struct APITests {
             _ = try await client.finishedRun(id)
             let json = try await client.send(.get, "/api/runs/\(id)/export?format=json")
             #expect((json.object["steps"] as? [[String: Any]])?.count == 2)
+            #expect((json.object["steps"] as? [[String: Any]])?.first?["outputValues"] as? [String: String] == ["rows": "3"])
             #expect((json.object["attempts"] as? [[String: Any]])?.count == 2)
             let csv = try await client.send(.get, "/api/runs/\(id)/export?format=csv")
             #expect(
                 csv.text.split(separator: "\r\n").map { $0.split(separator: ",").prefix(2).joined(separator: ",") }
                     == ["step,state", "extract,succeeded", "report,succeeded"])
+            #expect(
+                csv.text.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).last ?? "" }
+                    == ["values", "\"{\"\"rows\"\":\"\"3\"\"}\"", ""])
+            let report = try await client.send(.get, "/api/runs/\(id)/report")
+            #expect(
+                report.text.contains(
+                    "<h2>Values passed on</h2><table><tr><th>step</th><th>key</th><th>value</th></tr><tr><td>extract</td><td>rows</td><td><pre>3</pre></td></tr>"
+                ))
             #expect(try await client.send(.get, "/api/runs/\(id)/export?format=pdf").status == .badRequest)
 
             let workbook = try await client.send(.get, "/api/runs/\(id)/export?format=xlsx")

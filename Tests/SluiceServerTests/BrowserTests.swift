@@ -123,7 +123,7 @@ struct BrowserTests {
             "fan",
             """
             steps:
-              - {name: map, foreach: [a, b, c, d], command: 'echo "item $SLUICE_ITEM"; test "$SLUICE_ITEM" != c'}
+              - {name: map, foreach: [a, b, c, d], command: 'echo "item $SLUICE_ITEM"; echo "seen=<b>$SLUICE_ITEM</b>" >> "$SLUICE_OUTPUT"; test "$SLUICE_ITEM" != c'}
               - {name: grid, matrix: {x: ["1", "2"], y: ["1", "2", "3"]}, command: 'true'}
             """)
         let run = try await SluiceBinary.run(["run", "fan", "--continue-on-error"], in: workspace.root)
@@ -144,6 +144,11 @@ struct BrowserTests {
             #expect(try await page.evaluate(visible) == "map[a] map[b] map[c] map[d]", "opened on the failed instance; grid stays one row")
             #expect(try await page.evaluate("location.hash") == "#/runs/\(id)/map%5Bc%5D")
 
+            // What the instances that succeeded passed on, as text (no markup of theirs reaches the page).
+            let values =
+                "[...document.querySelectorAll('#values-table tr[data-step]')].map((r) => [...r.cells].map((c) => c.textContent).join(' ')).join('|')"
+            #expect(try await page.evaluate(values) == "map[a] seen <b>a</b>|map[b] seen <b>b</b>|map[d] seen <b>d</b>")
+            #expect(try await page.evaluate("document.querySelectorAll('#values-table b').length") == "0")
             _ = try await page.evaluate("document.querySelector('button.toggle-fan-out[data-fan-out=\"grid\"]').click()")
             #expect(try await page.waitFor("\(visible).includes('grid[2,3]')"))
             #expect(

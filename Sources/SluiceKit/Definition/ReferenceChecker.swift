@@ -111,14 +111,16 @@ struct ReferenceChecker {
             guard field.key == "command" || field.key == "env" else {
                 return (
                     "\(name) in '\(field.key)' of step '\(field.step)': an upstream step's values are known in 'command' and 'env' only",
-                    "use it there, or write the path into a file the step reads")
+                    "use it there, or write the path into a file the step reads"
+                )
             }
             return nil
         default:
             let hint = Suggestion.closest(to: path[0], among: ["item", "params", "run", "steps"]).map { "did you mean '\($0)'?" }
             return (
                 "\(name) in step '\(field.step)' is not a known name",
-                hint ?? "templates take item, params.NAME, steps.NAME.outputs.KEY and run.id")
+                hint ?? "templates take item, params.NAME, steps.NAME.outputs.KEY and run.id"
+            )
         }
     }
 
@@ -140,7 +142,10 @@ struct ReferenceChecker {
             work += steps[next]?.dependsOn ?? []
         }
         guard upstream.contains(path[1]) else {
-            return ("in step '\(reader)': '\(path[1])' is not upstream of it, so its values are not known when it starts", "add '\(path[1])' to depends_on")
+            return (
+                "in step '\(reader)': '\(path[1])' is not upstream of it, so its values are not known when it starts",
+                "add '\(path[1])' to depends_on"
+            )
         }
         return nil
     }

@@ -30,7 +30,8 @@ public struct UpstreamRun: Sendable {
         let candidates: [RunRecord]
         if let fromRun {
             guard let run = try await store.run(id: fromRun), run.pipeline == pipeline else {
-                throw SluiceError(.notFound, "--from-run \(fromRun): no run of pipeline '\(pipeline)' has that id", fields: ["fromRun": "unknown run"])
+                throw SluiceError(
+                    .notFound, "--from-run \(fromRun): no run of pipeline '\(pipeline)' has that id", fields: ["fromRun": "unknown run"])
             }
             candidates = [run]
         } else {

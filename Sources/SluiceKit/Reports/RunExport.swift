@@ -60,7 +60,7 @@ public struct RunExport: Sendable {
         [
             [
                 "step", "state", "attempts", "exit_code", "started_at", "finished_at", "duration_seconds", "peak_memory_kb", "cpu_seconds",
-                "recovered", "reason", "error",
+                "recovered", "reason", "error", "values",
             ].map(Cell.text)
         ]
             + steps.map { step in
@@ -69,6 +69,7 @@ public struct RunExport: Sendable {
                     .date(step.startedAt), .date(step.finishedAt), .number(step.duration),
                     .number(step.peakMemoryKB.map(Double.init)), .number(step.cpuSeconds), .text(step.recovered ? "true" : "false"),
                     .text(step.reason ?? ""), .text(step.error ?? ""),
+                    .text(step.outputValues.map { JSONText.object($0.sorted { $0.key < $1.key }) } ?? ""),
                 ]
             }
     }

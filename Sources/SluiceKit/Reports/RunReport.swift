@@ -63,6 +63,17 @@ public struct RunReport: Sendable {
                 + "<td>\(e(step.error ?? step.reason ?? ""))</td></tr>"
         }
         page += "</table>"
+        // What steps passed on ($SLUICE_OUTPUT): the first 50 of them; a big fan-out's are in the JSON export.
+        let passing = steps.filter { $0.outputValues?.isEmpty == false }
+        if !passing.isEmpty {
+            page += "<h2>Values passed on</h2><table><tr><th>step</th><th>key</th><th>value</th></tr>"
+            for step in passing.prefix(50) {
+                for (key, value) in step.outputValues!.sorted(by: { $0.key < $1.key }) {
+                    page += "<tr><td>\(e(step.step))</td><td>\(e(key))</td><td><pre>\(e(value))</pre></td></tr>"
+                }
+            }
+            page += "</table>" + (passing.count > 50 ? "<p class=\"muted\">and \(passing.count - 50) more steps: see the JSON export</p>" : "")
+        }
         let failed = steps.filter { $0.state.isFailure }
         if !failed.isEmpty {
             // With the end of each failed step's log, which usually says more than its exit status.

@@ -565,7 +565,7 @@ async function runView(page, id, step) {
     <div id="run-body"><div id="steps-area"></div>
       <section aria-labelledby="log-heading"><h2 id="log-heading">Log <span class="muted" id="log-step"></span></h2>
         <pre class="log" id="log" tabindex="0">Choose a step above to see its log.</pre></section>
-      <h2>Timeline</h2><div class="scroll" id="timeline"></div><div id="recovery"></div>
+      <h2>Timeline</h2><div class="scroll" id="timeline"></div><div id="values"></div><div id="recovery"></div>
       <section aria-labelledby="outputs-heading"><h2 id="outputs-heading">Outputs</h2><div id="outputs"></div><div id="preview"></div></section>
       <div id="review"></div></div>`;
   const log = document.getElementById("log");
@@ -643,6 +643,12 @@ async function runView(page, id, step) {
         <td>${esc(s.error || s.reason || "")}</td></tr>`;
   }).join("")}</table>`));
     document.getElementById("timeline").innerHTML = gantt(detail);
+    // What steps passed on ($SLUICE_OUTPUT), the first 50 of them: a big fan-out's are in the export.
+    const passing = detail.steps.filter((s) => s.outputValues && Object.keys(s.outputValues).length);
+    document.getElementById("values").innerHTML = passing.length ? `<h2>Values passed on</h2>${wrap(`<table id="values-table"><tr><th>step</th><th>key</th><th>value</th></tr>
+      ${passing.slice(0, 50).flatMap((s) => Object.keys(s.outputValues).sort().map((k) =>
+    `<tr data-step="${esc(s.step)}"><td>${esc(s.step)}</td><td>${esc(k)}</td><td><pre class="value">${esc(s.outputValues[k])}</pre></td></tr>`)).join("")}</table>`)}
+      ${passing.length > 50 ? `<p class="muted">and ${passing.length - 50} more steps: see the JSON export</p>` : ""}` : "";
     document.getElementById("recovery").innerHTML = detail.recoveryActions.length ? `<h2>Recovery actions</h2>${wrap(`<table>${detail.recoveryActions.map((a) =>
       `<tr><td>${esc(a.step)}</td><td>${esc(a.action.kind)}</td><td>${badge(a.action.status === "SUCCESS" ? "succeeded" : "failed")}</td><td>${esc(a.action.message)}</td></tr>`).join("")}</table>`)}` : "";
     if (running) {

@@ -84,7 +84,8 @@ enum RunDriver {
             if let upstream, !options.json {
                 let byRun = Dictionary(grouping: upstream.sources, by: \.runID)
                 for (run, steps) in byRun.sorted(by: { $0.key < $1.key }) {
-                    let names = steps.prefix(5).map { "'\($0.step)'" }.joined(separator: ", ") + (steps.count > 5 ? " and \(steps.count - 5) more" : "")
+                    let names =
+                        steps.prefix(5).map { "'\($0.step)'" }.joined(separator: ", ") + (steps.count > 5 ? " and \(steps.count - 5) more" : "")
                     Console.write("taking the values and outputs of \(names) from run \(run)\n")
                 }
             }
