@@ -11,7 +11,13 @@ public struct FanOut: Sendable {
         case files(glob: String)
         /// The cross product of named lists, less `exclude`, plus `include` (GitHub Actions' `matrix`).
         case matrix(Matrix)
+        /// What an upstream step passed on, known only once it has run (`foreach: "{{ steps.list.outputs.files }}"`):
+        /// a JSON list (of values, or of mappings whose keys are `{{ item.KEY }}`), or one item a line.
+        case upstream(step: String, key: String)
     }
+
+    /// Whether its items are known only at run time.
+    public var isDynamic: Bool { if case .upstream = source { true } else { false } }
 
     public struct Matrix: Sendable {
         public var axes: [(name: String, values: [String])]

@@ -3,7 +3,8 @@ import Yams
 
 /// Reads a step's `foreach:` or `matrix:` (with `max_parallel` and `fail_fast`) into a ``FanOut``.
 enum FanOutReader {
-    static let foreachFix = "write a list ([A, B]), \"{{ params.NAME }}\" for a list parameter, or {glob: \"data/*.csv\"}"
+    static let foreachFix =
+        "write a list ([A, B]), \"{{ params.NAME }}\" for a list parameter, \"{{ steps.NAME.outputs.KEY }}\" for an upstream step's value, or {glob: \"data/*.csv\"}"
 
     static func foreach(_ node: Node, reader: DefinitionReader) -> FanOut.Source? {
         if let text = node.scalar?.string {
@@ -15,11 +16,8 @@ enum FanOutReader {
             switch reference.path.first {
             case "params" where reference.path.count == 2:
                 return .parameter(reference.path[1])
-            case "steps":
-                reader.report(
-                    .badValue, node, "'foreach' over an upstream step's outputs is not available yet",
-                    fix: "list the items, or pass them as a list parameter")
-                return nil
+            case "steps" where reference.path.count == 4 && reference.path[2] == "outputs":
+                return .upstream(step: reference.path[1], key: reference.path[3])
             default:
                 reader.report(.badValue, node, "'foreach: \(text)' names no list parameter", fix: foreachFix)
                 return nil

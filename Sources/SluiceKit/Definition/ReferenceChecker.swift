@@ -30,6 +30,11 @@ struct ReferenceChecker {
         let parameters = Set(pipeline.parameters.map(\.name))
         let steps = Dictionary(pipeline.steps.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for step in pipeline.steps {
+            if case let .upstream(source, key) = step.fanOut?.source,
+                let (message, fix) = upstreamValueProblem(["steps", source, "outputs", key], in: step.name, steps: steps)
+            {
+                reader.report(Diagnostic(.unknownName, at: step.location, "foreach: {{ steps.\(source).outputs.\(key) }} \(message)", fix: fix))
+            }
             guard case let .parameter(name) = step.fanOut?.source else { continue }
             let type = pipeline.parameters.first { $0.name == name }?.type
             guard type != .list else { continue }
@@ -83,7 +88,7 @@ struct ReferenceChecker {
                 if declaredFanOuts.contains(field.step) { return nil }
                 return ("\(name) in step '\(field.step)': the step has no 'foreach' or 'matrix'", "add 'foreach:', or remove the template")
             }
-            guard path.count > 1 else { return nil }
+            guard path.count > 1, !fanOut.isDynamic else { return nil }
             let keys = Self.itemKeys(fanOut.source)
             guard path.count == 2, keys.contains(path[1]) else {
                 let known = keys.isEmpty ? "its items are plain values: write {{ item }}" : "its items have: \(keys.joined(separator: ", "))"
@@ -170,7 +175,7 @@ struct ReferenceChecker {
                 if declaredFanOuts.contains(step.name) { return nil }
                 return ("if: '\(name)' in step '\(step.name)': the step has no 'foreach' or 'matrix'", fix)
             }
-            if path.count > 1, path.count != 2 || !Self.itemKeys(fanOut.source).contains(path[1]) {
+            if path.count > 1, !fanOut.isDynamic, path.count != 2 || !Self.itemKeys(fanOut.source).contains(path[1]) {
                 return ("if: '\(name)' in step '\(step.name)' names no key of its items", fix)
             }
         case "steps":
@@ -198,7 +203,7 @@ struct ReferenceChecker {
         case let .items(items):
             // Keys every item has.
             (items.first?.fields.map(\.key) ?? []).filter { key in items.allSatisfy { $0.field(key) != nil } }
-        case .parameter: []
+        case .parameter, .upstream: []
         case .files: ["path", "name", "stem"]
         case let .matrix(matrix):
             matrix.axes.map(\.name) + matrix.include.flatMap { $0.map(\.0) }.filter { key in !matrix.axes.contains { $0.name == key } }

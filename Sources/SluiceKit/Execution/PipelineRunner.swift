@@ -116,7 +116,9 @@ public struct PipelineRunner: Sendable {
     public func run(
         _ prepared: PreparedRun, upstream: UpstreamRun? = nil, observer: @escaping @Sendable ([RunEvent]) -> Void = { _ in }
     ) async throws -> RunOutcome {
-        try await run(prepared, as: try await record(prepared), valuesBefore: upstream?.values ?? [:], upstream: upstream, observer: observer)
+        try await run(
+            prepared, as: try await record(prepared), valuesBefore: upstream?.values ?? [:], instancesBefore: upstream?.instances ?? [:],
+            upstream: upstream, observer: observer)
     }
 
     /// Records a new run for `prepared`, so that its id is known before it starts (the server answers with it).
@@ -128,7 +130,7 @@ public struct PipelineRunner: Sendable {
     /// attempts its steps made before).
     public func run(
         _ prepared: PreparedRun, as record: RunRecord, attemptsBefore: [String: Int] = [:], statesBefore: [String: StepState] = [:],
-        valuesBefore: [String: [String: String]] = [:], upstream: UpstreamRun? = nil,
+        valuesBefore: [String: [String: String]] = [:], instancesBefore: [String: [String]] = [:], upstream: UpstreamRun? = nil,
         observer: @escaping @Sendable ([RunEvent]) -> Void = { _ in }
     ) async throws -> RunOutcome {
         let request = prepared.request
@@ -181,7 +183,7 @@ public struct PipelineRunner: Sendable {
             options: .init(
                 jobs: request.jobs, continueOnError: request.continueOnError,
                 attemptsBefore: attemptsBefore, parameters: prepared.parameters, statesBefore: statesBefore,
-                valuesBefore: valuesBefore), emit: emit)
+                valuesBefore: valuesBefore, instancesBefore: instancesBefore), emit: emit)
         // A cancel asked for through the store (from another host, see ``RunCancellation``) comes with a renewal.
         let heartbeat = LeaseHeartbeat(runID: record.id, store: store) {
             scheduler.cancel(why: "asked for from another process, through the store")

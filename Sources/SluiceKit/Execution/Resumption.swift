@@ -12,6 +12,8 @@ public struct Resumption: Sendable {
     let statesBefore: [String: StepState]
     /// What they passed on (for `{{ steps.NAME.outputs.KEY }}`).
     let valuesBefore: [String: [String: String]]
+    /// The instances that fan-outs over an upstream step's value had, in item order.
+    let instancesBefore: [String: [String]]
 
     /// Checks that `record` can be resumed with `pipeline` as it is now, then claims it. The claim is one
     /// conditional update in the store: of two processes resuming the same run at once, exactly one gets it.
@@ -50,7 +52,8 @@ public struct Resumption: Sendable {
         return Resumption(
             prepared: prepared, record: claimed, attemptsBefore: attempts,
             statesBefore: Dictionary(finished.map { ($0.step, $0.state) }, uniquingKeysWith: { $1 }),
-            valuesBefore: Dictionary(finished.compactMap { step in step.outputValues.map { (step.step, $0) } }, uniquingKeysWith: { $1 }))
+            valuesBefore: Dictionary(finished.compactMap { step in step.outputValues.map { (step.step, $0) } }, uniquingKeysWith: { $1 }),
+            instancesBefore: UpstreamRun.instances(in: steps, of: pipeline))
     }
 }
 
@@ -59,6 +62,6 @@ extension PipelineRunner {
     public func run(_ resumption: Resumption, observer: @escaping @Sendable ([RunEvent]) -> Void = { _ in }) async throws -> RunOutcome {
         try await run(
             resumption.prepared, as: resumption.record, attemptsBefore: resumption.attemptsBefore, statesBefore: resumption.statesBefore,
-            valuesBefore: resumption.valuesBefore, observer: observer)
+            valuesBefore: resumption.valuesBefore, instancesBefore: resumption.instancesBefore, observer: observer)
     }
 }

@@ -16,7 +16,7 @@ final class Scheduler: Sendable {
         var continuation: CheckedContinuation<[String: StepOutcome], Never>?
     }
 
-    private let plan: Plan
+    private let pipelineID: String
     private let context: RunContext
     private let executor: any StepExecutor
     private let tracker: OutputTracker?
@@ -29,7 +29,7 @@ final class Scheduler: Sendable {
         plan: Plan, context: RunContext, executor: any StepExecutor, tracker: OutputTracker?, options: Options,
         emit: @escaping @Sendable (RunEvent) -> Void
     ) {
-        self.plan = plan
+        pipelineID = plan.pipeline.id
         self.context = context
         self.executor = executor
         self.tracker = tracker
@@ -64,37 +64,41 @@ final class Scheduler: Sendable {
 
     /// Gives the machine an event, emits what it says under the lock, then carries out the rest.
     private func handle(_ event: (inout SchedulerStateMachine) -> [Action]) {
-        let (actions, finished, values) = state.withLock { state in
+        let (actions, finished, steps) = state.withLock { state in
             let actions = event(&state.machine)
-            var values: [Int: [String: String]] = [:]
+            // The steps the actions concern, as the machine has them (it adds instances at run time).
+            var steps: [Int: Step] = [:]
             for action in actions {
                 switch action {
                 case let .emit(kind): emit(self.event(kind))
-                // What a step reads from its upstream steps is known now that they have ended.
-                case let .check(index), let .launch(index, _, _): values[index] = state.machine.upstreamValues(for: index)
+                // What a step reads from its upstream steps is known now that they have ended: part of its fingerprint.
+                case let .check(index), let .launch(index, _, _):
+                    let step = state.machine.step(index)
+                    steps[index] = state.machine.upstreamValues(for: index).map { RunContext.filling(step, with: $0) } ?? step
+                case let .recordOutputs(index, _), let .recover(index, _): steps[index] = state.machine.step(index)
                 default: break
                 }
             }
             let finishes = actions.contains { if case .finish = $0 { true } else { false } }
-            return (actions, finishes ? state.continuation.take() : nil, values)
+            return (actions, finishes ? state.continuation.take() : nil, steps)
         }
-        for action in actions { perform(action, finished, values) }
+        for action in actions { perform(action, finished, steps) }
     }
 
-    private func perform(_ action: Action, _ finished: CheckedContinuation<[String: StepOutcome], Never>?, _ values: [Int: [String: String]]) {
+    private func perform(_ action: Action, _ finished: CheckedContinuation<[String: StepOutcome], Never>?, _ steps: [Int: Step]) {
         switch action {
         case .emit:
             break
         case let .check(index):
-            DispatchQueue.global().async { self.check(index, values: values[index]) }
+            DispatchQueue.global().async { self.check(index, steps[index]!) }
         case let .launch(index, attempt, number):
-            launch(index, attempt: attempt, number: number, values: values[index])
+            launch(index, steps[index]!, attempt: attempt, number: number)
         case let .wake(index, delay):
             DispatchQueue.global().asyncAfter(deadline: .now() + delay) { self.handle { $0.retryDue(index) } }
         case let .recordOutputs(index, fingerprint):
-            DispatchQueue.global().async { self.recordOutputs(index, fingerprint: fingerprint) }
+            DispatchQueue.global().async { self.recordOutputs(index, steps[index]!, fingerprint: fingerprint) }
         case let .recover(index, action):
-            DispatchQueue.global().async { self.recover(index, action) }
+            DispatchQueue.global().async { self.recover(index, steps[index]!, action) }
         case let .cancel(attempts):
             for attempt in attempts { attempt.cancel() }
         case let .finish(outcomes):
@@ -102,15 +106,8 @@ final class Scheduler: Sendable {
         }
     }
 
-    /// The step at `index` as it runs: with the values it reads from upstream steps, which are part of its
-    /// fingerprint as its parameters are.
-    private func step(_ index: Int, values: [String: String]?) -> Step {
-        values.map { RunContext.filling(plan.pipeline.steps[index], with: $0) } ?? plan.pipeline.steps[index]
-    }
-
     /// Before a first attempt: whether the step's declared outputs are up to date.
-    private func check(_ index: Int, values: [String: String]?) {
-        let step = step(index, values: values)
+    private func check(_ index: Int, _ step: Step) {
         guard let tracker else { return }
         do {
             let decision = try tracker.decide(step)
@@ -127,8 +124,7 @@ final class Scheduler: Sendable {
         }
     }
 
-    private func launch(_ index: Int, attempt: Int, number: Int, values: [String: String]?) {
-        let step = step(index, values: values)
+    private func launch(_ index: Int, _ step: Step, attempt: Int, number: Int) {
         let running = executor.start(
             context.launchSpec(for: step).forAttempt(number), timeout: step.timeout,
             onStart: { [self] pid in
@@ -157,9 +153,8 @@ final class Scheduler: Sendable {
         handle { $0.started(index, attempt: attempt, running) }
     }
 
-    private func recordOutputs(_ index: Int, fingerprint: StepFingerprint) {
+    private func recordOutputs(_ index: Int, _ step: Step, fingerprint: StepFingerprint) {
         guard let tracker else { return }
-        let step = plan.pipeline.steps[index]
         do {
             let values = state.withLock { $0.machine.values(of: index) }
             let recorded = try tracker.recordSuccess(of: step, fingerprint: fingerprint, runID: context.runID, values: values)
@@ -172,8 +167,7 @@ final class Scheduler: Sendable {
     }
 
     /// Runs the step's `on_failure` action and records it.
-    private func recover(_ index: Int, _ action: FailureAction) {
-        let step = plan.pipeline.steps[index]
+    private func recover(_ index: Int, _ step: Step, _ action: FailureAction) {
         let done: @Sendable (RecoveryAction) -> Void = { [self] action in
             emit(event(.recoveryFinished(step: step.name, action: action)))
             handle { $0.recoveryEnded(index, recovered: action.succeeded) }
@@ -204,6 +198,6 @@ final class Scheduler: Sendable {
     }
 
     private func event(_ kind: RunEvent.Kind) -> RunEvent {
-        RunEvent(runID: context.runID, pipeline: plan.pipeline.id, kind: kind)
+        RunEvent(runID: context.runID, pipeline: pipelineID, kind: kind)
     }
 }

@@ -26,6 +26,9 @@ struct SchedulerStateMachine {
         /// What the steps outside this go passed on in an earlier run (a resumed run, or the run `sluice step`
         /// takes its upstream values from), for `{{ steps.NAME.outputs.KEY }}`.
         var valuesBefore: [String: [String: String]] = [:]
+        /// The instances, in item order, that fan-outs over an upstream step's value had there, for a step that
+        /// reads their values while the fan-out does not run again.
+        var instancesBefore: [String: [String]] = [:]
     }
 
     enum Action {
@@ -62,9 +65,15 @@ struct SchedulerStateMachine {
         var result: AttemptResult?
     }
 
-    private let plan: Plan
     private let options: Options
-    private let included: Set<Int>
+    /// The plan's steps and graph, which grow when a fan-out over an upstream step's value meets its items.
+    private var steps: [Step]
+    private var upstream: [[Int]]
+    private var downstream: [[Int]]
+    private var stepIndex: [String: Int]
+    /// The included steps, in the plan's order and then as they appeared.
+    private var order: [Int]
+    private var included: Set<Int>
     private var waiting: [Int]
     private var ready: ReadyQueue
     private var active: [Int: Active] = [:]
@@ -90,6 +99,8 @@ struct SchedulerStateMachine {
     private var values: [Int: [String: String]] = [:]
     /// Each fan-out's instances in item order, for a step that reads their values as a list; empty when none does.
     private var instancesOf: [String: [Int]] = [:]
+    /// The fan-outs over an upstream step's value that met their items: each waits for its instances, as a join.
+    private var expanded: [Int: [Int]] = [:]
 
     /// The instances of one fan-out: how many are active, which wait for its `max_parallel`, whether one failed.
     private struct FanOutGroup {
@@ -102,20 +113,24 @@ struct SchedulerStateMachine {
     }
 
     init(plan: Plan, options: Options) {
-        self.plan = plan
         self.options = options
-        let included = Set(plan.included.map(\.index))
+        steps = plan.pipeline.steps
+        upstream = plan.graph.upstream
+        downstream = plan.graph.downstream
+        stepIndex = plan.graph.index
+        order = plan.included.map(\.index)
+        let included = Set(order)
         self.included = included
         // Upstream steps outside the selection count as done: the user chose not to run them.
         var waiting = [Int](repeating: 0, count: plan.graph.count)
-        for index in included { waiting[index] = plan.graph.upstream[index].count(where: included.contains) }
+        for index in included { waiting[index] = upstream[index].count(where: included.contains) }
         self.waiting = waiting
         ready = ReadyQueue(plan.included.map(\.index).filter { waiting[$0] == 0 })
         var fanOutOf = [Int](repeating: -1, count: plan.graph.count)
         var numbers: [String: Int] = [:]
         var fanOuts: [FanOutGroup] = []
         for index in included {
-            guard let instance = plan.pipeline.steps[index].instance else { continue }
+            guard let instance = steps[index].instance else { continue }
             if numbers[instance.of] == nil {
                 numbers[instance.of] = fanOuts.count
                 fanOuts.append(FanOutGroup(limit: instance.maxParallel, failFast: instance.failFast))
@@ -124,11 +139,11 @@ struct SchedulerStateMachine {
         }
         self.fanOutOf = fanOutOf
         self.fanOuts = fanOuts
-        let steps = plan.pipeline.steps
+        let steps = self.steps
         if included.contains(where: { steps[$0].condition != nil || Self.readsValues(steps[$0]) }) {
             for (index, step) in steps.enumerated() { if let instance = step.instance { instancesOf[instance.of, default: []].append(index) } }
         }
-        if included.contains(where: { plan.pipeline.steps[$0].condition != nil }) {
+        if included.contains(where: { steps[$0].condition != nil }) {
             for spec in plan.pipeline.parameters {
                 let value = options.parameters[spec.name] ?? ""
                 conditionParameters[spec.name] =
@@ -150,7 +165,7 @@ struct SchedulerStateMachine {
         var actions: [Action] = []
         if let values, !values.isEmpty {
             self.values[index] = values
-            actions.append(.emit(.valuesRecorded(step: plan.pipeline.steps[index].name, values: values)))
+            actions.append(.emit(.valuesRecorded(step: steps[index].name, values: values)))
         }
         return actions + settle(index, StepOutcome(state: .upToDate))
     }
@@ -178,7 +193,7 @@ struct SchedulerStateMachine {
 
     /// An attempt ended; one that succeeded passed on `values` (`$SLUICE_OUTPUT`).
     mutating func attemptEnded(_ index: Int, attempt: Int, result: AttemptResult, values: [String: String] = [:]) -> [Action] {
-        let step = plan.pipeline.steps[index]
+        let step = steps[index]
         active[index]!.running = nil
         active[index]!.attempts = attempt
         if result.state == .succeeded, !values.isEmpty {
@@ -244,7 +259,7 @@ struct SchedulerStateMachine {
             actions += launch(index, attempt: active[index]!.attempts + 1)
         }
         while active.count - idle < jobs, let index = ready.pop() {
-            let step = plan.pipeline.steps[index]
+            let step = steps[index]
             let fanOut = fanOutOf[index]
             if fanOut >= 0, !isCancelled, let failure = fanOuts[fanOut].failure {
                 actions += resolve(index, StepOutcome(state: .skipped, skippedByFailure: true), skipped: failure)
@@ -265,6 +280,10 @@ struct SchedulerStateMachine {
                 if fanOut >= 0 { release(fanOut) }
                 continue
             }
+            if case let .upstream(source, key)? = step.fanOut?.source {
+                actions += expand(index, over: source, key)
+                continue
+            }
             if fanOut >= 0 {
                 if let limit = fanOuts[fanOut].limit, fanOuts[fanOut].active >= limit {
                     fanOuts[fanOut].parked.push(index)
@@ -278,13 +297,79 @@ struct SchedulerStateMachine {
         return actions + finishIfDone()
     }
 
+    /// A fan-out over an upstream step's value is ready: its instances join the run, each ready to start, and the
+    /// fan-out waits for them as its downstream steps then wait for it. Instances that succeeded in an earlier go of
+    /// the run (a resumed run) count as done.
+    private mutating func expand(_ index: Int, over source: String, _ key: String) -> [Action] {
+        let step = steps[index]
+        let items = FanOutExpansion.items(fromValue: value(of: source, key, for: index).text)
+        let made: [Step]
+        do { made = try FanOutExpansion.instances(of: step, fanOut: step.fanOut!, items: items, parameters: options.parameters) } catch {
+            active[index] = Active()
+            return ended(index, result: .notStarted(at: Date(), error: "foreach: \(error.message)"))
+        }
+        guard !made.isEmpty else {
+            // As a fan-out without items written in the file: its downstream steps run after what it waited for.
+            active[index] = Active()
+            var result = AttemptResult.notStarted(at: Date(), error: "")
+            (result.state, result.error) = (.succeeded, nil)
+            return ended(index, result: result)
+        }
+        let group = fanOuts.count
+        fanOuts.append(FanOutGroup(limit: step.fanOut!.maxParallel, failFast: step.fanOut!.failFast))
+        var members: [Int] = []
+        var pending = 0
+        for instance in made {
+            let new = steps.count
+            steps.append(instance)
+            upstream.append([])
+            downstream.append([index])
+            if stepIndex[instance.name] == nil { stepIndex[instance.name] = new }
+            waiting.append(0)
+            fanOutOf.append(group)
+            members.append(new)
+            if let before = options.statesBefore[instance.name], before.isSuccess {
+                outcomes[new] = StepOutcome(state: before)
+            } else {
+                included.insert(new)
+                order.append(new)
+                ready.push(new)
+                pending += 1
+            }
+        }
+        instancesOf[step.name] = members
+        expanded[index] = members
+        waiting[index] = pending
+        let added: [Action] = [.emit(.stepsAdded(step: step.name, instances: made.map(\.name)))]
+        guard pending == 0 else { return added }
+        let (outcome, said) = joined(index)
+        return added + [.emit(said)] + resolve(index, outcome, skipped: nil)
+    }
+
+    /// How a fan-out that met its items at run time ended, once every instance has: failed when one failed (and was
+    /// neither allowed nor recovered), cancelled when one was, skipped when all were, else succeeded.
+    private func joined(_ index: Int) -> (StepOutcome, RunEvent.Kind) {
+        let ends = expanded[index]!.map { outcomes[$0]! }
+        let failed = ends.count { $0.state.isFailure && !$0.allowed && !$0.recovered }
+        let name = steps[index].name
+        if ends.allSatisfy({ $0.state == .skipped }) {
+            let outcome = StepOutcome(state: .skipped, skippedByFailure: ends.contains(where: \.skippedByFailure))
+            return (outcome, .stepSkipped(step: name, reason: "each of its \(ends.count) instances was skipped"))
+        }
+        let state: StepState = ends.contains { $0.state == .cancelled } ? .cancelled : failed > 0 ? .failed : .succeeded
+        var result = AttemptResult.notStarted(at: Date(), error: failed > 0 ? "\(failed) of its \(ends.count) instances failed" : "")
+        result.state = state
+        if failed == 0 { result.error = nil }
+        return (StepOutcome(state: state), .stepFinished(step: name, state: state, attempts: 0, allowed: false, result: result))
+    }
+
     private mutating func launch(_ index: Int, attempt: Int) -> [Action] {
         active[index]!.current = attempt
         return [.launch(index, attempt: attempt, number: number(attempt, of: index))]
     }
 
     /// The number an attempt is recorded under: this run's attempt, after those of an earlier, interrupted go.
-    private func number(_ attempt: Int, of index: Int) -> Int { attempt + (options.attemptsBefore[plan.pipeline.steps[index].name] ?? 0) }
+    private func number(_ attempt: Int, of index: Int) -> Int { attempt + (options.attemptsBefore[steps[index].name] ?? 0) }
 
     /// A step's last attempt ended: its outputs are versioned on success, recovered on failure.
     private mutating func ended(_ index: Int, result: AttemptResult) -> [Action] {
@@ -296,13 +381,13 @@ struct SchedulerStateMachine {
     }
 
     private mutating func recoverOrFinish(_ index: Int) -> [Action] {
-        guard let action = plan.pipeline.steps[index].onFailure, !isCancelled else { return finish(index) }
+        guard let action = steps[index].onFailure, !isCancelled else { return finish(index) }
         active[index]!.current = 0
         return [.recover(index, action)]
     }
 
     private mutating func finish(_ index: Int, recovered: Bool = false) -> [Action] {
-        let step = plan.pipeline.steps[index]
+        let step = steps[index]
         var result = active[index]!.result!
         // A step the run's cancel stopped says why, when the canceller said (the server shut down, a user asked).
         if result.state == .cancelled, isCancelled, let why = cancelledBecause {
@@ -324,14 +409,14 @@ struct SchedulerStateMachine {
             fanOuts[fanOut].active -= 1
             release(fanOut)
             if failed, outcome.state.isFailure, fanOuts[fanOut].failFast, fanOuts[fanOut].failure == nil {
-                fanOuts[fanOut].failure = "fail_fast: instance '\(plan.pipeline.steps[index].name)' \(outcome.state.rawValue)"
+                fanOuts[fanOut].failure = "fail_fast: instance '\(steps[index].name)' \(outcome.state.rawValue)"
             }
         }
         if outcome.state == .cancelled || (isCancelled && !outcome.isSuccess) {
             stoppedBy = stoppedBy ?? "the run was cancelled"
         } else if failed && !options.continueOnError && stoppedBy == nil {
             let ended = outcome.state.rawValue.replacingOccurrences(of: "_", with: " ")
-            let name = plan.pipeline.steps[index].name
+            let name = steps[index].name
             stoppedBy = "the run stopped after step '\(name)' \(ended) (--continue-on-error runs independent steps)"
             if fanOut >= 0, !fanOuts[fanOut].failFast { stoppedByFanOut = fanOut }
         }
@@ -345,11 +430,15 @@ struct SchedulerStateMachine {
         var work = [(index, outcome, reason)]
         while let (current, outcome, reason) = work.popLast() {
             outcomes[current] = outcome
-            if let reason { actions.append(.emit(.stepSkipped(step: plan.pipeline.steps[current].name, reason: reason))) }
-            for next in plan.graph.downstream[current] where included.contains(next) {
+            if let reason { actions.append(.emit(.stepSkipped(step: steps[current].name, reason: reason))) }
+            for next in downstream[current] where included.contains(next) {
                 waiting[next] -= 1
                 guard waiting[next] == 0 else { continue }
-                if let (why, byFailure) = skipReason(next) {
+                if expanded[next] != nil {
+                    let (outcome, said) = joined(next)
+                    if case .stepFinished = said { actions.append(.emit(said)) }
+                    if case let .stepSkipped(_, reason) = said { work.append((next, outcome, reason)) } else { work.append((next, outcome, nil)) }
+                } else if let (why, byFailure) = skipReason(next) {
                     work.append((next, StepOutcome(state: .skipped, skippedByFailure: byFailure), why))
                 } else {
                     ready.push(next)
@@ -362,10 +451,10 @@ struct SchedulerStateMachine {
     /// Why the trigger rule of `index` skips it, given its upstream outcomes, and whether a failure is the cause;
     /// nil when it runs.
     private func skipReason(_ index: Int) -> (String, Bool)? {
-        let step = plan.pipeline.steps[index]
-        let upstream = plan.graph.upstream[index].filter(included.contains).map { (plan.pipeline.steps[$0].name, outcomes[$0]!) }
+        let step = steps[index]
+        let ended = upstream[index].filter(included.contains).map { (steps[$0].name, outcomes[$0]!) }
         let rule = "trigger rule \(step.triggerRule.rawValue)"
-        if upstream.contains(where: { $0.1.state == .cancelled }) { return (stoppedBy ?? "the run was cancelled", false) }
+        if ended.contains(where: { $0.1.state == .cancelled }) { return (stoppedBy ?? "the run was cancelled", false) }
         func describe(_ outcome: StepOutcome) -> String {
             outcome.state == .skipped ? "was skipped" : outcome.state.rawValue.replacingOccurrences(of: "_", with: " ")
         }
@@ -374,22 +463,22 @@ struct SchedulerStateMachine {
         }
         switch step.triggerRule {
         case .allSuccess:
-            return upstream.first { !$0.1.isSuccess }.map { blocking($0.0, $0.1) }
+            return ended.first { !$0.1.isSuccess }.map { blocking($0.0, $0.1) }
         case .recovered:
-            return upstream.first { !$0.1.isSuccess && !$0.1.recovered }.map { name, outcome in
+            return ended.first { !$0.1.isSuccess && !$0.1.recovered }.map { name, outcome in
                 blocking(name, outcome, outcome.state.isFailure ? " and was not recovered" : "")
             }
         case .allDone:
             return nil
         case .oneFailed:
-            return upstream.contains { $0.1.state.isFailure } ? nil : ("\(rule): no upstream step failed", false)
+            return ended.contains { $0.1.state.isFailure } ? nil : ("\(rule): no upstream step failed", false)
         case .noneFailed, .noneFailedMinOneSuccess:
             // A tolerated failure (`allow_failure`) is no failure here, as for `all_success`.
-            if let (name, outcome) = upstream.first(where: { ($0.1.state.isFailure && !$0.1.allowed) || $0.1.skippedByFailure }) {
+            if let (name, outcome) = ended.first(where: { ($0.1.state.isFailure && !$0.1.allowed) || $0.1.skippedByFailure }) {
                 return blocking(name, outcome, outcome.state == .skipped ? " after a failure" : "")
             }
             // A success that ran or was up to date: a tolerated failure is not one.
-            guard step.triggerRule == .noneFailedMinOneSuccess, !upstream.isEmpty, !upstream.contains(where: { $0.1.state.isSuccess }) else {
+            guard step.triggerRule == .noneFailedMinOneSuccess, !ended.isEmpty, !ended.contains(where: { $0.1.state.isSuccess }) else {
                 return nil
             }
             return ("\(rule): no upstream step succeeded", false)
@@ -403,13 +492,16 @@ struct SchedulerStateMachine {
         ready.push(next)
     }
 
+    /// The step at `index`, of the plan or added at run time.
+    func step(_ index: Int) -> Step { steps[index] }
+
     /// What the step at `index` passed on, if it did.
     func values(of index: Int) -> [String: String]? { values[index] }
 
     /// What the step passed on, for the step at `index` to read: nil when it reads no upstream value, else each
     /// `{{ steps.NAME.outputs.KEY }}` it holds, by its marker's name (``Template/marker(_:)``).
     func upstreamValues(for index: Int) -> [String: String]? {
-        let step = plan.pipeline.steps[index]
+        let step = steps[index]
         guard Self.readsValues(step) else { return nil }
         var found: [String: String] = [:]
         var texts = Array(step.environment.values)
@@ -429,19 +521,23 @@ struct SchedulerStateMachine {
     /// that fan-out (`sort[A]` after `map[A]`) reads that one's value.
     private func value(of name: String, _ key: String, for reader: Int) -> (text: String, list: [String]?) {
         func own(_ index: Int) -> String {
-            values[index]?[key] ?? options.valuesBefore[plan.pipeline.steps[index].name]?[key] ?? ""
+            values[index]?[key] ?? options.valuesBefore[steps[index].name]?[key] ?? ""
         }
         if let instances = instancesOf[name] {
-            if let item = plan.pipeline.steps[reader].instance?.item {
-                let paired = plan.graph.upstream[reader].filter { plan.pipeline.steps[$0].instance?.of == name }
-                if paired.count == 1, instances.count > 1 || plan.pipeline.steps[paired[0]].instance?.item.value == item.value {
+            if let item = steps[reader].instance?.item {
+                let paired = upstream[reader].filter { steps[$0].instance?.of == name }
+                if paired.count == 1, instances.count > 1 || steps[paired[0]].instance?.item.value == item.value {
                     return (own(paired[0]), nil)
                 }
             }
             let list = instances.map(own)
             return (OutputValues.list(list), list)
         }
-        guard let index = plan.graph.index[name] else { return (options.valuesBefore[name]?[key] ?? "", nil) }
+        if let instances = options.instancesBefore[name] {
+            let list = instances.map { options.valuesBefore[$0]?[key] ?? "" }
+            return (OutputValues.list(list), list)
+        }
+        guard let index = stepIndex[name] else { return (options.valuesBefore[name]?[key] ?? "", nil) }
         return (own(index), nil)
     }
 
@@ -454,7 +550,7 @@ struct SchedulerStateMachine {
 
     /// Why `index` is skipped by its `if:`, with the values the condition saw; nil when it holds.
     private func unmet(_ condition: Condition, of index: Int) -> String? {
-        let step = plan.pipeline.steps[index]
+        let step = steps[index]
         let (holds, seen) = condition.evaluate { path in
             switch path[0] {
             case "params":
@@ -466,7 +562,7 @@ struct SchedulerStateMachine {
                     let value = value(of: path[1], path[3], for: index)
                     return value.list.map { .list($0.map(Condition.Value.text)) } ?? Condition.Value.reading(value.text)
                 }
-                let state = plan.graph.index[path[1]].flatMap { outcomes[$0]?.state } ?? options.statesBefore[path[1]]
+                let state = stepIndex[path[1]].flatMap { outcomes[$0]?.state } ?? options.statesBefore[path[1]]
                 return .text(state?.rawValue ?? "not_run")
             }
         }
@@ -479,11 +575,11 @@ struct SchedulerStateMachine {
         guard started, !finished, active.isEmpty, ready.isEmpty else { return [] }
         finished = true
         var actions: [Action] = []
-        for entry in plan.included where outcomes[entry.index] == nil {
-            actions.append(.emit(.stepSkipped(step: entry.step.name, reason: stoppedBy ?? "not started")))
-            outcomes[entry.index] = StepOutcome(state: .skipped, skippedByFailure: !isCancelled)
+        for index in order where outcomes[index] == nil {
+            actions.append(.emit(.stepSkipped(step: steps[index].name, reason: stoppedBy ?? "not started")))
+            outcomes[index] = StepOutcome(state: .skipped, skippedByFailure: !isCancelled)
         }
-        let byName = Dictionary(uniqueKeysWithValues: outcomes.map { (plan.pipeline.steps[$0.key].name, $0.value) })
+        let byName = Dictionary(uniqueKeysWithValues: outcomes.map { (steps[$0.key].name, $0.value) })
         return actions + [.finish(byName)]
     }
 }

@@ -7,6 +7,8 @@ public struct UpstreamRun: Sendable {
     /// Each upstream step outside the selection, with the run it is taken from.
     public let sources: [(step: String, runID: String)]
     let values: [String: [String: String]]
+    /// The instances fan-outs over an upstream step's value had in those runs, in item order.
+    let instances: [String: [String]]
     /// The run directories whose `outputs/` are copied into the new run's, oldest first (a newer file wins).
     let directories: [String]
 
@@ -39,13 +41,21 @@ public struct UpstreamRun: Sendable {
         }
         var wanted = Set(names)
         var found: [String: (runID: String, values: [String: String]?)] = [:]
+        var instances: [String: [String]] = [:]
         var directories: [String] = []
         for run in candidates where !wanted.isEmpty {
-            let succeeded = try await store.stepRuns(runID: run.id).filter { wanted.contains($0.step) && $0.state.isSuccess }
+            let rows = try await store.stepRuns(runID: run.id)
+            let succeeded = rows.filter { wanted.contains($0.step) && $0.state.isSuccess }
             guard !succeeded.isEmpty else { continue }
+            let added = Self.instances(in: rows, of: prepared.request.pipeline)
             for step in succeeded {
                 found[step.step] = (run.id, step.outputValues)
                 wanted.remove(step.step)
+                // A fan-out whose items came at run time passes on its instances' values.
+                for instance in rows where added[step.step] != nil && FanOutSummary.fanOut(of: instance.step) == step.step {
+                    found[instance.step] = (run.id, instance.outputValues)
+                }
+                if let members = added[step.step] { instances[step.step] = members }
             }
             directories.insert(run.runDirectory, at: 0)
         }
@@ -59,8 +69,20 @@ public struct UpstreamRun: Sendable {
         }
         return UpstreamRun(
             sources: names.map { ($0, found[$0]!.runID) },
-            values: found.compactMapValues(\.values),
+            values: found.compactMapValues(\.values), instances: instances,
             directories: directories)
+    }
+
+    /// The instances, in item order, that `pipeline`'s fan-outs over an upstream step's value had among a run's
+    /// `rows` (in position order).
+    static func instances(in rows: [StepRunRecord], of pipeline: Pipeline) -> [String: [String]] {
+        let dynamic = Set(pipeline.steps.filter { $0.fanOut?.isDynamic == true }.map(\.name))
+        guard !dynamic.isEmpty else { return [:] }
+        var instances: [String: [String]] = [:]
+        for row in rows {
+            if let fanOut = FanOutSummary.fanOut(of: row.step), dynamic.contains(fanOut) { instances[fanOut, default: []].append(row.step) }
+        }
+        return instances
     }
 
     /// Copies the chosen runs' output files into `outputs`, leaving alone any file already there.

@@ -20,6 +20,13 @@ public struct FanOutSummary: Sendable, Equatable, Codable {
         return String(name[..<open])
     }
 
+    /// `steps` less the rows of fan-outs over an upstream step's value that met their items: such a fan-out is
+    /// recorded as a step of its own (it may fail before it has instances), shown as its instances once it has them.
+    public static func shown(_ steps: [StepRunRecord]) -> [StepRunRecord] {
+        let fanOuts = Set(steps.lazy.compactMap { fanOut(of: $0.step) })
+        return fanOuts.isEmpty ? steps : steps.filter { !fanOuts.contains($0.step) }
+    }
+
     /// The fan-outs among `steps`, in the order their first instance comes, with their states counted.
     public static func of<S: Sequence>(_ steps: S) -> [FanOutSummary] where S.Element == (name: String, state: StepState) {
         var order: [String] = []

@@ -66,6 +66,8 @@ public struct RunEvent: Sendable {
     /// What happened, with what it concerns.
     public enum Kind: Sendable {
         case runStarted(steps: [String])
+        /// A fan-out over an upstream step's value met its items: its instances join the run, pending.
+        case stepsAdded(step: String, instances: [String])
         case attemptStarted(step: String, attempt: Int, pid: Int32)
         case attemptFinished(step: String, attempt: Int, result: AttemptResult)
         case retryScheduled(step: String, attempt: Int, delay: Double)
@@ -105,6 +107,7 @@ public struct RunEvent: Sendable {
         switch kind {
         case let .attemptStarted(step, _, _), let .attemptFinished(step, _, _), let .retryScheduled(step, _, _),
             let .stepFinished(step, _, _, _, _), let .stepSkipped(step, _), let .stepUpToDate(step, _), let .valuesRecorded(step, _),
+            let .stepsAdded(step, _),
             let .outputsRecorded(step, _, _), let .recoveryFinished(step, _):
             step
         case .runStarted, .runFinished, .filesHashed, .reportsWritten: nil

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The pipeline one run executes: each `foreach` or `matrix` step replaced by its instances (`map[A]`, `map[B]`),
 /// every `{{ ... }}` filled in, and each step that depended on a fan-out depending on its instances: on all of them,
 /// or, for an instance of a fan-out over the same items, on the one of its own item (`sort[A]` after `map[A]`).
@@ -20,37 +22,15 @@ public enum FanOutExpansion {
         expanded.steps = []
         var fanOuts: [String: Expanded] = [:]
         for step in pipeline.steps {
-            let templates = StepTemplates(step)
-            guard let fanOut = step.fanOut else {
-                expanded.steps.append(try templates?.fill(step, item: nil, parameters: parameters) ?? step)
+            // A fan-out over an upstream step's value stays one step until that step has run (``SchedulerStateMachine``).
+            guard let fanOut = step.fanOut, !fanOut.isDynamic else {
+                expanded.steps.append(step.fanOut != nil ? step : try StepTemplates(step)?.fill(step, item: nil, parameters: parameters) ?? step)
                 continue
             }
             let items = try self.items(of: fanOut.source, step: step.name, parameters: parameters, files: files)
-            try bound(items.count, step: step.name)
-            var used = Set<String>()
-            var names: [String] = []
-            names.reserveCapacity(items.count)
-            for (position, item) in items.enumerated() {
-                // A label taken already gets its position; one taken by a label like `a~2` gets the next free number.
-                var key = instanceKey(item.label)
-                var suffix = position
-                while !used.insert(key).inserted {
-                    key = instanceKey(item.label) + "~\(suffix)"
-                    suffix += 1
-                }
-                var instance = try templates?.fill(step, item: item, parameters: parameters) ?? step
-                instance.name = "\(step.name)[\(key)]"
-                instance.fanOut = nil
-                instance.instance = StepInstance(
-                    of: step.name, item: item, position: position,
-                    sourceParameter: { if case let .parameter(name) = fanOut.source { name } else { nil } }(),
-                    maxParallel: fanOut.maxParallel, failFast: fanOut.failFast)
-                instance.environment["SLUICE_ITEM"] = item.value
-                for (field, value) in item.fields { instance.environment["SLUICE_ITEM_\(field.uppercased())"] = value }
-                names.append(instance.name)
-                expanded.steps.append(instance)
-            }
-            fanOuts[step.name] = Expanded(instances: names, source: sourceKey(fanOut.source), dependsOn: step.dependsOn)
+            let instances = try self.instances(of: step, fanOut: fanOut, items: items, parameters: parameters)
+            expanded.steps += instances
+            fanOuts[step.name] = Expanded(instances: instances.map(\.name), source: sourceKey(fanOut.source), dependsOn: step.dependsOn)
         }
         guard !fanOuts.isEmpty else { return expanded }
         // What waiting for `name` means for `step`; a fan-out without items stands for what it waited for itself.
@@ -70,6 +50,87 @@ public enum FanOutExpansion {
         return expanded
     }
 
+    /// The instances of `step`, one per item, in item order, with its templates filled in.
+    static func instances(of step: Step, fanOut: FanOut, items: [FanOutItem], parameters: [String: String]) throws(SluiceError) -> [Step] {
+        try bound(items.count, step: step.name)
+        let templates = StepTemplates(step)
+        var used = Set<String>()
+        var instances: [Step] = []
+        instances.reserveCapacity(items.count)
+        for (position, item) in items.enumerated() {
+            // A label taken already gets its position; one taken by a label like `a~2` gets the next free number.
+            var key = instanceKey(item.label)
+            var suffix = position
+            while !used.insert(key).inserted {
+                key = instanceKey(item.label) + "~\(suffix)"
+                suffix += 1
+            }
+            var instance = try templates?.fill(step, item: item, parameters: parameters) ?? step
+            instance.name = "\(step.name)[\(key)]"
+            instance.fanOut = nil
+            instance.instance = StepInstance(
+                of: step.name, item: item, position: position,
+                sourceParameter: { if case let .parameter(name) = fanOut.source { name } else { nil } }(),
+                maxParallel: fanOut.maxParallel, failFast: fanOut.failFast)
+            instance.environment["SLUICE_ITEM"] = item.value
+            for (field, value) in item.fields { instance.environment["SLUICE_ITEM_\(field.uppercased())"] = value }
+            instances.append(instance)
+        }
+        return instances
+    }
+
+    /// The items an upstream step's value holds: a JSON list of values (each its text) or of flat mappings (each its
+    /// fields), or else one item per line that is not blank.
+    static func items(fromValue text: String) -> [FanOutItem] {
+        if text.hasPrefix("["), let list = try? JSONDecoder().decode([JSONItem].self, from: Data(text.utf8)) {
+            return list.map { item in
+                switch item {
+                case let .value(value): FanOutItem(value: value.text)
+                case let .fields(fields):
+                    FanOutItem(value: JSONText.object(fields.map { ($0.key, $0.value.text) }), fields: fields.map { ($0.key, $0.value.text) })
+                }
+            }
+        }
+        return text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map {
+            FanOutItem(value: $0)
+        }
+    }
+
+    /// One element of a JSON list of items.
+    private enum JSONItem: Decodable {
+        case value(JSONScalar)
+        /// A mapping's keys in sorted order: JSON objects have none of their own.
+        case fields([(key: String, value: JSONScalar)])
+
+        init(from decoder: any Decoder) throws {
+            if let object = try? decoder.singleValueContainer().decode([String: JSONScalar].self) {
+                self = .fields(object.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+            } else {
+                self = .value(try decoder.singleValueContainer().decode(JSONScalar.self))
+            }
+        }
+    }
+
+    /// A JSON string, number, boolean or null, as the text an item gives: a number as written (`3`, not `3.0`).
+    private struct JSONScalar: Decodable {
+        var text: String
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if container.decodeNil() {
+                text = ""
+            } else if let bool = try? container.decode(Bool.self) {
+                text = String(bool)
+            } else if let integer = try? container.decode(Int.self) {
+                text = String(integer)
+            } else if let number = try? container.decode(Double.self) {
+                text = String(number)
+            } else {
+                text = try container.decode(String.self)
+            }
+        }
+    }
+
     /// What identifies a fan-out's items, so that two fan-outs over the same ones pair their instances; nil for a
     /// matrix, whose instances always wait for all of an upstream fan-out's.
     private static func sourceKey(_ source: FanOut.Source) -> String? {
@@ -77,7 +138,7 @@ public enum FanOutExpansion {
         case let .parameter(name): "params \(name)"
         case let .files(glob): "glob \(glob)"
         case let .items(items): "items " + JSONText.array(items.map(\.value))
-        case .matrix: nil
+        case .matrix, .upstream: nil
         }
     }
 
@@ -107,6 +168,7 @@ public enum FanOutExpansion {
         case let .matrix(matrix):
             try bound(matrix.size, step: step)
             return combinations(matrix).map { FanOutItem(value: JSONText.object($0), fields: $0) }
+        case .upstream: return []
         }
     }
 

@@ -13,6 +13,10 @@ public enum Planner {
             names.flatMap { name in
                 if let index = graph.index[name] { return [index] }
                 if let members = instances[name] { return members }
+                // An instance of a fan-out whose items come at run time stands for the fan-out (a resumed run's).
+                if let fanOut = FanOutSummary.fanOut(of: name), let index = graph.index[fanOut], pipeline.steps[index].fanOut?.isDynamic == true {
+                    return [index]
+                }
                 if tags.contains(name) { return pipeline.steps.indices.filter { pipeline.steps[$0].tags.contains(name) } }
                 let candidates = graph.names.filter { !$0.hasSuffix("]") } + instances.keys.sorted() + tags.sorted()
                 let hint = Suggestion.closest(to: name, among: candidates).map { " (did you mean '\($0)'?)" } ?? ""

@@ -29,6 +29,7 @@ final class RunLog: Sendable {
     static func line(for event: RunEvent) -> String? {
         switch event.kind {
         case let .runStarted(steps): "RUN START \(event.runID) pipeline=\(event.pipeline) steps=\(steps.count)"
+        case let .stepsAdded(step, instances): "STEP FAN-OUT \(step) instances=\(instances.count)"
         case let .attemptStarted(step, attempt, pid): "STEP START \(step) attempt=\(attempt) pid=\(pid)"
         case let .attemptFinished(step, attempt, result):
             "STEP \(result.state == .succeeded ? "DONE" : "FAIL") \(step) attempt=\(attempt) state=\(result.state.rawValue) duration=\(DurationFormat.short(result.duration))"

@@ -37,7 +37,14 @@ public struct RunReport: Sendable {
         "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'"
 
     public var html: String {
-        let counts = Dictionary(steps.map { ($0.state.rawValue, 1) }, uniquingKeysWith: +).sorted { $0.key < $1.key }
+        let counts = Dictionary(FanOutSummary.shown(steps).map { ($0.state.rawValue, 1) }, uniquingKeysWith: +).sorted { $0.key < $1.key }
+        func row(_ step: StepRunRecord) -> String {
+            "<tr><td>\(e(step.step))</td><td><span class=\"badge \(e(step.state.rawValue))\">\(e(step.state.rawValue))</span>"
+                + (step.recovered ? " recovered" : "")
+                + "</td><td>\(step.attempts)</td><td>\(step.duration.map { e(DurationFormat.short($0)) } ?? "")</td>"
+                + "<td>\(step.peakMemoryKB.map { "\($0 / 1024) MiB" } ?? "")</td><td>\(step.exitCode.map(String.init) ?? "")</td>"
+                + "<td>\(e(step.error ?? step.reason ?? ""))</td></tr>"
+        }
         var page = """
             <!doctype html><html lang="en"><head><meta charset="utf-8">\
             <meta http-equiv="Content-Security-Policy" content="\(Self.contentSecurityPolicy)"><title>Run \(e(run.id)) · \(e(run.pipeline))</title>
@@ -49,18 +56,19 @@ public struct RunReport: Sendable {
             <h2>Timeline</h2>\(timeline)
             <h2>Steps</h2><table><tr><th>step</th><th>state</th><th>attempts</th><th>duration</th><th>peak memory</th><th>exit</th><th>note</th></tr>
             """
-        // A fan-out's row, counting its instances, comes before the first of them.
+        // A fan-out's row, counting its instances, comes before them: in place of the first, or of the fan-out's own
+        // row for one over an upstream step's value (its instances were added after the run's steps).
         var fanOuts = Dictionary(uniqueKeysWithValues: FanOutSummary.of(steps.lazy.map { ($0.step, $0.state) }).map { ($0.step, $0) })
+        let members = Dictionary(grouping: steps.filter { FanOutSummary.fanOut(of: $0.step) != nil }) { FanOutSummary.fanOut(of: $0.step)! }
         for step in steps {
-            if let name = FanOutSummary.fanOut(of: step.step), let fanOut = fanOuts.removeValue(forKey: name) {
-                page += "<tr class=\"fan-out\"><td><b>\(e(name))</b></td><td colspan=\"6\">\(e(fanOut.summary)) (\(fanOut.total) instances)</td></tr>"
+            let name = fanOuts[step.step] != nil ? step.step : FanOutSummary.fanOut(of: step.step)
+            guard let name, members[name] != nil else {
+                page += row(step)
+                continue
             }
-            page +=
-                "<tr><td>\(e(step.step))</td><td><span class=\"badge \(e(step.state.rawValue))\">\(e(step.state.rawValue))</span>"
-                + (step.recovered ? " recovered" : "")
-                + "</td><td>\(step.attempts)</td><td>\(step.duration.map { e(DurationFormat.short($0)) } ?? "")</td>"
-                + "<td>\(step.peakMemoryKB.map { "\($0 / 1024) MiB" } ?? "")</td><td>\(step.exitCode.map(String.init) ?? "")</td>"
-                + "<td>\(e(step.error ?? step.reason ?? ""))</td></tr>"
+            guard let fanOut = fanOuts.removeValue(forKey: name) else { continue }
+            page += "<tr class=\"fan-out\"><td><b>\(e(name))</b></td><td colspan=\"6\">\(e(fanOut.summary)) (\(fanOut.total) instances)</td></tr>"
+            page += members[name]!.map(row).joined()
         }
         page += "</table>"
         // What steps passed on ($SLUICE_OUTPUT): the first 50 of them; a big fan-out's are in the JSON export.

@@ -10,6 +10,13 @@ enum EventSQL {
         case let .runStarted(steps):
             // The pending step rows were written with the run (``SQLiteRunStore/createRun``).
             try insertEvent(db, run, at, "run_started", message: "\(steps.count) steps")
+        case let .stepsAdded(step, instances):
+            // After the run's own steps, in item order; a resumed run's instances have their rows already.
+            let first =
+                try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(position), -1) + 1 FROM stepRuns WHERE runID = ?", arguments: [event.runID]) ?? 0
+            try insertPendingSteps(instances, run: event.runID, from: first, db)
+            try db.cachedStatement(sql: "UPDATE runs SET stepsTotal = (SELECT count(*) FROM stepRuns WHERE runID = ?) WHERE id = ?").run(run, run)
+            try insertEvent(db, run, at, "steps_added", step: step, message: "\(instances.count) instances")
         case let .attemptStarted(step, attempt, pid):
             try db.cachedStatement(
                 sql: """
@@ -113,12 +120,12 @@ enum EventSQL {
         }
     }
 
-    static func insertPendingSteps(_ steps: [String], run: String, _ db: Database) throws {
+    static func insertPendingSteps(_ steps: [String], run: String, from first: Int = 0, _ db: Database) throws {
         let insert = try db.cachedStatement(
             sql: """
                 INSERT OR IGNORE INTO stepRuns (runID, step, position, state, attempts, allowedFailure) VALUES (?, ?, ?, 'pending', 0, 0)
                 """)
-        for (position, step) in steps.enumerated() { try insert.run(.text(run), .text(step), .integer(position)) }
+        for (position, step) in steps.enumerated() { try insert.run(.text(run), .text(step), .integer(first + position)) }
     }
 
     static func insertEvent(

@@ -631,16 +631,25 @@ async function runView(page, id, step) {
     const fanOutRow = (f) => `<tr class="fan-out" data-fan-out="${esc(f.step)}"><td><button type="button" class="link toggle-fan-out" data-fan-out="${esc(f.step)}"
         data-focus="fan-out-${esc(f.step)}" aria-expanded="${expanded.has(f.step)}" aria-label="${expanded.has(f.step) ? "Hide" : "Show"} the ${f.total} instances of ${esc(f.step)}">${expanded.has(f.step) ? "▾" : "▸"} ${esc(f.step)}</button></td>
         <td colspan="6">${esc(f.summary)} <span class="muted">(${f.total} instance${f.total === 1 ? "" : "s"})</span></td></tr>`;
-    patch(document.getElementById("steps-area"), wrap(`<table id="steps"><tr><th>step</th><th>state</th><th>attempts</th><th>exit</th><th>duration</th><th>peak memory</th><th>note</th></tr>
-      ${detail.steps.map((s) => {
-    const group = fanOutOf(s.step);
-    const lead = group && !drawn.has(group) ? (drawn.add(group), fanOutRow(fanOuts[group])) : "";
-    return lead + `<tr data-step="${esc(s.step)}" data-state="${esc(s.state)}" data-history="${esc(history[s.step].join(" "))}"${group ? ` class="instance"${expanded.has(group) ? "" : " hidden"}` : ""}>
+    // A fan-out over an upstream step's value has a row of its own, where its instances go (they were added last).
+    const members = {};
+    detail.steps.forEach((s) => { const group = fanOutOf(s.step); if (group) (members[group] = members[group] || []).push(s); });
+    const row = (s) => {
+      const group = fanOutOf(s.step);
+      return `<tr data-step="${esc(s.step)}" data-state="${esc(s.state)}" data-history="${esc(history[s.step].join(" "))}"${group ? ` class="instance"${expanded.has(group) ? "" : " hidden"}` : ""}>
         <td><button type="button" class="link show-log" data-focus="log-${esc(s.step)}" aria-label="Show the log of ${esc(s.step)}" ${s.step === selected ? 'aria-current="true"' : ""}>${esc(s.step)}</button></td>
         <td>${badge(s.state)}${s.recovered ? " recovered" : ""}</td><td>${s.attempts}</td>
         <td>${s.exitCode == null ? "" : s.exitCode}</td><td>${duration(s.duration)}</td>
         <td>${s.peakMemoryKB != null ? size(s.peakMemoryKB * 1024) : s.attempts && s.state !== "running" ? '<span class="muted" title="not measured: the step ended before it could be">unknown</span>' : ""}</td>
         <td>${esc(s.error || s.reason || "")}</td></tr>`;
+    };
+    patch(document.getElementById("steps-area"), wrap(`<table id="steps"><tr><th>step</th><th>state</th><th>attempts</th><th>exit</th><th>duration</th><th>peak memory</th><th>note</th></tr>
+      ${detail.steps.map((s) => {
+    const group = fanOuts[s.step] ? s.step : fanOutOf(s.step);
+    if (!group) return row(s);
+    if (drawn.has(group)) return "";
+    drawn.add(group);
+    return fanOutRow(fanOuts[group]) + members[group].map(row).join("");
   }).join("")}</table>`));
     document.getElementById("timeline").innerHTML = gantt(detail);
     // What steps passed on ($SLUICE_OUTPUT), the first 50 of them: a big fan-out's are in the export.

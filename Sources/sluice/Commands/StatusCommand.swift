@@ -61,26 +61,28 @@ struct StatusCommand: AsyncParsableCommand {
 
     /// A row per step; a fan-out's instances under a row that counts them, and of a big fan-out (past
     /// ``FanOutSummary/collapseAfter`` instances) only the first ``FanOutSummary/shownWhenCollapsed`` of those that did not succeed.
+    /// A fan-out over an upstream step's value has a row of its own, where its instances then go (they were added
+    /// after the run's steps).
     private func rows(_ steps: [StepRunRecord]) -> [[String]] {
         let summaries = Dictionary(
             uniqueKeysWithValues: FanOutSummary.of(steps.lazy.map { ($0.step, $0.state) }).map { ($0.step, $0) })
+        let instances = Dictionary(grouping: steps.filter { FanOutSummary.fanOut(of: $0.step) != nil }) { FanOutSummary.fanOut(of: $0.step)! }
         var rows: [[String]] = []
-        var listed: [String: Int] = [:]
+        var listed = Set<String>()
         for step in steps {
-            if let fanOut = FanOutSummary.fanOut(of: step.step), let summary = summaries[fanOut] {
-                let collapsed = summary.total > FanOutSummary.collapseAfter
-                if listed[fanOut] == nil {
-                    let note = collapsed ? "\(summary.total) instances; at most \(FanOutSummary.shownWhenCollapsed) that did not succeed below" : ""
-                    rows.append([fanOut, summary.summary, "", "", "", "", "", note])
-                }
-                let count = listed[fanOut, default: 0]
-                if collapsed, [.succeeded, .upToDate].contains(step.state) || count >= FanOutSummary.shownWhenCollapsed {
-                    listed[fanOut] = count
-                    continue
-                }
-                listed[fanOut] = count + 1
+            guard let fanOut = summaries[step.step] != nil ? step.step : FanOutSummary.fanOut(of: step.step), let summary = summaries[fanOut] else {
+                rows.append(row(step))
+                continue
             }
-            rows.append(row(step))
+            guard listed.insert(fanOut).inserted else { continue }
+            let collapsed = summary.total > FanOutSummary.collapseAfter
+            let note = collapsed ? "\(summary.total) instances; at most \(FanOutSummary.shownWhenCollapsed) that did not succeed below" : ""
+            rows.append([fanOut, summary.summary, "", "", "", "", "", note])
+            let shown =
+                collapsed
+                ? instances[fanOut]!.filter { ![.succeeded, .upToDate].contains($0.state) }.prefix(FanOutSummary.shownWhenCollapsed)
+                : instances[fanOut]![...]
+            rows += shown.map(row)
         }
         return rows
     }

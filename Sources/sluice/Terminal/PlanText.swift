@@ -93,6 +93,9 @@ enum PlanText {
             if let timeout = step.timeout { details.append("timeout: \(DurationFormat.short(timeout))") }
             if step.retry.retries > 0 { details.append("retries: \(step.retry.retries)") }
             if step.allowFailure { details.append("failure allowed") }
+            if case let .upstream(source, key)? = step.fanOut?.source {
+                details.append("one instance per item of {{ steps.\(source).outputs.\(key) }}, known once '\(source)' has run")
+            }
             lines.append("            " + Console.paint(details.joined(separator: " · "), .dim))
         }
         return lines.joined(separator: "\n")

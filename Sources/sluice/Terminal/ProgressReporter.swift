@@ -6,7 +6,7 @@ import SluiceKit
 final class ProgressReporter: @unchecked Sendable {
     /// Guards every field below; events arrive from several threads.
     private let queue = DispatchQueue(label: "sluice.progress")
-    private let total: Int
+    private var total: Int
     private let jobs: Int
     private let estimates: [String: Double]
     private let quiet: Bool
@@ -53,6 +53,10 @@ final class ProgressReporter: @unchecked Sendable {
         switch event.kind {
         case let .runStarted(steps):
             emit("run \(Console.paint(event.runID, .bold)) of \(event.pipeline): \(steps.count) step\(steps.count == 1 ? "" : "s")")
+        case let .stepsAdded(step, instances):
+            // The fan-out itself is done once they are: counted as its instances.
+            total += instances.count - 1
+            emit("fan-out  \(step): \(instances.count) instance\(instances.count == 1 ? "" : "s") from its upstream step's value")
         case let .attemptStarted(step, attempt, _):
             running[step] = event.time
             if !live { emit("start    \(step)" + (attempt > 1 ? " (attempt \(attempt))" : "")) }

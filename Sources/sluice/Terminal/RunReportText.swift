@@ -5,7 +5,7 @@ import SluiceKit
 enum RunReportText {
     static func summary(_ outcome: RunOutcome, logLines: Int) -> String {
         let run = outcome.run
-        let counts = Dictionary(outcome.steps.map { ($0.state, 1) }, uniquingKeysWith: +)
+        let counts = Dictionary(FanOutSummary.shown(outcome.steps).map { ($0.state, 1) }, uniquingKeysWith: +)
         let countText = StepState.allCases.compactMap { state in
             counts[state].map { "\($0) \(state.rawValue.replacingOccurrences(of: "_", with: " "))" }
         }

@@ -18,6 +18,19 @@ enum PostgresEventSQL {
         switch event.kind {
         case let .runStarted(steps):
             query = "INSERT INTO events (runid, at, kind, message) VALUES (\(run), \(at), 'run_started', \("\(steps.count) steps"))"
+        case let .stepsAdded(step, instances):
+            // After the run's own steps, in item order; a resumed run's instances have their rows already. The count
+            // is the run's rows and the new ones less those it had.
+            query = """
+                WITH base AS (SELECT COALESCE(MAX(position), -1) + 1 AS first FROM step_runs WHERE runid = \(run)),
+                added AS (
+                    INSERT INTO step_runs (runid, step, position, state, attempts)
+                    SELECT \(run), name, base.first + ordinality - 1, 'pending', 0 FROM base, unnest(\(instances)::text[]) WITH ORDINALITY AS t(name, ordinality)
+                    ON CONFLICT (runid, step) DO NOTHING RETURNING 1),
+                total AS (
+                    UPDATE runs SET stepstotal = (SELECT count(*) FROM step_runs WHERE runid = \(run)) + (SELECT count(*) FROM added) WHERE id = \(run))
+                INSERT INTO events (runid, at, kind, step, message) VALUES (\(run), \(at), 'steps_added', \(step), \("\(instances.count) instances"))
+                """
         case let .attemptStarted(step, attempt, pid):
             query = """
                 WITH attempt AS (
