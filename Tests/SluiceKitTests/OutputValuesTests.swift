@@ -147,3 +147,90 @@ struct OutputValuesTests {
         #expect(outcome.step("junk")?.error?.contains("$SLUICE_OUTPUT line 1 is neither KEY=VALUE nor KEY<<DELIMITER") == true)
     }
 }
+
+/// A fan-out over an upstream step's value meets its items at run time, with real processes.
+struct RunTimeFanOutTests {
+    let workspace: TestWorkspace
+
+    init() throws { workspace = try TestWorkspace() }
+
+    @Test func itsInstancesAppearWhenTheValueIsKnownAndAResumeRerunsOnlyTheFailedOne() async throws {
+        try workspace.pipeline(
+            "dyn",
+            """
+            steps:
+              - name: list
+                command: echo 'files=[{"name":"a","rows":1},{"name":"b","rows":2},{"name":"c","rows":3}]' >> $SLUICE_OUTPUT
+              - name: process
+                depends_on: [list]
+                foreach: "{{ steps.list.outputs.files }}"
+                max_parallel: 1
+                command: echo {{ item.name }} >> ran.txt && echo doubled=$(expr {{ item.rows }} \\* 2) >> $SLUICE_OUTPUT && test {{ item.name }} != b -o -e fix-b
+              - {name: merge, depends_on: [process], command: "echo {{ steps.process.outputs.doubled }} > merged.txt"}
+            """)
+        let first = try await workspace.run("dyn", jobs: 2)
+        #expect(first.run.status == .failed)
+        #expect(first.steps.map(\.step) == ["list", "process", "merge", "process[a,1]", "process[b,2]", "process[c,3]"])
+        #expect(first.step("process[b,2]")?.state == .failed)
+        #expect(first.step("process[c,3]")?.state == .succeeded, "a failed instance does not stop its siblings")
+        #expect(first.step("process")?.error == "1 of its 3 instances failed")
+        #expect(first.step("merge")?.state == .skipped)
+        #expect(try await workspace.store().run(id: first.run.id)?.stepsTotal == 6)
+
+        try workspace.write("fix-b", "")
+        try FileManager.default.removeItem(atPath: workspace.path("ran.txt"))
+        let resumed = try await workspace.runner().run(
+            try await Resumption.claim(first.run, pipeline: try workspace.load("dyn"), store: try workspace.store(), jobs: 2, workspace: workspace.root))
+        #expect(resumed.run.status == .success)
+        #expect(try workspace.read("ran.txt") == "b\n", "only the failed instance ran again")
+        #expect(try workspace.read("merged.txt") == "[\"2\",\"4\",\"6\"]\n", "the join reads every instance's value, in item order")
+        #expect(resumed.steps.count == 6, "the resumed run's instances keep their rows")
+    }
+
+    @Test func anEmptyValueRunsTheDownstreamStepsAndABadItemFailsTheFanOutWithWhy() async throws {
+        try workspace.pipeline(
+            "edge",
+            """
+            params:
+              items: {type: string, default: ""}
+            steps:
+              - {name: list, env: {ITEMS: "{{ params.items }}"}, command: "printf 'files<<END\\n%s\\nEND\\n' \\"$ITEMS\\" >> $SLUICE_OUTPUT"}
+              - {name: each, depends_on: [list], foreach: "{{ steps.list.outputs.files }}", command: "true", outputs: ["out/{{ item }}.txt"]}
+              - {name: after, depends_on: [each], command: touch after}
+            """)
+        let empty = try await workspace.run("edge")
+        #expect(empty.run.status == .success)
+        #expect(empty.step("each")?.state == .succeeded)
+        #expect(workspace.exists("after"), "no items: what waits for the fan-out runs after what it waited for")
+
+        let escaping = try await workspace.run("edge", parameters: ["items": "../../etc/x"])
+        #expect(escaping.step("each")?.state == .failed)
+        #expect(escaping.step("each")?.error?.hasPrefix("foreach: step 'each' for item \"../../etc/x\": 'outputs' becomes") == true)
+        #expect(escaping.steps.allSatisfy { !$0.step.hasPrefix("each[") }, "no instance was added")
+    }
+
+    @Test func mistakesInReadingUpstreamValuesAreRefusedWhereTheyAre() throws {
+        try workspace.pipeline(
+            "p",
+            """
+            steps:
+              - {name: a, command: "true"}
+              - {name: b, depends_on: [a], command: "true", workdir: "{{ steps.a.outputs.dir }}"}
+              - {name: c, command: "echo {{ steps.a.outputs.n }} {{ steps.nope.outputs.n }} {{ steps.a.state }}"}
+              - {name: d, foreach: "{{ steps.a.outputs.list }}", command: "true"}
+              - {name: e, depends_on: [a], foreach: "{{ steps.a.state }}", command: "true"}
+            """)
+        let found = PipelineCatalog.scan(workspace.pipelinesDirectory).entry("p")!.diagnostics.map {
+            "\($0.location.line):\($0.location.column): \($0.message)"
+        }
+        #expect(
+            found == [
+                "3:59: {{ steps.a.outputs.dir }} in 'workdir' of step 'b': an upstream step's values are known in 'command' and 'env' only",
+                "4:30: {{ steps.a.outputs.n }} in step 'c': 'a' is not upstream of it, so its values are not known when it starts",
+                "4:54: {{ steps.nope.outputs.n }} in step 'c' names no step of this pipeline",
+                "4:81: {{ steps.a.state }} in step 'c' is not known",
+                "5:5: foreach: {{ steps.a.outputs.list }} in step 'd': 'a' is not upstream of it, so its values are not known when it starts",
+                "6:41: 'foreach: {{ steps.a.state }}' names no list parameter",
+            ])
+    }
+}

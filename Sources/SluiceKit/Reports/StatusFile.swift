@@ -19,7 +19,9 @@ enum StatusFile {
         // A fan-out's instances, recorded as `map[A]`, add up to one entry for `map`.
         let instances = Dictionary(grouping: statuses.filter { $0.step.hasSuffix("]") }) { String($0.step.prefix { $0 != "[" }) }
         for step in pipeline.steps {
-            let members = step.fanOut != nil ? instances[step.name] ?? [] : byStep[step.name].map { [$0] } ?? []
+            // One whose items come at run time has a row of its own, which stands for it until it has instances.
+            let own = byStep[step.name].map { [$0] } ?? []
+            let members = step.fanOut != nil ? instances[step.name] ?? (step.fanOut!.isDynamic ? own : []) : own
             let fields = [
                 "\"completed\": \(!members.isEmpty && members.allSatisfy(\.completed))",
                 "\"tested\": \(!members.isEmpty && members.allSatisfy(\.tested))",
