@@ -180,7 +180,8 @@ struct RunTimeFanOutTests {
         try workspace.write("fix-b", "")
         try FileManager.default.removeItem(atPath: workspace.path("ran.txt"))
         let resumed = try await workspace.runner().run(
-            try await Resumption.claim(first.run, pipeline: try workspace.load("dyn"), store: try workspace.store(), jobs: 2, workspace: workspace.root))
+            try await Resumption.claim(
+                first.run, pipeline: try workspace.load("dyn"), store: try workspace.store(), jobs: 2, workspace: workspace.root))
         #expect(resumed.run.status == .success)
         #expect(try workspace.read("ran.txt") == "b\n", "only the failed instance ran again")
         #expect(try workspace.read("merged.txt") == "[\"2\",\"4\",\"6\"]\n", "the join reads every instance's value, in item order")

@@ -16,12 +16,15 @@ extension ExampleTests {
         #expect(calls.count >= 12, "most of the 24 planted variants are found")
         #expect(calls.allSatisfy { $0.split(separator: "\t").suffix(2).contains("1/1") }, "each call is some sample's variant")
         #expect(try workspace.read("data/snakemake_tutorial/plots/quals.svg").contains("Quality of \(calls.count) calls"))
+        #expect(try workspace.read("runs/\(first.id)/logs/announce.log").hasPrefix("\(calls.count) variants called"), "a value passed on")
 
         let added = try workspace.runThroughBinary("snakemake_tutorial", "-p", "samples=A,B,C")
         #expect(added.exitCode == 0, "\(added.stderr)")
         let ran = added.states.filter { $0.value == "succeeded" }.keys.sorted()
         #expect(
-            ran == ["bcftools_call", "bwa_map[C]", "make_genome", "make_reads[C]", "plot_quals", "samtools_index[C]", "samtools_sort[C]"],
+            ran == [
+                "announce", "bcftools_call", "bwa_map[C]", "make_genome", "make_reads[C]", "plot_quals", "samtools_index[C]", "samtools_sort[C]",
+            ],
             "A and B are up to date; the genome is remade (a parameter changed) but comes out the same")
         #expect(added.states["bwa_map[A]"] == "up_to_date" && added.states["samtools_index[B]"] == "up_to_date")
         #expect(try workspace.read("data/snakemake_tutorial/calls/all.vcf").contains("FORMAT\tA\tB\tC"))

@@ -1,5 +1,6 @@
 """Calls variants in all samples together: a position is a variant where at least three of a sample's reads agree
 on a base other than the reference's (80% of them or more). One VCF line per position, a genotype per sample."""
+import os
 from collections import Counter, defaultdict
 
 from common import path, read_alignments, read_genome, samples, write
@@ -29,3 +30,6 @@ for position in sorted(calls):
                             "PASS", f"DP={depth}", "GT"] + genotypes))
 write(path("calls", "all.vcf"), "\n".join(lines) + "\n")
 print(f"{len(calls)} variants called in {len(names)} samples: {', '.join(names)}")
+# A value for the steps downstream: `{{ steps.bcftools_call.outputs.calls }}`.
+with open(os.environ["SLUICE_OUTPUT"], "a") as values:
+    values.write(f"calls={len(calls)}\n")
