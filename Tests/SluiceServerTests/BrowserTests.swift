@@ -158,6 +158,17 @@ struct BrowserTests {
             #expect(try await page.waitFor("!\(visible).includes('map[')"))
             _ = try await page.evaluate("document.querySelector('tr[data-step=\"grid[1,2]\"] button.show-log').click()")
             #expect(try await page.waitFor("location.hash === '#/runs/\(id)/grid%5B1%2C2%5D'"))
+            // The timeline gives each fan-out one row, named with its count.
+            let rows = "[...document.querySelectorAll('#timeline svg > text')].map((t) => t.textContent).join('|')"
+            #expect(try await page.evaluate(rows).hasPrefix("map ×4|grid ×6|"))
+
+            // The pipeline's graph draws each fan-out as one node that counts its instances.
+            _ = try await page.evaluate("location.hash = '#/pipelines/fan'")
+            #expect(try await page.waitFor("document.querySelector('#graph g.node[data-step=\"map\"]') !== null"))
+            #expect(
+                try await page.evaluate("document.querySelector('#graph g.node[data-step=\"map\"] title').textContent")
+                    == "map: ×4: 3/4 succeeded, 1 failed")
+            #expect(try await page.evaluate("document.querySelector('#graph g.node[data-step=\"map\"] rect').getAttribute('class')") == "failed")
         }
     }
 }

@@ -57,6 +57,8 @@ struct PipelineDetail: Codable, Sendable {
         var timeoutSeconds: Double?
         var retries: Int
         var status: StepStatusRecord?
+        /// A fan-out's instances, by their latest state: the graph draws it as one node that counts them.
+        var instances: FanOutSummary?
     }
 
     struct ParameterInfo: Codable, Sendable {
@@ -87,11 +89,16 @@ struct PipelineDetail: Codable, Sendable {
     init(_ pipeline: Pipeline, summary: PipelineSummary, statuses: [StepStatusRecord]) {
         self.summary = summary
         let byStep = Dictionary(statuses.map { ($0.step, $0) }, uniquingKeysWith: { first, _ in first })
+        let fanOuts = Dictionary(
+            uniqueKeysWithValues: FanOutSummary.of(statuses.lazy.compactMap { status in status.lastState.map { (status.step, $0) } }).map {
+                ($0.step, $0)
+            })
         steps = pipeline.steps.map { step in
             var info = StepInfo(
                 name: step.name, description: step.description, dependsOn: step.dependsOn, tags: step.tags,
                 inputs: step.inputs, outputs: step.outputs, triggerRule: step.triggerRule.rawValue,
-                timeoutSeconds: step.timeout, retries: step.retry.retries, status: byStep[step.name])
+                timeoutSeconds: step.timeout, retries: step.retry.retries, status: byStep[step.name],
+                instances: step.fanOut != nil ? fanOuts[step.name] : nil)
             switch step.action {
             case let .script(path): info.script = path
             case let .command(text): info.command = text

@@ -271,7 +271,7 @@ async function pipelineView(page, id) {
       </form></section>
     <section aria-labelledby="steps-heading"><h2 id="steps-heading">Steps</h2>${wrap(`<table id="steps"><tr><th>step</th><th>last state</th><th>tested</th><th>run</th></tr>
       ${detail.steps.map((s) => `<tr data-step="${esc(s.name)}"><td>${esc(s.name)}<div class="muted">${esc(s.description)}</div></td>
-        <td class="state">${badge(s.status && s.status.lastState)}</td>
+        <td class="state">${lastState(s)}</td>
         <td><input type="checkbox" class="tested" ${s.status && s.status.tested ? "checked" : ""} aria-label="${esc(s.name)} tested"></td>
         <td class="actions"><button type="button" class="run-step" aria-label="Run step ${esc(s.name)} alone">Run alone</button>
           <button type="button" class="run-upstream" aria-label="Run step ${esc(s.name)} with its upstream steps">With upstream</button></td></tr>`).join("")}</table>`)}</section></div>
@@ -303,7 +303,7 @@ async function pipelineView(page, id) {
     view.querySelectorAll("#steps tr[data-step]").forEach((row) => {
       const step = detail.steps.find((s) => s.name === row.dataset.step);
       if (!step) return;
-      row.querySelector("td.state").innerHTML = badge(step.status && step.status.lastState);
+      row.querySelector("td.state").innerHTML = lastState(step);
       const box = row.querySelector("input.tested");
       if (document.activeElement !== box) box.checked = Boolean(step.status && step.status.tested);
     });
@@ -501,6 +501,11 @@ async function runsView(page, query) {
   page.live({ after: NOW }, page.throttle(1000, render));
 }
 
+// A step's last state; a fan-out's, its instances counted by theirs.
+function lastState(step) {
+  return step.instances ? `${esc(step.instances.summary)} <span class="muted">(${step.instances.total} instances)</span>` : badge(step.status && step.status.lastState);
+}
+
 // Graph: steps in columns by depth (longest path from a step without upstream), arrows for dependencies; each
 // node says its state in words as well as in colour.
 function graph(detail) {
@@ -520,14 +525,17 @@ function graph(detail) {
   Object.entries(columns).forEach(([column, members]) => members.forEach((n, row) => { position[n] = { x: 10 + column * (W + GX), y: 10 + row * (H + GY) }; }));
   const width = 20 + (Math.max(0, ...Object.keys(columns).map(Number)) + 1) * (W + GX) - GX;
   const height = 20 + Math.max(1, ...Object.values(columns).map((m) => m.length)) * (H + GY) - GY;
-  const state = Object.fromEntries(detail.steps.map((s) => [s.name, (s.status && s.status.lastState) || "none"]));
+  // A fan-out is one node that counts its instances, coloured by the worst of their latest states.
+  const worst = (counts) => ["failed", "timed_out", "interrupted", "cancelled", "running", "skipped", "succeeded", "up_to_date"].find((k) => counts[k]) || "none";
+  const state = Object.fromEntries(detail.steps.map((s) => [s.name, s.instances ? worst(s.instances.counts) : (s.status && s.status.lastState) || "none"]));
+  const said = Object.fromEntries(detail.steps.map((s) => [s.name, s.instances ? `×${s.instances.total}: ${s.instances.summary}` : state[s.name] === "none" ? "not run yet" : words(state[s.name])]));
   return `<svg class="graph" role="img" aria-label="the steps and their dependencies" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">
     <defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#9ca3af"/></marker></defs>
     ${detail.edges.map(([from, to]) => { const a = position[from], b = position[to];
       return `<path class="edge" d="M${a.x + W},${a.y + H / 2} C${a.x + W + GX / 2},${a.y + H / 2} ${b.x - GX / 2},${b.y + H / 2} ${b.x},${b.y + H / 2}"/>`; }).join("")}
     ${names.map((n) => `<g class="node" data-step="${esc(n)}"><rect class="${esc(state[n])}" x="${position[n].x}" y="${position[n].y}" width="${W}" height="${H}"/>
       <text x="${position[n].x + 10}" y="${position[n].y + 18}">${esc(n.length > 20 ? n.slice(0, 19) + "…" : n)}</text>
-      <text class="state" x="${position[n].x + 10}" y="${position[n].y + 34}">${esc(state[n] === "none" ? "not run yet" : words(state[n]))}</text><title>${esc(n)}: ${esc(words(state[n]))}</title></g>`).join("")}
+      <text class="state" x="${position[n].x + 10}" y="${position[n].y + 34}">${esc(said[n].length > 24 ? said[n].slice(0, 23) + "…" : said[n])}</text><title>${esc(n)}: ${esc(said[n])}</title></g>`).join("")}
   </svg>`;
 }
 
@@ -865,11 +873,20 @@ function gantt(detail) {
   // As wide as the page allows (a phone's too), the names' column narrower on a narrow one.
   const box = document.getElementById("timeline") || view;
   const W = Math.max(300, Math.min(900, box.clientWidth - 2)), L = W < 600 ? 100 : 160, R = 22;
-  const span = Math.max(end - start, 1), names = [...new Set(attempts.map((a) => a.step))], chars = Math.floor(L / 7);
+  // A fan-out's instances share one row, named with their count.
+  const group = (name) => { const open = name.indexOf("["); return open > 0 && name.endsWith("]") ? name.slice(0, open) : name; };
+  const rows = new Map(), members = new Map();
+  attempts.forEach((a) => {
+    const key = group(a.step);
+    if (!rows.has(key)) { rows.set(key, []); members.set(key, new Set()); }
+    rows.get(key).push(a); members.get(key).add(a.step);
+  });
+  const names = [...rows.keys()].map((key) => key === [...members.get(key)][0] ? key : `${key} ×${members.get(key).size}`);
+  const span = Math.max(end - start, 1), chars = Math.floor(L / 7), lists = [...rows.values()];
   return `<svg class="gantt" role="img" aria-label="timeline of the attempts" width="${W}" height="${names.length * R + 24}" viewBox="0 0 ${W} ${names.length * R + 24}">${names.map((n, i) => `<text x="4" y="${i * R + 15}">${esc(n.length > chars ? n.slice(0, chars - 1) + "…" : n)}</text>
-    ${attempts.filter((a) => a.step === n).map((a) => { const x0 = L + (new Date(a.startedAt) - start) / span * (W - L - 10);
+    ${lists[i].map((a) => { const x0 = L + (new Date(a.startedAt) - start) / span * (W - L - 10);
       const x1 = L + ((a.finishedAt ? new Date(a.finishedAt) : Date.now()) - start) / span * (W - L - 10);
-      return `<rect class="bar ${esc(a.state)}" x="${x0}" y="${i * R + 3}" width="${Math.max(2, x1 - x0)}" height="16"><title>${esc(n)} attempt ${a.attempt}: ${esc(words(a.state))}</title></rect>`; }).join("")}`).join("")}
+      return `<rect class="bar ${esc(a.state)}" x="${x0}" y="${i * R + 3}" width="${Math.max(2, x1 - x0)}" height="16"><title>${esc(a.step)} attempt ${a.attempt}: ${esc(words(a.state))}</title></rect>`; }).join("")}`).join("")}
     <text x="${L}" y="${names.length * R + 18}" class="muted">0s</text><text x="${W - 10}" y="${names.length * R + 18}" text-anchor="end">${duration(span / 1000)}</text></svg>`;
 }
 
