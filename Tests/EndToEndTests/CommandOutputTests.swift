@@ -78,6 +78,25 @@ struct CommandOutputTests {
         #expect(ran.status == 0 && ran.stdout.contains("1 succeeded"))
     }
 
+    @Test func instancesAreNamedInWhyVersionsRestoreAndMarkTested() throws {
+        try workspace.pipeline(
+            "fo", "steps:\n  - {name: map, foreach: [a, b], command: 'mkdir -p fo && date +%N > fo/{{ item }}.txt', outputs: ['fo/{{ item }}.txt']}\n"
+        )
+        #expect(try sluice("run", "fo").status == 0)
+        let one = try sluice("why", "fo", "map[a]")
+        #expect(one.stdout.hasPrefix("fo/map[a] would be skipped: up to date"), "\(one.stderr)")
+        let all = try sluice("why", "fo", "map")
+        #expect(all.stdout.contains("fo/map[a] would be skipped") && all.stdout.contains("fo/map[b] would be skipped"))
+        #expect(try sluice("why", "fo", "map[zz]").stderr.contains("'map[zz]' is no step of 'fo' with these parameters"))
+        #expect(try sluice("versions", "fo", "map[a]").stdout.contains("fo/a.txt"))
+        let before = try workspace.read("fo/b.txt")
+        try workspace.write("fo/b.txt", "changed\n")
+        #expect(try sluice("restore", "fo", "map[b]").stdout.hasPrefix("restored fo/b.txt to v1"))
+        #expect(try workspace.read("fo/b.txt") == before)
+        #expect(try sluice("mark-tested", "fo", "map[a]").stdout == "fo/map[a]: marked tested\n")
+        #expect(try sluice("mark-tested", "fo", "other[a]").status != 0)
+    }
+
     @Test func validateWarnsOfSettingsThatWouldBeIgnoredAndRefusesTemplatedPaths() throws {
         try workspace.pipeline(
             "hints",

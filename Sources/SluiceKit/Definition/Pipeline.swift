@@ -31,6 +31,15 @@ public struct Pipeline: Sendable {
 
     public func step(named name: String) -> Step? { steps.first { $0.name == name } }
 
+    /// The step named `name`, or for an instance's name (`map[A]`) its fan-out's step under that name: what the
+    /// commands that take a step's name by its versions and marks (`versions`, `restore`, `mark-tested`) need.
+    public func step(orInstance name: String) -> Step? {
+        if let step = step(named: name) { return step }
+        guard let fanOut = FanOutSummary.fanOut(of: name), var step = step(named: fanOut), step.fanOut != nil else { return nil }
+        step.name = name
+        return step
+    }
+
     /// Where `step` runs: its own executor or else the pipeline's, its labels, and its Slurm settings over the pipeline's.
     public func placement(of step: Step) -> StepPlacement {
         StepPlacement(

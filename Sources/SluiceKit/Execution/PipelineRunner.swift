@@ -81,6 +81,14 @@ public struct PipelineRunner: Sendable {
         self.notify = notify
     }
 
+    /// `pipeline` with its fan-outs expanded for these (bound) parameters, globs matched in `workspace`.
+    public static func expand(_ pipeline: Pipeline, parameters: [String: String], workspace: String) throws(SluiceError) -> Pipeline {
+        // Hidden files (Sluice's own `.sluice/` among them) are no items, as `*` matches none of them either.
+        try FanOutExpansion.expand(pipeline, parameters: parameters) { glob in
+            PathPatterns.files([glob], in: workspace).files.filter { !$0.split(separator: "/").contains { $0.hasPrefix(".") } }
+        }
+    }
+
     /// Checks parameters, selection and secrets, and expands fan-outs; throws (an invalid input, with the fields at
     /// fault) before anything is recorded or started.
     public static func prepare(_ request: RunRequest) throws(SluiceError) -> PreparedRun {
@@ -89,10 +97,7 @@ public struct PipelineRunner: Sendable {
         case let .success(values): parameters = values
         case let .failure(errors): throw errors.sluiceError
         }
-        // Hidden files (Sluice's own `.sluice/` among them) are no items, as `*` matches none of them either.
-        let pipeline = try FanOutExpansion.expand(request.pipeline, parameters: parameters) { glob in
-            PathPatterns.files([glob], in: request.workspace).files.filter { !$0.split(separator: "/").contains { $0.hasPrefix(".") } }
-        }
+        let pipeline = try expand(request.pipeline, parameters: parameters, workspace: request.workspace)
         let plan: Plan
         do { plan = try Planner.plan(pipeline, selection: request.selection) } catch { throw error.sluiceError }
         guard !plan.included.isEmpty else {

@@ -6,7 +6,7 @@ public enum TestedMark {
     public static func set(
         _ tested: Bool, step: String, of pipeline: Pipeline, store: any RunStore, pipelinesDirectory: String
     ) async throws -> StepStatusRecord {
-        guard pipeline.step(named: step) != nil else {
+        guard pipeline.step(orInstance: step) != nil else {
             throw SluiceError(.notFound, "pipeline '\(pipeline.id)' has no step '\(step)'", step: step)
         }
         try await store.setTested(pipeline: pipeline.id, step: step, tested: tested)

@@ -12,7 +12,7 @@ struct WhyCommand: AsyncParsableCommand {
     @Argument(help: "The pipeline.")
     var pipeline: String
 
-    @Argument(help: "The step.")
+    @Argument(help: "The step, an instance of a fan-out (map[A]), or a fan-out for each of its instances.")
     var step: String
 
     @Option(
@@ -34,21 +34,34 @@ struct WhyCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try workspace.configuration()
         let pipeline = try workspace.pipeline(self.pipeline, in: PipelineCatalog.scan(configuration.pipelinesDirectory))
-        let step = try workspace.step(step, of: pipeline)
+        _ = try workspace.step(step, of: pipeline)
         let given = try RunOptions.parameterValues(parameters)
         let values: [String: String]
         switch ParameterBinding.bind(given, to: pipeline.parameters) {
         case let .success(bound): values = bound
         case let .failure(errors): throw fail("\(errors)", ExitStatus.invalidInput)
         }
-        let explanation = try await ChangeExplanation.explain(
-            step, in: pipeline, parameters: values, store: try await workspace.store(configuration),
-            workspace: configuration.workspace,
-            versionsDirectory: configuration.versionsDirectory)
-        if json {
-            return Console.printJSON(Answer(pipeline: pipeline.id, step: step.name, upToDate: explanation.upToDate, reasons: explanation.reasons))
+        // The instances as a run with these parameters would have them.
+        let expanded: Pipeline
+        do { expanded = try PipelineRunner.expand(pipeline, parameters: values, workspace: configuration.workspace) } catch {
+            throw fail("\(error)", ExitStatus.invalidInput)
         }
-        print("\(pipeline.id)/\(step.name) " + (explanation.upToDate ? "would be skipped: up to date" : "would run:"))
-        for reason in explanation.reasons { print("  - \(reason)") }
+        let steps = expanded.step(named: step).map { [$0] } ?? expanded.steps.filter { $0.instance?.of == step }
+        guard !steps.isEmpty else {
+            throw fail("'\(step)' is no step of '\(pipeline.id)' with these parameters (its fan-out has no such item)", ExitStatus.invalidInput)
+        }
+        let store = try await workspace.store(configuration)
+        var answers: [Answer] = []
+        for step in steps {
+            let explanation = try await ChangeExplanation.explain(
+                step, in: expanded, parameters: values, store: store, workspace: configuration.workspace,
+                versionsDirectory: configuration.versionsDirectory)
+            answers.append(Answer(pipeline: pipeline.id, step: step.name, upToDate: explanation.upToDate, reasons: explanation.reasons))
+        }
+        if json { return answers.count == 1 && expanded.step(named: step) != nil ? Console.printJSON(answers[0]) : Console.printJSON(answers) }
+        for answer in answers {
+            print("\(answer.pipeline)/\(answer.step) " + (answer.upToDate ? "would be skipped: up to date" : "would run:"))
+            for reason in answer.reasons { print("  - \(reason)") }
+        }
     }
 }

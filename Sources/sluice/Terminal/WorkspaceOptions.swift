@@ -44,9 +44,9 @@ struct WorkspaceOptions: ParsableArguments {
         return record
     }
 
-    /// The named step of `pipeline`; otherwise the command exits 65.
+    /// The named step of `pipeline`, or an instance of one of its fan-outs (`map[A]`); otherwise the command exits 65.
     func step(_ name: String, of pipeline: Pipeline) throws -> Step {
-        guard let step = pipeline.step(named: name) else {
+        guard let step = pipeline.step(orInstance: name) else {
             throw fail(
                 "pipeline '\(pipeline.id)' has no step '\(name)'; its steps are: \(pipeline.steps.map(\.name).joined(separator: ", "))",
                 ExitStatus.invalidInput)
