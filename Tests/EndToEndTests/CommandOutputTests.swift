@@ -78,6 +78,26 @@ struct CommandOutputTests {
         #expect(ran.status == 0 && ran.stdout.contains("1 succeeded"))
     }
 
+    @Test func theDryRunReadsConditionsOnParametersAndItems() throws {
+        try workspace.pipeline(
+            "br",
+            """
+            params:
+              mode: {type: choice, choices: [full, quick], default: full}
+            steps:
+              - {name: extract, command: "echo n=1 >> $SLUICE_OUTPUT"}
+              - {name: quick, command: "true", depends_on: [extract], if: "params.mode == 'quick'"}
+              - {name: later, command: "true", depends_on: [extract], if: "steps.extract.outputs.n == 1"}
+              - {name: map, foreach: [a, b], command: "true", if: "item != 'b'"}
+            """)
+        let plan = try sluice("run", "br", "--dry-run")
+        #expect(plan.stdout.hasPrefix("Dry run of 'br': 3 of 5 steps would run, 2 skipped by their if:"), "\(plan.stdout)")
+        #expect(plan.stdout.contains("skip  quick                 if: params.mode == 'quick' is false (params.mode = 'full')"))
+        #expect(plan.stdout.contains("skip  map[b]                if: item != 'b' is false (item = 'b')"))
+        #expect(plan.stdout.contains("run   later"), "a condition on an upstream step's value is read when it has run")
+        #expect(try sluice("run", "br", "--dry-run", "-p", "mode=quick").stdout.contains("run   quick"))
+    }
+
     @Test func instancesAreNamedInWhyVersionsRestoreAndMarkTested() throws {
         try workspace.pipeline(
             "fo", "steps:\n  - {name: map, foreach: [a, b], command: 'mkdir -p fo && date +%N > fo/{{ item }}.txt', outputs: ['fo/{{ item }}.txt']}\n"

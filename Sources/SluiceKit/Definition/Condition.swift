@@ -111,6 +111,34 @@ public struct Condition: Sendable {
         return (value(root).truthy, seen)
     }
 
+    /// Why a false condition skips its step: the expression and the values it read.
+    func reason(_ seen: [String]) -> String { "if: \(text) is false" + (seen.isEmpty ? "" : " (\(seen.joined(separator: ", ")))") }
+
+    /// The run's parameters as conditions read them: a list parameter is a list.
+    static func values(of parameters: [String: String], _ specs: [ParameterSpec]) -> [String: Value] {
+        var values: [String: Value] = [:]
+        for spec in specs {
+            let value = parameters[spec.name] ?? ""
+            values[spec.name] = spec.type == .list ? .list((ParameterSpec.listItems(value) ?? []).map { .text($0) }) : .text(value)
+        }
+        return values
+    }
+
+    /// `params.NAME`, `item` or `item.KEY`.
+    static func value(of path: [String], parameters: [String: Value], item: FanOutItem?) -> Value {
+        if path[0] == "params" { return parameters[path[1]] ?? .text("") }
+        return .text(path.count > 1 ? item?.field(path[1]) ?? "" : item?.value ?? "")
+    }
+
+    /// Why `step` is skipped by its `if:`, as far as the run's parameters and the step's item tell before the run
+    /// starts (a dry run); nil when it holds, or when it reads what upstream steps will do.
+    public static func skipBeforeRun(_ step: Step, parameters: [String: String], specs: [ParameterSpec]) -> String? {
+        guard let condition = step.condition, condition.names.allSatisfy({ $0.path[0] != "steps" }) else { return nil }
+        let values = values(of: parameters, specs)
+        let (holds, seen) = condition.evaluate { value(of: $0, parameters: values, item: step.instance?.item) }
+        return holds ? nil : condition.reason(seen)
+    }
+
     private static func compare(_ left: Value, _ op: Operator, _ right: Value) -> Bool {
         switch op {
         case .in, .notIn:

@@ -144,11 +144,7 @@ struct SchedulerStateMachine {
             for (index, step) in steps.enumerated() { if let instance = step.instance { instancesOf[instance.of, default: []].append(index) } }
         }
         if included.contains(where: { steps[$0].condition != nil }) {
-            for spec in plan.pipeline.parameters {
-                let value = options.parameters[spec.name] ?? ""
-                conditionParameters[spec.name] =
-                    spec.type == .list ? .list((ParameterSpec.listItems(value) ?? []).map { .text($0) }) : .text(value)
-            }
+            conditionParameters = Condition.values(of: options.parameters, plan.pipeline.parameters)
         }
     }
 
@@ -553,10 +549,8 @@ struct SchedulerStateMachine {
         let step = steps[index]
         let (holds, seen) = condition.evaluate { path in
             switch path[0] {
-            case "params":
-                return conditionParameters[path[1]] ?? .text("")
-            case "item":
-                return .text(path.count > 1 ? step.instance?.item.field(path[1]) ?? "" : step.instance?.item.value ?? "")
+            case "params", "item":
+                return Condition.value(of: path, parameters: conditionParameters, item: step.instance?.item)
             default:
                 if path.count == 4 {
                     let value = value(of: path[1], path[3], for: index)
@@ -566,7 +560,7 @@ struct SchedulerStateMachine {
                 return .text(state?.rawValue ?? "not_run")
             }
         }
-        return holds ? nil : "if: \(condition.text) is false" + (seen.isEmpty ? "" : " (\(seen.joined(separator: ", ")))")
+        return holds ? nil : condition.reason(seen)
     }
 
     /// Once the run has begun, nothing runs and nothing more can start: the steps left over are skipped, with the

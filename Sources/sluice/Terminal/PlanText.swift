@@ -4,7 +4,7 @@ import SluiceKit
 enum PlanText {
     /// What a dry run says of one included step, given change detection.
     private enum Verdict {
-        case run(String), upToDate(String), upToDateUnless([String])
+        case run(String), upToDate(String), upToDateUnless([String]), unmet(String)
     }
 
     static func render(_ prepared: PreparedRun, jobs: Int, changes: [String: ChangeExplanation] = [:]) -> String {
@@ -16,6 +16,11 @@ enum PlanText {
         for entry in plan.included {
             let step = entry.step
             let upstreamRunning = step.dependsOn.filter(running.contains)
+            // A condition on parameters or the item is known now; one on upstream steps is read when they have run.
+            if let skip = Condition.skipBeforeRun(step, parameters: prepared.parameters, specs: plan.pipeline.parameters) {
+                verdicts[step.name] = .unmet(skip)
+                continue
+            }
             switch changes[step.name] {
             case let change? where change.upToDate && upstreamRunning.isEmpty:
                 verdicts[step.name] = .upToDate(change.reasons.joined(separator: "; "))
@@ -30,10 +35,12 @@ enum PlanText {
                 running.insert(step.name)
             }
         }
-        let upToDate = plan.included.count - running.count
+        let unmet = verdicts.values.count { if case .unmet = $0 { true } else { false } }
+        let upToDate = plan.included.count - running.count - unmet
         var lines = [
             "Dry run of '\(plan.pipeline.id)': \(running.count) of \(plan.entries.count) steps would run"
-                + (upToDate > 0 ? ", \(upToDate) up to date" : "") + ", \(jobs) at a time. Nothing was started."
+                + (upToDate > 0 ? ", \(upToDate) up to date" : "") + (unmet > 0 ? ", \(unmet) skipped by their if:" : "")
+                + ", \(jobs) at a time. Nothing was started."
         ]
         if !prepared.parameters.isEmpty {
             lines.append("Parameters: " + prepared.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
@@ -82,6 +89,8 @@ enum PlanText {
                 )
             case let .upToDate(why)?:
                 (label, reason) = ("-   " + Console.paint("skip", .yellow), "up to date: \(why)")
+            case let .unmet(why)?:
+                (label, reason) = ("-   " + Console.paint("skip", .yellow), why)
             case nil:
                 (label, reason) = ("-   " + Console.paint("skip", .yellow), entry.reason)
             }
