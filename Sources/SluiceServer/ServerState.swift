@@ -40,12 +40,12 @@ final class ServerState: Sendable {
     /// message per field.
     func start(
         _ pipeline: Pipeline, selection: Selection, parameters: [String: String], trigger: String,
-        continueOnError: Bool = false, force: Bool = false
+        continueOnError: Bool = false, force: Bool = false, upstream: UpstreamRun? = nil
     ) async throws -> Response {
         var request = configuration.request(pipeline, selection: selection, parameters: parameters, trigger: trigger)
         request.continueOnError = continueOnError
         request.force = force
-        let record = try await launcher.start(try PipelineRunner.prepare(request))
+        let record = try await launcher.start(try PipelineRunner.prepare(request), upstream: upstream)
         return try JSONResponse.make(record, status: .accepted, headers: [.location: "/api/runs/\(record.id)"])
     }
 

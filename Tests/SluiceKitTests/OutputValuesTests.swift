@@ -47,6 +47,7 @@ struct OutputValuesTests {
               - {name: a, depends_on: [choose], if: "steps.choose.outputs.branch == 'a'", command: touch ran-a}
               - {name: b, depends_on: [choose], if: "steps.choose.outputs.branch in ['b', 'c']", command: touch ran-b}
               - {name: join, depends_on: [a, b], trigger_rule: none_failed_min_one_success, command: touch joined}
+              - {name: usekey, depends_on: [choose], command: "echo {{ steps.choose.outputs.key }} | tee key.txt"}
             """)
         let request = RunRequest(pipeline: try workspace.load("values"), jobs: 2, secrets: ["API_KEY": "s3cr3t-value"], workspace: workspace.root)
         let outcome = try await workspace.runner().run(try PipelineRunner.prepare(request))
@@ -58,6 +59,9 @@ struct OutputValuesTests {
         #expect(workspace.exists("ran-b") && workspace.exists("joined"), "the branch taken ran, and the join after it")
         let recorded = try #require(outcome.step("choose")?.outputValues)
         #expect(recorded["key"] == "uses *** here", "a secret is masked where it is recorded")
+        #expect(try workspace.read("key.txt") == "uses s3cr3t-value here\n", "and reaches the steps downstream as written")
+        #expect(try workspace.read("runs/\(outcome.run.id)/logs/usekey.log") == "uses *** here\n", "its log is masked")
+        #expect(!workspace.exists("runs/\(outcome.run.id)/values/choose.1"), "the file, which holds the secret, is gone once read")
         #expect(recorded["branch"] == "b")
         let events = try await workspace.store().events(runID: outcome.run.id, after: 0)
         let said = events.filter { $0.kind == "values_recorded" }.compactMap(\.message)
@@ -140,11 +144,16 @@ struct OutputValuesTests {
             steps:
               - {name: huge, command: "head -c 1100000 /dev/zero | tr '\\\\0' x | sed 's/^/k=/' > $SLUICE_OUTPUT"}
               - {name: junk, command: "echo not a value > $SLUICE_OUTPUT"}
+              - {name: fifo, command: "rm -f $SLUICE_OUTPUT && mkfifo $SLUICE_OUTPUT"}
+              - {name: link, command: "ln -sf /etc/passwd $SLUICE_OUTPUT"}
             """)
         let outcome = try await workspace.run("bad", continueOnError: true)
         #expect(outcome.step("huge")?.state == .failed)
         #expect(outcome.step("huge")?.error?.contains("more than 1 MiB to $SLUICE_OUTPUT") == true)
         #expect(outcome.step("junk")?.error?.contains("$SLUICE_OUTPUT line 1 is neither KEY=VALUE nor KEY<<DELIMITER") == true)
+        #expect(outcome.step("fifo")?.error?.contains("is not a regular file") == true, "read without waiting for a writer")
+        #expect(outcome.step("link")?.error?.contains("it must be a regular file") == true, "a link is not followed")
+        #expect(outcome.step("link")?.error?.contains("root") == false)
     }
 }
 
@@ -186,6 +195,56 @@ struct RunTimeFanOutTests {
         #expect(try workspace.read("ran.txt") == "b\n", "only the failed instance ran again")
         #expect(try workspace.read("merged.txt") == "[\"2\",\"4\",\"6\"]\n", "the join reads every instance's value, in item order")
         #expect(resumed.steps.count == 6, "the resumed run's instances keep their rows")
+    }
+
+    @Test func aRetryOrAStepRunAloneRunsOnlyTheInstancesItNeeds() async throws {
+        try workspace.pipeline(
+            "dyn",
+            """
+            steps:
+              - {name: list, command: "echo 'files=[\\"a\\",\\"b\\",\\"c\\"]' >> $SLUICE_OUTPUT"}
+              - name: process
+                depends_on: [list]
+                foreach: "{{ steps.list.outputs.files }}"
+                command: echo {{ item }} >> ran.txt && echo n={{ item }}1 >> $SLUICE_OUTPUT && test {{ item }} != b -o -e fix-b
+              - {name: merge, depends_on: [process], command: "echo {{ steps.process.outputs.n }} > merged.txt"}
+            """)
+        let first = try await workspace.run("dyn", jobs: 1)
+        #expect(first.step("process[b]")?.state == .failed)
+        try workspace.write("fix-b", "")
+        try FileManager.default.removeItem(atPath: workspace.path("ran.txt"))
+        let pipeline = try workspace.load("dyn")
+        let store = try workspace.store()
+        let plan = try await RunRetry.plan(of: first.run, pipeline: pipeline, store: store)
+        let prepared = try PipelineRunner.prepare(
+            RunRequest(pipeline: pipeline, selection: plan.selection, parameters: plan.parameters, jobs: 1, workspace: workspace.root))
+        let retried = try await workspace.runner().run(prepared, upstream: plan.upstream)
+        #expect(retried.run.status == .success)
+        #expect(try workspace.read("ran.txt") == "b\n", "the instances that succeeded are not run again")
+        #expect(try workspace.read("merged.txt") == "[\"a1\",\"b1\",\"c1\"]\n", "and pass on what they passed before")
+
+        try FileManager.default.removeItem(atPath: workspace.path("ran.txt"))
+        let alone = try PipelineRunner.prepare(
+            RunRequest(pipeline: pipeline, selection: Selection(steps: ["process[c]"]), jobs: 1, workspace: workspace.root))
+        let upstream = try await UpstreamRun.find(for: alone, in: store)
+        #expect(try await workspace.runner().run(alone, upstream: upstream).run.status == .success)
+        #expect(try workspace.read("ran.txt") == "c\n", "sluice step P 'process[c]' runs that instance alone")
+    }
+
+    @Test func aMisspeltKeyOrAValueThatIsNoListFailsTheFanOutSayingWhy() async throws {
+        try workspace.pipeline(
+            "bad",
+            """
+            steps:
+              - {name: list, command: "echo 'files=[1,2' >> $SLUICE_OUTPUT"}
+              - {name: typo, depends_on: [list], foreach: "{{ steps.list.outputs.flies }}", command: "true"}
+              - {name: broken, depends_on: [list], foreach: "{{ steps.list.outputs.files }}", command: "true"}
+            """)
+        let outcome = try await workspace.run("bad", continueOnError: true)
+        #expect(outcome.step("typo")?.error == "foreach: step 'list' passed on no value 'flies'; it passed on: files")
+        #expect(
+            outcome.step("broken")?.error
+                == "foreach: {{ steps.list.outputs.files }} starts with '[' but is no JSON list of values or of flat mappings: [1,2")
     }
 
     @Test func anEmptyValueRunsTheDownstreamStepsAndABadItemFailsTheFanOutWithWhy() async throws {

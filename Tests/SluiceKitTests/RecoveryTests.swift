@@ -226,7 +226,9 @@ struct RecoveryTests {
         #expect(try workspace.read("joined.txt") == "published\n")
         // The branch not taken is not something left to do.
         let store = try workspace.store()
-        let retry = await #expect(throws: SluiceError.self) { try await RunRetry.plan(of: good.run, store: store) }
+        let retry = await #expect(throws: SluiceError.self) {
+            try await RunRetry.plan(of: good.run, pipeline: try workspace.load("branch"), store: store)
+        }
         #expect(retry?.code == .nothingToDo)
         let resume = await #expect(throws: SluiceError.self) {
             try await Resumption.claim(good.run, pipeline: try workspace.load("branch"), store: store, jobs: 1)
@@ -264,7 +266,9 @@ struct RecoveryTests {
         #expect(quick.step("full")?.state == .skipped && quick.step("quick")?.state == .succeeded)
         #expect(try workspace.read("published.txt") == "quick\n")
         // The branch not taken is nothing left to do.
-        let retry = await #expect(throws: SluiceError.self) { try await RunRetry.plan(of: quick.run, store: try workspace.store()) }
+        let retry = await #expect(throws: SluiceError.self) {
+            try await RunRetry.plan(of: quick.run, pipeline: try workspace.load("choose"), store: try workspace.store())
+        }
         #expect(retry?.code == .nothingToDo)
     }
 

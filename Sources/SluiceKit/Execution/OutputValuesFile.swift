@@ -18,10 +18,20 @@ enum OutputValuesFile {
         var message: String
     }
 
-    /// The values in the file at `path`, secrets masked; none when the step wrote no file.
-    static func read(_ path: String, mask: SecretMask) throws(Problem) -> [String: String] {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return [:] }
-        defer { try? handle.close() }
+    /// The values in the regular file at `path`, which is removed once read (the store keeps them, masked); none when
+    /// the step wrote no file. Opened without following a link and without waiting: a step may have put anything there.
+    static func read(_ path: String) throws(Problem) -> [String: String] {
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            if errno == ENOENT { return [:] }
+            throw Problem(message: "cannot read $SLUICE_OUTPUT (\(path)): \(String(cString: strerror(errno))); it must be a regular file")
+        }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        defer { unlink(path) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            throw Problem(message: "$SLUICE_OUTPUT (\(path)) is not a regular file: write lines to it, do not replace it")
+        }
         let data: Data
         do { data = try handle.read(upToCount: limit + 1) ?? Data() } catch {
             throw Problem(message: "cannot read $SLUICE_OUTPUT (\(path)): \(error.localizedDescription)")
@@ -33,8 +43,7 @@ enum OutputValuesFile {
             throw Problem(message: "what it wrote to $SLUICE_OUTPUT is not UTF-8 text")
         }
         guard !text.utf8.contains(0) else { throw Problem(message: "what it wrote to $SLUICE_OUTPUT holds a NUL byte") }
-        let values = try parse(text)
-        return mask.isEmpty ? values : values.mapValues(mask.redact)
+        return try parse(text)
     }
 
     static func parse(_ text: String) throws(Problem) -> [String: String] {

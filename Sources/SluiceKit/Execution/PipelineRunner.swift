@@ -122,8 +122,8 @@ public struct PipelineRunner: Sendable {
         _ prepared: PreparedRun, upstream: UpstreamRun? = nil, observer: @escaping @Sendable ([RunEvent]) -> Void = { _ in }
     ) async throws -> RunOutcome {
         try await run(
-            prepared, as: try await record(prepared), valuesBefore: upstream?.values ?? [:], instancesBefore: upstream?.instances ?? [:],
-            upstream: upstream, observer: observer)
+            prepared, as: try await record(prepared), statesBefore: upstream?.states ?? [:], valuesBefore: upstream?.values ?? [:],
+            instancesBefore: upstream?.instances ?? [:], upstream: upstream, observer: observer)
     }
 
     /// Records a new run for `prepared`, so that its id is known before it starts (the server answers with it).

@@ -20,9 +20,18 @@ public actor RunLauncher {
     }
 
     /// Records the run and starts it; returns as soon as it is recorded.
-    public func start(_ prepared: PreparedRun) async throws -> RunRecord {
+    /// `upstream` gives the steps what steps that do not run passed on in an earlier run (a retry's).
+    public func start(_ prepared: PreparedRun, upstream: UpstreamRun? = nil) async throws -> RunRecord {
         let record = try await runner.record(prepared)
-        run(prepared, as: record)
+        guard let upstream else {
+            run(prepared, as: record)
+            return record
+        }
+        track(record.id) { runner, observer in
+            try await runner.run(
+                prepared, as: record, statesBefore: upstream.states, valuesBefore: upstream.values, instancesBefore: upstream.instances,
+                upstream: upstream, observer: observer)
+        }
         return record
     }
 

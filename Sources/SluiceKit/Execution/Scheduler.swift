@@ -115,7 +115,9 @@ final class Scheduler: Sendable {
             switch decision {
             case let .upToDate(reason):
                 emit(event(.stepUpToDate(step: step.name, reason: reason)))
-                handle { $0.upToDate(index, values: tracker.lastValues(of: step.name)) }
+                let values = tracker.lastValues(of: step.name)
+                if let values, !values.isEmpty { emit(event(.valuesRecorded(step: step.name, values: values))) }
+                handle { $0.upToDate(index, values: values) }
             case let .run(fingerprint, _):
                 handle { $0.mustRun(index, fingerprint: fingerprint, at: Date()) }
             }
@@ -135,7 +137,7 @@ final class Scheduler: Sendable {
                 var values: [String: String] = [:]
                 if result.state == .succeeded {
                     do throws(OutputValuesFile.Problem) {
-                        values = try OutputValuesFile.read(context.directory.values(of: step.name, attempt: number), mask: context.mask)
+                        values = try OutputValuesFile.read(context.directory.values(of: step.name, attempt: number))
                     } catch {
                         result.state = .failed
                         result.error = error.message
@@ -148,6 +150,8 @@ final class Scheduler: Sendable {
                     DispatchQueue.global().async { ProcessTable.endLeftovers(ofRun: runID, step: step.name) }
                 }
                 emit(event(.attemptFinished(step: step.name, attempt: number, result: result)))
+                // Recorded masked; the steps downstream read them as written.
+                if !values.isEmpty { emit(event(.valuesRecorded(step: step.name, values: masked(values)))) }
                 handle { $0.attemptEnded(index, attempt: attempt, result: result, values: values) }
             })
         handle { $0.started(index, attempt: attempt, running) }
@@ -156,7 +160,7 @@ final class Scheduler: Sendable {
     private func recordOutputs(_ index: Int, _ step: Step, fingerprint: StepFingerprint) {
         guard let tracker else { return }
         do {
-            let values = state.withLock { $0.machine.values(of: index) }
+            let values = state.withLock { $0.machine.values(of: index) }.map(masked)
             let recorded = try tracker.recordSuccess(of: step, fingerprint: fingerprint, runID: context.runID, values: values)
             emitHashes()
             emit(event(.outputsRecorded(step: step.name, record: recorded.record, newVersions: recorded.newVersions)))
@@ -189,6 +193,11 @@ final class Scheduler: Sendable {
                 })
             handle { $0.started(index, attempt: 0, running) }
         }
+    }
+
+    /// Values as they are recorded: secrets masked.
+    private func masked(_ values: [String: String]) -> [String: String] {
+        context.mask.isEmpty ? values : values.mapValues(context.mask.redact)
     }
 
     /// Hands newly computed file hashes to the store, so later runs need not read those files again.

@@ -99,6 +99,9 @@ struct SchedulerStateMachine {
     private var values: [Int: [String: String]] = [:]
     /// Each fan-out's instances in item order, for a step that reads their values as a list; empty when none does.
     private var instancesOf: [String: [Int]] = [:]
+    /// The instances of fan-outs over an upstream step's value that the selection names, by fan-out, when it names
+    /// some and not the fan-out itself.
+    private var selectedInstances: [String: Set<String>] = [:]
     /// The fan-outs over an upstream step's value that met their items: each waits for its instances, as a join.
     private var expanded: [Int: [Int]] = [:]
 
@@ -146,6 +149,11 @@ struct SchedulerStateMachine {
         if included.contains(where: { steps[$0].condition != nil }) {
             conditionParameters = Condition.values(of: options.parameters, plan.pipeline.parameters)
         }
+        let named = plan.selection.steps + plan.selection.only
+        for name in named {
+            guard let fanOut = FanOutSummary.fanOut(of: name), !named.contains(fanOut), stepIndex[name] == nil else { continue }
+            selectedInstances[fanOut, default: []].insert(name)
+        }
     }
 
     // MARK: Events
@@ -158,12 +166,8 @@ struct SchedulerStateMachine {
 
     /// The step's outputs are up to date: it passes on `values`, what it passed on when it last ran.
     mutating func upToDate(_ index: Int, values: [String: String]? = nil) -> [Action] {
-        var actions: [Action] = []
-        if let values, !values.isEmpty {
-            self.values[index] = values
-            actions.append(.emit(.valuesRecorded(step: steps[index].name, values: values)))
-        }
-        return actions + settle(index, StepOutcome(state: .upToDate))
+        if let values, !values.isEmpty { self.values[index] = values }
+        return settle(index, StepOutcome(state: .upToDate))
     }
 
     mutating func mustRun(_ index: Int, fingerprint: StepFingerprint, at now: Date) -> [Action] {
@@ -187,15 +191,13 @@ struct SchedulerStateMachine {
         return isCancelled ? [.cancel([running])] : []
     }
 
-    /// An attempt ended; one that succeeded passed on `values` (`$SLUICE_OUTPUT`).
+    /// An attempt ended; one that succeeded passed on `values` (`$SLUICE_OUTPUT`, as written: the steps downstream
+    /// read them so, and what is recorded is masked).
     mutating func attemptEnded(_ index: Int, attempt: Int, result: AttemptResult, values: [String: String] = [:]) -> [Action] {
         let step = steps[index]
         active[index]!.running = nil
         active[index]!.attempts = attempt
-        if result.state == .succeeded, !values.isEmpty {
-            self.values[index] = values
-            return [.emit(.valuesRecorded(step: step.name, values: values))] + ended(index, result: result)
-        }
+        if result.state == .succeeded, !values.isEmpty { self.values[index] = values }
         guard result.state != .succeeded, result.state != .cancelled, attempt <= step.retry.retries, !isCancelled else {
             return ended(index, result: result)
         }
@@ -298,23 +300,32 @@ struct SchedulerStateMachine {
     /// the run (a resumed run) count as done.
     private mutating func expand(_ index: Int, over source: String, _ key: String) -> [Action] {
         let step = steps[index]
-        let items = FanOutExpansion.items(fromValue: value(of: source, key, for: index).text)
         let made: [Step]
-        do { made = try FanOutExpansion.instances(of: step, fanOut: step.fanOut!, items: items, parameters: options.parameters) } catch {
+        do throws(SluiceError) {
+            if let written = written(by: source), !written.contains(key) {
+                throw SluiceError(
+                    .invalidInput,
+                    "step '\(source)' passed on no value '\(key)'"
+                        + (written.isEmpty ? " (it passed on none)" : "; it passed on: \(written.sorted().joined(separator: ", "))"))
+            }
+            let items = try FanOutExpansion.items(fromValue: value(of: source, key, for: index).text, of: "{{ steps.\(source).outputs.\(key) }}")
+            made = try FanOutExpansion.instances(of: step, fanOut: step.fanOut!, items: items, parameters: options.parameters)
+        } catch {
             active[index] = Active()
             return ended(index, result: .notStarted(at: Date(), error: "foreach: \(error.message)"))
         }
+        instancesOf[step.name] = []
         guard !made.isEmpty else {
             // As a fan-out without items written in the file: its downstream steps run after what it waited for.
             active[index] = Active()
-            var result = AttemptResult.notStarted(at: Date(), error: "")
-            (result.state, result.error) = (.succeeded, nil)
-            return ended(index, result: result)
+            return ended(index, result: AttemptResult(state: .succeeded, startedAt: Date(), finishedAt: Date()))
         }
         let group = fanOuts.count
         fanOuts.append(FanOutGroup(limit: step.fanOut!.maxParallel, failFast: step.fanOut!.failFast))
         var members: [Int] = []
         var pending = 0
+        // Instances the selection names (`sluice step P 'map[B]'`) run alone, unless it names the fan-out too.
+        let named = selectedInstances[step.name]
         for instance in made {
             let new = steps.count
             steps.append(instance)
@@ -326,6 +337,8 @@ struct SchedulerStateMachine {
             members.append(new)
             if let before = options.statesBefore[instance.name], before.isSuccess {
                 outcomes[new] = StepOutcome(state: before)
+            } else if let named, !named.contains(instance.name) {
+                continue
             } else {
                 included.insert(new)
                 order.append(new)
@@ -345,7 +358,7 @@ struct SchedulerStateMachine {
     /// How a fan-out that met its items at run time ended, once every instance has: failed when one failed (and was
     /// neither allowed nor recovered), cancelled when one was, skipped when all were, else succeeded.
     private func joined(_ index: Int) -> (StepOutcome, RunEvent.Kind) {
-        let ends = expanded[index]!.map { outcomes[$0]! }
+        let ends = expanded[index]!.compactMap { outcomes[$0] }
         let failed = ends.count { $0.state.isFailure && !$0.allowed && !$0.recovered }
         let name = steps[index].name
         if ends.allSatisfy({ $0.state == .skipped }) {
@@ -353,16 +366,27 @@ struct SchedulerStateMachine {
             return (outcome, .stepSkipped(step: name, reason: "each of its \(ends.count) instances was skipped"))
         }
         let state: StepState = ends.contains { $0.state == .cancelled } ? .cancelled : failed > 0 ? .failed : .succeeded
-        var result = AttemptResult.notStarted(at: Date(), error: failed > 0 ? "\(failed) of its \(ends.count) instances failed" : "")
-        result.state = state
-        if failed == 0 { result.error = nil }
+        let result = AttemptResult(
+            state: state, error: failed > 0 ? "\(failed) of its \(ends.count) instances failed" : nil, startedAt: Date(), finishedAt: Date())
         return (StepOutcome(state: state), .stepFinished(step: name, state: state, attempts: 0, allowed: false, result: result))
     }
 
     private mutating func launch(_ index: Int, attempt: Int) -> [Action] {
+        // The kernel refuses to start a process with one argument or variable past 128 KiB.
+        if let (name, value) = upstreamValues(for: index)?.first(where: { $0.value.utf8.count >= Self.wordLimit }) {
+            return ended(
+                index,
+                result: .notStarted(
+                    at: Date(),
+                    error: "{{ \(name) }} is \(value.utf8.count) bytes, more than a word of a command or a variable may hold "
+                        + "(128 KiB): pass it in a file under $SLUICE_OUTPUTS_DIR"))
+        }
         active[index]!.current = attempt
         return [.launch(index, attempt: attempt, number: number(attempt, of: index))]
     }
+
+    /// The most a value read into a command or `env` may be: Linux's `MAX_ARG_STRLEN`, less room for a name.
+    static let wordLimit = (128 << 10) - 256
 
     /// The number an attempt is recorded under: this run's attempt, after those of an earlier, interrupted go.
     private func number(_ attempt: Int, of index: Int) -> Int { attempt + (options.attemptsBefore[steps[index].name] ?? 0) }
@@ -432,8 +456,12 @@ struct SchedulerStateMachine {
                 guard waiting[next] == 0 else { continue }
                 if expanded[next] != nil {
                     let (outcome, said) = joined(next)
-                    if case .stepFinished = said { actions.append(.emit(said)) }
-                    if case let .stepSkipped(_, reason) = said { work.append((next, outcome, reason)) } else { work.append((next, outcome, nil)) }
+                    if case let .stepSkipped(_, reason) = said {
+                        work.append((next, outcome, reason))
+                    } else {
+                        actions.append(.emit(said))
+                        work.append((next, outcome, nil))
+                    }
                 } else if let (why, byFailure) = skipReason(next) {
                     work.append((next, StepOutcome(state: .skipped, skippedByFailure: byFailure), why))
                 } else {
@@ -535,6 +563,14 @@ struct SchedulerStateMachine {
         }
         guard let index = stepIndex[name] else { return (options.valuesBefore[name]?[key] ?? "", nil) }
         return (own(index), nil)
+    }
+
+    /// The keys step `name` passed on, when it is a step of its own (not a fan-out) that has ended; nil otherwise.
+    private func written(by name: String) -> [String]? {
+        guard instancesOf[name] == nil, options.instancesBefore[name] == nil, let index = stepIndex[name], steps[index].instance == nil,
+            outcomes[index] != nil || options.valuesBefore[name] != nil || options.statesBefore[name] != nil
+        else { return nil }
+        return Array((values[index] ?? options.valuesBefore[name] ?? [:]).keys)
     }
 
     /// Whether `step` holds `{{ steps.NAME.outputs.KEY }}` in its command or `env`.

@@ -9,6 +9,9 @@ public struct UpstreamRun: Sendable {
     let values: [String: [String: String]]
     /// The instances fan-outs over an upstream step's value had in those runs, in item order.
     let instances: [String: [String]]
+    /// How the steps taken from those runs ended there: an instance of a fan-out that runs again which succeeded
+    /// there counts as done.
+    let states: [String: StepState]
     /// The run directories whose `outputs/` are copied into the new run's, oldest first (a newer file wins).
     let directories: [String]
 
@@ -69,8 +72,20 @@ public struct UpstreamRun: Sendable {
         }
         return UpstreamRun(
             sources: names.map { ($0, found[$0]!.runID) },
-            values: found.compactMapValues(\.values), instances: instances,
+            values: found.compactMapValues(\.values), instances: instances, states: [:],
             directories: directories)
+    }
+
+    /// What a retry of `run` takes from it (``RunRetry``): every step that succeeded there, with its values and
+    /// state, and the files it left in `outputs/`.
+    static func retrying(_ run: RunRecord, rows: [StepRunRecord], pipeline: Pipeline) -> UpstreamRun {
+        let succeeded = rows.filter(\.state.isSuccess)
+        return UpstreamRun(
+            sources: succeeded.map { ($0.step, run.id) },
+            values: Dictionary(succeeded.compactMap { row in row.outputValues.map { (row.step, $0) } }, uniquingKeysWith: { $1 }),
+            instances: instances(in: rows, of: pipeline),
+            states: Dictionary(succeeded.map { ($0.step, $0.state) }, uniquingKeysWith: { $1 }),
+            directories: [run.runDirectory])
     }
 
     /// The instances, in item order, that `pipeline`'s fan-outs over an upstream step's value had among a run's

@@ -81,8 +81,12 @@ public enum FanOutExpansion {
 
     /// The items an upstream step's value holds: a JSON list of values (each its text) or of flat mappings (each its
     /// fields), or else one item per line that is not blank.
-    static func items(fromValue text: String) -> [FanOutItem] {
-        if text.hasPrefix("["), let list = try? JSONDecoder().decode([JSONItem].self, from: Data(text.utf8)) {
+    static func items(fromValue text: String, of name: String) throws(SluiceError) -> [FanOutItem] {
+        if text.hasPrefix("[") {
+            guard let list = try? JSONDecoder().decode([JSONItem].self, from: Data(text.utf8)) else {
+                throw SluiceError(
+                    .invalidInput, "\(name) starts with '[' but is no JSON list of values or of flat mappings: \(OutputValues.oneLine(text))")
+            }
             return list.map { item in
                 switch item {
                 case let .value(value): FanOutItem(value: value.text)

@@ -72,11 +72,13 @@ struct RunsController {
     /// A new run of the steps that did not succeed, with the parameters the body changes (``RunRetry``).
     private func retry(_ id: String, body: RetryBody) async throws -> Response {
         let record = try await run(id)
-        let plan = try await RunRetry.plan(of: record, store: state.store, changing: (body.params ?? [:]).mapValues(\.text))
         guard let pipeline = try await state.catalog().entry(record.pipeline)?.pipeline else {
             throw HTTPError(.unprocessableContent, message: "pipeline '\(record.pipeline)' is missing or invalid now")
         }
-        return try await state.start(pipeline, selection: plan.selection, parameters: plan.parameters, trigger: plan.trigger)
+        let plan = try await RunRetry.plan(
+            of: record, pipeline: pipeline, store: state.store, changing: (body.params ?? [:]).mapValues(\.text))
+        return try await state.start(
+            pipeline, selection: plan.selection, parameters: plan.parameters, trigger: plan.trigger, upstream: plan.upstream)
     }
 
     /// Continues an interrupted or failed run in place (`sluice resume`): same id and directory, only the steps

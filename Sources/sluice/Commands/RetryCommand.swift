@@ -22,9 +22,10 @@ struct RetryCommand: AsyncParsableCommand {
         let configuration = try workspace.configuration()
         let store = try await workspace.store(configuration)
         let record = try await workspace.run(id, in: store)
-        let plan = try await RunRetry.plan(of: record, store: store)
+        let pipeline = try workspace.pipeline(record.pipeline, in: PipelineCatalog.scan(configuration.pipelinesDirectory))
+        let plan = try await RunRetry.plan(of: record, pipeline: pipeline, store: store)
         try await RunDriver.execute(
             workspace, pipelineName: record.pipeline, selection: plan.selection, options: options, trigger: plan.trigger,
-            parameters: plan.parameters)
+            parameters: plan.parameters, upstream: .given(plan.upstream))
     }
 }

@@ -39,12 +39,18 @@ struct RunOptions: ParsableArguments {
 
 /// Validates, plans and runs one request; shared by `run` and `step`.
 enum RunDriver {
-    /// `parameters` are the run's before `-p` changes them (a retry's, the retried run's). With `upstreamFrom`, the
-    /// steps that run without their upstream steps take what those passed on from an earlier run: the one given, or
-    /// (`.some(nil)`) the newest where each succeeded.
+    /// Where steps that run without their upstream steps take what those passed on.
+    enum Upstream {
+        /// From the newest run where each succeeded, or from this run (`sluice step`).
+        case newest(orRun: String?)
+        /// As a retry takes them from the run it retries.
+        case given(UpstreamRun)
+    }
+
+    /// `parameters` are the run's before `-p` changes them (a retry's, the retried run's).
     static func execute(
         _ workspace: WorkspaceOptions, pipelineName: String, selection: Selection, options: RunOptions,
-        trigger: String, parameters: [String: String] = [:], upstreamFrom: String?? = nil
+        trigger: String, parameters: [String: String] = [:], upstream source: Upstream? = nil
     ) async throws {
         if let jobs = options.jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         let configuration = try workspace.configuration(overrides: options.jobs.map { ["jobs": String($0)] } ?? [:])
@@ -77,8 +83,9 @@ enum RunDriver {
         }
         let store = try await workspace.store(configuration)
         var upstream: UpstreamRun?
-        if let upstreamFrom {
-            do { upstream = try await UpstreamRun.find(for: prepared, in: store, fromRun: upstreamFrom) } catch let error as SluiceError {
+        switch source {
+        case let .newest(run):
+            do { upstream = try await UpstreamRun.find(for: prepared, in: store, fromRun: run) } catch let error as SluiceError {
                 throw fail("\(error)\nnothing was run", ExitStatus.of(error.code))
             }
             if let upstream, !options.json {
@@ -89,6 +96,8 @@ enum RunDriver {
                     Console.write("taking the values and outputs of \(names) from run \(run)\n")
                 }
             }
+        case let .given(given): upstream = given
+        case nil: break
         }
         try await drive(prepared, store: store, configuration: configuration, json: options.json) { [upstream] runner, observer in
             try await runner.run(prepared, upstream: upstream, observer: observer)

@@ -25,8 +25,9 @@ struct StepCommand: AsyncParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() async throws {
+        if withDeps, fromRun != nil { throw ValidationError("--from-run takes upstream values for steps run without them: drop it, or --with-deps") }
         try await RunDriver.execute(
             workspace, pipelineName: pipeline, selection: Selection(steps: steps, withDependencies: withDeps),
-            options: options, trigger: "step", upstreamFrom: .some(fromRun))
+            options: options, trigger: "step", upstream: .newest(orRun: fromRun))
     }
 }

@@ -67,13 +67,16 @@ final class ProgressReporter: @unchecked Sendable {
             }
         case let .retryScheduled(step, attempt, delay):
             emit(Console.paint("retry  ", .yellow) + "  \(step): attempt \(attempt) in \(DurationFormat.short(delay))")
-        case let .stepFinished(step, state, _, allowed, result):
+        case let .stepFinished(step, state, attempts, allowed, result):
             done += 1
             finishedSteps.insert(step)
             if state == .succeeded {
                 emit(Console.paint("ok     ", .green) + "  \(step) " + Console.paint(DurationFormat.short(result.duration), .dim))
             } else if allowed {
                 emit(Console.paint("allowed", .yellow) + "  \(step) failed, allowed by allow_failure")
+            } else if attempts == 0, state == .failed {
+                // It failed without an attempt of its own to report it: a fan-out whose items could not be read.
+                emit(Console.paint("failed ", .red) + "  \(step): \(result.error ?? "")")
             }
         case let .stepSkipped(step, reason):
             done += 1

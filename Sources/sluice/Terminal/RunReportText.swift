@@ -20,11 +20,13 @@ enum RunReportText {
                 + countText.joined(separator: ", ")
         ]
         let directory = RunDirectory(root: run.runDirectory)
-        for step in outcome.steps where step.state != .succeeded && step.state != .skipped && step.attempts > 0 {
+        for step in outcome.steps where step.state != .succeeded && step.state != .skipped && (step.attempts > 0 || step.state == .failed) {
             lines.append("")
             lines.append(
                 Console.paint("\(step.step)", .bold) + ": \(step.error ?? step.state.rawValue)"
                     + (step.allowedFailure ? " (allowed)" : ""))
+            // A step that failed before any attempt (a fan-out whose items could not be read) has no log.
+            guard step.attempts > 0 else { continue }
             let tail = LogTail.lines(of: directory.log(of: step.step), count: logLines)
             if !tail.isEmpty { lines += tail.map { "  | " + $0 } }
             lines.append("  full log: sluice logs \(run.id) \(ShellQuote.quote(step.step))")
