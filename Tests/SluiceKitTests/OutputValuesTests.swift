@@ -279,6 +279,10 @@ struct RunTimeFanOutTests {
               - {name: c, command: "echo {{ steps.a.outputs.n }} {{ steps.nope.outputs.n }} {{ steps.a.state }}"}
               - {name: d, foreach: "{{ steps.a.outputs.list }}", command: "true"}
               - {name: e, depends_on: [a], foreach: "{{ steps.a.state }}", command: "true"}
+              - name: f
+                command: |
+                  echo one
+                    echo {{ steps.a.outputs.n }}
             """)
         let found = PipelineCatalog.scan(workspace.pipelinesDirectory).entry("p")!.diagnostics.map {
             "\($0.location.line):\($0.location.column): \($0.message)"
@@ -291,6 +295,7 @@ struct RunTimeFanOutTests {
                 "4:81: {{ steps.a.state }} in step 'c' is not known",
                 "5:5: foreach: {{ steps.a.outputs.list }} in step 'd': 'a' is not upstream of it, so its values are not known when it starts",
                 "6:41: 'foreach: {{ steps.a.state }}' names no list parameter",
+                "10:14: {{ steps.a.outputs.n }} in step 'f': 'a' is not upstream of it, so its values are not known when it starts",
             ])
     }
 }

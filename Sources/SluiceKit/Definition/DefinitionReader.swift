@@ -7,7 +7,14 @@ final class DefinitionReader {
     /// Merge keys can nest aliases of aliases; past this many merged entries a file is a merge bomb, not a pipeline.
     private var mergeBudget = 10_000
 
-    init(file: String) { self.file = file }
+    /// The file's text, for columns inside block scalars (`command: |`); split into lines only when one is asked for.
+    private let text: String?
+    private lazy var lines: [Substring] = text?.split(separator: "\n", omittingEmptySubsequences: false) ?? []
+
+    init(file: String, text: String? = nil) {
+        self.file = file
+        self.text = text
+    }
 
     func location(_ node: Node?) -> SourceLocation {
         let mark = node?.mark
@@ -15,11 +22,22 @@ final class DefinitionReader {
     }
 
     /// Where `offset` characters into a scalar's value are: exact for a value on one line (after its opening quote,
-    /// if quoted; escapes in a double-quoted value shift it), else the value's start.
+    /// if quoted; escapes in a double-quoted value shift it) and in a literal block (`|`, whose lines are the file's
+    /// from the next line on), else the value's start.
     func location(_ node: Node, at offset: Int) -> SourceLocation {
         var location = location(node)
-        if let scalar = node.scalar, !scalar.string.contains("\n") {
+        guard let scalar = node.scalar else { return location }
+        if !scalar.string.contains("\n") {
             location.column += offset + (scalar.style == .singleQuoted || scalar.style == .doubleQuoted ? 1 : 0)
+        } else if scalar.style == .literal, text != nil {
+            let before = scalar.string.prefix(offset)
+            let line = location.line + 1 + before.count { $0 == "\n" }
+            guard line <= lines.count else { return location }
+            // The block's own indentation: the file line's, less what the value's line keeps of it.
+            let inLine = String(before.reversed().prefix { $0 != "\n" }.reversed())
+            let indent = lines[line - 1].prefix { $0 == " " }.count - inLine.prefix { $0 == " " }.count
+            location.line = line
+            location.column = indent + 1 + inLine.count
         }
         return location
     }

@@ -52,7 +52,7 @@ public enum PipelineLoader {
         } catch {
             return failure(.yamlSyntax, "\(error)")
         }
-        let reader = DefinitionReader(file: file)
+        let reader = DefinitionReader(file: file, text: text)
         var pipeline = read(root, reader: reader, id: id, file: file, scriptsDirectory: scriptsDirectory)
         PipelineValidator.validate(pipeline, reader: reader)
         // File order; problems at the same position keep the order they were found in.
