@@ -288,7 +288,7 @@ struct FanOutTests {
                 "11:57: {{ run.id }} in 'outputs' of step 'h': the run's id is known in 'command' and 'env' only (use it there)",
                 "12:30: {{ steps.a.outputs.n }} in step 'i': 'a' is not upstream of it, so its values are not known when it starts (add 'a' to depends_on)",
                 "12:54: {{ itme }} in step 'i' is not a known name (did you mean 'item'?)",
-                "13:30: '{{ item' is not closed by '}}', or holds more than a name (write {{ item }}, {{ params.NAME }} or {{ run.id }})",
+                "13:30: '{{ item' is not closed by '}}', or holds more than a name (write {{ item }}, {{ params.NAME }}, {{ steps.NAME.outputs.KEY }} or {{ run.id }})",
                 "14:69: {{ params.nope }} in step 'j' names no parameter of this pipeline (did you mean {{ params.mode }}?)",
                 "15:45: {{ item }} in step 'l' is inside quotes, where bash would read its value as code (write it as a plain word of the command, which Sluice quotes; a script can read it from its arguments)",
                 "15:58: {{ item }} in step 'l' is inside quotes, where bash would read its value as code (write it as a plain word of the command, which Sluice quotes; a script can read it from its arguments)",

@@ -289,7 +289,7 @@ struct RunTimeFanOutTests {
         }
         #expect(
             found == [
-                "3:59: {{ steps.a.outputs.dir }} in 'workdir' of step 'b': an upstream step's values are known in 'command' and 'env' only",
+                "3:59: {{ steps.a.outputs.dir }} in 'workdir' of step 'b': an upstream step's values are known in 'command', 'env' and 'if' only",
                 "4:30: {{ steps.a.outputs.n }} in step 'c': 'a' is not upstream of it, so its values are not known when it starts",
                 "4:54: {{ steps.nope.outputs.n }} in step 'c' names no step of this pipeline",
                 "4:81: {{ steps.a.state }} in step 'c' is not known",

@@ -169,7 +169,10 @@ struct ConditionParser {
                 index += 1
                 tokens.append((.symbol(String(character)), start))
             } else {
-                throw Condition.Problem(message: "'\(character)' has no meaning in a condition", offset: start)
+                throw Condition.Problem(
+                    message: "'\(character)' has no meaning in a condition"
+                        + (character == "{" ? ": a condition names values without braces (steps.NAME.outputs.KEY, params.NAME)" : ""),
+                    offset: start)
             }
         }
         tokens.append((.end, characters.count))

@@ -57,7 +57,9 @@ struct ReferenceChecker {
         for field in fields {
             let template: Template
             do { template = try Template(parsing: field.text) } catch {
-                report(error.message, in: field, offset: error.offset, fix: "write {{ item }}, {{ params.NAME }} or {{ run.id }}", reader: reader)
+                report(
+                    error.message, in: field, offset: error.offset,
+                    fix: "write {{ item }}, {{ params.NAME }}, {{ steps.NAME.outputs.KEY }} or {{ run.id }}", reader: reader)
                 continue
             }
             let fanOut = steps[field.step]?.fanOut
@@ -115,7 +117,7 @@ struct ReferenceChecker {
             if let problem = upstreamValueProblem(path, in: field.step, steps: steps) { return ("\(name) \(problem.0)", problem.1) }
             guard field.key == "command" || field.key == "env" else {
                 return (
-                    "\(name) in '\(field.key)' of step '\(field.step)': an upstream step's values are known in 'command' and 'env' only",
+                    "\(name) in '\(field.key)' of step '\(field.step)': an upstream step's values are known in 'command', 'env' and 'if' only",
                     "use it there, or write the path into a file the step reads"
                 )
             }

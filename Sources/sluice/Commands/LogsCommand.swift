@@ -37,8 +37,16 @@ struct LogsCommand: AsyncParsableCommand {
         let store = try await workspace.store(configuration)
         let record = try await workspace.run(run, in: store)
         let steps = try await store.stepRuns(runID: run)
+        let instances = steps.filter { FanOutSummary.fanOut(of: $0.step) == step }
+        if let first = instances.first {
+            // Its own row, if it has one, holds no output: its instances do.
+            throw fail(
+                "'\(step)' is a fan-out of \(instances.count) instances, each with its log: name one, as in sluice logs \(run) \(ShellQuote.quote(first.step))",
+                ExitStatus.invalidInput)
+        }
         guard steps.contains(where: { $0.step == step }) else {
-            throw fail("run \(run) has no step '\(step)'; its steps are: \(steps.map(\.step).joined(separator: ", "))", ExitStatus.invalidInput)
+            let names = steps.prefix(20).map(\.step).joined(separator: ", ") + (steps.count > 20 ? " and \(steps.count - 20) more" : "")
+            throw fail("run \(run) has no step '\(step)'; its steps are: \(names)", ExitStatus.invalidInput)
         }
         let path = RunDirectory(root: record.runDirectory).log(of: step)
         if json {
