@@ -146,6 +146,7 @@ struct OutputValuesTests {
               - {name: junk, command: "echo not a value > $SLUICE_OUTPUT"}
               - {name: fifo, command: "rm -f $SLUICE_OUTPUT && mkfifo $SLUICE_OUTPUT"}
               - {name: link, command: "ln -sf /etc/passwd $SLUICE_OUTPUT"}
+              - {name: failing, command: "echo secret=1 >> $SLUICE_OUTPUT; false"}
             """)
         let outcome = try await workspace.run("bad", continueOnError: true)
         #expect(outcome.step("huge")?.state == .failed)
@@ -154,6 +155,7 @@ struct OutputValuesTests {
         #expect(outcome.step("fifo")?.error?.contains("is not a regular file") == true, "read without waiting for a writer")
         #expect(outcome.step("link")?.error?.contains("it must be a regular file") == true, "a link is not followed")
         #expect(outcome.step("link")?.error?.contains("root") == false)
+        #expect(!workspace.exists("runs/\(outcome.run.id)/values/failing.1"), "what a failed attempt wrote is removed too")
     }
 }
 
@@ -229,6 +231,35 @@ struct RunTimeFanOutTests {
         let upstream = try await UpstreamRun.find(for: alone, in: store)
         #expect(try await workspace.runner().run(alone, upstream: upstream).run.status == .success)
         #expect(try workspace.read("ran.txt") == "c\n", "sluice step P 'process[c]' runs that instance alone")
+    }
+
+    @Test func eachInstanceReadsTheConditionAndAStaticFanOutsValuesCanBeFannedOutOver() async throws {
+        try workspace.pipeline(
+            "chain",
+            """
+            steps:
+              - {name: size, foreach: [ab, cde], command: "echo n=${#SLUICE_ITEM} >> $SLUICE_OUTPUT"}
+              - {name: each, depends_on: [size], foreach: "{{ steps.size.outputs.n }}", if: "item != '2'", command: "echo {{ item }} >> ran.txt"}
+              - {name: last, depends_on: [each], command: "echo {{ steps.size.outputs.n }} > last.txt"}
+            """)
+        let outcome = try await workspace.run("chain", jobs: 1)
+        #expect(outcome.run.status == .success)
+        #expect(outcome.step("each[2]")?.state == .skipped, "the condition is the instance's, with its item")
+        #expect(try workspace.read("ran.txt") == "3\n")
+        #expect(outcome.steps.filter { $0.state == .pending }.isEmpty)
+
+        // Run alone, `last` takes `size`'s values (upstream through `each`) from that run.
+        let alone = try PipelineRunner.prepare(
+            RunRequest(pipeline: try workspace.load("chain"), selection: Selection(steps: ["last"]), jobs: 1, workspace: workspace.root))
+        let upstream = try await UpstreamRun.find(for: alone, in: try workspace.store())
+        try FileManager.default.removeItem(atPath: workspace.path("last.txt"))
+        _ = try await workspace.runner().run(alone, upstream: upstream)
+        #expect(try workspace.read("last.txt") == "[\"2\",\"3\"]\n")
+
+        let typo = try PipelineRunner.prepare(
+            RunRequest(pipeline: try workspace.load("chain"), selection: Selection(steps: ["each[9]"]), jobs: 1, workspace: workspace.root))
+        let refused = try await workspace.runner().run(typo, upstream: try await UpstreamRun.find(for: typo, in: try workspace.store()))
+        #expect(refused.step("each")?.error == "foreach: it has no instance 'each[9]'; its instances are each[2], each[3]")
     }
 
     @Test func aMisspeltKeyOrAValueThatIsNoListFailsTheFanOutSayingWhy() async throws {

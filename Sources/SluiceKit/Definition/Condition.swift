@@ -99,7 +99,9 @@ public struct Condition: Sendable {
             case let .list(values): return .list(values)
             case let .name(path, _):
                 let found = lookup(path)
-                let line = "\(path.joined(separator: ".")) = \(found.written)"
+                // A value an upstream step passed on may be long: the reason says how it starts.
+                let written = found.written
+                let line = "\(path.joined(separator: ".")) = \(written.count > 80 ? written.prefix(79) + "…" : written)"
                 if !seen.contains(line) { seen.append(line) }
                 return found
             case let .not(inner): return .bool(!value(inner).truthy)
@@ -133,7 +135,9 @@ public struct Condition: Sendable {
     /// Why `step` is skipped by its `if:`, as far as the run's parameters and the step's item tell before the run
     /// starts (a dry run); nil when it holds, or when it reads what upstream steps will do.
     public static func skipBeforeRun(_ step: Step, parameters: [String: String], specs: [ParameterSpec]) -> String? {
-        guard let condition = step.condition, condition.names.allSatisfy({ $0.path[0] != "steps" }) else { return nil }
+        guard let condition = step.condition, step.fanOut?.isDynamic != true, condition.names.allSatisfy({ $0.path[0] != "steps" }) else {
+            return nil
+        }
         let values = values(of: parameters, specs)
         let (holds, seen) = condition.evaluate { value(of: $0, parameters: values, item: step.instance?.item) }
         return holds ? nil : condition.reason(seen)

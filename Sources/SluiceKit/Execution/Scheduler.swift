@@ -70,7 +70,7 @@ final class Scheduler: Sendable {
             var steps: [Int: Step] = [:]
             for action in actions {
                 switch action {
-                case let .emit(kind): emit(self.event(kind))
+                case let .emit(kind): emit(self.event(masked(kind)))
                 // What a step reads from its upstream steps is known now that they have ended: part of its fingerprint.
                 case let .check(index), let .launch(index, _, _):
                     let step = state.machine.step(index)
@@ -135,13 +135,15 @@ final class Scheduler: Sendable {
             completion: { [self] result in
                 var result = result
                 var values: [String: String] = [:]
+                let file = context.directory.values(of: step.name, attempt: number)
                 if result.state == .succeeded {
-                    do throws(OutputValuesFile.Problem) {
-                        values = try OutputValuesFile.read(context.directory.values(of: step.name, attempt: number))
-                    } catch {
+                    do throws(OutputValuesFile.Problem) { values = try OutputValuesFile.read(file) } catch {
                         result.state = .failed
                         result.error = error.message
                     }
+                } else {
+                    // What a failed attempt wrote is passed to no one, and may hold a secret.
+                    unlink(file)
                 }
                 if result.state == .timedOut {
                     // Its process group is gone; a daemon it detached (setsid) is not, and may hold the log pipe open.
@@ -192,6 +194,18 @@ final class Scheduler: Sendable {
                             message: ok ? "\(script) succeeded" : "\(script) \(healing.error ?? "failed")", at: Date()))
                 })
             handle { $0.started(index, attempt: 0, running) }
+        }
+    }
+
+    /// What the machine says, secrets masked: a condition's reason and an error may quote a value.
+    private func masked(_ kind: RunEvent.Kind) -> RunEvent.Kind {
+        guard !context.mask.isEmpty else { return kind }
+        switch kind {
+        case let .stepSkipped(step, reason): return .stepSkipped(step: step, reason: context.mask.redact(reason))
+        case .stepFinished(let step, let state, let attempts, let allowed, var result):
+            result.error = result.error.map(context.mask.redact)
+            return .stepFinished(step: step, state: state, attempts: attempts, allowed: allowed, result: result)
+        default: return kind
         }
     }
 

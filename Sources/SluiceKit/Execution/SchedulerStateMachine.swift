@@ -10,7 +10,7 @@ import Foundation
 ///
 /// Each included step counts its unfinished upstream steps; when the count reaches zero its trigger rule decides,
 /// from how they ended, whether it is queued or skipped. No rescans: an event touches only the steps it releases.
-/// Steps that appear at run time will join by being given a count and a place in the graph.
+/// A fan-out over an upstream step's value adds its instances when it is ready, and waits for them as a join.
 struct SchedulerStateMachine {
     struct Options: Sendable {
         var jobs: Int
@@ -87,6 +87,8 @@ struct SchedulerStateMachine {
     /// Why it was cancelled, when the canceller said (the server shut down).
     private var cancelledBecause: String?
     private var started = false
+    /// ``startReady()`` is running.
+    private var starting = false
     private var finished = false
     /// Each included step's fan-out (an index into `fanOuts`), or -1 for a step that is not an instance.
     private var fanOutOf: [Int]
@@ -97,7 +99,7 @@ struct SchedulerStateMachine {
     private var conditionParameters: [String: Condition.Value] = [:]
     /// What each step that succeeded passed on (`$SLUICE_OUTPUT`), kept while a step downstream may read it.
     private var values: [Int: [String: String]] = [:]
-    /// Each fan-out's instances in item order, for a step that reads their values as a list; empty when none does.
+    /// Each fan-out's instances in item order, for a step that reads their values as a list.
     private var instancesOf: [String: [Int]] = [:]
     /// The instances of fan-outs over an upstream step's value that the selection names, by fan-out, when it names
     /// some and not the fan-out itself.
@@ -142,14 +144,11 @@ struct SchedulerStateMachine {
         }
         self.fanOutOf = fanOutOf
         self.fanOuts = fanOuts
-        let steps = self.steps
-        if included.contains(where: { steps[$0].condition != nil || Self.readsValues(steps[$0]) }) {
-            for (index, step) in steps.enumerated() { if let instance = step.instance { instancesOf[instance.of, default: []].append(index) } }
-        }
+        for (index, step) in steps.enumerated() { if let instance = step.instance { instancesOf[instance.of, default: []].append(index) } }
         if included.contains(where: { steps[$0].condition != nil }) {
             conditionParameters = Condition.values(of: options.parameters, plan.pipeline.parameters)
         }
-        let named = plan.selection.steps + plan.selection.only
+        let named = Set(plan.selection.steps + plan.selection.only)
         for name in named {
             guard let fanOut = FanOutSummary.fanOut(of: name), !named.contains(fanOut), stepIndex[name] == nil else { continue }
             selectedInstances[fanOut, default: []].insert(name)
@@ -249,6 +248,11 @@ struct SchedulerStateMachine {
     // MARK: Transitions
 
     private mutating func startReady() -> [Action] {
+        // A step that ends as it starts (its values do not fit, its items cannot be read) settles inside this loop:
+        // the loop goes on with what that released, rather than starting again one level deeper.
+        guard !starting else { return [] }
+        starting = true
+        defer { starting = false }
         var actions: [Action] = []
         let jobs = max(1, options.jobs)
         while active.count - idle < jobs, !isCancelled, !due.isEmpty {
@@ -273,7 +277,8 @@ struct SchedulerStateMachine {
                 if fanOut >= 0 { release(fanOut) }
                 continue
             }
-            if let condition = step.condition, let skip = unmet(condition, of: index) {
+            // A fan-out whose items come at run time has its condition read by each instance, with its item.
+            if let condition = step.condition, step.fanOut?.isDynamic != true, let skip = unmet(condition, of: index) {
                 actions += resolve(index, StepOutcome(state: .skipped), skipped: skip)
                 if fanOut >= 0 { release(fanOut) }
                 continue
@@ -326,6 +331,11 @@ struct SchedulerStateMachine {
         var pending = 0
         // Instances the selection names (`sluice step P 'map[B]'`) run alone, unless it names the fan-out too.
         let named = selectedInstances[step.name]
+        if let named, let unknown = named.subtracting(made.map(\.name)).sorted().first {
+            active[index] = Active()
+            let known = made.prefix(10).map(\.name).joined(separator: ", ") + (made.count > 10 ? " and \(made.count - 10) more" : "")
+            return ended(index, result: .notStarted(at: Date(), error: "foreach: it has no instance '\(unknown)'; its instances are \(known)"))
+        }
         for instance in made {
             let new = steps.count
             steps.append(instance)
@@ -349,7 +359,8 @@ struct SchedulerStateMachine {
         instancesOf[step.name] = members
         expanded[index] = members
         waiting[index] = pending
-        let added: [Action] = [.emit(.stepsAdded(step: step.name, instances: made.map(\.name)))]
+        // Rows for the instances that run: those done in an earlier go have theirs, or stay that run's.
+        let added: [Action] = [.emit(.stepsAdded(step: step.name, instances: members.filter(included.contains).map { steps[$0].name }))]
         guard pending == 0 else { return added }
         let (outcome, said) = joined(index)
         return added + [.emit(said)] + resolve(index, outcome, skipped: nil)
@@ -373,20 +384,25 @@ struct SchedulerStateMachine {
 
     private mutating func launch(_ index: Int, attempt: Int) -> [Action] {
         // The kernel refuses to start a process with one argument or variable past 128 KiB.
-        if let (name, value) = upstreamValues(for: index)?.first(where: { $0.value.utf8.count >= Self.wordLimit }) {
-            return ended(
-                index,
-                result: .notStarted(
-                    at: Date(),
-                    error: "{{ \(name) }} is \(value.utf8.count) bytes, more than a word of a command or a variable may hold "
-                        + "(128 KiB): pass it in a file under $SLUICE_OUTPUTS_DIR"))
+        if let values = upstreamValues(for: index), let problem = Self.tooLong(RunContext.filling(steps[index], with: values), values) {
+            return ended(index, result: .notStarted(at: Date(), error: problem))
         }
         active[index]!.current = attempt
         return [.launch(index, attempt: attempt, number: number(attempt, of: index))]
     }
 
-    /// The most a value read into a command or `env` may be: Linux's `MAX_ARG_STRLEN`, less room for a name.
-    static let wordLimit = (128 << 10) - 256
+    /// The most a command or an `env` entry may be: Linux's `MAX_ARG_STRLEN`.
+    static let wordLimit = 128 << 10
+
+    /// Why `step`, with upstream values filled in, cannot be started: its command or an `env` entry is too long.
+    private static func tooLong(_ step: Step, _ values: [String: String]) -> String? {
+        var words = step.environment.map { "\($0.key)=\($0.value)" }
+        if case let .command(text) = step.action { words.append(text) }
+        guard let longest = words.max(by: { $0.utf8.count < $1.utf8.count }), longest.utf8.count >= wordLimit else { return nil }
+        let biggest = values.max { $0.value.utf8.count < $1.value.utf8.count }.map { " ({{ \($0.key) }} is \($0.value.utf8.count) bytes)" } ?? ""
+        return "its command or an env entry would be \(longest.utf8.count) bytes once upstream values are filled in\(biggest), "
+            + "more than a process may take (128 KiB): pass large values in a file under $SLUICE_OUTPUTS_DIR"
+    }
 
     /// The number an attempt is recorded under: this run's attempt, after those of an earlier, interrupted go.
     private func number(_ attempt: Int, of index: Int) -> Int { attempt + (options.attemptsBefore[steps[index].name] ?? 0) }

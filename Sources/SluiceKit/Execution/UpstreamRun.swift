@@ -23,11 +23,15 @@ public struct UpstreamRun: Sendable {
     public static func find(for prepared: PreparedRun, in store: any RunStore, fromRun: String? = nil) async throws -> UpstreamRun? {
         let plan = prepared.plan
         let included = Set(plan.included.map(\.index))
+        // Every step upstream of the selection that does not run, through any number of others: a step may read
+        // the value of any step it runs after.
         var names: [String] = []
         var seen = Set<Int>()
-        for index in plan.included.map(\.index) {
-            for upstream in plan.graph.upstream[index] where !included.contains(upstream) && seen.insert(upstream).inserted {
-                names.append(plan.pipeline.steps[upstream].name)
+        var work = plan.included.map(\.index)
+        while let index = work.popLast() {
+            for upstream in plan.graph.upstream[index] where seen.insert(upstream).inserted {
+                work.append(upstream)
+                if !included.contains(upstream) { names.append(plan.pipeline.steps[upstream].name) }
             }
         }
         guard !names.isEmpty else { return nil }

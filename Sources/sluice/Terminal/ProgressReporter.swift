@@ -54,8 +54,8 @@ final class ProgressReporter: @unchecked Sendable {
         case let .runStarted(steps):
             emit("run \(Console.paint(event.runID, .bold)) of \(event.pipeline): \(steps.count) step\(steps.count == 1 ? "" : "s")")
         case let .stepsAdded(step, instances):
-            // The fan-out itself is done once they are: counted as its instances.
-            total += instances.count - 1
+            // The fan-out itself ends once they have: each counts as a step.
+            total += instances.count
             emit("fan-out  \(step): \(instances.count) instance\(instances.count == 1 ? "" : "s") from its upstream step's value")
         case let .attemptStarted(step, attempt, _):
             running[step] = event.time
