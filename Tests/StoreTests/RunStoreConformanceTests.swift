@@ -219,13 +219,38 @@ struct RunStoreConformanceTests {
     }
 
     @Test(arguments: StoreBackend.allCases)
+    func valuesAndStepsAddedAtRunTimeAreRecordedAlike(_ backend: StoreBackend) async throws {
+        let store = try await backend.make()
+        let run = try await store.createRun(NewRun(pipeline: "p", trigger: "cli", runsDirectory: Self.runs, steps: ["list", "map", "join"]))
+        let values = ["files": "[\"a\",\"b\"]", "note": "two\nlines \u{1}"]
+        try await store.writeEvents([
+            RunEvent(runID: run.id, pipeline: "p", kind: .valuesRecorded(step: "list", values: values)),
+            RunEvent(runID: run.id, pipeline: "p", kind: .stepsAdded(step: "map", instances: ["map[a]", "map[b]"])),
+            // A resumed run's instances have their rows: adding them again keeps them and the count.
+            RunEvent(runID: run.id, pipeline: "p", kind: .stepsAdded(step: "map", instances: ["map[b]"])),
+        ])
+        let steps = try await store.stepRuns(runID: run.id)
+        #expect(steps.map(\.step) == ["list", "map", "join", "map[a]", "map[b]"])
+        #expect(steps.map(\.position) == [0, 1, 2, 3, 4])
+        #expect(steps[0].outputValues == values && steps[1].outputValues == nil)
+        #expect(steps[3].state == .pending)
+        #expect(try await store.run(id: run.id)?.stepsTotal == 5)
+        let said = try await store.events(runID: run.id, after: 0).map { "\($0.kind) \($0.step ?? "") \($0.message ?? "")" }
+        #expect(
+            said == [
+                "values_recorded list files=[\\\"a\\\",\\\"b\\\"], note=two\\nlines \\u0001", "steps_added map 2 instances",
+                "steps_added map 1 instances",
+            ])
+    }
+
+    @Test(arguments: StoreBackend.allCases)
     func fingerprintsHashesAndRecoveryActionsAreKept(_ backend: StoreBackend) async throws {
         let store = try await backend.make()
         let run = try await store.createRun(NewRun(pipeline: "p", trigger: "cli", runsDirectory: Self.runs, steps: ["a"]))
         let fingerprint = StepFingerprint(action: "s", parameters: ["x": "1"], environment: ["E": "2"], inputs: ["in.csv": "abc"])
         let record = StepFingerprintRecord(
             pipeline: "p", step: "a", runID: run.id, recordedAt: Date(timeIntervalSince1970: 1_800_000_000),
-            fingerprint: fingerprint, outputs: ["out.csv": "def"])
+            fingerprint: fingerprint, outputs: ["out.csv": "def"], outputValues: ["rows": "3"])
         let action = RecoveryAction(
             kind: .rollback, target: "out.csv", status: .success, message: "restored",
             at: Date(timeIntervalSince1970: 1_800_000_001))
