@@ -220,6 +220,13 @@ public enum FanOutExpansion {
     /// What goes between the brackets of an instance's name: the item's label with path separators, brackets and
     /// control characters replaced, at most 100 characters.
     static func instanceKey(_ label: String) -> String {
+        // Most labels are short printable ASCII with nothing to replace: kept as they are.
+        let utf8 = label.utf8
+        if !utf8.isEmpty, utf8.count <= 100,
+            utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "[") && $0 != UInt8(ascii: "]") })
+        {
+            return label
+        }
         var cleaned = ""
         for scalar in label.unicodeScalars {
             let kept: Unicode.Scalar =

@@ -27,7 +27,8 @@ public struct PipelineCatalog: Sendable {
 
     /// Scans `directory` and loads every pipeline in it, sorted by id. Entries of `previous` whose file and scripts
     /// folder did not change are reused rather than loaded again (the server rescans on every request).
-    public static func scan(_ directory: String, reusing previous: PipelineCatalog? = nil) -> PipelineCatalog {
+    /// With `only`, just that pipeline is loaded: a command about one pipeline need not read every other.
+    public static func scan(_ directory: String, reusing previous: PipelineCatalog? = nil, only: String? = nil) -> PipelineCatalog {
         let manager = FileManager.default
         let names = ((try? manager.contentsOfDirectory(atPath: directory)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
         var found: [(id: String, file: String, scripts: String)] = []
@@ -46,7 +47,7 @@ public struct PipelineCatalog: Sendable {
         }
         var entries: [Entry] = []
         let filesByID = Dictionary(grouping: found, by: \.id).mapValues { $0.map(\.file) }
-        for item in found {
+        for item in found where only == nil || item.id == only {
             // Two files with one id are both refused: running either would be a guess at which one was meant.
             let others = (filesByID[item.id] ?? []).filter { $0 != item.file }
             if !others.isEmpty {

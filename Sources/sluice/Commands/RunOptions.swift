@@ -54,7 +54,7 @@ enum RunDriver {
     ) async throws {
         if let jobs = options.jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         let configuration = try workspace.configuration(overrides: options.jobs.map { ["jobs": String($0)] } ?? [:])
-        let catalog = PipelineCatalog.scan(configuration.pipelinesDirectory)
+        let catalog = PipelineCatalog.scan(configuration.pipelinesDirectory, only: pipelineName)
         let pipeline = try workspace.pipeline(pipelineName, in: catalog)
         let values = parameters.merging(try options.parsedParameters()) { _, given in given }
         var request = configuration.request(pipeline, selection: selection, parameters: values, trigger: trigger)

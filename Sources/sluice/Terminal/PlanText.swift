@@ -9,36 +9,37 @@ enum PlanText {
 
     static func render(_ prepared: PreparedRun, jobs: Int, changes: [String: ChangeExplanation] = [:]) -> String {
         let plan = prepared.plan
+        let steps = plan.pipeline.steps
+        // By step index rather than name: a fan-out of 100,000 instances hashes no name here.
+        var verdicts = [Verdict?](repeating: nil, count: steps.count)
+        var running = [Bool](repeating: false, count: steps.count)
+        var runningCount = 0, unmet = 0
         // In plan order, so a step's upstream steps are decided before it: an up-to-date step still runs when one of
         // them runs and changes its inputs, which only the run can tell.
-        var verdicts: [String: Verdict] = [:]
-        var running = Set<String>()
         for entry in plan.included {
             let step = entry.step
-            let upstreamRunning = step.dependsOn.filter(running.contains)
             // A condition on parameters or the item is known now; one on upstream steps is read when they have run.
             if let skip = Condition.skipBeforeRun(step, parameters: prepared.parameters, specs: plan.pipeline.parameters) {
-                verdicts[step.name] = .unmet(skip)
+                verdicts[entry.index] = .unmet(skip)
+                unmet += 1
                 continue
             }
-            switch changes[step.name] {
-            case let change? where change.upToDate && upstreamRunning.isEmpty:
-                verdicts[step.name] = .upToDate(change.reasons.joined(separator: "; "))
+            let verdict: Verdict
+            switch changes.isEmpty ? nil : changes[step.name] {
             case let change? where change.upToDate:
-                verdicts[step.name] = .upToDateUnless(upstreamRunning)
-                running.insert(step.name)
-            case let change?:
-                verdicts[step.name] = .run(change.reasons.joined(separator: "; "))
-                running.insert(step.name)
-            case nil:
-                verdicts[step.name] = .run(entry.reason)
-                running.insert(step.name)
+                let upstreamRunning = plan.graph.upstream[entry.index].filter { running[$0] }.map { steps[$0].name }
+                verdict = upstreamRunning.isEmpty ? .upToDate(change.reasons.joined(separator: "; ")) : .upToDateUnless(upstreamRunning)
+            case let change?: verdict = .run(change.reasons.joined(separator: "; "))
+            case nil: verdict = .run(entry.reason)
             }
+            verdicts[entry.index] = verdict
+            if case .upToDate = verdict { continue }
+            running[entry.index] = true
+            runningCount += 1
         }
-        let unmet = verdicts.values.count { if case .unmet = $0 { true } else { false } }
-        let upToDate = plan.included.count - running.count - unmet
+        let upToDate = plan.included.count - runningCount - unmet
         var lines = [
-            "Dry run of '\(plan.pipeline.id)': \(running.count) of \(plan.entries.count) steps would run"
+            "Dry run of '\(plan.pipeline.id)': \(runningCount) of \(plan.entries.count) steps would run"
                 + (upToDate > 0 ? ", \(upToDate) up to date" : "") + (unmet > 0 ? ", \(unmet) skipped by their if:" : "")
                 + ", \(jobs) at a time. Nothing was started."
         ]
@@ -47,12 +48,7 @@ enum PlanText {
         }
         // A fan-out of many instances shows its first few, then one line for the rest.
         var instanceCounts: [String: Int] = [:]
-        var instanceOf: [String: String] = [:]
-        for entry in plan.entries {
-            guard let instance = entry.step.instance else { continue }
-            instanceCounts[instance.of, default: 0] += 1
-            instanceOf[entry.step.name] = instance.of
-        }
+        for step in steps { if let instance = step.instance { instanceCounts[instance.of, default: 0] += 1 } }
         var listed: [String: (seen: Int, run: Int, skipped: Int)] = [:]
         var number = 0
         for entry in plan.entries {
@@ -62,7 +58,7 @@ enum PlanText {
                 tally.seen += 1
                 defer { listed[of] = tally }
                 if tally.seen > FanOutSummary.shownWhenCollapsed {
-                    if entry.included && running.contains(step.name) {
+                    if entry.included && running[entry.index] {
                         number += 1
                         tally.run += 1
                     } else {
@@ -77,7 +73,7 @@ enum PlanText {
                 }
             }
             let label: String, reason: String
-            switch entry.included ? verdicts[step.name] : nil {
+            switch entry.included ? verdicts[entry.index] : nil {
             case let .run(why)?:
                 number += 1
                 (label, reason) = (String(number).padding(toLength: 4, withPad: " ", startingAt: 0) + Console.paint("run ", .green), why)
@@ -95,10 +91,10 @@ enum PlanText {
                 (label, reason) = ("-   " + Console.paint("skip", .yellow), entry.reason)
             }
             lines.append("  \(label)  \(step.name.padding(toLength: max(20, step.name.count), withPad: " ", startingAt: 0))  \(reason)")
-            guard running.contains(step.name) else { continue }
+            guard running[entry.index] else { continue }
             let command = StepCommandLine.readable(StepCommandLine.arguments(for: step.action, scriptsDirectory: plan.pipeline.scriptsDirectory))
             var details = ["$ " + command.joined(separator: " ")]
-            if !step.dependsOn.isEmpty { details.append("after: " + upstream(of: step, instanceOf: instanceOf, counts: instanceCounts)) }
+            if !step.dependsOn.isEmpty { details.append("after: " + upstream(of: entry.index, in: plan, counts: instanceCounts)) }
             if let timeout = step.timeout { details.append("timeout: \(DurationFormat.short(timeout))") }
             if step.retry.retries > 0 { details.append("retries: \(step.retry.retries)") }
             if step.allowFailure { details.append("failure allowed") }
@@ -110,11 +106,12 @@ enum PlanText {
         return lines.joined(separator: "\n")
     }
 
-    /// The steps `step` waits for, a fan-out's instances said once: `count (3 instances), merge`.
-    private static func upstream(of step: Step, instanceOf: [String: String], counts: [String: Int]) -> String {
+    /// The steps the step at `index` waits for, a fan-out's instances said once: `count (3 instances), merge`.
+    private static func upstream(of index: Int, in plan: Plan, counts: [String: Int]) -> String {
         var said = Set<String>()
-        return step.dependsOn.compactMap { name in
-            guard let of = instanceOf[name] else { return name }
+        return plan.graph.upstream[index].compactMap { upstream in
+            let step = plan.pipeline.steps[upstream]
+            guard let of = step.instance?.of else { return step.name }
             guard said.insert(of).inserted else { return nil }
             let count = counts[of] ?? 0
             return "\(of) (\(count) instance\(count == 1 ? "" : "s"))"

@@ -57,7 +57,8 @@ struct WorkspaceOptions: ParsableArguments {
     /// The named pipeline, loaded and valid; otherwise its diagnostics are printed and the command exits 65.
     func pipeline(_ name: String, in catalog: PipelineCatalog) throws -> Pipeline {
         guard let entry = catalog.entry(name) else {
-            let known = catalog.entries.map(\.id)
+            // The catalog may hold that pipeline alone (``PipelineCatalog/scan(_:reusing:only:)``): list them all.
+            let known = PipelineCatalog.scan(catalog.directory).entries.map(\.id)
             let hint = known.isEmpty ? "no pipelines were found in \(catalog.directory)" : "known pipelines: \(known.joined(separator: ", "))"
             throw fail("no pipeline '\(name)' (\(hint))", ExitStatus.invalidInput)
         }
