@@ -86,6 +86,21 @@ struct OutputValuesTests {
         #expect(workspace.exists("big"))
     }
 
+    @Test func aFanOutWithoutItemsPassesOnAnEmptyList() async throws {
+        try workspace.pipeline(
+            "none",
+            """
+            params:
+              samples: {type: list, default: []}
+            steps:
+              - {name: measure, foreach: "{{ params.samples }}", command: "echo n=1 >> $SLUICE_OUTPUT"}
+              - {name: total, depends_on: [measure], if: "steps.measure.outputs.n == []", command: "echo {{ steps.measure.outputs.n }} > total.txt"}
+            """)
+        let outcome = try await workspace.run("none")
+        #expect(outcome.run.status == .success)
+        #expect(try workspace.read("total.txt") == "[]\n")
+    }
+
     @Test func anUpToDateStepAndAResumedRunPassOnWhatTheStepPassedWhenItRan() async throws {
         try workspace.pipeline(
             "cached",

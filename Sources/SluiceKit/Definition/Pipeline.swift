@@ -10,6 +10,9 @@ public struct Pipeline: Sendable {
     /// Folder the step scripts are resolved against.
     public var scriptsDirectory: String
     public var steps: [Step]
+    /// Once fan-outs are expanded for a run: those that had no items, and so no step of their own any more. What
+    /// they pass on is an empty list.
+    var emptyFanOuts: [String] = []
     public var parameters: [ParameterSpec]
     public var modes: [Mode]
     public var environment: [String: String]

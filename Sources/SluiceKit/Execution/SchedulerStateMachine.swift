@@ -145,6 +145,7 @@ struct SchedulerStateMachine {
         self.fanOutOf = fanOutOf
         self.fanOuts = fanOuts
         for (index, step) in steps.enumerated() { if let instance = step.instance { instancesOf[instance.of, default: []].append(index) } }
+        for name in plan.pipeline.emptyFanOuts { instancesOf[name] = [] }
         if included.contains(where: { steps[$0].condition != nil }) {
             conditionParameters = Condition.values(of: options.parameters, plan.pipeline.parameters)
         }

@@ -31,6 +31,7 @@ public enum FanOutExpansion {
             let instances = try self.instances(of: step, fanOut: fanOut, items: items, parameters: parameters)
             expanded.steps += instances
             fanOuts[step.name] = Expanded(instances: instances.map(\.name), source: sourceKey(fanOut.source), dependsOn: step.dependsOn)
+            if instances.isEmpty { expanded.emptyFanOuts.append(step.name) }
         }
         guard !fanOuts.isEmpty else { return expanded }
         // What waiting for `name` means for `step`; a fan-out without items stands for what it waited for itself.
