@@ -121,9 +121,7 @@ public struct PipelineRunner: Sendable {
     public func run(
         _ prepared: PreparedRun, upstream: UpstreamRun? = nil, observer: @escaping @Sendable ([RunEvent]) -> Void = { _ in }
     ) async throws -> RunOutcome {
-        try await run(
-            prepared, as: try await record(prepared), statesBefore: upstream?.states ?? [:], valuesBefore: upstream?.values ?? [:],
-            instancesBefore: upstream?.instances ?? [:], upstream: upstream, observer: observer)
+        try await run(prepared, as: try await record(prepared), upstream: upstream, observer: observer)
     }
 
     /// Records a new run for `prepared`, so that its id is known before it starts (the server answers with it).
@@ -134,8 +132,7 @@ public struct PipelineRunner: Sendable {
     /// Runs `prepared` as the run `record` (from ``record(_:)``, or ``RunStore/claimForResume(runID:steps:)`` with the
     /// attempts its steps made before).
     public func run(
-        _ prepared: PreparedRun, as record: RunRecord, attemptsBefore: [String: Int] = [:], statesBefore: [String: StepState] = [:],
-        valuesBefore: [String: [String: String]] = [:], instancesBefore: [String: [String]] = [:], upstream: UpstreamRun? = nil,
+        _ prepared: PreparedRun, as record: RunRecord, attemptsBefore: [String: Int] = [:], upstream: UpstreamRun? = nil,
         observer: @escaping @Sendable ([RunEvent]) -> Void = { _ in }
     ) async throws -> RunOutcome {
         let request = prepared.request
@@ -187,8 +184,8 @@ public struct PipelineRunner: Sendable {
             plan: prepared.plan, context: context, executor: executor, tracker: tracker,
             options: .init(
                 jobs: request.jobs, continueOnError: request.continueOnError,
-                attemptsBefore: attemptsBefore, parameters: prepared.parameters, statesBefore: statesBefore,
-                valuesBefore: valuesBefore, instancesBefore: instancesBefore), emit: emit)
+                attemptsBefore: attemptsBefore, parameters: prepared.parameters, statesBefore: upstream?.states ?? [:],
+                valuesBefore: upstream?.values ?? [:], instancesBefore: upstream?.instances ?? [:]), emit: emit)
         // A cancel asked for through the store (from another host, see ``RunCancellation``) comes with a renewal.
         let heartbeat = LeaseHeartbeat(runID: record.id, store: store) {
             scheduler.cancel(why: "asked for from another process, through the store")

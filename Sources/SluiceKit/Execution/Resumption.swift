@@ -8,12 +8,8 @@ public struct Resumption: Sendable {
     /// The run, running again under this process's lease.
     public let record: RunRecord
     let attemptsBefore: [String: Int]
-    /// How the steps it does not run again ended (for `if: steps.NAME.state`).
-    let statesBefore: [String: StepState]
-    /// What they passed on (for `{{ steps.NAME.outputs.KEY }}`).
-    let valuesBefore: [String: [String: String]]
-    /// The instances that fan-outs over an upstream step's value had, in item order.
-    let instancesBefore: [String: [String]]
+    /// How the steps it does not run again ended and what they passed on, in its own directory already.
+    let earlier: UpstreamRun
 
     /// Checks that `record` can be resumed with `pipeline` as it is now, then claims it. The claim is one
     /// conditional update in the store: of two processes resuming the same run at once, exactly one gets it.
@@ -48,12 +44,9 @@ public struct Resumption: Sendable {
             throw SluiceError(.conflict, "run \(record.id) was taken over by another Sluice process")
         }
         let attempts = Dictionary(try await store.attempts(runID: record.id).map { ($0.step, $0.attempt) }, uniquingKeysWith: max)
-        let finished = steps.filter(\.state.isSuccess)
         return Resumption(
             prepared: prepared, record: claimed, attemptsBefore: attempts,
-            statesBefore: Dictionary(finished.map { ($0.step, $0.state) }, uniquingKeysWith: { $1 }),
-            valuesBefore: Dictionary(finished.compactMap { step in step.outputValues.map { (step.step, $0) } }, uniquingKeysWith: { $1 }),
-            instancesBefore: UpstreamRun.instances(in: steps, of: pipeline))
+            earlier: .succeeded(in: record, rows: steps, pipeline: pipeline, copyingOutputs: false))
     }
 }
 
@@ -61,7 +54,7 @@ extension PipelineRunner {
     /// Runs a claimed resumption to the end.
     public func run(_ resumption: Resumption, observer: @escaping @Sendable ([RunEvent]) -> Void = { _ in }) async throws -> RunOutcome {
         try await run(
-            resumption.prepared, as: resumption.record, attemptsBefore: resumption.attemptsBefore, statesBefore: resumption.statesBefore,
-            valuesBefore: resumption.valuesBefore, instancesBefore: resumption.instancesBefore, observer: observer)
+            resumption.prepared, as: resumption.record, attemptsBefore: resumption.attemptsBefore, upstream: resumption.earlier,
+            observer: observer)
     }
 }

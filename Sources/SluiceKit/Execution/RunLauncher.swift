@@ -23,21 +23,13 @@ public actor RunLauncher {
     /// `upstream` gives the steps what steps that do not run passed on in an earlier run (a retry's).
     public func start(_ prepared: PreparedRun, upstream: UpstreamRun? = nil) async throws -> RunRecord {
         let record = try await runner.record(prepared)
-        guard let upstream else {
-            run(prepared, as: record)
-            return record
-        }
-        track(record.id) { runner, observer in
-            try await runner.run(
-                prepared, as: record, statesBefore: upstream.states, valuesBefore: upstream.values, instancesBefore: upstream.instances,
-                upstream: upstream, observer: observer)
-        }
+        run(prepared, as: record, upstream: upstream)
         return record
     }
 
     /// Starts a run recorded already. With a gate, the run stays queued until the gate lets it through (a backfill's
     /// runs, a few at a time).
-    public func run(_ prepared: PreparedRun, as record: RunRecord, gate: AsyncGate? = nil) {
+    public func run(_ prepared: PreparedRun, as record: RunRecord, upstream: UpstreamRun? = nil, gate: AsyncGate? = nil) {
         track(record.id) { runner, observer in
             // Its lease is kept while it waits at the gate, or another process would take it for abandoned.
             let heartbeat = gate.map { _ in LeaseHeartbeat(runID: record.id, store: runner.store) }
@@ -45,7 +37,7 @@ public actor RunLauncher {
             let entered = (try? await gate?.enter()) != nil
             heartbeat?.stop()
             defer { if entered { gate?.leave() } }
-            return try await runner.run(prepared, as: record, observer: observer)
+            return try await runner.run(prepared, as: record, upstream: upstream, observer: observer)
         }
     }
 

@@ -23,6 +23,6 @@ public enum RunRetry {
         }
         return Plan(
             selection: Selection(only: steps), parameters: run.parameters.merging(changes) { _, changed in changed },
-            trigger: "retry:\(run.id)", upstream: .retrying(run, rows: rows, pipeline: pipeline))
+            trigger: "retry:\(run.id)", upstream: .succeeded(in: run, rows: rows, pipeline: pipeline, copyingOutputs: true))
     }
 }

@@ -80,16 +80,16 @@ public struct UpstreamRun: Sendable {
             directories: directories)
     }
 
-    /// What a retry of `run` takes from it (``RunRetry``): every step that succeeded there, with its values and
-    /// state, and the files it left in `outputs/`.
-    static func retrying(_ run: RunRecord, rows: [StepRunRecord], pipeline: Pipeline) -> UpstreamRun {
+    /// What a retry of `run` (``RunRetry``) or its resumption takes from it: every step that succeeded there, with
+    /// its values and state, and for a retry, which runs in a directory of its own, the files it left in `outputs/`.
+    static func succeeded(in run: RunRecord, rows: [StepRunRecord], pipeline: Pipeline, copyingOutputs: Bool) -> UpstreamRun {
         let succeeded = rows.filter(\.state.isSuccess)
         return UpstreamRun(
             sources: succeeded.map { ($0.step, run.id) },
             values: Dictionary(succeeded.compactMap { row in row.outputValues.map { (row.step, $0) } }, uniquingKeysWith: { $1 }),
             instances: instances(in: rows, of: pipeline),
             states: Dictionary(succeeded.map { ($0.step, $0.state) }, uniquingKeysWith: { $1 }),
-            directories: [run.runDirectory])
+            directories: copyingOutputs ? [run.runDirectory] : [])
     }
 
     /// The instances, in item order, that `pipeline`'s fan-outs over an upstream step's value had among a run's
