@@ -115,6 +115,10 @@ struct CommandOutputTests {
         #expect(try workspace.read("fo/b.txt") == before)
         #expect(try sluice("mark-tested", "fo", "map[a]").stdout == "fo/map[a]: marked tested\n")
         #expect(try sluice("mark-tested", "fo", "other[a]").status != 0)
+        for empty in ["", "  "] {
+            let refused = try sluice("step", "fo", "map[a]", "--from-run", empty)
+            #expect(refused.status != 0 && refused.stderr.contains("--from-run takes a run id"), "\(refused.stderr)")
+        }
     }
 
     @Test func validateWarnsOfSettingsThatWouldBeIgnoredAndRefusesTemplatedPaths() throws {

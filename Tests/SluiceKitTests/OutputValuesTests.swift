@@ -48,6 +48,7 @@ struct OutputValuesTests {
               - {name: b, depends_on: [choose], if: "steps.choose.outputs.branch in ['b', 'c']", command: touch ran-b}
               - {name: join, depends_on: [a, b], trigger_rule: none_failed_min_one_success, command: touch joined}
               - {name: usekey, depends_on: [choose], command: "echo {{ steps.choose.outputs.key }} | tee key.txt"}
+              - {name: quoted, depends_on: [choose], if: "steps.choose.outputs.evil == 'x'", command: "true"}
             """)
         let request = RunRequest(pipeline: try workspace.load("values"), jobs: 2, secrets: ["API_KEY": "s3cr3t-value"], workspace: workspace.root)
         let outcome = try await workspace.runner().run(try PipelineRunner.prepare(request))
@@ -57,6 +58,10 @@ struct OutputValuesTests {
         #expect(outcome.step("a")?.state == .skipped)
         #expect(outcome.step("a")?.reason == "if: steps.choose.outputs.branch == 'a' is false (steps.choose.outputs.branch = 'b')")
         #expect(workspace.exists("ran-b") && workspace.exists("joined"), "the branch taken ran, and the join after it")
+        #expect(
+            outcome.step("quoted")?.reason
+                == "if: steps.choose.outputs.evil == 'x' is false (steps.choose.outputs.evil = '$(touch pwned); `touch pwned` \\'x')",
+            "a quote in a value is escaped where the reason quotes it")
         let recorded = try #require(outcome.step("choose")?.outputValues)
         #expect(recorded["key"] == "uses *** here", "a secret is masked where it is recorded")
         #expect(try workspace.read("key.txt") == "uses s3cr3t-value here\n", "and reaches the steps downstream as written")
@@ -150,6 +155,10 @@ struct OutputValuesTests {
             #expect(try workspace.read("loaded.txt").split(separator: "\n").last.map(String.init) == expected)
         }
         await #expect(throws: SluiceError.self) { try await UpstreamRun.find(for: never, in: store, fromRun: "nope") }
+        let long = await #expect(throws: SluiceError.self) {
+            try await UpstreamRun.find(for: never, in: store, fromRun: String(repeating: "x", count: 100_000))
+        }
+        #expect(long?.message.count ?? .max < 200, "a huge id is not said back whole")
     }
 
     @Test func tooMuchOrUnreadableOutputFailsTheAttemptAndSaysWhy() async throws {

@@ -53,7 +53,8 @@ public struct Condition: Sendable {
 
         var written: String {
             switch self {
-            case let .text(text): "'\(text)'"
+            // Quotes and backslashes escaped: a value that holds a quote must not read as more of the expression.
+            case let .text(text): "'" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
             case let .number(number): number.formatted
             case let .bool(bool): String(bool)
             case let .list(list): "[" + list.map(\.written).joined(separator: ", ") + "]"

@@ -39,8 +39,10 @@ public struct UpstreamRun: Sendable {
         let candidates: [RunRecord]
         if let fromRun {
             guard let run = try await store.run(id: fromRun), run.pipeline == pipeline else {
+                let said = fromRun.count > 40 ? fromRun.prefix(40) + "…" : fromRun
                 throw SluiceError(
-                    .notFound, "--from-run \(fromRun): no run of pipeline '\(pipeline)' has that id", fields: ["fromRun": "unknown run"])
+                    .notFound, "--from-run \(said.debugDescription): no run of pipeline '\(pipeline)' has that id", fields: ["fromRun": "unknown run"]
+                )
             }
             candidates = [run]
         } else {

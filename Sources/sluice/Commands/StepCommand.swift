@@ -25,6 +25,7 @@ struct StepCommand: AsyncParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() async throws {
+        if let fromRun, fromRun.allSatisfy(\.isWhitespace) { throw ValidationError("--from-run takes a run id (see sluice runs)") }
         if withDeps, fromRun != nil { throw ValidationError("--from-run takes upstream values for steps run without them: drop it, or --with-deps") }
         try await RunDriver.execute(
             workspace, pipelineName: pipeline, selection: Selection(steps: steps, withDependencies: withDeps),
