@@ -92,6 +92,82 @@ struct SlurmExecutorTests {
         #expect(!left.contains("sluice-"), "no job of Sluice's is left queued or running: \(left)")
     }
 
+    /// Slurm's record of the run's jobs named `name`: each task's array job id and task number.
+    private func tasks(named name: String) throws -> [(array: String, task: String)] {
+        try Self.command(
+            ["squeue", "--noheader", "--states=all", "--array", "--name=\(name)", "-O", "ArrayJobID:|,ArrayTaskID:|"], environment: slurm
+        )
+        .split(separator: "\n").map { line in
+            let fields = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            return (fields.first ?? "", fields.count > 1 ? fields[1] : "")
+        }
+    }
+
+    @Test func aFanOutsInstancesGoToSlurmAsOneJobArray() throws {
+        try workspace.pipeline(
+            "fan",
+            """
+            steps:
+              - {name: list, command: 'echo "files=[\\"x\\", \\"y\\", \\"z\\"]" >> "$SLUICE_OUTPUT"'}
+              - name: map
+                foreach: [a, b, c, d, e, f]
+                retries: {count: 1, delay: 0}
+                command: |
+                  echo item {{ item }} task "${SLURM_ARRAY_TASK_ID:-none}"
+                  test {{ item }} != c || test -f "$SLUICE_WORKING_DIR/tried" || { touch "$SLUICE_WORKING_DIR/tried"; exit 4; }
+              - {name: each, depends_on: [list], foreach: "{{ steps.list.outputs.files }}", command: 'echo file {{ item }} task "${SLURM_ARRAY_TASK_ID:-none}"'}
+              - {name: join, command: 'echo joined', depends_on: [map, each]}
+            """)
+        // The default --jobs (this machine's cores) bounds local steps, not those Slurm queues.
+        let run = try SluiceBinary.run(["run", "fan", "--json"], in: workspace.root, environment: slurm)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let detail = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let runID = try #require((detail["run"] as? [String: Any])?["id"] as? String)
+        let states = Dictionary(
+            uniqueKeysWithValues: try #require(detail["steps"] as? [[String: Any]]).map {
+                ($0["step"] as? String ?? "?", $0["state"] as? String ?? "?")
+            })
+        #expect(states.filter { $0.value != "succeeded" }.isEmpty && states["each[z]"] != nil && states["map[f]"] != nil, "\(states)")
+
+        // One sbatch per fan-out: its instances are the tasks of one array, in item order.
+        for (fanOut, items) in [("map", ["a", "b", "c", "d", "e", "f"]), ("each", ["x", "y", "z"])] {
+            let tasks = try tasks(named: "sluice-\(runID)-\(fanOut)")
+            #expect(Set(tasks.map(\.array)).count == 1 && tasks.map(\.task).sorted() == items.indices.map(String.init), "\(fanOut): \(tasks)")
+            for (number, item) in items.enumerated() {
+                let log = try workspace.read("runs/\(runID)/logs/\(fanOut)[\(item)].log")
+                #expect(log.hasPrefix("\(fanOut == "map" ? "item" : "file") \(item) task \(number)\n"), "\(fanOut)[\(item)]: \(log)")
+            }
+        }
+        // The instance that failed was retried on its own, as a job of its own.
+        let retried = try Self.command(
+            ["squeue", "--noheader", "--states=all", "--name=sluice-\(runID)-map[c]", "-O", "ArrayTaskID"], environment: slurm)
+        #expect(retried.trimmingCharacters(in: .whitespacesAndNewlines) == "N/A", "\(retried)")
+        #expect(try workspace.read("runs/\(runID)/logs/map[c].log").contains("attempt 2"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.path("runs/\(runID)/working/.sluice/slurm")).isEmpty)
+    }
+
+    @Test func ctrlCCancelsAJobArraysRunningAndWaitingTasks() throws {
+        // Four CPUs each on the test cluster's eight: two tasks run, two wait in Slurm's queue.
+        try workspace.pipeline(
+            "fan", "slurm: {cpus: 4}\nsteps:\n  - {name: map, foreach: [a, b, c, d], command: 'echo started; sleep 120'}\n")
+        let run = try SluiceBinary.start(["run", "fan", "--json"], in: workspace.root, environment: slurm)
+        defer { if run.process.isRunning { kill(run.process.processIdentifier, SIGKILL) } }
+        #expect(
+            waitUntil(timeout: 30) {
+                runDirectories().contains { id in
+                    ["a", "b", "c", "d"].count { (try? workspace.read("runs/\(id)/logs/map[\($0)].log"))?.contains("started") == true } == 2
+                }
+            }, "two instances started")
+        kill(run.process.processIdentifier, SIGINT)
+        let stdout = String(decoding: run.stdout.readDataToEndOfFile(), as: UTF8.self)
+        run.process.waitUntilExit()
+        #expect(run.process.terminationStatus == 130)
+        let outcome = try outcome(stdout)
+        for item in ["a", "b", "c", "d"] { #expect(outcome["map[\(item)]"]?.hasPrefix("cancelled") == true, "\(outcome)") }
+        let left = try Self.command(["squeue", "--noheader", "--states=PENDING,RUNNING", "-O", "Name"], environment: slurm)
+        #expect(!left.contains("sluice-"), "no job of Sluice's is left queued or running: \(left)")
+    }
+
     @Test func everyPollAsksSlurmAboutAllJobsAtOnce() throws {
         // A shim in front of squeue records each call's job list, then runs the real squeue.
         let calls = workspace.path("squeue-calls")

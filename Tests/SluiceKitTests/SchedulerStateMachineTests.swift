@@ -30,6 +30,8 @@ struct SchedulerStateMachineTests {
         var maxRunningAtOnce: Int?
         /// `--only` these steps (the others are outside this go of the run).
         var only: [String] = []
+        /// Steps (and fan-outs, for their instances) that wait in their executor's queue, as on Slurm.
+        var elsewhere: Set<String> = []
     }
 
     static let cases: [Case] = [
@@ -361,6 +363,31 @@ struct SchedulerStateMachineTests {
             steps: "- {name: map, foreach: [a, b], max_parallel: 1, command: x, retries: 1}",
             script: ["map[a]": [.failed]], jobs: 2, expected: ["map[a]": .succeeded, "map[b]": .succeeded],
             launches: ["map[a]#1", "map[a]#2", "map[b]#1"]),
+
+        // Steps that wait in their executor's own queue (Slurm's) hold no job slot.
+        Case(
+            testDescription: "a fan-out queued by its executor starts all its instances at once, beside local steps up to --jobs",
+            steps: """
+                - {name: map, foreach: [a, b, c, d], command: x}
+                - {name: one, command: x}
+                - {name: two, command: x}
+                """,
+            jobs: 1,
+            expected: ["map[a]": .succeeded, "map[b]": .succeeded, "map[c]": .succeeded, "map[d]": .succeeded, "one": .succeeded, "two": .succeeded],
+            launches: ["map[a]#1", "map[b]#1", "map[c]#1", "map[d]#1", "one#1", "two#1"], maxRunningAtOnce: 5, elsewhere: ["map"]),
+        Case(
+            testDescription: "an instance queued by its executor retries when due, without waiting for a job slot",
+            steps: """
+                - {name: map, foreach: [a, b], command: x, retries: 1}
+                - {name: slow, command: x}
+                """,
+            script: ["map[a]": [.failed], "slow": [.running]], jobs: 1, cancelAfter: "finished map[a] succeeded",
+            expected: ["map[a]": .succeeded, "map[b]": .succeeded, "slow": .cancelled],
+            launches: ["map[a]#1", "map[b]#1", "slow#1", "map[a]#2"], elsewhere: ["map"]),
+        Case(
+            testDescription: "max_parallel still bounds a fan-out queued by its executor",
+            steps: "- {name: map, foreach: [a, b, c], max_parallel: 2, command: x}",
+            jobs: 1, expected: ["map[a]": .succeeded, "map[b]": .succeeded, "map[c]": .succeeded], maxRunningAtOnce: 2, elsewhere: ["map"]),
     ]
 
     @Test(arguments: cases)
@@ -374,7 +401,8 @@ struct SchedulerStateMachineTests {
             plan: plan,
             options: .init(
                 jobs: test.jobs, continueOnError: test.continueOnError, attemptsBefore: test.attemptsBefore, parameters: test.parameters,
-                statesBefore: test.statesBefore),
+                statesBefore: test.statesBefore,
+                queuedElsewhere: { [elsewhere = test.elsewhere] in elsewhere.contains($0.instance?.of ?? $0.name) }),
             script: test.script)
         run.play(cancelAfter: test.cancelAfter)
 

@@ -23,7 +23,7 @@ public final class ExecutorRouter: StepExecutor {
         _ launch: LaunchSpec, timeout: Double?, onStart: @escaping @Sendable (Int32) -> Void,
         completion: @escaping @Sendable (AttemptResult) -> Void
     ) -> any RunningAttempt {
-        let kind = launch.placement.executor ?? defaultKind
+        let kind = kind(of: launch.placement)
         if kind == .local { return local.start(launch, timeout: timeout, onStart: onStart, completion: completion) }
         guard let executor = others[kind] else {
             completion(
@@ -35,6 +35,27 @@ public final class ExecutorRouter: StepExecutor {
         }
         return executor.start(launch, timeout: timeout, onStart: onStart, completion: completion)
     }
+
+    /// Each executor gets its attempts together, so that Slurm can submit them as job arrays.
+    public func start(_ attempts: [AttemptStart]) -> [any RunningAttempt] {
+        var running = [(any RunningAttempt)?](repeating: nil, count: attempts.count)
+        for (kind, indices) in Dictionary(grouping: attempts.indices, by: { kind(of: attempts[$0].launch.placement) }) {
+            let started =
+                if kind != .local, let executor = others[kind] {
+                    executor.start(indices.map { attempts[$0] })
+                } else {
+                    indices.map { attempts[$0] }.map { start($0.launch, timeout: $0.timeout, onStart: $0.onStart, completion: $0.completion) }
+                }
+            for (index, attempt) in zip(indices, started) { running[index] = attempt }
+        }
+        return running.map { $0! }
+    }
+
+    public func queuesItself(_ placement: StepPlacement) -> Bool {
+        others[kind(of: placement)]?.queuesItself(placement) ?? false
+    }
+
+    private func kind(of placement: StepPlacement) -> ExecutorKind { placement.executor ?? defaultKind }
 
     /// Sends SIGKILL to every local step now (a second Ctrl-C); jobs elsewhere are cancelled through their attempts.
     public func killAll() { local.killAll() }

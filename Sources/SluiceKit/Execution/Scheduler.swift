@@ -36,6 +36,8 @@ final class Scheduler: Sendable {
         self.emit = emit
         var options = options
         options.checksOutputs = tracker != nil
+        let pipeline = plan.pipeline
+        options.queuedElsewhere = { [executor] in executor.queuesItself(pipeline.placement(of: $0)) }
         state = Mutex(State(machine: SchedulerStateMachine(plan: plan, options: options)))
     }
 
@@ -62,7 +64,8 @@ final class Scheduler: Sendable {
         handle { $0.cancel(why: why, at: Date()) }
     }
 
-    /// Gives the machine an event, emits what it says under the lock, then carries out the rest.
+    /// Gives the machine an event, emits what it says under the lock, then carries out the rest: the checks it asks
+    /// for together, and the attempts it starts together (a fan-out's instances can go to Slurm as one job array).
     private func handle(_ event: (inout SchedulerStateMachine) -> [Action]) {
         let (actions, finished, steps) = state.withLock { state in
             let actions = event(&state.machine)
@@ -82,17 +85,23 @@ final class Scheduler: Sendable {
             let finishes = actions.contains { if case .finish = $0 { true } else { false } }
             return (actions, finishes ? state.continuation.take() : nil, steps)
         }
-        for action in actions { perform(action, finished, steps) }
+        var checks: [(Int, Step)] = []
+        var launches: [Launch] = []
+        for action in actions {
+            switch action {
+            case let .check(index): checks.append((index, steps[index]!))
+            case let .launch(index, attempt, number): launches.append(Launch(index: index, step: steps[index]!, attempt: attempt, number: number))
+            default: perform(action, finished, steps)
+            }
+        }
+        if !checks.isEmpty { DispatchQueue.global().async { [checks] in self.check(checks) } }
+        if !launches.isEmpty { launch(launches) }
     }
 
     private func perform(_ action: Action, _ finished: CheckedContinuation<[String: StepOutcome], Never>?, _ steps: [Int: Step]) {
         switch action {
-        case .emit:
+        case .emit, .check, .launch:
             break
-        case let .check(index):
-            DispatchQueue.global().async { self.check(index, steps[index]!) }
-        case let .launch(index, attempt, number):
-            launch(index, steps[index]!, attempt: attempt, number: number)
         case let .wake(index, delay):
             DispatchQueue.global().asyncAfter(deadline: .now() + delay) { self.handle { $0.retryDue(index) } }
         case let .recordOutputs(index, fingerprint):
@@ -106,28 +115,53 @@ final class Scheduler: Sendable {
         }
     }
 
-    /// Before a first attempt: whether the step's declared outputs are up to date.
-    private func check(_ index: Int, _ step: Step) {
+    /// Before their first attempts: whether the steps' declared outputs are up to date, found side by side (reading
+    /// inputs is the work), then told to the machine at once, so that what they release starts together.
+    private func check(_ batch: [(Int, Step)]) {
         guard let tracker else { return }
-        do {
-            let decision = try tracker.decide(step)
-            emitHashes()
-            switch decision {
-            case let .upToDate(reason):
-                emit(event(.stepUpToDate(step: step.name, reason: reason)))
-                let values = tracker.lastValues(of: step.name)
-                if let values, !values.isEmpty { emit(event(.valuesRecorded(step: step.name, values: values))) }
-                handle { $0.upToDate(index, values: values) }
-            case let .run(fingerprint, _):
-                handle { $0.mustRun(index, fingerprint: fingerprint, at: Date()) }
+        let answers = Mutex([Answer?](repeating: nil, count: batch.count))
+        DispatchQueue.concurrentPerform(iterations: batch.count) { position in
+            let (index, step) = batch[position]
+            let answer: Answer
+            do {
+                switch try tracker.decide(step) {
+                case let .upToDate(reason):
+                    emit(event(.stepUpToDate(step: step.name, reason: reason)))
+                    let values = tracker.lastValues(of: step.name)
+                    if let values, !values.isEmpty { emit(event(.valuesRecorded(step: step.name, values: values))) }
+                    answer = { $0.upToDate(index, values: values) }
+                case let .run(fingerprint, _):
+                    answer = { $0.mustRun(index, fingerprint: fingerprint, at: Date()) }
+                }
+            } catch {
+                answer = { $0.checkFailed(index, error: "\(error)", at: Date()) }
             }
-        } catch {
-            handle { $0.checkFailed(index, error: "\(error)", at: Date()) }
+            answers.withLock { $0[position] = answer }
         }
+        emitHashes()
+        let decided = answers.withLock { $0.compactMap { $0 } }
+        handle { machine in decided.flatMap { $0(&machine) } }
     }
 
-    private func launch(_ index: Int, _ step: Step, attempt: Int, number: Int) {
-        let running = executor.start(
+    /// What a check tells the machine.
+    private typealias Answer = @Sendable (inout SchedulerStateMachine) -> [Action]
+
+    /// An attempt the machine starts.
+    private struct Launch {
+        var index: Int
+        var step: Step
+        var attempt: Int
+        var number: Int
+    }
+
+    private func launch(_ batch: [Launch]) {
+        let running = executor.start(batch.map(start))
+        handle { machine in zip(batch, running).flatMap { machine.started($0.index, attempt: $0.attempt, $1) } }
+    }
+
+    private func start(_ launch: Launch) -> AttemptStart {
+        let (index, step, attempt, number) = (launch.index, launch.step, launch.attempt, launch.number)
+        return AttemptStart(
             context.launchSpec(for: step).forAttempt(number), timeout: step.timeout,
             onStart: { [self] pid in
                 emit(event(.attemptStarted(step: step.name, attempt: number, pid: pid)))
@@ -156,7 +190,6 @@ final class Scheduler: Sendable {
                 if !values.isEmpty { emit(event(.valuesRecorded(step: step.name, values: masked(values)))) }
                 handle { $0.attemptEnded(index, attempt: attempt, result: result, values: values) }
             })
-        handle { $0.started(index, attempt: attempt, running) }
     }
 
     private func recordOutputs(_ index: Int, _ step: Step, fingerprint: StepFingerprint) {

@@ -29,6 +29,9 @@ struct SchedulerStateMachine {
         /// The instances, in item order, that fan-outs over an upstream step's value had there, for a step that
         /// reads their values while the fan-out does not run again.
         var instancesBefore: [String: [String]] = [:]
+        /// Whether a step waits in its executor's own queue (a Slurm cluster's) rather than for one of the run's
+        /// `jobs` slots: such steps start as soon as they are ready, so a fan-out's instances go out together.
+        var queuedElsewhere: @Sendable (Step) -> Bool = { _ in false }
     }
 
     enum Action {
@@ -75,9 +78,14 @@ struct SchedulerStateMachine {
     private var order: [Int]
     private var included: Set<Int>
     private var waiting: [Int]
+    /// Ready steps that wait for a job slot, and those that wait in their executor's queue instead.
     private var ready: ReadyQueue
+    private var readyElsewhere: ReadyQueue
+    /// Whether each step waits in its executor's queue (``Options/queuedElsewhere``).
+    private var runsElsewhere: [Bool]
     private var active: [Int: Active] = [:]
-    /// Steps of `active` that hold no job slot: waiting out a retry's delay, or due for it and waiting for a slot.
+    /// Steps of `active` that hold no job slot: those queued elsewhere, and those waiting out a retry's delay or due
+    /// for it and waiting for a slot.
     private var idle = 0
     /// Steps whose retry is due, first come first served, ahead of steps not started yet.
     private var due: [Int] = []
@@ -130,7 +138,11 @@ struct SchedulerStateMachine {
         var waiting = [Int](repeating: 0, count: plan.graph.count)
         for index in included { waiting[index] = upstream[index].count(where: included.contains) }
         self.waiting = waiting
-        ready = ReadyQueue(plan.included.map(\.index).filter { waiting[$0] == 0 })
+        let runsElsewhere = steps.map(options.queuedElsewhere)
+        self.runsElsewhere = runsElsewhere
+        let first = plan.included.map(\.index).filter { waiting[$0] == 0 }
+        ready = ReadyQueue(first.filter { !runsElsewhere[$0] })
+        readyElsewhere = ReadyQueue(first.filter { runsElsewhere[$0] })
         var fanOutOf = [Int](repeating: -1, count: plan.graph.count)
         var numbers: [String: Int] = [:]
         var fanOuts: [FanOutGroup] = []
@@ -202,7 +214,7 @@ struct SchedulerStateMachine {
             return ended(index, result: result)
         }
         active[index]!.waitingToRetry = true
-        idle += 1
+        if !runsElsewhere[index] { idle += 1 }
         let delay = step.retry.delay(beforeAttempt: attempt + 1)
         // The slot it held is free for the delay: a step it waits for (a file another step writes) can run meanwhile.
         return [.emit(.retryScheduled(step: step.name, attempt: number(attempt + 1, of: index), delay: delay)), .wake(index, after: delay)]
@@ -213,6 +225,7 @@ struct SchedulerStateMachine {
     mutating func retryDue(_ index: Int) -> [Action] {
         guard !isCancelled, active[index]?.waitingToRetry == true else { return [] }
         active[index]!.waitingToRetry = false
+        guard !runsElsewhere[index] else { return launch(index, attempt: active[index]!.attempts + 1) }
         due.append(index)
         return startReady()
     }
@@ -233,7 +246,7 @@ struct SchedulerStateMachine {
         cancelledBecause = cancelledBecause ?? why
         stoppedBy = stoppedBy ?? (["the run was cancelled"] + [why].compactMap { $0 }).joined(separator: ": ")
         let retrying = active.keys.filter { active[$0]!.waitingToRetry || due.contains($0) }
-        idle -= retrying.count
+        idle -= retrying.count { !runsElsewhere[$0] }
         due = []
         var actions: [Action] = [.cancel(active.values.compactMap(\.running))]
         for index in retrying {
@@ -261,44 +274,55 @@ struct SchedulerStateMachine {
             idle -= 1
             actions += launch(index, attempt: active[index]!.attempts + 1)
         }
-        while active.count - idle < jobs, let index = ready.pop() {
-            let step = steps[index]
-            let fanOut = fanOutOf[index]
-            if fanOut >= 0, !isCancelled, let failure = fanOuts[fanOut].failure {
-                actions += resolve(index, StepOutcome(state: .skipped, skippedByFailure: true), skipped: failure)
-                release(fanOut)
-                continue
-            }
-            // A stopped run still runs the steps meant for failures (alerts, clean-up), and the siblings of a failed
-            // instance; a cancelled one runs nothing.
-            if let stop = stoppedBy,
-                isCancelled || !([.oneFailed, .allDone].contains(step.triggerRule) || (fanOut >= 0 && fanOut == stoppedByFanOut))
-            {
-                actions += resolve(index, StepOutcome(state: .skipped, skippedByFailure: !isCancelled), skipped: stop)
-                if fanOut >= 0 { release(fanOut) }
-                continue
-            }
-            // A fan-out whose items come at run time has its condition read by each instance, with its item.
-            if let condition = step.condition, step.fanOut?.isDynamic != true, let skip = unmet(condition, of: index) {
-                actions += resolve(index, StepOutcome(state: .skipped), skipped: skip)
-                if fanOut >= 0 { release(fanOut) }
-                continue
-            }
-            if case let .upstream(source, key)? = step.fanOut?.source {
-                actions += expand(index, over: source, key)
-                continue
-            }
-            if fanOut >= 0 {
-                if let limit = fanOuts[fanOut].limit, fanOuts[fanOut].active >= limit {
-                    fanOuts[fanOut].parked.push(index)
-                    continue
-                }
-                fanOuts[fanOut].active += 1
-            }
-            active[index] = Active()
-            actions += options.checksOutputs && !step.outputs.isEmpty ? [.check(index)] : launch(index, attempt: 1)
+        while let index = readyElsewhere.pop() ?? (active.count - idle < jobs ? ready.pop() : nil) {
+            actions += begin(index)
         }
         return actions + finishIfDone()
+    }
+
+    /// Starts a ready step, or settles it at once: skipped (its fan-out failed fast, the run stopped, its `if:`),
+    /// or, for a fan-out over an upstream step's value, expanded into its instances.
+    private mutating func begin(_ index: Int) -> [Action] {
+        let step = steps[index]
+        let fanOut = fanOutOf[index]
+        if fanOut >= 0, !isCancelled, let failure = fanOuts[fanOut].failure {
+            defer { release(fanOut) }
+            return resolve(index, StepOutcome(state: .skipped, skippedByFailure: true), skipped: failure)
+        }
+        // A stopped run still runs the steps meant for failures (alerts, clean-up), and the siblings of a failed
+        // instance; a cancelled one runs nothing.
+        if let stop = stoppedBy,
+            isCancelled || !([.oneFailed, .allDone].contains(step.triggerRule) || (fanOut >= 0 && fanOut == stoppedByFanOut))
+        {
+            defer { if fanOut >= 0 { release(fanOut) } }
+            return resolve(index, StepOutcome(state: .skipped, skippedByFailure: !isCancelled), skipped: stop)
+        }
+        // A fan-out whose items come at run time has its condition read by each instance, with its item.
+        if let condition = step.condition, step.fanOut?.isDynamic != true, let skip = unmet(condition, of: index) {
+            defer { if fanOut >= 0 { release(fanOut) } }
+            return resolve(index, StepOutcome(state: .skipped), skipped: skip)
+        }
+        if case let .upstream(source, key)? = step.fanOut?.source { return expand(index, over: source, key) }
+        if fanOut >= 0 {
+            if let limit = fanOuts[fanOut].limit, fanOuts[fanOut].active >= limit {
+                fanOuts[fanOut].parked.push(index)
+                return []
+            }
+            fanOuts[fanOut].active += 1
+        }
+        activate(index)
+        return options.checksOutputs && !step.outputs.isEmpty ? [.check(index)] : launch(index, attempt: 1)
+    }
+
+    /// The step becomes active: it holds a job slot, unless it waits in its executor's queue.
+    private mutating func activate(_ index: Int) {
+        active[index] = Active()
+        if runsElsewhere[index] { idle += 1 }
+    }
+
+    /// Queues a step whose upstream steps let it run.
+    private mutating func enqueue(_ index: Int) {
+        if runsElsewhere[index] { readyElsewhere.push(index) } else { ready.push(index) }
     }
 
     /// A fan-out over an upstream step's value is ready: its instances join the run, each ready to start, and the
@@ -317,13 +341,13 @@ struct SchedulerStateMachine {
             let items = try FanOutExpansion.items(fromValue: value(of: source, key, for: index).text, of: "{{ steps.\(source).outputs.\(key) }}")
             made = try FanOutExpansion.instances(of: step, fanOut: step.fanOut!, items: items, parameters: options.parameters)
         } catch {
-            active[index] = Active()
+            activate(index)
             return ended(index, result: .notStarted(at: Date(), error: "foreach: \(error.message)"))
         }
         instancesOf[step.name] = []
         guard !made.isEmpty else {
             // As a fan-out without items written in the file: its downstream steps run after what it waited for.
-            active[index] = Active()
+            activate(index)
             return ended(index, result: AttemptResult(state: .succeeded, startedAt: Date(), finishedAt: Date()))
         }
         let group = fanOuts.count
@@ -333,13 +357,14 @@ struct SchedulerStateMachine {
         // Instances the selection names (`sluice step P 'map[B]'`) run alone, unless it names the fan-out too.
         let named = selectedInstances[step.name]
         if let named, let unknown = named.subtracting(made.map(\.name)).sorted().first {
-            active[index] = Active()
+            activate(index)
             let known = made.prefix(10).map(\.name).joined(separator: ", ") + (made.count > 10 ? " and \(made.count - 10) more" : "")
             return ended(index, result: .notStarted(at: Date(), error: "foreach: it has no instance '\(unknown)'; its instances are \(known)"))
         }
         for instance in made {
             let new = steps.count
             steps.append(instance)
+            runsElsewhere.append(options.queuedElsewhere(instance))
             upstream.append([])
             downstream.append([index])
             if stepIndex[instance.name] == nil { stepIndex[instance.name] = new }
@@ -353,7 +378,7 @@ struct SchedulerStateMachine {
             } else {
                 included.insert(new)
                 order.append(new)
-                ready.push(new)
+                enqueue(new)
                 pending += 1
             }
         }
@@ -438,7 +463,7 @@ struct SchedulerStateMachine {
 
     /// Records a step's final outcome, releases or skips its downstream steps, and starts what became ready.
     private mutating func settle(_ index: Int, _ outcome: StepOutcome) -> [Action] {
-        active[index] = nil
+        if active.removeValue(forKey: index) != nil, runsElsewhere[index] { idle -= 1 }
         let fanOut = fanOutOf[index]
         let failed = !outcome.isSuccess && !outcome.recovered
         if fanOut >= 0 {
@@ -482,7 +507,7 @@ struct SchedulerStateMachine {
                 } else if let (why, byFailure) = skipReason(next) {
                     work.append((next, StepOutcome(state: .skipped, skippedByFailure: byFailure), why))
                 } else {
-                    ready.push(next)
+                    enqueue(next)
                 }
             }
         }
@@ -530,7 +555,7 @@ struct SchedulerStateMachine {
     /// instance ended, or was skipped without starting (which took no room, so another waiting one must go on).
     private mutating func release(_ fanOut: Int) {
         guard fanOuts[fanOut].active < fanOuts[fanOut].limit ?? Int.max, let next = fanOuts[fanOut].parked.pop() else { return }
-        ready.push(next)
+        enqueue(next)
     }
 
     /// The step at `index`, of the plan or added at run time.
@@ -619,7 +644,7 @@ struct SchedulerStateMachine {
     /// Once the run has begun, nothing runs and nothing more can start: the steps left over are skipped, with the
     /// reason, and the run is over.
     private mutating func finishIfDone() -> [Action] {
-        guard started, !finished, active.isEmpty, ready.isEmpty else { return [] }
+        guard started, !finished, active.isEmpty, ready.isEmpty, readyElsewhere.isEmpty else { return [] }
         finished = true
         var actions: [Action] = []
         for index in order where outcomes[index] == nil {

@@ -50,7 +50,8 @@ public struct Configuration: Sendable {
             name: "versions_dir", summary: "folder keeping versions of declared step outputs", defaultValue: { ".sluice/versions" },
             validate: nonEmpty),
         Key(
-            name: "jobs", summary: "steps run at once", defaultValue: { String(ProcessInfo.processInfo.activeProcessorCount) },
+            name: "jobs", summary: "steps run at once (those on Slurm wait in its queue instead)",
+            defaultValue: { String(ProcessInfo.processInfo.activeProcessorCount) },
             validate: { Int($0).map { $0 >= 1 } == true ? nil : "must be a whole number of at least 1" }),
         Key(
             name: "executor", summary: "where steps run unless their pipeline says: local, workers (sluice worker, PostgreSQL store) or slurm",

@@ -5,7 +5,9 @@ import Foundation
 /// Each attempt is submitted with `sbatch` as a job that runs `sluice attempt` on the compute node: that process runs
 /// the step as the local executor does (its process group, log with secrets masked, timeout, peak memory and CPU
 /// time) and writes the result beside the run. So the run directory must be on a file system the compute nodes share
-/// at the same path, as with any Slurm cluster's home or project folders.
+/// at the same path, as with any Slurm cluster's home or project folders. Attempts of one step that start together (a
+/// fan-out's instances) are submitted as one job array, so a step of 10,000 instances is a handful of `sbatch` calls,
+/// not 10,000.
 ///
 /// One `squeue` call per poll tracks every job this executor submitted, whatever the number of runs. Jobs are
 /// submitted, polled and cancelled on one serial queue of the executor's own: `sbatch` and `squeue` block.
@@ -15,9 +17,14 @@ final class SlurmExecutor: StepExecutor, @unchecked Sendable {
     private let logLimit: Int64
     private let pollInterval: Double
     private let queue = DispatchQueue(label: "sluice.slurm")
-    /// Submitted jobs that have not ended, by job id. Touched only on `queue`.
-    private var jobs: [Int: SlurmJob] = [:]
+    /// Submitted jobs that have not ended, by Slurm's id (`JOB`, or `ARRAY_TASK` for a task of a job array).
+    /// Touched only on `queue`, as are the fields below.
+    private var jobs: [String: SlurmJob] = [:]
     private var timer: DispatchSourceTimer?
+    /// Jobs to cancel with the next `scancel`, which takes them all.
+    private var cancelling: [String] = []
+    /// The most tasks one job array may have (the cluster's `MaxArraySize`), read once.
+    private var arrayLimit: Int?
 
     /// `sluiceBinary` is the `sluice` executable the jobs run (it must exist at that path on the compute nodes).
     public init(sluiceBinary: String, gracePeriod: Double, logLimit: Int64, pollInterval: Double = 1) {
@@ -31,10 +38,46 @@ final class SlurmExecutor: StepExecutor, @unchecked Sendable {
         _ launch: LaunchSpec, timeout: Double?, onStart: @escaping @Sendable (Int32) -> Void,
         completion: @escaping @Sendable (AttemptResult) -> Void
     ) -> any RunningAttempt {
-        let job = SlurmJob(files: SlurmJobFiles(launch.identity), onStart: onStart, completion: completion)
-        let order = AttemptOrder(launch: launch, timeout: timeout, gracePeriod: gracePeriod, logLimit: logLimit)
-        queue.async { [self] in submit(job, order: order) }
-        return SlurmAttempt(job: job, executor: self)
+        start([AttemptStart(launch, timeout: timeout, onStart: onStart, completion: completion)])[0]
+    }
+
+    public func start(_ attempts: [AttemptStart]) -> [any RunningAttempt] {
+        let batch = attempts.map { attempt in
+            (
+                SlurmJob(files: SlurmJobFiles(attempt.launch.identity), onStart: attempt.onStart, completion: attempt.completion),
+                AttemptOrder(launch: attempt.launch, timeout: attempt.timeout, gracePeriod: gracePeriod, logLimit: logLimit)
+            )
+        }
+        queue.async { [self] in submit(batch) }
+        return batch.map { SlurmAttempt(job: $0.0, executor: self) }
+    }
+
+    /// Slurm's own scheduler queues the jobs: they wait there, not for one of the run's job slots.
+    public func queuesItself(_ placement: StepPlacement) -> Bool { true }
+
+    /// Submits a step's attempts that came together, asking the same of Slurm, as job arrays; the others one by one.
+    private func submit(_ batch: [(SlurmJob, AttemptOrder)]) {
+        var groups: [[(SlurmJob, AttemptOrder)]] = []
+        var groupOf: [[String]: Int] = [:]
+        for entry in batch {
+            let step = entry.1.launch.identity.step
+            let key = [FanOutSummary.fanOut(of: step) ?? step] + SlurmJobFiles.options(for: entry.1)
+            if let group = groupOf[key] {
+                groups[group].append(entry)
+            } else {
+                groupOf[key] = groups.count
+                groups.append([entry])
+            }
+        }
+        for group in groups {
+            let size = group.count > 1 ? maxArraySize() : 1
+            guard size > 1 else {
+                for (job, order) in group { submit(job, order: order) }
+                continue
+            }
+            for first in stride(from: 0, to: group.count, by: size) { submitArray(Array(group[first..<min(first + size, group.count)])) }
+        }
+        startPolling()
     }
 
     private func submit(_ job: SlurmJob, order: AttemptOrder) {
@@ -45,30 +88,86 @@ final class SlurmExecutor: StepExecutor, @unchecked Sendable {
             return job.end(.notStarted(at: submittedAt, error: "cannot write the Slurm job's files: \(error)"))
         }
         let submitted = CommandOutput.run(["sbatch", "--parsable"] + SlurmJobFiles.options(for: order) + job.files.options + [job.files.script])
-        guard submitted.status == 0, let id = Int(submitted.output.prefix { $0.isNumber }) else {
+        guard let id = Self.jobID(submitted) else {
             job.files.removeOrder()
-            let reason =
-                submitted.status == 127 ? "sbatch is not on PATH: run Sluice on a Slurm submit host" : "sbatch refused the job: \(submitted.problem)"
-            return job.end(.notStarted(at: submittedAt, error: reason))
+            return job.end(.notStarted(at: submittedAt, error: Self.refusal(submitted)))
         }
+        track(job, as: String(id))
+    }
+
+    /// One `sbatch --array` for attempts that ask the same of Slurm: task N runs the Nth.
+    private func submitArray(_ tasks: [(SlurmJob, AttemptOrder)]) {
+        let submittedAt = Date()
+        let array = SlurmJobArray(first: tasks[0].1.launch.identity)
+        let jobs = tasks.map(\.0)
+        do {
+            for (job, order) in tasks { try job.files.writeOrder(order) }
+            for (task, job) in jobs.enumerated() { job.files.output = array.output(ofTask: task) }
+            try array.write(jobs.map(\.files), sluiceBinary: sluiceBinary)
+        } catch {
+            for job in jobs {
+                job.files.removeOrder()
+                job.end(.notStarted(at: submittedAt, error: "cannot write the Slurm job array's files: \(error)"))
+            }
+            return
+        }
+        let submitted = CommandOutput.run(
+            ["sbatch", "--parsable"] + SlurmJobFiles.options(for: tasks[0].1) + array.options(tasks: jobs.count) + [array.script])
+        // Slurm keeps the script it was given.
+        array.removeScript()
+        guard let id = Self.jobID(submitted) else {
+            for job in jobs {
+                job.files.removeOrder()
+                job.end(.notStarted(at: submittedAt, error: Self.refusal(submitted)))
+            }
+            return
+        }
+        for (task, job) in jobs.enumerated() { track(job, as: "\(id)_\(task)") }
+    }
+
+    private func track(_ job: SlurmJob, as id: String) {
         job.id = id
         jobs[id] = job
         if job.cancelRequested { scancel(id) }
-        if timer == nil {
-            let timer = DispatchSource.makeTimerSource(queue: queue)
-            timer.schedule(deadline: .now() + pollInterval, repeating: pollInterval)
-            timer.setEventHandler { [weak self] in self?.poll() }
-            timer.resume()
-            self.timer = timer
-        }
+    }
+
+    private func startPolling() {
+        guard timer == nil, !jobs.isEmpty else { return }
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + pollInterval, repeating: pollInterval)
+        timer.setEventHandler { [weak self] in self?.poll() }
+        timer.resume()
+        self.timer = timer
+    }
+
+    /// The job id `sbatch --parsable` printed (`ID` or `ID;CLUSTER`), when it accepted the job.
+    private static func jobID(_ submitted: CommandOutput) -> Int? {
+        submitted.status == 0 ? Int(submitted.output.prefix { $0.isNumber }) : nil
+    }
+
+    private static func refusal(_ submitted: CommandOutput) -> String {
+        submitted.status == 127 ? "sbatch is not on PATH: run Sluice on a Slurm submit host" : "sbatch refused the job: \(submitted.problem)"
+    }
+
+    /// The cluster's `MaxArraySize` (Slurm's default is 1001), read once: an array has at most that many tasks.
+    private func maxArraySize() -> Int {
+        if let arrayLimit { return arrayLimit }
+        let config = CommandOutput.run(["scontrol", "show", "config"])
+        let line = config.output.split(separator: "\n").first { $0.hasPrefix("MaxArraySize") }
+        let limit = line.flatMap { Int($0.split(separator: "=").last?.trimmingCharacters(in: .whitespaces) ?? "") } ?? 1001
+        arrayLimit = limit
+        return limit
     }
 
     /// One `squeue` for every job: those it no longer lists have ended long ago (Slurm forgets ended jobs after
     /// `MinJobAge`), and their result files say how.
     private func poll() {
         guard !jobs.isEmpty else { return }
-        let ids = jobs.keys.sorted().map(String.init).joined(separator: ",")
-        let answer = CommandOutput.run(["squeue", "--noheader", "--states=all", "--jobs=\(ids)", "-O", "JobID:|,State:|,exit_code:|"])
+        // A job array's id lists its tasks; `--array` shows each task on a line of its own, pending ones too.
+        let ids = Set(jobs.keys.map { $0.prefix { $0 != "_" } }).sorted().joined(separator: ",")
+        let answer = CommandOutput.run([
+            "squeue", "--noheader", "--states=all", "--array", "--jobs=\(ids)", "-O", "JobID:|,ArrayJobID:|,ArrayTaskID:|,State:|,exit_code:|",
+        ])
         // squeue refuses a list in which it knows no job at all; any other failure is retried at the next poll.
         guard answer.status == 0 || answer.errors.contains("Invalid job id") else { return }
         let states = SlurmJobState.parse(answer.output)
@@ -77,7 +176,7 @@ final class SlurmExecutor: StepExecutor, @unchecked Sendable {
             if let state, state.isActive {
                 if state.isRunning, !job.started {
                     job.started = true
-                    job.onStart(Int32(clamping: id))
+                    job.onStart(Int32(clamping: state.jobID))
                 }
                 continue
             }
@@ -86,13 +185,17 @@ final class SlurmExecutor: StepExecutor, @unchecked Sendable {
         }
     }
 
-    private func result(of job: SlurmJob, id: Int, state: SlurmJobState?) -> AttemptResult {
+    private func result(of job: SlurmJob, id: String, state: SlurmJobState?) -> AttemptResult {
         let recorded = job.files.readResult()
         defer { job.files.removeAll() }
         var result = recorded ?? .notStarted(at: Date(), error: "")
         if let (verdictState, error) = state?.verdict(jobID: id, cancelledBySluice: job.cancelRequested) {
             result.state = verdictState
             result.error = error
+        } else if recorded == nil, state == nil, job.cancelRequested {
+            // Slurm forgets at once a task of a job array cancelled before it started.
+            result.state = .cancelled
+            result.error = "cancelled"
         } else if recorded == nil {
             // The job ended without `sluice attempt` writing its result: it could not start, or was killed.
             let status = state?.waitStatus ?? 0
@@ -114,19 +217,26 @@ final class SlurmExecutor: StepExecutor, @unchecked Sendable {
         }
     }
 
-    /// Slurm sends the job SIGTERM, then SIGKILL after its `KillWait`; the job then reports `CANCELLED`.
-    private func scancel(_ id: Int) {
-        let answer = CommandOutput.run(["scancel", String(id)])
-        if answer.status != 0 { FileHandle.standardError.write(Data("sluice: scancel \(id): \(answer.problem)\n".utf8)) }
+    /// Slurm sends the job SIGTERM, then SIGKILL after its `KillWait`; the job then reports `CANCELLED`. The jobs a
+    /// run's cancel reaches at once go out in one `scancel`.
+    private func scancel(_ id: String) {
+        cancelling.append(id)
+        guard cancelling.count == 1 else { return }
+        queue.async { [self] in
+            let ids = cancelling
+            cancelling = []
+            let answer = CommandOutput.run(["scancel"] + ids)
+            if answer.status != 0 { FileHandle.standardError.write(Data("sluice: scancel \(ids.joined(separator: " ")): \(answer.problem)\n".utf8)) }
+        }
     }
 }
 
 /// One submitted attempt. Its fields are touched only on the executor's queue.
 private final class SlurmJob: @unchecked Sendable {
-    let files: SlurmJobFiles
+    var files: SlurmJobFiles
     let onStart: @Sendable (Int32) -> Void
     private let completion: @Sendable (AttemptResult) -> Void
-    var id: Int?
+    var id: String?
     var started = false
     var cancelRequested = false
 

@@ -7,21 +7,26 @@ struct SlurmJobFiles: Sendable {
     let folder: String
     let name: String
     let jobName: String
+    /// Slurm's output for the job; a task of a job array has the array's, numbered.
+    var output: String
 
     init(_ identity: AttemptIdentity) {
         folder = (identity.runDirectory as NSString).appendingPathComponent("working/.sluice/slurm")
         name = identity.name
         jobName = "sluice-\(identity.runID)-\(identity.step)"
+        output = (folder as NSString).appendingPathComponent("\(name).out")
     }
 
     var orderFile: String { path("json") }
     var script: String { path("sh") }
     var resultFile: String { path("result.json") }
-    var output: String { path("out") }
     private func path(_ suffix: String) -> String { (folder as NSString).appendingPathComponent("\(name).\(suffix)") }
 
     /// Options naming the job and its output.
-    var options: [String] { ["--job-name=\(jobName)", "--output=\(output)"] }
+    var options: [String] { ["--job-name=\(jobName)", "--output=" + Self.literal(output)] }
+
+    /// `path` as an `sbatch --output` pattern that means just it: `%` starts a replacement there.
+    static func literal(_ path: String) -> String { path.replacingOccurrences(of: "%", with: "%%") }
 
     /// What the step asks of Slurm. The time limit leaves room for Sluice's own timeout and grace period to end
     /// the step first, so a timed-out step looks the same as locally.
@@ -37,15 +42,25 @@ struct SlurmJobFiles: Sendable {
         return options + request.flags
     }
 
+    /// Writes the order and a batch script that runs it.
     func prepare(_ order: AttemptOrder, sluiceBinary: String) throws {
+        try writeOrder(order)
+        try AtomicFile.write(Data("#!/bin/sh\n\(command(sluiceBinary))\n".utf8), to: script)
+    }
+
+    /// Writes the order alone, for a task of a job array (whose script runs it).
+    func writeOrder(_ order: AttemptOrder) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try? FileManager.default.removeItem(atPath: resultFile)
         let data = try JSONEncoder.attempts.encode(order)
         guard FileManager.default.createFile(atPath: orderFile, contents: data, attributes: [.posixPermissions: 0o600]) else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: orderFile])
         }
-        let text = "#!/bin/sh\nexec \(Self.quoted(sluiceBinary)) attempt \(Self.quoted(orderFile)) \(Self.quoted(resultFile))\n"
-        try AtomicFile.write(Data(text.utf8), to: script)
+    }
+
+    /// The shell command that runs the order on the compute node.
+    func command(_ sluiceBinary: String) -> String {
+        "exec \(Self.quoted(sluiceBinary)) attempt \(Self.quoted(orderFile)) \(Self.quoted(resultFile))"
     }
 
     func readResult() -> AttemptResult? {
@@ -60,5 +75,5 @@ struct SlurmJobFiles: Sendable {
         if (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) == 0 { try? FileManager.default.removeItem(atPath: output) }
     }
 
-    private static func quoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+    static func quoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 }

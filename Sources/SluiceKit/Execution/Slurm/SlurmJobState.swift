@@ -1,5 +1,7 @@
 /// A job's state as `squeue` reports it, and what it means for the attempt.
 struct SlurmJobState: Equatable {
+    /// Slurm's own number for the job (each task of a job array has one).
+    var jobID: Int
     var name: String
     /// The job's wait status (`exit_code`: the exit code times 256, plus the signal).
     var waitStatus: Int32?
@@ -16,7 +18,7 @@ struct SlurmJobState: Equatable {
 
     /// How an ended job ended in Sluice's terms, when Slurm itself ended it; nil when its own exit says it all
     /// (`COMPLETED`, `FAILED`: the attempt's result file has the details).
-    func verdict(jobID: Int, cancelledBySluice: Bool) -> (state: StepState, error: String)? {
+    func verdict(jobID: String, cancelledBySluice: Bool) -> (state: StepState, error: String)? {
         switch name {
         case "CANCELLED":
             cancelledBySluice ? (.cancelled, "cancelled") : (.failed, "Slurm job \(jobID) was cancelled outside Sluice (scancel)")
@@ -28,14 +30,16 @@ struct SlurmJobState: Equatable {
         }
     }
 
-    /// Parses `squeue --noheader -O JobID:|,State:|,exit_code:|` lines into states by job id.
-    static func parse(_ output: String) -> [Int: SlurmJobState] {
-        var states: [Int: SlurmJobState] = [:]
+    /// Parses `squeue --noheader --array -O JobID:|,ArrayJobID:|,ArrayTaskID:|,State:|,exit_code:|` lines into
+    /// states by job id: `JOB`, or `ARRAY_TASK` for a task of a job array.
+    static func parse(_ output: String) -> [String: SlurmJobState] {
+        var states: [String: SlurmJobState] = [:]
         for line in output.split(separator: "\n") {
             let fields = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            // An array task reports as JOB_TASK; Sluice submits no arrays, so the first number is the job.
-            guard fields.count >= 3, let id = Int(fields[0].prefix { $0.isNumber }) else { continue }
-            states[id] = SlurmJobState(name: fields[1].split(separator: " ").first.map(String.init) ?? fields[1], waitStatus: Int32(fields[2]))
+            guard fields.count >= 5, let jobID = Int(fields[0]) else { continue }
+            let id = Int(fields[2]) == nil ? fields[0] : "\(fields[1])_\(fields[2])"
+            states[id] = SlurmJobState(
+                jobID: jobID, name: fields[3].split(separator: " ").first.map(String.init) ?? fields[3], waitStatus: Int32(fields[4]))
         }
         return states
     }
