@@ -55,6 +55,30 @@ struct WorkerCommandTests {
         #expect(try TestPostgres.psql(url, "SELECT count(*) FROM work_items WHERE orderjson IS NOT NULL OR state <> 'done'") == "0")
     }
 
+    @Test func aFanOutsInstancesAreClaimedByWorkersLikeAnyAttempt() throws {
+        try workspace.pipeline(
+            "fan",
+            """
+            steps:
+              - {name: list, command: 'echo "items=[\\"x\\", \\"y\\", \\"z\\"]" >> "$SLUICE_OUTPUT"'}
+              - {name: map, foreach: [a, b, c, d], command: 'echo item {{ item }}'}
+              - {name: each, depends_on: [list], foreach: "{{ steps.list.outputs.items }}", command: 'echo {{ item }}'}
+            """)
+        let first = try worker("w1", ["--slots", "2"])
+        let second = try worker("w2", ["--slots", "2"])
+        let run = try SluiceBinary.run(["run", "fan", "--jobs", "4"], in: workspace.root, environment: ["SLUICE_EXECUTOR": "workers"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let runID = try #require(run.stdout.split(separator: " ").dropFirst().first.map(String.init))
+        first.signal(SIGTERM)
+        second.signal(SIGTERM)
+        #expect(first.wait() == 0 && second.wait() == 0)
+        let claimed = first.output + second.output
+        for instance in ["map[a]", "map[b]", "map[c]", "map[d]", "each[x]", "each[y]", "each[z]"] {
+            #expect(claimed.components(separatedBy: "\(runID) \(instance).1 succeeded").count == 2, "\(instance) ran once: \(claimed)")
+        }
+        #expect(try workspace.read("runs/\(runID)/logs/map[c].log") == "item c\n")
+    }
+
     @Test func aKilledWorkersStepIsRetriedOnAnotherAndRecordedOnce() async throws {
         try workspace.pipeline(
             "slow",

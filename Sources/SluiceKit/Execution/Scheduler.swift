@@ -64,18 +64,20 @@ final class Scheduler: Sendable {
         handle { $0.cancel(why: why, at: Date()) }
     }
 
-    /// Gives the machine an event, emits what it says under the lock, then carries out the rest: the checks it asks
-    /// for together, and the attempts it starts together (a fan-out's instances can go to Slurm as one job array).
+    /// Gives the machine an event, emits what it says under the lock, then carries out the rest, starting the attempts
+    /// it starts together (a fan-out's instances can go to Slurm as one job array).
     private func handle(_ event: (inout SchedulerStateMachine) -> [Action]) {
-        let (actions, finished, steps) = state.withLock { state in
+        let (actions, finished, steps, elsewhere) = state.withLock { state in
             let actions = event(&state.machine)
             // The steps the actions concern, as the machine has them (it adds instances at run time).
             var steps: [Int: Step] = [:]
+            var elsewhere: Set<Int> = []
             for action in actions {
                 switch action {
                 case let .emit(kind): emit(self.event(masked(kind)))
                 // What a step reads from its upstream steps is known now that they have ended: part of its fingerprint.
                 case let .check(index), let .launch(index, _, _):
+                    if case .check = action, state.machine.runsElsewhere(index) { elsewhere.insert(index) }
                     let step = state.machine.step(index)
                     steps[index] = state.machine.upstreamValues(for: index).map { RunContext.filling(step, with: $0) } ?? step
                 case let .recordOutputs(index, _), let .recover(index, _): steps[index] = state.machine.step(index)
@@ -83,13 +85,16 @@ final class Scheduler: Sendable {
                 }
             }
             let finishes = actions.contains { if case .finish = $0 { true } else { false } }
-            return (actions, finishes ? state.continuation.take() : nil, steps)
+            return (actions, finishes ? state.continuation.take() : nil, steps, elsewhere)
         }
+        // Steps queued elsewhere are checked together, so that those that must run are submitted together; the
+        // others each on their own, so that one slow check holds up no other.
         var checks: [(Int, Step)] = []
         var launches: [Launch] = []
         for action in actions {
             switch action {
-            case let .check(index): checks.append((index, steps[index]!))
+            case let .check(index) where elsewhere.contains(index): checks.append((index, steps[index]!))
+            case let .check(index): DispatchQueue.global().async { [step = steps[index]!] in self.check([(index, step)]) }
             case let .launch(index, attempt, number): launches.append(Launch(index: index, step: steps[index]!, attempt: attempt, number: number))
             default: perform(action, finished, steps)
             }
@@ -116,31 +121,39 @@ final class Scheduler: Sendable {
     }
 
     /// Before their first attempts: whether the steps' declared outputs are up to date, found side by side (reading
-    /// inputs is the work), then told to the machine at once, so that what they release starts together.
+    /// inputs is the work), then told to the machine at once, so that those that must run start together.
     private func check(_ batch: [(Int, Step)]) {
         guard let tracker else { return }
-        let answers = Mutex([Answer?](repeating: nil, count: batch.count))
-        DispatchQueue.concurrentPerform(iterations: batch.count) { position in
-            let (index, step) = batch[position]
-            let answer: Answer
-            do {
-                switch try tracker.decide(step) {
-                case let .upToDate(reason):
-                    emit(event(.stepUpToDate(step: step.name, reason: reason)))
-                    let values = tracker.lastValues(of: step.name)
-                    if let values, !values.isEmpty { emit(event(.valuesRecorded(step: step.name, values: values))) }
-                    answer = { $0.upToDate(index, values: values) }
-                case let .run(fingerprint, _):
-                    answer = { $0.mustRun(index, fingerprint: fingerprint, at: Date()) }
-                }
-            } catch {
-                answer = { $0.checkFailed(index, error: "\(error)", at: Date()) }
+        let decided: [Answer]
+        if batch.count == 1 {
+            decided = [decide(batch[0].0, batch[0].1, tracker)]
+        } else {
+            let answers = Mutex([Answer?](repeating: nil, count: batch.count))
+            DispatchQueue.concurrentPerform(iterations: batch.count) { position in
+                let answer = decide(batch[position].0, batch[position].1, tracker)
+                answers.withLock { $0[position] = answer }
             }
-            answers.withLock { $0[position] = answer }
+            decided = answers.withLock { $0.compactMap { $0 } }
         }
         emitHashes()
-        let decided = answers.withLock { $0.compactMap { $0 } }
         handle { machine in decided.flatMap { $0(&machine) } }
+    }
+
+    /// Whether the step's declared outputs are up to date, as the answer to give the machine.
+    private func decide(_ index: Int, _ step: Step, _ tracker: OutputTracker) -> Answer {
+        do {
+            switch try tracker.decide(step) {
+            case let .upToDate(reason):
+                emit(event(.stepUpToDate(step: step.name, reason: reason)))
+                let values = tracker.lastValues(of: step.name)
+                if let values, !values.isEmpty { emit(event(.valuesRecorded(step: step.name, values: values))) }
+                return { $0.upToDate(index, values: values) }
+            case let .run(fingerprint, _):
+                return { $0.mustRun(index, fingerprint: fingerprint, at: Date()) }
+            }
+        } catch {
+            return { $0.checkFailed(index, error: "\(error)", at: Date()) }
+        }
     }
 
     /// What a check tells the machine.

@@ -561,6 +561,9 @@ struct SchedulerStateMachine {
     /// The step at `index`, of the plan or added at run time.
     func step(_ index: Int) -> Step { steps[index] }
 
+    /// Whether the step at `index` waits in its executor's queue (``Options/queuedElsewhere``).
+    func runsElsewhere(_ index: Int) -> Bool { runsElsewhere[index] }
+
     /// What the step at `index` passed on, if it did.
     func values(of index: Int) -> [String: String]? { values[index] }
 
