@@ -38,9 +38,6 @@ public final class ExecutorRouter: StepExecutor {
 
     /// Each executor gets its attempts together, so that Slurm can submit them as job arrays.
     public func start(_ attempts: [AttemptStart]) -> [any RunningAttempt] {
-        if attempts.count == 1, let only = attempts.first {
-            return [start(only.launch, timeout: only.timeout, onStart: only.onStart, completion: only.completion)]
-        }
         var running = [(any RunningAttempt)?](repeating: nil, count: attempts.count)
         for (kind, indices) in Dictionary(grouping: attempts.indices, by: { kind(of: attempts[$0].launch.placement) }) {
             let started =

@@ -88,41 +88,36 @@ final class SlurmExecutor: StepExecutor, @unchecked Sendable {
             return job.end(.notStarted(at: submittedAt, error: "cannot write the Slurm job's files: \(error)"))
         }
         let submitted = CommandOutput.run(["sbatch", "--parsable"] + SlurmJobFiles.options(for: order) + job.files.options + [job.files.script])
-        guard let id = Self.jobID(submitted) else {
-            job.files.removeOrder()
-            return job.end(.notStarted(at: submittedAt, error: Self.refusal(submitted)))
-        }
+        guard let id = Self.jobID(submitted) else { return end([job], at: submittedAt, Self.refusal(submitted)) }
         track(job, as: String(id))
     }
 
     /// One `sbatch --array` for attempts that ask the same of Slurm: task N runs the Nth.
     private func submitArray(_ tasks: [(SlurmJob, AttemptOrder)]) {
         let submittedAt = Date()
-        let array = SlurmJobArray(first: tasks[0].1.launch.identity)
+        let array = SlurmJobArray(of: tasks[0].1.launch.identity)
         let jobs = tasks.map(\.0)
         do {
             for (job, order) in tasks { try job.files.writeOrder(order) }
             for (task, job) in jobs.enumerated() { job.files.output = array.output(ofTask: task) }
             try array.write(jobs.map(\.files), sluiceBinary: sluiceBinary)
         } catch {
-            for job in jobs {
-                job.files.removeOrder()
-                job.end(.notStarted(at: submittedAt, error: "cannot write the Slurm job array's files: \(error)"))
-            }
-            return
+            return end(jobs, at: submittedAt, "cannot write the Slurm job array's files: \(error)")
         }
         let submitted = CommandOutput.run(
             ["sbatch", "--parsable"] + SlurmJobFiles.options(for: tasks[0].1) + array.options(tasks: jobs.count) + [array.script])
         // Slurm keeps the script it was given.
         array.removeScript()
-        guard let id = Self.jobID(submitted) else {
-            for job in jobs {
-                job.files.removeOrder()
-                job.end(.notStarted(at: submittedAt, error: Self.refusal(submitted)))
-            }
-            return
-        }
+        guard let id = Self.jobID(submitted) else { return end(jobs, at: submittedAt, Self.refusal(submitted)) }
         for (task, job) in jobs.enumerated() { track(job, as: "\(id)_\(task)") }
+    }
+
+    /// Jobs that never reached Slurm: their orders go, and their attempts end with `error`.
+    private func end(_ jobs: [SlurmJob], at submittedAt: Date, _ error: String) {
+        for job in jobs {
+            job.files.removeOrder()
+            job.end(.notStarted(at: submittedAt, error: error))
+        }
     }
 
     private func track(_ job: SlurmJob, as id: String) {
@@ -193,7 +188,7 @@ final class SlurmExecutor: StepExecutor, @unchecked Sendable {
             result.state = verdictState
             result.error = error
         } else if recorded == nil, state == nil, job.cancelRequested {
-            // Slurm forgets at once a task of a job array cancelled before it started.
+            // Slurm forgot a job Sluice cancelled: at once for a task of a job array cancelled before it started.
             result.state = .cancelled
             result.error = "cancelled"
         } else if recorded == nil {

@@ -8,11 +8,11 @@ struct SlurmJobArray {
     let name: String
     let jobName: String
 
-    /// `first` names the array: its files take the first attempt's name, its job the step's (`map` for `map[A]`).
-    init(first identity: AttemptIdentity) {
-        let files = SlurmJobFiles(identity)
-        folder = files.folder
-        name = files.name + ".array"
+    /// An array of `identity`'s step (`map` for `map[A]`). Its files are named by a fresh id, not by an item: a
+    /// backslash in an `--output` pattern would turn off `%a`.
+    init(of identity: AttemptIdentity) {
+        folder = SlurmJobFiles(identity).folder
+        name = "array-" + UUID().uuidString.prefix(8).lowercased()
         jobName = "sluice-\(identity.runID)-\(FanOutSummary.fanOut(of: identity.step) ?? identity.step)"
     }
 

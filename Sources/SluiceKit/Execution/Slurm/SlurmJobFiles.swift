@@ -25,8 +25,9 @@ struct SlurmJobFiles: Sendable {
     /// Options naming the job and its output.
     var options: [String] { ["--job-name=\(jobName)", "--output=" + Self.literal(output)] }
 
-    /// `path` as an `sbatch --output` pattern that means just it: `%` starts a replacement there.
-    static func literal(_ path: String) -> String { path.replacingOccurrences(of: "%", with: "%%") }
+    /// `path` as an `sbatch --output` pattern that means just it: `%` starts a replacement there, unless the
+    /// pattern holds a backslash, which turns replacements off.
+    static func literal(_ path: String) -> String { path.contains("\\") ? path : path.replacingOccurrences(of: "%", with: "%%") }
 
     /// What the step asks of Slurm. The time limit leaves room for Sluice's own timeout and grace period to end
     /// the step first, so a timed-out step looks the same as locally.
