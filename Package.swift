@@ -67,7 +67,7 @@ let package = Package(
             name: "SluiceTestSupport", dependencies: ["SluiceKit", .product(name: "PostgresNIO", package: "postgres-nio")],
             path: "Tests/SluiceTestSupport"),
         .testTarget(name: "SluiceKitTests", dependencies: ["SluiceKit", "SluiceTestSupport"]),
-        .testTarget(name: "StoreTests", dependencies: ["SluiceKit", "SluiceTestSupport"]),
+        .testTarget(name: "StoreTests", dependencies: ["SluiceKit", "SluiceTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SluiceKit", "SluiceTestSupport"]),
         .testTarget(
             name: "SluiceServerTests",

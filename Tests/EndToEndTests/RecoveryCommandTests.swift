@@ -194,9 +194,9 @@ struct ExportCommandTests {
             ("=cmd", "'line one' || char(10) || 'line two'"), ("+1", "'before' || char(13) || 'after'"),
             ("@x", "'=HYPERLINK(\"http://example.com\")'"), ("-x", "char(9) || 'tab, then' || char(1)"),
         ] {
-            _ = try Python.sqlite(workspace.storePath, "UPDATE stepRuns SET error = \(error) WHERE step = '\(step)'")
+            _ = try Python.sqlite(workspace.storePath, "UPDATE step_runs SET error = \(error) WHERE step = '\(step)'")
         }
-        _ = try Python.sqlite(workspace.storePath, "UPDATE stepRuns SET exitCode = -1, cpuSeconds = -0.5 WHERE step = '@x'")
+        _ = try Python.sqlite(workspace.storePath, "UPDATE step_runs SET exitCode = -1, cpuSeconds = -0.5 WHERE step = '@x'")
         #expect(try SluiceBinary.run(["export", id, "--format", "csv", "-o", "run.csv"], in: workspace.root).status == 0)
         #expect(try SluiceBinary.run(["export", id, "--format", "xlsx", "-o", "run.xlsx"], in: workspace.root).status == 0)
 

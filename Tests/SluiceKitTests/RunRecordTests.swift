@@ -152,7 +152,7 @@ extension RunRecordTests {
                 db,
                 sql: """
                     SELECT typeof(createdAt) || typeof(finishedAt) FROM runs
-                    UNION SELECT typeof(startedAt) || typeof(finishedAt) FROM stepRuns WHERE runID = ?
+                    UNION SELECT typeof(startedAt) || typeof(finishedAt) FROM step_runs WHERE runID = ?
                     UNION SELECT typeof(at) FROM events WHERE runID = ?
                     """, arguments: [outcome.run.id, outcome.run.id])
         }

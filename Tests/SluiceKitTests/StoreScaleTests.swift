@@ -26,12 +26,12 @@ struct StoreScaleTests {
 
         // Each listing and detail query is answered by an index, not a scan of the table.
         for query in [
-            "SELECT * FROM runs ORDER BY createdAt DESC LIMIT 50 OFFSET 1000",
-            "SELECT * FROM runs WHERE pipeline = 'even' ORDER BY createdAt DESC LIMIT 50",
+            "SELECT * FROM runs ORDER BY createdat DESC LIMIT 50 OFFSET 1000",
+            "SELECT * FROM runs WHERE pipeline = 'even' ORDER BY createdat DESC LIMIT 50",
             "SELECT * FROM runs WHERE status = 'running'",
-            "SELECT * FROM stepRuns WHERE runID = 'x' ORDER BY position",
-            "SELECT * FROM attempts WHERE runID = 'x'",
-            "SELECT * FROM events WHERE runID = 'x' AND seq > 0 ORDER BY seq",
+            "SELECT * FROM step_runs WHERE runid = 'x' ORDER BY position",
+            "SELECT * FROM attempts WHERE runid = 'x'",
+            "SELECT * FROM events WHERE runid = 'x' AND seq > 0 ORDER BY seq",
         ] {
             let plan = try Python.sqlite(workspace.storePath, "EXPLAIN QUERY PLAN " + query)
             #expect(plan.split(separator: "\n").allSatisfy { !$0.contains("SCAN") || $0.contains("INDEX") }, "\(query): \(plan)")
@@ -41,7 +41,7 @@ struct StoreScaleTests {
         let removed = try await store.removeRuns(before: nil, keep: 100, dryRun: false)
         #expect(removed.count == 1801, "100 newest finished runs kept per pipeline, besides the running one")
         #expect(try await store.runs(pipeline: nil, limit: 1000, offset: 0).count == 200)
-        let left = try Python.sqlite(workspace.storePath, "SELECT (SELECT count(*) FROM stepRuns) || ' ' || (SELECT count(*) FROM events)")
+        let left = try Python.sqlite(workspace.storePath, "SELECT (SELECT count(*) FROM step_runs) || ' ' || (SELECT count(*) FROM events)")
         #expect(left == "399 597", "the removed runs' steps and events went with them")
         #expect(try await store.removeRuns(before: .distantFuture, keep: nil, dryRun: false).count == 199)
         #expect(try await store.runs(pipeline: nil, limit: 1000, offset: 0).map(\.id) == [running.id], "a running run is never removed")

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// A run as the store keeps it.
 public struct RunRecord: Sendable, Codable, Equatable {
@@ -94,64 +93,3 @@ public struct StoredEvent: Sendable, Codable, Equatable {
     public var state: String?
     public var message: String?
 }
-
-extension RunRecord: FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "runs"
-
-    /// Every time in the store is seconds since 1970 (sortable, sub-millisecond), as the engine writes them;
-    /// GRDB's default would be text. (Reading accepts numbers by default.)
-    public static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy { .timeIntervalSince1970 }
-}
-
-// The records read by the thousand (every step of a run, of a pipeline) are decoded by hand: GRDB's Codable
-// decoding costs about ten times as much per row.
-
-extension StepRunRecord: FetchableRecord, TableRecord {
-    public static let databaseTableName = "stepRuns"
-
-    public init(row: Row) throws {
-        self.init(
-            runID: row["runID"], step: row["step"], position: row["position"], state: try StepState(row["state"]),
-            reason: row["reason"], attempts: row["attempts"], exitCode: row["exitCode"], startedAt: Date(row["startedAt"]),
-            finishedAt: Date(row["finishedAt"]), duration: row["duration"], error: row["error"],
-            peakMemoryKB: row["peakMemoryKB"], cpuSeconds: row["cpuSeconds"], allowedFailure: row["allowedFailure"],
-            recovered: row["recovered"], outputValues: try OutputValues.decode(row["outputValues"]))
-    }
-}
-
-extension AttemptRecord: FetchableRecord, TableRecord {
-    public static let databaseTableName = "attempts"
-
-    public init(row: Row) throws {
-        self.init(
-            runID: row["runID"], step: row["step"], attempt: row["attempt"], state: try StepState(row["state"]), pid: row["pid"],
-            startedAt: Date(row["startedAt"]) ?? Date(timeIntervalSince1970: 0), finishedAt: Date(row["finishedAt"]),
-            exitCode: row["exitCode"], signal: row["signal"], error: row["error"], peakMemoryKB: row["peakMemoryKB"],
-            userCPU: row["userCPU"], systemCPU: row["systemCPU"])
-    }
-}
-
-extension StepStatusRecord: FetchableRecord {
-    public init(row: Row) throws {
-        self.init(
-            pipeline: row["pipeline"], step: row["step"], completed: row["completed"], tested: row["tested"],
-            lastRun: Date(row["lastRun"]), lastRunID: row["lastRunID"],
-            lastState: (row["lastState"] as String?).flatMap(StepState.init(rawValue:)), lastDuration: row["lastDuration"],
-            error: row["error"])
-    }
-}
-
-private extension Date {
-    init?(_ seconds: Double?) {
-        guard let seconds else { return nil }
-        self.init(timeIntervalSince1970: seconds)
-    }
-}
-
-private extension StepState {
-    init(_ text: String) throws {
-        guard let state = StepState(rawValue: text) else { throw SluiceError(.store, "unknown step state '\(text)' in the store") }
-        self = state
-    }
-}
-extension StoredEvent: FetchableRecord, TableRecord { public static let databaseTableName = "events" }

@@ -4,7 +4,7 @@ import GRDB
 enum StoreSchema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        // Rows of stepRuns and attempts are appended in the order steps start, so the updates of a batch of
+        // Rows of step runs and attempts are appended in the order steps start, so the updates of a batch of
         // steps touch a few adjacent pages rather than pages scattered by step name.
         migrator.registerMigration("v1") { db in
             try db.execute(
@@ -83,6 +83,45 @@ enum StoreSchema {
                 sql: """
                     ALTER TABLE stepRuns ADD COLUMN outputValues TEXT;
                     ALTER TABLE stepFingerprints ADD COLUMN outputValues TEXT;
+                    """)
+        }
+        // The names of the PostgreSQL store (``PostgresSchema``), so that both stores run the same statements
+        // (``StoreSQL``): tables in snake_case, columns in lower case. SQLite compares names case-insensitively, so a
+        // column's new name is its old one to every statement; only the tables' and indexes' names change.
+        migrator.registerMigration("v7") { db in
+            for (old, new) in [
+                ("stepRuns", "step_runs"), ("stepStatus", "step_status"), ("stepFingerprints", "step_fingerprints"), ("fileHashes", "file_hashes"),
+                ("pausedPipelines", "paused_pipelines"),
+            ] {
+                try db.execute(sql: "ALTER TABLE \(old) RENAME TO \(new)")
+            }
+            // Recovery actions get the id PostgreSQL orders them by (SQLite's rowid was their order).
+            try db.execute(
+                sql: """
+                    CREATE TABLE recovery_actions (
+                        id INTEGER PRIMARY KEY, runid TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, step TEXT NOT NULL,
+                        kind TEXT NOT NULL, target TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL, at REAL NOT NULL);
+                    INSERT INTO recovery_actions SELECT rowid, runID, step, kind, target, status, message, at FROM recoveryActions ORDER BY rowid;
+                    DROP TABLE recoveryActions;
+                    CREATE INDEX recovery_actions_by_run ON recovery_actions (runid);
+                    """)
+            for table in [
+                "runs", "step_runs", "attempts", "events", "step_status", "recovery_actions", "step_fingerprints", "file_hashes", "triggers",
+                "paused_pipelines",
+            ] {
+                for column in try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?)", arguments: [table])
+                where column != column.lowercased() {
+                    try db.execute(sql: "ALTER TABLE \(table) RENAME COLUMN \(column) TO \(column.lowercased())")
+                }
+            }
+            try db.execute(
+                sql: """
+                    DROP INDEX runsByPipeline; CREATE INDEX runs_by_pipeline ON runs (pipeline, createdat);
+                    DROP INDEX runsByTime; CREATE INDEX runs_by_time ON runs (createdat);
+                    DROP INDEX runsByStatus; CREATE INDEX runs_by_status ON runs (status);
+                    DROP INDEX stepRunsByStep; CREATE UNIQUE INDEX step_runs_by_step ON step_runs (runid, step);
+                    DROP INDEX attemptsByStep; CREATE UNIQUE INDEX attempts_by_step ON attempts (runid, step, attempt);
+                    DROP INDEX eventsByRun; CREATE INDEX events_by_run ON events (runid, seq);
                     """)
         }
         return migrator
