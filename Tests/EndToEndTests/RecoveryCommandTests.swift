@@ -196,7 +196,7 @@ struct ExportCommandTests {
         ] {
             _ = try Python.sqlite(workspace.storePath, "UPDATE step_runs SET error = \(error) WHERE step = '\(step)'")
         }
-        _ = try Python.sqlite(workspace.storePath, "UPDATE step_runs SET exitCode = -1, cpuSeconds = -0.5 WHERE step = '@x'")
+        _ = try Python.sqlite(workspace.storePath, "UPDATE step_runs SET exitcode = -1, cpuseconds = -0.5 WHERE step = '@x'")
         #expect(try SluiceBinary.run(["export", id, "--format", "csv", "-o", "run.csv"], in: workspace.root).status == 0)
         #expect(try SluiceBinary.run(["export", id, "--format", "xlsx", "-o", "run.xlsx"], in: workspace.root).status == 0)
 

@@ -82,7 +82,7 @@ struct ServeCommandTests {
         let address = try #require(String(decoding: server.stdout.availableData, as: UTF8.self).split(separator: " ").last)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let run = try await workspace.store().createRun(NewRun(pipeline: "p", trigger: "api", runsDirectory: workspace.runsDirectory, steps: ["a"]))
-        _ = try Python.sqlite(workspace.storePath, "UPDATE runs SET ownerPID = \(server.process.processIdentifier)")
+        _ = try Python.sqlite(workspace.storePath, "UPDATE runs SET ownerpid = \(server.process.processIdentifier)")
 
         var request = URLRequest(url: try #require(URL(string: address + "/api/runs/\(run.id)/cancel")))
         request.httpMethod = "POST"

@@ -13,7 +13,7 @@ struct RunLeaseTests {
         let run = try await store.createRun(NewRun(pipeline: "p", trigger: "test", runsDirectory: workspace.runsDirectory, steps: ["a"]))
         func owner(host: String, leaseEndsIn seconds: Double) throws {
             _ = try Python.sqlite(
-                workspace.storePath, "UPDATE runs SET ownerHost = '\(host)', ownerPID = 1, leaseExpiresAt = \(Date().timeIntervalSince1970 + seconds)"
+                workspace.storePath, "UPDATE runs SET ownerhost = '\(host)', ownerpid = 1, leaseexpiresat = \(Date().timeIntervalSince1970 + seconds)"
             )
         }
         try owner(host: "elsewhere", leaseEndsIn: 20)

@@ -151,9 +151,9 @@ extension RunRecordTests {
             try String.fetchAll(
                 db,
                 sql: """
-                    SELECT typeof(createdAt) || typeof(finishedAt) FROM runs
-                    UNION SELECT typeof(startedAt) || typeof(finishedAt) FROM step_runs WHERE runID = ?
-                    UNION SELECT typeof(at) FROM events WHERE runID = ?
+                    SELECT typeof(createdat) || typeof(finishedat) FROM runs
+                    UNION SELECT typeof(startedat) || typeof(finishedat) FROM step_runs WHERE runid = ?
+                    UNION SELECT typeof(at) FROM events WHERE runid = ?
                     """, arguments: [outcome.run.id, outcome.run.id])
         }
         #expect(Set(types) == ["realreal", "real"])

@@ -237,7 +237,7 @@ struct APITests {
             NewRun(
                 pipeline: "sales", trigger: "api", runsDirectory: workspace.runsDirectory,
                 steps: ["extract"]))
-        _ = try Python.sqlite(workspace.storePath, "UPDATE runs SET ownerHost = 'elsewhere', ownerPID = \(local.process.processIdentifier)")
+        _ = try Python.sqlite(workspace.storePath, "UPDATE runs SET ownerhost = 'elsewhere', ownerpid = \(local.process.processIdentifier)")
         try await harness.test(.router) { client in
             let reply = try await client.send(.post, "/api/runs/\(run.id)/cancel")
             #expect(reply.status == .accepted, "\(reply.text)")
@@ -245,7 +245,7 @@ struct APITests {
         try other.write("release", "")
         local.process.waitUntilExit()
         #expect(local.process.terminationStatus == 0, "the Sluice process of this host was not signalled: its run succeeded")
-        #expect(try Python.sqlite(workspace.storePath, "SELECT cancelRequestedAt IS NOT NULL FROM runs") == "1")
+        #expect(try Python.sqlite(workspace.storePath, "SELECT cancelrequestedat IS NOT NULL FROM runs") == "1")
     }
 
     /// Three steps; the middle one fails until the file `fixed` exists. Every step appends its name to ran.txt.

@@ -28,6 +28,10 @@ import Testing
             ])
         #expect(before == "2 10 12 48 5 2 1 1 1 1", "the fixture has rows in every table")
 
+        // `db status` looks without migrating, so an operator sees what is pending.
+        let status = try await SluiceBinary.run(["db", "status"], in: workspace.root)
+        #expect(status.stdout.contains("pending  v7") && status.stdout.contains("runs     2"), "\(status.stdout)\(status.stderr)")
+
         let store = try SQLiteRunStore(path: workspace.storePath)
         let versions = try await store.schemaVersions()
         #expect(versions.pending.isEmpty && versions.applied.last == "v7")
@@ -73,5 +77,17 @@ import Testing
         #expect(outcome.step("make")?.outputValues == ["count": "3"])
         #expect(try await store.events(runID: outcome.run.id, after: 0).allSatisfy { $0.seq > lastSeq })
         #expect(try await store.countRuns(RunFilter(pipeline: "fixture")) == 3)
+    }
+
+    @Test func aStoreANewerSluiceUpgradedIsRefusedAndLeftAlone() async throws {
+        let workspace = try TestWorkspace()
+        _ = try SQLiteRunStore(path: workspace.storePath)
+        _ = try Python.sqlite(workspace.storePath, "INSERT INTO grdb_migrations VALUES ('v99')")
+        #expect {
+            try SQLiteRunStore(path: workspace.storePath)
+        } throws: { "\($0)".contains("a newer Sluice has upgraded this store") }
+        let run = try await SluiceBinary.run(["runs"], in: workspace.root)
+        #expect(run.status != 0 && run.stderr.contains("newer Sluice"), "\(run.stderr)")
+        #expect(try Python.sqlite(workspace.storePath, "SELECT identifier FROM grdb_migrations ORDER BY identifier DESC LIMIT 1") == "v99")
     }
 }

@@ -124,6 +124,10 @@ public struct StoreTotals: Sendable {
 }
 
 extension SluiceError {
+    /// A store migrated by a newer Sluice, whose tables this one does not know.
+    static let newerStore = SluiceError(
+        .store, "a newer Sluice has upgraded this store, and this one cannot read it; run that version (`sluice --version` says which this is)")
+
     /// A run refused by `concurrency: reject` because run `blocking` of its pipeline is running.
     static func runRefused(pipeline: String, blocking: String) -> SluiceError {
         SluiceError(

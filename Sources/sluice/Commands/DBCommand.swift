@@ -52,7 +52,7 @@ struct DBCommand: AsyncParsableCommand {
             let store = try await DBCommand.open(configuration, migrate: false)
             let (applied, pending) = try await store.schemaVersions()
             // A new store has no tables yet.
-            let runs = applied.isEmpty ? 0 : try await store.totals().runsByStatus.values.reduce(0, +)
+            let runs = applied.isEmpty ? 0 : try await store.countRuns(RunFilter())
             return StoreStatus(store: location, exists: true, applied: applied, pending: pending, runs: runs)
         }
     }

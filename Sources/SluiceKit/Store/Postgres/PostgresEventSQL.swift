@@ -134,14 +134,4 @@ enum PostgresEventSQL {
         }
         try await connection.query(query, logger: logger)
     }
-
-    static func insertEvent(
-        _ connection: PostgresConnection, logger: Logger, run: String, at: Double, kind: String, step: String? = nil,
-        attempt: Int? = nil, state: String? = nil, message: String? = nil
-    ) async throws {
-        try await connection.query(
-            """
-            INSERT INTO events (runid, at, kind, step, attempt, state, message) VALUES (\(run), \(at), \(kind), \(step), \(attempt), \(state), \(message))
-            """, logger: logger)
-    }
 }

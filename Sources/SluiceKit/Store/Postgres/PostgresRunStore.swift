@@ -120,10 +120,7 @@ public final class PostgresRunStore: RunStore {
 
     public func startIfFirstInQueue(runID: String) async throws -> Bool {
         try await transaction { connection in
-            guard
-                let pipeline = try await self.value(
-                    SQLStatement("SELECT pipeline FROM runs WHERE id = ?", [.text(runID)]), as: String.self, connection)
-            else { return false }
+            guard let pipeline = try await self.value(StoreSQL.pipelineOfRun(runID), as: String.self, connection) else { return false }
             try await self.lock(pipeline, connection)
             return try await self.value(StoreSQL.startIfFirstInQueue(runID), as: String.self, connection) != nil
         }
@@ -261,12 +258,19 @@ extension PostgresRunStore: SQLBackend {
     }
 
     func write<T: StoreRecord>(_ write: GuardedWrite, returning type: T.Type) async throws -> [T] {
-        try await transaction { connection in
+        guard !write.then.isEmpty else { return try await read(write.condition, as: T.self) }
+        // Events go in under the lock event writers hold, so that they become visible in the order of their numbers.
+        let recordsEvents = write.then.contains { $0.sql == StoreSQL.insertEventSQL }
+        return try await transaction { connection in
+            if recordsEvents { try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresEventSQL.lockKey))", logger: self.logger) }
             var rows: [T] = []
             for try await row in try await connection.query(write.condition.postgres, logger: self.logger) {
                 rows.append(try T(row: row.makeRandomAccess()))
             }
             if !rows.isEmpty { for statement in write.then { try await self.run(statement, connection) } }
+            if recordsEvents && !rows.isEmpty {
+                try await connection.query(PostgresQuery(unsafeSQL: "NOTIFY \(PostgresEventSQL.channel)"), logger: self.logger)
+            }
             return rows
         }
     }

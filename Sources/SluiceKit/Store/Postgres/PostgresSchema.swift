@@ -111,6 +111,7 @@ enum PostgresSchema {
                     CREATE TABLE IF NOT EXISTS sluice_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, appliedat DOUBLE PRECISION NOT NULL)
                     """, logger: logger)
                 let applied = try await appliedVersions(connection, logger: logger)
+                if let newest = applied.max(), newest > migrations.map(\.version).max() ?? 0 { throw SluiceError.newerStore }
                 var done: [Int] = []
                 for migration in migrations where !applied.contains(migration.version) {
                     try await connection.withTransaction(logger: logger) { transaction in

@@ -77,8 +77,7 @@ extension SQLBackend {
     public func markInterrupted(_ run: RunRecord) async throws -> Bool { try await apply(StoreSQL.markInterrupted(run, at: Date())) }
 
     public func claimForResume(runID: String, steps: [String]) async throws -> RunRecord? {
-        guard try await apply(StoreSQL.claimForResume(runID, steps: steps, at: Date())) else { return nil }
-        return try await run(id: runID)
+        try await write(StoreSQL.claimForResume(runID, steps: steps, at: Date()), returning: RunRecord.self).first
     }
 
     public func removeRuns(before: Date?, keep: Int?, dryRun: Bool) async throws -> [RunRecord] {
@@ -90,11 +89,7 @@ extension SQLBackend {
     }
 
     public func importContents(_ contents: StoreContents) async throws {
-        var statements = try StoreSQL.insertAll(contents, dialect)
-        if dialect == .postgres {
-            // New events are numbered after the copied ones (SQLite numbers them after the highest by itself).
-            statements.append(SQLStatement("SELECT setval(pg_get_serial_sequence('events', 'seq'), GREATEST((SELECT max(seq) FROM events), 1))"))
-        }
+        let statements = try StoreSQL.insertAll(contents, dialect) + dialect.afterImport
         let empty = SQLStatement("SELECT 1 AS empty WHERE NOT EXISTS (SELECT 1 FROM runs)")
         guard try await apply(GuardedWrite(empty, then: statements)) else {
             throw SluiceError(.store, "it already has runs; copy into an empty store", file: location)

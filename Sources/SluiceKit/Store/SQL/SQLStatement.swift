@@ -26,19 +26,21 @@ struct SQLStatement: Sendable {
         self.values = values
     }
 
-    /// `sql` with PostgreSQL's numbered placeholders (`$1`, `$2`, ...) for SQLite's `?`. No statement has a `?`
-    /// inside a literal.
+    /// `sql` with PostgreSQL's numbered placeholders (`$1`, `$2`, ...) for SQLite's `?`, outside quoted text.
     var numberedPlaceholders: String {
         var text = ""
         var number = 0
+        var quoted = false
         for character in sql {
-            if character == "?" {
+            if character == "'" { quoted.toggle() }
+            if character == "?" && !quoted {
                 number += 1
                 text += "$\(number)"
             } else {
                 text.append(character)
             }
         }
+        assert(number == values.count, "\(number) placeholders for \(values.count) values in: \(sql)")
         return text
     }
 }
@@ -50,6 +52,12 @@ enum SQLDialect: Sendable {
 
     /// A placeholder for a JSON value given as text.
     var jsonPlaceholder: String { self == .postgres ? "?::jsonb" : "?" }
+
+    /// After copying events with their numbers: new events are numbered after the copied ones (SQLite numbers them
+    /// after the highest by itself).
+    var afterImport: [SQLStatement] {
+        self == .postgres ? [SQLStatement("SELECT setval(pg_get_serial_sequence('events', 'seq'), GREATEST((SELECT max(seq) FROM events), 1))")] : []
+    }
 }
 
 /// JSON text with sorted keys, as every JSON value in the stores is written.

@@ -28,6 +28,8 @@ enum StoreSQL {
 
     static func runExists(_ id: String) -> SQLStatement { SQLStatement("SELECT id FROM runs WHERE id = ?", [.text(id)]) }
 
+    static func pipelineOfRun(_ id: String) -> SQLStatement { SQLStatement("SELECT pipeline FROM runs WHERE id = ?", [.text(id)]) }
+
     /// A run's steps, pending, from `position` on; rows it has already (a resumed run's instances) are kept.
     static func insertPendingStep(run: String, step: String, position: Int) -> SQLStatement {
         SQLStatement(
@@ -93,7 +95,7 @@ enum StoreSQL {
             SQLStatement(
                 """
                 UPDATE runs SET status = 'running', finishedat = NULL, ownerpid = ?, ownerhost = ?, leaseexpiresat = ?, cancelrequestedat = NULL
-                WHERE id = ? AND status IN ('failed', 'interrupted', 'cancelled', 'partial_success') RETURNING id
+                WHERE id = ? AND status IN ('failed', 'interrupted', 'cancelled', 'partial_success') RETURNING *
                 """, [.integer(getpid()), .text(RunLease.host), .date(RunLease.expiry(from: at)), .text(runID)]),
             then: steps.map { step in
                 SQLStatement(
@@ -281,8 +283,8 @@ enum StoreSQL {
 
     static let countAllRuns = SQLStatement("SELECT count(*) FROM runs")
 
-    /// Every row of `contents`, to write into an empty store. What a target store has already (a trigger a server
-    /// registered) is kept, except tested marks, which come from the copy.
+    /// Every row of `contents`, to write into a store without runs. Where the target has a row already (a trigger a
+    /// server registered, a fingerprint whose runs were removed), the copy's replaces it.
     static func insertAll(_ contents: StoreContents, _ dialect: SQLDialect) throws -> [SQLStatement] {
         var statements = try contents.runs.map { try insertRun($0, dialect) }
         for step in contents.stepRuns {
@@ -351,7 +353,9 @@ enum StoreSQL {
                 SQLStatement(
                     """
                     INSERT INTO step_fingerprints (pipeline, step, runid, recordedat, fingerprint, outputs, outputvalues)
-                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pipeline, step) DO UPDATE SET runid = excluded.runid,
+                    recordedat = excluded.recordedat, fingerprint = excluded.fingerprint, outputs = excluded.outputs,
+                    outputvalues = excluded.outputvalues
                     """,
                     [
                         .text(record.pipeline), .text(record.step), .text(record.runID), .date(record.recordedAt), try .json(record.fingerprint),
@@ -361,7 +365,10 @@ enum StoreSQL {
         for (path, hash) in contents.hashes.sorted(by: { $0.key < $1.key }) {
             statements.append(
                 SQLStatement(
-                    "INSERT INTO file_hashes (path, size, modifiedns, inode, sha256) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    """
+                    INSERT INTO file_hashes (path, size, modifiedns, inode, sha256) VALUES (?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET
+                    size = excluded.size, modifiedns = excluded.modifiedns, inode = excluded.inode, sha256 = excluded.sha256
+                    """,
                     [.text(path), .integer(hash.size), .integer(hash.modifiedNS), .integer(Int64(bitPattern: hash.inode)), .text(hash.sha256)]))
         }
         for trigger in contents.triggers {
@@ -369,7 +376,9 @@ enum StoreSQL {
                 SQLStatement(
                     """
                     INSERT INTO triggers (pipeline, name, since, firedfor, fingerprint, snapshot, lastrunid, lasterror)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pipeline, name) DO UPDATE SET since = excluded.since,
+                    firedfor = excluded.firedfor, fingerprint = excluded.fingerprint, snapshot = excluded.snapshot,
+                    lastrunid = excluded.lastrunid, lasterror = excluded.lasterror
                     """,
                     [
                         .text(trigger.pipeline), .text(trigger.name), .date(trigger.since), .date(trigger.firedFor),

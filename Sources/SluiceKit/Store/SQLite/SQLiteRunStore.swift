@@ -40,6 +40,7 @@ public final class SQLiteRunStore: RunStore {
             // GRDB sets NORMAL when it opens WAL mode, which may lose the last commits on power loss. Only the writer
             // commits, so FULL on the writer connection makes every recorded state change survive it.
             try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+            if try pool.read(StoreSchema.migrator.hasBeenSuperseded) { throw SluiceError.newerStore }
             // Checked with a read first: a store that is up to date opens without the write lock a migration takes.
             if migrate, try !pool.read(StoreSchema.migrator.hasCompletedMigrations) { try StoreSchema.migrator.migrate(pool) }
         } catch {
@@ -93,7 +94,7 @@ public final class SQLiteRunStore: RunStore {
             let record = RunRecord(new, id: id, behind: earlier)
             try db.run(try StoreSQL.insertRun(record, .sqlite))
             // The steps exist from the start, so a client asking for one right after starting the run finds it.
-            for (position, step) in new.steps.enumerated() { try db.run(StoreSQL.insertPendingStep(run: id, step: step, position: position)) }
+            try EventSQL.insertPendingSteps(new.steps, run: id, db)
             return record
         }
     }

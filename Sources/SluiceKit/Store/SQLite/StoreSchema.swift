@@ -86,9 +86,11 @@ enum StoreSchema {
                     """)
         }
         // The names of the PostgreSQL store (``PostgresSchema``), so that both stores run the same statements
-        // (``StoreSQL``): tables in snake_case, columns in lower case. SQLite compares names case-insensitively, so a
-        // column's new name is its old one to every statement; only the tables' and indexes' names change.
-        migrator.registerMigration("v7") { db in
+        // (``StoreSQL``): tables in snake_case, columns in lower case (SQLite compares names case-insensitively, so
+        // statements see no change there). Indexes keep their names: nothing names them, and rebuilding them would
+        // hold the store for seconds per million events. Foreign keys stay on throughout (`.immediate`), so that rows
+        // left without their run by an earlier hand edit do not stop the migration.
+        migrator.registerMigration("v7", foreignKeyChecks: .immediate) { db in
             for (old, new) in [
                 ("stepRuns", "step_runs"), ("stepStatus", "step_status"), ("stepFingerprints", "step_fingerprints"), ("fileHashes", "file_hashes"),
                 ("pausedPipelines", "paused_pipelines"),
@@ -101,7 +103,8 @@ enum StoreSchema {
                     CREATE TABLE recovery_actions (
                         id INTEGER PRIMARY KEY, runid TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, step TEXT NOT NULL,
                         kind TEXT NOT NULL, target TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL, at REAL NOT NULL);
-                    INSERT INTO recovery_actions SELECT rowid, runID, step, kind, target, status, message, at FROM recoveryActions ORDER BY rowid;
+                    INSERT INTO recovery_actions SELECT rowid, runID, step, kind, target, status, message, at FROM recoveryActions
+                    WHERE runID IN (SELECT id FROM runs) ORDER BY rowid;
                     DROP TABLE recoveryActions;
                     CREATE INDEX recovery_actions_by_run ON recovery_actions (runid);
                     """)
@@ -111,18 +114,9 @@ enum StoreSchema {
             ] {
                 for column in try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?)", arguments: [table])
                 where column != column.lowercased() {
-                    try db.execute(sql: "ALTER TABLE \(table) RENAME COLUMN \(column) TO \(column.lowercased())")
+                    try db.execute(sql: "ALTER TABLE \(table) RENAME COLUMN \"\(column)\" TO \"\(column.lowercased())\"")
                 }
             }
-            try db.execute(
-                sql: """
-                    DROP INDEX runsByPipeline; CREATE INDEX runs_by_pipeline ON runs (pipeline, createdat);
-                    DROP INDEX runsByTime; CREATE INDEX runs_by_time ON runs (createdat);
-                    DROP INDEX runsByStatus; CREATE INDEX runs_by_status ON runs (status);
-                    DROP INDEX stepRunsByStep; CREATE UNIQUE INDEX step_runs_by_step ON step_runs (runid, step);
-                    DROP INDEX attemptsByStep; CREATE UNIQUE INDEX attempts_by_step ON attempts (runid, step, attempt);
-                    DROP INDEX eventsByRun; CREATE INDEX events_by_run ON events (runid, seq);
-                    """)
         }
         return migrator
     }
