@@ -42,7 +42,10 @@ final class ServerState: Sendable {
         _ pipeline: Pipeline, selection: Selection, parameters: [String: String], trigger: String,
         continueOnError: Bool = false, force: Bool = false, upstream: UpstreamRun? = nil
     ) async throws -> Response {
-        var request = configuration.request(pipeline, selection: selection, parameters: parameters, trigger: trigger)
+        var request: RunRequest
+        do { request = try configuration.request(pipeline, selection: selection, parameters: parameters, trigger: trigger) } catch {
+            throw SluiceError(.invalidInput, "the workspace's params_file: \(error)")
+        }
         request.continueOnError = continueOnError
         request.force = force
         let record = try await launcher.start(try PipelineRunner.prepare(request), upstream: upstream)

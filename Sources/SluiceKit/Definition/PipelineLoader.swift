@@ -10,7 +10,7 @@ public enum PipelineLoader {
     static let stepKeys = [
         "name", "description", "script", "command", "depends_on", "timeout", "retries", "env",
         "tags", "allow_failure", "workdir", "inputs", "outputs", "on_failure", "trigger_rule",
-        "executor", "runs_on", "slurm", "foreach", "matrix", "max_parallel", "fail_fast", "if",
+        "executor", "runs_on", "slurm", "foreach", "matrix", "max_parallel", "fail_fast", "if", "params",
     ]
     static let parameterKeys = ["type", "default", "required", "choices", "min", "max", "description"]
     static let retryKeys = ["count", "delay", "backoff", "max_delay"]
@@ -128,6 +128,12 @@ public enum PipelineLoader {
             }
         }
         templates.check(pipeline, reader: reader)
+        let named = templates.parametersNamed(in: pipeline)
+        for index in pipeline.steps.indices {
+            let step = pipeline.steps[index]
+            let used = named[step.name, default: []].union(step.parameters ?? [])
+            pipeline.steps[index].parameters = step.parameters == nil && used.isEmpty ? nil : used
+        }
         if !sawSteps, root.mapping != nil {
             reader.report(.missingKey, root, "the pipeline has no 'steps'", fix: "add a 'steps:' list")
         }
@@ -165,6 +171,10 @@ public enum PipelineLoader {
                     }
                 }
             case "tags": step.tags = reader.strings(value, key).map(\.0)
+            case "params":
+                let listed = reader.strings(value, key)
+                step.parameters = Set(listed.map(\.0))
+                templates.noteListedParameters(step: step.name, listed)
             case "allow_failure": step.allowFailure = reader.bool(value, key) ?? false
             case "workdir":
                 step.workdir = reader.string(value, key)

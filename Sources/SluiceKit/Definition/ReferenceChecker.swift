@@ -14,11 +14,34 @@ struct ReferenceChecker {
 
     private(set) var fields: [Field] = []
     private var conditions: [(step: String, condition: Condition, node: Node)] = []
+    private var listedParameters: [(step: String, name: String, node: Node)] = []
     /// Steps that wrote `foreach` or `matrix`, read or not: one that could not be read was reported already, and its
     /// `{{ item }}` is no mistake of its own.
     private var declaredFanOuts: Set<String> = []
 
     mutating func noteFanOut(step: String) { declaredFanOuts.insert(step) }
+
+    /// A step's `params:` list, checked against the pipeline's parameters once they are all read.
+    mutating func noteListedParameters(step: String, _ names: [(String, Node)]) {
+        listedParameters += names.map { (step, $0.0, $0.1) }
+    }
+
+    /// The parameters each step's templates, `if:` and `foreach:` name, by step (``Step/parameters``).
+    func parametersNamed(in pipeline: Pipeline) -> [String: Set<String>] {
+        var named: [String: Set<String>] = [:]
+        for field in fields {
+            for reference in (try? Template(parsing: field.text))?.references ?? [] where reference.path.count == 2 && reference.path[0] == "params" {
+                named[field.step, default: []].insert(reference.path[1])
+            }
+        }
+        for (step, condition, _) in conditions {
+            for (path, _) in condition.names where path.count == 2 && path[0] == "params" { named[step, default: []].insert(path[1]) }
+        }
+        for step in pipeline.steps {
+            if case let .parameter(name) = step.fanOut?.source { named[step.name, default: []].insert(name) }
+        }
+        return named
+    }
 
     mutating func note(step: String, condition: Condition, _ node: Node) { conditions.append((step, condition, node)) }
 
@@ -29,6 +52,12 @@ struct ReferenceChecker {
     func check(_ pipeline: Pipeline, reader: DefinitionReader) {
         let parameters = Set(pipeline.parameters.map(\.name))
         let steps = Dictionary(pipeline.steps.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for (step, name, node) in listedParameters where !parameters.contains(name) {
+            reader.report(
+                .unknownName, node, "params: step '\(step)' lists '\(name)', which this pipeline does not declare",
+                fix: Suggestion.closest(to: name, among: parameters.sorted()).map { "did you mean '\($0)'?" }
+                    ?? "declare it under the pipeline's 'params:'")
+        }
         for step in pipeline.steps {
             if case let .upstream(source, key) = step.fanOut?.source,
                 let (message, fix) = upstreamValueProblem(["steps", source, "outputs", key], in: step.name, steps: steps)

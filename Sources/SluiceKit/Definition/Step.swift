@@ -28,6 +28,9 @@ public struct Step: Sendable {
     public var fanOut: FanOut?
     /// `if:`: when false, the step is skipped (with the values it saw), and nothing fails.
     public var condition: Condition?
+    /// The parameters its result depends on, which its fingerprint hashes: those its templates and `if:` name, and
+    /// those it lists under `params:`. Nil when it names and lists none: then every parameter, as the safe default.
+    public var parameters: Set<String>?
     /// Set on each instance of a fan-out once the run's items are known: which step it came from, with which item.
     public var instance: StepInstance?
     public var location: SourceLocation

@@ -58,8 +58,10 @@ final class OutputTracker: Sendable {
         let match = PathPatterns.files(step.inputs, in: workspace)
         for path in match.files { inputs[path] = try hasher.hash("\(workspace)/\(path)")?.sha256 ?? "missing" }
         for path in match.missing { inputs[path] = "missing" }
-        // An instance's own item is in its environment; the whole list it came from is not its business.
-        let parameters = step.instance?.sourceParameter.map { source in parameterHashes.filter { $0.key != source } } ?? parameterHashes
+        // Only the parameters the step uses; and an instance's own item is in its environment, so the whole list it came
+        // from is not its business.
+        var parameters = step.parameters.map { used in parameterHashes.filter { used.contains($0.key) } } ?? parameterHashes
+        if let source = step.instance?.sourceParameter { parameters[source] = nil }
         return StepFingerprint(
             action: action, parameters: parameters,
             environment: environment.mapValues { SHA256.hex(of: $0) }, inputs: inputs)

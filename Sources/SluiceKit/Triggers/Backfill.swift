@@ -85,15 +85,17 @@ public struct Backfill: Sendable {
         var results: [Result?] = Array(repeating: nil, count: intervals.count)
         var prepared: [(index: Int, run: PreparedRun)] = []
         for (index, interval) in intervals.enumerated() {
-            var request = configuration.request(pipeline, parameters: interval.parameters, trigger: "backfill")
-            // A pipeline that runs one run at a time queues its backfill's runs behind the others, one at a time.
-            request.triggerDetail = TriggerDetail(
-                backfill: id, interval: interval.key,
-                maxActive: pipeline.concurrency == .allow ? maxActive : nil)
-            if pipeline.concurrency == .reject { request.pipeline.concurrency = .queue }
-            request.claim = .interval(pipeline: pipeline.id, interval: interval.key)
-            do { prepared.append((index, try PipelineRunner.prepare(request))) } catch {
-                results[index] = .refused(interval, error.description)
+            do {
+                var request = try configuration.request(pipeline, parameters: interval.parameters, trigger: "backfill")
+                // A pipeline that runs one run at a time queues its backfill's runs behind the others, one at a time.
+                request.triggerDetail = TriggerDetail(
+                    backfill: id, interval: interval.key,
+                    maxActive: pipeline.concurrency == .allow ? maxActive : nil)
+                if pipeline.concurrency == .reject { request.pipeline.concurrency = .queue }
+                request.claim = .interval(pipeline: pipeline.id, interval: interval.key)
+                prepared.append((index, try PipelineRunner.prepare(request)))
+            } catch {
+                results[index] = .refused(interval, "\(error)")
             }
         }
         let recorded = try await store.createRuns(prepared.map { NewRun($0.run, runsDirectory: configuration.runsDirectory) })

@@ -180,16 +180,18 @@ public actor TriggerService {
         _ pipeline: Pipeline, trigger: String, name: String, templates: [String: ParameterTemplate],
         values: [String: String], detail: TriggerDetail, claim: TriggerClaim
     ) async throws -> StartResult {
-        var request = configuration.request(pipeline, parameters: templates.mapValues { $0.render(values) }, trigger: trigger)
-        request.triggerDetail = detail
-        request.claim = claim
         do {
+            var request = try configuration.request(pipeline, parameters: templates.mapValues { $0.render(values) }, trigger: trigger)
+            request.triggerDetail = detail
+            request.claim = claim
             let run = try await launch(try PipelineRunner.prepare(request))
             log("\(pipeline.id)/\(name): started run \(run.id)")
             return .started(run)
         } catch is TriggerClaimed {
             return .claimedElsewhere
         } catch let error as SluiceError where error.code == .invalidInput || error.code == .conflict {
+            return try await refuse(claim, pipeline.id, name, "\(error)")
+        } catch let error as DefinitionError {
             return try await refuse(claim, pipeline.id, name, "\(error)")
         }
     }

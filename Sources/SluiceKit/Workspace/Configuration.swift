@@ -66,6 +66,10 @@ public struct Configuration: Sendable {
             name: "log_lines", summary: "log lines shown for a failed step", defaultValue: { "20" },
             validate: { Int($0).map { $0 >= 0 } == true ? nil : "must be a whole number" }),
         Key(
+            name: "params_file",
+            summary: "a YAML or JSON file of parameter values every run starts from, under --params-file and -p (none by default)",
+            defaultValue: { "" }, validate: { _ in nil }),
+        Key(
             name: "secrets_file", summary: "NAME=value lines for secrets not in the environment",
             defaultValue: { ".sluice/secrets.env" }, validate: nonEmpty),
         Key(
@@ -179,6 +183,7 @@ public struct Configuration: Sendable {
     public var logLimit: Int64 { ByteSize.bytes(self["log_max_size"])! }
     public var logLines: Int { Int(self["log_lines"])! }
     public var secretsFile: String { path("secrets_file") }
+    public var parametersFile: String? { self["params_file"].isEmpty ? nil : path("params_file") }
     public var secretsInEnvironmentFile: Bool { self["env_file_secrets"] == "true" }
     public var allowedHosts: [String] { list("allowed_hosts") }
     public var allowedOrigins: [String] { list("allowed_origins") }
@@ -191,13 +196,29 @@ public struct Configuration: Sendable {
 extension Configuration {
     /// A request to run `pipeline` with this workspace's settings (jobs, secrets).
     public func request(
-        _ pipeline: Pipeline, selection: Selection = Selection(), parameters: [String: String],
+        _ pipeline: Pipeline, selection: Selection = Selection(), parameters: [String: String], parametersFile: String? = nil,
         trigger: String
-    ) -> RunRequest {
+    ) throws(DefinitionError) -> RunRequest {
         RunRequest(
-            pipeline: pipeline, selection: selection, parameters: parameters, trigger: trigger, jobs: jobs,
+            pipeline: pipeline, selection: selection, parameters: try self.parameters(for: pipeline, file: parametersFile, over: parameters),
+            trigger: trigger, jobs: jobs,
             secrets: SecretValues.load(pipeline.secrets, file: secretsFile), secretsInEnvironmentFile: secretsInEnvironmentFile,
             workspace: workspace)
+    }
+
+    /// The values `pipeline` takes from the workspace's `params_file`, then from `file`, then from `given`. A file's
+    /// names that the pipeline does not declare are left out: one file may serve several pipelines.
+    public func parameters(
+        for pipeline: Pipeline, file: String? = nil, over given: [String: String]
+    ) throws(DefinitionError)
+        -> [String: String]
+    {
+        let declared = Set(pipeline.parameters.map(\.name))
+        var values: [String: String] = [:]
+        for file in [parametersFile, file].compactMap(\.self) {
+            for (name, value) in try ParameterFile.read(file) where declared.contains(name) { values[name] = value }
+        }
+        return values.merging(given) { _, given in given }
     }
 
     /// The executors of this workspace's steps: local processes, and Slurm jobs or workers for the steps that ask for

@@ -32,6 +32,11 @@ struct BackfillCommand: AsyncParsableCommand {
     @Option(name: [.short, .customLong("param")], help: ArgumentHelp("A parameter value or template, repeatable.", valueName: "name=value"))
     var parameters: [String] = []
 
+    @Option(
+        name: .customLong("params-file"),
+        help: ArgumentHelp("A YAML or JSON file of parameter values, under -p (and over the workspace's params_file).", valueName: "file"))
+    var parametersFile: String?
+
     @Flag(help: "List the intervals and their parameters; run nothing.")
     var dryRun = false
 
@@ -39,7 +44,11 @@ struct BackfillCommand: AsyncParsableCommand {
         guard let step = Backfill.Step(rawValue: step) else { throw ValidationError("--step must be daily, weekly or monthly, not '\(step)'") }
         let configuration = try workspace.configuration()
         let pipeline = try workspace.pipeline(pipeline, in: PipelineCatalog.scan(configuration.pipelinesDirectory))
-        let values = try RunOptions.parameterValues(parameters)
+        let given = try RunOptions.parameterValues(parameters)
+        let values: [String: String]
+        do {
+            values = try configuration.parameters(for: pipeline, file: parametersFile.map(absolutePath), over: given)
+        } catch { throw fail("\(error)\nnothing was run", ExitStatus.invalidInput) }
         let plan: Backfill
         do { plan = try Backfill(pipeline: pipeline, from: from, to: to, step: step, maxActive: maxActive, parameters: values) } catch {
             // The option at fault, as the command line names it.

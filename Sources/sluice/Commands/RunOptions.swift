@@ -7,6 +7,11 @@ struct RunOptions: ParsableArguments {
     @Option(name: [.short, .customLong("param")], help: ArgumentHelp("A parameter value, repeatable.", valueName: "name=value"))
     var parameters: [String] = []
 
+    @Option(
+        name: .customLong("params-file"),
+        help: ArgumentHelp("A YAML or JSON file of parameter values, under -p (and over the workspace's params_file).", valueName: "file"))
+    var parametersFile: String?
+
     @Option(name: .shortAndLong, help: "Steps run at once (default: the number of cores, or `jobs` in sluice.yaml).")
     var jobs: Int?
 
@@ -37,6 +42,11 @@ struct RunOptions: ParsableArguments {
     }
 }
 
+/// `path` as given on the command line, made absolute against the current directory.
+func absolutePath(_ path: String) -> String {
+    path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
+}
+
 /// Validates, plans and runs one request; shared by `run` and `step`.
 enum RunDriver {
     /// Where steps that run without their upstream steps take what those passed on.
@@ -57,7 +67,13 @@ enum RunDriver {
         let catalog = PipelineCatalog.scan(configuration.pipelinesDirectory, only: pipelineName)
         let pipeline = try workspace.pipeline(pipelineName, in: catalog)
         let values = parameters.merging(try options.parsedParameters()) { _, given in given }
-        var request = configuration.request(pipeline, selection: selection, parameters: values, trigger: trigger)
+        var request: RunRequest
+        do {
+            request = try configuration.request(
+                pipeline, selection: selection, parameters: values, parametersFile: options.parametersFile.map(absolutePath), trigger: trigger)
+        } catch {
+            throw fail("\(error)\nnothing was run", ExitStatus.invalidInput)
+        }
         request.continueOnError = options.continueOnError
         request.force = options.force
         let prepared: PreparedRun

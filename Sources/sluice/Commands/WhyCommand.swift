@@ -35,7 +35,10 @@ struct WhyCommand: AsyncParsableCommand {
         let configuration = try workspace.configuration()
         let pipeline = try workspace.pipeline(self.pipeline, in: PipelineCatalog.scan(configuration.pipelinesDirectory))
         _ = try workspace.step(step, of: pipeline)
-        let given = try RunOptions.parameterValues(parameters)
+        let given: [String: String]
+        do { given = try configuration.parameters(for: pipeline, over: RunOptions.parameterValues(parameters)) } catch let error as DefinitionError {
+            throw fail("\(error)", ExitStatus.invalidInput)
+        }
         let values: [String: String]
         switch ParameterBinding.bind(given, to: pipeline.parameters) {
         case let .success(bound): values = bound
