@@ -267,6 +267,29 @@ struct RunStoreConformanceTests {
         #expect(try await store.stepRun(runID: run.id, step: "a")?.recovered == true)
     }
 
+    /// The run cache keeps one entry per fingerprint of a step, the newest run's; removing the run removes it.
+    @Test(arguments: StoreBackend.allCases)
+    func theRunCacheKeepsEveryFingerprintUntilItsRunIsRemoved(_ backend: StoreBackend) async throws {
+        let store = try await backend.make()
+        var records: [StepFingerprintRecord] = []
+        for (n, value) in ["1", "2", "1"].enumerated() {
+            let run = try await store.createRun(NewRun(pipeline: "p", trigger: "cli", runsDirectory: Self.runs, steps: ["a"]))
+            let record = StepFingerprintRecord(
+                pipeline: "p", step: "a", runID: run.id, recordedAt: Date(timeIntervalSince1970: 1_800_000_000 + Double(n)),
+                fingerprint: StepFingerprint(action: "s", parameters: ["n": value], environment: [:], inputs: [:]),
+                outputs: ["out.txt": "hash\(value)"], outputValues: nil)
+            try await store.writeEvents([
+                RunEvent(runID: run.id, pipeline: "p", kind: .outputsRecorded(step: "a", record: record, newVersions: [])),
+                RunEvent(runID: run.id, pipeline: "p", kind: .runFinished(status: .success)),
+            ])
+            records.append(record)
+        }
+        let cache = try await store.runCache(pipeline: "p")["a"] ?? []
+        #expect(cache == [records[2], records[1]], "newest first, one per fingerprint")
+        _ = try await store.removeRuns(before: nil, keep: 0, dryRun: false)
+        #expect(try await store.runCache(pipeline: "p").isEmpty, "gc bounds the cache")
+    }
+
     @Test(arguments: StoreBackend.allCases)
     func twoProcessesRacingForOneClaimRecordOneRun(_ backend: StoreBackend) async throws {
         let stores = try await backend.makeShared(2)
@@ -343,6 +366,7 @@ struct RunStoreConformanceTests {
         #expect(try await target.stepStatuses(pipeline: "never_run").first?.tested == true)
         #expect(try await target.outputState(pipeline: "p").fingerprints == source.outputState(pipeline: "p").fingerprints)
         #expect(try await target.outputState(pipeline: "p").hashes == source.outputState(pipeline: "p").hashes)
+        #expect(try await target.runCache(pipeline: "p") == source.runCache(pipeline: "p"))
         #expect(try await target.triggerStates(pipeline: nil) == source.triggerStates(pipeline: nil))
         #expect(try await target.pausedPipelines() == source.pausedPipelines())
         let refused = await #expect(throws: SluiceError.self, "only into an empty store") {

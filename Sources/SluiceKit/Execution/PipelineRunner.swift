@@ -230,7 +230,8 @@ public struct PipelineRunner: Sendable {
         let known = try await store.outputState(pipeline: pipeline.id)
         return OutputTracker(
             pipeline: pipeline, workspace: workspace, versionsDirectory: versionsDirectory, parameters: prepared.parameters,
-            force: prepared.request.force, previous: known.fingerprints, knownHashes: known.hashes)
+            force: prepared.request.force, previous: known.fingerprints, cache: try await store.runCache(pipeline: pipeline.id),
+            knownHashes: known.hashes)
     }
 
     /// Reads back what was recorded, so the summary and status file say exactly what the store says.

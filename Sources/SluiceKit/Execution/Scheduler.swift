@@ -150,6 +150,18 @@ final class Scheduler: Sendable {
                 return { $0.upToDate(index, values: values) }
             case let .run(fingerprint, _):
                 return { $0.mustRun(index, fingerprint: fingerprint, at: Date()) }
+            case let .restore(restoration):
+                do { try tracker.restore(restoration, of: step) } catch {
+                    // A version that went missing or no longer matches its hash: the step runs after all.
+                    return { $0.mustRun(index, fingerprint: restoration.record.fingerprint, at: Date()) }
+                }
+                var record = restoration.record
+                record.recordedAt = Date()
+                emit(event(.stepUpToDate(step: step.name, reason: restoration.reason)))
+                emit(event(.outputsRecorded(step: step.name, record: record, newVersions: [])))
+                let values = record.outputValues
+                if let values, !values.isEmpty { emit(event(.valuesRecorded(step: step.name, values: values))) }
+                return { $0.upToDate(index, values: values) }
             }
         } catch {
             return { $0.checkFailed(index, error: "\(error)", at: Date()) }

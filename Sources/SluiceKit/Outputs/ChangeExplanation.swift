@@ -18,12 +18,8 @@ public struct ChangeExplanation: Sendable {
         let known = try await store.outputState(pipeline: pipeline.id)
         let tracker = OutputTracker(
             pipeline: pipeline, workspace: workspace, versionsDirectory: versionsDirectory, parameters: parameters,
-            force: false, previous: known.fingerprints, knownHashes: known.hashes)
-        let decision = try await offPool { try tracker.decide(step) }
-        return switch decision {
-        case let .upToDate(reason): ChangeExplanation(step: step.name, upToDate: true, reasons: [reason])
-        case let .run(_, reasons): ChangeExplanation(step: step.name, upToDate: false, reasons: reasons)
-        }
+            force: false, previous: known.fingerprints, cache: try await store.runCache(pipeline: pipeline.id), knownHashes: known.hashes)
+        return ChangeExplanation(step.name, try await offPool { try tracker.decide(step) })
     }
 
     /// What a run of `prepared` would find for each included step that declares outputs, as `--dry-run` shows it:
@@ -36,16 +32,23 @@ public struct ChangeExplanation: Sendable {
         let steps = prepared.plan.included.map(\.step).filter { !$0.outputs.isEmpty }
         guard !steps.isEmpty, !prepared.request.force else { return [:] }
         let known = try await store?.outputState(pipeline: pipeline.id) ?? (fingerprints: [:], hashes: [:])
+        // A store of an older schema, opened without migrating, has no run cache yet.
+        let cache = (try? await store?.runCache(pipeline: pipeline.id)) ?? [:]
         let tracker = OutputTracker(
             pipeline: pipeline, workspace: workspace, versionsDirectory: versionsDirectory,
-            parameters: prepared.parameters, force: false, previous: known.fingerprints, knownHashes: known.hashes)
+            parameters: prepared.parameters, force: false, previous: known.fingerprints, cache: cache, knownHashes: known.hashes)
         let decisions = try await offPool { try steps.map { ($0.name, try tracker.decide($0)) } }
-        return Dictionary(
-            uniqueKeysWithValues: decisions.map { name, decision in
-                switch decision {
-                case let .upToDate(reason): (name, ChangeExplanation(step: name, upToDate: true, reasons: [reason]))
-                case let .run(_, reasons): (name, ChangeExplanation(step: name, upToDate: false, reasons: reasons))
-                }
-            })
+        return Dictionary(uniqueKeysWithValues: decisions.map { name, decision in (name, ChangeExplanation(name, decision)) })
+    }
+}
+
+extension ChangeExplanation {
+    /// A step that would be restored from the run cache runs no process: it counts as up to date.
+    init(_ step: String, _ decision: OutputTracker.Decision) {
+        switch decision {
+        case let .upToDate(reason): self.init(step: step, upToDate: true, reasons: [reason])
+        case let .run(_, reasons): self.init(step: step, upToDate: false, reasons: reasons)
+        case let .restore(restoration): self.init(step: step, upToDate: true, reasons: [restoration.reason])
+        }
     }
 }

@@ -9,6 +9,22 @@ final class OutputTracker: Sendable {
     enum Decision: Sendable {
         case upToDate(reason: String)
         case run(fingerprint: StepFingerprint, reasons: [String])
+        /// An earlier run had this fingerprint, and its outputs are still kept as versions: put them back instead of
+        /// running the step (``restore(_:of:)``).
+        case restore(Restoration)
+    }
+
+    /// Outputs of an earlier successful attempt with the same fingerprint, to put back.
+    struct Restoration: Sendable {
+        /// That attempt's record in the run cache.
+        var record: StepFingerprintRecord
+        var versions: [OutputAnnotation]
+        /// Files the output patterns match now that the attempt did not leave.
+        var extra: [String]
+        /// Why the step's last outputs do not do.
+        var reasons: [String]
+
+        var reason: String { "restored from run \(record.runID), which had the same fingerprint: " + reasons.joined(separator: "; ") }
     }
 
     /// What a successful attempt left, to be recorded.
@@ -24,11 +40,13 @@ final class OutputTracker: Sendable {
     let parameterHashes: [String: String]
     let force: Bool
     let previous: [String: StepFingerprintRecord]
+    /// Every earlier successful fingerprint still stored, by step, newest first.
+    let cache: [String: [StepFingerprintRecord]]
     let hasher: FileHasher
 
     init(
         pipeline: Pipeline, workspace: String, versionsDirectory: String, parameters: [String: String], force: Bool,
-        previous: [String: StepFingerprintRecord], knownHashes: [String: FileHash]
+        previous: [String: StepFingerprintRecord], cache: [String: [StepFingerprintRecord]] = [:], knownHashes: [String: FileHash]
     ) {
         self.pipeline = pipeline
         self.workspace = workspace
@@ -36,6 +54,7 @@ final class OutputTracker: Sendable {
         parameterHashes = parameters.mapValues { SHA256.hex(of: $0) }
         self.force = force
         self.previous = previous
+        self.cache = cache
         hasher = FileHasher(known: knownHashes)
     }
 
@@ -72,10 +91,10 @@ final class OutputTracker: Sendable {
         let fingerprint = try fingerprint(of: step)
         guard !force else { return .run(fingerprint: fingerprint, reasons: ["--force reruns every step"]) }
         guard let last = previous[step.name] else {
-            return .run(fingerprint: fingerprint, reasons: ["no successful run of '\(step.name)' with declared outputs is recorded"])
+            return cachedOrRun(step, fingerprint, reasons: ["no successful run of '\(step.name)' with declared outputs is recorded"])
         }
         let changes = fingerprint.changes(since: last.fingerprint)
-        guard changes.isEmpty else { return .run(fingerprint: fingerprint, reasons: changes) }
+        guard changes.isEmpty else { return cachedOrRun(step, fingerprint, reasons: changes) }
         let current = PathPatterns.files(step.outputs, in: workspace).files
         for path in Set(last.outputs.keys).union(current).sorted() {
             let now = try hasher.hash("\(workspace)/\(path)")?.sha256
@@ -90,6 +109,35 @@ final class OutputTracker: Sendable {
             }
         }
         return .upToDate(reason: "inputs, parameters and script unchanged since run \(last.runID); \(current.count) outputs intact")
+    }
+
+    /// Restores the outputs of an earlier attempt with `fingerprint` when the run cache has one whose versions are all
+    /// still kept, as DVC's run cache does; else the step runs. Outputs changed by hand under an unchanged fingerprint
+    /// make the step run instead: they are never overwritten from the cache.
+    private func cachedOrRun(_ step: Step, _ fingerprint: StepFingerprint, reasons: [String]) -> Decision {
+        let digest = fingerprint.digest
+        guard let record = cache[step.name]?.first(where: { $0.fingerprint.digest == digest }), !record.outputs.isEmpty,
+            let annotations = try? versions(of: step).annotations()
+        else { return .run(fingerprint: fingerprint, reasons: reasons) }
+        var chosen: [OutputAnnotation] = []
+        for (path, sha256) in record.outputs.sorted(by: { $0.key < $1.key }) {
+            guard let version = annotations.versions.last(where: { $0.path == path && $0.sha256 == sha256 }) else {
+                return .run(fingerprint: fingerprint, reasons: reasons)
+            }
+            chosen.append(version)
+        }
+        let extra = PathPatterns.files(step.outputs, in: workspace).files.filter { record.outputs[$0] == nil }
+        return .restore(Restoration(record: record, versions: chosen, extra: extra, reasons: reasons))
+    }
+
+    /// Puts `restoration`'s versions back, byte for byte, removes the files it did not have, and makes them the last
+    /// good versions (a later rollback returns to them).
+    func restore(_ restoration: Restoration, of step: Step) throws {
+        let versions = versions(of: step)
+        var annotations = try versions.annotations()
+        try versions.restore(restoration.versions, from: annotations, remove: restoration.extra)
+        annotations.lastGood = Dictionary(restoration.versions.map { ($0.path, $0.version) }, uniquingKeysWith: { _, last in last })
+        try versions.save(annotations)
     }
 
     /// What the step passed on when it last succeeded with its declared outputs: a run where it is up to date

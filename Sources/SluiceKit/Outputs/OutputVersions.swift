@@ -109,7 +109,7 @@ public struct OutputVersions: Sendable {
 
     private struct VersionMismatch: Error {}
 
-    private func save(_ annotations: OutputAnnotations) throws {
+    func save(_ annotations: OutputAnnotations) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)

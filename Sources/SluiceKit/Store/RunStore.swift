@@ -78,6 +78,8 @@ public protocol RunStore: Sendable {
     func importContents(_ contents: StoreContents) async throws
     /// What change detection starts from: each step's last successful fingerprint, and every remembered file hash.
     func outputState(pipeline: String) async throws -> (fingerprints: [String: StepFingerprintRecord], hashes: [String: FileHash])
+    /// Every successful fingerprint of the pipeline's steps whose run is still stored, by step, newest first: the run cache.
+    func runCache(pipeline: String) async throws -> [String: [StepFingerprintRecord]]
 }
 
 extension RunStore {

@@ -9,6 +9,8 @@ public struct StoreContents: Sendable {
     public var recoveryActions: [(runID: String, record: RecoveryActionRecord)] = []
     public var stepStatuses: [StepStatusRecord] = []
     var fingerprints: [StepFingerprintRecord] = []
+    /// The run cache: every stored successful fingerprint.
+    var cache: [StepFingerprintRecord] = []
     public var hashes: [String: FileHash] = [:]
     public var triggers: [TriggerState] = []
     public var paused: [String: Date] = [:]
@@ -36,6 +38,7 @@ public struct StoreContents: Sendable {
             let state = try await store.outputState(pipeline: pipeline)
             contents.fingerprints += state.fingerprints.values.sorted { $0.step < $1.step }
             contents.hashes = state.hashes
+            contents.cache += try await store.runCache(pipeline: pipeline).values.joined().sorted { $0.recordedAt < $1.recordedAt }
         }
         contents.triggers = try await store.triggerStates(pipeline: nil)
         contents.paused = try await store.pausedPipelines()

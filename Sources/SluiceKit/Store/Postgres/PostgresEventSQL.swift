@@ -95,7 +95,13 @@ enum PostgresEventSQL {
                     \(step), \(run), \(record.recordedAt.timeIntervalSince1970), \(try jsonText(record.fingerprint)), \(try jsonText(record.outputs)),
                     \(try record.outputValues.map(jsonText)))
                     ON CONFLICT (pipeline, step) DO UPDATE SET runid = excluded.runid, recordedat = excluded.recordedat,
-                    fingerprint = excluded.fingerprint, outputs = excluded.outputs, outputvalues = excluded.outputvalues)
+                    fingerprint = excluded.fingerprint, outputs = excluded.outputs, outputvalues = excluded.outputvalues),
+                cache AS (
+                    INSERT INTO step_cache (pipeline, step, digest, runid, recordedat, fingerprint, outputs, outputvalues) VALUES (\(record.pipeline),
+                    \(step), \(record.fingerprint.digest), \(run), \(record.recordedAt.timeIntervalSince1970), \(try jsonText(record.fingerprint)),
+                    \(try jsonText(record.outputs)), \(try record.outputValues.map(jsonText)))
+                    ON CONFLICT (pipeline, step, digest) DO UPDATE SET runid = excluded.runid, recordedat = excluded.recordedat,
+                    outputs = excluded.outputs, outputvalues = excluded.outputvalues)
                 INSERT INTO events (runid, at, kind, step, message) VALUES (\(run), \(at), 'outputs_recorded', \(step), \(message))
                 """
         case let .recoveryFinished(step, action):

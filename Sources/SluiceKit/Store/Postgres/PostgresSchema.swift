@@ -97,6 +97,17 @@ enum PostgresSchema {
                 "ALTER TABLE step_runs ADD COLUMN outputvalues TEXT",
                 "ALTER TABLE step_fingerprints ADD COLUMN outputvalues TEXT",
             ]),
+        Migration(
+            version: 5, name: "step_cache: every successful fingerprint with its outputs, for restoring them",
+            sql: [
+                """
+                CREATE TABLE step_cache (
+                    pipeline TEXT NOT NULL, step TEXT NOT NULL, digest TEXT NOT NULL, runid TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+                    recordedat DOUBLE PRECISION NOT NULL, fingerprint TEXT NOT NULL, outputs TEXT NOT NULL, outputvalues TEXT,
+                    PRIMARY KEY (pipeline, step, digest))
+                """,
+                "CREATE INDEX step_cache_by_run ON step_cache (runid)",
+            ]),
     ]
 
     /// Applies the migrations the database lacks, each in its own transaction, under a lock: several processes may

@@ -105,6 +105,10 @@ extension SQLBackend {
         )
     }
 
+    public func runCache(pipeline: String) async throws -> [String: [StepFingerprintRecord]] {
+        Dictionary(grouping: try await read(StoreSQL.cache(pipeline), as: StepFingerprintRecord.self), by: \.step)
+    }
+
     public func triggerStates(pipeline: String?) async throws -> [TriggerState] {
         try await read(StoreSQL.triggers(pipeline: pipeline), as: TriggerState.self)
     }

@@ -216,6 +216,18 @@ enum StoreSQL {
 
     static let fileHashes = SQLStatement("SELECT * FROM file_hashes")
 
+    /// The run cache of a pipeline's steps, newest first.
+    static func cache(_ pipeline: String) -> SQLStatement {
+        SQLStatement("SELECT * FROM step_cache WHERE pipeline = ? ORDER BY recordedat DESC", [.text(pipeline)])
+    }
+
+    /// A successful attempt's fingerprint and outputs, as the run cache keeps them (by pipeline, step and digest).
+    static let insertCacheEntrySQL = """
+        INSERT INTO step_cache (pipeline, step, digest, runid, recordedat, fingerprint, outputs, outputvalues) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (pipeline, step, digest) DO UPDATE SET runid = excluded.runid, recordedat = excluded.recordedat, outputs = excluded.outputs,
+        outputvalues = excluded.outputvalues
+        """
+
     // MARK: Triggers
 
     static func triggers(pipeline: String?, name: String? = nil) -> SQLStatement {
@@ -360,6 +372,15 @@ enum StoreSQL {
                     [
                         .text(record.pipeline), .text(record.step), .text(record.runID), .date(record.recordedAt), try .json(record.fingerprint),
                         try .json(record.outputs), try .json(record.outputValues),
+                    ]))
+        }
+        for record in contents.cache {
+            statements.append(
+                SQLStatement(
+                    insertCacheEntrySQL,
+                    [
+                        .text(record.pipeline), .text(record.step), .text(record.fingerprint.digest), .text(record.runID), .date(record.recordedAt),
+                        try .json(record.fingerprint), try .json(record.outputs), try .json(record.outputValues),
                     ]))
         }
         for (path, hash) in contents.hashes.sorted(by: { $0.key < $1.key }) {

@@ -77,6 +77,9 @@ enum EventSQL {
             ).run(
                 .text(record.pipeline), .text(step), run, .real(record.recordedAt.timeIntervalSince1970),
                 .text(try jsonText(record.fingerprint)), .text(try jsonText(record.outputs)), .text(try record.outputValues.map(jsonText)))
+            try db.cachedStatement(sql: StoreSQL.insertCacheEntrySQL).run(
+                .text(record.pipeline), .text(step), .text(record.fingerprint.digest), run, .real(record.recordedAt.timeIntervalSince1970),
+                .text(try jsonText(record.fingerprint)), .text(try jsonText(record.outputs)), .text(try record.outputValues.map(jsonText)))
             let versions = newVersions.map { "\($0.path) v\($0.version)" }.joined(separator: ", ")
             try insertEvent(
                 db, run, at, "outputs_recorded", step: step,

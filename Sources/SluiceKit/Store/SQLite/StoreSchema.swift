@@ -118,6 +118,19 @@ enum StoreSchema {
                 }
             }
         }
+        // The run cache: every successful attempt's fingerprint with its outputs, not only the last one, so that a
+        // step whose inputs, parameters and script come back to an earlier state gets that state's outputs restored
+        // (``OutputTracker``). Removing a run (`sluice gc`) removes its entries.
+        migrator.registerMigration("v8") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE step_cache (
+                        pipeline TEXT NOT NULL, step TEXT NOT NULL, digest TEXT NOT NULL,
+                        runid TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, recordedat REAL NOT NULL, fingerprint TEXT NOT NULL,
+                        outputs TEXT NOT NULL, outputvalues TEXT, PRIMARY KEY (pipeline, step, digest)) WITHOUT ROWID;
+                    CREATE INDEX step_cache_by_run ON step_cache (runid);
+                    """)
+        }
         return migrator
     }
 }
