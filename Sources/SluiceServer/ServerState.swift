@@ -44,7 +44,7 @@ final class ServerState: Sendable {
     ) async throws -> Response {
         var request: RunRequest
         do { request = try configuration.request(pipeline, selection: selection, parameters: parameters, trigger: trigger) } catch {
-            throw SluiceError(.invalidInput, "the workspace's params_file: \(error)")
+            throw SluiceError(.invalidInput, "\(error)")
         }
         request.continueOnError = continueOnError
         request.force = force

@@ -34,7 +34,9 @@ struct ParameterFileTests {
 
     @Test func filesAndFlagsLayerInOrderAndTheValuesAreRecordedWithTheRun() async throws {
         // One workspace file serves several pipelines: names this one does not declare are left out.
-        _ = try workspace.write("params.yaml", "split: 0.30\nmax_features: 300\nlearning_rate: 0.1\nsamples: [a, b]\n")
+        // Other tools' nested values and aliases under names no pipeline declares are left alone.
+        _ = try workspace.write(
+            "params.yaml", "split: 0.30\nmax_features: 300\nlearning_rate: 0.1\nsamples: [a, b]\ntrain: {epochs: 10}\nbig: &b x\nmore: [*b, *b]\n")
         _ = try workspace.write("sluice.yaml", "params_file: params.yaml\n")
         _ = try workspace.write("experiments/wide.json", #"{"max_features": "1000", "seed": "5"}"#)
 
@@ -48,6 +50,13 @@ struct ParameterFileTests {
         #expect(
             try await recordedParameters() == ["split": "0.30", "max_features": "1000", "seed": "9", "samples": "[\"a\",\"b\"]", "day": "2026-01-01"])
 
+        // Several files apply in order, the later over the earlier.
+        _ = try workspace.write("experiments/seed.yaml", "seed: 6\n")
+        let twoFiles = try sluice("run", "ml", "--params-file", "experiments/seed.yaml", "--params-file", "experiments/wide.json")
+        #expect(twoFiles.status == 0)
+        let fromTwo = try await recordedParameters()
+        #expect(fromTwo["seed"] == "5" && fromTwo["max_features"] == "1000")
+
         let step = try sluice("step", "ml", "show", "--params-file", "experiments/wide.json")
         #expect(step.status == 0, "\(step.stdout)\(step.stderr)")
         #expect(try await recordedParameters()["seed"] == "5")
@@ -60,15 +69,25 @@ struct ParameterFileTests {
     }
 
     @Test func aBadParameterFileIsReportedAtItsLineAndNothingRuns() async throws {
-        _ = try workspace.write("nested.yaml", "split: 0.3\ntrain:\n  max_features: 300\n")
+        _ = try workspace.write("nested.yaml", "seed: 3\nsplit:\n  max_features: 300\n")
         let nested = try sluice("run", "ml", "--params-file", "nested.yaml")
         #expect(nested.status == 65)
-        #expect(nested.stderr.contains("nested.yaml:3:") && nested.stderr.contains("parameter 'train' holds a map"), "\(nested.stderr)")
+        #expect(nested.stderr.contains("nested.yaml:3:") && nested.stderr.contains("parameter 'split' holds a map"), "\(nested.stderr)")
         #expect(nested.stderr.contains("nothing was run"))
 
         _ = try workspace.write("twice.yaml", "seed: 1\nseed: 2\n")
         let twice = try sluice("run", "ml", "--params-file", "twice.yaml").stderr
-        #expect(twice.contains("twice.yaml:") && twice.contains("seed given twice"), "\(twice)")
+        #expect(twice.contains("twice.yaml:") && twice.contains("'seed' is given twice"), "\(twice)")
+        // An alias bomb: 4,000 aliases of a 60 KB value in a 80 KB file.
+        _ = try workspace.write(
+            "bomb.yaml",
+            "big: &b \"\(String(repeating: "x", count: 60_000))\"\nsamples: [\(Array(repeating: "*b", count: 4000).joined(separator: ", "))]\n")
+        let bomb = try sluice("run", "ml", "--params-file", "bomb.yaml")
+        #expect(bomb.status == 65 && bomb.stderr.contains("expand to more than"), "\(bomb.stderr)")
+        _ = try workspace.write("shape.yaml", "seed: [1]\nsamples: [a, [b]]\n")
+        let shape = try sluice("run", "ml", "--params-file", "shape.yaml").stderr
+        #expect(shape.contains("shape.yaml:1:") && shape.contains("'seed' takes one value"), "\(shape)")
+        #expect(shape.contains("shape.yaml:2:") && shape.contains("'samples' is a list of values"), "\(shape)")
         _ = try workspace.write("list.yaml", "- seed\n")
         #expect(try sluice("run", "ml", "--params-file", "list.yaml").stderr.contains("must map names to values"))
         _ = try workspace.write("broken.json", "{\"seed\": ")
@@ -82,7 +101,10 @@ struct ParameterFileTests {
         #expect(wrong.status == 65 && wrong.stderr.contains("seed"), "\(wrong.stderr)")
         // A workspace file that went missing stops every run, saying which setting names it.
         _ = try workspace.write("sluice.yaml", "params_file: gone.yaml\n")
-        #expect(try sluice("run", "ml").stderr.contains("gone.yaml"))
+        let gone = try sluice("run", "ml").stderr
+        #expect(gone.contains("gone.yaml") && gone.contains("the workspace's params_file, set in") && gone.contains("sluice.yaml"), "\(gone)")
+        _ = try workspace.write("sluice.yaml", "params_file: \"a\\nb.yaml\"\n")
+        #expect(try sluice("run", "ml").stderr.contains("setting 'params_file' must be a path"))
         #expect(try await workspace.store().runs(pipeline: "ml", limit: 10, offset: 0).isEmpty, "no run was recorded")
     }
 }

@@ -92,4 +92,35 @@ struct StepParameterTests {
         #expect(validate.stdout.contains("did you mean 'max_features'?"), "\(validate.stdout)")
         #expect(validate.stdout.contains("typo.yaml:4:"), "a blank name is refused too: \(validate.stdout)")
     }
+
+    /// A fan-out's instances that name no parameter depend on all but their list; a join after it depends on the list.
+    @Test func aFanOutsInstancesAndItsJoinRerunWhenWhatTheyUseChanges() async throws {
+        try workspace.pipeline(
+            "fan",
+            """
+            params:
+              samples: {type: list, default: [a, b]}
+              threshold: {type: int, default: "1"}
+              label: {type: string, default: "x"}
+            steps:
+              - name: map
+                foreach: "{{ params.samples }}"
+                command: 'echo "$THRESHOLD" > "out-$SLUICE_ITEM.txt"; echo map >> ran.txt'
+                outputs: ["out-{{ item }}.txt"]
+              - name: merge
+                depends_on: [map]
+                command: 'cat out-*.txt > all.txt; echo {{ params.label }} >> all.txt; echo merge >> ran.txt'
+                outputs: [all.txt]
+            """)
+        _ = try await workspace.run("fan", jobs: 1)
+        try FileManager.default.removeItem(atPath: workspace.path("ran.txt"))
+        _ = try await workspace.run("fan", parameters: ["threshold": "2"], jobs: 1)
+        #expect(try ran() == ["map", "map"], "the instances read threshold from their environment")
+        try FileManager.default.removeItem(atPath: workspace.path("ran.txt"))
+        let wider = try await workspace.run("fan", parameters: ["threshold": "2", "samples": "a,b,c"], jobs: 1)
+        #expect(try ran() == ["map", "merge"], "only the new instance, and the join over the list")
+        #expect(wider.step("map[a]")?.state == .upToDate)
+        #expect(try workspace.read("all.txt").split(separator: "\n").count == 4)
+    }
+
 }

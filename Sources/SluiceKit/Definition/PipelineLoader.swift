@@ -152,6 +152,7 @@ public enum PipelineLoader {
         var fanOutNodes: [String: Node] = [:]
         var templated: [(String, String, Node)] = []
         var conditionNode: Node?
+        var listedParameters: [(String, Node)] = []
         for (key, _, value) in entries {
             switch key {
             case "name":
@@ -172,9 +173,8 @@ public enum PipelineLoader {
                 }
             case "tags": step.tags = reader.strings(value, key).map(\.0)
             case "params":
-                let listed = reader.strings(value, key)
-                step.parameters = Set(listed.map(\.0))
-                templates.noteListedParameters(step: step.name, listed)
+                listedParameters = reader.strings(value, key)
+                step.parameters = Set(listedParameters.map(\.0))
             case "allow_failure": step.allowFailure = reader.bool(value, key) ?? false
             case "workdir":
                 step.workdir = reader.string(value, key)
@@ -239,6 +239,7 @@ public enum PipelineLoader {
         }
         if let command { templated.append(("command", command.0, command.1)) }
         for (key, text, value) in templated { templates.note(step: step.name, key: key, text, value) }
+        templates.noteListedParameters(step: step.name, listedParameters)
         if let condition = step.condition, let conditionNode { templates.note(step: step.name, condition: condition, conditionNode) }
         if fanOutNodes["foreach"] != nil || fanOutNodes["matrix"] != nil { templates.noteFanOut(step: step.name) }
         switch (script, command) {

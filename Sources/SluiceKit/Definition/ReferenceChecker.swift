@@ -26,7 +26,8 @@ struct ReferenceChecker {
         listedParameters += names.map { (step, $0.0, $0.1) }
     }
 
-    /// The parameters each step's templates, `if:` and `foreach:` name, by step (``Step/parameters``).
+    /// The parameters each step's templates and `if:` name, by step (``Step/parameters``), and the lists the fan-outs
+    /// it follows go over.
     func parametersNamed(in pipeline: Pipeline) -> [String: Set<String>] {
         var named: [String: Set<String>] = [:]
         for field in fields {
@@ -37,8 +38,13 @@ struct ReferenceChecker {
         for (step, condition, _) in conditions {
             for (path, _) in condition.names where path.count == 2 && path[0] == "params" { named[step, default: []].insert(path[1]) }
         }
-        for step in pipeline.steps {
-            if case let .parameter(name) = step.fanOut?.source { named[step.name, default: []].insert(name) }
+        // A step after a fan-out over a list parameter depends on that list: its instances are what it joins. (The
+        // fan-out's own instances hold their item instead, so the list itself does not count for them.)
+        let fannedOver = Dictionary(
+            pipeline.steps.compactMap { step in if case let .parameter(name) = step.fanOut?.source { (step.name, name) } else { nil } },
+            uniquingKeysWith: { first, _ in first })
+        for step in pipeline.steps where named[step.name] != nil || step.parameters != nil {
+            for upstream in step.dependsOn { if let list = fannedOver[upstream] { named[step.name, default: []].insert(list) } }
         }
         return named
     }

@@ -113,11 +113,12 @@ final class OutputTracker: Sendable {
 
     /// Restores the outputs of an earlier attempt with `fingerprint` when the run cache has one whose versions are all
     /// still kept, as DVC's run cache does; else the step runs. Outputs changed by hand under an unchanged fingerprint
-    /// make the step run instead: they are never overwritten from the cache.
+    /// make the step run instead: they are never overwritten from the cache. Nor is anything removed that is not
+    /// a known output of this step, and the attempt's files must be what the step declares today.
     private func cachedOrRun(_ step: Step, _ fingerprint: StepFingerprint, reasons: [String]) -> Decision {
         let digest = fingerprint.digest
         guard let record = cache[step.name]?.first(where: { $0.fingerprint.digest == digest }), !record.outputs.isEmpty,
-            let annotations = try? versions(of: step).annotations()
+            PathPatterns.declare(Array(record.outputs.keys), step.outputs), let annotations = try? versions(of: step).annotations()
         else { return .run(fingerprint: fingerprint, reasons: reasons) }
         var chosen: [OutputAnnotation] = []
         for (path, sha256) in record.outputs.sorted(by: { $0.key < $1.key }) {
@@ -127,6 +128,10 @@ final class OutputTracker: Sendable {
             chosen.append(version)
         }
         let extra = PathPatterns.files(step.outputs, in: workspace).files.filter { record.outputs[$0] == nil }
+        // A file this step never left (another step's, the user's) makes it run rather than be removed.
+        guard extra.allSatisfy({ path in annotations.versions.contains { $0.path == path } }) else {
+            return .run(fingerprint: fingerprint, reasons: reasons)
+        }
         return .restore(Restoration(record: record, versions: chosen, extra: extra, reasons: reasons))
     }
 

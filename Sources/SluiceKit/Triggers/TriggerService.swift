@@ -192,7 +192,10 @@ public actor TriggerService {
         } catch let error as SluiceError where error.code == .invalidInput || error.code == .conflict {
             return try await refuse(claim, pipeline.id, name, "\(error)")
         } catch let error as DefinitionError {
-            return try await refuse(claim, pipeline.id, name, "\(error)")
+            // A parameter file being written, or broken: the due time is kept, and tried again at the next check.
+            try await store.recordTriggerError(pipeline: pipeline.id, name: name, message: "\(error)")
+            log("\(pipeline.id)/\(name): no run started yet: \(error)")
+            return .refused
         }
     }
 

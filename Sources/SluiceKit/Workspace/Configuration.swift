@@ -68,7 +68,12 @@ public struct Configuration: Sendable {
         Key(
             name: "params_file",
             summary: "a YAML or JSON file of parameter values every run starts from, under --params-file and -p (none by default)",
-            defaultValue: { "" }, validate: { _ in nil }),
+            defaultValue: { "" },
+            validate: { value in
+                value.contains(where: { $0.isNewline || $0.asciiValue.map { $0 < 32 } == true })
+                    || (!value.isEmpty && value.allSatisfy(\.isWhitespace))
+                    ? "must be a path (or empty for none)" : nil
+            }),
         Key(
             name: "secrets_file", summary: "NAME=value lines for secrets not in the environment",
             defaultValue: { ".sluice/secrets.env" }, validate: nonEmpty),
@@ -196,28 +201,36 @@ public struct Configuration: Sendable {
 extension Configuration {
     /// A request to run `pipeline` with this workspace's settings (jobs, secrets).
     public func request(
-        _ pipeline: Pipeline, selection: Selection = Selection(), parameters: [String: String], parametersFile: String? = nil,
+        _ pipeline: Pipeline, selection: Selection = Selection(), parameters: [String: String], parametersFiles: [String] = [],
         trigger: String
     ) throws(DefinitionError) -> RunRequest {
         RunRequest(
-            pipeline: pipeline, selection: selection, parameters: try self.parameters(for: pipeline, file: parametersFile, over: parameters),
+            pipeline: pipeline, selection: selection, parameters: try self.parameters(for: pipeline, files: parametersFiles, over: parameters),
             trigger: trigger, jobs: jobs,
             secrets: SecretValues.load(pipeline.secrets, file: secretsFile), secretsInEnvironmentFile: secretsInEnvironmentFile,
             workspace: workspace)
     }
 
-    /// The values `pipeline` takes from the workspace's `params_file`, then from `file`, then from `given`. A file's
-    /// names that the pipeline does not declare are left out: one file may serve several pipelines.
+    /// The values `pipeline` takes from the workspace's `params_file`, then from each of `files` in order, then from
+    /// `given`. A file's names that the pipeline does not declare are left out: one file may serve several pipelines.
     public func parameters(
-        for pipeline: Pipeline, file: String? = nil, over given: [String: String]
+        for pipeline: Pipeline, files: [String] = [], over given: [String: String]
     ) throws(DefinitionError)
         -> [String: String]
     {
-        let declared = Set(pipeline.parameters.map(\.name))
         var values: [String: String] = [:]
-        for file in [parametersFile, file].compactMap(\.self) {
-            for (name, value) in try ParameterFile.read(file) where declared.contains(name) { values[name] = value }
+        if let parametersFile {
+            do { values = try ParameterFile.read(parametersFile, for: pipeline.parameters) } catch {
+                let source = self.values.first { $0.key == "params_file" }.map { "\($0.source)" } ?? "params_file"
+                throw DefinitionError(
+                    diagnostics: error.diagnostics.map { diagnostic in
+                        var diagnostic = diagnostic
+                        diagnostic.message += " (the workspace's params_file, set in \(source))"
+                        return diagnostic
+                    })
+            }
         }
+        for file in files { values.merge(try ParameterFile.read(file, for: pipeline.parameters)) { _, later in later } }
         return values.merging(given) { _, given in given }
     }
 

@@ -34,8 +34,10 @@ struct BackfillCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("params-file"),
-        help: ArgumentHelp("A YAML or JSON file of parameter values, under -p (and over the workspace's params_file).", valueName: "file"))
-    var parametersFile: String?
+        help: ArgumentHelp(
+            "A YAML or JSON file of parameter values, under -p and over the workspace's params_file; repeatable, later files win.",
+            valueName: "file"))
+    var parametersFiles: [String] = []
 
     @Flag(help: "List the intervals and their parameters; run nothing.")
     var dryRun = false
@@ -47,7 +49,7 @@ struct BackfillCommand: AsyncParsableCommand {
         let given = try RunOptions.parameterValues(parameters)
         let values: [String: String]
         do {
-            values = try configuration.parameters(for: pipeline, file: parametersFile.map(absolutePath), over: given)
+            values = try configuration.parameters(for: pipeline, files: parametersFiles.map(absolutePath), over: given)
         } catch { throw fail("\(error)\nnothing was run", ExitStatus.invalidInput) }
         let plan: Backfill
         do { plan = try Backfill(pipeline: pipeline, from: from, to: to, step: step, maxActive: maxActive, parameters: values) } catch {

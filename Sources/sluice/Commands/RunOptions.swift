@@ -9,8 +9,10 @@ struct RunOptions: ParsableArguments {
 
     @Option(
         name: .customLong("params-file"),
-        help: ArgumentHelp("A YAML or JSON file of parameter values, under -p (and over the workspace's params_file).", valueName: "file"))
-    var parametersFile: String?
+        help: ArgumentHelp(
+            "A YAML or JSON file of parameter values, under -p and over the workspace's params_file; repeatable, later files win.",
+            valueName: "file"))
+    var parametersFiles: [String] = []
 
     @Option(name: .shortAndLong, help: "Steps run at once (default: the number of cores, or `jobs` in sluice.yaml).")
     var jobs: Int?
@@ -70,7 +72,7 @@ enum RunDriver {
         var request: RunRequest
         do {
             request = try configuration.request(
-                pipeline, selection: selection, parameters: values, parametersFile: options.parametersFile.map(absolutePath), trigger: trigger)
+                pipeline, selection: selection, parameters: values, parametersFiles: options.parametersFiles.map(absolutePath), trigger: trigger)
         } catch {
             throw fail("\(error)\nnothing was run", ExitStatus.invalidInput)
         }
