@@ -75,7 +75,10 @@ struct TriggerAPITests {
     }
 
     @Test(arguments: HTTPSetup.both) func aBackfillQueuesOneRunPerIntervalAndRepeatedSkipsThem(_ setup: HTTPSetup) async throws {
-        let harness = try ServerHarness()
+        let workspace = try TestWorkspace()
+        _ = try workspace.write("sluice.yaml", "params_file: params.yaml\n")
+        _ = try workspace.write("params.yaml", "{}\n")
+        let harness = try ServerHarness(workspace: workspace)
         try harness.workspace.pipeline("report", Self.pipeline)
         try await harness.test(setup.value) { client in
             let body = #"{"from": "2026-10-01", "to": "2026-10-30", "maxActive": 4}"#
@@ -108,6 +111,12 @@ struct TriggerAPITests {
             let huge = try await client.send(
                 .post, "/api/pipelines/report/backfill", #"{"from": "2026-10-01", "to": "2026-10-02", "maxActive": 1e30}"#)
             #expect(huge.status == .badRequest && huge.message.contains("a number too large"), "\(huge.message)")
+            // A broken parameter file refuses the backfill and a run, saying where, and starts nothing.
+            _ = try harness.workspace.write("params.yaml", "date_end: [\n")
+            let broken = try await client.send(.post, "/api/pipelines/report/backfill", #"{"from": "2026-12-01", "to": "2026-12-02"}"#)
+            #expect(broken.status == .unprocessableContent && broken.message.contains("params.yaml"), "\(broken.message)")
+            let run = try await client.send(.post, "/api/pipelines/report/runs", "{}")
+            #expect(run.status == .unprocessableContent && run.message.contains("params_file"), "\(run.message)")
         }
     }
 }

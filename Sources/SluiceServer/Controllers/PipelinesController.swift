@@ -101,6 +101,8 @@ struct PipelinesController {
         guard let step = Backfill.Step(rawValue: body.step ?? "daily") else {
             throw HTTPError(.badRequest, message: "step must be daily, weekly or monthly, not '\(body.step ?? "")'")
         }
+        // A broken workspace params_file refuses the whole backfill once, rather than each interval.
+        do { _ = try state.configuration.parameters(for: pipeline, over: [:]) } catch { throw SluiceError(.invalidInput, "\(error)") }
         // Refused with the message beside its field (`fields`), as for a run's parameters.
         let plan = try Backfill(
             pipeline: pipeline, from: body.from, to: body.to, step: step, maxActive: body.maxActive ?? 1,
