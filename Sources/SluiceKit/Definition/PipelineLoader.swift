@@ -127,8 +127,7 @@ public enum PipelineLoader {
             default: break
             }
         }
-        templates.check(pipeline, reader: reader)
-        let named = templates.parametersNamed(in: pipeline)
+        let named = ReferenceChecker.parametersUsed(named: templates.check(pipeline, reader: reader), in: pipeline)
         for index in pipeline.steps.indices {
             let step = pipeline.steps[index]
             let used = named[step.name, default: []].union(step.parameters ?? [])

@@ -26,27 +26,18 @@ struct ReferenceChecker {
         listedParameters += names.map { (step, $0.0, $0.1) }
     }
 
-    /// The parameters each step's templates and `if:` name, by step (``Step/parameters``), and the lists the fan-outs
-    /// it follows go over.
-    func parametersNamed(in pipeline: Pipeline) -> [String: Set<String>] {
-        var named: [String: Set<String>] = [:]
-        for field in fields {
-            for reference in (try? Template(parsing: field.text))?.references ?? [] where reference.path.count == 2 && reference.path[0] == "params" {
-                named[field.step, default: []].insert(reference.path[1])
-            }
-        }
-        for (step, condition, _) in conditions {
-            for (path, _) in condition.names where path.count == 2 && path[0] == "params" { named[step, default: []].insert(path[1]) }
-        }
-        // A step after a fan-out over a list parameter depends on that list: its instances are what it joins. (The
-        // fan-out's own instances hold their item instead, so the list itself does not count for them.)
+    /// The parameters each step uses as its templates and `if:` name them (``Step/parameters``), with `named` by
+    /// ``check(_:reader:)``: a step after a fan-out over a list parameter uses that list too, since it joins the list's
+    /// instances. (The fan-out's own instances hold their item instead, so the list does not count for them.)
+    static func parametersUsed(named: [String: Set<String>], in pipeline: Pipeline) -> [String: Set<String>] {
+        var used = named
         let fannedOver = Dictionary(
             pipeline.steps.compactMap { step in if case let .parameter(name) = step.fanOut?.source { (step.name, name) } else { nil } },
             uniquingKeysWith: { first, _ in first })
-        for step in pipeline.steps where named[step.name] != nil || step.parameters != nil {
-            for upstream in step.dependsOn { if let list = fannedOver[upstream] { named[step.name, default: []].insert(list) } }
+        for step in pipeline.steps where used[step.name] != nil || step.parameters != nil {
+            for upstream in step.dependsOn { if let list = fannedOver[upstream] { used[step.name, default: []].insert(list) } }
         }
-        return named
+        return used
     }
 
     mutating func note(step: String, condition: Condition, _ node: Node) { conditions.append((step, condition, node)) }
@@ -55,7 +46,9 @@ struct ReferenceChecker {
         if Template.mayHoldReferences(text) { fields.append(Field(step: step, key: key, text: text, node: node)) }
     }
 
-    func check(_ pipeline: Pipeline, reader: DefinitionReader) {
+    /// Reports every problem, and returns the parameters each step's templates and `if:` name, by step.
+    func check(_ pipeline: Pipeline, reader: DefinitionReader) -> [String: Set<String>] {
+        var named: [String: Set<String>] = [:]
         let parameters = Set(pipeline.parameters.map(\.name))
         let steps = Dictionary(pipeline.steps.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for (step, name, node) in listedParameters where !parameters.contains(name) {
@@ -84,6 +77,7 @@ struct ReferenceChecker {
             guard let step = steps[name] else { continue }
             let field = Field(step: name, key: "if", text: condition.text, node: node)
             for (path, offset) in condition.names {
+                if path.count == 2 && path[0] == "params" { named[name, default: []].insert(path[1]) }
                 if let (message, fix) = problem(in: condition, path, step: step, parameters: parameters, steps: steps) {
                     report(message, in: field, offset: offset, fix: fix, reader: reader)
                 }
@@ -96,6 +90,9 @@ struct ReferenceChecker {
                     error.message, in: field, offset: error.offset,
                     fix: "write {{ item }}, {{ params.NAME }}, {{ steps.NAME.outputs.KEY }} or {{ run.id }}", reader: reader)
                 continue
+            }
+            for reference in template.references where reference.path.count == 2 && reference.path[0] == "params" {
+                named[field.step, default: []].insert(reference.path[1])
             }
             let fanOut = steps[field.step]?.fanOut
             for reference in template.references where field.key == "command" {
@@ -112,6 +109,7 @@ struct ReferenceChecker {
                 }
             }
         }
+        return named
     }
 
     private func problem(

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The change detection and versioning side of a run: decides whether a step with declared outputs is up to date,
 /// versions its outputs when it succeeds, and rolls them back when it fails.
@@ -42,6 +43,9 @@ final class OutputTracker: Sendable {
     let previous: [String: StepFingerprintRecord]
     /// Every earlier successful fingerprint still stored, by step, newest first.
     let cache: [String: [StepFingerprintRecord]]
+    /// A step's cache entries by digest, made the first time the step's fingerprint has changed: a run where nothing
+    /// changed hashes none of them.
+    private let cacheByDigest = Mutex<[String: [String: StepFingerprintRecord]]>([:])
     let hasher: FileHasher
 
     init(
@@ -116,8 +120,13 @@ final class OutputTracker: Sendable {
     /// make the step run instead: they are never overwritten from the cache. Nor is anything removed that is not
     /// a known output of this step, and the attempt's files must be what the step declares today.
     private func cachedOrRun(_ step: Step, _ fingerprint: StepFingerprint, reasons: [String]) -> Decision {
-        let digest = fingerprint.digest
-        guard let record = cache[step.name]?.first(where: { $0.fingerprint.digest == digest }), !record.outputs.isEmpty,
+        let entries = cacheByDigest.withLock { index in
+            if let entries = index[step.name] { return entries }
+            let entries = Dictionary((cache[step.name] ?? []).map { ($0.fingerprint.digest, $0) }, uniquingKeysWith: { newest, _ in newest })
+            index[step.name] = entries
+            return entries
+        }
+        guard let record = entries[fingerprint.digest], !record.outputs.isEmpty,
             PathPatterns.declare(Array(record.outputs.keys), step.outputs), let annotations = try? versions(of: step).annotations()
         else { return .run(fingerprint: fingerprint, reasons: reasons) }
         var chosen: [OutputAnnotation] = []

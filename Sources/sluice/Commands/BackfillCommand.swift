@@ -32,12 +32,7 @@ struct BackfillCommand: AsyncParsableCommand {
     @Option(name: [.short, .customLong("param")], help: ArgumentHelp("A parameter value or template, repeatable.", valueName: "name=value"))
     var parameters: [String] = []
 
-    @Option(
-        name: .customLong("params-file"),
-        help: ArgumentHelp(
-            "A YAML or JSON file of parameter values, under -p and over the workspace's params_file; repeatable, later files win.",
-            valueName: "file"))
-    var parametersFiles: [String] = []
+    @OptionGroup var parameterFiles: ParameterFileOptions
 
     @Flag(help: "List the intervals and their parameters; run nothing.")
     var dryRun = false
@@ -49,7 +44,7 @@ struct BackfillCommand: AsyncParsableCommand {
         let given = try RunOptions.parameterValues(parameters)
         let values: [String: String]
         do {
-            values = try configuration.parameters(for: pipeline, files: parametersFiles.map(absolutePath), over: given)
+            values = try configuration.parameters(for: pipeline, files: parameterFiles.paths, over: given)
         } catch { throw fail("\(error)\nnothing was run", ExitStatus.invalidInput) }
         let plan: Backfill
         do { plan = try Backfill(pipeline: pipeline, from: from, to: to, step: step, maxActive: maxActive, parameters: values) } catch {

@@ -7,12 +7,7 @@ struct RunOptions: ParsableArguments {
     @Option(name: [.short, .customLong("param")], help: ArgumentHelp("A parameter value, repeatable.", valueName: "name=value"))
     var parameters: [String] = []
 
-    @Option(
-        name: .customLong("params-file"),
-        help: ArgumentHelp(
-            "A YAML or JSON file of parameter values, under -p and over the workspace's params_file; repeatable, later files win.",
-            valueName: "file"))
-    var parametersFiles: [String] = []
+    @OptionGroup var parameterFiles: ParameterFileOptions
 
     @Option(name: .shortAndLong, help: "Steps run at once (default: the number of cores, or `jobs` in sluice.yaml).")
     var jobs: Int?
@@ -44,11 +39,6 @@ struct RunOptions: ParsableArguments {
     }
 }
 
-/// `path` as given on the command line, made absolute against the current directory.
-func absolutePath(_ path: String) -> String {
-    path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
-}
-
 /// Validates, plans and runs one request; shared by `run` and `step`.
 enum RunDriver {
     /// Where steps that run without their upstream steps take what those passed on.
@@ -72,7 +62,7 @@ enum RunDriver {
         var request: RunRequest
         do {
             request = try configuration.request(
-                pipeline, selection: selection, parameters: values, parametersFiles: options.parametersFiles.map(absolutePath), trigger: trigger)
+                pipeline, selection: selection, parameters: values, parametersFiles: options.parameterFiles.paths, trigger: trigger)
         } catch {
             throw fail("\(error)\nnothing was run", ExitStatus.invalidInput)
         }
