@@ -86,9 +86,49 @@ struct RunCacheTests {
         where file.hasSuffix("data.bin") {
             try Data("damaged".utf8).write(to: URL(fileURLWithPath: "\(history)/\(file)"))
         }
+        let why = try await SluiceBinary.run(["why", "cache", "make", "-p", "n=1"], in: workspace.root)
+        #expect(!why.stdout.contains("restored"), "why says what the run will do: \(why.stdout)")
         let third = try await workspace.run("cache", parameters: ["n": "1"], jobs: 1)
         #expect(third.run.status == .success)
         #expect(third.step("make")?.state == .succeeded, "ran, since no intact copy was left")
         #expect(try runs() == 3)
     }
+
+    @Test func aFileWrittenByHandWhereTheStepOnceHadOneIsNeverRemoved() async throws {
+        _ = try await workspace.run("cache", parameters: ["n": "1"], jobs: 1)
+        _ = try await workspace.run("cache", parameters: ["n": "2"], jobs: 1)
+        // out/extra.bin was the n=2 run's; now it holds something of the user's.
+        _ = try workspace.write("out/extra.bin", "MY OWN NOTES")
+        let third = try await workspace.run("cache", parameters: ["n": "1"], jobs: 1)
+        #expect(third.step("make")?.state == .succeeded, "it ran rather than remove a file with no kept copy")
+        #expect(try workspace.read("out/extra.bin") == "MY OWN NOTES")
+    }
+
+    @Test func noRestoreWritesOutsideTheWorkspace() async throws {
+        _ = try await workspace.run("cache", parameters: ["n": "1"], jobs: 1)
+        _ = try await workspace.run("cache", parameters: ["n": "2"], jobs: 1)
+        // The output folder replaced by a link to a folder elsewhere.
+        let outside = try TestWorkspace()
+        _ = try outside.write("data.bin", "ORIGINAL")
+        try FileManager.default.moveItem(atPath: workspace.path("out"), toPath: workspace.path("out.real"))
+        try FileManager.default.createSymbolicLink(atPath: workspace.path("out"), withDestinationPath: outside.root)
+        let linked = try await SluiceBinary.run(["restore", "cache", "make", "1"], in: workspace.root)
+        #expect(linked.status != 0 && linked.stderr.contains("outside the workspace"), "\(linked.stdout)\(linked.stderr)")
+        #expect(try outside.read("data.bin") == "ORIGINAL")
+
+        // A tampered annotation naming a path above the workspace.
+        try FileManager.default.removeItem(atPath: workspace.path("out"))
+        try FileManager.default.moveItem(atPath: workspace.path("out.real"), toPath: workspace.path("out"))
+        let annotations = workspace.path(".sluice/versions/cache/make/annotations.json")
+        var document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: annotations))) as? [String: Any])
+        var versions = try #require(document["versions"] as? [[String: Any]])
+        versions[0]["path"] = "../escape-\(UUID().uuidString).bin"
+        document["versions"] = versions
+        try JSONSerialization.data(withJSONObject: document).write(to: URL(fileURLWithPath: annotations))
+        let escape = (workspace.root as NSString).deletingLastPathComponent + "/" + (versions[0]["path"] as! String).dropFirst(3)
+        let tampered = try await SluiceBinary.run(["restore", "cache", "make", "\(versions[0]["version"] as? Int ?? 1)"], in: workspace.root)
+        #expect(tampered.status != 0, "\(tampered.stdout)\(tampered.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: escape))
+    }
+
 }

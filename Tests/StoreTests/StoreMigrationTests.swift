@@ -32,6 +32,12 @@ import Testing
         let status = try await SluiceBinary.run(["db", "status"], in: workspace.root)
         #expect(status.stdout.contains("pending  v7") && status.stdout.contains("runs     2"), "\(status.stdout)\(status.stderr)")
 
+        // A copy into it is refused, for its runs, before anything migrates it.
+        let source = try TestWorkspace()
+        let copy = try await SluiceBinary.run(["db", "copy", "--to", workspace.storePath], in: source.root)
+        #expect(copy.status != 0 && copy.stderr.contains("already has runs"), "\(copy.stderr)")
+        #expect(try Python.sqlite(workspace.storePath, "SELECT count(*) FROM sqlite_master WHERE name = 'stepRuns'") == "1", "left as it was")
+
         let store = try SQLiteRunStore(path: workspace.storePath)
         let versions = try await store.schemaVersions()
         #expect(versions.pending.isEmpty && versions.applied.suffix(2) == ["v7", "v8"])

@@ -129,17 +129,24 @@ final class OutputTracker: Sendable {
         guard let record = entries[fingerprint.digest], !record.outputs.isEmpty,
             PathPatterns.declare(Array(record.outputs.keys), step.outputs), let annotations = try? versions(of: step).annotations()
         else { return .run(fingerprint: fingerprint, reasons: reasons) }
+        let versions = versions(of: step)
+        // Each version must have an intact copy, so that what `why` says is what the run does.
+        let kept = FileHasher(known: [:])
         var chosen: [OutputAnnotation] = []
         for (path, sha256) in record.outputs.sorted(by: { $0.key < $1.key }) {
-            guard let version = annotations.versions.last(where: { $0.path == path && $0.sha256 == sha256 }) else {
-                return .run(fingerprint: fingerprint, reasons: reasons)
-            }
+            guard let version = annotations.versions.last(where: { $0.path == path && $0.sha256 == sha256 }),
+                versions.locations(of: version, in: annotations).contains(where: { (try? kept.hash($0)?.sha256) == sha256 })
+            else { return .run(fingerprint: fingerprint, reasons: reasons) }
             chosen.append(version)
         }
+        // A file is removed only when a copy of its content is kept: another step's, or one the user wrote, even at a
+        // path this step once had, makes the step run instead.
         let extra = PathPatterns.files(step.outputs, in: workspace).files.filter { record.outputs[$0] == nil }
-        // A file this step never left (another step's, the user's) makes it run rather than be removed.
-        guard extra.allSatisfy({ path in annotations.versions.contains { $0.path == path } }) else {
-            return .run(fingerprint: fingerprint, reasons: reasons)
+        for path in extra {
+            let now = try? hasher.hash("\(workspace)/\(path)")?.sha256
+            guard annotations.versions.contains(where: { $0.path == path && $0.sha256 == now }) else {
+                return .run(fingerprint: fingerprint, reasons: reasons)
+            }
         }
         return .restore(Restoration(record: record, versions: chosen, extra: extra, reasons: reasons))
     }

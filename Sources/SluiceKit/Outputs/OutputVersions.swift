@@ -75,6 +75,12 @@ public struct OutputVersions: Sendable {
     /// and removes the files in `remove`.
     public func restore(_ chosen: [OutputAnnotation], from annotations: OutputAnnotations, remove: [String] = []) throws {
         for annotation in chosen {
+            // A tampered annotation, or a folder of the workspace replaced by a link, must not lead a copy elsewhere.
+            guard WorkspacePath.stays(annotation.path, inside: workspace) else {
+                throw SluiceError(
+                    .file, "version \(annotation.version) of \(annotation.path) would be written outside the workspace; nothing was restored there",
+                    file: root)
+            }
             var restored = false
             for source in locations(of: annotation, in: annotations) where !restored && FileManager.default.fileExists(atPath: source) {
                 let target = "\(workspace)/\(annotation.path)"

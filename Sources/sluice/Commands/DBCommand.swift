@@ -92,7 +92,13 @@ struct DBCommand: AsyncParsableCommand {
             let source = try await DBCommand.open(configuration, migrate: true)
             let pipelines = PipelineCatalog.scan(configuration.pipelinesDirectory).entries.map(\.id)
             let contents = try await StoreContents.read(from: source, pipelines: pipelines)
-            do { try await target.open(timeout: configuration.storeTimeout).importContents(contents) } catch {
+            do {
+                // Looked at first without migrating: a store refused for its runs is left as it was, whatever its schema.
+                if try await target.open(timeout: configuration.storeTimeout, migrate: false).countRuns(RunFilter()) > 0 {
+                    throw SluiceError(.store, "it already has runs; copy into an empty store")
+                }
+                try await target.open(timeout: configuration.storeTimeout).importContents(contents)
+            } catch {
                 throw fail("\(target): \(StoreLocation.explain(error)); nothing was copied", ExitStatus.internalError)
             }
             print(
