@@ -288,6 +288,27 @@ struct ExecutionTests {
         #expect(try workspace.read("\(record.runDirectory)/run.log").contains("the run stopped: its state could not be recorded"))
     }
 
+    /// What comes after a batch that could not be recorded is not recorded either: the run does not end `success`
+    /// with a step whose end was lost. (The step after it takes half a second, so its events come in later batches.)
+    @Test func nothingIsRecordedOnTopOfALostWrite() async throws {
+        try workspace.pipeline("p", "steps:\n  - {name: a, command: 'true'}\n  - {name: b, command: 'sleep 0.5', depends_on: [a]}\n")
+        let store = try workspace.store()
+        let refuse = """
+            import sqlite3, sys
+            db = sqlite3.connect(sys.argv[1])
+            db.execute("CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.kind = 'step_finished' AND NEW.step = 'a' "
+                       "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+            db.commit()
+            """
+        #expect(try Python.run(["-c", refuse, workspace.storePath]).status == 0)
+        let launcher = RunLauncher(runner: try workspace.runner(), log: { _ in })
+        let request = RunRequest(pipeline: try workspace.load("p"), selection: Selection(), parameters: [:], jobs: 1)
+        let record = try await launcher.start(try PipelineRunner.prepare(request))
+        await launcher.wait(for: record.id)
+        #expect(try await store.run(id: record.id)?.status == .failed)
+        #expect(try await store.stepRun(runID: record.id, step: "b")?.state == .pending, "b's start and end were not recorded")
+    }
+
     @Test func aMissingCommandFailsWithAClearError() async throws {
         try workspace.pipeline("p", "steps:\n  - {name: a, command: no-such-program-here --flag}\n")
         let outcome = try await workspace.run("p")

@@ -291,7 +291,10 @@ private final class StoreWriteFailure: Sendable {
 
     var error: (any Error)? { first.withLock { $0 } }
 
+    /// Writes unless an earlier write failed for good: a later batch on top of a lost one would record a state that
+    /// never was (a run that succeeded with a step that never ended). The run is then recorded failed as a whole.
     func attempt(_ write: () throws -> Void) {
+        guard error == nil else { return }
         var failure: (any Error)?
         for delay in [0.0, 0.05, 0.2, 1.0] {
             if delay > 0 { Thread.sleep(forTimeInterval: delay) }
