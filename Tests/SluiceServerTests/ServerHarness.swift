@@ -62,12 +62,17 @@ struct ServerHarness {
             return Reply(status: response.status, headers: response.headers, data: Data(buffer: response.body))
         }
 
-        /// Polls the run until it is no longer running (the store is the only source of truth across processes).
+        /// Polls the run until it is no longer running and its reports are written, a moment after its end is
+        /// recorded (the store is the only source of truth across processes).
         func finishedRun(_ id: String, timeout: Double = 30) async throws -> [String: Any] {
             let deadline = Date().addingTimeInterval(timeout)
             while Date() < deadline {
                 let run = try await send(.get, "/api/runs/\(id)").object
-                if let record = run["run"] as? [String: Any], record["status"] as? String != "running" { return run }
+                if let record = run["run"] as? [String: Any], record["status"] as? String != "running",
+                    try await send(.get, "/api/runs/\(id)/report").status == .ok
+                {
+                    return run
+                }
                 try await Task.sleep(for: .milliseconds(20))
             }
             throw TestFailure("run \(id) did not finish within \(timeout)s")

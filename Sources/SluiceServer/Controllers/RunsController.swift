@@ -177,7 +177,7 @@ struct RunsController {
         guard record.status != .running else { throw HTTPError(.conflict, message: "run \(id) is still running; its report is written at the end") }
         let path = RunDirectory(root: record.runDirectory).report
         guard let data = try? await offPool({ try Data(contentsOf: URL(fileURLWithPath: path)) }) else {
-            throw HTTPError(.notFound, message: "run \(id) has no report")
+            throw HTTPError(.notFound, message: "run \(id) has no report: it is written a moment after the run ends, unless the run was stopped before")
         }
         var headers = SecurityHeaders.page(policy: RunReport.contentSecurityPolicy)
         headers[.contentType] = "text/html; charset=utf-8"
