@@ -39,11 +39,14 @@ final class ServerState: Sendable {
     /// Checks and starts a run with the workspace's settings: 202 with the run and its `Location`, or 422 with one
     /// message per field.
     func start(
-        _ pipeline: Pipeline, selection: Selection, parameters: [String: String], trigger: String,
+        _ pipeline: Pipeline, selection: Selection, parameters: [String: String], parametersFiles: [String] = [], trigger: String,
         continueOnError: Bool = false, force: Bool = false, upstream: UpstreamRun? = nil
     ) async throws -> Response {
         var request: RunRequest
-        do { request = try configuration.request(pipeline, selection: selection, parameters: parameters, trigger: trigger) } catch {
+        do {
+            request = try configuration.request(
+                pipeline, selection: selection, parameters: parameters, parametersFiles: parametersFiles, trigger: trigger)
+        } catch {
             throw SluiceError(.invalidInput, "\(error)")
         }
         request.continueOnError = continueOnError

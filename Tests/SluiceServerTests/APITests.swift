@@ -371,6 +371,44 @@ struct APITests {
         }
     }
 
+    @Test(arguments: HTTPSetup.both) func aParentRunLinksToItsChildRunsAndTheyToItAndParameterFilesStayInTheWorkspace(
+        _ setup: HTTPSetup
+    ) async throws {
+        try workspace.pipeline(
+            "daily",
+            """
+            params: {day: {type: date, default: "2026-11-02"}}
+            steps:
+              - {name: load_sales, pipeline: sales, params: {day: "{{ params.day }}", rows: "5"}}
+              - {name: after, depends_on: [load_sales], command: 'echo "rows=$ROWS_SEEN"', env: {ROWS_SEEN: "{{ steps.load_sales.outputs.rows }}"}}
+            """)
+        _ = try workspace.write("conf/days.yaml", "day: 2026-11-30\n")
+        try await harness.test(setup.value) { client in
+            let started = try await client.send(.post, "/api/pipelines/daily/runs", #"{"paramsFiles": ["conf/days.yaml"]}"#)
+            #expect(started.status == .accepted, "\(started.object)")
+            let id = try #require(started.object["id"] as? String)
+            let parent = try await client.finishedRun(id)
+            #expect((parent["run"] as? [String: Any])?["status"] as? String == "success", "\(parent)")
+            #expect((parent["run"] as? [String: Any])?["parameters"] as? [String: String] == ["day": "2026-11-30"])
+            let children = try #require(parent["children"] as? [[String: Any]])
+            #expect(children.count == 1 && children.first?["step"] as? String == "load_sales" && children.first?["status"] as? String == "success")
+            let childID = try #require(children.first?["id"] as? String)
+            let child = try await client.send(.get, "/api/runs/\(childID)").object
+            #expect(child["parent"] as? [String: String] == ["run": id, "step": "load_sales"])
+            #expect((child["run"] as? [String: Any])?["parameters"] as? [String: String] == ["day": "2026-11-30", "rows": "5"])
+            #expect(try await client.send(.get, "/api/runs/\(id)/steps/after/log").text == "rows=5\n")
+            let listed = try await client.send(.get, "/api/runs?trigger=parent:\(id)")
+            #expect(listed.array.map { $0["id"] as? String } == [childID], "\(listed.text)")
+
+            // A file outside the workspace, however named, is refused before anything is recorded.
+            for path in ["../outside.yaml", "/etc/hostname", "conf/../../x.yaml", "conf//missing.yaml", "", "conf"] {
+                let refused = try await client.send(.post, "/api/pipelines/daily/runs", #"{"paramsFiles": [\#(JSONText.string(path))]}"#)
+                #expect(refused.status == .unprocessableContent, "\(path): \(refused.object)")
+            }
+        }
+        #expect(try await workspace.store().countRuns(RunFilter(pipeline: "daily")) == 1, "the refused requests recorded nothing")
+    }
+
     @Test(arguments: HTTPSetup.both) func aRunExportsAsJSONCSVAndAWorkbook(_ setup: HTTPSetup) async throws {
         try await harness.test(setup.value) { client in
             let id = try #require(try await client.send(.post, "/api/pipelines/sales/runs").object["id"] as? String)

@@ -16,6 +16,8 @@ struct ServerHarness {
         token: String? = nil, workspace: TestWorkspace? = nil, clock: any TriggerClock = SystemClock(),
         configure: (inout SluiceServer.Settings) -> Void = { _ in }
     ) throws {
+        // `pipeline:` steps run their child runs with `sluice` itself, not with this test process.
+        setenv("SLUICE_BINARY", SluiceBinary.path, 1)
         self.workspace = try workspace ?? TestWorkspace()
         let configuration = try Configuration.load(workspace: self.workspace.root, environment: [:])
         var settings = SluiceServer.Settings(port: 0, token: token)

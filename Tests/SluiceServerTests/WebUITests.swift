@@ -561,6 +561,47 @@ struct WebUITests {
         }
     }
 
+    @Test func aParentRunLeadsToItsChildRunAndBack() async throws {
+        let workspace = try TestWorkspace()
+        try workspace.pipeline("inner", "params: {n: {type: int, default: \"1\"}}\nsteps:\n  - {name: work, command: 'echo \"n=$N\"'}\n")
+        try workspace.pipeline(
+            "outer", "steps:\n  - {name: batches, foreach: [\"2\", \"3\"], pipeline: inner, params: {n: \"{{ item }}\"}}\n")
+        let ran = try await SluiceBinary.run(["run", "outer"], in: workspace.root)
+        #expect(ran.status == 0, "\(ran.stdout)\(ran.stderr)")
+        let parent = try #require(try await workspace.store().runs(pipeline: "outer", limit: 1, offset: 0).first?.id)
+        let child = try #require(try await workspace.store().childRuns(of: parent).last?.id)
+        let server = try Server(workspace)
+        let browser = try Chromium(url: server.address + "/#/runs/\(parent)", profile: workspace.path("chromium"))
+        defer { browser.stop() }
+        try await browser.session { page in
+            #expect(try await page.waitFor(Self.shows("run", "Run \(parent)")))
+            // The fan-out is folded: opened, each instance names the child run it started.
+            _ = try await page.evaluate("document.querySelector('button.toggle-fan-out').click()")
+            let link = "tr[data-step='batches[3]'] a[data-child='\(child)']"
+            #expect(try await page.waitFor("document.querySelector(\"\(link)\")?.offsetParent !== null"), "the child run's link shows")
+            _ = try await page.evaluate("document.querySelector(\"\(link)\").click()")
+            #expect(try await page.waitFor(Self.shows("run", "Run \(child)")), "a parent run → its child run")
+            #expect(try await page.evaluate("document.querySelector('#run-head p.muted').textContent").contains("step batches[3] of \(parent)"))
+            #expect(try await page.evaluate("document.getElementById('log').textContent") == "Choose a step above to see its log.")
+            _ = try await page.evaluate("document.querySelector(\"#run-head a[href^='#/runs/\(parent)']\").click()")
+            #expect(try await page.waitFor(Self.shows("run", "Run \(parent)")), "the child run → its parent, at the step that started it")
+            #expect(
+                try await page.waitFor("document.getElementById('log').textContent.includes('run \(child) of inner')"),
+                "the step's log, showing the child run")
+            _ = try await page.evaluate("history.back()")
+            #expect(try await page.waitFor(Self.shows("run", "Run \(child)")), "back")
+            _ = try await page.evaluate("location.hash = '#/runs?trigger=parent'")
+            #expect(
+                try await page.waitFor(Self.shows("runs", "Runs") + " && document.querySelectorAll('#runs tr[data-run]').length === 2"),
+                "runs started by a parent")
+            // The parent pipeline's page says which pipeline the step runs, and leads to it.
+            _ = try await page.evaluate("location.hash = '#/pipelines/outer'")
+            #expect(try await page.waitFor("document.querySelector(\"tr[data-step=batches] a[href='#/pipelines/inner']\")?.textContent === 'inner'"))
+            _ = try await page.evaluate("document.querySelector(\"tr[data-step=batches] a[href='#/pipelines/inner']\").click()")
+            #expect(try await page.waitFor(Self.shows("pipeline", "inner")), "a parent pipeline → the pipeline it runs")
+        }
+    }
+
     /// `text` as a JavaScript string literal.
     static func literal(_ text: String) -> String {
         String(decoding: try! JSONSerialization.data(withJSONObject: [text]), as: UTF8.self).dropFirst().dropLast().description

@@ -30,6 +30,7 @@ public struct Diagnostic: Sendable, Equatable, CustomStringConvertible {
         case duplicatePipeline = "duplicate-pipeline"
         case ignoredSetting = "ignored-setting"
         case unknownName = "unknown-name"
+        case pipelineCycle = "pipeline-cycle"
     }
 
     /// An error makes the pipeline invalid; a warning says what is probably not meant, and the pipeline still runs.

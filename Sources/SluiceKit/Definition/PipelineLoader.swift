@@ -11,6 +11,7 @@ public enum PipelineLoader {
         "name", "description", "script", "command", "depends_on", "timeout", "retries", "env",
         "tags", "allow_failure", "workdir", "inputs", "outputs", "on_failure", "trigger_rule",
         "executor", "runs_on", "slurm", "foreach", "matrix", "max_parallel", "fail_fast", "if", "params",
+        "pipeline",
     ]
     static let parameterKeys = ["type", "default", "required", "choices", "min", "max", "description"]
     static let retryKeys = ["count", "delay", "backoff", "max_delay"]
@@ -152,6 +153,8 @@ public enum PipelineLoader {
         var templated: [(String, String, Node)] = []
         var conditionNode: Node?
         var listedParameters: [(String, Node)] = []
+        var parametersNode: Node?
+        var called: (String, Node)?
         for (key, _, value) in entries {
             switch key {
             case "name":
@@ -171,9 +174,8 @@ public enum PipelineLoader {
                     }
                 }
             case "tags": step.tags = reader.strings(value, key).map(\.0)
-            case "params":
-                listedParameters = reader.strings(value, key)
-                step.parameters = Set(listedParameters.map(\.0))
+            case "params": parametersNode = value
+            case "pipeline": called = reader.string(value, key).map { ($0, value) }
             case "allow_failure": step.allowFailure = reader.bool(value, key) ?? false
             case "workdir":
                 step.workdir = reader.string(value, key)
@@ -236,7 +238,31 @@ public enum PipelineLoader {
                 .badValue, node, "\(label): a step's name cannot hold '[' or ']', which name the instances of a fan-out (map[A])",
                 fix: "rename it")
         }
-        if let command { templated.append(("command", command.0, command.1)) }
+        var childParameters: [(name: String, value: String, node: Node)] = []
+        if let parametersNode {
+            if called != nil, parametersNode.mapping != nil {
+                childParameters = readChildParameters(parametersNode, reader: reader)
+                templated += childParameters.map { ("params.\($0.name)", $0.value, $0.node) }
+            } else {
+                listedParameters = reader.strings(parametersNode, "params")
+                step.parameters = Set(listedParameters.map(\.0))
+            }
+        }
+        if let called {
+            if script != nil || command != nil {
+                reader.report(.badValue, called.1, "\(label) has 'pipeline' and also 'script' or 'command'", fix: "keep one of them")
+            } else if called.0.isEmpty || called.0.contains("/")
+                || called.0.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+            {
+                reader.report(
+                    .badValue, called.1, "\(label): 'pipeline' must name a pipeline of the workspace",
+                    fix: "write its id, such as 'pipeline: load_batch'")
+            } else {
+                step.subPipeline = called.0
+                command = (SubPipelineCall.command(pipeline: called.0, parameters: childParameters.map { ($0.name, $0.value) }), called.1)
+            }
+        }
+        if let command, step.subPipeline == nil { templated.append(("command", command.0, command.1)) }
         for (key, text, value) in templated { templates.note(step: step.name, key: key, text, value) }
         templates.noteListedParameters(step: step.name, listedParameters)
         if let condition = step.condition, let conditionNode { templates.note(step: step.name, condition: condition, conditionNode) }
@@ -246,10 +272,27 @@ public enum PipelineLoader {
         case let (nil, command?): step.action = .command(command.0)
         case (_?, let command?):
             reader.report(.badValue, command.1, "\(label) has both 'script' and 'command'", fix: "keep one of them")
-        case (nil, nil):
-            reader.report(.missingKey, node, "\(label) has neither 'script' nor 'command'", fix: "add 'script: file.py' or 'command: ...'")
+        case (nil, nil) where called == nil:
+            reader.report(
+                .missingKey, node, "\(label) has neither 'script' nor 'command' nor 'pipeline'",
+                fix: "add 'script: file.py', 'command: ...' or 'pipeline: OTHER'")
+        case (nil, nil): break
         }
         return step
+    }
+
+    /// The parameters a `pipeline:` step gives its child run: `name: value` pairs, values templated as in a command.
+    private static func readChildParameters(_ node: Node, reader: DefinitionReader) -> [(name: String, value: String, node: Node)] {
+        (node.mapping ?? [:]).compactMap { keyNode, valueNode in
+            guard let name = reader.string(keyNode, "params"), let value = reader.string(valueNode, "params.\(name)") else { return nil }
+            guard EnvironmentName.isValid(name) else {
+                reader.report(
+                    .badValue, keyNode, "'\(name.prefix(80))' is not a valid parameter name",
+                    fix: "use letters, digits and underscores, not starting with a digit")
+                return nil
+            }
+            return (name, value, valueNode)
+        }
     }
 
     /// Declared inputs or outputs: paths relative to the workspace, which must stay inside it (checked again once

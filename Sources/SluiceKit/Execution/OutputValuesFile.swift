@@ -9,13 +9,25 @@ import Foundation
 ///     DELIMITER
 ///
 /// A key appears once per step in what is recorded: written twice, the last value wins.
-enum OutputValuesFile {
+public enum OutputValuesFile {
     /// At most this much is read, as GitHub caps a job's outputs: values are for names, counts and short lists,
     /// and files are for data.
     static let limit = 1 << 20
 
     struct Problem: Error, Sendable {
         var message: String
+    }
+
+    /// `values` as lines that ``parse(_:)`` reads back unchanged, sorted by key: `KEY=VALUE`, or a delimited block
+    /// for a value with a line break (a delimiter no line of it equals).
+    public static func render(_ values: [String: String]) -> String {
+        values.sorted { $0.key < $1.key }.map { key, value in
+            guard value.contains(where: \.isNewline) else { return "\(key)=\(value)\n" }
+            let lines = Set(value.split(separator: "\n", omittingEmptySubsequences: false))
+            var delimiter = "SLUICE_EOF"
+            while lines.contains(Substring(delimiter)) { delimiter += "_" }
+            return "\(key)<<\(delimiter)\n\(value)\n\(delimiter)\n"
+        }.joined()
     }
 
     /// The values in the regular file at `path`, which is removed once read (the store keeps them, masked); none when

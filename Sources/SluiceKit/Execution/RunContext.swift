@@ -65,6 +65,8 @@ struct RunContext: Sendable {
         environment["SLUICE_OUTPUT"] = nil
         // The API server's token: steps have no business with it, and their logs are readable through the API.
         let token = environment.removeValue(forKey: "SLUICE_TOKEN")
+        // What a `pipeline:` step runs its child run with: this same Sluice, unless the environment names another.
+        if environment["SLUICE_BINARY"] == nil { environment["SLUICE_BINARY"] = Self.sluiceBinary }
         // Output goes to files; unbuffered Python makes `sluice logs --follow` show it as it is printed.
         environment["PYTHONUNBUFFERED"] = "1"
         for (name, value) in variables + secretVariables { environment[name] = value }
@@ -73,6 +75,9 @@ struct RunContext: Sendable {
         // Masked like a secret all the same, should a step get hold of it another way.
         mask = SecretMask(values: Array(secrets.values) + [token].compactMap { $0 })
     }
+
+    /// This process's executable, `sluice` itself outside of tests.
+    private static let sluiceBinary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
 
     /// Longer list parameters are not in the environment.
     static let listVariableLimit = 32 << 10

@@ -27,7 +27,8 @@ public struct PipelineCatalog: Sendable {
 
     /// Scans `directory` and loads every pipeline in it, sorted by id. Entries of `previous` whose file and scripts
     /// folder did not change are reused rather than loaded again (the server rescans on every request).
-    /// With `only`, just that pipeline is loaded: a command about one pipeline need not read every other.
+    /// With `only`, just that pipeline is loaded, with the pipelines its `pipeline:` steps run (to check those
+    /// exist and none runs itself again): a command about one pipeline need not read every other.
     public static func scan(_ directory: String, reusing previous: PipelineCatalog? = nil, only: String? = nil) -> PipelineCatalog {
         let manager = FileManager.default
         let names = ((try? manager.contentsOfDirectory(atPath: directory)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
@@ -47,7 +48,9 @@ public struct PipelineCatalog: Sendable {
         }
         var entries: [Entry] = []
         let filesByID = Dictionary(grouping: found, by: \.id).mapValues { $0.map(\.file) }
-        for item in found where only == nil || item.id == only {
+        var pending = found.filter { only == nil || $0.id == only }.reversed().map { $0 }
+        var queued = Set(pending.map(\.file))
+        while let item = pending.popLast() {
             // Two files with one id are both refused: running either would be a guess at which one was meant.
             let others = (filesByID[item.id] ?? []).filter { $0 != item.file }
             if !others.isEmpty {
@@ -61,14 +64,18 @@ public struct PipelineCatalog: Sendable {
             let stamp = Self.stamp(item.file) + Self.stamp(item.scripts)
             if let known = previous?.entries.first(where: { $0.file == item.file && $0.id == item.id }), known.stamp == stamp {
                 entries.append(known)
-                continue
+            } else {
+                entries.append(
+                    Entry(
+                        id: item.id, file: item.file,
+                        result: PipelineLoader.load(file: item.file, id: item.id, scriptsDirectory: item.scripts), stamp: stamp))
             }
-            entries.append(
-                Entry(
-                    id: item.id, file: item.file,
-                    result: PipelineLoader.load(file: item.file, id: item.id, scriptsDirectory: item.scripts), stamp: stamp))
+            guard only != nil, let pipeline = entries.last?.pipeline else { continue }
+            let callees = Set(pipeline.steps.compactMap(\.subPipeline))
+            pending += found.filter { callees.contains($0.id) && queued.insert($0.file).inserted }
         }
-        return PipelineCatalog(directory: directory, entries: entries)
+        entries.sort { ($0.id, $0.file) < ($1.id, $1.file) }
+        return PipelineCatalog(directory: directory, entries: SubPipelineCheck.apply(to: entries, known: Set(found.map(\.id))))
     }
 
     private static func stamp(_ path: String) -> [Int64] {

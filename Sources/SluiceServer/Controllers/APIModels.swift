@@ -48,6 +48,8 @@ struct PipelineDetail: Codable, Sendable {
         var description: String
         var script: String?
         var command: String?
+        /// The pipeline a `pipeline:` step runs as a child run (its `command` is the `sluice run` that does it).
+        var pipeline: String?
         var dependsOn: [String]
         var tags: [String]
         var inputs: [String]
@@ -103,6 +105,7 @@ struct PipelineDetail: Codable, Sendable {
             case let .script(path): info.script = path
             case let .command(text): info.command = text
             }
+            info.pipeline = step.subPipeline
             switch step.onFailure {
             case .rollback?: info.onFailure = "rollback"
             case let .run(script)?: info.onFailure = "run \(script)"
@@ -135,6 +138,22 @@ struct RunDetail: Codable, Sendable {
     var ownedByServer: Bool
     /// Each fan-out's instances counted by state, in the order of `steps`.
     var fanOuts: [FanOutSummary]
+    /// The run and step that started this run, when a `pipeline:` step did.
+    var parent: ParentLink?
+    /// The runs this run's `pipeline:` steps started, by step.
+    var children: [ChildRun]
+
+    struct ParentLink: Codable, Sendable {
+        var run: String
+        var step: String
+    }
+
+    struct ChildRun: Codable, Sendable {
+        var id: String
+        var pipeline: String
+        var step: String
+        var status: RunStatus
+    }
 }
 
 /// The body of a request that starts a run. Parameter values may be JSON strings, numbers or booleans.
@@ -145,6 +164,8 @@ struct RetryBody: Decodable, Sendable {
 
 struct StartRunBody: Decodable, Sendable {
     var params: [String: ParameterValue]?
+    /// YAML or JSON files of parameter values, inside the workspace, under `params` (as `--params-file`).
+    var paramsFiles: [String]?
     var mode: String?
     var from: [String]?
     var to: [String]?

@@ -77,8 +77,17 @@ struct PipelinesController {
         let selection = Selection(
             steps: steps ?? [], withDependencies: body.withDeps ?? false, from: body.from ?? [], to: body.to ?? [],
             only: body.only ?? [], skip: body.skip ?? [], mode: body.mode)
+        let workspace = state.configuration.workspace
+        let files = try (body.paramsFiles ?? []).map { path in
+            // Only a file of the workspace: a request names no other file of the host.
+            guard let file = SafePath.resolve(path, inside: workspace) else {
+                let message = "'\(path.prefix(200))' is not a file inside the workspace; give its path relative to it"
+                throw SluiceError(.invalidInput, "paramsFiles: \(message)", fields: ["paramsFiles": message])
+            }
+            return file
+        }
         return try await state.start(
-            pipeline, selection: selection, parameters: (body.params ?? [:]).mapValues(\.text), trigger: "api",
+            pipeline, selection: selection, parameters: (body.params ?? [:]).mapValues(\.text), parametersFiles: files, trigger: "api",
             continueOnError: body.continueOnError ?? false, force: body.force ?? false)
     }
 

@@ -58,7 +58,11 @@ struct RunsController {
             RunDetail(
                 run: record, steps: steps, attempts: try await state.store.attempts(runID: id),
                 recoveryActions: try await state.store.recoveryActions(runID: id).map { .init(step: $0.step, action: $0.action) },
-                ownedByServer: await state.launcher.owns(id), fanOuts: FanOutSummary.of(steps.lazy.map { ($0.step, $0.state) })))
+                ownedByServer: await state.launcher.owns(id), fanOuts: FanOutSummary.of(steps.lazy.map { ($0.step, $0.state) }),
+                parent: record.parent.map { .init(run: $0.run, step: $0.step) },
+                children: try await state.store.childRuns(of: id).map {
+                    .init(id: $0.id, pipeline: $0.pipeline, step: $0.parent?.step ?? "", status: $0.status)
+                }))
     }
 
     /// Cancels a run wherever its Sluice process is (``RunCancellation``): this server's directly, another process's on
@@ -177,7 +181,8 @@ struct RunsController {
         guard record.status != .running else { throw HTTPError(.conflict, message: "run \(id) is still running; its report is written at the end") }
         let path = RunDirectory(root: record.runDirectory).report
         guard let data = try? await offPool({ try Data(contentsOf: URL(fileURLWithPath: path)) }) else {
-            throw HTTPError(.notFound, message: "run \(id) has no report: it is written a moment after the run ends, unless the run was stopped before")
+            throw HTTPError(
+                .notFound, message: "run \(id) has no report: it is written a moment after the run ends, unless the run was stopped before")
         }
         var headers = SecurityHeaders.page(policy: RunReport.contentSecurityPolicy)
         headers[.contentType] = "text/html; charset=utf-8"

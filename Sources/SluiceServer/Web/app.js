@@ -8,7 +8,7 @@ const connection = document.getElementById("connection");
 /// Start a live stream from the newest event: a number past the store's newest means "what comes next".
 const NOW = Number.MAX_SAFE_INTEGER;
 const RUN_STATUSES = ["running", "queued", "success", "partial_success", "failed", "cancelled", "interrupted"];
-const TRIGGERS = ["cli", "api", "step", "schedule", "watch", "backfill", "retry"];
+const TRIGGERS = ["cli", "api", "step", "schedule", "watch", "backfill", "retry", "parent"];
 const PAGE_SIZE = 50;
 
 // ---- API --------------------------------------------------------------------------------------------------
@@ -198,7 +198,11 @@ function size(bytes) {
 
 function triggerText(trigger) {
   const retried = /^retry:(.+)$/.exec(trigger || "");
-  return retried ? `retry of <a href="#/runs/${enc(retried[1])}">${esc(retried[1])}</a>` : esc(trigger);
+  if (retried) return `retry of <a href="#/runs/${enc(retried[1])}">${esc(retried[1])}</a>`;
+  // A run that a `pipeline:` step started: parent:RUN:STEP (run ids hold no ':').
+  const parent = /^parent:([^:]+):(.+)$/.exec(trigger || "");
+  if (parent) return `step ${esc(parent[2])} of <a href="#/runs/${enc(parent[1])}/${enc(parent[2])}">${esc(parent[1])}</a>`;
+  return esc(trigger);
 }
 
 /// Replaces what `element` shows, if it changed; a control focused in it is focused again in the new content
@@ -270,7 +274,8 @@ async function pipelineView(page, id) {
         <div class="error wide" id="run-error" role="alert" hidden></div>
       </form></section>
     <section aria-labelledby="steps-heading"><h2 id="steps-heading">Steps</h2>${wrap(`<table id="steps"><tr><th>step</th><th>last state</th><th>tested</th><th>run</th></tr>
-      ${detail.steps.map((s) => `<tr data-step="${esc(s.name)}"><td>${esc(s.name)}<div class="muted">${esc(s.description)}</div></td>
+      ${detail.steps.map((s) => `<tr data-step="${esc(s.name)}"><td>${esc(s.name)}<div class="muted">${esc(s.description)}</div>
+        ${s.pipeline ? `<div class="muted">runs pipeline <a href="#/pipelines/${enc(s.pipeline)}">${esc(s.pipeline)}</a></div>` : ""}</td>
         <td class="state">${lastState(s)}</td>
         <td><input type="checkbox" class="tested" ${s.status && s.status.tested ? "checked" : ""} aria-label="${esc(s.name)} tested"></td>
         <td class="actions"><button type="button" class="run-step" aria-label="Run step ${esc(s.name)} alone">Run alone</button>
@@ -642,6 +647,9 @@ async function runView(page, id, step) {
     // A fan-out over an upstream step's value has a row of its own, where its instances go (they were added last).
     const members = {};
     detail.steps.forEach((s) => { const group = fanOutOf(s.step); if (group) (members[group] = members[group] || []).push(s); });
+    // The child run a `pipeline:` step started (its latest, if a retry started another).
+    const children = Object.fromEntries((detail.children || []).map((c) => [c.step, c]));
+    const childLink = (s) => children[s.step] ? `child run <a href="#/runs/${enc(children[s.step].id)}" data-child="${esc(children[s.step].id)}">${esc(children[s.step].id)}</a> of ${esc(children[s.step].pipeline)} ` : "";
     const row = (s) => {
       const group = fanOutOf(s.step);
       return `<tr data-step="${esc(s.step)}" data-state="${esc(s.state)}" data-history="${esc(history[s.step].join(" "))}"${group ? ` class="instance"${expanded.has(group) ? "" : " hidden"}` : ""}>
@@ -649,7 +657,7 @@ async function runView(page, id, step) {
         <td>${badge(s.state)}${s.recovered ? " recovered" : ""}</td><td>${s.attempts}</td>
         <td>${s.exitCode == null ? "" : s.exitCode}</td><td>${duration(s.duration)}</td>
         <td>${s.peakMemoryKB != null ? size(s.peakMemoryKB * 1024) : s.attempts && s.state !== "running" ? '<span class="muted" title="not measured: the step ended before it could be">unknown</span>' : ""}</td>
-        <td>${esc(s.error || s.reason || "")}</td></tr>`;
+        <td>${childLink(s)}${esc(s.error || s.reason || "")}</td></tr>`;
     };
     patch(document.getElementById("steps-area"), wrap(`<table id="steps"><tr><th>step</th><th>state</th><th>attempts</th><th>exit</th><th>duration</th><th>peak memory</th><th>note</th></tr>
       ${detail.steps.map((s) => {

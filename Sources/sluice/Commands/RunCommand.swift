@@ -28,8 +28,17 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var options: RunOptions
 
+    @Flag(
+        help: """
+            Run it as the child of the step running this command ($SLUICE_RUN_ID, $SLUICE_STEP), as a `pipeline:` step \
+            does: run again for that step, it is not rerun once it succeeded and is resumed otherwise, and its values \
+            become the step's.
+            """)
+    var asChild = false
+
     func run() async throws {
         let selection = Selection(from: split(from), to: split(to), only: split(only), skip: split(skip), mode: mode)
+        if asChild { return try await ChildRun.execute(workspace, pipelineName: pipeline, selection: selection, options: options) }
         try await RunDriver.execute(workspace, pipelineName: pipeline, selection: selection, options: options, trigger: "cli")
     }
 

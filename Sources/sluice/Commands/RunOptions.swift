@@ -49,10 +49,12 @@ enum RunDriver {
         case given(UpstreamRun)
     }
 
-    /// `parameters` are the run's before `-p` changes them (a retry's, the retried run's).
+    /// `parameters` are the run's before `-p` changes them (a retry's, the retried run's). `ended` sees the run
+    /// as recorded before the command exits (see ``drive(_:store:configuration:json:succeeded:ended:start:)``).
     static func execute(
         _ workspace: WorkspaceOptions, pipelineName: String, selection: Selection, options: RunOptions,
-        trigger: String, parameters: [String: String] = [:], upstream source: Upstream? = nil
+        trigger: String, parameters: [String: String] = [:], upstream source: Upstream? = nil,
+        succeeded: Set<RunStatus> = [.success], ended: (RunOutcome) throws -> Void = { _ in }
     ) async throws {
         if let jobs = options.jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         let configuration = try workspace.configuration(overrides: options.jobs.map { ["jobs": String($0)] } ?? [:])
@@ -107,14 +109,17 @@ enum RunDriver {
         case let .given(given): upstream = given
         case nil: break
         }
-        try await drive(prepared, store: store, configuration: configuration, json: options.json) { [upstream] runner, observer in
+        try await drive(prepared, store: store, configuration: configuration, json: options.json, succeeded: succeeded, ended: ended) {
+            [upstream] runner, observer in
             try await runner.run(prepared, upstream: upstream, observer: observer)
         }
     }
 
-    /// Runs a prepared run with live progress, Ctrl-C handling and the final summary; exits as the run ended.
+    /// Runs a prepared run with live progress, Ctrl-C handling and the final summary, hands it to `ended`, then
+    /// exits as the run ended: 0 when its status is one of `succeeded`.
     static func drive(
         _ prepared: PreparedRun, store: any RunStore, configuration: Configuration, json: Bool,
+        succeeded: Set<RunStatus> = [.success], ended: (RunOutcome) throws -> Void = { _ in },
         start: @escaping @Sendable (PipelineRunner, @escaping @Sendable ([RunEvent]) -> Void) async throws -> RunOutcome
     )
         async throws
@@ -147,7 +152,8 @@ enum RunDriver {
         } else {
             print(RunReportText.summary(outcome, logLines: configuration.logLines))
         }
-        if outcome.run.status != .success {
+        try ended(outcome)
+        if !succeeded.contains(outcome.run.status) {
             throw outcome.run.status == .cancelled && trap.received == SIGTERM ? ExitCode(143) : ExitStatus.of(outcome.run.status)
         }
     }

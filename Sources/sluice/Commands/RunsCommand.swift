@@ -10,6 +10,9 @@ struct RunsCommand: AsyncParsableCommand {
     @Option(help: "Only runs of this pipeline.")
     var pipeline: String?
 
+    @Option(help: "Only runs started so: cli, api, schedule, watch, backfill, retry, or parent:RUN for a run's child runs.")
+    var trigger: String?
+
     @Option(help: "How many runs to show.")
     var limit = 20
 
@@ -22,7 +25,7 @@ struct RunsCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try workspace.configuration()
         let store = try await workspace.store(configuration)
-        let runs = try await store.runs(pipeline: pipeline, limit: max(1, limit), offset: max(0, offset))
+        let runs = try await store.runs(RunFilter(pipeline: pipeline, trigger: trigger), limit: max(1, limit), offset: max(0, offset))
         if json { return Console.printJSON(runs) }
         if runs.isEmpty { return print("no runs yet") }
         print(

@@ -53,6 +53,14 @@ struct StatusCommand: AsyncParsableCommand {
         for recovery in actions {
             print("recovery of \(recovery.step): \(recovery.action.kind.rawValue) \(recovery.action.status.rawValue): \(recovery.action.message)")
         }
+        if let parent = record.parent { print("started by step \(parent.step) of run \(parent.run)") }
+        let children = try await store.childRuns(of: record.id)
+        for child in children.prefix(Self.valuesShown) {
+            print("child run \(child.id) of \(child.pipeline), for step \(child.parent?.step ?? "?"): \(child.status.rawValue)")
+        }
+        if children.count > Self.valuesShown {
+            print("\(children.count - Self.valuesShown) more child runs: sluice runs --trigger parent:\(record.id)")
+        }
         print("run directory: \(record.runDirectory)")
     }
 

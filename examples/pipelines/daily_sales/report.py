@@ -35,3 +35,6 @@ lines = [
 with open(output("report.md"), "w") as handle:
     handle.write("\n".join(lines) + "\n")
 print("\n".join(lines[:5]))
+# Passed on to the steps downstream, and to a parent run's step when this pipeline runs as a child (regional_sales).
+with open(os.environ["SLUICE_OUTPUT"], "a") as handle:
+    handle.write(f"revenue={total:.2f}\norders={orders}\n")
