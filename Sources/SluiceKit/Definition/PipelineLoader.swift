@@ -11,8 +11,9 @@ public enum PipelineLoader {
         "name", "description", "script", "command", "depends_on", "timeout", "retries", "env",
         "tags", "allow_failure", "workdir", "inputs", "outputs", "on_failure", "trigger_rule",
         "executor", "runs_on", "slurm", "foreach", "matrix", "max_parallel", "fail_fast", "if", "params",
-        "pipeline",
+        "pipeline", "wait_for",
     ]
+    static let waitForKeys = ["file", "glob", "command", "http", "interval", "timeout", "soft_fail"]
     static let parameterKeys = ["type", "default", "required", "choices", "min", "max", "description"]
     static let retryKeys = ["count", "delay", "backoff", "max_delay"]
     static let modeKeys = ["steps", "description"]
@@ -155,6 +156,8 @@ public enum PipelineLoader {
         var listedParameters: [(String, Node)] = []
         var parametersNode: Node?
         var called: (String, Node)?
+        var waitNode: Node?
+        var retriesNode: Node?
         for (key, _, value) in entries {
             switch key {
             case "name":
@@ -165,7 +168,10 @@ public enum PipelineLoader {
             case "command": command = reader.string(value, key).map { ($0, value) }
             case "depends_on": step.dependsOn = reader.strings(value, key).map(\.0)
             case "timeout": step.timeout = reader.duration(value, key)
-            case "retries": step.retry = readRetry(value, reader: reader)
+            case "retries":
+                step.retry = readRetry(value, reader: reader)
+                retriesNode = value
+            case "wait_for": waitNode = value
             case "env":
                 step.environment = reader.environment(value, "a step")
                 for (keyNode, field) in value.mapping ?? [:] {
@@ -243,6 +249,10 @@ public enum PipelineLoader {
             if called != nil, parametersNode.mapping != nil {
                 childParameters = readChildParameters(parametersNode, reader: reader)
                 templated += childParameters.map { ("params.\($0.name)", $0.value, $0.node) }
+            } else if called != nil {
+                reader.report(
+                    .wrongType, parametersNode, "\(label) runs a pipeline: its 'params' are the child run's values, as a map",
+                    fix: "write params: {name: value}")
             } else {
                 listedParameters = reader.strings(parametersNode, "params")
                 step.parameters = Set(listedParameters.map(\.0))
@@ -258,11 +268,35 @@ public enum PipelineLoader {
                     .badValue, called.1, "\(label): 'pipeline' must name a pipeline of the workspace",
                     fix: "write its id, such as 'pipeline: load_batch'")
             } else {
-                step.subPipeline = called.0
-                command = (SubPipelineCall.command(pipeline: called.0, parameters: childParameters.map { ($0.name, $0.value) }), called.1)
+                let call = PipelineCall(
+                    pipeline: called.0, parameters: Dictionary(childParameters.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }))
+                step.subPipeline = call
+                command = (call.command, called.1)
             }
         }
-        if let command, step.subPipeline == nil { templated.append(("command", command.0, command.1)) }
+        if let waitNode, let (wait, target) = readWaitFor(waitNode, reader: reader) {
+            if script != nil || command != nil || called != nil {
+                reader.report(
+                    .badValue, waitNode, "\(label) has 'wait_for' and also 'script', 'command' or 'pipeline'",
+                    fix: "a waiting step runs its checks only: put the work in a step that depends on it")
+            } else if let retriesNode {
+                reader.report(
+                    .badValue, retriesNode, "\(label) waits: its 'interval' and 'timeout' say how often it checks",
+                    fix: "remove 'retries'")
+            } else {
+                step.waitFor = wait
+                step.retry = wait.retry
+                if case .command = wait.check {
+                    command = (wait.command, target)
+                } else {
+                    templated.append(("wait_for", target.scalar?.string ?? "", target))
+                    command = (wait.command, waitNode)
+                }
+            }
+        }
+        if let command, step.subPipeline == nil, step.waitFor.map({ if case .command = $0.check { true } else { false } }) ?? true {
+            templated.append(("command", command.0, command.1))
+        }
         for (key, text, value) in templated { templates.note(step: step.name, key: key, text, value) }
         templates.noteListedParameters(step: step.name, listedParameters)
         if let condition = step.condition, let conditionNode { templates.note(step: step.name, condition: condition, conditionNode) }
@@ -272,13 +306,65 @@ public enum PipelineLoader {
         case let (nil, command?): step.action = .command(command.0)
         case (_?, let command?):
             reader.report(.badValue, command.1, "\(label) has both 'script' and 'command'", fix: "keep one of them")
-        case (nil, nil) where called == nil:
+        case (nil, nil) where called == nil && waitNode == nil:
             reader.report(
                 .missingKey, node, "\(label) has neither 'script' nor 'command' nor 'pipeline'",
                 fix: "add 'script: file.py', 'command: ...' or 'pipeline: OTHER'")
         case (nil, nil): break
         }
         return step
+    }
+
+    /// `wait_for: {file|glob|command|http: TARGET, interval, timeout, soft_fail}`, with the node of its target.
+    private static func readWaitFor(_ node: Node, reader: DefinitionReader) -> (WaitFor, Node)? {
+        let entries = reader.entries(of: node, known: waitForKeys, context: "wait_for")
+        guard node.mapping != nil else {
+            reader.report(.wrongType, node, "'wait_for' must be a map", fix: "write wait_for: {file: incoming/today.csv, interval: 1m, timeout: 6h}")
+            return nil
+        }
+        var checks: [(WaitFor.Check, Node)] = []
+        var wait = WaitFor(check: .file(""), interval: WaitFor.defaultInterval, timeout: WaitFor.defaultTimeout, softFail: false)
+        for (key, _, value) in entries {
+            switch key {
+            case "file", "glob", "command", "http":
+                guard let text = reader.string(value, "wait_for.\(key)") else { continue }
+                guard !text.allSatisfy(\.isWhitespace) else {
+                    reader.report(.badValue, value, "'wait_for.\(key)' is empty", fix: "say what to wait for")
+                    continue
+                }
+                let check: WaitFor.Check =
+                    switch key {
+                    case "file": .file(text)
+                    case "glob": .glob(text)
+                    case "command": .command(text)
+                    default: .http(text)
+                    }
+                checks.append((check, value))
+            case "interval": wait.interval = reader.duration(value, "wait_for.interval") ?? wait.interval
+            case "timeout": wait.timeout = reader.duration(value, "wait_for.timeout") ?? wait.timeout
+            case "soft_fail": wait.softFail = reader.bool(value, "wait_for.soft_fail") ?? false
+            default: break
+            }
+        }
+        guard checks.count == 1, let (check, target) = checks.first else {
+            reader.report(
+                .badValue, node, "'wait_for' must say one thing to wait for: file, glob, command or http",
+                fix: "write wait_for: {file: incoming/today.csv}")
+            return nil
+        }
+        if case let .http(url) = check, !(url.hasPrefix("http://") || url.hasPrefix("https://") || Template.mayHoldReferences(url)) {
+            reader.report(.badValue, target, "'wait_for.http' must be an http:// or https:// URL", fix: "write http://host:port/path")
+        }
+        guard wait.interval >= 0.1 else {
+            reader.report(.badValue, node, "'wait_for.interval' is shorter than 0.1s", fix: "check every second or less often")
+            return nil
+        }
+        guard wait.timeout / wait.interval <= 1_000_000 else {
+            reader.report(.badValue, node, "'wait_for' would check more than a million times", fix: "check less often, or give up sooner")
+            return nil
+        }
+        wait.check = check
+        return (wait, target)
     }
 
     /// The parameters a `pipeline:` step gives its child run: `name: value` pairs, values templated as in a command.

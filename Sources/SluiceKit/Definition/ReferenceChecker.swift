@@ -10,6 +10,11 @@ struct ReferenceChecker {
         var key: String
         var text: String
         var node: Node
+
+        /// Whether the field ends up in what a step's process gets, filled in when it starts (the run's id, the
+        /// values of upstream steps): its command and `env`, and what Sluice writes into its command (a
+        /// `pipeline:` step's `params`, a `wait_for:` target).
+        var isFilledAtLaunch: Bool { ["command", "env", "wait_for"].contains(key) || key.hasPrefix("params.") }
     }
 
     private(set) var fields: [Field] = []
@@ -142,13 +147,13 @@ struct ReferenceChecker {
             return nil
         case "run":
             guard path.count == 2, path[1] == "id" else { return ("\(name) is not known: a run has {{ run.id }}", "write {{ run.id }}") }
-            guard field.key == "command" || field.key == "env" else {
+            guard field.isFilledAtLaunch else {
                 return ("{{ run.id }} in '\(field.key)' of step '\(field.step)': the run's id is known in 'command' and 'env' only", "use it there")
             }
             return nil
         case "steps":
             if let problem = upstreamValueProblem(path, in: field.step, steps: steps) { return ("\(name) \(problem.0)", problem.1) }
-            guard field.key == "command" || field.key == "env" else {
+            guard field.isFilledAtLaunch else {
                 return (
                     "\(name) in '\(field.key)' of step '\(field.step)': an upstream step's values are known in 'command', 'env' and 'if' only",
                     "use it there, or write the path into a file the step reads"

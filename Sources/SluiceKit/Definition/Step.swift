@@ -31,9 +31,10 @@ public struct Step: Sendable {
     /// The parameters its result depends on, which its fingerprint hashes: those its templates and `if:` name, and
     /// those it lists under `params:`. Nil when it names and lists none: then every parameter, as the safe default.
     public var parameters: Set<String>?
-    /// `pipeline:`: the pipeline this step runs as a child run; its action is then the command that runs it
-    /// (see ``SubPipelineCall``).
-    public var subPipeline: String?
+    /// `pipeline:`: the pipeline this step runs as a child run; its action is then the command that runs it.
+    public var subPipeline: PipelineCall?
+    /// `wait_for:`: what the step waits for; its action and retries are then the checks (see ``WaitFor``).
+    public var waitFor: WaitFor?
     /// Set on each instance of a fan-out once the run's items are known: which step it came from, with which item.
     public var instance: StepInstance?
     public var location: SourceLocation

@@ -83,6 +83,18 @@ struct Template: Sendable {
         self.parts = parts
     }
 
+    /// `text` as one shell word of a command Sluice writes, its references left as written: they are filled in,
+    /// shell-quoted, as in any command (a `pipeline:` step's parameters, a `wait_for:` target).
+    static func shellWord(_ text: String) -> String {
+        guard let template = try? Template(parsing: text), !template.isPlain else { return ShellQuote.quote(text) }
+        return template.parts.map { part in
+            switch part {
+            case let .text(literal): ShellQuote.quote(literal)
+            case let .reference(reference): "{{ \(reference.text) }}"
+            }
+        }.joined()
+    }
+
     /// Text taken as written.
     init(literal text: String) { parts = [.text(text)] }
 

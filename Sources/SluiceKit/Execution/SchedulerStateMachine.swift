@@ -435,6 +435,15 @@ struct SchedulerStateMachine {
 
     /// A step's last attempt ended: its outputs are versioned on success, recovered on failure.
     private mutating func ended(_ index: Int, result: AttemptResult) -> [Action] {
+        var result = result
+        if let wait = steps[index].waitFor, result.state.isFailure, !isCancelled {
+            // It gave up waiting: skipped with `soft_fail`, as Airflow's sensors are, else failed.
+            let checks = active[index]!.attempts
+            result.error =
+                "gave up waiting after \(checks) check\(checks == 1 ? "" : "s") over \(DurationFormat.short(wait.timeout)) "
+                + "(the last: \(result.error ?? result.state.rawValue))" + (wait.softFail ? "; soft_fail: skipped" : "")
+            if wait.softFail { result.state = .skipped }
+        }
         active[index]!.result = result
         if result.state == .succeeded, let fingerprint = active[index]!.fingerprint {
             return [.recordOutputs(index, fingerprint: fingerprint)]
@@ -455,7 +464,7 @@ struct SchedulerStateMachine {
         if result.state == .cancelled, isCancelled, let why = cancelledBecause {
             result.error = "\(result.error ?? "cancelled"): \(why)"
         }
-        let allowed = step.allowFailure && result.state != .succeeded && result.state != .cancelled
+        let allowed = step.allowFailure && result.state.isFailure
         let attempts = number(active[index]!.attempts, of: index)
         return [.emit(.stepFinished(step: step.name, state: result.state, attempts: attempts, allowed: allowed, result: result))]
             + settle(index, StepOutcome(state: result.state, allowed: allowed, recovered: recovered))
@@ -465,7 +474,8 @@ struct SchedulerStateMachine {
     private mutating func settle(_ index: Int, _ outcome: StepOutcome) -> [Action] {
         if active.removeValue(forKey: index) != nil, runsElsewhere[index] { idle -= 1 }
         let fanOut = fanOutOf[index]
-        let failed = !outcome.isSuccess && !outcome.recovered
+        // A waiting step skipped by `soft_fail` stops nothing: its downstream steps are skipped by their rules.
+        let failed = !outcome.isSuccess && !outcome.recovered && outcome.state != .skipped
         if fanOut >= 0 {
             // Its place is free for a sibling that waited for `max_parallel`.
             fanOuts[fanOut].active -= 1

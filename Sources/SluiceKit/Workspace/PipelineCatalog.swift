@@ -71,7 +71,7 @@ public struct PipelineCatalog: Sendable {
                         result: PipelineLoader.load(file: item.file, id: item.id, scriptsDirectory: item.scripts), stamp: stamp))
             }
             guard only != nil, let pipeline = entries.last?.pipeline else { continue }
-            let callees = Set(pipeline.steps.compactMap(\.subPipeline))
+            let callees = Set(pipeline.steps.compactMap(\.subPipeline?.pipeline))
             pending += found.filter { callees.contains($0.id) && queued.insert($0.file).inserted }
         }
         entries.sort { ($0.id, $0.file) < ($1.id, $1.file) }

@@ -105,7 +105,7 @@ struct PipelineDetail: Codable, Sendable {
             case let .script(path): info.script = path
             case let .command(text): info.command = text
             }
-            info.pipeline = step.subPipeline
+            info.pipeline = step.subPipeline?.pipeline
             switch step.onFailure {
             case .rollback?: info.onFailure = "rollback"
             case let .run(script)?: info.onFailure = "run \(script)"

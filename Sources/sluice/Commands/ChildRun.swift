@@ -26,8 +26,17 @@ enum ChildRun {
         }
         let configuration = try workspace.configuration(overrides: options.jobs.map { ["jobs": String($0)] } ?? [:])
         let store = try await workspace.store(configuration)
-        // A step named like another's prefix (`a` and `a:b`) shares the trigger's qualified forms: the exact one is wanted.
-        let earlier = try await store.runs(RunFilter(trigger: trigger), limit: 100, offset: 0).first { $0.trigger == trigger }
+        guard let parent = try await store.run(id: parentRun), parent.status == .running else {
+            throw fail("--as-child runs a pipeline as a step of a running run, and run '\(parentRun)' is not running", ExitStatus.invalidInput)
+        }
+        ParentWatch.start()
+        // The child this step started before, if the step runs the same pipeline with the same values (the parent
+        // was resumed, or the step retried): a step named like another's prefix (`a` and `a:b`) shares the
+        // trigger's qualified forms, and a pipeline file edited since may call another pipeline or give other values.
+        let given = try options.parsedParameters()
+        let earlier = try await store.runs(RunFilter(trigger: trigger), limit: 100, offset: 0).first { run in
+            run.trigger == trigger && run.pipeline == pipelineName && given.allSatisfy { run.parameters[$0.key] == $0.value }
+        }
         guard let earlier else {
             return try await RunDriver.execute(
                 workspace, pipelineName: pipelineName, selection: selection, options: options, trigger: trigger,
@@ -76,5 +85,20 @@ enum ChildRun {
         defer { try? handle.close() }
         try handle.seekToEnd()
         try handle.write(contentsOf: Data(OutputValuesFile.render(values).utf8))
+    }
+}
+
+/// Ends the child run when its parent's Sluice process dies (killed, say): the child's Sluice process then has a new
+/// parent process, and cancels its run as SIGTERM does, instead of running on with nobody to take its result.
+private enum ParentWatch {
+    nonisolated(unsafe) private static var timer: DispatchSourceTimer?
+
+    static func start() {
+        let parent = getppid()
+        let source = DispatchSource.makeTimerSource(queue: .global())
+        source.schedule(deadline: .now() + 1, repeating: 1)
+        source.setEventHandler { if getppid() != parent { kill(getpid(), SIGTERM) } }
+        source.resume()
+        timer = source
     }
 }

@@ -17,9 +17,12 @@ final class ProgressReporter: @unchecked Sendable {
     private var finishedSteps = Set<String>()
     private var runID = ""
     private var ticker: DispatchSourceTimer?
+    /// `wait_for:` steps, by name: their checks that find nothing are no failures to show.
+    private let waits: [String: WaitFor]
 
     init(plan: Plan, jobs: Int, estimates: [String: Double], quiet: Bool) {
         total = plan.included.count
+        waits = Dictionary(plan.included.compactMap { item in item.step.waitFor.map { (item.step.name, $0) } }, uniquingKeysWith: { $1 })
         self.jobs = jobs
         self.estimates = estimates
         self.quiet = quiet
@@ -59,13 +62,20 @@ final class ProgressReporter: @unchecked Sendable {
             emit("fan-out  \(step): \(instances.count) instance\(instances.count == 1 ? "" : "s") from its upstream step's value")
         case let .attemptStarted(step, attempt, _):
             running[step] = event.time
-            if !live { emit("start    \(step)" + (attempt > 1 ? " (attempt \(attempt))" : "")) }
+            if let wait = waits[step] {
+                if attempt == 1 {
+                    emit("waiting  \(step): checking every \(DurationFormat.short(wait.interval)), for up to \(DurationFormat.short(wait.timeout))")
+                }
+            } else if !live {
+                emit("start    \(step)" + (attempt > 1 ? " (attempt \(attempt))" : ""))
+            }
         case let .attemptFinished(step, attempt, result):
             running[step] = nil
-            if result.state != .succeeded {
+            if result.state != .succeeded, waits[step] == nil {
                 emit(Console.paint(result.state == .timedOut ? "timeout" : "failed ", .red) + "  \(step) attempt \(attempt): \(result.error ?? "")")
             }
         case let .retryScheduled(step, attempt, delay):
+            guard waits[step] == nil else { break }
             emit(Console.paint("retry  ", .yellow) + "  \(step): attempt \(attempt) in \(DurationFormat.short(delay))")
         case let .stepFinished(step, state, attempts, allowed, result):
             done += 1
@@ -74,6 +84,9 @@ final class ProgressReporter: @unchecked Sendable {
                 emit(Console.paint("ok     ", .green) + "  \(step) " + Console.paint(DurationFormat.short(result.duration), .dim))
             } else if allowed {
                 emit(Console.paint("allowed", .yellow) + "  \(step) failed, allowed by allow_failure")
+            } else if waits[step] != nil, state != .cancelled {
+                emit(
+                    Console.paint(state == .skipped ? "skipped" : "failed ", state == .skipped ? .yellow : .red) + "  \(step): \(result.error ?? "")")
             } else if attempts == 0, state == .failed {
                 // It failed without an attempt of its own to report it: a fan-out whose items could not be read.
                 emit(Console.paint("failed ", .red) + "  \(step): \(result.error ?? "")")

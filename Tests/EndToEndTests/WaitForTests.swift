@@ -1,0 +1,138 @@
+import Foundation
+import SluiceKit
+import SluiceTestSupport
+import Testing
+
+/// `wait_for:` steps, as Airflow's sensors in reschedule mode: each check a short attempt, no slot held between them.
+/// Real `sluice` processes, real files, a real HTTP server (Python's), and a real SIGKILL.
+struct WaitForTests {
+    let workspace: TestWorkspace
+
+    init() throws { workspace = try TestWorkspace() }
+
+    func sluice(_ arguments: String...) throws -> SluiceBinary.Result { try SluiceBinary.run(arguments, in: workspace.root) }
+
+    func newestRun() async throws -> RunRecord { try #require(try await workspace.store().runs(pipeline: nil, limit: 1, offset: 0).first) }
+
+    @Test func aWaitingStepLetsAOneJobRunMakeTheFileItWaitsFor() async throws {
+        try workspace.pipeline(
+            "landing",
+            """
+            steps:
+              - name: wait
+                wait_for: {file: "incoming/{{ params.day }}.csv", interval: 0.2s, timeout: 30s}
+              - name: drop
+                command: 'sleep 0.5; mkdir -p incoming; echo "a,b" > "incoming/$DAY.csv"'
+              - name: load
+                depends_on: [wait]
+                command: 'cat "incoming/$DAY.csv"'
+            params: {day: {type: date, default: "2026-12-01"}}
+            """)
+        let run = try sluice("run", "landing", "-j", "1")
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("waiting  wait: checking every 200ms, for up to 30s"), "\(run.stdout)")
+        #expect(!run.stdout.contains("failed"), "a check that finds nothing is no failure: \(run.stdout)")
+        let id = try await newestRun().id
+        let attempts = try await workspace.store().attempts(runID: id)
+        let checks = attempts.filter { $0.step == "wait" }
+        let drop = try #require(attempts.first { $0.step == "drop" })
+        #expect(checks.count >= 2, "it checked, let drop run in the one slot, and checked again")
+        let (firstCheck, lastCheck) = (try #require(checks.first), try #require(checks.last))
+        #expect(firstCheck.finishedAt! <= drop.startedAt && drop.finishedAt! <= lastCheck.startedAt)
+        #expect(try workspace.read("runs/\(id)/logs/load.log") == "a,b\n")
+        #expect(try workspace.read("runs/\(id)/logs/wait.log").hasPrefix("no incoming/2026-12-01.csv yet\n"))
+    }
+
+    @Test func aWaitThatTimesOutFailsOrWithSoftFailIsSkippedWithItsDownstreamSteps() async throws {
+        try workspace.pipeline(
+            "sensor",
+            """
+            params: {soft: {type: string, default: "false"}}
+            steps:
+              - name: wait
+                wait_for: {glob: "nothing/*.csv", interval: 0.1s, timeout: 0.5s, soft_fail: true}
+              - {name: after, depends_on: [wait], command: 'echo ran'}
+              - {name: other, command: 'echo independent'}
+            """)
+        let soft = try sluice("run", "sensor")
+        #expect(soft.status == 0, "skipped is not failed: \(soft.stdout)\(soft.stderr)")
+        let steps = try await workspace.store().stepRuns(runID: try await newestRun().id)
+        #expect(steps.map { "\($0.step)=\($0.state.rawValue)" } == ["wait=skipped", "after=skipped", "other=succeeded"])
+        #expect(
+            steps[0].error?.hasPrefix("gave up waiting after 6 checks over 500ms") == true
+                && steps[0].error?.hasSuffix("; soft_fail: skipped") == true)
+
+        try workspace.pipeline("sensor", try workspace.read("pipelines/sensor.yaml").replacingOccurrences(of: ", soft_fail: true", with: ""))
+        let hard = try sluice("run", "sensor")
+        #expect(hard.status == 1)
+        #expect(hard.stdout.contains("failed   wait: gave up waiting after"), "\(hard.stdout)")
+        #expect(try await newestRun().status == .failed)
+    }
+
+    @Test func aWaitForAnHTTPURLEndsWhenItAnswersTwoHundred() async throws {
+        let served = try workspace.path("served")
+        try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
+        // Python's own HTTP server on a port the kernel picks: 404 for the file until a step writes it.
+        let server = try BackgroundProcess(
+            ["python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", served], in: workspace.root,
+            outputFile: workspace.path("http.log"))
+        defer { server.signal(SIGTERM) }
+        // "Serving HTTP on 127.0.0.1 port 41234 (http://127.0.0.1:41234/) ..."
+        #expect(try await waitUntil { server.output.contains(" port ") })
+        let words = server.output.split(separator: " ")
+        let port = try #require(words.firstIndex(of: "port").map { words[$0 + 1] })
+        try workspace.pipeline(
+            "api",
+            """
+            steps:
+              - name: wait
+                wait_for: {http: "http://127.0.0.1:\(port)/ready.json", interval: 0.2s, timeout: 30s}
+              - {name: publish, command: 'sleep 0.4; echo "{}" > served/ready.json'}
+            """)
+        let run = try sluice("run", "api", "-j", "1")
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let log = try workspace.read("runs/\(try await newestRun().id)/logs/wait.log")
+        #expect(log.contains("/ready.json answered 404") && log.contains("/ready.json answered 200"), "\(log)")
+    }
+
+    @Test func aWaitSurvivesAKilledSluiceAndIsResumedOrCancelled() async throws {
+        try workspace.pipeline(
+            "patient",
+            """
+            steps:
+              - name: wait
+                wait_for: {file: go.txt, interval: 0.2s, timeout: 1h}
+              - {name: after, depends_on: [wait], command: 'cat go.txt'}
+            """)
+        let first = try SluiceBinary.start(["run", "patient"], in: workspace.root)
+        let store = try workspace.store()
+        #expect(
+            try await eventually {
+                guard let run = try await store.runs(pipeline: "patient", limit: 1, offset: 0).first else { return false }
+                return try await store.attempts(runID: run.id).count >= 2
+            })
+        kill(first.process.processIdentifier, SIGKILL)
+        first.process.waitUntilExit()
+        let id = try await newestRun().id
+        _ = try workspace.write("go.txt", "go\n")
+        let resumed = try sluice("resume", id)
+        #expect(resumed.status == 0, "\(resumed.stdout)\(resumed.stderr)")
+        #expect(resumed.stderr.contains("run \(id) was interrupted"), "the killed run was found and recorded interrupted first")
+        #expect(try workspace.read("runs/\(id)/logs/after.log") == "go\n")
+        #expect(try await store.run(id: id)?.status == .success)
+
+        // A cancel stops a wait.
+        try FileManager.default.removeItem(atPath: workspace.path("go.txt"))
+        let waiting = try SluiceBinary.start(["run", "patient"], in: workspace.root)
+        #expect(try await eventually { try await store.runs(pipeline: "patient", limit: 1, offset: 0).first.map { $0.id != id } ?? false })
+        let second = try await newestRun().id
+        #expect(try await eventually { try await store.attempts(runID: second).count >= 2 })
+        kill(waiting.process.processIdentifier, SIGTERM)
+        waiting.process.waitUntilExit()
+        #expect(waiting.process.terminationStatus == 143)
+        let wait = try #require(try await store.stepRuns(runID: second).first)
+        // Between two checks ("cancelled while waiting to retry"), or during one.
+        #expect(wait.state == .cancelled && wait.error?.hasPrefix("cancelled") == true, "\(wait)")
+        #expect(try await store.run(id: second)?.status == .cancelled)
+    }
+}
