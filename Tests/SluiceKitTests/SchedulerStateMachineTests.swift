@@ -32,6 +32,12 @@ struct SchedulerStateMachineTests {
         var only: [String] = []
         /// Steps (and fan-outs, for their instances) that wait in their executor's queue, as on Slurm.
         var elsewhere: Set<String> = []
+        /// What the run's local steps may use at once.
+        var cpus = 64
+        var memory: Int64 = 1 << 40
+        var pools: [String: Int] = [:]
+        /// The most slots of any pool held at once.
+        var maxInPoolAtOnce: Int?
     }
 
     static let cases: [Case] = [
@@ -388,6 +394,86 @@ struct SchedulerStateMachineTests {
             testDescription: "max_parallel still bounds a fan-out queued by its executor",
             steps: "- {name: map, foreach: [a, b, c], max_parallel: 2, command: x}",
             jobs: 1, expected: ["map[a]": .succeeded, "map[b]": .succeeded, "map[c]": .succeeded], maxRunningAtOnce: 2, elsewhere: ["map"]),
+
+        // Priorities, resources and pools.
+        Case(
+            testDescription: "priority: of the steps ready together, the higher priority starts first; equals in file order",
+            steps: """
+                - {name: low, command: x}
+                - {name: high, command: x, priority: 5}
+                - {name: middle, command: x, priority: 1}
+                - {name: plain, command: x}
+                """,
+            jobs: 1, expected: ["low": .succeeded, "high": .succeeded, "middle": .succeeded, "plain": .succeeded],
+            launches: ["high#1", "middle#1", "low#1", "plain#1"]),
+        Case(
+            testDescription: "resources.cpus: steps start while their CPUs fit; the first waiting one is not overtaken",
+            steps: """
+                - {name: big, command: x, resources: {cpus: 3}}
+                - {name: wide, command: x, resources: {cpus: 2}}
+                - {name: small, command: x}
+                """,
+            jobs: 4, expected: ["big": .succeeded, "wide": .succeeded, "small": .succeeded], launches: ["big#1", "wide#1", "small#1"],
+            maxRunningAtOnce: 2, cpus: 4),
+        Case(
+            testDescription: "resources.memory: two steps that do not fit together run one after the other",
+            steps: """
+                - {name: a, command: x, resources: {memory: 3G}}
+                - {name: b, command: x, resources: {memory: 3G}}
+                - {name: c, command: x, resources: {memory: 1G}, depends_on: [a]}
+                """,
+            jobs: 4, expected: ["a": .succeeded, "b": .succeeded, "c": .succeeded], maxRunningAtOnce: 2, memory: 4 << 30),
+        Case(
+            testDescription: "a step that asks for more than the run has fails at once, saying what it asked for",
+            steps: """
+                - {name: huge, command: x, resources: {cpus: 8}}
+                - {name: greedy, command: x, resources: {memory: 64G}}
+                - {name: fine, command: x}
+                """,
+            jobs: 1, continueOnError: true, expected: ["huge": .failed, "greedy": .failed, "fine": .succeeded],
+            says: [
+                "finished huge failed after 0: it asks for 8 CPUs (resources.cpus) and the steps of this run may use 2 (--cpus, or cpus in sluice.yaml)",
+                "finished greedy failed after 0: it asks for 64G of memory (resources.memory) and the steps of this run may use 16G (--memory, or memory in sluice.yaml)",
+            ],
+            cpus: 2, memory: 16 << 30),
+        Case(
+            testDescription: "pool: steps of a pool of 1 run one at a time, whatever the job slots",
+            steps: """
+                - {name: a, command: x, pool: warehouse}
+                - {name: b, command: x, pool: warehouse}
+                - {name: c, command: x, pool: warehouse}
+                """,
+            jobs: 3, expected: ["a": .succeeded, "b": .succeeded, "c": .succeeded], maxRunningAtOnce: 1, pools: ["warehouse": 1],
+            maxInPoolAtOnce: 1),
+        Case(
+            testDescription: "a step waiting for its pool holds no job slot: another step runs meanwhile",
+            steps: """
+                - {name: a, command: x, pool: warehouse}
+                - {name: b, command: x, pool: warehouse}
+                - {name: c, command: x}
+                """,
+            jobs: 2, expected: ["a": .succeeded, "b": .succeeded, "c": .succeeded], launches: ["c#1", "a#1", "b#1"], maxRunningAtOnce: 2,
+            pools: ["warehouse": 1], maxInPoolAtOnce: 1),
+        Case(
+            testDescription: "a pool of 2 runs two of its steps at once; a retry gives its slot back while it waits",
+            steps: """
+                - {name: a, command: x, pool: db, retries: 1}
+                - {name: b, command: x, pool: db}
+                - {name: c, command: x, pool: db}
+                """,
+            script: ["a": [.failed]], jobs: 3, expected: ["a": .succeeded, "b": .succeeded, "c": .succeeded],
+            launches: ["a#1", "b#1", "c#1", "a#2"], maxRunningAtOnce: 2, pools: ["db": 2], maxInPoolAtOnce: 2),
+        Case(
+            testDescription: "a cancel ends the steps waiting for their pool, saying so",
+            steps: """
+                - {name: a, command: x, pool: warehouse}
+                - {name: b, command: x, pool: warehouse}
+                - {name: c, command: x, pool: warehouse}
+                """,
+            script: ["a": [.running]], jobs: 3, cancelAfter: "started a#1",
+            expected: ["a": .cancelled, "b": .cancelled, "c": .cancelled],
+            says: ["finished b cancelled after 0: cancelled while waiting for pool 'warehouse': the server shut down"],
+            pools: ["warehouse": 1]),
     ]
 
     @Test(arguments: cases)
@@ -400,7 +486,8 @@ struct SchedulerStateMachineTests {
         var run = MachineRun(
             plan: plan,
             options: .init(
-                jobs: test.jobs, continueOnError: test.continueOnError, attemptsBefore: test.attemptsBefore, parameters: test.parameters,
+                jobs: test.jobs, capacity: RunCapacity(cpus: test.cpus, memory: test.memory, pools: test.pools),
+                continueOnError: test.continueOnError, attemptsBefore: test.attemptsBefore, parameters: test.parameters,
                 statesBefore: test.statesBefore,
                 queuedElsewhere: { [elsewhere = test.elsewhere] in elsewhere.contains($0.instance?.of ?? $0.name) }),
             script: test.script)
@@ -416,7 +503,10 @@ struct SchedulerStateMachineTests {
         }
         if let launches = test.launches { #expect(run.launches == launches) }
         if let most = test.maxRunningAtOnce { #expect(run.mostRunningAtOnce == most) }
-        #expect(run.running.isEmpty && run.hanging.isEmpty && run.wakes.isEmpty, "nothing is left running or waiting")
+        if let most = test.maxInPoolAtOnce { #expect(run.mostInPoolAtOnce == most) }
+        let held = run.poolSlots.values.reduce(0) { $0 + $1.count }
+        #expect(held == 0, "every pool slot is given back")
+        #expect(run.running.isEmpty && run.hanging.isEmpty && run.wakes.isEmpty && run.poolWaits.isEmpty, "nothing is left running or waiting")
     }
 
     /// A late retry after a cancel changes nothing (the race the scheduler's lock settles one way or the other).
@@ -468,6 +558,10 @@ private struct MachineRun {
     var hanging: [FakeAttempt] = []
     var wakes: [Int] = []
     var mostRunningAtOnce = 0
+    /// The pools' slots, by pool, as the store holds them; the sizes come with each request.
+    var poolSlots: [String: Set<Int>] = [:]
+    var poolWaits: [Int] = []
+    var mostInPoolAtOnce = 0
     var outcomes: [String: StepOutcome]?
 
     init(plan: Plan, options: SchedulerStateMachine.Options, script: [String: [StepState]]) {
@@ -498,6 +592,8 @@ private struct MachineRun {
                 actions = end(attempt, state)
             } else if !wakes.isEmpty {
                 actions = machine.retryDue(wakes.removeFirst())
+            } else if !poolWaits.isEmpty {
+                actions = machine.poolMayHaveRoom(poolWaits.removeFirst())
             } else {
                 return
             }
@@ -541,6 +637,17 @@ private struct MachineRun {
         case let .finish(outcomes):
             self.outcomes = outcomes
             return []
+        case let .takePoolSlot(index, pool, size):
+            guard poolSlots[pool, default: []].count < size else { return machine.poolFull(index, at: Date()) }
+            poolSlots[pool, default: []].insert(index)
+            mostInPoolAtOnce = max(mostInPoolAtOnce, poolSlots[pool]!.count)
+            return machine.poolSlotTaken(index, at: Date())
+        case let .releasePoolSlot(index):
+            for pool in poolSlots.keys { poolSlots[pool]!.remove(index) }
+            return []
+        case let .waitForPool(index):
+            poolWaits.append(index)
+            return []
         case .check, .recordOutputs:
             Issue.record("these cases declare no outputs")
             return []
@@ -560,7 +667,8 @@ private struct MachineRun {
     static func line(_ kind: RunEvent.Kind) -> String {
         switch kind {
         case let .stepFinished(step, state, attempts, allowed, result):
-            let detail = state == .cancelled ? ": \(result.error ?? "")" : ""
+            // Why a step was cancelled, or failed without starting.
+            let detail = state == .cancelled || attempts == 0 ? ": \(result.error ?? "")" : ""
             return "finished \(step) \(state.rawValue) after \(attempts)\(allowed ? " (allowed)" : "")\(detail)"
         case let .stepSkipped(step, reason): return "skipped \(step): \(reason)"
         case let .retryScheduled(step, attempt, delay): return "retry \(step) #\(attempt) in \(Int(delay))s"

@@ -44,10 +44,12 @@ public struct Pipeline: Sendable {
     }
 
     /// Where `step` runs: its own executor or else the pipeline's, its labels, and its Slurm settings over the pipeline's.
+    /// A step's `resources:` are its Slurm request where its `slurm:` (or its pipeline's) does not say.
     public func placement(of step: Step) -> StepPlacement {
-        StepPlacement(
-            executor: step.placement.executor ?? placement.executor, labels: step.placement.labels,
-            slurm: step.placement.slurm.over(placement.slurm))
+        var slurm = step.placement.slurm.over(placement.slurm)
+        if slurm.cpus == nil, step.resources.cpus > 1 { slurm.cpus = step.resources.cpus }
+        if slurm.memory == nil, let bytes = step.resources.memory { slurm.memory = "\((bytes + (1 << 20) - 1) >> 20)M" }
+        return StepPlacement(executor: step.placement.executor ?? placement.executor, labels: step.placement.labels, slurm: slurm)
     }
 }
 

@@ -11,8 +11,9 @@ public enum PipelineLoader {
         "name", "description", "script", "command", "depends_on", "timeout", "retries", "env",
         "tags", "allow_failure", "workdir", "inputs", "outputs", "on_failure", "trigger_rule",
         "executor", "runs_on", "slurm", "foreach", "matrix", "max_parallel", "fail_fast", "if", "params",
-        "pipeline", "wait_for",
+        "pipeline", "wait_for", "resources", "pool", "priority",
     ]
+    static let resourceKeys = ["cpus", "memory"]
     static let waitForKeys = ["file", "glob", "command", "http", "interval", "timeout", "soft_fail"]
     static let parameterKeys = ["type", "default", "required", "choices", "min", "max", "description"]
     static let retryKeys = ["count", "delay", "backoff", "max_delay"]
@@ -172,6 +173,15 @@ public enum PipelineLoader {
                 step.retry = readRetry(value, reader: reader)
                 retriesNode = value
             case "wait_for": waitNode = value
+            case "resources": step.resources = readResources(value, reader: reader)
+            case "pool":
+                guard let name = reader.string(value, key) else { continue }
+                if PoolName.isValid(name) {
+                    step.pool = name
+                } else {
+                    reader.report(.badValue, value, "'\(name)' is not a pool name", fix: PoolName.rule)
+                }
+            case "priority": step.priority = reader.wholeNumber(value, key, in: -1_000_000...1_000_000) ?? 0
             case "env":
                 step.environment = reader.environment(value, "a step")
                 for (keyNode, field) in value.mapping ?? [:] {
@@ -313,6 +323,29 @@ public enum PipelineLoader {
         case (nil, nil): break
         }
         return step
+    }
+
+    /// `resources: {cpus: N, memory: 4G}`.
+    private static func readResources(_ node: Node, reader: DefinitionReader) -> StepResources {
+        var resources = StepResources()
+        guard node.mapping != nil else {
+            reader.report(.wrongType, node, "'resources' must be a map", fix: "write resources: {cpus: 2, memory: 4G}")
+            return resources
+        }
+        for (key, _, value) in reader.entries(of: node, known: resourceKeys, context: "'resources'") {
+            switch key {
+            case "cpus": resources.cpus = reader.wholeNumber(value, "resources.cpus", in: 1...100_000) ?? 1
+            case "memory":
+                guard let text = reader.string(value, "resources.memory") else { continue }
+                guard let bytes = ByteSize.memory(text) else {
+                    reader.report(.badValue, value, "'resources.memory' is not an amount of memory: '\(text)'", fix: "write 512M, 4G or 1T")
+                    continue
+                }
+                resources.memory = bytes
+            default: break
+            }
+        }
+        return resources
     }
 
     /// `wait_for: {file|glob|command|http: TARGET, interval, timeout, soft_fail}`, with the node of its target.

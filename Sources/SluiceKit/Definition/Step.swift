@@ -35,6 +35,12 @@ public struct Step: Sendable {
     public var subPipeline: PipelineCall?
     /// `wait_for:`: what the step waits for; its action and retries are then the checks (see ``WaitFor``).
     public var waitFor: WaitFor?
+    /// `resources:`: the CPUs and memory it needs while it runs.
+    public var resources = StepResources()
+    /// `pool:`: the pool of `sluice.yaml` one of whose slots each attempt holds, shared by every run of the store.
+    public var pool: String?
+    /// `priority:`: among the steps ready to start, those with a higher one start first (0 unless it says).
+    public var priority = 0
     /// Set on each instance of a fan-out once the run's items are known: which step it came from, with which item.
     public var instance: StepInstance?
     public var location: SourceLocation

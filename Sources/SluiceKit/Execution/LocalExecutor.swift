@@ -43,9 +43,23 @@ public final class LocalExecutor: StepExecutor {
             return child
         }
         let key = ObjectIdentifier(child)
+        var launch = launch
+        var limit: MemoryLimit?
+        if let bytes = launch.memoryLimit {
+            switch MemoryLimit.make(for: launch.identity, bytes: bytes) {
+            case let .success(made):
+                limit = made
+                launch.arguments = made.wrapping(launch.arguments, executable: executable)
+            case let .failure(problem):
+                launch.logHeader =
+                    (launch.logHeader ?? "")
+                    + "sluice: resources.memory (\(ByteSize.memoryText(bytes))) is not enforced here: \(problem.message)\n"
+            }
+        }
+        let (wrapped, cgroup) = (launch, limit)
         do {
             try Self.start(
-                launch, executable: executable, logLimit: logLimit,
+                wrapped, executable: cgroup == nil ? executable : "/bin/sh", logLimit: logLimit,
                 onSpawn: { [self] pid in
                     running.withLock { $0[key] = child }
                     child.started(pid)
@@ -53,10 +67,18 @@ public final class LocalExecutor: StepExecutor {
                 },
                 completion: { [self] exit in
                     running.withLock { $0[key] = nil }
-                    completion(AttemptResult(exit: exit, stopReason: child.exited(), timeout: timeout, startedAt: startedAt, finishedAt: Date()))
+                    var result = AttemptResult(exit: exit, stopReason: child.exited(), timeout: timeout, startedAt: startedAt, finishedAt: Date())
+                    if let cgroup {
+                        if result.state == .failed, cgroup.killedForMemory, let bytes = wrapped.memoryLimit {
+                            result.error = "killed by the kernel for using more than its memory (resources.memory: \(ByteSize.memoryText(bytes)))"
+                        }
+                        cgroup.remove()
+                    }
+                    completion(result)
                 })
             if let timeout { child.armTimeout(after: timeout) }
         } catch {
+            cgroup?.remove()
             completion(.notStarted(at: startedAt, error: "\(error)"))
         }
         return child

@@ -8,6 +8,8 @@ public struct RunRequest: Sendable {
     public var parameters: [String: String]
     public var trigger: String
     public var jobs: Int
+    /// The CPUs, memory and pools its steps may use at once.
+    public var capacity = RunCapacity()
     public var continueOnError: Bool
     /// Values of the pipeline's `secrets` (see ``SecretValues``).
     public var secrets: [String: String]
@@ -112,6 +114,7 @@ public struct PipelineRunner: Sendable {
                     .joined(separator: "\n"),
                 fields: Dictionary(uniqueKeysWithValues: missing.map { ("secrets.\($0)", "has no value") }))
         }
+        if let problem = request.capacity.problem(with: plan.included.map(\.step)) { throw SluiceError(.invalidInput, problem) }
         return PreparedRun(request: request, plan: plan, parameters: parameters)
     }
 
@@ -183,9 +186,9 @@ public struct PipelineRunner: Sendable {
         let scheduler = Scheduler(
             plan: prepared.plan, context: context, executor: executor, tracker: tracker,
             options: .init(
-                jobs: request.jobs, continueOnError: request.continueOnError,
+                jobs: request.jobs, capacity: request.capacity, continueOnError: request.continueOnError,
                 attemptsBefore: attemptsBefore, parameters: prepared.parameters, statesBefore: upstream?.states ?? [:],
-                valuesBefore: upstream?.values ?? [:], instancesBefore: upstream?.instances ?? [:]), emit: emit)
+                valuesBefore: upstream?.values ?? [:], instancesBefore: upstream?.instances ?? [:]), pools: store, emit: emit)
         // A cancel asked for through the store (from another host, see ``RunCancellation``) comes with a renewal.
         let heartbeat = LeaseHeartbeat(runID: record.id, store: store) {
             scheduler.cancel(why: "asked for from another process, through the store")

@@ -14,7 +14,8 @@ public struct Resumption: Sendable {
     /// Checks that `record` can be resumed with `pipeline` as it is now, then claims it. The claim is one
     /// conditional update in the store: of two processes resuming the same run at once, exactly one gets it.
     public static func claim(
-        _ record: RunRecord, pipeline: Pipeline, store: any RunStore, jobs: Int, continueOnError: Bool = false,
+        _ record: RunRecord, pipeline: Pipeline, store: any RunStore, jobs: Int, capacity: RunCapacity = RunCapacity(),
+        continueOnError: Bool = false,
         secrets: [String: String] = [:], secretsInEnvironmentFile: Bool = false,
         workspace: String = FileManager.default.currentDirectoryPath
     ) async throws -> Resumption {
@@ -30,10 +31,11 @@ public struct Resumption: Sendable {
         guard !unfinished.isEmpty, record.status != .success else {
             throw SluiceError(.nothingToDo, "run \(record.id) has nothing to resume: it succeeded")
         }
-        let request = RunRequest(
+        var request = RunRequest(
             pipeline: pipeline, selection: Selection(only: unfinished), parameters: record.parameters,
             trigger: record.trigger, jobs: jobs, continueOnError: continueOnError, secrets: secrets,
             secretsInEnvironmentFile: secretsInEnvironmentFile, workspace: workspace)
+        request.capacity = capacity
         let prepared: PreparedRun
         do { prepared = try PipelineRunner.prepare(request) } catch {
             var refused = error

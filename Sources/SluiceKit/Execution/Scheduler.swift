@@ -22,14 +22,21 @@ final class Scheduler: Sendable {
     private let tracker: OutputTracker?
     private let emit: @Sendable (RunEvent) -> Void
     private let state: Mutex<State>
+    /// Where pool slots are taken, and the queue of its own those blocking calls are made on, in order: a slot given
+    /// back before one is asked for is free for it.
+    private let pools: (any RunStore)?
+    private let poolCalls = DispatchQueue(label: "sluice.pools")
+    /// How long a step whose pool is full waits before asking again; a slot this run gives back wakes it at once.
+    static let poolPollInterval = 0.25
 
     /// `options.checksOutputs` is set from `tracker`. `emit` is called under the scheduler's lock, so that events
     /// come out in the order the machine decided them: it must return at once and not call back.
     init(
         plan: Plan, context: RunContext, executor: any StepExecutor, tracker: OutputTracker?, options: Options,
-        emit: @escaping @Sendable (RunEvent) -> Void
+        pools: (any RunStore)? = nil, emit: @escaping @Sendable (RunEvent) -> Void
     ) {
         pipelineID = plan.pipeline.id
+        self.pools = pools
         self.context = context
         self.executor = executor
         self.tracker = tracker
@@ -80,7 +87,8 @@ final class Scheduler: Sendable {
                     if case .check = action, state.machine.runsElsewhere(index) { elsewhere.insert(index) }
                     let step = state.machine.step(index)
                     steps[index] = state.machine.upstreamValues(for: index).map { RunContext.filling(step, with: $0) } ?? step
-                case let .recordOutputs(index, _), let .recover(index, _): steps[index] = state.machine.step(index)
+                case let .recordOutputs(index, _), let .recover(index, _), let .takePoolSlot(index, _, _), let .releasePoolSlot(index):
+                    steps[index] = state.machine.step(index)
                 default: break
                 }
             }
@@ -115,6 +123,23 @@ final class Scheduler: Sendable {
             DispatchQueue.global().async { self.recover(index, steps[index]!, action) }
         case let .cancel(attempts):
             for attempt in attempts { attempt.cancel() }
+        case let .takePoolSlot(index, pool, size):
+            let (store, runID, step) = (pools, context.runID, steps[index]!.name)
+            poolCalls.async {
+                do {
+                    guard let store else { throw SluiceError(.invalidInput, "this run has no store to share pools through") }
+                    let taken = try store.takePoolSlot(pool, size: size, runID: runID, step: step)
+                    self.handle { taken ? $0.poolSlotTaken(index, at: Date()) : $0.poolFull(index, at: Date()) }
+                } catch {
+                    self.handle { $0.poolSlotFailed(index, error: StoreLocation.explain(error), at: Date()) }
+                }
+            }
+        case let .releasePoolSlot(index):
+            let (store, runID, step) = (pools, context.runID, steps[index]!.name)
+            // A slot not given back is free anyway once the run has ended (slots count only for running runs).
+            poolCalls.async { try? store?.releasePoolSlot(runID: runID, step: step) }
+        case let .waitForPool(index):
+            DispatchQueue.global().asyncAfter(deadline: .now() + Self.poolPollInterval) { self.handle { $0.poolMayHaveRoom(index) } }
         case let .finish(outcomes):
             finished?.resume(returning: outcomes)
         }

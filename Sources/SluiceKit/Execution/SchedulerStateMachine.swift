@@ -14,6 +14,8 @@ import Foundation
 struct SchedulerStateMachine {
     struct Options: Sendable {
         var jobs: Int
+        /// The CPUs and memory local steps may use at once, and the sizes of the pools.
+        var capacity = RunCapacity()
         var continueOnError: Bool
         /// Steps that declare outputs have them checked (``Action/check(_:)``) before their first attempt.
         var checksOutputs = false
@@ -51,6 +53,13 @@ struct SchedulerStateMachine {
         /// ``started(_:attempt:_:)`` with attempt 0).
         case recover(Int, FailureAction)
         case cancel([any RunningAttempt])
+        /// Take one of the `size` slots of the step's pool, in the store; answer with ``poolSlotTaken(_:)``,
+        /// ``poolFull(_:)`` or ``poolSlotFailed(_:error:)``.
+        case takePoolSlot(Int, pool: String, size: Int)
+        /// Give back the slot the step's attempt held.
+        case releasePoolSlot(Int)
+        /// Its pool is full: answer with ``poolMayHaveRoom(_:)`` after a while (a run sharing the store may end).
+        case waitForPool(Int)
         /// The run is over: every included step's outcome, by name.
         case finish([String: StepOutcome])
     }
@@ -66,6 +75,10 @@ struct SchedulerStateMachine {
         var fingerprint: StepFingerprint?
         /// Its last attempt's result, while its outputs are versioned or it recovers.
         var result: AttemptResult?
+        /// It holds a slot of its pool, for its current attempt.
+        var holdsPool = false
+        /// Its pool is full: it waits, holding no job slot, to ask again.
+        var waitingForPool = false
     }
 
     private let options: Options
@@ -87,8 +100,16 @@ struct SchedulerStateMachine {
     /// Steps of `active` that hold no job slot: those queued elsewhere, and those waiting out a retry's delay or due
     /// for it and waiting for a slot.
     private var idle = 0
-    /// Steps whose retry is due, first come first served, ahead of steps not started yet.
+    /// Steps whose retry is due, or whose turn to ask for their pool has come, first come first served, ahead of
+    /// steps not started yet.
     private var due: [Int] = []
+    /// The CPUs and memory that the local steps holding a job slot asked for.
+    private var usedCPUs = 0
+    private var usedMemory: Int64 = 0
+    /// For each pool, the step that asks the store for a slot (or waits to ask again), and the steps that wait
+    /// behind it: one question per pool at a time, however many steps wait for it.
+    private var poolAsking: [String: Int] = [:]
+    private var poolQueues: [String: ReadyQueue] = [:]
     private var outcomes: [Int: StepOutcome] = [:]
     private var stoppedBy: String?
     private(set) var isCancelled = false
@@ -120,7 +141,7 @@ struct SchedulerStateMachine {
         var limit: Int?
         var failFast: Bool
         var active = 0
-        var parked = ReadyQueue([])
+        var parked = ReadyQueue()
         /// Why its siblings are skipped once an instance failed, with `fail_fast`.
         var failure: String?
     }
@@ -141,8 +162,15 @@ struct SchedulerStateMachine {
         let runsElsewhere = steps.map(options.queuedElsewhere)
         self.runsElsewhere = runsElsewhere
         let first = plan.included.map(\.index).filter { waiting[$0] == 0 }
-        ready = ReadyQueue(first.filter { !runsElsewhere[$0] })
-        readyElsewhere = ReadyQueue(first.filter { runsElsewhere[$0] })
+        ready = ReadyQueue()
+        readyElsewhere = ReadyQueue()
+        for index in first {
+            if runsElsewhere[index] {
+                readyElsewhere.push(index, priority: steps[index].priority)
+            } else {
+                ready.push(index, priority: steps[index].priority)
+            }
+        }
         var fanOutOf = [Int](repeating: -1, count: plan.graph.count)
         var numbers: [String: Int] = [:]
         var fanOuts: [FanOutGroup] = []
@@ -210,15 +238,58 @@ struct SchedulerStateMachine {
         active[index]!.running = nil
         active[index]!.attempts = attempt
         if result.state == .succeeded, !values.isEmpty { self.values[index] = values }
+        let (released, waker) = givePoolSlotBack(index)
         guard result.state != .succeeded, result.state != .cancelled, attempt <= step.retry.retries, !isCancelled else {
-            return ended(index, result: result)
+            return released + wakeIfAny(waker) + ended(index, result: result)
         }
         active[index]!.waitingToRetry = true
-        if !runsElsewhere[index] { idle += 1 }
+        if !runsElsewhere[index] { letGo(index) }
         let delay = step.retry.delay(beforeAttempt: attempt + 1)
         // The slot it held is free for the delay: a step it waits for (a file another step writes) can run meanwhile.
-        return [.emit(.retryScheduled(step: step.name, attempt: number(attempt + 1, of: index), delay: delay)), .wake(index, after: delay)]
-            + startReady()
+        return released
+            + [.emit(.retryScheduled(step: step.name, attempt: number(attempt + 1, of: index), delay: delay)), .wake(index, after: delay)]
+            + wakeIfAny(waker) + startReady()
+    }
+
+    /// A slot of the step's pool is its own: its attempt starts. The next step waiting for the pool asks too, as
+    /// more slots may be free.
+    mutating func poolSlotTaken(_ index: Int, at now: Date) -> [Action] {
+        let pool = steps[index].pool!
+        poolAsking[pool] = nil
+        let next = nextAsker(pool)
+        guard !isCancelled else {
+            var result = AttemptResult.notStarted(at: now, error: "cancelled before it started")
+            result.state = .cancelled
+            return [.releasePoolSlot(index)] + ended(index, result: result) + next
+        }
+        active[index]!.holdsPool = true
+        return launch(index, attempt: active[index]!.current) + next + startReady()
+    }
+
+    /// Every slot of the step's pool is taken: it waits, holding no job slot, and asks again later.
+    mutating func poolFull(_ index: Int, at now: Date) -> [Action] {
+        guard !isCancelled else {
+            poolAsking[steps[index].pool!] = nil
+            var result = AttemptResult.notStarted(at: now, error: "cancelled while waiting for pool '\(steps[index].pool!)'")
+            result.state = .cancelled
+            return ended(index, result: result)
+        }
+        active[index]!.waitingForPool = true
+        if !runsElsewhere[index] { letGo(index) }
+        return [.waitForPool(index)] + startReady()
+    }
+
+    /// The store could not say whether a slot is free: the attempt fails, as one that could not start.
+    mutating func poolSlotFailed(_ index: Int, error: String, at now: Date) -> [Action] {
+        let pool = steps[index].pool!
+        poolAsking[pool] = nil
+        return ended(index, result: .notStarted(at: now, error: "cannot take a slot of pool '\(pool)': \(error)")) + nextAsker(pool)
+    }
+
+    /// A while has passed since the step found its pool full (or a step of this run gave a slot back): it asks again.
+    mutating func poolMayHaveRoom(_ index: Int) -> [Action] {
+        guard !isCancelled, active[index]?.waitingForPool == true, let pool = steps[index].pool, poolAsking[pool] == index else { return [] }
+        return wake(index)
     }
 
     /// A retry's delay is over. A cancel that came first ended the step: then nothing happens.
@@ -245,16 +316,21 @@ struct SchedulerStateMachine {
         isCancelled = true
         cancelledBecause = cancelledBecause ?? why
         stoppedBy = stoppedBy ?? (["the run was cancelled"] + [why].compactMap { $0 }).joined(separator: ": ")
-        let retrying = active.keys.filter { active[$0]!.waitingToRetry || due.contains($0) }
-        idle -= retrying.count { !runsElsewhere[$0] }
+        let waiting = active.keys.filter { active[$0]!.waitingToRetry || active[$0]!.waitingForPool || due.contains($0) }
+        for index in waiting where !runsElsewhere[index] { hold(index) }
         due = []
         var actions: [Action] = [.cancel(active.values.compactMap(\.running))]
-        for index in retrying {
+        for index in waiting {
+            let pool = active[index]!.waitingForPool ? steps[index].pool : nil
             active[index]!.waitingToRetry = false
-            var result = AttemptResult.notStarted(at: now, error: "cancelled while waiting to retry")
+            active[index]!.waitingForPool = false
+            if let pool, poolAsking[pool] == index { poolAsking[pool] = nil }
+            let error = pool.map { "cancelled while waiting for pool '\($0)'" } ?? "cancelled while waiting to retry"
+            var result = AttemptResult.notStarted(at: now, error: error)
             result.state = .cancelled
             actions += ended(index, result: result)
         }
+        poolQueues = [:]
         // Steps still queued are skipped there, and the run ends once nothing runs.
         return actions + startReady()
     }
@@ -268,13 +344,13 @@ struct SchedulerStateMachine {
         starting = true
         defer { starting = false }
         var actions: [Action] = []
-        let jobs = max(1, options.jobs)
-        while active.count - idle < jobs, !isCancelled, !due.isEmpty {
-            let index = due.removeFirst()
-            idle -= 1
+        while !isCancelled, let index = due.first, admits(index) {
+            due.removeFirst()
+            hold(index)
             actions += launch(index, attempt: active[index]!.attempts + 1)
         }
-        while let index = readyElsewhere.pop() ?? (active.count - idle < jobs ? ready.pop() : nil) {
+        // The first ready step waits until it fits, rather than be overtaken by smaller ones for ever.
+        while let index = readyElsewhere.pop() ?? (ready.first.map { isCancelled || admits($0) } == true ? ready.pop() : nil) {
             actions += begin(index)
         }
         return actions + finishIfDone()
@@ -305,24 +381,97 @@ struct SchedulerStateMachine {
         if case let .upstream(source, key)? = step.fanOut?.source { return expand(index, over: source, key) }
         if fanOut >= 0 {
             if let limit = fanOuts[fanOut].limit, fanOuts[fanOut].active >= limit {
-                fanOuts[fanOut].parked.push(index)
+                fanOuts[fanOut].parked.push(index, priority: step.priority)
                 return []
             }
             fanOuts[fanOut].active += 1
         }
         activate(index)
+        if let problem = overCapacity(index) { return ended(index, result: .notStarted(at: Date(), error: problem)) }
         return options.checksOutputs && !step.outputs.isEmpty ? [.check(index)] : launch(index, attempt: 1)
     }
 
-    /// The step becomes active: it holds a job slot, unless it waits in its executor's queue.
+    /// The step becomes active: it holds a job slot and its resources, unless it waits in its executor's queue.
     private mutating func activate(_ index: Int) {
         active[index] = Active()
-        if runsElsewhere[index] { idle += 1 }
+        if runsElsewhere[index] { idle += 1 } else { use(index, 1) }
+    }
+
+    /// An active local step takes a job slot and its resources again (its retry is due, its pool may have room).
+    private mutating func hold(_ index: Int) {
+        idle -= 1
+        use(index, 1)
+    }
+
+    /// An active local step gives its job slot and resources back while it waits (for its retry, for its pool).
+    private mutating func letGo(_ index: Int) {
+        idle += 1
+        use(index, -1)
+    }
+
+    private mutating func use(_ index: Int, _ sign: Int) {
+        usedCPUs += sign * steps[index].resources.cpus
+        usedMemory += Int64(sign) * (steps[index].resources.memory ?? 0)
+    }
+
+    /// Whether the local step at `index` may take a job slot now: one is free, and its resources fit beside those of
+    /// the steps holding one. A step that asks for more than the run has at all gets in, to fail at once.
+    private func admits(_ index: Int) -> Bool {
+        guard active.count - idle < max(1, options.jobs) else { return false }
+        let resources = steps[index].resources, capacity = options.capacity
+        guard overCapacity(index) == nil else { return true }
+        return usedCPUs + resources.cpus <= capacity.cpus && usedMemory + (resources.memory ?? 0) <= capacity.memory
+    }
+
+    /// Why the local step at `index` can never start: it asks for more CPUs or memory than the run has.
+    private func overCapacity(_ index: Int) -> String? {
+        guard !runsElsewhere[index] else { return nil }
+        let resources = steps[index].resources, capacity = options.capacity
+        if resources.cpus > capacity.cpus {
+            return "it asks for \(resources.cpus) CPUs (resources.cpus) and the steps of this run may use \(capacity.cpus) "
+                + "(--cpus, or cpus in sluice.yaml)"
+        }
+        if let memory = resources.memory, memory > capacity.memory {
+            return "it asks for \(ByteSize.memoryText(memory)) of memory (resources.memory) and the steps of this run may use "
+                + "\(ByteSize.memoryText(capacity.memory)) (--memory, or memory in sluice.yaml)"
+        }
+        return nil
     }
 
     /// Queues a step whose upstream steps let it run.
     private mutating func enqueue(_ index: Int) {
-        if runsElsewhere[index] { readyElsewhere.push(index) } else { ready.push(index) }
+        if runsElsewhere[index] {
+            readyElsewhere.push(index, priority: steps[index].priority)
+        } else {
+            ready.push(index, priority: steps[index].priority)
+        }
+    }
+
+    /// A step waiting for its pool asks for a slot again: at once when it waits in its executor's queue, else once
+    /// it has a job slot.
+    private mutating func wake(_ index: Int) -> [Action] {
+        active[index]!.waitingForPool = false
+        guard !runsElsewhere[index] else { return launch(index, attempt: active[index]!.current) }
+        due.append(index)
+        return startReady()
+    }
+
+    private mutating func wakeIfAny(_ index: Int?) -> [Action] { index.map { wake($0) } ?? [] }
+
+    /// The next step waiting behind `pool`'s asker asks in its place.
+    private mutating func nextAsker(_ pool: String) -> [Action] {
+        guard poolAsking[pool] == nil, let next = poolQueues[pool]?.pop() else { return [] }
+        poolAsking[pool] = next
+        return wake(next)
+    }
+
+    /// The step's attempt ended: the slot of its pool it held is given back, and the step that waits to ask for one
+    /// (returned) asks again at once.
+    private mutating func givePoolSlotBack(_ index: Int) -> ([Action], Int?) {
+        guard active[index]!.holdsPool, let pool = steps[index].pool else { return ([], nil) }
+        active[index]!.holdsPool = false
+        let waker = poolAsking[pool].flatMap { active[$0]?.waitingForPool == true ? $0 : nil }
+        return ([.releasePoolSlot(index)], waker)
     }
 
     /// A fan-out over an upstream step's value is ready: its instances join the run, each ready to start, and the
@@ -414,6 +563,17 @@ struct SchedulerStateMachine {
             return ended(index, result: .notStarted(at: Date(), error: problem))
         }
         active[index]!.current = attempt
+        // Each attempt of a step with a pool holds one of its slots; one step per pool asks the store at a time.
+        if let pool = steps[index].pool, !active[index]!.holdsPool, let size = options.capacity.pools[pool] {
+            guard poolAsking[pool] == nil || poolAsking[pool] == index else {
+                active[index]!.waitingForPool = true
+                if !runsElsewhere[index] { letGo(index) }
+                poolQueues[pool, default: ReadyQueue()].push(index, priority: steps[index].priority)
+                return startReady()
+            }
+            poolAsking[pool] = index
+            return [.takePoolSlot(index, pool: pool, size: size)]
+        }
         return [.launch(index, attempt: attempt, number: number(attempt, of: index))]
     }
 
@@ -472,7 +632,9 @@ struct SchedulerStateMachine {
 
     /// Records a step's final outcome, releases or skips its downstream steps, and starts what became ready.
     private mutating func settle(_ index: Int, _ outcome: StepOutcome) -> [Action] {
-        if active.removeValue(forKey: index) != nil, runsElsewhere[index] { idle -= 1 }
+        if active.removeValue(forKey: index) != nil {
+            if runsElsewhere[index] { idle -= 1 } else { use(index, -1) }
+        }
         let fanOut = fanOutOf[index]
         // A waiting step skipped by `soft_fail` stops nothing: its downstream steps are skipped by their rules.
         let failed = !outcome.isSuccess && !outcome.recovered && outcome.state != .skipped
@@ -666,23 +828,5 @@ struct SchedulerStateMachine {
         }
         let byName = Dictionary(uniqueKeysWithValues: outcomes.map { (steps[$0.key].name, $0.value) })
         return actions + [.finish(byName)]
-    }
-}
-
-/// A first-in first-out queue of step indices with O(1) pops.
-private struct ReadyQueue {
-    private var items: [Int]
-    private var head = 0
-
-    init(_ items: [Int]) { self.items = items }
-
-    var isEmpty: Bool { head == items.count }
-
-    mutating func push(_ item: Int) { items.append(item) }
-
-    mutating func pop() -> Int? {
-        guard head < items.count else { return nil }
-        defer { head += 1 }
-        return items[head]
     }
 }

@@ -9,4 +9,30 @@ enum ByteSize {
         guard let amount = Double(number.trimmingCharacters(in: .whitespaces)), amount >= 1, amount.isFinite else { return nil }
         return Int64(amount * Double(scale))
     }
+
+    /// Memory as `resources:` and `--memory` write it, in Slurm's and Snakemake's way: `512M`, `4G`, `1.5T`, also with
+    /// a `B` or `iB` after the unit (`4GB`, `4GiB`); a bare number is megabytes, as for `sbatch --mem`. At most 1 PiB.
+    static func memory(_ text: String) -> Int64? {
+        var value = text.trimmingCharacters(in: .whitespaces).uppercased()
+        for suffix in ["IB", "B"] where value.hasSuffix(suffix) && value.count > suffix.count {
+            value.removeLast(suffix.count)
+            break
+        }
+        let scales: [Character: Double] = ["K": 0x1p10, "M": 0x1p20, "G": 0x1p30, "T": 0x1p40]
+        let scale = value.last.flatMap { scales[$0] }
+        if scale != nil { value.removeLast() }
+        guard value.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), let amount = Double(value), amount > 0 else { return nil }
+        let bytes = amount * (scale ?? 0x1p20)
+        guard bytes >= 1, bytes <= 0x1p50 else { return nil }
+        return Int64(bytes.rounded(.up))
+    }
+
+    /// `bytes` in the largest unit that keeps one decimal: `4G`, `1.5G`, `512M`.
+    static func memoryText(_ bytes: Int64) -> String {
+        for (unit, scale) in [("T", 0x1p40), ("G", 0x1p30), ("M", 0x1p20), ("K", 0x1p10)] where Double(bytes) >= scale {
+            let amount = (Double(bytes) / scale * 10).rounded() / 10
+            return (amount == amount.rounded() ? String(Int(amount)) : String(amount)) + unit
+        }
+        return "\(bytes)B"
+    }
 }

@@ -54,6 +54,14 @@ public struct Configuration: Sendable {
             defaultValue: { String(ProcessInfo.processInfo.activeProcessorCount) },
             validate: { Int($0).map { $0 >= 1 } == true ? nil : "must be a whole number of at least 1" }),
         Key(
+            name: "cpus", summary: "CPUs the steps running on this machine may use at once, by their resources.cpus",
+            defaultValue: { String(ProcessInfo.processInfo.activeProcessorCount) },
+            validate: { Int($0).map { (1...100_000).contains($0) } == true ? nil : "must be a whole number from 1 to 100000" }),
+        Key(
+            name: "memory", summary: "memory the steps running on this machine may use at once, by their resources.memory",
+            defaultValue: { ByteSize.memoryText(Int64(clamping: ProcessInfo.processInfo.physicalMemory)) },
+            validate: { ByteSize.memory($0) == nil ? "must be an amount of memory such as 16G or 512M" : nil }),
+        Key(
             name: "executor", summary: "where steps run unless their pipeline says: local, workers (sluice worker, PostgreSQL store) or slurm",
             defaultValue: { "local" }, validate: { ExecutorKind(rawValue: $0) == nil ? "must be local, workers or slurm" : nil }),
         Key(
@@ -102,6 +110,8 @@ public struct Configuration: Sendable {
     public let values: [Value]
     /// Notification handlers for every pipeline (`notify:` in `sluice.yaml`, same form as in a pipeline file).
     public var notify: [NotificationTarget] = []
+    /// `pools:` in `sluice.yaml`: how many steps may use each pool at once, across every run sharing the store.
+    public var pools: [String: Int] = [:]
 
     /// Reads `sluice.yaml` in `workspace` (if present), the environment and `overrides` from flags.
     public static func load(
@@ -109,7 +119,7 @@ public struct Configuration: Sendable {
         overrides: [String: String] = [:]
     ) throws(DefinitionError) -> Configuration {
         let file = (workspace as NSString).appendingPathComponent(fileName)
-        let (fromFile, notify) = try readFile(file)
+        let (fromFile, notify, pools) = try readFile(file)
         var values: [Value] = []
         var problems: [Diagnostic] = []
         for key in keys {
@@ -130,11 +140,13 @@ public struct Configuration: Sendable {
             values.append(value)
         }
         if !problems.isEmpty { throw DefinitionError(diagnostics: problems) }
-        return Configuration(workspace: workspace, values: values, notify: notify)
+        return Configuration(workspace: workspace, values: values, notify: notify, pools: pools)
     }
 
-    private static func readFile(_ file: String) throws(DefinitionError) -> ([String: (String, SourceLocation)], [NotificationTarget]) {
-        guard FileManager.default.fileExists(atPath: file) else { return ([:], []) }
+    private static func readFile(
+        _ file: String
+    ) throws(DefinitionError) -> ([String: (String, SourceLocation)], [NotificationTarget], [String: Int]) {
+        guard FileManager.default.fileExists(atPath: file) else { return ([:], [], [:]) }
         guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
             throw DefinitionError(diagnostics: [
                 Diagnostic(
@@ -155,19 +167,39 @@ public struct Configuration: Sendable {
                     "invalid YAML in the config file", fix: "check indentation and quoting")
             ])
         }
-        guard let root else { return ([:], []) }
+        guard let root else { return ([:], [], [:]) }
         let reader = DefinitionReader(file: file)
         var result: [String: (String, SourceLocation)] = [:]
         var notify: [NotificationTarget] = []
-        for (key, _, value) in reader.entries(of: root, known: keys.map(\.name) + ["notify"], context: "the config file") {
+        var pools: [String: Int] = [:]
+        for (key, _, value) in reader.entries(of: root, known: keys.map(\.name) + ["notify", "pools"], context: "the config file") {
             if key == "notify" {
                 notify = NotificationTargetReader.read(value, reader: reader)
+            } else if key == "pools" {
+                pools = readPools(value, reader: reader)
             } else if let text = reader.string(value, key) {
                 result[key] = (text, reader.location(value))
             }
         }
         if !reader.diagnostics.isEmpty { throw DefinitionError(diagnostics: reader.diagnostics) }
-        return (result, notify)
+        return (result, notify, pools)
+    }
+
+    /// `pools: {NAME: SIZE}`.
+    private static func readPools(_ node: Node, reader: DefinitionReader) -> [String: Int] {
+        guard let mapping = node.mapping else {
+            reader.report(.wrongType, node, "'pools' must map pool names to sizes", fix: "write pools: {warehouse: 2}")
+            return [:]
+        }
+        var pools: [String: Int] = [:]
+        for (keyNode, value) in mapping {
+            guard let name = keyNode.scalar?.string, PoolName.isValid(name) else {
+                reader.report(.badValue, keyNode, "'\(keyNode.scalar?.string ?? "")' in 'pools' is not a pool name", fix: PoolName.rule)
+                continue
+            }
+            pools[name] = reader.wholeNumber(value, "pools.\(name)", in: 1...100_000)
+        }
+        return pools
     }
 
     public subscript(_ name: String) -> String { values.first { $0.key == name }!.value }
@@ -182,6 +214,8 @@ public struct Configuration: Sendable {
     public var store: StoreLocation { StoreLocation(setting: self["store"], workspace: workspace) }
     public var versionsDirectory: String { path("versions_dir") }
     public var jobs: Int { Int(self["jobs"])! }
+    public var cpus: Int { Int(self["cpus"])! }
+    public var memory: Int64 { ByteSize.memory(self["memory"])! }
     public var executor: ExecutorKind { ExecutorKind(rawValue: self["executor"])! }
     public var gracePeriod: Double { DurationText.seconds(self["grace_period"])! }
     public var storeTimeout: Double { DurationText.seconds(self["store_timeout"])! }
@@ -204,12 +238,17 @@ extension Configuration {
         _ pipeline: Pipeline, selection: Selection = Selection(), parameters: [String: String], parametersFiles: [String] = [],
         trigger: String
     ) throws(DefinitionError) -> RunRequest {
-        RunRequest(
+        var request = RunRequest(
             pipeline: pipeline, selection: selection, parameters: try self.parameters(for: pipeline, files: parametersFiles, over: parameters),
             trigger: trigger, jobs: jobs,
             secrets: SecretValues.load(pipeline.secrets, file: secretsFile), secretsInEnvironmentFile: secretsInEnvironmentFile,
             workspace: workspace)
+        request.capacity = capacity
+        return request
     }
+
+    /// The CPUs, memory and pools this workspace's runs may use at once.
+    public var capacity: RunCapacity { RunCapacity(cpus: cpus, memory: memory, pools: pools) }
 
     /// The values `pipeline` takes from the workspace's `params_file`, then from each of `files` in order, then from
     /// `given`. A file's names that the pipeline does not declare are left out: one file may serve several pipelines.

@@ -94,7 +94,7 @@ struct RunsController {
         }
         let configuration = state.configuration
         let resumption = try await Resumption.claim(
-            record, pipeline: pipeline, store: state.store, jobs: configuration.jobs,
+            record, pipeline: pipeline, store: state.store, jobs: configuration.jobs, capacity: configuration.capacity,
             secrets: SecretValues.load(pipeline.secrets, file: configuration.secretsFile),
             secretsInEnvironmentFile: configuration.secretsInEnvironmentFile, workspace: configuration.workspace)
         await state.launcher.resume(resumption)

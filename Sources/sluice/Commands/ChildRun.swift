@@ -24,7 +24,7 @@ enum ChildRun {
             guard let valuesFile, succeeded.contains(run.status) else { return }
             try write(values(of: steps), to: valuesFile)
         }
-        let configuration = try workspace.configuration(overrides: options.jobs.map { ["jobs": String($0)] } ?? [:])
+        let configuration = try workspace.configuration(overrides: options.overrides)
         let store = try await workspace.store(configuration)
         guard let parent = try await store.run(id: parentRun), parent.status == .running else {
             throw fail("--as-child runs a pipeline as a step of a running run, and run '\(parentRun)' is not running", ExitStatus.invalidInput)
@@ -53,7 +53,8 @@ enum ChildRun {
         let resumption: Resumption
         do {
             resumption = try await Resumption.claim(
-                earlier, pipeline: pipeline, store: store, jobs: configuration.jobs, continueOnError: options.continueOnError,
+                earlier, pipeline: pipeline, store: store, jobs: configuration.jobs, capacity: configuration.capacity,
+                continueOnError: options.continueOnError,
                 secrets: SecretValues.load(pipeline.secrets, file: configuration.secretsFile),
                 secretsInEnvironmentFile: configuration.secretsInEnvironmentFile, workspace: configuration.workspace)
         } catch let error as SluiceError {

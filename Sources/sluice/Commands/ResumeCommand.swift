@@ -28,7 +28,7 @@ struct ResumeCommand: AsyncParsableCommand {
         let record = try await workspace.run(id, in: store)
         let pipeline = try workspace.pipeline(record.pipeline, in: PipelineCatalog.scan(configuration.pipelinesDirectory))
         let resumption = try await Resumption.claim(
-            record, pipeline: pipeline, store: store, jobs: configuration.jobs, continueOnError: continueOnError,
+            record, pipeline: pipeline, store: store, jobs: configuration.jobs, capacity: configuration.capacity, continueOnError: continueOnError,
             secrets: SecretValues.load(pipeline.secrets, file: configuration.secretsFile),
             secretsInEnvironmentFile: configuration.secretsInEnvironmentFile, workspace: configuration.workspace)
         try await RunDriver.drive(resumption.prepared, store: store, configuration: configuration, json: json) { runner, observer in

@@ -12,6 +12,23 @@ struct RunOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "Steps run at once (default: the number of cores, or `jobs` in sluice.yaml).")
     var jobs: Int?
 
+    @Option(help: "CPUs the steps may use at once, by their resources.cpus (default: the number of cores, or `cpus` in sluice.yaml).")
+    var cpus: Int?
+
+    @Option(
+        help: ArgumentHelp(
+            "Memory the steps may use at once, by their resources.memory (default: the machine's, or `memory` in sluice.yaml).", valueName: "amount"))
+    var memory: String?
+
+    /// The settings these options override, by their keys in `sluice.yaml`.
+    var overrides: [String: String] {
+        var settings: [String: String] = [:]
+        settings["jobs"] = jobs.map(String.init)
+        settings["cpus"] = cpus.map(String.init)
+        settings["memory"] = memory
+        return settings
+    }
+
     @Flag(help: "Run every step that does not depend on a failed one, instead of stopping at the first failure.")
     var continueOnError = false
 
@@ -57,7 +74,7 @@ enum RunDriver {
         succeeded: Set<RunStatus> = [.success], ended: (RunOutcome) throws -> Void = { _ in }
     ) async throws {
         if let jobs = options.jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
-        let configuration = try workspace.configuration(overrides: options.jobs.map { ["jobs": String($0)] } ?? [:])
+        let configuration = try workspace.configuration(overrides: options.overrides)
         let catalog = PipelineCatalog.scan(configuration.pipelinesDirectory, only: pipelineName)
         let pipeline = try workspace.pipeline(pipelineName, in: catalog)
         let values = parameters.merging(try options.parsedParameters()) { _, given in given }

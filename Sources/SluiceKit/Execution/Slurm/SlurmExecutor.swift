@@ -43,9 +43,12 @@ final class SlurmExecutor: StepExecutor, @unchecked Sendable {
 
     public func start(_ attempts: [AttemptStart]) -> [any RunningAttempt] {
         let batch = attempts.map { attempt in
-            (
+            // Slurm holds the job to its --mem itself: the node's `sluice attempt` makes no cgroup of its own.
+            var launch = attempt.launch
+            launch.memoryLimit = nil
+            return (
                 SlurmJob(files: SlurmJobFiles(attempt.launch.identity), onStart: attempt.onStart, completion: attempt.completion),
-                AttemptOrder(launch: attempt.launch, timeout: attempt.timeout, gracePeriod: gracePeriod, logLimit: logLimit)
+                AttemptOrder(launch: launch, timeout: attempt.timeout, gracePeriod: gracePeriod, logLimit: logLimit)
             )
         }
         queue.async { [self] in submit(batch) }

@@ -163,6 +163,21 @@ public final class PostgresRunStore: RunStore {
         try blocking { try await self.readValue(StoreSQL.renewLease(runID, until: until), as: Bool.self) ?? false }
     }
 
+    public func takePoolSlot(_ pool: String, size: Int, runID: String, step: String) throws -> Bool {
+        try blocking {
+            try await self.transaction { connection in
+                // Read committed: without the pool's lock, two hosts could both count one free slot and take it.
+                try await self.lock("pool:\(pool)", connection)
+                return try await self.value(
+                    StoreSQL.takePoolSlot(pool, size: size, runID: runID, step: step, at: Date()), as: String.self, connection) != nil
+            }
+        }
+    }
+
+    public func releasePoolSlot(runID: String, step: String) throws {
+        try blocking { try await self.read(StoreSQL.releasePoolSlot(runID: runID, step: step), as: AnyRow.self) }
+    }
+
     // MARK: Triggers
 
     public func advanceTrigger(_ claim: TriggerClaim) async throws -> Bool {

@@ -108,6 +108,16 @@ enum PostgresSchema {
                 """,
                 "CREATE INDEX step_cache_by_run ON step_cache (runid)",
             ]),
+        Migration(
+            version: 6, name: "pool_slots: the slots of pools steps hold, across every run sharing the store",
+            sql: [
+                """
+                CREATE TABLE pool_slots (
+                    pool TEXT NOT NULL, runid TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE, step TEXT NOT NULL,
+                    takenat DOUBLE PRECISION NOT NULL, PRIMARY KEY (runid, step))
+                """,
+                "CREATE INDEX pool_slots_by_pool ON pool_slots (pool)",
+            ]),
     ]
 
     /// Applies the migrations the database lacks, each in its own transaction, under a lock: several processes may

@@ -63,6 +63,29 @@ enum StoreSQL {
             """, [.date(until), .text(runID), .integer(getpid()), .text(RunLease.host)])
     }
 
+    // MARK: Pools
+
+    /// Takes a slot of `pool` when fewer than `size` are held by steps of running runs whose lease holds (one statement,
+    /// so that two SQLite writers cannot both take the last slot; PostgreSQL callers hold the pool's lock too).
+    static func takePoolSlot(_ pool: String, size: Int, runID: String, step: String, at now: Date) -> SQLStatement {
+        SQLStatement(
+            """
+            INSERT INTO pool_slots (pool, runid, step, takenat) SELECT ?, ?, ?, ? WHERE (
+                SELECT count(*) FROM pool_slots AS held JOIN runs ON runs.id = held.runid
+                WHERE held.pool = ? AND NOT (held.runid = ? AND held.step = ?) AND runs.status = 'running' AND runs.leaseexpiresat >= ?
+            ) < ?
+            ON CONFLICT (runid, step) DO UPDATE SET pool = excluded.pool, takenat = excluded.takenat RETURNING runid
+            """,
+            [
+                .text(pool), .text(runID), .text(step), .date(now), .text(pool), .text(runID), .text(step), .date(now),
+                .integer(size),
+            ])
+    }
+
+    static func releasePoolSlot(runID: String, step: String) -> SQLStatement {
+        SQLStatement("DELETE FROM pool_slots WHERE runid = ? AND step = ?", [.text(runID), .text(step)])
+    }
+
     static func requestCancel(_ runID: String, at: Date) -> SQLStatement {
         SQLStatement("UPDATE runs SET cancelrequestedat = ? WHERE id = ? AND status = 'running' RETURNING id", [.date(at), .text(runID)])
     }
@@ -103,7 +126,11 @@ enum StoreSQL {
                     UPDATE step_runs SET state = 'pending', reason = NULL, error = NULL, exitcode = NULL, startedat = NULL, finishedat = NULL,
                     duration = NULL, recovered = FALSE WHERE runid = ? AND step = ?
                     """, [.text(runID), .text(step)])
-            } + [insertEvent(runID, at: at, "run_resumed", message: "\(steps.count) steps to run")])
+            } + [
+                // The slots its steps held when it stopped are not theirs in this go.
+                SQLStatement("DELETE FROM pool_slots WHERE runid = ?", [.text(runID)]),
+                insertEvent(runID, at: at, "run_resumed", message: "\(steps.count) steps to run"),
+            ])
     }
 
     /// The ended runs created before `before`, or with `keep` newer runs of their pipeline: selected, or deleted and

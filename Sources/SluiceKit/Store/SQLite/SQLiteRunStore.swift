@@ -117,6 +117,19 @@ public final class SQLiteRunStore: RunStore {
         try pool.write { db in try db.value(StoreSQL.renewLease(runID, until: until), as: Bool.self) ?? false }
     }
 
+    public func takePoolSlot(_ pool: String, size: Int, runID: String, step: String) throws -> Bool {
+        try applies(StoreSQL.takePoolSlot(pool, size: size, runID: runID, step: step, at: Date()))
+    }
+
+    public func releasePoolSlot(runID: String, step: String) throws {
+        _ = try applies(StoreSQL.releasePoolSlot(runID: runID, step: step))
+    }
+
+    /// Runs one statement in a write transaction of its own; says whether it returned a row.
+    private func applies(_ statement: SQLStatement) throws -> Bool {
+        try pool.write { db in try db.value(statement, as: String.self) != nil }
+    }
+
     public func advanceTrigger(_ claim: TriggerClaim) async throws -> Bool {
         let claim = try StoreSQL.claim(claim, runID: nil)
         do {

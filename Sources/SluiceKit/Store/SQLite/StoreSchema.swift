@@ -131,6 +131,16 @@ enum StoreSchema {
                     CREATE INDEX step_cache_by_run ON step_cache (runid);
                     """)
         }
+        // Pools: the slots steps hold, counted across every run and process sharing the store (``StoreSQL/takePoolSlot``).
+        migrator.registerMigration("v9") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE pool_slots (
+                        pool TEXT NOT NULL, runid TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, step TEXT NOT NULL,
+                        takenat REAL NOT NULL, PRIMARY KEY (runid, step)) WITHOUT ROWID;
+                    CREATE INDEX pool_slots_by_pool ON pool_slots (pool);
+                    """)
+        }
         return migrator
     }
 }
