@@ -192,6 +192,28 @@ struct SlurmExecutorTests {
         #expect(run.stdout.contains("sbatch refused the job") && run.stdout.contains("invalid partition"), "\(run.stdout)")
     }
 
+    /// `resources:` are the job's request unless `slurm:` says otherwise; they do not count against this machine's
+    /// CPUs (the step waits in Slurm's queue, not for them).
+    @Test func aStepsResourcesAreItsSlurmJobsRequest() throws {
+        try workspace.pipeline(
+            "sized",
+            """
+            steps:
+              - {name: a, command: 'echo a', resources: {cpus: 2, memory: 150M}}
+              - {name: b, command: 'echo b', resources: {cpus: 2, memory: 1G}, slurm: {cpus: 3, memory: 100M}}
+            """)
+        let run = try SluiceBinary.run(["run", "sized", "--json", "--cpus", "1", "--memory", "64M"], in: workspace.root, environment: slurm)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let runID = try #require(
+            (try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+                .flatMap { ($0["run"] as? [String: Any])?["id"] as? String })
+        for (step, expected) in [("a", ["2", "150M"]), ("b", ["3", "100M"])] {
+            let request = try Self.command(
+                ["squeue", "--noheader", "--states=all", "--name=sluice-\(runID)-\(step)", "-O", "NumCPUs,MinMemory"], environment: slurm)
+            #expect(request.split(whereSeparator: \.isWhitespace).map(String.init) == expected, "\(step): \(request)")
+        }
+    }
+
     private func runDirectories() -> Set<String> {
         Set((try? FileManager.default.contentsOfDirectory(atPath: workspace.path("runs"))) ?? [])
     }

@@ -1,5 +1,6 @@
 import Foundation
 import SluiceTestSupport
+import Synchronization
 import Testing
 
 @testable import SluiceKit
@@ -202,6 +203,50 @@ struct RunStoreConformanceTests {
         let restarted = try #require(try await store.attempts(runID: run.id).first)
         #expect(restarted.state == .running && restarted.pid == 8)
         #expect(restarted.peakMemoryKB == nil && restarted.userCPU == nil && restarted.exitCode == nil)
+    }
+
+    /// Steps of two runs, through two connections (as two processes), ask for a pool of 2 all at once: two get a slot.
+    @Test(arguments: StoreBackend.allCases)
+    func aPoolsSlotsAreCountedAcrossRunsAndConnections(_ backend: StoreBackend) async throws {
+        let stores = try await backend.makeShared(2)
+        let steps = (0..<8).map { "step\($0)" }
+        let runs = [
+            try await stores[0].createRun(NewRun(pipeline: "p", trigger: "cli", runsDirectory: Self.runs, steps: steps)),
+            try await stores[1].createRun(NewRun(pipeline: "q", trigger: "cli", runsDirectory: Self.runs, steps: steps)),
+        ]
+        let taken = try await offPool {
+            let granted = Mutex<[String]>([])
+            let failures = Mutex<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 16) { number in
+                let (run, step) = (runs[number % 2].id, steps[number / 2])
+                do {
+                    if try stores[number % 2].takePoolSlot("warehouse", size: 2, runID: run, step: step) {
+                        granted.withLock { $0.append("\(run) \(step)") }
+                    }
+                } catch { failures.withLock { $0.append("\(error)") } }
+            }
+            #expect(failures.withLock { $0 }.isEmpty)
+            return granted.withLock { $0 }
+        }
+        #expect(taken.count == 2, "\(taken)")
+        for holder in taken.map({ $0.split(separator: " ").map(String.init) }) { try stores[1].releasePoolSlot(runID: holder[0], step: holder[1]) }
+
+        let (one, two) = (runs[0].id, runs[1].id)
+        func take(_ store: Int, _ pool: String, _ size: Int, _ run: String, _ step: String) throws -> Bool {
+            try stores[store].takePoolSlot(pool, size: size, runID: run, step: step)
+        }
+        #expect(try take(0, "warehouse", 2, one, "a") && take(0, "warehouse", 2, one, "a"), "a step may ask again for the slot it holds")
+        #expect(try take(1, "warehouse", 2, two, "b") && !take(1, "warehouse", 2, two, "c"))
+        #expect(try take(0, "other", 1, one, "x"), "each pool counts its own")
+        try stores[1].releasePoolSlot(runID: one, step: "a")
+        #expect(try take(1, "warehouse", 2, two, "c") && !take(0, "warehouse", 2, one, "d"), "a slot given back is free")
+        // A run that ended holds no slot, whatever its steps did not give back; nor one whose owner's lease ran out.
+        try await stores[0].writeEvents([RunEvent(runID: one, pipeline: "p", kind: .runFinished(status: .failed))])
+        #expect(try take(1, "other", 1, two, "y"))
+        _ = try #require(try await stores[0].claimForResume(runID: one, steps: steps))
+        #expect(try take(0, "third", 1, one, "z") && !take(1, "third", 1, two, "z"))
+        try stores[0].renewLease(runID: one, until: Date().addingTimeInterval(-1))
+        #expect(try take(1, "third", 1, two, "z"))
     }
 
     @Test(arguments: StoreBackend.allCases)
