@@ -55,6 +55,40 @@ struct WorkerCommandTests {
         #expect(try TestPostgres.psql(url, "SELECT count(*) FROM work_items WHERE orderjson IS NOT NULL OR state <> 'done'") == "0")
     }
 
+    /// A worker takes steps while their `resources:` fit its `--cpus` and `--memory`: with room for one big step at a
+    /// time, two never run together on it; a step too big for it waits for another worker. The run's own --cpus do not
+    /// bound steps on workers.
+    @Test func aWorkerTakesStepsWhileTheirResourcesFitItsCapacity() throws {
+        // Two steps holding the lock of one worker at once note it.
+        let exclusive =
+            #"mkdir "in-use-$SLUICE_WORKER_PID" 2>/dev/null || echo "$SLUICE_STEP" >> overlaps; sleep 0.3; rmdir "in-use-$SLUICE_WORKER_PID""#
+        try workspace.pipeline(
+            "sized",
+            """
+            steps:
+              - {name: big1, resources: {cpus: 3}, runs_on: [narrow], command: '\(exclusive)'}
+              - {name: big2, resources: {cpus: 3}, runs_on: [narrow], command: '\(exclusive)'}
+              - {name: huge, resources: {cpus: 8, memory: 2G}, command: 'echo "on $SLUICE_WORKER_PID"'}
+              - {name: small1, command: 'touch small1.on; for i in $(seq 500); do test -f small2.on && exit 0; sleep 0.01; done; exit 1'}
+              - {name: small2, command: 'touch small2.on; for i in $(seq 500); do test -f small1.on && exit 0; sleep 0.01; done; exit 1'}
+            """)
+        let narrow = try worker("narrow", ["--slots", "4", "--cpus", "4", "--memory", "1G", "--labels", "narrow"])
+        let wide = try worker("wide", ["--slots", "1", "--cpus", "8", "--memory", "4G", "--labels", "wide"])
+        let run = try SluiceBinary.run(
+            ["run", "sized", "--jobs", "5", "--cpus", "1"], in: workspace.root, environment: ["SLUICE_EXECUTOR": "workers"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        narrow.signal(SIGTERM)
+        wide.signal(SIGTERM)
+        #expect(narrow.wait() == 0 && wide.wait() == 0)
+        #expect(!workspace.exists("overlaps"), "3 CPUs and 3 CPUs do not fit in 4")
+        #expect(narrow.output.contains(" big1.1 succeeded") && narrow.output.contains(" big2.1 succeeded"), "\(narrow.output)")
+        #expect(wide.output.contains(" huge.1 succeeded") && !narrow.output.contains("huge"), "\(narrow.output)\(wide.output)")
+
+        let refused = try BackgroundProcess(
+            [SluiceBinary.path, "worker", "--memory", "lots"], in: workspace.root, outputFile: workspace.path("refused.out"))
+        #expect(refused.wait() == 64 && refused.output.contains("--memory must be an amount of memory such as 16G or 512M, not 'lots'"))
+    }
+
     @Test func aFanOutsInstancesAreClaimedByWorkersLikeAnyAttempt() throws {
         try workspace.pipeline(
             "fan",

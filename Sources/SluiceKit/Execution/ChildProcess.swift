@@ -23,8 +23,9 @@ public struct LaunchSpec: Sendable, Codable {
     public var identity: AttemptIdentity
     /// Which executor runs it, and what it asks of that executor.
     public var placement = StepPlacement()
-    /// `resources.memory`: the most its processes may use, where the kernel enforces it (``MemoryLimit``).
-    public var memoryLimit: Int64?
+    /// `resources:`: a worker counts them against its capacity; the memory is the most the step's processes may use,
+    /// where the kernel enforces it (``MemoryLimit``).
+    public var resources = StepResources()
 
     /// The same launch for attempt `number` (`SLUICE_ATTEMPT`): retries append to the log under a header line.
     func forAttempt(_ number: Int) -> LaunchSpec {

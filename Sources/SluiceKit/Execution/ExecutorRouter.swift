@@ -55,6 +55,8 @@ public final class ExecutorRouter: StepExecutor {
         others[kind(of: placement)]?.queuesItself(placement) ?? false
     }
 
+    public func runsHere(_ placement: StepPlacement) -> Bool { kind(of: placement) == .local }
+
     private func kind(of placement: StepPlacement) -> ExecutorKind { placement.executor ?? defaultKind }
 
     /// Sends SIGKILL to every local step now (a second Ctrl-C); jobs elsewhere are cancelled through their attempts.

@@ -99,7 +99,7 @@ struct RunContext: Sendable {
             environment: entries, searchPath: step.environment["PATH"] ?? searchPath,
             workingDirectory: directory, logFile: self.directory.log(of: name), mask: mask.isEmpty ? nil : mask,
             identity: AttemptIdentity(runID: runID, step: name, attempt: 1, runDirectory: self.directory.root),
-            placement: pipeline.placement(of: step), memoryLimit: step.resources.memory)
+            placement: pipeline.placement(of: step), resources: step.resources)
     }
 
     /// `{{ run.id }}`, a marker when the run's templates were filled in (the id was not known yet).

@@ -45,6 +45,7 @@ final class Scheduler: Sendable {
         options.checksOutputs = tracker != nil
         let pipeline = plan.pipeline
         options.queuedElsewhere = { [executor] in executor.queuesItself(pipeline.placement(of: $0)) }
+        options.runsHere = { [executor] in executor.runsHere(pipeline.placement(of: $0)) }
         state = Mutex(State(machine: SchedulerStateMachine(plan: plan, options: options)))
     }
 

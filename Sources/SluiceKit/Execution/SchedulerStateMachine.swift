@@ -34,6 +34,8 @@ struct SchedulerStateMachine {
         /// Whether a step waits in its executor's own queue (a Slurm cluster's) rather than for one of the run's
         /// `jobs` slots: such steps start as soon as they are ready, so a fan-out's instances go out together.
         var queuedElsewhere: @Sendable (Step) -> Bool = { _ in false }
+        /// Whether a step runs on this machine, where its `resources:` count against `capacity` (not on workers or Slurm).
+        var runsHere: @Sendable (Step) -> Bool = { _ in true }
     }
 
     enum Action {
@@ -96,6 +98,8 @@ struct SchedulerStateMachine {
     private var readyElsewhere: ReadyQueue
     /// Whether each step waits in its executor's queue (``Options/queuedElsewhere``).
     private var runsElsewhere: [Bool]
+    /// Whether each step's resources count against the run's (``Options/runsHere``).
+    private var runsHere: [Bool]
     private var active: [Int: Active] = [:]
     /// Steps of `active` that hold no job slot: those queued elsewhere, and those waiting out a retry's delay or due
     /// for it and waiting for a slot.
@@ -161,6 +165,7 @@ struct SchedulerStateMachine {
         self.waiting = waiting
         let runsElsewhere = steps.map(options.queuedElsewhere)
         self.runsElsewhere = runsElsewhere
+        runsHere = steps.map(options.runsHere)
         let first = plan.included.map(\.index).filter { waiting[$0] == 0 }
         ready = ReadyQueue()
         readyElsewhere = ReadyQueue()
@@ -410,6 +415,7 @@ struct SchedulerStateMachine {
     }
 
     private mutating func use(_ index: Int, _ sign: Int) {
+        guard runsHere[index] else { return }
         usedCPUs += sign * steps[index].resources.cpus
         usedMemory += Int64(sign) * (steps[index].resources.memory ?? 0)
     }
@@ -419,13 +425,13 @@ struct SchedulerStateMachine {
     private func admits(_ index: Int) -> Bool {
         guard active.count - idle < max(1, options.jobs) else { return false }
         let resources = steps[index].resources, capacity = options.capacity
-        guard overCapacity(index) == nil else { return true }
+        guard runsHere[index], overCapacity(index) == nil else { return true }
         return usedCPUs + resources.cpus <= capacity.cpus && usedMemory + (resources.memory ?? 0) <= capacity.memory
     }
 
     /// Why the local step at `index` can never start: it asks for more CPUs or memory than the run has.
     private func overCapacity(_ index: Int) -> String? {
-        guard !runsElsewhere[index] else { return nil }
+        guard runsHere[index] else { return nil }
         let resources = steps[index].resources, capacity = options.capacity
         if resources.cpus > capacity.cpus {
             return "it asks for \(resources.cpus) CPUs (resources.cpus) and the steps of this run may use \(capacity.cpus) "
@@ -514,6 +520,7 @@ struct SchedulerStateMachine {
             let new = steps.count
             steps.append(instance)
             runsElsewhere.append(options.queuedElsewhere(instance))
+            runsHere.append(options.runsHere(instance))
             upstream.append([])
             downstream.append([index])
             if stepIndex[instance.name] == nil { stepIndex[instance.name] = new }

@@ -14,6 +14,8 @@ public protocol StepExecutor: Sendable {
     /// Whether attempts placed so wait in this executor's own queue (a cluster's scheduler) rather than for one of
     /// the run's `jobs` slots.
     func queuesItself(_ placement: StepPlacement) -> Bool
+    /// Whether such attempts run on this machine, where their `resources:` count against the run's CPUs and memory.
+    func runsHere(_ placement: StepPlacement) -> Bool
 }
 
 extension StepExecutor {
@@ -22,6 +24,7 @@ extension StepExecutor {
     }
 
     public func queuesItself(_ placement: StepPlacement) -> Bool { false }
+    public func runsHere(_ placement: StepPlacement) -> Bool { true }
 }
 
 /// One attempt to start, as ``StepExecutor/start(_:timeout:onStart:completion:)`` takes it.

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Sizes as settings write them: `100MB`, `1GB`, `500KB`, `2048` (bytes); units are powers of 1024.
-enum ByteSize {
+public enum ByteSize {
     static func bytes(_ text: String) -> Int64? {
         let units: [(String, Int64)] = [("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10), ("B", 1)]
         let value = text.trimmingCharacters(in: .whitespaces).uppercased()
@@ -12,7 +12,7 @@ enum ByteSize {
 
     /// Memory as `resources:` and `--memory` write it, in Slurm's and Snakemake's way: `512M`, `4G`, `1.5T`, also with
     /// a `B` or `iB` after the unit (`4GB`, `4GiB`); a bare number is megabytes, as for `sbatch --mem`. At most 1 PiB.
-    static func memory(_ text: String) -> Int64? {
+    public static func memory(_ text: String) -> Int64? {
         var value = text.trimmingCharacters(in: .whitespaces).uppercased()
         for suffix in ["IB", "B"] where value.hasSuffix(suffix) && value.count > suffix.count {
             value.removeLast(suffix.count)
@@ -28,7 +28,7 @@ enum ByteSize {
     }
 
     /// `bytes` in the largest unit that keeps one decimal: `4G`, `1.5G`, `512M`.
-    static func memoryText(_ bytes: Int64) -> String {
+    public static func memoryText(_ bytes: Int64) -> String {
         for (unit, scale) in [("T", 0x1p40), ("G", 0x1p30), ("M", 0x1p20), ("K", 0x1p10)] where Double(bytes) >= scale {
             let amount = (Double(bytes) / scale * 10).rounded() / 10
             return (amount == amount.rounded() ? String(Int(amount)) : String(amount)) + unit

@@ -25,6 +25,12 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Steps run at once (default: the number of CPUs).")
     var slots = ProcessInfo.processInfo.activeProcessorCount
 
+    @Option(help: "CPUs its steps may use at once, by their resources.cpus (default: the number of CPUs).")
+    var cpus = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: ArgumentHelp("Memory its steps may use at once, by their resources.memory (default: the host's).", valueName: "amount"))
+    var memory: String?
+
     @Option(help: "How long a claimed step stays this worker's without a renewal: after that, it is retried elsewhere.")
     var lease = "30s"
 
@@ -37,6 +43,13 @@ struct WorkerCommand: AsyncParsableCommand {
             throw fail("--lease must be a duration of at least 2s, such as 30s, not '\(self.lease)'", ExitCode(64))
         }
         guard slots >= 1 else { throw fail("--slots must be at least 1", ExitCode(64)) }
+        guard cpus >= 1 else { throw fail("--cpus must be at least 1", ExitCode(64)) }
+        let memory = try memory.map { text in
+            guard let bytes = ByteSize.memory(text) else {
+                throw fail("--memory must be an amount of memory such as 16G or 512M, not '\(text)'", ExitCode(64))
+            }
+            return bytes
+        }
         let labels = labels.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let store = try await workspace.store(configuration)
         guard let queue = store as? any WorkQueue else {
@@ -46,7 +59,11 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         let name = name ?? "\(RunLease.host):\(getpid())"
         let log: @Sendable (String) -> Void = { Console.write("\(Date()) \($0)\n") }
-        let worker = Worker(queue: queue, settings: Worker.Settings(name: name, labels: labels, slots: slots, lease: lease), log: log)
+        let worker = Worker(
+            queue: queue,
+            settings: Worker.Settings(
+                name: name, labels: labels, slots: slots, cpus: cpus,
+                memory: memory ?? Int64(clamping: ProcessInfo.processInfo.physicalMemory), lease: lease), log: log)
         Console.write(
             "sluice worker \(name) on \(configuration.store): \(slots) slot(s)\(labels.isEmpty ? "" : ", labels \(labels.joined(separator: ","))")\n")
         // SIGINT or SIGTERM stops the worker (its steps are cancelled and recorded), then the recovery. Runs whose

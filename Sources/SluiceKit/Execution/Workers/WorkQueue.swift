@@ -17,8 +17,9 @@ public protocol WorkQueue: Sendable {
     func progress(of ids: [Int64]) async throws -> [WorkProgress]
 
     // A worker's side.
-    /// Claims up to `limit` ready items this worker has the labels for, skipping those others are claiming.
-    func claimWork(worker: String, labels: [String], limit: Int, lease: Double) async throws -> [ClaimedWork]
+    /// Claims up to `limit` ready items this worker has the labels for and whose `resources:` fit together in `room`,
+    /// skipping those others are claiming.
+    func claimWork(worker: String, labels: [String], limit: Int, room: StepResources, lease: Double) async throws -> [ClaimedWork]
     /// Records the process id of a claimed item's step.
     func recordWorkStarted(_ id: Int64, worker: String, pid: Int32) async throws
     /// Extends the lease of every item the store says this worker holds; returns each one's state (`claimed` or

@@ -14,12 +14,20 @@ public final class Worker: Sendable {
         public var name: String
         public var labels: [String]
         public var slots: Int
+        /// The CPUs and memory its steps may use at once, by their `resources:` (defaults: the host's).
+        public var cpus: Int
+        public var memory: Int64
         /// Seconds a claim lasts without renewal.
         public var lease: Double
         var pollInterval: Double
 
-        public init(name: String, labels: [String], slots: Int, lease: Double = 30, pollInterval: Double = 1) {
+        public init(
+            name: String, labels: [String], slots: Int, cpus: Int = ProcessInfo.processInfo.activeProcessorCount,
+            memory: Int64 = Int64(clamping: ProcessInfo.processInfo.physicalMemory), lease: Double = 30, pollInterval: Double = 1
+        ) {
             self.name = name
+            self.cpus = cpus
+            self.memory = memory
             self.labels = labels
             self.slots = slots
             self.lease = lease
@@ -29,6 +37,7 @@ public final class Worker: Sendable {
 
     private struct Held {
         var executor: LocalExecutor
+        var resources: StepResources
         var attempt: (any RunningAttempt)?
         var cancelling = false
     }
@@ -72,9 +81,10 @@ public final class Worker: Sendable {
                 lastRenewal = turnStarted
                 // What a claim answers after its timeout is dropped: the next renewal puts those items back.
                 let free = settings.slots - held.withLock { $0.count } - finished.withLock { $0.count }
-                if free > 0 {
+                let room = self.room()
+                if free > 0, room.cpus > 0 {
                     let claimed = try await withTimeout(seconds: patience) { [queue, settings] in
-                        try await queue.claimWork(worker: settings.name, labels: settings.labels, limit: free, lease: settings.lease)
+                        try await queue.claimWork(worker: settings.name, labels: settings.labels, limit: free, room: room, lease: settings.lease)
                     }
                     claimed.forEach(start)
                 }
@@ -85,6 +95,15 @@ public final class Worker: Sendable {
             await doorbell.wait(timeout: .seconds(min(settings.pollInterval, patience)))
         }
         await stopAll()
+    }
+
+    /// The CPUs and memory the steps it holds leave free.
+    private func room() -> StepResources {
+        held.withLock { held in
+            StepResources(
+                cpus: settings.cpus - held.values.reduce(0) { $0 + $1.resources.cpus },
+                memory: settings.memory - held.values.reduce(0) { $0 + ($1.resources.memory ?? 0) })
+        }
     }
 
     /// Stores the results of attempts that ended; a result the store refuses belonged to an item that was lost.
@@ -128,7 +147,7 @@ public final class Worker: Sendable {
         log("running \(identity.runID) \(identity.name) (item \(id))")
         let executor = LocalExecutor(gracePeriod: work.order.gracePeriod, logLimit: work.order.logLimit)
         // Held before it starts: a step that cannot start completes within `start`.
-        held.withLock { $0[id] = Held(executor: executor) }
+        held.withLock { $0[id] = Held(executor: executor, resources: work.order.launch.resources) }
         var launch = work.order.launch
         launch.environment.append("\(Self.ownerVariable)=\(getpid())")
         let attempt = executor.start(

@@ -118,6 +118,9 @@ enum PostgresSchema {
                 """,
                 "CREATE INDEX pool_slots_by_pool ON pool_slots (pool)",
             ]),
+        Migration(
+            version: 7, name: "work_items.cpus, work_items.memory: what a queued step asks of a worker's capacity",
+            sql: ["ALTER TABLE work_items ADD COLUMN cpus INTEGER NOT NULL DEFAULT 1, ADD COLUMN memory BIGINT NOT NULL DEFAULT 0"]),
     ]
 
     /// Applies the migrations the database lacks, each in its own transaction, under a lock: several processes may

@@ -17,8 +17,9 @@ extension PostgresRunStore: WorkQueue {
             client.query(
                 """
                 WITH item AS (
-                    INSERT INTO work_items (runid, step, attempt, orderjson, labels, state)
-                    VALUES (\(identity.runID), \(identity.step), \(identity.attempt), \(json), \(labels), 'ready') RETURNING id)
+                    INSERT INTO work_items (runid, step, attempt, orderjson, labels, state, cpus, memory)
+                    VALUES (\(identity.runID), \(identity.step), \(identity.attempt), \(json), \(labels), 'ready',
+                            \(order.launch.resources.cpus), \(order.launch.resources.memory ?? 0)) RETURNING id)
                 SELECT id FROM item, pg_notify(\(Self.workChannel), '')
                 """, logger: logger))!
     }
@@ -61,16 +62,25 @@ extension PostgresRunStore: WorkQueue {
         }
     }
 
-    public func claimWork(worker: String, labels: [String], limit: Int, lease: Double) async throws -> [ClaimedWork] {
+    public func claimWork(worker: String, labels: [String], limit: Int, room: StepResources, lease: Double) async throws -> [ClaimedWork] {
         // Only items of runs still running: a run whose process died is interrupted, and its queued items are moot.
+        // Of those that fit alone, the first ones whose resources fit together: an item too big for this worker's
+        // room now is left to another worker (or to this one later), and holds up no smaller one.
+        let (cpus, memory) = (room.cpus, room.memory ?? 0)
         let rows = try await client.query(
             """
-            WITH claimed AS (
+            WITH candidates AS (
+                SELECT item.id, item.cpus, item.memory FROM work_items AS item JOIN runs ON runs.id = item.runid
+                WHERE item.state = 'ready' AND item.labels <@ \(labels) AND runs.status = 'running'
+                    AND item.cpus <= \(cpus) AND item.memory <= \(memory)
+                ORDER BY item.id LIMIT \(limit) FOR UPDATE OF item SKIP LOCKED),
+            fitting AS (
+                SELECT id FROM (
+                    SELECT id, sum(cpus) OVER (ORDER BY id) AS cpus, sum(memory) OVER (ORDER BY id) AS memory FROM candidates) AS running
+                WHERE cpus <= \(cpus) AND memory <= \(memory)),
+            claimed AS (
                 UPDATE work_items SET state = 'claimed', worker = \(worker), leaseexpiresat = now() + make_interval(secs => \(lease))
-                WHERE id IN (
-                    SELECT item.id FROM work_items AS item JOIN runs ON runs.id = item.runid
-                    WHERE item.state = 'ready' AND item.labels <@ \(labels) AND runs.status = 'running'
-                    ORDER BY item.id LIMIT \(limit) FOR UPDATE OF item SKIP LOCKED)
+                WHERE id IN (SELECT id FROM fitting)
                 RETURNING id, orderjson)
             SELECT id, orderjson FROM claimed, pg_notify(\(Self.workDoneChannel), '')
             """, logger: logger)
