@@ -196,10 +196,15 @@ public enum PipelineLoader {
             case "workdir":
                 step.workdir = reader.string(value, key)
                 if let text = step.workdir { templated.append((key, text, value)) }
-            case "inputs", "outputs":
+            case "inputs":
                 let paths = readPaths(value, key, reader: reader)
-                if key == "inputs" { step.inputs = paths.map(\.0) } else { step.outputs = paths.map(\.0) }
+                step.inputs = paths.map(\.0)
                 templated += paths.map { (key, $0.0, $0.1) }
+            case "outputs":
+                let paths = readOutputs(value, reader: reader)
+                step.outputs = paths.map(\.path)
+                step.temporaryOutputs = Set(paths.filter(\.temporary).map(\.path))
+                templated += paths.map { (key, $0.path, $0.node) }
             case "foreach", "matrix", "max_parallel", "fail_fast": fanOutNodes[key] = value
             case "if":
                 guard let text = reader.string(value, key) else { continue }
@@ -416,6 +421,24 @@ public enum PipelineLoader {
 
     /// Declared inputs or outputs: paths relative to the workspace, which must stay inside it (checked again once
     /// their templates are filled in).
+    /// `outputs:`: paths, or `{path: P, temp: true}` for a temporary one.
+    private static func readOutputs(_ node: Node, reader: DefinitionReader) -> [(path: String, node: Node, temporary: Bool)] {
+        let items = node.sequence.map(Array.init) ?? [node]
+        return items.flatMap { item -> [(path: String, node: Node, temporary: Bool)] in
+            guard item.mapping != nil else { return readPaths(item, "outputs", reader: reader).map { ($0.0, $0.1, false) } }
+            var path: Node?
+            var temporary = false
+            for (key, _, value) in reader.entries(of: item, known: ["path", "temp"], context: "an output") {
+                if key == "path" { path = value } else { temporary = reader.bool(value, "temp") ?? false }
+            }
+            guard let path else {
+                reader.report(.missingKey, item, "an output written as a map has no 'path'", fix: "write {path: data/aligned.bam, temp: true}")
+                return []
+            }
+            return readPaths(path, "outputs", reader: reader).map { ($0.0, $0.1, temporary) }
+        }
+    }
+
     private static func readPaths(_ node: Node, _ field: String, reader: DefinitionReader) -> [(String, Node)] {
         reader.strings(node, field).compactMap { path, item in
             guard let normalized = WorkspacePath.normalized(path) else {

@@ -18,6 +18,9 @@ public struct Step: Sendable {
     public var inputs: [String] = []
     /// Files the step writes, in the same form. Declaring them enables up-to-date skips and versioned outputs.
     public var outputs: [String] = []
+    /// Those of `outputs` written `{path: P, temp: true}`: kept in no version, and removed once every step that reads
+    /// them (by its `inputs`) has succeeded (see ``TemporaryOutputs``).
+    public var temporaryOutputs: Set<String> = []
     /// What Sluice does when the step has failed for good (after its retries).
     public var onFailure: FailureAction?
     /// When the step runs, given how its upstream steps ended.

@@ -229,7 +229,8 @@ public struct PipelineRunner: Sendable {
     /// Change detection and versioning, when a step to run declares outputs.
     private func outputTracker(for prepared: PreparedRun) async throws -> OutputTracker? {
         guard prepared.plan.included.contains(where: { !$0.step.outputs.isEmpty }) else { return nil }
-        let pipeline = prepared.request.pipeline
+        // The pipeline with its templates filled in, as the steps are checked: a temporary output's readers are too.
+        let pipeline = prepared.plan.pipeline
         let known = try await store.outputState(pipeline: pipeline.id)
         return OutputTracker(
             pipeline: pipeline, workspace: workspace, versionsDirectory: versionsDirectory, parameters: prepared.parameters,

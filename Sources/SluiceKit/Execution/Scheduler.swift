@@ -26,6 +26,8 @@ final class Scheduler: Sendable {
     /// back before one is asked for is free for it.
     private let pools: (any RunStore)?
     private let poolCalls = DispatchQueue(label: "sluice.pools")
+    /// Removes temporary outputs once their readers have succeeded, when a step of the run has some.
+    private let remover: TemporaryOutputRemover?
     /// How long a step whose pool is full waits before asking again; a slot this run gives back wakes it at once.
     static let poolPollInterval = 0.25
 
@@ -37,6 +39,11 @@ final class Scheduler: Sendable {
     ) {
         pipelineID = plan.pipeline.id
         self.pools = pools
+        remover = tracker.flatMap { tracker in
+            plan.pipeline.steps.contains { !$0.temporaryOutputs.isEmpty }
+                ? TemporaryOutputRemover(workspace: tracker.workspace, temporary: tracker.temporary, included: Set(plan.included.map(\.step.name)))
+                : nil
+        }
         self.context = context
         self.executor = executor
         self.tracker = tracker
@@ -95,6 +102,9 @@ final class Scheduler: Sendable {
             }
             let finishes = actions.contains { if case .finish = $0 { true } else { false } }
             return (actions, finishes ? state.continuation.take() : nil, steps, elsewhere)
+        }
+        if let remover {
+            for case let .emit(.stepFinished(step, .succeeded, _, _, _)) in actions { remover.succeeded(step) }
         }
         // Steps queued elsewhere are checked together, so that those that must run are submitted together; the
         // others each on their own, so that one slow check holds up no other.
@@ -173,6 +183,7 @@ final class Scheduler: Sendable {
                 emit(event(.stepUpToDate(step: step.name, reason: reason)))
                 let values = tracker.lastValues(of: step.name)
                 if let values, !values.isEmpty { emit(event(.valuesRecorded(step: step.name, values: values))) }
+                remover?.succeeded(step.name)
                 return { $0.upToDate(index, values: values) }
             case let .run(fingerprint, _):
                 return { $0.mustRun(index, fingerprint: fingerprint, at: Date()) }
@@ -187,6 +198,7 @@ final class Scheduler: Sendable {
                 emit(event(.outputsRecorded(step: step.name, record: record, newVersions: [])))
                 let values = record.outputValues
                 if let values, !values.isEmpty { emit(event(.valuesRecorded(step: step.name, values: values))) }
+                remover?.succeeded(step.name)
                 return { $0.upToDate(index, values: values) }
             }
         } catch {
@@ -248,6 +260,7 @@ final class Scheduler: Sendable {
         do {
             let values = state.withLock { $0.machine.values(of: index) }.map(masked)
             let recorded = try tracker.recordSuccess(of: step, fingerprint: fingerprint, runID: context.runID, values: values)
+            remover?.produced(Array(recorded.record.outputs.keys), by: step)
             emitHashes()
             emit(event(.outputsRecorded(step: step.name, record: recorded.record, newVersions: recorded.newVersions)))
             handle { $0.outputsRecorded(index, failure: nil) }

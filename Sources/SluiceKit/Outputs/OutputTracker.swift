@@ -47,6 +47,9 @@ final class OutputTracker: Sendable {
     /// changed hashes none of them.
     private let cacheByDigest = Mutex<[String: [String: StepFingerprintRecord]]>([:])
     let hasher: FileHasher
+    let temporary: TemporaryOutputs
+    /// The pipeline's steps as a graph, for the upstream steps of a temporary output's readers.
+    private let graph: DependencyGraph
 
     init(
         pipeline: Pipeline, workspace: String, versionsDirectory: String, parameters: [String: String], force: Bool,
@@ -60,6 +63,8 @@ final class OutputTracker: Sendable {
         self.previous = previous
         self.cache = cache
         hasher = FileHasher(known: knownHashes)
+        temporary = TemporaryOutputs(pipeline: pipeline, previous: previous)
+        graph = DependencyGraph(steps: pipeline.steps)
     }
 
     func versions(of step: Step) -> OutputVersions {
@@ -80,7 +85,10 @@ final class OutputTracker: Sendable {
         var inputs: [String: String] = [:]
         let match = PathPatterns.files(step.inputs, in: workspace)
         for path in match.files { inputs[path] = try hasher.hash("\(workspace)/\(path)")?.sha256 ?? "missing" }
-        for path in match.missing { inputs[path] = "missing" }
+        // A temporary input removed once its readers had succeeded stands in with the hash it had.
+        let removed = temporary.recorded.isEmpty ? [:] : temporary.removed(readBy: step, in: workspace)
+        inputs.merge(removed) { now, _ in now }
+        for path in match.missing where !removed.keys.contains(where: { PathPatterns.covers(path, $0) }) { inputs[path] = "missing" }
         // Only the parameters the step uses; and an instance's own item is in its environment, so the whole list it came
         // from is not its business.
         var parameters = step.parameters.map { used in parameterHashes.filter { used.contains($0.key) } } ?? parameterHashes
@@ -102,6 +110,13 @@ final class OutputTracker: Sendable {
         let current = PathPatterns.files(step.outputs, in: workspace).files
         for path in Set(last.outputs.keys).union(current).sorted() {
             let now = try hasher.hash("\(workspace)/\(path)")?.sha256
+            if now == nil, last.outputs[path] != nil, TemporaryOutputs.isTemporary(path, of: step) {
+                // Removed as temporary: it is made again only for a step that reads it and must run.
+                if let why = try remakeReason(path, of: step) {
+                    return .run(fingerprint: fingerprint, reasons: ["temporary output '\(path)' was removed, and \(why)"])
+                }
+                continue
+            }
             guard now == last.outputs[path] else {
                 let problem =
                     switch (last.outputs[path], now) {
@@ -113,6 +128,37 @@ final class OutputTracker: Sendable {
             }
         }
         return .upToDate(reason: "inputs, parameters and script unchanged since run \(last.runID); \(current.count) outputs intact")
+    }
+
+    /// Why `step` must write its removed temporary output `path` again: a step that reads it must run, or follows a
+    /// step that must (other than `step` and what precedes it, which have run). Nil when every reader is up to date.
+    private func remakeReason(_ path: String, of step: Step) throws -> String? {
+        guard !temporary.keepsAll else { return "a fan-out over an upstream step's value may read it" }
+        guard let producer = graph.index[step.name] else { return "its step is not in the pipeline as written" }
+        let before = ancestors(of: producer).union([producer])
+        for reader in temporary.readers(of: path, producer: step.name) {
+            guard !reader.outputs.isEmpty else { return "step '\(reader.name)' reads it and runs every time (it declares no outputs)" }
+            for index in ancestors(of: graph.index[reader.name]!).subtracting(before).sorted() {
+                let other = pipeline.steps[index]
+                guard !other.outputs.isEmpty, case .upToDate = try decide(other) else {
+                    return "step '\(reader.name)' reads it after step '\(other.name)', which must run"
+                }
+            }
+            switch try decide(reader) {
+            case .upToDate: continue
+            case let .run(_, reasons): return "step '\(reader.name)' reads it and must run: " + reasons.joined(separator: "; ")
+            case .restore: return "step '\(reader.name)' reads it and is not up to date"
+            }
+        }
+        return nil
+    }
+
+    private func ancestors(of index: Int) -> Set<Int> {
+        var found = Set<Int>(), pending = graph.upstream[index]
+        while let next = pending.popLast() {
+            if found.insert(next).inserted { pending += graph.upstream[next] }
+        }
+        return found
     }
 
     /// Restores the outputs of an earlier attempt with `fingerprint` when the run cache has one whose versions are all
@@ -175,7 +221,8 @@ final class OutputTracker: Sendable {
         for path in match.files { hashes[path] = try hasher.hash("\(workspace)/\(path)") }
         let versions = versions(of: step)
         var annotations = try versions.annotations()
-        let created = try versions.record(hashes, into: &annotations, runID: runID)
+        // Temporary outputs are hashed, not kept.
+        let created = try versions.record(hashes.filter { !TemporaryOutputs.isTemporary($0.key, of: step) }, into: &annotations, runID: runID)
         let record = StepFingerprintRecord(
             pipeline: pipeline.id, step: step.name, runID: runID, recordedAt: Date(),
             fingerprint: fingerprint, outputs: hashes.mapValues(\.sha256), outputValues: values)

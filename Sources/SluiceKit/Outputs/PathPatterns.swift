@@ -34,15 +34,18 @@ enum PathPatterns {
     /// Whether `patterns` name the workspace-relative file `path`, and every plain one is `path` or a folder above one
     /// of `paths`: what a set of files must be to be what `patterns` declare.
     static func declare(_ paths: [String], _ patterns: [String]) -> Bool {
-        func names(_ pattern: String, _ path: String) -> Bool {
-            let segments = pattern.split(separator: "/").map(String.init), parts = path.split(separator: "/").map(String.init)
-            guard let firstWild = segments.firstIndex(where: isWild) else { return path == pattern || path.hasPrefix(pattern + "/") }
-            return parts.count >= firstWild && Array(parts[..<firstWild]) == Array(segments[..<firstWild])
-                && matches(segments[firstWild...], parts[firstWild...])
-        }
+        let names = covers
         let plain = patterns.filter { !$0.split(separator: "/").contains(where: { isWild(String($0)) }) }
         return paths.allSatisfy { path in patterns.contains { names($0, path) } }
             && plain.allSatisfy { pattern in paths.contains { names(pattern, $0) } }
+    }
+
+    /// Whether `pattern` names the workspace-relative file `path`: it is `path`, a folder above it, or a glob matching it.
+    static func covers(_ pattern: String, _ path: String) -> Bool {
+        let segments = pattern.split(separator: "/").map(String.init), parts = path.split(separator: "/").map(String.init)
+        guard let firstWild = segments.firstIndex(where: isWild) else { return path == pattern || path.hasPrefix(pattern + "/") }
+        return parts.count >= firstWild && Array(parts[..<firstWild]) == Array(segments[..<firstWild])
+            && matches(segments[firstWild...], parts[firstWild...])
     }
 
     /// `path` itself if it is a file, or every file beneath it if it is a folder (hidden ones included).

@@ -303,7 +303,12 @@ public enum FanOutExpansion {
             filled.inputs = []
             for input in inputs { filled.inputs.append(try path(input, "inputs")) }
             filled.outputs = []
-            for output in outputs { filled.outputs.append(try path(output, "outputs")) }
+            filled.temporaryOutputs = []
+            for (written, output) in zip(step.outputs, outputs) {
+                let filledPath = try path(output, "outputs")
+                filled.outputs.append(filledPath)
+                if step.temporaryOutputs.contains(written) { filled.temporaryOutputs.insert(filledPath) }
+            }
             return filled
         }
     }

@@ -1,0 +1,104 @@
+import Foundation
+import Synchronization
+
+/// Temporary outputs (`{path: P, temp: true}`, Snakemake's `temp()`): files a step writes only for the steps that
+/// read them (by their `inputs`). They are kept in no version, and removed once every step that reads them has
+/// succeeded in the run. A removed one does not make its step run again while the steps that read it are up to date:
+/// it stands in their fingerprints with the hash it had (``OutputTracker``).
+struct TemporaryOutputs: Sendable {
+    /// Each temporary file the last success of its step recorded: that step, and the file's hash then.
+    let recorded: [String: (producer: String, sha256: String)]
+    /// A fan-out over an upstream step's value has readers not known before the run: nothing temporary is removed.
+    let keepsAll: Bool
+    private let steps: [Step]
+
+    init(pipeline: Pipeline, previous: [String: StepFingerprintRecord]) {
+        steps = pipeline.steps
+        keepsAll = pipeline.steps.contains { $0.fanOut?.isDynamic == true }
+        var recorded: [String: (producer: String, sha256: String)] = [:]
+        for step in pipeline.steps where !step.temporaryOutputs.isEmpty {
+            for (path, sha256) in previous[step.name]?.outputs ?? [:] where Self.isTemporary(path, of: step) {
+                recorded[path] = (step.name, sha256)
+            }
+        }
+        self.recorded = recorded
+    }
+
+    static func isTemporary(_ path: String, of step: Step) -> Bool {
+        step.temporaryOutputs.contains { PathPatterns.covers($0, path) }
+    }
+
+    /// The steps whose `inputs` name `path`, but its producer.
+    func readers(of path: String, producer: String) -> [Step] {
+        steps.filter { $0.name != producer && $0.inputs.contains { PathPatterns.covers($0, path) } }
+    }
+
+    /// The temporary files, gone now, that `step`'s inputs name, with their recorded hashes.
+    func removed(readBy step: Step, in workspace: String) -> [String: String] {
+        var found: [String: String] = [:]
+        for (path, entry) in recorded where entry.producer != step.name && step.inputs.contains(where: { PathPatterns.covers($0, path) }) {
+            if !FileManager.default.fileExists(atPath: workspace + "/" + path) { found[path] = entry.sha256 }
+        }
+        return found
+    }
+}
+
+/// Removes a run's temporary outputs once every step that reads them has succeeded. A file with a reader outside the
+/// run (not selected), or whose reader failed, stays: the next run needs it.
+final class TemporaryOutputRemover: Sendable {
+    private struct State {
+        /// Each temporary file written in this run, with the steps still to succeed that read it.
+        var waiting: [String: Set<String>] = [:]
+        var succeeded: Set<String> = []
+    }
+
+    private let workspace: String
+    private let temporary: TemporaryOutputs
+    private let included: Set<String>
+    private let state = Mutex(State())
+
+    init(workspace: String, temporary: TemporaryOutputs, included: Set<String>) {
+        self.workspace = workspace
+        self.temporary = temporary
+        self.included = included
+        // Those an earlier run kept (a reader failed, or was left out) wait for this run's readers too.
+        guard !temporary.keepsAll else { return }
+        state.withLock { state in
+            for (file, entry) in temporary.recorded where FileManager.default.fileExists(atPath: workspace + "/" + file) {
+                let readers = Set(temporary.readers(of: file, producer: entry.producer).map(\.name))
+                if !readers.isEmpty, readers.isSubset(of: included) { state.waiting[file] = readers }
+            }
+        }
+    }
+
+    /// `step` recorded `files`: its temporary ones wait for their readers, or go at once when none reads them.
+    func produced(_ files: [String], by step: Step) {
+        let temporary = files.filter { TemporaryOutputs.isTemporary($0, of: step) }
+        guard !temporary.isEmpty, !self.temporary.keepsAll else { return }
+        let due = state.withLock { state in
+            temporary.filter { file in
+                let readers = Set(self.temporary.readers(of: file, producer: step.name).map(\.name))
+                guard readers.isSubset(of: included) else { return false }
+                state.waiting[file] = readers.subtracting(state.succeeded)
+                return state.waiting[file]!.isEmpty
+            }
+        }
+        remove(due)
+    }
+
+    /// `step` succeeded (or was up to date): the files whose last reader it was go.
+    func succeeded(_ step: String) {
+        let due = state.withLock { state in
+            state.succeeded.insert(step)
+            return state.waiting.keys.filter { state.waiting[$0]!.remove(step) != nil && state.waiting[$0]!.isEmpty }
+        }
+        remove(due)
+    }
+
+    private func remove(_ files: [String]) {
+        for file in files {
+            unlink(workspace + "/" + file)
+            state.withLock { _ = $0.waiting.removeValue(forKey: file) }
+        }
+    }
+}
