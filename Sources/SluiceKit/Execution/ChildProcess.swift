@@ -25,7 +25,7 @@ public struct LaunchSpec: Sendable, Codable {
     public var placement = StepPlacement()
     /// `resources:`: a worker counts them against its capacity; the memory is the most the step's processes may use,
     /// where the kernel enforces it (``MemoryLimit``).
-    public var resources = StepResources()
+    public var resources: StepResources?
 
     /// The same launch for attempt `number` (`SLUICE_ATTEMPT`): retries append to the log under a header line.
     func forAttempt(_ number: Int) -> LaunchSpec {

@@ -45,7 +45,7 @@ public final class LocalExecutor: StepExecutor {
         let key = ObjectIdentifier(child)
         var launch = launch
         var limit: MemoryLimit?
-        if let bytes = launch.resources.memory {
+        if let bytes = launch.resources?.memory {
             switch MemoryLimit.make(for: launch.identity, bytes: bytes) {
             case let .success(made):
                 limit = made
@@ -69,7 +69,7 @@ public final class LocalExecutor: StepExecutor {
                     running.withLock { $0[key] = nil }
                     var result = AttemptResult(exit: exit, stopReason: child.exited(), timeout: timeout, startedAt: startedAt, finishedAt: Date())
                     if let cgroup {
-                        if result.state == .failed, cgroup.killedForMemory, let bytes = wrapped.resources.memory {
+                        if result.state == .failed, cgroup.killedForMemory, let bytes = wrapped.resources?.memory {
                             result.error = "killed by the kernel for using more than its memory (resources.memory: \(ByteSize.memoryText(bytes)))"
                         }
                         cgroup.remove()

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -19,6 +20,8 @@ struct MemoryLimit: Sendable {
     /// The memory cgroup new ones are made in (Sluice's own), and whether it is cgroup v2; or why there is none.
     static let parent: Result<(path: String, version2: Bool), Problem> = findParent()
 
+    private static let made = Atomic<Int>(0)
+
     struct Problem: Error {
         var message: String
     }
@@ -30,9 +33,10 @@ struct MemoryLimit: Sendable {
         case let .success(found): parent = found
         case let .failure(problem): return .failure(problem)
         }
-        let name = "sluice-\(identity.runID)-\(identity.step)-\(identity.attempt)".map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" }
-        let limit = MemoryLimit(path: parent.path + "/" + String(name.prefix(200)), version2: parent.version2)
-        guard mkdir(limit.path, 0o755) == 0 || errno == EEXIST else {
+        // One of its own, whatever the step's name: numbered in this process.
+        let number = made.add(1, ordering: .relaxed).newValue
+        let limit = MemoryLimit(path: parent.path + "/sluice-\(getpid())-\(identity.runID)-\(number)", version2: parent.version2)
+        guard mkdir(limit.path, 0o755) == 0 else {
             return .failure(Problem(message: "cannot make a memory cgroup in \(parent.path): \(String(cString: strerror(errno)))"))
         }
         let file = parent.version2 ? "memory.max" : "memory.limit_in_bytes"
@@ -48,7 +52,8 @@ struct MemoryLimit: Sendable {
     /// The command line that puts itself in this cgroup, then runs `arguments` (`executable` is `arguments[0]` found):
     /// the process enters the cgroup before it runs the step, so nothing the step starts is left outside.
     func wrapping(_ arguments: [String], executable: String) -> [String] {
-        let script = #"echo $$ > "$0" || { echo "sluice: cannot enter the memory cgroup $0" >&2; exit 125; }; exec "$@""#
+        let script =
+            #"echo $$ 2>/dev/null > "$0" || echo "sluice: resources.memory is not enforced: cannot enter the memory cgroup $0" >&2; exec "$@""#
         return ["/bin/sh", "-c", script, path + "/cgroup.procs", executable] + arguments.dropFirst()
     }
 

@@ -195,8 +195,10 @@ public struct PipelineRunner: Sendable {
         }
         let outcomes = await scheduler.run()
         heartbeat.stop()
-        // Nothing a step started outlives its run, not even a daemon that detached from the step's process group.
+        // Nothing a step started outlives its run, not even a daemon that detached from the step's process group; nor
+        // does a pool slot a step could not give back.
         _ = try? await offPool { ProcessTable.endLeftovers(ofRun: record.id) }
+        if prepared.plan.pipeline.steps.contains(where: { $0.pool != nil }) { await scheduler.releaseEveryPoolSlot() }
         let status = Self.status(of: Array(outcomes.values), cancelled: Task.isCancelled || scheduler.isCancelled)
         emit(RunEvent(runID: record.id, pipeline: pipeline.id, kind: .runFinished(status: status)))
         await batcher.flush()

@@ -147,12 +147,33 @@ final class Scheduler: Sendable {
             }
         case let .releasePoolSlot(index):
             let (store, runID, step) = (pools, context.runID, steps[index]!.name)
-            // A slot not given back is free anyway once the run has ended (slots count only for running runs).
-            poolCalls.async { try? store?.releasePoolSlot(runID: runID, step: step) }
+            poolCalls.async { self.giveBack(runID: runID, step: step, to: store) }
         case let .waitForPool(index):
             DispatchQueue.global().asyncAfter(deadline: .now() + Self.poolPollInterval) { self.handle { $0.poolMayHaveRoom(index) } }
         case let .finish(outcomes):
             finished?.resume(returning: outcomes)
+        }
+    }
+
+    /// Gives a pool slot back, trying again a while when the store refuses (locked, unreachable): a slot held by a
+    /// step that has ended would count against the run's next ones for as long as it runs. The run's end frees every
+    /// slot it still holds (``PipelineRunner``), and slots of an ended run count for none.
+    private func giveBack(runID: String, step: String, to store: (any RunStore)?, tries: Int = 20) {
+        do { try store?.releasePoolSlot(runID: runID, step: step) } catch {
+            guard tries > 1 else { return }
+            poolCalls.asyncAfter(deadline: .now() + 0.5) { self.giveBack(runID: runID, step: step, to: store, tries: tries - 1) }
+        }
+    }
+
+    /// After the run: gives back every slot its steps still hold, after the releases already asked for.
+    func releaseEveryPoolSlot() async {
+        guard let pools else { return }
+        let runID = context.runID
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            poolCalls.async {
+                try? pools.releasePoolSlot(runID: runID, step: nil)
+                done.resume()
+            }
         }
     }
 
@@ -186,6 +207,13 @@ final class Scheduler: Sendable {
                 remover?.succeeded(step.name)
                 return { $0.upToDate(index, values: values) }
             case let .run(fingerprint, _):
+                // Its step was not run again first (it is not in this run, or its files changed since it was checked).
+                if let (path, entry) = tracker.temporary.producersOfRemoved(readBy: step, in: tracker.workspace).first {
+                    let problem =
+                        "its input '\(path)' is a temporary output of step '\(entry)', removed once its readers had succeeded; "
+                        + "run that step again with this one (sluice run \(pipelineID) --from \(entry))"
+                    return { $0.checkFailed(index, error: problem, at: Date()) }
+                }
                 return { $0.mustRun(index, fingerprint: fingerprint, at: Date()) }
             case let .restore(restoration):
                 do { try tracker.restore(restoration, of: step) } catch {

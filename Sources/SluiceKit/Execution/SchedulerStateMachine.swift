@@ -288,7 +288,9 @@ struct SchedulerStateMachine {
     mutating func poolSlotFailed(_ index: Int, error: String, at now: Date) -> [Action] {
         let pool = steps[index].pool!
         poolAsking[pool] = nil
-        return ended(index, result: .notStarted(at: now, error: "cannot take a slot of pool '\(pool)': \(error)")) + nextAsker(pool)
+        // The store may have taken it and lost the answer: giving back what was not taken changes nothing.
+        return [.releasePoolSlot(index)] + ended(index, result: .notStarted(at: now, error: "cannot take a slot of pool '\(pool)': \(error)"))
+            + nextAsker(pool)
     }
 
     /// A while has passed since the step found its pool full (or a step of this run gave a slot back): it asks again.
@@ -354,8 +356,9 @@ struct SchedulerStateMachine {
             hold(index)
             actions += launch(index, attempt: active[index]!.attempts + 1)
         }
-        // The first ready step waits until it fits, rather than be overtaken by smaller ones for ever.
-        while let index = readyElsewhere.pop() ?? (ready.first.map { isCancelled || admits($0) } == true ? ready.pop() : nil) {
+        // The first ready step waits until it fits, rather than be overtaken by smaller ones for ever; and so do they
+        // all behind a due retry that does not fit yet.
+        while let index = readyElsewhere.pop() ?? (ready.first.map { isCancelled || (due.isEmpty && admits($0)) } == true ? ready.pop() : nil) {
             actions += begin(index)
         }
         return actions + finishIfDone()
@@ -798,7 +801,7 @@ struct SchedulerStateMachine {
     }
 
     /// Whether `step` holds `{{ steps.NAME.outputs.KEY }}` in its command or `env`.
-    private static func readsValues(_ step: Step) -> Bool {
+    static func readsValues(_ step: Step) -> Bool {
         func reads(_ text: String) -> Bool { Template.hasMarkers(text) && text.contains("\u{0}steps.") }
         if case let .command(text) = step.action, reads(text) { return true }
         return step.environment.values.contains(where: reads)

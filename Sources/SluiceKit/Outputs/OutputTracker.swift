@@ -99,7 +99,10 @@ final class OutputTracker: Sendable {
     }
 
     /// Whether `step` (which declares outputs) can be skipped: same fingerprint as its last success and outputs intact.
-    func decide(_ step: Step) throws -> Decision {
+    func decide(_ step: Step) throws -> Decision { try decide(step, deciding: []) }
+
+    /// `deciding`: the steps whose decisions wait for this one (through their temporary outputs' readers).
+    private func decide(_ step: Step, deciding: Set<String>) throws -> Decision {
         let fingerprint = try fingerprint(of: step)
         guard !force else { return .run(fingerprint: fingerprint, reasons: ["--force reruns every step"]) }
         guard let last = previous[step.name] else {
@@ -112,7 +115,7 @@ final class OutputTracker: Sendable {
             let now = try hasher.hash("\(workspace)/\(path)")?.sha256
             if now == nil, last.outputs[path] != nil, TemporaryOutputs.isTemporary(path, of: step) {
                 // Removed as temporary: it is made again only for a step that reads it and must run.
-                if let why = try remakeReason(path, of: step) {
+                if let why = try remakeReason(path, of: step, deciding: deciding.union([step.name])) {
                     return .run(fingerprint: fingerprint, reasons: ["temporary output '\(path)' was removed, and \(why)"])
                 }
                 continue
@@ -132,19 +135,23 @@ final class OutputTracker: Sendable {
 
     /// Why `step` must write its removed temporary output `path` again: a step that reads it must run, or follows a
     /// step that must (other than `step` and what precedes it, which have run). Nil when every reader is up to date.
-    private func remakeReason(_ path: String, of step: Step) throws -> String? {
+    private func remakeReason(_ path: String, of step: Step, deciding: Set<String>) throws -> String? {
         guard !temporary.keepsAll else { return "a fan-out over an upstream step's value may read it" }
         guard let producer = graph.index[step.name] else { return "its step is not in the pipeline as written" }
         let before = ancestors(of: producer).union([producer])
         for reader in temporary.readers(of: path, producer: step.name) {
             guard !reader.outputs.isEmpty else { return "step '\(reader.name)' reads it and runs every time (it declares no outputs)" }
+            guard !deciding.contains(reader.name) else { return "step '\(reader.name)' reads it and writes a temporary input of its own step" }
+            guard !SchedulerStateMachine.readsValues(reader) else {
+                return "step '\(reader.name)' reads it and values of upstream steps, known only as the run goes"
+            }
             for index in ancestors(of: graph.index[reader.name]!).subtracting(before).sorted() {
                 let other = pipeline.steps[index]
-                guard !other.outputs.isEmpty, case .upToDate = try decide(other) else {
+                guard !other.outputs.isEmpty, !deciding.contains(other.name), case .upToDate = try decide(other, deciding: deciding) else {
                     return "step '\(reader.name)' reads it after step '\(other.name)', which must run"
                 }
             }
-            switch try decide(reader) {
+            switch try decide(reader, deciding: deciding) {
             case .upToDate: continue
             case let .run(_, reasons): return "step '\(reader.name)' reads it and must run: " + reasons.joined(separator: "; ")
             case .restore: return "step '\(reader.name)' reads it and is not up to date"

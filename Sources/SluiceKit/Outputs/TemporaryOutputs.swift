@@ -33,13 +33,22 @@ struct TemporaryOutputs: Sendable {
         steps.filter { $0.name != producer && $0.inputs.contains { PathPatterns.covers($0, path) } }
     }
 
-    /// The temporary files, gone now, that `step`'s inputs name, with their recorded hashes.
+    /// The temporary files, gone now, that `step`'s inputs name: their recorded hashes, by path.
     func removed(readBy step: Step, in workspace: String) -> [String: String] {
-        var found: [String: String] = [:]
-        for (path, entry) in recorded where entry.producer != step.name && step.inputs.contains(where: { PathPatterns.covers($0, path) }) {
-            if !FileManager.default.fileExists(atPath: workspace + "/" + path) { found[path] = entry.sha256 }
+        removedFiles(readBy: step, in: workspace).mapValues(\.sha256)
+    }
+
+    /// The same, with the step that wrote each, in path order.
+    func producersOfRemoved(readBy step: Step, in workspace: String) -> [(path: String, producer: String)] {
+        removedFiles(readBy: step, in: workspace).map { ($0.key, $0.value.producer) }.sorted { $0.path < $1.path }
+    }
+
+    private func removedFiles(readBy step: Step, in workspace: String) -> [String: (producer: String, sha256: String)] {
+        guard !recorded.isEmpty else { return [:] }
+        return recorded.filter { path, entry in
+            entry.producer != step.name && step.inputs.contains { PathPatterns.covers($0, path) }
+                && !FileManager.default.fileExists(atPath: workspace + "/" + path)
         }
-        return found
     }
 }
 

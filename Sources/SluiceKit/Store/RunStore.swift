@@ -45,8 +45,9 @@ public protocol RunStore: Sendable {
     /// Takes one of the `size` slots of `pool` for `step` of run `runID`, unless the steps of the store's running runs
     /// hold them all (a run whose owner died holds none once its lease has run out). Blocks, like ``write(_:)``.
     func takePoolSlot(_ pool: String, size: Int, runID: String, step: String) throws -> Bool
-    /// Gives back the slot `step` of run `runID` holds, if any. Blocks, like ``write(_:)``.
-    func releasePoolSlot(runID: String, step: String) throws
+    /// Gives back the slot `step` of run `runID` holds, if any; with no step, every slot the run holds. Blocks, like
+    /// ``write(_:)``.
+    func releasePoolSlot(runID: String, step: String?) throws
     /// Asks whichever process runs a running run, on any host, to cancel it: the owner finds the request when it next
     /// renews its lease. False when the run is not running.
     func requestCancel(runID: String) async throws -> Bool

@@ -45,7 +45,7 @@ final class SlurmExecutor: StepExecutor, @unchecked Sendable {
         let batch = attempts.map { attempt in
             // Slurm holds the job to its --mem itself: the node's `sluice attempt` makes no cgroup of its own.
             var launch = attempt.launch
-            launch.resources.memory = nil
+            launch.resources?.memory = nil
             return (
                 SlurmJob(files: SlurmJobFiles(attempt.launch.identity), onStart: attempt.onStart, completion: attempt.completion),
                 AttemptOrder(launch: launch, timeout: attempt.timeout, gracePeriod: gracePeriod, logLimit: logLimit)

@@ -147,7 +147,7 @@ public final class Worker: Sendable {
         log("running \(identity.runID) \(identity.name) (item \(id))")
         let executor = LocalExecutor(gracePeriod: work.order.gracePeriod, logLimit: work.order.logLimit)
         // Held before it starts: a step that cannot start completes within `start`.
-        held.withLock { $0[id] = Held(executor: executor, resources: work.order.launch.resources) }
+        held.withLock { $0[id] = Held(executor: executor, resources: work.order.launch.resources ?? StepResources()) }
         var launch = work.order.launch
         launch.environment.append("\(Self.ownerVariable)=\(getpid())")
         let attempt = executor.start(

@@ -174,7 +174,7 @@ public final class PostgresRunStore: RunStore {
         }
     }
 
-    public func releasePoolSlot(runID: String, step: String) throws {
+    public func releasePoolSlot(runID: String, step: String?) throws {
         try blocking { try await self.read(StoreSQL.releasePoolSlot(runID: runID, step: step), as: AnyRow.self) }
     }
 

@@ -19,7 +19,7 @@ extension PostgresRunStore: WorkQueue {
                 WITH item AS (
                     INSERT INTO work_items (runid, step, attempt, orderjson, labels, state, cpus, memory)
                     VALUES (\(identity.runID), \(identity.step), \(identity.attempt), \(json), \(labels), 'ready',
-                            \(order.launch.resources.cpus), \(order.launch.resources.memory ?? 0)) RETURNING id)
+                            \(order.launch.resources?.cpus ?? 1), \(order.launch.resources?.memory ?? 0)) RETURNING id)
                 SELECT id FROM item, pg_notify(\(Self.workChannel), '')
                 """, logger: logger))!
     }
@@ -64,8 +64,9 @@ extension PostgresRunStore: WorkQueue {
 
     public func claimWork(worker: String, labels: [String], limit: Int, room: StepResources, lease: Double) async throws -> [ClaimedWork] {
         // Only items of runs still running: a run whose process died is interrupted, and its queued items are moot.
-        // Of those that fit alone, the first ones whose resources fit together: an item too big for this worker's
-        // room now is left to another worker (or to this one later), and holds up no smaller one.
+        // Of those that fit alone, the first ones whose resources fit together (a running sum: one that does not fit
+        // with those before it waits for the next turn). An item too big for this worker's room now is left to another
+        // worker, or to this one later.
         let (cpus, memory) = (room.cpus, room.memory ?? 0)
         let rows = try await client.query(
             """

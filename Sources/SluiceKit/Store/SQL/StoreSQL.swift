@@ -82,8 +82,9 @@ enum StoreSQL {
             ])
     }
 
-    static func releasePoolSlot(runID: String, step: String) -> SQLStatement {
-        SQLStatement("DELETE FROM pool_slots WHERE runid = ? AND step = ?", [.text(runID), .text(step)])
+    static func releasePoolSlot(runID: String, step: String?) -> SQLStatement {
+        guard let step else { return SQLStatement("DELETE FROM pool_slots WHERE runid = ?", [.text(runID)]) }
+        return SQLStatement("DELETE FROM pool_slots WHERE runid = ? AND step = ?", [.text(runID), .text(step)])
     }
 
     static func requestCancel(_ runID: String, at: Date) -> SQLStatement {

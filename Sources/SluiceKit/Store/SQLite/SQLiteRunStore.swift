@@ -121,7 +121,7 @@ public final class SQLiteRunStore: RunStore {
         try applies(StoreSQL.takePoolSlot(pool, size: size, runID: runID, step: step, at: Date()))
     }
 
-    public func releasePoolSlot(runID: String, step: String) throws {
+    public func releasePoolSlot(runID: String, step: String?) throws {
         _ = try applies(StoreSQL.releasePoolSlot(runID: runID, step: step))
     }
 
