@@ -17,6 +17,8 @@ extension ExampleTests {
         #expect(calls.allSatisfy { $0.split(separator: "\t").suffix(2).contains("1/1") }, "each call is some sample's variant")
         #expect(try workspace.read("data/snakemake_tutorial/plots/quals.svg").contains("Quality of \(calls.count) calls"))
         #expect(try workspace.read("runs/\(first.id)/logs/announce.log").hasPrefix("\(calls.count) variants called"), "a value passed on")
+        #expect(!workspace.exists("data/snakemake_tutorial/mapped_reads/A.bam"), "a temporary output, gone once sorted")
+        #expect(workspace.exists("data/snakemake_tutorial/sorted_reads/A.bam"))
 
         let added = try workspace.runThroughBinary("snakemake_tutorial", "-p", "samples=A,B,C")
         #expect(added.exitCode == 0, "\(added.stderr)")
