@@ -62,9 +62,10 @@ struct ResourcesAndPoolsTests {
         let run = try sluice("run", "p")
         #expect(run.status == 65, "invalid input")
         #expect(
-            run.stderr.contains("step 'load' (\(workspace.path("pipelines/p.yaml")):2:5) uses pool 'warehuose', which sluice.yaml does not define"),
-            "\(run.stderr)")
+            run.stderr.contains("pipelines/p.yaml:2:5: error: step 'load' uses pool 'warehuose', which sluice.yaml does not define"), "\(run.stderr)")
         #expect(run.stderr.contains("(it defines warehouse)") && run.stderr.contains("nothing was run"), "\(run.stderr)")
+        let checked = try sluice("validate", "p")
+        #expect(checked.status == 65 && checked.stdout.contains("uses pool 'warehuose', which sluice.yaml does not define"), "\(checked.stdout)")
 
         for (settings, message) in [
             ("pools: {warehouse: 0}\n", "'pools.warehouse' must be a whole number from 1 to 100000, not '0'"),
@@ -104,6 +105,15 @@ struct ResourcesAndPoolsTests {
             """)
         let together = try sluice("run", "pair", "-j", "2", "--cpus", "4")
         #expect(together.status == 0, "\(together.stdout)")
+
+        // Memory is said exactly; asking for it is no Slurm setting to warn about.
+        try workspace.pipeline("big", "steps:\n  - {name: load, resources: {memory: 2050M}, command: 'true'}")
+        let big = try sluice("run", "big", "--memory", "2G")
+        #expect(
+            big.status == 1 && big.stdout.contains("it asks for 2050M of memory (resources.memory) and the steps of this run may use 2G"),
+            "\(big.stdout)")
+        let checked = try sluice("validate", "big")
+        #expect(checked.status == 0 && !checked.stdout.contains("warning"), "\(checked.stdout)")
 
         let bad = try sluice("run", "pair", "--memory", "lots")
         #expect(

@@ -15,6 +15,9 @@ enum PipelineValidator {
                 firstSeen[step.name] = step
             }
         }
+        for problem in TemporaryOutputs.problems(in: pipeline) {
+            reader.report(Diagnostic(.badValue, at: problem.step.location, problem.message, fix: problem.fix))
+        }
         let names = pipeline.steps.map(\.name)
         for step in pipeline.steps {
             for dependency in step.dependsOn where firstSeen[dependency] == nil {

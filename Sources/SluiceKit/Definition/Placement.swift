@@ -52,9 +52,10 @@ extension Pipeline {
     /// setting would be ignored without a word when the workspace runs steps locally.
     public func ignoredPlacements(defaultExecutor: ExecutorKind) -> [Diagnostic] {
         steps.compactMap { step in
+            // Its own `slurm:` settings, not those its `resources:` make on Slurm.
             let placement = placement(of: step), kind = placement.executor ?? defaultExecutor
             let ignored = [
-                kind != .slurm && placement.slurm != SlurmRequest() ? "slurm:" : nil,
+                kind != .slurm && step.placement.slurm.over(self.placement.slurm) != SlurmRequest() ? "slurm:" : nil,
                 kind != .workers && !placement.labels.isEmpty ? "runs_on:" : nil,
             ].compactMap { $0 }
             guard !ignored.isEmpty else { return nil }

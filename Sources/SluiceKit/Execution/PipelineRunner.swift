@@ -115,6 +115,10 @@ public struct PipelineRunner: Sendable {
                 fields: Dictionary(uniqueKeysWithValues: missing.map { ("secrets.\($0)", "has no value") }))
         }
         if let problem = request.capacity.problem(with: plan.included.map(\.step)) { throw SluiceError(.invalidInput, problem) }
+        // Templates filled in, a fan-out's instances may say what its step as written could not.
+        if let problem = TemporaryOutputs.problems(in: plan.pipeline).first {
+            throw SluiceError(.invalidInput, "\(problem.message): \(problem.fix)", step: problem.step.name)
+        }
         return PreparedRun(request: request, plan: plan, parameters: parameters)
     }
 

@@ -41,7 +41,9 @@ final class Scheduler: Sendable {
         self.pools = pools
         remover = tracker.flatMap { tracker in
             plan.pipeline.steps.contains { !$0.temporaryOutputs.isEmpty }
-                ? TemporaryOutputRemover(workspace: tracker.workspace, temporary: tracker.temporary, included: Set(plan.included.map(\.step.name)))
+                ? TemporaryOutputRemover(
+                    workspace: tracker.workspace, temporary: tracker.temporary, included: Set(plan.included.map(\.step.name)),
+                    succeededBefore: Set(options.statesBefore.filter(\.value.isSuccess).keys))
                 : nil
         }
         self.context = context

@@ -24,6 +24,51 @@ struct TemporaryOutputs: Sendable {
         self.recorded = recorded
     }
 
+    /// What makes `pipeline`'s temporary outputs unsafe to remove, by step: a glob (it would match files the step never
+    /// wrote), a step that reads its own, a reader that does not depend on its step (it could run first, or read it
+    /// after it is gone), and another step's output inside one (it would be removed with it).
+    static func problems(in pipeline: Pipeline) -> [(step: Step, message: String, fix: String)] {
+        let graph = DependencyGraph(steps: pipeline.steps)
+        func dependsOn(_ reader: Int, _ producer: Int) -> Bool {
+            var seen = Set<Int>(), pending = graph.upstream[reader]
+            while let next = pending.popLast() {
+                if next == producer { return true }
+                if seen.insert(next).inserted { pending += graph.upstream[next] }
+            }
+            return false
+        }
+        var found: [(step: Step, message: String, fix: String)] = []
+        for (index, step) in pipeline.steps.enumerated() {
+            for path in step.temporaryOutputs.sorted() {
+                let label = "step '\(step.name)': temporary output '\(path)'"
+                guard !path.split(separator: "/").contains(where: { $0.contains(where: { "*?[".contains($0) }) }) else {
+                    found.append((step, "\(label) is a glob, which could match files the step did not write", "name the file or folder it writes"))
+                    continue
+                }
+                for (other, reader) in pipeline.steps.enumerated() {
+                    let reads = reader.inputs.contains { PathPatterns.covers($0, path) || PathPatterns.covers(path, $0) }
+                    if reads, other == index {
+                        found.append((step, "\(label) is also its own input", "make it an ordinary output, or read it in a later step"))
+                    } else if reads, graph.index[reader.name] == other, !dependsOn(other, index) {
+                        found.append(
+                            (
+                                step, "\(label) is read by step '\(reader.name)', which does not depend on it",
+                                "add depends_on: [\(step.name)] to step '\(reader.name)'"
+                            ))
+                    }
+                    if other != index, let inside = reader.outputs.first(where: { PathPatterns.covers(path, $0) }) {
+                        found.append(
+                            (
+                                step, "\(label) holds output '\(inside)' of step '\(reader.name)', which would be removed with it",
+                                "write the temporary files in a folder of their own"
+                            ))
+                    }
+                }
+            }
+        }
+        return found
+    }
+
     static func isTemporary(_ path: String, of step: Step) -> Bool {
         step.temporaryOutputs.contains { PathPatterns.covers($0, path) }
     }
@@ -66,18 +111,26 @@ final class TemporaryOutputRemover: Sendable {
     private let included: Set<String>
     private let state = Mutex(State())
 
-    init(workspace: String, temporary: TemporaryOutputs, included: Set<String>) {
+    /// `succeededBefore`: the steps outside this go of the run that succeeded in an earlier one (a resumed run): their
+    /// reading is done.
+    init(workspace: String, temporary: TemporaryOutputs, included: Set<String>, succeededBefore: Set<String> = []) {
         self.workspace = workspace
         self.temporary = temporary
-        self.included = included
+        self.included = included.union(succeededBefore)
+        state.withLock { $0.succeeded = succeededBefore }
         // Those an earlier run kept (a reader failed, or was left out) wait for this run's readers too.
         guard !temporary.keepsAll else { return }
-        state.withLock { state in
+        let due = state.withLock { state in
+            var due: [String] = []
             for (file, entry) in temporary.recorded where FileManager.default.fileExists(atPath: workspace + "/" + file) {
                 let readers = Set(temporary.readers(of: file, producer: entry.producer).map(\.name))
-                if !readers.isEmpty, readers.isSubset(of: included) { state.waiting[file] = readers }
+                guard !readers.isEmpty, readers.isSubset(of: self.included) else { continue }
+                state.waiting[file] = readers.subtracting(succeededBefore)
+                if state.waiting[file]!.isEmpty { due.append(file) }
             }
+            return due
         }
+        remove(due)
     }
 
     /// `step` recorded `files`: its temporary ones wait for their readers, or go at once when none reads them.

@@ -27,11 +27,13 @@ public enum ByteSize {
         return Int64(bytes.rounded(.up))
     }
 
-    /// `bytes` in the largest unit that keeps one decimal: `4G`, `1.5G`, `512M`.
+    /// `bytes` exactly, in the largest unit that writes it with at most one decimal: `4G`, `1.5G`, `2050M`, `1000B`.
     public static func memoryText(_ bytes: Int64) -> String {
-        for (unit, scale) in [("T", 0x1p40), ("G", 0x1p30), ("M", 0x1p20), ("K", 0x1p10)] where Double(bytes) >= scale {
-            let amount = (Double(bytes) / scale * 10).rounded() / 10
-            return (amount == amount.rounded() ? String(Int(amount)) : String(amount)) + unit
+        for (unit, shift) in [("T", 40), ("G", 30), ("M", 20), ("K", 10)] where bytes >= Int64(1) << shift {
+            let tenths = bytes * 10
+            guard tenths % (Int64(1) << shift) == 0 else { continue }
+            let amount = tenths >> shift
+            return (amount % 10 == 0 ? "\(amount / 10)" : "\(amount / 10).\(amount % 10)") + unit
         }
         return "\(bytes)B"
     }

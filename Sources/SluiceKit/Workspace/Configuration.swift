@@ -238,6 +238,8 @@ extension Configuration {
         _ pipeline: Pipeline, selection: Selection = Selection(), parameters: [String: String], parametersFiles: [String] = [],
         trigger: String
     ) throws(DefinitionError) -> RunRequest {
+        let problems = problems(with: pipeline)
+        if !problems.isEmpty { throw DefinitionError(diagnostics: problems) }
         var request = RunRequest(
             pipeline: pipeline, selection: selection, parameters: try self.parameters(for: pipeline, files: parametersFiles, over: parameters),
             trigger: trigger, jobs: jobs,
@@ -245,6 +247,38 @@ extension Configuration {
             workspace: workspace)
         request.capacity = capacity
         return request
+    }
+
+    /// What `pipeline` asks that this workspace cannot give: a pool `pools:` does not define, or a temporary output that
+    /// is or holds one of Sluice's own folders and files (its removal would take them).
+    public func problems(with pipeline: Pipeline) -> [Diagnostic] {
+        var found: [Diagnostic] = []
+        for step in pipeline.steps {
+            if let pool = step.pool, pools[pool] == nil {
+                found.append(
+                    Diagnostic(
+                        .unknownName, at: step.location, "step '\(step.name)' uses pool '\(pool)', which sluice.yaml does not define",
+                        fix: "add 'pools: {\(pool): 1}' to sluice.yaml, with the number of steps that may use it at once"
+                            + (pools.isEmpty ? "" : " (it defines \(pools.keys.sorted().joined(separator: ", ")))")))
+            }
+        }
+        var own = [pipelinesDirectory, runsDirectory, versionsDirectory, secretsFile, parametersFile].compactMap { $0 }
+        if case let .sqlite(path) = store { own.append(path) }
+        let relative = own.compactMap { path -> String? in
+            let standard = (path as NSString).standardizingPath, root = (workspace as NSString).standardizingPath
+            return standard.hasPrefix(root + "/") ? String(standard.dropFirst(root.count + 1)) : nil
+        }
+        for step in pipeline.steps {
+            for path in step.temporaryOutputs.sorted() {
+                guard let taken = relative.first(where: { PathPatterns.covers(path, $0) || PathPatterns.covers($0, path) }) else { continue }
+                found.append(
+                    Diagnostic(
+                        .badValue, at: step.location,
+                        "step '\(step.name)': temporary output '\(path)' is or holds '\(taken)', which Sluice keeps for the workspace",
+                        fix: "write the temporary files in a folder of their own"))
+            }
+        }
+        return found
     }
 
     /// The CPUs, memory and pools this workspace's runs may use at once.

@@ -49,10 +49,12 @@ struct ValidateCommand: AsyncParsableCommand {
         func warnings(_ entry: PipelineCatalog.Entry) -> [Diagnostic] {
             entry.pipeline.map { $0.warnings + $0.ignoredPlacements(defaultExecutor: configuration.executor) } ?? []
         }
+        // And what this workspace cannot give it (an undefined pool).
+        func errors(_ entry: PipelineCatalog.Entry) -> [Diagnostic] { entry.diagnostics + (entry.pipeline.map(configuration.problems) ?? []) }
         let reports = entries.map { entry in
             Report(
-                pipeline: entry.id, file: entry.file, valid: entry.pipeline != nil,
-                diagnostics: (entry.diagnostics + warnings(entry)).map {
+                pipeline: entry.id, file: entry.file, valid: errors(entry).isEmpty,
+                diagnostics: (errors(entry) + warnings(entry)).map {
                     DiagnosticJSON(
                         code: $0.code.rawValue, severity: $0.severity.rawValue, file: $0.location.file, line: $0.location.line,
                         column: $0.location.column, message: $0.message, fix: $0.fix)
@@ -62,12 +64,12 @@ struct ValidateCommand: AsyncParsableCommand {
             Console.printJSON(reports)
         } else {
             for entry in entries {
-                if let pipeline = entry.pipeline {
+                if let pipeline = entry.pipeline, errors(entry).isEmpty {
                     print(Console.paint("ok", .green) + "       \(entry.id) (\(pipeline.steps.count) step\(pipeline.steps.count == 1 ? "" : "s"))")
                     for warning in warnings(entry) { print(warning.description) }
                 } else {
                     print(Console.paint("invalid", .red) + "  \(entry.id)")
-                    for diagnostic in entry.diagnostics { print(diagnostic.description) }
+                    for diagnostic in errors(entry) { print(diagnostic.description) }
                 }
             }
             if entries.isEmpty { print("no pipelines in \(catalog.directory)") }
