@@ -114,7 +114,9 @@ public struct PipelineRunner: Sendable {
                     .joined(separator: "\n"),
                 fields: Dictionary(uniqueKeysWithValues: missing.map { ("secrets.\($0)", "has no value") }))
         }
-        if let problem = request.capacity.problem(with: plan.included.map(\.step)) { throw SluiceError(.invalidInput, problem) }
+        if let problem = request.capacity.problems(with: plan.included.map(\.step)).first {
+            throw SluiceError(.invalidInput, problem.description)
+        }
         // Templates filled in, a fan-out's instances may say what its step as written could not.
         if let problem = TemporaryOutputs.problems(in: plan.pipeline).first {
             throw SluiceError(.invalidInput, "\(problem.message): \(problem.fix)", step: problem.step.name)

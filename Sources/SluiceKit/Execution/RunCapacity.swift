@@ -17,12 +17,14 @@ public struct RunCapacity: Sendable, Equatable {
         self.pools = pools
     }
 
-    /// Why `pipeline`'s steps cannot run with these pools: a step names a pool that `sluice.yaml` does not define.
-    func problem(with steps: [Step]) -> String? {
-        guard let step = steps.first(where: { $0.pool.map { pools[$0] == nil } == true }) else { return nil }
-        let known = pools.keys.sorted()
-        return "step '\(step.name)' (\(step.location)) uses pool '\(step.pool!)', which sluice.yaml does not define: "
-            + "add 'pools: {\(step.pool!): 1}' to sluice.yaml, with the number of steps that may use it at once"
-            + (known.isEmpty ? "" : " (it defines \(known.joined(separator: ", ")))")
+    /// Why `steps` cannot run with these pools: each step that names a pool `sluice.yaml` does not define.
+    func problems(with steps: [Step]) -> [Diagnostic] {
+        steps.compactMap { step in
+            guard let pool = step.pool, pools[pool] == nil else { return nil }
+            return Diagnostic(
+                .unknownName, at: step.location, "step '\(step.name)' uses pool '\(pool)', which sluice.yaml does not define",
+                fix: "add 'pools: {\(pool): 1}' to sluice.yaml, with the number of steps that may use it at once"
+                    + (pools.isEmpty ? "" : " (it defines \(pools.keys.sorted().joined(separator: ", ")))"))
+        }
     }
 }

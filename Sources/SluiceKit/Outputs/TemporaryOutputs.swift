@@ -11,6 +11,11 @@ struct TemporaryOutputs: Sendable {
     /// A fan-out over an upstream step's value has readers not known before the run: nothing temporary is removed.
     let keepsAll: Bool
     private let steps: [Step]
+    /// Every step's inputs, by step index, and the recorded files, by their place in `files`: made only for a
+    /// pipeline with temporary outputs, so that finding a file's readers scans no step.
+    private let inputs: PathIndex
+    private let files: [String]
+    private let filesIndex: PathIndex
 
     init(pipeline: Pipeline, previous: [String: StepFingerprintRecord]) {
         steps = pipeline.steps
@@ -22,13 +27,26 @@ struct TemporaryOutputs: Sendable {
             }
         }
         self.recorded = recorded
+        let hasTemporary = pipeline.steps.contains { !$0.temporaryOutputs.isEmpty }
+        inputs = hasTemporary ? Self.index(pipeline.steps.map(\.inputs)) : PathIndex()
+        files = recorded.keys.sorted()
+        filesIndex = Self.index(files.map { [$0] })
+    }
+
+    /// Each list's patterns, owned by the list's place.
+    private static func index(_ lists: [[String]]) -> PathIndex {
+        var index = PathIndex()
+        for (owner, patterns) in lists.enumerated() { for pattern in patterns { index.add(pattern, owner: owner) } }
+        return index
     }
 
     /// What makes `pipeline`'s temporary outputs unsafe to remove, by step: a glob (it would match files the step never
     /// wrote), a step that reads its own, a reader that does not depend on its step (it could run first, or read it
     /// after it is gone), and another step's output inside one (it would be removed with it).
     static func problems(in pipeline: Pipeline) -> [(step: Step, message: String, fix: String)] {
+        guard pipeline.steps.contains(where: { !$0.temporaryOutputs.isEmpty }) else { return [] }
         let graph = DependencyGraph(steps: pipeline.steps)
+        let inputs = index(pipeline.steps.map(\.inputs)), outputs = index(pipeline.steps.map(\.outputs))
         func dependsOn(_ reader: Int, _ producer: Int) -> Bool {
             var seen = Set<Int>(), pending = graph.upstream[reader]
             while let next = pending.popLast() {
@@ -41,25 +59,28 @@ struct TemporaryOutputs: Sendable {
         for (index, step) in pipeline.steps.enumerated() {
             for path in step.temporaryOutputs.sorted() {
                 let label = "step '\(step.name)': temporary output '\(path)'"
-                guard !path.split(separator: "/").contains(where: { $0.contains(where: { "*?[".contains($0) }) }) else {
+                guard !PathIndex.isGlob(path) else {
                     found.append((step, "\(label) is a glob, which could match files the step did not write", "name the file or folder it writes"))
                     continue
                 }
-                for (other, reader) in pipeline.steps.enumerated() {
-                    let reads = reader.inputs.contains { PathPatterns.covers($0, path) || PathPatterns.covers(path, $0) }
-                    if reads, other == index {
+                for other in inputs.covering(path).union(inputs.covered(by: path)).sorted() {
+                    let reader = pipeline.steps[other]
+                    if other == index {
                         found.append((step, "\(label) is also its own input", "make it an ordinary output, or read it in a later step"))
-                    } else if reads, graph.index[reader.name] == other, !dependsOn(other, index) {
+                    } else if graph.index[reader.name] == other, !dependsOn(other, index) {
                         found.append(
                             (
                                 step, "\(label) is read by step '\(reader.name)', which does not depend on it",
                                 "add depends_on: [\(step.name)] to step '\(reader.name)'"
                             ))
                     }
-                    if other != index, let inside = reader.outputs.first(where: { PathPatterns.covers(path, $0) }) {
+                }
+                for other in outputs.covered(by: path).sorted() where other != index {
+                    let holder = pipeline.steps[other]
+                    if let inside = holder.outputs.first(where: { PathPatterns.covers(path, $0) }) {
                         found.append(
                             (
-                                step, "\(label) holds output '\(inside)' of step '\(reader.name)', which would be removed with it",
+                                step, "\(label) holds output '\(inside)' of step '\(holder.name)', which would be removed with it",
                                 "write the temporary files in a folder of their own"
                             ))
                     }
@@ -75,7 +96,7 @@ struct TemporaryOutputs: Sendable {
 
     /// The steps whose `inputs` name `path`, but its producer.
     func readers(of path: String, producer: String) -> [Step] {
-        steps.filter { $0.name != producer && $0.inputs.contains { PathPatterns.covers($0, path) } }
+        inputs.covering(path).sorted().map { steps[$0] }.filter { $0.name != producer }
     }
 
     /// The temporary files, gone now, that `step`'s inputs name: their recorded hashes, by path.
@@ -90,10 +111,12 @@ struct TemporaryOutputs: Sendable {
 
     private func removedFiles(readBy step: Step, in workspace: String) -> [String: (producer: String, sha256: String)] {
         guard !recorded.isEmpty else { return [:] }
-        return recorded.filter { path, entry in
-            entry.producer != step.name && step.inputs.contains { PathPatterns.covers($0, path) }
-                && !FileManager.default.fileExists(atPath: workspace + "/" + path)
+        var found: [String: (producer: String, sha256: String)] = [:]
+        for file in Set(step.inputs.flatMap(filesIndex.covered(by:))).map({ files[$0] }) {
+            let entry = recorded[file]!
+            if entry.producer != step.name, !FileManager.default.fileExists(atPath: workspace + "/" + file) { found[file] = entry }
         }
+        return found
     }
 }
 

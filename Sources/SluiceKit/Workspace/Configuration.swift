@@ -252,16 +252,7 @@ extension Configuration {
     /// What `pipeline` asks that this workspace cannot give: a pool `pools:` does not define, or a temporary output that
     /// is or holds one of Sluice's own folders and files (its removal would take them).
     public func problems(with pipeline: Pipeline) -> [Diagnostic] {
-        var found: [Diagnostic] = []
-        for step in pipeline.steps {
-            if let pool = step.pool, pools[pool] == nil {
-                found.append(
-                    Diagnostic(
-                        .unknownName, at: step.location, "step '\(step.name)' uses pool '\(pool)', which sluice.yaml does not define",
-                        fix: "add 'pools: {\(pool): 1}' to sluice.yaml, with the number of steps that may use it at once"
-                            + (pools.isEmpty ? "" : " (it defines \(pools.keys.sorted().joined(separator: ", ")))")))
-            }
-        }
+        var found = capacity.problems(with: pipeline.steps)
         var own = [pipelinesDirectory, runsDirectory, versionsDirectory, secretsFile, parametersFile].compactMap { $0 }
         if case let .sqlite(path) = store { own.append(path) }
         let relative = own.compactMap { path -> String? in
