@@ -141,6 +141,9 @@ struct TemporaryOutputTests {
             ),
             ("  - {name: a, outputs: [{path: pipelines/p.yaml, temp: true}], command: 'true'}", "is or holds 'pipelines'"),
             ("  - {name: a, outputs: [{path: runs, temp: true}], command: 'true'}", "is or holds 'runs'"),
+            ("  - {name: a, outputs: [{path: sluice.yaml, temp: true}], command: 'true'}", "is or holds 'sluice.yaml'"),
+            ("  - {name: a, outputs: [{path: '  ', temp: true}], command: 'true'}", "'  ' in 'outputs' must be a path inside the workspace"),
+            ("  - {name: a, outputs: [{path: \"a\\nb\", temp: true}], command: 'true'}", "in 'outputs' must be a path inside the workspace"),
         ] {
             try workspace.pipeline("p", "steps:\n" + steps)
             let checked = try sluice("validate", "p")
@@ -149,6 +152,23 @@ struct TemporaryOutputTests {
             #expect(run.status == 65 && run.stderr.contains(message) && run.stderr.contains("nothing was run"), "\(steps)\n\(run.stderr)")
         }
         #expect(workspace.exists("pipelines/p.yaml"))
+    }
+
+    /// A temporary output reached through a linked folder is never removed outside the workspace.
+    @Test func aTemporaryOutputThroughALinkOutOfTheWorkspaceIsNotRemoved() throws {
+        let outside = try TestWorkspace()
+        _ = try outside.write("f", "precious\n")
+        try FileManager.default.createSymbolicLink(atPath: workspace.path("lnk"), withDestinationPath: outside.root)
+        try workspace.pipeline(
+            "link",
+            """
+            steps:
+              - {name: a, outputs: [{path: lnk/f, temp: true}], command: 'true'}
+              - {name: b, depends_on: [a], inputs: [lnk/f], outputs: [o.txt], command: 'cat lnk/f > o.txt'}
+            """)
+        let run = try sluice("run", "link")
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(try outside.read("f") == "precious\n")
     }
 
     /// A resume whose reader succeeds removes the file: the readers that succeeded in the first go had read it.

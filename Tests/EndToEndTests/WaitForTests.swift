@@ -135,4 +135,29 @@ struct WaitForTests {
         #expect(wait.state == .cancelled && wait.error?.hasPrefix("cancelled") == true, "\(wait)")
         #expect(try await store.run(id: second)?.status == .cancelled)
     }
+
+    /// What a check could never find, or should not look at, is refused before anything runs, at its line.
+    @Test func aWaitForSomethingOutsideTheWorkspaceOrNoURLIsRefused() throws {
+        for (wait, message) in [
+            ("{http: 'http://[::1'}", "'wait_for.http' must be an http:// or https:// URL with a host, not 'http://[::1'"),
+            ("{http: 'ftp://host/file'}", "'wait_for.http' must be an http:// or https:// URL with a host"),
+            ("{file: /etc/passwd}", "'wait_for' must be a path inside the workspace, not '/etc/passwd'"),
+            ("{glob: '../../etc/pass*'}", "'wait_for' must be a path inside the workspace, not '../../etc/pass*'"),
+            ("{file: \"a\\nb\"}", "'wait_for' must be a path inside the workspace"),
+            ("{file: x, interval: 20s, timeout: 1s}", "'wait_for.interval' (20s) is longer than its timeout (1.0s)"),
+        ] {
+            try workspace.pipeline("w", "steps:\n  - {name: wait, wait_for: \(wait)}")
+            let checked = try sluice("validate", "w")
+            #expect(
+                checked.status == 65 && checked.stdout.contains("pipelines/w.yaml:2:") && checked.stdout.contains(message),
+                "\(wait): \(checked.stdout)")
+        }
+        let empty = try sluice("probe", "--file", "")
+        #expect(empty.status == 64 && empty.stderr.contains("--file must be a path inside the workspace"), "\(empty.stderr)")
+        let outside = try sluice("probe", "--glob", "../../etc/pass*")
+        #expect(outside.status == 64, "\(outside.stdout)\(outside.stderr)")
+        // A password in the URL is not said in the step's log.
+        let secret = try sluice("probe", "--http", "http://user:s3cr3t@127.0.0.1:1/health")
+        #expect(secret.status == 1 && !secret.stdout.contains("s3cr3t") && secret.stdout.contains("user:***@127.0.0.1:1"), "\(secret.stdout)")
+    }
 }

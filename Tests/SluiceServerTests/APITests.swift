@@ -405,6 +405,8 @@ struct APITests {
                 let refused = try await client.send(.post, "/api/pipelines/daily/runs", #"{"paramsFiles": [\#(JSONText.string(path))]}"#)
                 #expect(refused.status == .unprocessableContent, "\(path): \(refused.object)")
             }
+            let missing = try await client.send(.post, "/api/pipelines/daily/runs", #"{"paramsFiles": ["conf/nothere.yaml"]}"#)
+            #expect(missing.text.contains("is no file of the workspace (it is missing, or leads out of it)"), "\(missing.text)")
         }
         #expect(try await workspace.store().countRuns(RunFilter(pipeline: "daily")) == 1, "the refused requests recorded nothing")
     }

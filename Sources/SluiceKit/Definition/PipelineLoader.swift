@@ -390,8 +390,24 @@ public enum PipelineLoader {
                 fix: "write wait_for: {file: incoming/today.csv}")
             return nil
         }
-        if case let .http(url) = check, !(url.hasPrefix("http://") || url.hasPrefix("https://") || Template.mayHoldReferences(url)) {
-            reader.report(.badValue, target, "'wait_for.http' must be an http:// or https:// URL", fix: "write http://host:port/path")
+        // Templates are filled in later: `sluice probe` checks what they become.
+        switch check {
+        case let .http(url) where !Template.mayHoldReferences(url):
+            if let problem = WaitProbe.problem(url: url) {
+                reader.report(.badValue, target, "'wait_for.http' \(problem)", fix: "write http://host:port/path")
+            }
+        case let .file(path) where !Template.mayHoldReferences(path), let .glob(path) where !Template.mayHoldReferences(path):
+            if let problem = WaitProbe.problem(file: path) {
+                reader.report(.badValue, target, "'wait_for' \(problem)", fix: "write it relative to the workspace")
+            }
+        default: break
+        }
+        guard wait.interval <= wait.timeout else {
+            reader.report(
+                .badValue, node,
+                "'wait_for.interval' (\(DurationFormat.short(wait.interval))) is longer than its timeout (\(DurationFormat.short(wait.timeout)))",
+                fix: "check more often than it waits in all")
+            return nil
         }
         guard wait.interval >= 0.1 else {
             reader.report(.badValue, node, "'wait_for.interval' is shorter than 0.1s", fix: "check every second or less often")

@@ -5,10 +5,13 @@ enum WorkspacePath {
     /// Whether `path` (normalized) is or holds Sluice's own folder, its store and versions: no step writes there.
     static func isSluicesOwn(_ path: String) -> Bool { path.isEmpty || path == ".sluice" || path.hasPrefix(".sluice/") }
 
-    /// `path` without `.` parts, or nil when it is empty, absolute, climbs out with `..` or holds a NUL.
+    /// `path` without `.` parts, or nil when it is empty or blank, absolute, climbs out with `..`, or holds a control
+    /// character (a NUL, a newline).
     static func normalized(_ path: String) -> String? {
         let parts = path.split(separator: "/")
-        guard !path.isEmpty, !path.hasPrefix("/"), !parts.contains(".."), !path.contains("\0") else { return nil }
+        guard !path.allSatisfy(\.isWhitespace), !path.hasPrefix("/"), !parts.contains(".."),
+            !path.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else { return nil }
         return parts.filter { $0 != "." }.joined(separator: "/")
     }
 

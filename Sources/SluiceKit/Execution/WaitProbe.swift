@@ -11,10 +11,20 @@ public enum WaitProbe {
         public var said: String
     }
 
-    /// Whether `path` (relative to `workspace`, or absolute) exists.
+    /// Why `target` cannot be waited for: a file or glob outside the workspace, a URL that is not http or https.
+    public static func problem(file target: String) -> String? {
+        WorkspacePath.normalized(target) == nil ? "must be a path inside the workspace, not '\(target)' (no '..', no absolute path)" : nil
+    }
+
+    public static func problem(url: String) -> String? {
+        guard let target = URL(string: url), ["http", "https"].contains(target.scheme?.lowercased() ?? ""), target.host?.isEmpty == false
+        else { return "must be an http:// or https:// URL with a host, not '\(url)'" }
+        return nil
+    }
+
+    /// Whether `path` (relative to `workspace`) exists.
     public static func file(_ path: String, in workspace: String) -> Answer {
-        let full = path.hasPrefix("/") ? path : (workspace as NSString).appendingPathComponent(path)
-        return FileManager.default.fileExists(atPath: full)
+        FileManager.default.fileExists(atPath: (workspace as NSString).appendingPathComponent(path))
             ? Answer(holds: true, said: "\(path) is there") : Answer(holds: false, said: "no \(path) yet")
     }
 
@@ -27,9 +37,10 @@ public enum WaitProbe {
 
     /// Whether `url` answers 2xx within `timeout` seconds.
     public static func http(_ url: String, timeout: Double = 10) async -> Answer {
-        guard let target = URL(string: url), ["http", "https"].contains(target.scheme?.lowercased() ?? "") else {
-            return Answer(holds: false, said: "'\(url)' is not an http or https URL")
+        guard problem(url: url) == nil, let target = URL(string: url) else {
+            return Answer(holds: false, said: "'\(shown(url))' is not an http or https URL")
         }
+        let url = shown(url)
         var request = URLRequest(url: target, timeoutInterval: timeout)
         request.httpMethod = "GET"
         do {
@@ -39,5 +50,12 @@ public enum WaitProbe {
         } catch {
             return Answer(holds: false, said: "\(url) did not answer: \(error.localizedDescription)")
         }
+    }
+
+    /// `url` as it is said: a password in it masked.
+    private static func shown(_ url: String) -> String {
+        guard var parts = URLComponents(string: url), parts.password != nil else { return url }
+        parts.password = "***"
+        return parts.string ?? url
     }
 }

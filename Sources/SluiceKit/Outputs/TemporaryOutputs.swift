@@ -181,7 +181,8 @@ final class TemporaryOutputRemover: Sendable {
     }
 
     private func remove(_ files: [String]) {
-        for file in files {
+        // Never through a linked folder to a file outside the workspace.
+        for file in files where WorkspacePath.stays(file, inside: workspace) {
             unlink(workspace + "/" + file)
             state.withLock { _ = $0.waiting.removeValue(forKey: file) }
         }

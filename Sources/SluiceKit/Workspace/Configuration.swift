@@ -253,7 +253,10 @@ extension Configuration {
     /// is or holds one of Sluice's own folders and files (its removal would take them).
     public func problems(with pipeline: Pipeline) -> [Diagnostic] {
         var found = capacity.problems(with: pipeline.steps)
-        var own = [pipelinesDirectory, runsDirectory, versionsDirectory, secretsFile, parametersFile].compactMap { $0 }
+        var own = [
+            pipelinesDirectory, runsDirectory, versionsDirectory, secretsFile, parametersFile,
+            (workspace as NSString).appendingPathComponent(Self.fileName),
+        ].compactMap { $0 }
         if case let .sqlite(path) = store { own.append(path) }
         let relative = own.compactMap { path -> String? in
             let standard = (path as NSString).standardizingPath, root = (workspace as NSString).standardizingPath

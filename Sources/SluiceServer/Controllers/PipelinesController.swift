@@ -81,7 +81,8 @@ struct PipelinesController {
         let files = try (body.paramsFiles ?? []).map { path in
             // Only a file of the workspace: a request names no other file of the host.
             guard let file = SafePath.resolve(path, inside: workspace) else {
-                let message = "'\(path.prefix(200))' is not a file inside the workspace; give its path relative to it"
+                let message =
+                    "'\(path.prefix(200))' is no file of the workspace (it is missing, or leads out of it); give the path of one, relative to it"
                 throw SluiceError(.invalidInput, "paramsFiles: \(message)", fields: ["paramsFiles": message])
             }
             return file

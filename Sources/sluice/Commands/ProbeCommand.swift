@@ -21,6 +21,9 @@ struct ProbeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard [file, glob, http].compactMap({ $0 }).count == 1 else { throw ValidationError("give exactly one of --file, --glob and --http") }
+        if let problem = (file ?? glob).flatMap(WaitProbe.problem(file:)) ?? http.flatMap(WaitProbe.problem(url:)) {
+            throw ValidationError("--\(file != nil ? "file" : glob != nil ? "glob" : "http") \(problem)")
+        }
     }
 
     func run() async throws {
