@@ -15,6 +15,8 @@ final class ServerState: Sendable {
     let triggers: TriggerService
     /// Counts what `/metrics` reports as counters from the events stored while the server runs.
     let metrics: MetricsCollector
+    /// Where the runs asked about stand, kept current from their events (`/api/runs/{run}/status`).
+    let statusBoard: RunStatusBoard
     private let catalogCache: CatalogCache
 
     init(configuration: Configuration, store: any RunStore, executor: any StepExecutor, clock: any TriggerClock) {
@@ -25,6 +27,7 @@ final class ServerState: Sendable {
         let launcher = RunLauncher(runner: configuration.runner(store: store, executor: executor)) { doorbell.ring() }
         let catalogCache = CatalogCache(directory: configuration.pipelinesDirectory)
         self.launcher = launcher
+        statusBoard = RunStatusBoard(store: store, doorbell: doorbell, launcher: launcher)
         self.catalogCache = catalogCache
         triggers = TriggerService(
             store: store, configuration: configuration, clock: clock,

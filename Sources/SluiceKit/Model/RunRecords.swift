@@ -92,4 +92,10 @@ public struct StoredEvent: Sendable, Codable, Equatable {
     public var attempt: Int?
     public var state: String?
     public var message: String?
+    /// How the attempt or step ended (`attempt_finished`, `step_finished`): enough for a live view to show it
+    /// without asking for the step.
+    public var exitCode: Int32?
+    /// Seconds: the attempt's, or for `step_finished` the step's across its attempts and retry waits.
+    public var duration: Double?
+    public var peakMemoryKB: Int?
 }

@@ -8,15 +8,20 @@ public final class Doorbell: Sendable {
         var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
         /// A ring that found nobody waiting: the next wait returns at once, so that no ring is lost between waits.
         var rangMeanwhile = false
+        var rings: UInt64 = 0
     }
 
     private let state = Mutex(State())
 
     public init() {}
 
+    /// How many times it rang: what came before a ring is seen by whoever reads after the count moved.
+    public var rings: UInt64 { state.withLock { $0.rings } }
+
     public func ring() {
         let woken = state.withLock { state in
             defer { state.waiters = [:] }
+            state.rings &+= 1
             state.rangMeanwhile = state.waiters.isEmpty
             return Array(state.waiters.values)
         }

@@ -123,6 +123,22 @@ struct PipelineDetail: Codable, Sendable {
     }
 }
 
+/// A page of a run's steps: `next` (nil on the last page) goes in `after` for the next; `seq` in `since` for what
+/// changed after this page was read.
+struct StepPage: Codable, Sendable {
+    var steps: [StepRunRecord]
+    /// How many steps the filters let through in all.
+    var total: Int
+    var next: String?
+    var seq: Int64
+}
+
+/// A page of a run's attempts: `next` (nil on the last page) goes in `after` for the next.
+struct AttemptPage: Codable, Sendable {
+    var attempts: [AttemptRecord]
+    var next: String?
+}
+
 /// A run with every step, attempt and recovery action.
 struct RunDetail: Codable, Sendable {
     struct Recovery: Codable, Sendable {

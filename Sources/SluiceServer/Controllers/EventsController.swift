@@ -42,6 +42,9 @@ struct EventsController {
         var attempt: Int?
         var state: String?
         var message: String?
+        var exitCode: Int32?
+        var duration: Double?
+        var peakMemoryKB: Int?
     }
 
     /// A plain HTTP request to the stream (no `Upgrade: websocket`) gets 426 and says what to do.
@@ -78,7 +81,8 @@ struct EventsController {
             for event in try await state.store.events(after: after, runID: run, limit: 500) {
                 let message = Message(
                     seq: event.seq, runID: event.runID, at: event.at, kind: event.kind, step: event.step,
-                    attempt: event.attempt, state: event.state, message: event.message)
+                    attempt: event.attempt, state: event.state, message: event.message, exitCode: event.exitCode,
+                    duration: event.duration, peakMemoryKB: event.peakMemoryKB)
                 try await outbound.write(.text(String(decoding: try encoder.encode(message), as: UTF8.self)))
                 after = event.seq
             }

@@ -69,8 +69,19 @@ enum OpenAPIDocument {
             query: [.pipeline, .status, .trigger, .runsLimit, .runsOffset],
             responses: [200: "Run[]", 400: "Error"], headers: ["X-Total-Count": "how many runs the filters let through, on every page"]),
         Operation(
-            method: "get", path: "/api/runs/{run}", summary: "A run with every step, attempt and recovery action",
-            responses: [200: "RunDetail", 404: "Error"]),
+            method: "get", path: "/api/runs/{run}", summary: "A run with every step, attempt and recovery action (steps=false: without them)",
+            query: [.withSteps], responses: [200: "RunDetail", 400: "Error", 404: "Error"]),
+        Operation(
+            method: "get", path: "/api/runs/{run}/status",
+            summary: "Where a run stands, the same size however big it is: counts by state, progress, time, running and failed steps",
+            responses: [200: "RunStatus", 404: "Error"]),
+        Operation(
+            method: "get", path: "/api/runs/{run}/steps",
+            summary: "A page of a run's steps in file order, by state, name, or change since an event (since: a status's seq)",
+            query: [.stepStates, .stepSearch, .since, .stepsAfter, .pageLimit], responses: [200: "StepPage", 400: "Error", 404: "Error"]),
+        Operation(
+            method: "get", path: "/api/runs/{run}/attempts", summary: "A page of a run's attempts in the order of their steps",
+            query: [.attemptStep, .stepStates, .attemptsAfter, .pageLimit], responses: [200: "AttemptPage", 400: "Error", 404: "Error"]),
         Operation(
             method: "post", path: "/api/runs/{run}/cancel", summary: "Cancel a running run",
             responses: [202: "Cancelling", 404: "Error", 409: "Error"]),

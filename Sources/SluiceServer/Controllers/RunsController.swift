@@ -11,7 +11,12 @@ struct RunsController {
     func register(on router: Router<APIContext>) {
         let group = router.group("api/runs")
         group.get { request, _ in try await list(request) }
-        group.get(":run") { _, context in try await detail(context.parameters.name("run")) }
+        group.get(":run") { request, context in
+            try await detail(context.parameters.name("run"), steps: try QueryParameter.withSteps.value(in: request) != "false")
+        }
+        group.get(":run/status") { _, context in try await status(context.parameters.name("run")) }
+        group.get(":run/steps") { request, context in try await steps(context.parameters.name("run"), request: request) }
+        group.get(":run/attempts") { request, context in try await attempts(context.parameters.name("run"), request: request) }
         group.post(":run/cancel") { _, context in try await cancel(context.parameters.name("run")) }
         group.post(":run/retry") { request, context in
             try await retry(context.parameters.name("run"), body: try await decodeJSON(RetryBody.self, request, context, emptyAs: "{}"))
@@ -51,18 +56,66 @@ struct RunsController {
         return record
     }
 
-    private func detail(_ id: String) async throws -> JSON<RunDetail> {
+    /// The run with every step and attempt; without them (`steps=false`), for a big run whose steps are read a page
+    /// at a time.
+    private func detail(_ id: String, steps withSteps: Bool) async throws -> JSON<RunDetail> {
         let record = try await run(id)
-        let steps = try await state.store.stepRuns(runID: id)
+        let steps = withSteps ? try await state.store.stepRuns(runID: id) : []
         return JSON(
             RunDetail(
-                run: record, steps: steps, attempts: try await state.store.attempts(runID: id),
+                run: record, steps: steps, attempts: withSteps ? try await state.store.attempts(runID: id) : [],
                 recoveryActions: try await state.store.recoveryActions(runID: id).map { .init(step: $0.step, action: $0.action) },
                 ownedByServer: await state.launcher.owns(id), fanOuts: FanOutSummary.of(steps.lazy.map { ($0.step, $0.state) }),
                 parent: record.parent.map { .init(run: $0.run, step: $0.step) },
                 children: try await state.store.childRuns(of: id).map {
                     .init(id: $0.id, pipeline: $0.pipeline, step: $0.parent?.step ?? "", status: $0.status)
                 }))
+    }
+
+    /// Where the run stands, in the same few hundred bytes at 10 steps or 10,000 (``RunStatusBoard``).
+    private func status(_ id: String) async throws -> JSON<RunStatusReport> {
+        guard let report = try await state.statusBoard.report(id) else { throw HTTPError(.notFound, message: "no run '\(id)'") }
+        return JSON(report)
+    }
+
+    /// A page of the run's steps in file order, filtered by state, name or change since an event.
+    private func steps(_ id: String, request: Request) async throws -> JSON<StepPage> {
+        let query = StepQuery(
+            states: try QueryParameter.stepStates.list(in: request).compactMap(StepState.init(rawValue:)),
+            search: try QueryParameter.stepSearch.value(in: request),
+            changedAfter: try QueryParameter.since.value(in: request).flatMap { Int64($0) },
+            afterPosition: try QueryParameter.stepsAfter.value(in: request).flatMap { Int($0) },
+            limit: try QueryParameter.pageLimit.integer(in: request, default: 100))
+        // Read before the steps: a change after it is then in this page or in the next `since`.
+        let seq = try await state.store.latestEventSeq()
+        _ = try await run(id)
+        let page = try await state.store.stepRuns(runID: id, query)
+        return JSON(
+            StepPage(
+                steps: page.steps, total: page.total, next: page.steps.count < query.limit ? nil : page.steps.last.map { String($0.position) },
+                seq: seq))
+    }
+
+    /// A page of the run's attempts, in the order of their steps.
+    private func attempts(_ id: String, request: Request) async throws -> JSON<AttemptPage> {
+        var after: (position: Int, attempt: Int)?
+        if let text = try QueryParameter.attemptsAfter.value(in: request) {
+            let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 2, let position = Int(parts[0]), let attempt = Int(parts[1]), position >= 0, attempt >= 0 else {
+                throw HTTPError(.badRequest, message: "after must be the next of a page of attempts, POSITION.ATTEMPT (such as 12.1)")
+            }
+            after = (position, attempt)
+        }
+        let query = AttemptQuery(
+            step: try QueryParameter.attemptStep.value(in: request),
+            states: try QueryParameter.stepStates.list(in: request).compactMap(StepState.init(rawValue:)), after: after,
+            limit: try QueryParameter.pageLimit.integer(in: request, default: 100))
+        _ = try await run(id)
+        let page = try await state.store.attempts(runID: id, query)
+        return JSON(
+            AttemptPage(
+                attempts: page.map(\.attempt),
+                next: page.count < query.limit ? nil : page.last.map { "\($0.position).\($0.attempt.attempt)" }))
     }
 
     /// Cancels a run wherever its Sluice process is (``RunCancellation``): this server's directly, another process's on

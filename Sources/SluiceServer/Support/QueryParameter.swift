@@ -9,6 +9,8 @@ struct QueryParameter: Sendable {
         case string, boolean
         case integer(ClosedRange<Int>)
         case choice([String])
+        /// Several of these, separated by commas.
+        case choices([String])
     }
 
     let name: String
@@ -29,6 +31,18 @@ struct QueryParameter: Sendable {
     static let overwrite = QueryParameter(name: "overwrite", kind: .boolean, summary: "replace a file of the same name (409 otherwise)")
     static let run = QueryParameter(name: "run", kind: .string, summary: "only this run")
     static let after = QueryParameter(name: "after", kind: .integer(0...Int.max), summary: "resume after this sequence number")
+    static let withSteps = QueryParameter(
+        name: "steps", kind: .boolean, summary: "false: without the steps and attempts, to read them a page at a time")
+    static let stepStates = QueryParameter(
+        name: "state", kind: .choices(StepState.allCases.map(\.rawValue)), summary: "only steps in these states, separated by commas")
+    static let stepSearch = QueryParameter(name: "search", kind: .string, summary: "only steps whose name holds this, whatever its case")
+    static let since = QueryParameter(
+        name: "since", kind: .integer(0...Int.max), summary: "only steps whose state changed after this event (a status's or page's seq)")
+    static let stepsAfter = QueryParameter(name: "after", kind: .integer(0...Int.max), summary: "the next page: the previous page's next")
+    static let pageLimit = QueryParameter(name: "limit", kind: .integer(1...5000), summary: "default 100")
+    static let attemptStep = QueryParameter(name: "step", kind: .string, summary: "only this step's attempts")
+    static let attemptsAfter = QueryParameter(
+        name: "after", kind: .string, summary: "the next page: the previous page's next (POSITION.ATTEMPT)")
 
     /// The parameter's text in `request`, checked against its kind; nil when the request does not give it.
     func value(in request: Request) throws -> String? {
@@ -44,12 +58,18 @@ struct QueryParameter: Sendable {
             }
         case let .choice(values):
             guard values.contains(text) else { throw HTTPError(.badRequest, message: "\(name) must be one of: \(values.joined(separator: ", "))") }
+        case let .choices(values):
+            let given = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard let wrong = given.first(where: { !values.contains($0) }) else { break }
+            throw HTTPError(
+                .badRequest, message: "\(name) has '\(wrong)': give one or more of \(values.joined(separator: ", ")), separated by commas")
         }
         return text
     }
 
     func integer(in request: Request, default fallback: Int) throws -> Int { try value(in: request).flatMap { Int($0) } ?? fallback }
     func boolean(in request: Request) throws -> Bool { try value(in: request) == "true" }
+    func list(in request: Request) throws -> [String] { try value(in: request)?.split(separator: ",").map(String.init) ?? [] }
 
     /// The JSON Schema of what it accepts, for the OpenAPI document.
     var schema: [String: any Sendable] {
@@ -58,6 +78,8 @@ struct QueryParameter: Sendable {
         case .boolean: ["type": "boolean"]
         case let .integer(range): ["type": "integer", "minimum": range.lowerBound, "maximum": range.upperBound]
         case let .choice(values): ["type": "string", "enum": values]
+        case let .choices(values):
+            ["type": "string", "pattern": "^(\(values.joined(separator: "|")))(,(\(values.joined(separator: "|"))))*$"]
         }
     }
 }

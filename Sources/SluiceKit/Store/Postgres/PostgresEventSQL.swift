@@ -50,8 +50,9 @@ enum PostgresEventSQL {
                     exitcode = \(result.exitCode.map(Int.init)), signal = \(result.signal.map(Int.init)), error = \(result.error),
                     peakmemorykb = \(result.peakMemoryKB), usercpu = \(result.userCPU), systemcpu = \(result.systemCPU)
                     WHERE runid = \(run) AND step = \(step) AND attempt = \(attempt))
-                INSERT INTO events (runid, at, kind, step, attempt, state, message)
-                VALUES (\(run), \(at), 'attempt_finished', \(step), \(attempt), \(result.state.rawValue), \(result.error))
+                INSERT INTO events (runid, at, kind, step, attempt, state, message, exitcode, duration, peakmemorykb)
+                VALUES (\(run), \(at), 'attempt_finished', \(step), \(attempt), \(result.state.rawValue), \(result.error),
+                \(result.exitCode.map(Int.init)), \(result.duration), \(result.peakMemoryKB))
                 """
         case let .retryScheduled(step, attempt, delay):
             query = """
@@ -65,9 +66,10 @@ enum PostgresEventSQL {
                     UPDATE step_runs SET state = \(state.rawValue), attempts = \(attempts), exitcode = \(result.exitCode.map(Int.init)),
                     finishedat = \(finished), duration = \(finished) - COALESCE(startedat, \(result.startedAt.timeIntervalSince1970)),
                     error = \(result.error), peakmemorykb = \(result.peakMemoryKB), cpuseconds = \(result.userCPU + result.systemCPU),
-                    allowedfailure = \(allowed) WHERE runid = \(run) AND step = \(step))
-                INSERT INTO events (runid, at, kind, step, attempt, state, message)
-                VALUES (\(run), \(at), 'step_finished', \(step), \(attempts), \(state.rawValue), \(result.error))
+                    allowedfailure = \(allowed) WHERE runid = \(run) AND step = \(step) RETURNING duration)
+                INSERT INTO events (runid, at, kind, step, attempt, state, message, exitcode, duration, peakmemorykb)
+                VALUES (\(run), \(at), 'step_finished', \(step), \(attempts), \(state.rawValue), \(result.error),
+                \(result.exitCode.map(Int.init)), (SELECT duration FROM stepstate), \(result.peakMemoryKB))
                 """
         case let .valuesRecorded(step, values):
             query = """

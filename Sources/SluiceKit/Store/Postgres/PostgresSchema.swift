@@ -121,6 +121,13 @@ enum PostgresSchema {
         Migration(
             version: 7, name: "work_items.cpus, work_items.memory: what a queued step asks of a worker's capacity",
             sql: ["ALTER TABLE work_items ADD COLUMN cpus INTEGER NOT NULL DEFAULT 1, ADD COLUMN memory BIGINT NOT NULL DEFAULT 0"]),
+        Migration(
+            version: 8, name: "events say how an attempt or step ended; steps read a page at a time, in order or by state",
+            sql: [
+                "ALTER TABLE events ADD COLUMN exitcode INTEGER, ADD COLUMN duration DOUBLE PRECISION, ADD COLUMN peakmemorykb BIGINT",
+                "CREATE INDEX step_runs_by_position ON step_runs (runid, position)",
+                "CREATE INDEX step_runs_by_state ON step_runs (runid, state, position)",
+            ]),
     ]
 
     /// Applies the migrations the database lacks, each in its own transaction, under a lock: several processes may

@@ -42,6 +42,17 @@ extension SQLBackend {
 
     public func attempts(runID: String) async throws -> [AttemptRecord] { try await read(StoreSQL.attempts(runID), as: AttemptRecord.self) }
 
+    public func stepRuns(runID: String, _ query: StepQuery) async throws -> (steps: [StepRunRecord], total: Int) {
+        let steps = try await read(StoreSQL.stepRuns(runID, query), as: StepRunRecord.self)
+        // A first page shorter than its limit is the whole of it.
+        let whole = query.afterPosition == nil && steps.count < query.limit
+        return (steps, whole ? steps.count : try await readValue(StoreSQL.stepRuns(runID, query, count: true), as: Int.self) ?? 0)
+    }
+
+    public func attempts(runID: String, _ query: AttemptQuery) async throws -> [PositionedAttempt] {
+        try await read(StoreSQL.attempts(runID, query), as: PositionedAttempt.self)
+    }
+
     public func events(runID: String, after seq: Int64) async throws -> [StoredEvent] {
         try await read(StoreSQL.events(runID, after: seq), as: StoredEvent.self)
     }

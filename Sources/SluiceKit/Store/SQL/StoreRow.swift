@@ -96,12 +96,24 @@ extension AttemptRecord: StoreRecord {
     }
 }
 
+/// An attempt with its step's position in the run: the order, and the cursor, of a page of attempts.
+public struct PositionedAttempt: Sendable, StoreRecord {
+    public var position: Int
+    public var attempt: AttemptRecord
+
+    init(row: some StoreRow) throws {
+        position = try row.required("position")
+        attempt = try AttemptRecord(row: row)
+    }
+}
+
 extension StoredEvent: StoreRecord {
     init(row: some StoreRow) throws {
         self.init(
             seq: try row.required("seq"), runID: try row.required("runid"), at: try row.requiredDate("at"), kind: try row.required("kind"),
             step: try row.optional("step"), attempt: try row.optional("attempt"), state: try row.optional("state"),
-            message: try row.optional("message"))
+            message: try row.optional("message"), exitCode: try row.optional("exitcode", as: Int.self).map { Int32(truncatingIfNeeded: $0) },
+            duration: try row.optional("duration"), peakMemoryKB: try row.optional("peakmemorykb"))
     }
 }
 

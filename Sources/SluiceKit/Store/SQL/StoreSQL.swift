@@ -190,6 +190,60 @@ enum StoreSQL {
         SQLStatement("SELECT * FROM step_runs WHERE runid = ? ORDER BY position", [.text(runID)])
     }
 
+    /// A page of `query`'s steps, or with `count`, how many it lets through in all (ignoring its position and limit).
+    static func stepRuns(_ runID: String, _ query: StepQuery, count: Bool = false) -> SQLStatement {
+        var conditions = ["runid = ?"]
+        var values: [SQLValue] = [.text(runID)]
+        if !query.states.isEmpty {
+            conditions.append("state IN (\(query.states.map { _ in "?" }.joined(separator: ", ")))")
+            values += query.states.map { .text($0.rawValue) }
+        }
+        if let pattern = query.searchPattern {
+            conditions.append("LOWER(step) LIKE ? ESCAPE '\\'")
+            values.append(.text(pattern))
+        }
+        if let seq = query.changedAfter {
+            // A fan-out's new instances have no event of their own: its `steps_added` event stands for them.
+            conditions.append(
+                """
+                (step IN (SELECT step FROM events WHERE runid = ? AND seq > ? AND step IS NOT NULL) OR EXISTS (
+                    SELECT 1 FROM events AS added WHERE added.runid = ? AND added.seq > ? AND added.kind = 'steps_added'
+                    AND substr(step_runs.step, 1, length(added.step) + 1) = added.step || '['))
+                """)
+            values += [.text(runID), .integer(seq), .text(runID), .integer(seq)]
+        }
+        if count { return SQLStatement("SELECT count(*) FROM step_runs WHERE " + conditions.joined(separator: " AND "), values) }
+        if let position = query.afterPosition {
+            conditions.append("position > ?")
+            values.append(.integer(position))
+        }
+        return SQLStatement(
+            "SELECT * FROM step_runs WHERE \(conditions.joined(separator: " AND ")) ORDER BY position LIMIT ?", values + [.integer(query.limit)])
+    }
+
+    /// A page of `query`'s attempts, each with its step's position (the page's cursor).
+    static func attempts(_ runID: String, _ query: AttemptQuery) -> SQLStatement {
+        var conditions = ["a.runid = ?"]
+        var values: [SQLValue] = [.text(runID)]
+        if let step = query.step {
+            conditions.append("a.step = ?")
+            values.append(.text(step))
+        }
+        if !query.states.isEmpty {
+            conditions.append("a.state IN (\(query.states.map { _ in "?" }.joined(separator: ", ")))")
+            values += query.states.map { .text($0.rawValue) }
+        }
+        if let after = query.after {
+            conditions.append("(s.position > ? OR (s.position = ? AND a.attempt > ?))")
+            values += [.integer(after.position), .integer(after.position), .integer(after.attempt)]
+        }
+        return SQLStatement(
+            """
+            SELECT a.*, s.position FROM attempts AS a JOIN step_runs AS s ON s.runid = a.runid AND s.step = a.step
+            WHERE \(conditions.joined(separator: " AND ")) ORDER BY s.position, a.attempt LIMIT ?
+            """, values + [.integer(query.limit)])
+    }
+
     static func stepRun(_ runID: String, step: String) -> SQLStatement {
         SQLStatement("SELECT * FROM step_runs WHERE runid = ? AND step = ?", [.text(runID), .text(step)])
     }
@@ -358,10 +412,14 @@ enum StoreSQL {
         for event in contents.events {
             statements.append(
                 SQLStatement(
-                    "INSERT INTO events (seq, runid, at, kind, step, attempt, state, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    """
+                    INSERT INTO events (seq, runid, at, kind, step, attempt, state, message, exitcode, duration, peakmemorykb)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
                     [
                         .integer(event.seq), .text(event.runID), .date(event.at), .text(event.kind), .text(event.step),
-                        .integer(event.attempt), .text(event.state), .text(event.message),
+                        .integer(event.attempt), .text(event.state), .text(event.message), .integer(event.exitCode),
+                        .real(event.duration), .integer(event.peakMemoryKB),
                     ]))
         }
         for (runID, record) in contents.recoveryActions {

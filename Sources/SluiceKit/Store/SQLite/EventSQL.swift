@@ -40,7 +40,14 @@ enum EventSQL {
                 .text(result.state.rawValue), .real(result.finishedAt.timeIntervalSince1970), .integer(result.exitCode),
                 .integer(result.signal), .text(result.error), .integer(result.peakMemoryKB), .real(result.userCPU),
                 .real(result.systemCPU), run, .text(step), .integer(attempt))
-            try insertEvent(db, run, at, "attempt_finished", step: step, attempt: attempt, state: result.state.rawValue, message: result.error)
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO events (runid, at, kind, step, attempt, state, message, exitcode, duration, peakmemorykb)
+                    VALUES (?, ?, 'attempt_finished', ?, ?, ?, ?, ?, ?, ?)
+                    """
+            ).run(
+                run, at, .text(step), .integer(attempt), .text(result.state.rawValue), .text(result.error), .integer(result.exitCode),
+                .real(result.duration), .integer(result.peakMemoryKB))
         case let .retryScheduled(step, attempt, delay):
             try insertEvent(db, run, at, "retry_scheduled", step: step, attempt: attempt, message: "attempt \(attempt) in \(delay)s")
         case let .stepFinished(step, state, attempts, allowed, result):
@@ -54,7 +61,15 @@ enum EventSQL {
                 .text(state.rawValue), .integer(attempts), .integer(result.exitCode), finished, finished,
                 .real(result.startedAt.timeIntervalSince1970), .text(result.error), .integer(result.peakMemoryKB),
                 .real(result.userCPU + result.systemCPU), .bool(allowed), run, .text(step))
-            try insertEvent(db, run, at, "step_finished", step: step, attempt: attempts, state: state.rawValue, message: result.error)
+            // The step's duration as just recorded: from its first attempt's start, retry waits included.
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO events (runid, at, kind, step, attempt, state, message, exitcode, duration, peakmemorykb)
+                    VALUES (?, ?, 'step_finished', ?, ?, ?, ?, ?, (SELECT duration FROM step_runs WHERE runid = ? AND step = ?), ?)
+                    """
+            ).run(
+                run, at, .text(step), .integer(attempts), .text(state.rawValue), .text(result.error), .integer(result.exitCode), run,
+                .text(step), .integer(result.peakMemoryKB))
         case let .valuesRecorded(step, values):
             try db.cachedStatement(sql: "UPDATE step_runs SET outputvalues = ? WHERE runid = ? AND step = ?")
                 .run(.text(try jsonText(values)), run, .text(step))

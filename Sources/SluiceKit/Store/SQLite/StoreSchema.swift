@@ -141,6 +141,18 @@ enum StoreSchema {
                     CREATE INDEX pool_slots_by_pool ON pool_slots (pool);
                     """)
         }
+        // Big runs: events say how an attempt or step ended, so live views need not ask for the step; steps are read
+        // a page at a time, in order or by state, without reading the whole run.
+        migrator.registerMigration("v10") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE events ADD COLUMN exitcode INTEGER;
+                    ALTER TABLE events ADD COLUMN duration REAL;
+                    ALTER TABLE events ADD COLUMN peakmemorykb INTEGER;
+                    CREATE INDEX step_runs_by_position ON step_runs (runid, position);
+                    CREATE INDEX step_runs_by_state ON step_runs (runid, state, position);
+                    """)
+        }
         return migrator
     }
 }
