@@ -52,7 +52,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             // The web UI's files, compiled into the binary: Sluice stays one file with nothing to install beside it.
-            resources: [.embedInCode("Web/index.html"), .embedInCode("Web/app.js"), .embedInCode("Web/style.css")]
+            resources: [
+                .embedInCode("Web/index.html"), .embedInCode("Web/app.js"), .embedInCode("Web/run.js"), .embedInCode("Web/charts.js"),
+                .embedInCode("Web/style.css"),
+            ]
         ),
         .executableTarget(
             name: "sluice",

@@ -15,7 +15,7 @@ fi
 # The code's format (.swift-format) and the web UI's script (ESLint's recommended rules, scripts/eslint.json). Debian's
 # ESLint finds its modules under /usr/share/nodejs, where a Node.js from elsewhere does not look by itself.
 swift format lint --recursive --strict --parallel Sources Tests Package.swift bench
-NODE_PATH=/usr/share/nodejs eslint --no-eslintrc -c scripts/eslint.json Sources/SluiceServer/Web/app.js
+NODE_PATH=/usr/share/nodejs eslint --no-eslintrc -c scripts/eslint.json Sources/SluiceServer/Web/*.js
 swift build --build-tests
 # The shared store's and the workers' tests run against a real PostgreSQL, the Slurm executor's against a real Slurm:
 # both started here and stopped at the end.

@@ -54,6 +54,7 @@ public struct RunReport: Sendable {
             \(run.parameters.isEmpty ? "" : " · " + run.parameters.sorted { $0.key < $1.key }.map { "\(e($0.key))=\(e($0.value))" }.joined(separator: " "))</p>
             <section class="cards">\(counts.map { "<div class=\"card \(e($0.key))\"><b>\($0.value)</b>\(e($0.key.replacingOccurrences(of: "_", with: " ")))</div>" }.joined())</section>
             <h2>Timeline</h2>\(timeline)
+            <h2>Resources</h2>\(resources)
             <h2>Steps</h2><table><tr><th>step</th><th>state</th><th>attempts</th><th>duration</th><th>peak memory</th><th>exit</th><th>note</th></tr>
             """
         // A fan-out's row, counting its instances, comes before them: in place of the first, or of the fan-out's own
@@ -141,6 +142,43 @@ public struct RunReport: Sendable {
         return svg + "</svg>"
     }
 
+    /// Peak memory and CPU time per step, side by side: a bar to the median, a line from the least to the most of a
+    /// fan-out's instances.
+    private var resources: String {
+        let figures = ResourceFigures(steps)
+        let rows = figures.rows.filter { $0.memoryKB != nil || $0.cpuSeconds != nil }
+        guard !rows.isEmpty else { return "<p class=\"muted\">nothing measured</p>" }
+        let rowHeight = 22, labelWidth = 180, panel = 340, gap = 30, width = labelWidth + 2 * panel + gap
+        let memoryTop = rows.compactMap { $0.memoryKB?.max }.max() ?? 0, cpuTop = rows.compactMap { $0.cpuSeconds?.max }.max() ?? 0
+        func bars(_ spread: ResourceFigures.Spread?, top: Double, left: Int, y: Int, name: String, said: (Double) -> String) -> String {
+            guard let spread, top > 0 else { return "" }
+            let scale = Double(panel - 60) / top, x = Double(left)
+            let title =
+                spread.min == spread.max ? said(spread.max) : "least \(said(spread.min)), median \(said(spread.median)), most \(said(spread.max))"
+            return "<rect class=\"bar\" x=\"\(left)\" y=\"\(y + 4)\" width=\"\(max(1, Int(spread.median * scale)))\" height=\"14\">"
+                + "<title>\(e(name)): \(e(title))</title></rect>"
+                + (spread.min == spread.max
+                    ? ""
+                    : "<line class=\"spread\" x1=\"\(Int(x + spread.min * scale))\" x2=\"\(Int(x + spread.max * scale))\" y1=\"\(y + 11)\" y2=\"\(y + 11)\"/>")
+                + "<text x=\"\(Int(x + spread.max * scale) + 4)\" y=\"\(y + 16)\" class=\"muted\">\(e(said(spread.max)))</text>"
+        }
+        var svg =
+            "<svg class=\"resources\" viewBox=\"0 0 \(width) \(rowHeight * rows.count + 24)\" width=\"100%\" role=\"img\" "
+            + "aria-label=\"peak memory and CPU time of the steps\"><text x=\"\(labelWidth)\" y=\"14\">peak memory</text>"
+            + "<text x=\"\(labelWidth + panel + gap)\" y=\"14\">CPU time</text>"
+        for (index, row) in rows.enumerated() {
+            let y = 20 + index * rowHeight
+            let name = row.measured > 1 ? "\(row.step) ×\(row.measured)" : row.step
+            svg += "<text x=\"0\" y=\"\(y + 16)\">\(e(name))</text>"
+            svg += bars(row.memoryKB, top: memoryTop, left: labelWidth, y: y, name: name) {
+                $0 < 1024 ? "\(Int($0)) KiB" : String(format: "%.1f MiB", $0 / 1024)
+            }
+            svg += bars(row.cpuSeconds, top: cpuTop, left: labelWidth + panel + gap, y: y, name: name) { DurationFormat.short($0) }
+        }
+        return svg + "</svg>"
+            + (figures.more > 0 ? "<p class=\"muted\">and \(figures.more) more steps with less memory: see the JSON export</p>" : "")
+    }
+
     private func e(_ text: String) -> String { Markup.escape(text) }
 
     private static let style = """
@@ -153,5 +191,6 @@ public struct RunReport: Sendable {
         .succeeded,.success{background:#d1fae5}.failed,.timed_out{background:#fee2e2}.partial_success,.cancelled,.interrupted{background:#fef3c7}
         .up_to_date{background:#e0e7ff}.running{background:#dbeafe}pre{background:#f3f4f6;padding:.5rem;overflow:auto;font-size:12px}
         svg text{font-size:12px;fill:#1d2330}rect.succeeded{fill:#10b981}rect.failed,rect.timed_out{fill:#ef4444}rect.cancelled,rect.interrupted{fill:#f59e0b}rect.running{fill:#3b82f6}
+        svg.resources rect.bar{fill:#6366f1}svg.resources line.spread{stroke:#1d2330;stroke-width:2}
         """
 }

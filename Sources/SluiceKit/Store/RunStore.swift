@@ -30,6 +30,8 @@ public protocol RunStore: Sendable {
     func attempts(runID: String) async throws -> [AttemptRecord]
     /// A page of a run's steps, and how many the query lets through in all: what big runs are read by.
     func stepRuns(runID: String, _ query: StepQuery) async throws -> (steps: [StepRunRecord], total: Int)
+    /// The steps of several runs, the first `limit` of each (a pipeline's history).
+    func stepRuns(of runIDs: [String], limit: Int) async throws -> [StepRunRecord]
     /// A page of a run's attempts, each with its step's position.
     func attempts(runID: String, _ query: AttemptQuery) async throws -> [PositionedAttempt]
     func events(runID: String, after seq: Int64) async throws -> [StoredEvent]

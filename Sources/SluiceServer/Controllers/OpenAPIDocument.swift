@@ -34,6 +34,8 @@ enum OpenAPIDocument {
         Operation(method: "get", path: "/api/openapi.json", summary: "This document", responses: [200: "Document"]),
         Operation(method: "get", path: "/", summary: "The web UI", responses: [200: "HTML"]),
         Operation(method: "get", path: "/app.js", summary: "The web UI's script", responses: [200: "JavaScript"]),
+        Operation(method: "get", path: "/run.js", summary: "The web UI's run page", responses: [200: "JavaScript"]),
+        Operation(method: "get", path: "/charts.js", summary: "The web UI's charts", responses: [200: "JavaScript"]),
         Operation(method: "get", path: "/style.css", summary: "The web UI's stylesheet", responses: [200: "CSS"]),
         Operation(
             method: "get", path: "/metrics", summary: "Prometheus metrics: runs, steps, durations, retries, recoveries, queue",
@@ -44,6 +46,10 @@ enum OpenAPIDocument {
         Operation(
             method: "get", path: "/api/pipelines/{pipeline}", summary: "A pipeline: steps with status, parameters, modes, graph edges",
             responses: [200: "PipelineDetail", 404: "Error", 422: "Error"]),
+        Operation(
+            method: "get", path: "/api/pipelines/{pipeline}/history",
+            summary: "The last runs by step (a fan-out one row): each step's state, duration, peak memory and CPU in each run",
+            query: [.historyRuns], responses: [200: "StepHistory", 400: "Error", 404: "Error"]),
         Operation(
             method: "post", path: "/api/pipelines/{pipeline}/runs", summary: "Start a run (202, Location: the run)", body: "StartRun",
             responses: [202: "Run", 400: "Error", 404: "Error", 422: "RequestProblem"]),
@@ -79,6 +85,10 @@ enum OpenAPIDocument {
             method: "get", path: "/api/runs/{run}/steps",
             summary: "A page of a run's steps in file order, by state, name, or change since an event (since: a status's seq)",
             query: [.stepStates, .stepSearch, .since, .stepsAfter, .pageLimit], responses: [200: "StepPage", 400: "Error", 404: "Error"]),
+        Operation(
+            method: "get", path: "/api/runs/{run}/resources",
+            summary: "The steps' peak memory, CPU time and duration (a fan-out's least, median and most), the largest 40",
+            responses: [200: "ResourceFigures", 404: "Error"]),
         Operation(
             method: "get", path: "/api/runs/{run}/attempts", summary: "A page of a run's attempts in the order of their steps",
             query: [.attemptStep, .stepStates, .attemptsAfter, .pageLimit], responses: [200: "AttemptPage", 400: "Error", 404: "Error"]),

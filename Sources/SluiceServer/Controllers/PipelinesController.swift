@@ -10,6 +10,9 @@ struct PipelinesController {
         let group = router.group("api/pipelines")
         group.get { _, _ in try await list() }
         group.get(":pipeline") { _, context in try await detail(context.parameters.name("pipeline")) }
+        group.get(":pipeline/history") { request, context in
+            try await history(context.parameters.name("pipeline"), runs: try QueryParameter.historyRuns.integer(in: request, default: 20))
+        }
         group.post(":pipeline/runs") { request, context in
             try await start(context.parameters.name("pipeline"), body: try await decode(request, context), steps: nil)
         }
@@ -64,6 +67,15 @@ struct PipelinesController {
                 .unprocessableContent, message: "pipeline '\(id)' is invalid: " + entry.diagnostics.map(\.description).joined(separator: "\n"))
         }
         return JSON(PipelineDetail(pipeline, summary: summary, statuses: try await state.store.stepStatuses(pipeline: id)))
+    }
+
+    /// The last runs by step (a fan-out one row), with each step's state and figures in each: the pipeline page's grid
+    /// and charts. Each run gives at most its first 2,000 steps.
+    private func history(_ id: String, runs count: Int) async throws -> JSON<StepHistory> {
+        let entry = try await entry(id)
+        let runs = try await state.store.runs(RunFilter(pipeline: id), limit: count, offset: 0)
+        let steps = try await state.store.stepRuns(of: runs.map(\.id), limit: 2000)
+        return JSON(StepHistory(runs: runs, steps: steps, order: entry.pipeline?.steps.map(\.name) ?? []))
     }
 
     private func start(_ id: String, body: StartRunBody, steps: [String]?) async throws -> Response {

@@ -16,6 +16,7 @@ struct RunsController {
         }
         group.get(":run/status") { _, context in try await status(context.parameters.name("run")) }
         group.get(":run/steps") { request, context in try await steps(context.parameters.name("run"), request: request) }
+        group.get(":run/resources") { _, context in try await resources(context.parameters.name("run")) }
         group.get(":run/attempts") { request, context in try await attempts(context.parameters.name("run"), request: request) }
         group.post(":run/cancel") { _, context in try await cancel(context.parameters.name("run")) }
         group.post(":run/retry") { request, context in
@@ -94,6 +95,12 @@ struct RunsController {
             StepPage(
                 steps: page.steps, total: page.total, next: page.steps.count < query.limit ? nil : page.steps.last.map { String($0.position) },
                 seq: seq))
+    }
+
+    /// The steps' peak memory, CPU time and duration, a fan-out's instances taken together.
+    private func resources(_ id: String) async throws -> JSON<ResourceFigures> {
+        _ = try await run(id)
+        return JSON(ResourceFigures(try await state.store.stepRuns(runID: id)))
     }
 
     /// A page of the run's attempts, in the order of their steps.

@@ -36,7 +36,7 @@ struct AccessPolicy: Sendable {
     }
 
     /// Served to anyone: the page asks for the token itself.
-    static let publicPaths: Set<String> = ["/", "/app.js", "/style.css"]
+    static let publicPaths: Set<String> = ["/", "/app.js", "/run.js", "/charts.js", "/style.css"]
 
     var token: String?
     /// Host names answered besides IP addresses, `localhost` and the address listened on; `*` answers any.

@@ -31,6 +31,7 @@ struct QueryParameter: Sendable {
     static let overwrite = QueryParameter(name: "overwrite", kind: .boolean, summary: "replace a file of the same name (409 otherwise)")
     static let run = QueryParameter(name: "run", kind: .string, summary: "only this run")
     static let after = QueryParameter(name: "after", kind: .integer(0...Int.max), summary: "resume after this sequence number")
+    static let historyRuns = QueryParameter(name: "runs", kind: .integer(1...100), summary: "how many of the last runs, default 20")
     static let withSteps = QueryParameter(
         name: "steps", kind: .boolean, summary: "false: without the steps and attempts, to read them a page at a time")
     static let stepStates = QueryParameter(

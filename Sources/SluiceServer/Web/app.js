@@ -1,7 +1,10 @@
 "use strict";
 // The web UI: plain JavaScript, no build step. One view at a time (the pipelines, a pipeline, the runs, a run),
 // each drawn by route(). A view is a Page: what it fetches after another view replaced it is dropped, and it holds
-// at most one live connection, closed with its timers when the view changes.
+// at most one live connection, closed with its timers when the view changes. The run page is run.js; the
+// pictures are charts.js (both loaded before this file).
+/* global runView, historyGrid */
+/* exported Offline, seconds, size, wrap, field, parameterValues, showFieldErrors */
 
 const view = document.getElementById("view");
 const connection = document.getElementById("connection");
@@ -282,6 +285,8 @@ async function pipelineView(page, id) {
           <button type="button" class="run-upstream" aria-label="Run step ${esc(s.name)} with its upstream steps">With upstream</button></td></tr>`).join("")}</table>`)}</section></div>
     <h2>Graph</h2><div class="scroll" id="graph">${graph(detail)}</div>
     <h2>Recent runs</h2><div id="recent"></div>
+    <section aria-labelledby="history-heading"><h2 id="history-heading">History</h2>
+      <p class="muted">The last runs by step, oldest on the left: a cell opens that step's log in that run.</p><div id="history"></div></section>
     <div class="grid2"><section id="triggers"></section><section>${backfillForm()}</section></div>`;
   const form = document.getElementById("params");
   form.addEventListener("submit", (event) => { event.preventDefault(); start(page, id, form, {}); });
@@ -317,8 +322,12 @@ async function pipelineView(page, id) {
       (runs.total > runs.length ? `<p><a href="#/runs?pipeline=${enc(id)}">All ${runs.total} runs of ${esc(id)}</a></p>` : ""));
   };
   const refresh = async () => { detail = await page.json(path); await renderLive(); };
+  // Each run's steps are read for it: less often than the rest.
+  const history = async () => patch(document.getElementById("history"), historyGrid(await page.json(`${path}/history?runs=25`)));
+  const refreshHistory = page.throttle(3000, history);
   await renderLive();
-  page.live({ after: NOW }, page.throttle(700, refresh));
+  await history();
+  page.live({ after: NOW }, page.throttle(700, async () => { refreshHistory(); await refresh(); }));
 }
 
 /// A parameter's field: its label, the input, what it means and accepts (shown, not a tooltip), and a slot for
@@ -542,360 +551,6 @@ function graph(detail) {
       <text x="${position[n].x + 10}" y="${position[n].y + 18}">${esc(n.length > 20 ? n.slice(0, 19) + "…" : n)}</text>
       <text class="state" x="${position[n].x + 10}" y="${position[n].y + 34}">${esc(said[n].length > 24 ? said[n].slice(0, 23) + "…" : said[n])}</text><title>${esc(n)}: ${esc(said[n])}</title></g>`).join("")}
   </svg>`;
-}
-
-// ---- a run --------------------------------------------------------------------------------------------------
-function selectionText(selection) {
-  const parts = [];
-  if (selection.steps && selection.steps.length) parts.push(`step ${selection.steps.join(", ")} ${selection.withDependencies ? "with its upstream steps" : "alone"}`);
-  if (selection.only && selection.only.length) parts.push(`only ${selection.only.join(", ")}`);
-  if (selection.mode) parts.push(`mode ${selection.mode}`);
-  if (selection.from && selection.from.length) parts.push(`from ${selection.from.join(", ")}`);
-  if (selection.to && selection.to.length) parts.push(`to ${selection.to.join(", ")}`);
-  if (selection.skip && selection.skip.length) parts.push(`skipping ${selection.skip.join(", ")}`);
-  return parts.length ? "Only a selection of the pipeline ran: " + parts.join("; ") + "." : "";
-}
-
-/// Why a cancelled run was cancelled, as its stopped and skipped steps say.
-function cancelReason(detail) {
-  for (const s of detail.steps) {
-    const said = s.state === "cancelled" ? /^cancelled(?: while waiting to retry)?: (.+)$/.exec(s.error || "")
-      : s.state === "skipped" ? /^the run was cancelled: (.+)$/.exec(s.reason || "") : null;
-    if (said) return said[1];
-  }
-  return "";
-}
-
-// #/runs/ID shows the log of the step that failed, if one did, else of the one running; #/runs/ID/STEP shows STEP's.
-async function runView(page, id, step) {
-  const path = "/api/runs/" + enc(id);
-  let selected = step || null, chosen = Boolean(step), logOffset = 0, logShown = 0, detail = null, outputsShown = false, actionsFor = null;
-  const history = {};
-  // Fan-outs whose instances the user opened; the others show one row that counts them.
-  const expanded = new Set();
-  // The log comes right after the steps: it is what most come to a run for.
-  view.innerHTML = `<div id="run-head"></div><div class="toolbar" id="actions"></div><div id="retry-area"></div>
-    <div id="run-body"><div id="steps-area"></div>
-      <section aria-labelledby="log-heading"><h2 id="log-heading">Log <span class="muted" id="log-step"></span></h2>
-        <pre class="log" id="log" tabindex="0">Choose a step above to see its log.</pre></section>
-      <h2>Timeline</h2><div class="scroll" id="timeline"></div><div id="values"></div><div id="recovery"></div>
-      <section aria-labelledby="outputs-heading"><h2 id="outputs-heading">Outputs</h2><div id="outputs"></div><div id="preview"></div></section>
-      <div id="review"></div></div>`;
-  const log = document.getElementById("log");
-  // One listener for the buttons that live updates draw again.
-  document.getElementById("run-body").addEventListener("click", (event) => {
-    const show = event.target.closest("button.show-log"), shown = event.target.closest("button.preview");
-    const toggle = event.target.closest("button.toggle-fan-out");
-    if (show) { chosen = true; select(show.textContent); }
-    if (toggle) {
-      const name = toggle.dataset.fanOut;
-      if (expanded.has(name)) expanded.delete(name); else expanded.add(name);
-      body().catch((error) => page.fail(error));
-    }
-    if (shown) preview(page, shown.dataset.url, shown.dataset.path).catch((error) => page.fail(error));
-  });
-
-  const head = () => {
-    const r = detail.run, running = r.status === "running" || r.status === "queued";
-    const reason = r.status === "cancelled" ? cancelReason(detail) : "";
-    patch(document.getElementById("run-head"), `<h1 tabindex="-1" id="heading">Run ${esc(r.id)} <a class="muted" href="#/pipelines/${enc(r.pipeline)}">${esc(r.pipeline)}</a> ${badge(r.status)}</h1>
-      <p class="muted">started ${when(r.createdAt)} · ${triggerText(r.trigger)} · <span id="elapsed">${duration(seconds(r.createdAt, r.finishedAt || (running ? new Date() : null)))}</span>
-      ${Object.entries(r.parameters).map(([k, v]) => ` · ${esc(k)}=${esc(v)}`).join("")}</p>
-      ${selectionText(r.selection) ? `<p class="note" id="selection">${esc(selectionText(r.selection))}</p>` : ""}
-      ${reason ? `<p class="note cancelled" id="cancel-reason">Cancelled: ${esc(reason)}.</p>` : ""}
-      `);
-    // The buttons are drawn again only when the run starts or ends: a confirmation or a retry form stays open.
-    if (actionsFor !== running) { actionsFor = running; actions(running); }
-  };
-
-  const actions = (running) => {
-    const r = detail.run, bar = document.getElementById("actions");
-    const canRetry = !running && r.status !== "success";
-    bar.innerHTML = `<span id="cancel-area"><button type="button" class="danger" id="cancel" ${running ? "" : "disabled"}>Cancel run</button></span>
-      <button type="button" id="resume" ${canRetry ? "" : "disabled"} title="Run the steps that did not succeed, in this run">Resume</button>
-      <button type="button" id="retry" ${canRetry ? "" : "disabled"} aria-expanded="false" aria-controls="retry-form" title="A new run of the steps that did not succeed">Retry failed steps…</button>
-      ${running ? "" : `<a href="${path}/report" target="_blank">Report</a>
-      · Export <a href="${path}/export?format=json">JSON</a> <a href="${path}/export?format=csv">CSV</a> <a href="${path}/export?format=xlsx">XLSX</a>`}`;
-    document.getElementById("cancel").onclick = confirmCancel;
-    document.getElementById("resume").onclick = () => json(`${path}/resume`, { method: "POST" }).then(() => refresh()).catch((error) => page.fail(error));
-    document.getElementById("retry").onclick = () => retryForm(page, detail).catch((error) => page.fail(error));
-  };
-
-  // Cancel asks first, in the page (a dialog box would stop the live updates behind it).
-  const confirmCancel = () => {
-    const area = document.getElementById("cancel-area");
-    area.innerHTML = `<span role="alert">Cancel run ${esc(id)}? Its running steps are stopped.</span>
-      <button type="button" class="danger" id="cancel-yes">Yes, cancel the run</button> <button type="button" id="cancel-no">Keep it running</button>`;
-    document.getElementById("cancel-no").focus();
-    document.getElementById("cancel-no").onclick = () => { actions(true); document.getElementById("cancel").focus(); };
-    document.getElementById("cancel-yes").onclick = () => {
-      document.getElementById("heading").focus();
-      json(`${path}/cancel`, { method: "POST" }).then(() => refresh()).catch((error) => page.fail(error));
-    };
-  };
-
-  const body = async () => {
-    const r = detail.run, running = r.status === "running" || r.status === "queued";
-    detail.steps.forEach((s) => { const h = history[s.step] = history[s.step] || []; if (h[h.length - 1] !== s.state) h.push(s.state); });
-    // A fan-out's row comes before its first instance; its instances show when it is opened.
-    const fanOuts = Object.fromEntries((detail.fanOuts || []).map((f) => [f.step, f]));
-    const fanOutOf = (name) => { const open = name.indexOf("["); return open > 0 && name.endsWith("]") && fanOuts[name.slice(0, open)] ? name.slice(0, open) : null; };
-    const drawn = new Set();
-    const fanOutRow = (f) => `<tr class="fan-out" data-fan-out="${esc(f.step)}"><td><button type="button" class="link toggle-fan-out" data-fan-out="${esc(f.step)}"
-        data-focus="fan-out-${esc(f.step)}" aria-expanded="${expanded.has(f.step)}" aria-label="${expanded.has(f.step) ? "Hide" : "Show"} the ${f.total} instances of ${esc(f.step)}">${expanded.has(f.step) ? "▾" : "▸"} ${esc(f.step)}</button></td>
-        <td colspan="6">${esc(f.summary)} <span class="muted">(${f.total} instance${f.total === 1 ? "" : "s"})</span></td></tr>`;
-    // A fan-out over an upstream step's value has a row of its own, where its instances go (they were added last).
-    const members = {};
-    detail.steps.forEach((s) => { const group = fanOutOf(s.step); if (group) (members[group] = members[group] || []).push(s); });
-    // The child run a `pipeline:` step started (its latest, if a retry started another).
-    const children = Object.fromEntries((detail.children || []).map((c) => [c.step, c]));
-    const childLink = (s) => children[s.step] ? `child run <a href="#/runs/${enc(children[s.step].id)}" data-child="${esc(children[s.step].id)}">${esc(children[s.step].id)}</a> of ${esc(children[s.step].pipeline)} ` : "";
-    const row = (s) => {
-      const group = fanOutOf(s.step);
-      return `<tr data-step="${esc(s.step)}" data-state="${esc(s.state)}" data-history="${esc(history[s.step].join(" "))}"${group ? ` class="instance"${expanded.has(group) ? "" : " hidden"}` : ""}>
-        <td><button type="button" class="link show-log" data-focus="log-${esc(s.step)}" aria-label="Show the log of ${esc(s.step)}" ${s.step === selected ? 'aria-current="true"' : ""}>${esc(s.step)}</button></td>
-        <td>${badge(s.state)}${s.recovered ? " recovered" : ""}</td><td>${s.attempts}</td>
-        <td>${s.exitCode == null ? "" : s.exitCode}</td><td>${duration(s.duration)}</td>
-        <td>${s.peakMemoryKB != null ? size(s.peakMemoryKB * 1024) : s.attempts && s.state !== "running" ? '<span class="muted" title="not measured: the step ended before it could be">unknown</span>' : ""}</td>
-        <td>${childLink(s)}${esc(s.error || s.reason || "")}</td></tr>`;
-    };
-    patch(document.getElementById("steps-area"), wrap(`<table id="steps"><tr><th>step</th><th>state</th><th>attempts</th><th>exit</th><th>duration</th><th>peak memory</th><th>note</th></tr>
-      ${detail.steps.map((s) => {
-    const group = fanOuts[s.step] ? s.step : fanOutOf(s.step);
-    if (!group) return row(s);
-    if (drawn.has(group)) return "";
-    drawn.add(group);
-    return fanOutRow(fanOuts[group]) + members[group].map(row).join("");
-  }).join("")}</table>`));
-    document.getElementById("timeline").innerHTML = gantt(detail);
-    // What steps passed on ($SLUICE_OUTPUT), the first 50 of them: a big fan-out's are in the export.
-    const passing = detail.steps.filter((s) => s.outputValues && Object.keys(s.outputValues).length);
-    document.getElementById("values").innerHTML = passing.length ? `<h2>Values passed on</h2>${wrap(`<table id="values-table"><tr><th>step</th><th>key</th><th>value</th></tr>
-      ${passing.slice(0, 50).flatMap((s) => Object.keys(s.outputValues).sort().map((k) =>
-    `<tr data-step="${esc(s.step)}"><td>${esc(s.step)}</td><td>${esc(k)}</td><td><pre class="value">${esc(s.outputValues[k])}</pre></td></tr>`)).join("")}</table>`)}
-      ${passing.length > 50 ? `<p class="muted">and ${passing.length - 50} more steps: see the JSON export</p>` : ""}` : "";
-    document.getElementById("recovery").innerHTML = detail.recoveryActions.length ? `<h2>Recovery actions</h2>${wrap(`<table>${detail.recoveryActions.map((a) =>
-      `<tr><td>${esc(a.step)}</td><td>${esc(a.action.kind)}</td><td>${badge(a.action.status === "SUCCESS" ? "succeeded" : "failed")}</td><td>${esc(a.action.message)}</td></tr>`).join("")}</table>`)}` : "";
-    if (running) {
-      outputsShown = false;
-      document.getElementById("outputs").innerHTML = '<p class="muted">listed when the run ends</p>';
-    } else if (!outputsShown) {
-      outputsShown = true;
-      const [outputs, notes] = await Promise.all([page.json(`${path}/outputs`).catch(() => []), page.json(`${path}/notifications`).catch(() => [])]);
-      document.getElementById("outputs").innerHTML = outputsList(outputs, path);
-      document.getElementById("review").innerHTML = notes.length ? `<section aria-labelledby="review-heading"><h2 id="review-heading">Manual review</h2>
-        <p class="muted">The notification this run wrote for someone to review it.</p>${notes.map((n) => `<details><summary>${esc(n.file)}</summary><pre class="review">${esc(n.text)}</pre></details>`).join("")}</section>` : "";
-    }
-  };
-
-  const render = async () => {
-    detail = await page.json(path);
-    head();
-    // Until the user picks a step: the one that failed, else the one running, its fan-out opened to show it.
-    let pick = null;
-    if (!chosen) {
-      const failed = detail.steps.find((s) => s.state === "failed" || s.state === "timed_out");
-      const running = detail.steps.find((s) => s.state === "running");
-      pick = (failed || running || {}).step;
-      const group = pick && pick !== selected && (detail.fanOuts || []).find((f) => pick.startsWith(f.step + "["));
-      if (group) expanded.add(group.step);
-    }
-    await body();
-    // The user may have picked a step while the table was drawn.
-    if (pick && !chosen && pick !== selected) select(pick);
-  };
-  const select = (name) => {
-    selected = name; logOffset = 0; logShown += 1; log.textContent = ""; document.getElementById("log-step").textContent = name;
-    view.querySelectorAll("button.show-log").forEach((button) => {
-      if (button.textContent === name) button.setAttribute("aria-current", "true"); else button.removeAttribute("aria-current");
-    });
-    window.history.replaceState(null, "", `#/runs/${enc(id)}/${enc(name)}`);
-    readLog().catch((error) => page.fail(error));
-  };
-  // One read at a time (the ticker and events both ask), each from where the last ended; a read for a step no
-  // longer shown is dropped.
-  let reading = null, again = false;
-  const readOnce = async () => {
-    const shown = logShown, offset = logOffset;
-    const response = await api(`${path}/steps/${enc(selected)}/log?offset=${offset}`);
-    const text = response.ok ? await response.text() : "";
-    if (!page.alive || shown !== logShown) return;
-    // Reads never overlap (readLog), and one for a step no longer shown was dropped just above.
-    // eslint-disable-next-line require-atomic-updates
-    logOffset = offset + new TextEncoder().encode(text).length;
-    log.textContent += text;
-    if (!log.textContent) log.textContent = "(no output yet)";
-    log.scrollTop = log.scrollHeight;
-  };
-  const readLog = () => {
-    if (!selected) return Promise.resolve();
-    if (reading) { again = true; return reading; }
-    reading = (async () => {
-      do { again = false; await readOnce(); } while (again && page.alive);
-    })().finally(() => { reading = null; });
-    return reading;
-  };
-  const refresh = page.throttle(150, async () => { await render(); await readLog(); });
-  // The outputs, report and notification are listed again once written, which is a moment after the run ended.
-  const onEvent = (event) => {
-    if (event && event.kind === "reports_written") outputsShown = false;
-    refresh();
-  };
-  await render();
-  if (chosen) select(selected);
-  page.live({ run: id, after: 0 }, onEvent);
-  // The timeline is drawn as wide as the page: again when the window's width changes.
-  const redraw = page.throttle(200, async () => { if (detail) document.getElementById("timeline").innerHTML = gantt(detail); });
-  window.addEventListener("resize", redraw);
-  page.onClose(() => window.removeEventListener("resize", redraw));
-  // While it runs: the elapsed time and the timeline move, and the log grows, between events too.
-  page.every(1000, () => {
-    if (!detail || !["running", "queued"].includes(detail.run.status)) return;
-    document.getElementById("elapsed").textContent = duration(seconds(detail.run.createdAt, new Date()));
-    document.getElementById("timeline").innerHTML = gantt(detail);
-    readLog().catch(() => {});
-  });
-}
-
-async function retryForm(page, detail) {
-  const area = document.getElementById("retry-area");
-  const button = document.getElementById("retry");
-  if (area.innerHTML) { area.innerHTML = ""; button.setAttribute("aria-expanded", "false"); return; }
-  const pipeline = await page.json("/api/pipelines/" + enc(detail.run.pipeline));
-  const values = detail.run.parameters;
-  area.innerHTML = `<form class="params" id="retry-form" aria-label="retry with parameters" novalidate>
-    <p class="wide muted">A new run of the steps that did not succeed. Change a parameter if the failure needs it.</p>
-    ${pipeline.parameters.map((parameter) => field(parameter, values[parameter.name] != null ? values[parameter.name] : parameter.defaultValue)).join("") || '<p class="wide muted">no parameters</p>'}
-    <div class="wide toolbar"><button class="primary" type="submit">Retry</button></div><div class="error wide" id="retry-error" role="alert" hidden></div></form>`;
-  button.setAttribute("aria-expanded", "true");
-  const form = document.getElementById("retry-form");
-  (form.querySelector("input, select") || form.querySelector("button")).focus();
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    // An emptied field is sent empty: a retry may clear what the run had.
-    const { params, fields } = parameterValues(form, { keepEmpty: true });
-    if (Object.keys(fields).length) return showFieldErrors(form, { body: { fields } }, document.getElementById("retry-error"));
-    const changed = Object.fromEntries(Object.entries(params).filter(([k, v]) => String(v) !== (values[k] == null ? "" : values[k])));
-    try {
-      const next = await json(`/api/runs/${enc(detail.run.id)}/retry`, { method: "POST", body: JSON.stringify({ params: changed }) });
-      if (page.alive) location.hash = "#/runs/" + next.id;
-    } catch (error) {
-      if (error instanceof Offline) return page.fail(error);
-      showFieldErrors(form, error, document.getElementById("retry-error"));
-    }
-  });
-}
-
-function outputsList(outputs, runPath) {
-  if (!outputs.length) return '<p class="muted">none</p>';
-  return `<ul class="outputs">${outputs.map((o) => {
-    const url = `${runPath}/outputs/${o.path.split("/").map(enc).join("/")}`;
-    const kind = /\.(md|markdown|csv)$/i.test(o.path) && o.size <= (2 << 20) ? `<button type="button" class="link preview" data-url="${esc(url)}" data-path="${esc(o.path)}" aria-label="Preview ${esc(o.path)}">preview</button>` : "";
-    return `<li><a href="${url}" download>${esc(o.path)}</a> <span class="muted">${size(o.size)}</span> · ${kind || `<a href="${url}?view=true" target="_blank" aria-label="View ${esc(o.path)}">view</a>`}</li>`;
-  }).join("")}</ul>`;
-}
-
-/// A Markdown output rendered, a CSV output as a table: escaped first, so a step's file cannot run script here.
-async function preview(page, url, path) {
-  const response = await api(url);
-  const text = await response.text();
-  if (!page.alive) return;
-  const target = document.getElementById("preview");
-  target.innerHTML = `<h3>${esc(path)}</h3>` + (/\.csv$/i.test(path) ? csvTable(text) : `<div class="markdown">${markdown(text)}</div>`);
-  target.querySelector("h3").setAttribute("tabindex", "-1");
-  target.querySelector("h3").focus();
-}
-
-function csvRows(text) {
-  const rows = [];
-  let row = [], cell = "", quoted = false;
-  for (let i = 0; i < text.length; i += 1) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { cell += '"'; i += 1; } else if (c === '"') quoted = false; else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") { row.push(cell); cell = ""; }
-    else if (c === "\n" || c === "\r") {
-      if (c === "\r" && text[i + 1] === "\n") i += 1;
-      row.push(cell); rows.push(row); row = []; cell = "";
-    } else cell += c;
-  }
-  if (cell !== "" || row.length) { row.push(cell); rows.push(row); }
-  return rows;
-}
-
-function csvTable(text) {
-  const rows = csvRows(text), shown = rows.slice(1, 501);
-  if (!rows.length) return '<p class="muted">empty</p>';
-  return wrap(`<table class="csv"><tr>${rows[0].map((h) => `<th>${esc(h)}</th>`).join("")}</tr>${shown.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`).join("")}</table>`)
-    + (rows.length - 1 > shown.length ? `<p class="muted">${rows.length - 1 - shown.length} more rows not shown; download the file for all of them.</p>` : "");
-}
-
-function inline(text) {
-  return esc(text)
-    .replace(/`([^`]+)`/g, "<code>$1</code>")
-    .replace(/\*\*([^*]+)\*\*/g, "<strong>$1</strong>")
-    .replace(/(^|[^*])\*([^*]+)\*/g, "$1<em>$2</em>")
-    .replace(/\[([^\]]+)\]\((#[^\s)]*)\)/g, '<a href="$2">$1</a>')
-    .replace(/\[([^\]]+)\]\(((?:https?:\/\/|\.{0,2}\/)[^\s)]*)\)/g, '<a href="$2" rel="noreferrer noopener" target="_blank">$1</a>');
-}
-
-function markdown(text) {
-  const lines = text.replace(/\r\n?/g, "\n").split("\n"), out = [];
-  let i = 0;
-  while (i < lines.length) {
-    const line = lines[i];
-    if (/^```/.test(line)) {
-      const code = [];
-      for (i += 1; i < lines.length && !/^```/.test(lines[i]); i += 1) code.push(lines[i]);
-      out.push(`<pre><code>${esc(code.join("\n"))}</code></pre>`); i += 1;
-    } else if (/^#{1,6}\s/.test(line)) {
-      const level = Math.min(6, line.match(/^#+/)[0].length + 2);
-      out.push(`<h${level}>${inline(line.replace(/^#+\s*/, ""))}</h${level}>`); i += 1;
-    } else if (/^\s*\|/.test(line) && /^\s*\|?\s*:?-{3,}/.test(lines[i + 1] || "")) {
-      const cells = (row) => row.trim().replace(/^\||\|$/g, "").split("|").map((c) => c.trim());
-      const header = cells(line), body = [];
-      for (i += 2; i < lines.length && /^\s*\|/.test(lines[i]); i += 1) body.push(cells(lines[i]));
-      out.push(wrap(`<table><tr>${header.map((h) => `<th>${inline(h)}</th>`).join("")}</tr>${body.map((r) => `<tr>${r.map((c) => `<td>${inline(c)}</td>`).join("")}</tr>`).join("")}</table>`));
-    } else if (/^\s*([-*+]|\d+\.)\s/.test(line)) {
-      const ordered = /^\s*\d+\./.test(line), items = [];
-      for (; i < lines.length && /^\s*([-*+]|\d+\.)\s/.test(lines[i]); i += 1) items.push(`<li>${inline(lines[i].replace(/^\s*([-*+]|\d+\.)\s/, ""))}</li>`);
-      out.push(ordered ? `<ol>${items.join("")}</ol>` : `<ul>${items.join("")}</ul>`);
-    } else if (!line.trim()) {
-      i += 1;
-    } else {
-      const paragraph = [];
-      for (; i < lines.length && lines[i].trim() && !/^(#{1,6}\s|```|\s*([-*+]|\d+\.)\s|\s*\|)/.test(lines[i]); i += 1) paragraph.push(lines[i]);
-      if (!paragraph.length) { paragraph.push(lines[i]); i += 1; }
-      out.push(`<p>${inline(paragraph.join(" "))}</p>`);
-    }
-  }
-  return out.join("\n");
-}
-
-function gantt(detail) {
-  const attempts = detail.attempts;
-  if (!attempts.length) return '<p class="muted">No attempt yet.</p>';
-  const start = Math.min(...attempts.map((a) => new Date(a.startedAt)));
-  const end = Math.max(...attempts.map((a) => a.finishedAt ? new Date(a.finishedAt) : Date.now()));
-  // As wide as the page allows (a phone's too), the names' column narrower on a narrow one.
-  const box = document.getElementById("timeline") || view;
-  const W = Math.max(300, Math.min(900, box.clientWidth - 2)), L = W < 600 ? 100 : 160, R = 22;
-  // A fan-out's instances share one row, named with their count.
-  const group = (name) => { const open = name.indexOf("["); return open > 0 && name.endsWith("]") ? name.slice(0, open) : name; };
-  const rows = new Map(), members = new Map();
-  attempts.forEach((a) => {
-    const key = group(a.step);
-    if (!rows.has(key)) { rows.set(key, []); members.set(key, new Set()); }
-    rows.get(key).push(a); members.get(key).add(a.step);
-  });
-  const names = [...rows.keys()].map((key) => key === [...members.get(key)][0] ? key : `${key} ×${members.get(key).size}`);
-  const span = Math.max(end - start, 1), chars = Math.floor(L / 7), lists = [...rows.values()];
-  return `<svg class="gantt" role="img" aria-label="timeline of the attempts" width="${W}" height="${names.length * R + 24}" viewBox="0 0 ${W} ${names.length * R + 24}">${names.map((n, i) => `<text x="4" y="${i * R + 15}">${esc(n.length > chars ? n.slice(0, chars - 1) + "…" : n)}</text>
-    ${lists[i].map((a) => { const x0 = L + (new Date(a.startedAt) - start) / span * (W - L - 10);
-      const x1 = L + ((a.finishedAt ? new Date(a.finishedAt) : Date.now()) - start) / span * (W - L - 10);
-      return `<rect class="bar ${esc(a.state)}" x="${x0}" y="${i * R + 3}" width="${Math.max(2, x1 - x0)}" height="16"><title>${esc(a.step)} attempt ${a.attempt}: ${esc(words(a.state))}</title></rect>`; }).join("")}`).join("")}
-    <text x="${L}" y="${names.length * R + 18}" class="muted">0s</text><text x="${W - 10}" y="${names.length * R + 18}" text-anchor="end">${duration(span / 1000)}</text></svg>`;
 }
 
 // ---- routing ------------------------------------------------------------------------------------------------

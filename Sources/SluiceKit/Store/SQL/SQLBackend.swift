@@ -49,6 +49,10 @@ extension SQLBackend {
         return (steps, whole ? steps.count : try await readValue(StoreSQL.stepRuns(runID, query, count: true), as: Int.self) ?? 0)
     }
 
+    public func stepRuns(of runIDs: [String], limit: Int) async throws -> [StepRunRecord] {
+        runIDs.isEmpty ? [] : try await read(StoreSQL.stepRuns(of: runIDs, limit: limit), as: StepRunRecord.self)
+    }
+
     public func attempts(runID: String, _ query: AttemptQuery) async throws -> [PositionedAttempt] {
         try await read(StoreSQL.attempts(runID, query), as: PositionedAttempt.self)
     }

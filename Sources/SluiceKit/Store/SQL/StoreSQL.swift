@@ -190,6 +190,13 @@ enum StoreSQL {
         SQLStatement("SELECT * FROM step_runs WHERE runid = ? ORDER BY position", [.text(runID)])
     }
 
+    /// The first `limit` steps of each of `runIDs` (a pipeline's history).
+    static func stepRuns(of runIDs: [String], limit: Int) -> SQLStatement {
+        SQLStatement(
+            "SELECT * FROM step_runs WHERE runid IN (\(runIDs.map { _ in "?" }.joined(separator: ", "))) AND position < ? ORDER BY runid, position",
+            runIDs.map { .text($0) } + [.integer(limit)])
+    }
+
     /// A page of `query`'s steps, or with `count`, how many it lets through in all (ignoring its position and limit).
     static func stepRuns(_ runID: String, _ query: StepQuery, count: Bool = false) -> SQLStatement {
         var conditions = ["runid = ?"]
