@@ -21,6 +21,14 @@ last_run() { "$sluice" runs --limit 1 --json | python3 -c 'import json, sys; pri
 "$sluice" run mixpanel_pipeline >/dev/null; mixpanel=$(last_run)
 "$sluice" run validation_runner >/dev/null; validation=$(last_run)
 "$sluice" run analytics_platform >/dev/null; analytics=$(last_run)
+# A few runs of daily_sales for its history grid.
+for region in all north south; do "$sluice" run daily_sales -p region=$region >/dev/null || true; done
+# A big run: 3,000 steps, some failing, for the run page's header, its drawn-in-view table and its timeline.
+{ echo "description: a big flat run"; echo "steps:"
+  for i in $(seq 3000); do
+      if (( i % 250 == 0 )); then echo "  - {name: part_$i, command: 'exit 3'}"; else echo "  - {name: part_$i, command: 'true'}"; fi
+  done; } > pipelines/big_run.yaml
+"$sluice" run big_run --continue-on-error --jobs 2 >/dev/null || true; big=$(last_run)
 
 "$sluice" serve --port 5099 >/dev/null 2>&1 & server=$!
 until curl -sf http://127.0.0.1:5099/api/health >/dev/null; do sleep 0.2; done
@@ -42,3 +50,4 @@ shoot analytics_platform-dashboard "file://$scratch/runs/$analytics/outputs/dash
 # The README's two: a pipeline page with a schedule, modes and parameters, and a run that failed (its log, the review).
 images=$docs shoot ui-pipeline "http://127.0.0.1:5099/#/pipelines/daily_sales" 1500
 images=$docs shoot ui-run "http://127.0.0.1:5099/#/runs/$data" 1300
+images=$docs shoot ui-big-run "http://127.0.0.1:5099/#/runs/$big" 1300

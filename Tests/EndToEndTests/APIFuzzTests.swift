@@ -13,7 +13,7 @@ struct APIFuzzTests {
         ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent(".build/tools/venv/bin/schemathesis").path
 
-    @Test func schemathesisFindsNoServerErrorAndNoDeviationFromTheDocument() throws {
+    @Test func schemathesisFindsNoServerErrorAndNoDeviationFromTheDocument() async throws {
         guard FileManager.default.isExecutableFile(atPath: Self.schemathesis) else {
             throw TestFailure("schemathesis is not at \(Self.schemathesis): scripts/test.sh installs it (or set SLUICE_SCHEMATHESIS)")
         }
@@ -27,6 +27,9 @@ struct APIFuzzTests {
             steps:
               - {name: a, command: 'echo "$DAY" > "$SLUICE_OUTPUTS_DIR/day.txt"'}
             """)
+        // A run whose status, steps, attempts and resources the generated requests read.
+        let run = try await SluiceBinary.run(["run", "p"], in: workspace.root)
+        let id = try #require(run.stdout.split(separator: " ").dropFirst().first.map(String.init), "\(run.stdout)")
         // Names that exist, so that generated requests reach past 404 (schemathesis reads this file from its folder).
         // A backfill's dates are checked beyond what a schema says (from before to, and `p` has no date template), so a
         // well-formed backfill of `p` is refused with 422, which is what this fuzzing checks.
@@ -36,6 +39,7 @@ struct APIFuzzTests {
             [parameters]
             pipeline = "p"
             step = "a"
+            run = "\(id)"
 
             [[operations]]
             include-path = "/api/pipelines/{pipeline}/backfill"

@@ -69,6 +69,11 @@ struct EventsTests {
                     "run_started ", "attempt_started first", "attempt_finished first", "step_finished first",
                     "attempt_started second", "attempt_finished second", "step_finished second", "run_finished ",
                 ])
+            // Enough to update a view without asking for the step: how it ended and how long it took.
+            let finished = try #require(events.first { $0["kind"] as? String == "step_finished" })
+            #expect(finished["state"] as? String == "succeeded" && finished["exitCode"] as? Int == 0 && finished["attempt"] as? Int == 1)
+            #expect((finished["duration"] as? Double ?? 0) > 0, "\(finished)")
+            #expect(events.first { $0["kind"] as? String == "attempt_finished" }?["exitCode"] as? Int == 0)
             let seqs = events.compactMap { $0["seq"] as? Int }
             #expect(seqs == seqs.sorted() && Set(seqs).count == seqs.count)
 

@@ -40,7 +40,7 @@ import Testing
 
         let store = try SQLiteRunStore(path: workspace.storePath)
         let versions = try await store.schemaVersions()
-        #expect(versions.pending.isEmpty && versions.applied.suffix(3) == ["v7", "v8", "v9"])
+        #expect(versions.pending.isEmpty && versions.applied.suffix(3) == ["v8", "v9", "v10"])
         let after = try Self.counts(
             workspace.storePath,
             tables: [

@@ -11,6 +11,8 @@ struct QueryParameter: Sendable {
         case choice([String])
         /// Several of these, separated by commas.
         case choices([String])
+        /// Text matching a regular expression (checked by the route, which says what it means).
+        case matching(String)
     }
 
     let name: String
@@ -43,12 +45,13 @@ struct QueryParameter: Sendable {
     static let pageLimit = QueryParameter(name: "limit", kind: .integer(1...5000), summary: "default 100")
     static let attemptStep = QueryParameter(name: "step", kind: .string, summary: "only this step's attempts")
     static let attemptsAfter = QueryParameter(
-        name: "after", kind: .string, summary: "the next page: the previous page's next (POSITION.ATTEMPT)")
+        name: "after", kind: .matching("^[0-9]{1,9}\\.[0-9]{1,9}$"), summary: "the next page: the previous page's next (POSITION.ATTEMPT)")
 
     /// The parameter's text in `request`, checked against its kind; nil when the request does not give it.
     func value(in request: Request) throws -> String? {
         guard let text = request.uri.queryParameters.get(name) else { return nil }
         switch kind {
+        case .matching: return text
         // Given empty (`?pipeline=`, as a form with nothing chosen sends it): not given, so it filters nothing out.
         case .string: return text.trimmingCharacters(in: .whitespaces).isEmpty ? nil : text
         case .boolean:
@@ -79,6 +82,7 @@ struct QueryParameter: Sendable {
         case .boolean: ["type": "boolean"]
         case let .integer(range): ["type": "integer", "minimum": range.lowerBound, "maximum": range.upperBound]
         case let .choice(values): ["type": "string", "enum": values]
+        case let .matching(pattern): ["type": "string", "pattern": pattern]
         case let .choices(values):
             ["type": "string", "pattern": "^(\(values.joined(separator: "|")))(,(\(values.joined(separator: "|"))))*$"]
         }

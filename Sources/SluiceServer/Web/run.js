@@ -357,6 +357,7 @@ async function runView(page, id, step) {
     }
     head();
     values();
+    drawTimeline();
   };
   /// Every step again: after a resume or an interruption, which change steps without an event each.
   const readAll = async () => {
