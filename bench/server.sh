@@ -1,38 +1,58 @@
 #!/usr/bin/env bash
-# Run-status requests (GET /api/runs/ID: the run with all its steps and attempts) while a 1,000-step run executes,
-# against a baseline measured in the same run: the same client fetching a static file (/style.css) from the same
-# server while nothing runs.
-#   bench/server.sh [STEPS] [SECONDS]      (defaults: 1000 and 10; THREADS=4 client connections)
+# The API while a big run executes: GET /api/health (the baseline), GET /api/runs/ID/status (where the run stands,
+# in constant size) and GET /api/runs/ID (the run with every step and attempt), one after the other on the same
+# server during one run of STEPS `sleep 0.05` steps, 2 at a time.
+#   bench/server.sh [STEPS] [SECONDS]      (defaults: 1000 and 5 per route; CONNECTIONS=8 wrk connections)
+# Needs wrk (apt-get install wrk).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 steps=${1:-1000}
-seconds=${2:-10}
-threads=${THREADS:-4}
+seconds=${2:-5}
+connections=${CONNECTIONS:-8}
+command -v wrk >/dev/null || { echo "bench/server.sh needs wrk: apt-get install wrk" >&2; exit 1; }
 
 swift build -c release --package-path "$root" >/dev/null
 sluice="$root/.build/release/sluice"
 work=$(mktemp -d)
-trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
 mkdir -p "$work/pipelines"
 { echo "steps:"; for i in $(seq "$steps"); do echo "  - {name: s$i, command: 'sleep 0.05'}"; done; } > "$work/pipelines/fan.yaml"
 
+printf "jobs: 2\n" > "$work/sluice.yaml"
 "$sluice" serve -C "$work" --port 0 > "$work/server.out" &
 server=$!
 until grep -q "http://" "$work/server.out" 2>/dev/null; do sleep 0.1; done
 port=$(sed -E 's|.*:([0-9]+)$|\1|' "$work/server.out")
-
-read -r base_rps base_p50 base_p99 base_errors < <(python3 "$here/load.py" 127.0.0.1 "$port" /style.css "$seconds" "$threads")
 run=$(python3 -c 'import json, sys, urllib.request
-request = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/api/pipelines/fan/runs", data=b"{}", method="POST")
+request = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/api/pipelines/fan/runs", data=b"{}", method="POST",
+                                 headers={"Content-Type": "application/json"})
 print(json.load(urllib.request.urlopen(request))["id"])' "$port")
-read -r rps p50 p99 errors < <(python3 "$here/load.py" 127.0.0.1 "$port" "/api/runs/$run" "$seconds" "$threads")
-done_steps=$(python3 -c 'import json, sys, urllib.request
-steps = json.load(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/api/runs/{sys.argv[2]}"))["steps"]
-print(sum(1 for s in steps if s["state"] != "pending"), len(steps))' "$port" "$run")
 
-echo "threads=$threads  ${seconds}s each  $(nproc) cores"
-printf 'static file, idle server      %6.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d\n' "$base_rps" "$base_p50" "$base_p99" "$base_errors"
-printf 'run status, %4d-step run    %6.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d  (steps started by the end: %s)\n' \
-    "$steps" "$rps" "$p50" "$p99" "$errors" "$done_steps"
-printf 'ratio (run status / static)   throughput %.2f  p99 %.1fx\n' "$(echo "$rps / $base_rps" | bc -l)" "$(echo "$p99 / $base_p99" | bc -l)"
+# requests/s, p50 and p99 in ms, errors (non-2xx and socket errors), as wrk measured them.
+measure() {
+    wrk -t 2 -c "$connections" -d "${seconds}s" --latency "http://127.0.0.1:$port$1" | python3 -c '
+import re, sys
+text = sys.stdin.read()
+def ms(label):
+    value, unit = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M).groups()
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+errors = sum(int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses|connect|read|write|timeout) (\d+)", text))
+print(f"{rps:.0f} {ms(50):.2f} {ms(99):.2f} {errors}")'
+}
+started() { python3 -c 'import json, sys, urllib.request
+status = json.load(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/api/runs/{sys.argv[2]}/status"))
+print(status["steps"] - status["counts"]["pending"])' "$port" "$run"; }
+
+read -r health_rps health_p50 health_p99 health_errors < <(measure /api/health)
+read -r status_rps status_p50 status_p99 status_errors < <(measure "/api/runs/$run/status")
+read -r detail_rps detail_p50 detail_p99 detail_errors < <(measure "/api/runs/$run")
+status_bytes=$(curl -s "http://127.0.0.1:$port/api/runs/$run/status" | wc -c)
+detail_bytes=$(curl -s "http://127.0.0.1:$port/api/runs/$run" | wc -c)
+
+echo "wrk $connections connections, ${seconds}s per route, $(nproc) cores, during one run of $steps steps ($(started) started by the end)"
+printf '%-28s %7.0f req/s  p50 %7.2f ms  p99 %7.2f ms  errors %s\n' "/api/health" "$health_rps" "$health_p50" "$health_p99" "$health_errors"
+printf '%-28s %7.0f req/s  p50 %7.2f ms  p99 %7.2f ms  errors %s  (%s bytes)\n' "/api/runs/ID/status" "$status_rps" "$status_p50" "$status_p99" "$status_errors" "$status_bytes"
+printf '%-28s %7.0f req/s  p50 %7.2f ms  p99 %7.2f ms  errors %s  (%s bytes)\n' "/api/runs/ID (every step)" "$detail_rps" "$detail_p50" "$detail_p99" "$detail_errors" "$detail_bytes"
+printf 'status / health throughput %.2f\n' "$(echo "$status_rps / $health_rps" | bc -l)"

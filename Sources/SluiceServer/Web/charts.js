@@ -31,15 +31,15 @@ function timeline(items, width) {
   });
   const W = Math.max(300, Math.min(900, width - 2)), L = W < 600 ? 100 : 160, R = 22, plot = W - L - 10;
   const span = Math.max(end - start, 1), x = (t) => L + (t - start) / span * plot;
-  const groups = new Map();
-  items.forEach((a, index) => {
-    const key = fanOutOf(a.step) || a.step;
-    if (!groups.has(key)) groups.set(key, { indexes: [], members: new Set() });
-    groups.get(key).indexes.push(index);
-    groups.get(key).members.add(a.step);
-  });
-  let rows = [...groups.entries()].map(([key, g]) => ({ name: g.members.size === 1 && g.members.has(key) ? key : `${key} ×${g.members.size}`, indexes: g.indexes }));
-  if (rows.length > TIMELINE_ROWS) rows = [{ name: `all ${groups.size} steps`, indexes: items.map((_, i) => i) }];
+  // Rows are counted before they are built: a run of 10,000 steps is one row, not 10,000 built and dropped.
+  const keys = items.map((a) => fanOutOf(a.step) || a.step), distinct = new Set(keys);
+  let rows;
+  if (distinct.size > TIMELINE_ROWS) rows = [{ name: `all ${distinct.size} steps`, indexes: keys.map((_, i) => i) }];
+  else {
+    const groups = new Map([...distinct].map((key) => [key, { indexes: [], members: new Set() }]));
+    keys.forEach((key, index) => { groups.get(key).indexes.push(index); groups.get(key).members.add(items[index].step); });
+    rows = [...groups.entries()].map(([key, g]) => ({ name: g.members.size === 1 && g.members.has(key) ? key : `${key} ×${g.members.size}`, indexes: g.indexes }));
+  }
   const chars = Math.floor(L / 7);
   const labels = rows.map((row, i) => `<text x="4" y="${i * R + 15}">${esc(row.name.length > chars ? row.name.slice(0, chars - 1) + "…" : row.name)}</text>`);
   const marks = rows.map((row, i) => row.indexes.length <= TIMELINE_BARS ? row.indexes.map((index) => {

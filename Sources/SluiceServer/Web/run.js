@@ -395,7 +395,8 @@ async function runView(page, id, step) {
     }
     head();
     table();
-    drawTimeline();
+    // A big run's timeline moves with the ticker, once a second, not with every batch.
+    if (attempts) drawTimeline();
     performance.mark("sluice:batch-end");
     performance.measure("sluice:event-batch", "sluice:batch-start", "sluice:batch-end");
     // What events do not say is read after the batch is drawn: the run when it starts, ends or resumes, steps'
