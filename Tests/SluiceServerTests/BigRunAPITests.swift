@@ -82,10 +82,13 @@ struct BigRunAPITests {
 
             // A resume changes steps without an event each: the status reads the run again.
             try workspace.write("pass", "")
+            let beforeResume = try #require(failed["seq"] as? Int)
             #expect(try await client.send(.post, "/api/runs/\(id)/resume").status == .accepted)
             #expect(try await eventually { try await client.send(.get, "/api/runs/\(id)/status").object["status"] as? String == "success" })
             let resumed = try await client.send(.get, "/api/runs/\(id)/status").object
             #expect((resumed["counts"] as? [String: Int])?["succeeded"] == 3 && resumed["failedCount"] as? Int == 0, "\(resumed)")
+            let sinceResume = try await client.send(.get, "/api/runs/\(id)/steps?since=\(beforeResume)").object
+            #expect(sinceResume["total"] as? Int == 3, "a resume changed steps without an event each: every step counts as changed")
 
             // A run of a pipeline that succeeded before says how long that took.
             let quick = try #require(try await client.send(.post, "/api/pipelines/quick/runs").object["id"] as? String)
@@ -107,6 +110,10 @@ struct BigRunAPITests {
                 after = page["next"] as? String
             } while after != nil
             #expect(names == (1...250).map { "s\($0)" }, "every step once, in file order")
+            let whole = try await client.send(.get, "/api/runs/\(id)/steps?limit=250").object
+            #expect((whole["steps"] as? [Any])?.count == 250 && whole["next"] == nil, "a page that ends the run has no next")
+            #expect(try await client.send(.get, "/api/runs/\(id)/attempts?limit=250").object["next"] == nil)
+            #expect(try await client.send(.get, "/api/runs/\(id)/attempts?limit=249").object["next"] as? String == "248.1")
 
             let failed = try await client.send(.get, "/api/runs/\(id)/steps?state=failed,timed_out").object
             #expect((failed["steps"] as? [[String: Any]])?.compactMap { $0["step"] as? String } == ["s7", "s107"])
@@ -134,6 +141,11 @@ struct BigRunAPITests {
                 #expect(!reply.message.isEmpty, "\(bad) says why")
             }
             #expect(try await client.send(.get, "/api/runs/nope/steps").status == .notFound)
+            // The store would read up to a NUL: a run id or a value with one is refused, not cut.
+            #expect(try await client.send(.get, "/api/runs/\(id)%00x/status").status == .notFound)
+            #expect(try await client.send(.get, "/api/runs/\(id)%00x/steps").status == .notFound)
+            #expect(try await client.send(.get, "/api/runs/\(id)/steps?search=s1%00x").status == .badRequest)
+            #expect(try await client.send(.get, "/api/runs/\(id)/attempts?step=s1%0Ax").status == .badRequest)
             #expect(try await client.send(.get, "/api/runs/nope/attempts").status == .notFound)
             let bare = try await client.send(.get, "/api/runs/\(id)?steps=false").object
             #expect((bare["steps"] as? [Any])?.isEmpty == true && (bare["run"] as? [String: Any])?["id"] as? String == id)
@@ -162,6 +174,9 @@ struct BigRunAPITests {
             let changed = try await client.send(.get, "/api/runs/\(id)/steps?since=\(before)").object
             let names = Set((changed["steps"] as? [[String: Any]])?.compactMap { $0["step"] as? String } ?? [])
             #expect(names == ["list", "map", "map[a]", "map[b]"], "not 'other', which ended before")
+            // The fan-out's own row is not counted: its instances are (as the CLI counts them).
+            let status = try await client.send(.get, "/api/runs/\(id)/status").object
+            #expect(status["steps"] as? Int == 4 && (status["counts"] as? [String: Int])?["succeeded"] == 4, "\(status)")
         }
     }
 

@@ -112,6 +112,7 @@ struct BrowserTests {
             try workspace.write("fixed", "")
             _ = try await page.evaluate("document.getElementById('resume').click()")
             #expect(try await page.waitFor("document.querySelector('tr[data-step=\"fails\"]')?.dataset.state === 'succeeded'"))
+            #expect(try await page.waitFor("document.getElementById('resume').disabled"), "a run that succeeded has nothing to resume")
         }
     }
 

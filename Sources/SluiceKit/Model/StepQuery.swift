@@ -12,6 +12,8 @@ public struct StepQuery: Sendable, Equatable {
     /// Only steps after this position (the `next` of the page before).
     public var afterPosition: Int?
     public var limit: Int
+    /// The fan-outs that added instances after `changedAfter`: theirs count as changed (the store fills this in).
+    var fanOutsAdded: [String] = []
 
     public init(states: [StepState] = [], search: String? = nil, changedAfter: Int64? = nil, afterPosition: Int? = nil, limit: Int = 100) {
         self.states = states

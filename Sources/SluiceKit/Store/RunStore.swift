@@ -28,12 +28,13 @@ public protocol RunStore: Sendable {
     /// One step of a run (what a log follower checks on every wake-up, instead of reading every step).
     func stepRun(runID: String, step: String) async throws -> StepRunRecord?
     func attempts(runID: String) async throws -> [AttemptRecord]
-    /// A page of a run's steps, and how many the query lets through in all: what big runs are read by.
-    func stepRuns(runID: String, _ query: StepQuery) async throws -> (steps: [StepRunRecord], total: Int)
-    /// The steps of several runs, the first `limit` of each (a pipeline's history).
-    func stepRuns(of runIDs: [String], limit: Int) async throws -> [StepRunRecord]
-    /// A page of a run's attempts, each with its step's position.
-    func attempts(runID: String, _ query: AttemptQuery) async throws -> [PositionedAttempt]
+    /// A page of a run's steps, whether more follow, and how many the query lets through in all: what big runs are
+    /// read by.
+    func stepRuns(runID: String, _ query: StepQuery) async throws -> (steps: [StepRunRecord], more: Bool, total: Int)
+    /// The steps of several runs (a pipeline's history).
+    func stepRuns(of runIDs: [String]) async throws -> [StepRunRecord]
+    /// A page of a run's attempts, each with its step's position, and whether more follow.
+    func attempts(runID: String, _ query: AttemptQuery) async throws -> (attempts: [PositionedAttempt], more: Bool)
     func events(runID: String, after seq: Int64) async throws -> [StoredEvent]
     /// Events of every run (or of one) after `seq`, in order, at most `limit`: what live views follow.
     func events(after seq: Int64, runID: String?, limit: Int) async throws -> [StoredEvent]

@@ -33,20 +33,6 @@ final class StreamStart: Sendable {
 struct EventsController {
     let state: ServerState
 
-    struct Message: Encodable {
-        var seq: Int64
-        var runID: String
-        var at: Date
-        var kind: String
-        var step: String?
-        var attempt: Int?
-        var state: String?
-        var message: String?
-        var exitCode: Int32?
-        var duration: Double?
-        var peakMemoryKB: Int?
-    }
-
     /// A plain HTTP request to the stream (no `Upgrade: websocket`) gets 426 and says what to do.
     static func refusePlainRequests(on router: Router<APIContext>) {
         router.get("api/events") { _, _ -> Response in
@@ -79,11 +65,7 @@ struct EventsController {
         var after = seq
         while !Task.isCancelled {
             for event in try await state.store.events(after: after, runID: run, limit: 500) {
-                let message = Message(
-                    seq: event.seq, runID: event.runID, at: event.at, kind: event.kind, step: event.step,
-                    attempt: event.attempt, state: event.state, message: event.message, exitCode: event.exitCode,
-                    duration: event.duration, peakMemoryKB: event.peakMemoryKB)
-                try await outbound.write(.text(String(decoding: try encoder.encode(message), as: UTF8.self)))
+                try await outbound.write(.text(String(decoding: try encoder.encode(event), as: UTF8.self)))
                 after = event.seq
             }
             await state.doorbell.wait(timeout: .milliseconds(250))

@@ -53,6 +53,8 @@ struct RunsController {
     }
 
     private func run(_ id: String) async throws -> RunRecord {
+        // The store would read a NUL as the end of the id.
+        guard !QueryParameter.hasControlCharacter(id) else { throw HTTPError(.notFound, message: "no run \(id.debugDescription)") }
         guard let record = try await state.store.run(id: id) else { throw HTTPError(.notFound, message: "no run '\(id)'") }
         return record
     }
@@ -75,7 +77,9 @@ struct RunsController {
 
     /// Where the run stands, in the same few hundred bytes at 10 steps or 10,000 (``RunStatusBoard``).
     private func status(_ id: String) async throws -> JSON<RunStatusReport> {
-        guard let report = try await state.statusBoard.report(id) else { throw HTTPError(.notFound, message: "no run '\(id)'") }
+        guard !QueryParameter.hasControlCharacter(id), let report = try await state.statusBoard.report(id) else {
+            throw HTTPError(.notFound, message: "no run '\(id)'")
+        }
         return JSON(report)
     }
 
@@ -93,7 +97,7 @@ struct RunsController {
         let page = try await state.store.stepRuns(runID: id, query)
         return JSON(
             StepPage(
-                steps: page.steps, total: page.total, next: page.steps.count < query.limit ? nil : page.steps.last.map { String($0.position) },
+                steps: page.steps, total: page.total, next: page.more ? page.steps.last.map { String($0.position) } : nil,
                 seq: seq))
     }
 
@@ -121,8 +125,8 @@ struct RunsController {
         let page = try await state.store.attempts(runID: id, query)
         return JSON(
             AttemptPage(
-                attempts: page.map(\.attempt),
-                next: page.count < query.limit ? nil : page.last.map { "\($0.position).\($0.attempt.attempt)" }))
+                attempts: page.attempts.map(\.attempt),
+                next: page.more ? page.attempts.last.map { "\($0.position).\($0.attempt.attempt)" } : nil))
     }
 
     /// Cancels a run wherever its Sluice process is (``RunCancellation``): this server's directly, another process's on

@@ -19,12 +19,16 @@ struct RunProgress: Sendable {
     /// Failed steps in the order they failed, and what each said.
     private var failedOrder: [String] = []
     private var failed: [String: RunStatusReport.FailedStep] = [:]
+    /// Fan-outs over an upstream value that met their items: their own rows are not counted, their instances are
+    /// (as the CLI and the report count them).
+    private let fanOutRows: Set<String>
 
     init(run: RunRecord, steps: [StepRunRecord], seq: Int64, typicalSeconds: Double?) {
         self.run = run
         self.seq = seq
         self.typicalSeconds = typicalSeconds
-        for step in steps {
+        fanOutRows = Set(steps.lazy.compactMap { FanOutSummary.fanOut(of: $0.step) })
+        for step in steps where !fanOutRows.contains(step.step) {
             states[step.step] = step.state
             counts[step.state, default: 0] += 1
             if step.state == .running, let startedAt = step.startedAt {
@@ -37,11 +41,14 @@ struct RunProgress: Sendable {
         failedOrder.sort { (failed[$0]?.finishedAt ?? .distantPast) < (failed[$1]?.finishedAt ?? .distantPast) }
     }
 
-    /// What an event changes. False when the event changed what events do not say (a run resumed or interrupted,
-    /// a fan-out's instances added): the caller reads the run again.
+    /// What an event changes. False, and the event left unapplied, when it changed what events do not say (a run
+    /// resumed or interrupted, a fan-out's instances added): the caller reads the run again.
     mutating func apply(_ event: StoredEvent) -> Bool {
         guard event.seq > seq else { return true }
-        seq = event.seq
+        if let step = event.step, fanOutRows.contains(step) {
+            seq = event.seq
+            return true
+        }
         switch event.kind {
         case "attempt_started":
             guard let step = event.step else { return true }
@@ -59,18 +66,22 @@ struct RunProgress: Sendable {
         default:
             return false
         }
+        seq = event.seq
         return true
     }
+
+    /// Running or waiting to: it has no end yet.
+    var isActive: Bool { run.status == .running || run.status == .queued }
 
     func report(now: Date = Date()) -> RunStatusReport {
         let total = states.count
         let finished = total - (counts[.pending] ?? 0) - (counts[.running] ?? 0)
         let elapsed = (run.finishedAt ?? now).timeIntervalSince(run.createdAt)
-        let active = run.status == .running || run.status == .queued
+        let active = isActive
         return RunStatusReport(
             id: run.id, pipeline: run.pipeline, status: run.status, createdAt: run.createdAt, finishedAt: run.finishedAt, steps: total,
             counts: Dictionary(uniqueKeysWithValues: StepState.allCases.map { ($0.rawValue, counts[$0] ?? 0) }), finished: finished,
-            percent: total == 0 ? (active ? 0 : 100) : (Double(finished) * 1000 / Double(total)).rounded() / 10,
+            percent: total == 0 ? (active ? 0 : 100) : (Double(finished) * 1000 / Double(total)).rounded(.down) / 10,
             elapsedSeconds: max(0, elapsed), estimatedSeconds: typicalSeconds,
             remainingSeconds: active ? typicalSeconds.map { max(0, $0 - elapsed) } : nil,
             running: running.values.sorted { ($0.startedAt, $0.step) < ($1.startedAt, $1.step) }.prefix(Self.listed).map { $0 },

@@ -39,6 +39,11 @@ final class RunStatusBoard: Sendable {
             return state.runs[id]
         }
         guard var entry = known else { return try await load(id, rings: rings)?.report() }
+        // A run that has ended may have been removed since (`sluice gc`).
+        if !entry.progress.isActive, try await store.run(id: id) == nil {
+            entries.withLock { _ = $0.runs.removeValue(forKey: id) }
+            return nil
+        }
         // A ring can be missed (events of a worker come through a connection that may drop): read at least every second.
         let now = ContinuousClock.now
         if entry.ownedHere && entry.rings == rings && entry.progress.run.status == .running && now - entry.readAt < .seconds(1) {
@@ -55,17 +60,19 @@ final class RunStatusBoard: Sendable {
     /// Reads the run whole: its record, its steps and the events since.
     private func load(_ id: String, rings: UInt64) async throws -> RunProgress? {
         let now = ContinuousClock.now
-        let seq = try await store.latestEventSeq()
-        guard let run = try await store.run(id: id) else {
-            entries.withLock { _ = $0.runs.removeValue(forKey: id) }
-            return nil
+        while true {
+            let seq = try await store.latestEventSeq()
+            guard let run = try await store.run(id: id) else {
+                entries.withLock { _ = $0.runs.removeValue(forKey: id) }
+                return nil
+            }
+            let steps = try await store.stepRuns(runID: id)
+            var progress = RunProgress(run: run, steps: steps, seq: seq, typicalSeconds: try await typicalSeconds(of: run))
+            // An event meanwhile that changed what events do not say (a resume just now): read the run again.
+            guard try await catchUp(&progress) else { continue }
+            let ownedHere = await launcher.owns(id)
+            return install(id, Entry(progress: progress, rings: rings, readAt: now, ownedHere: ownedHere, lastUsed: 0))
         }
-        let steps = try await store.stepRuns(runID: id)
-        var progress = RunProgress(run: run, steps: steps, seq: seq, typicalSeconds: try await typicalSeconds(of: run))
-        // An event that needs another whole read here (a resume just now) is read by the next request.
-        _ = try await catchUp(&progress)
-        let ownedHere = await launcher.owns(id)
-        return install(id, Entry(progress: progress, rings: rings, readAt: now, ownedHere: ownedHere, lastUsed: 0))
     }
 
     /// Applies the run's events after the last applied; false when one of them needs the run read again.

@@ -50,6 +50,7 @@ struct QueryParameter: Sendable {
     /// The parameter's text in `request`, checked against its kind; nil when the request does not give it.
     func value(in request: Request) throws -> String? {
         guard let text = request.uri.queryParameters.get(name) else { return nil }
+        guard !Self.hasControlCharacter(text) else { throw HTTPError(.badRequest, message: "\(name) must not hold control characters") }
         switch kind {
         case .matching: return text
         // Given empty (`?pipeline=`, as a form with nothing chosen sends it): not given, so it filters nothing out.
@@ -70,6 +71,9 @@ struct QueryParameter: Sendable {
         }
         return text
     }
+
+    /// Whether `text` holds a NUL, a newline or another control character, which no name or value of Sluice's has.
+    static func hasControlCharacter(_ text: String) -> Bool { text.unicodeScalars.contains { $0.properties.generalCategory == .control } }
 
     func integer(in request: Request, default fallback: Int) throws -> Int { try value(in: request).flatMap { Int($0) } ?? fallback }
     func boolean(in request: Request) throws -> Bool { try value(in: request) == "true" }

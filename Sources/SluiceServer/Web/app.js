@@ -327,7 +327,12 @@ async function pipelineView(page, id) {
   const refreshHistory = page.throttle(3000, history);
   await renderLive();
   await history();
-  page.live({ after: NOW }, page.throttle(700, async () => { refreshHistory(); await refresh(); }));
+  // The history changes when a run starts or ends (or the stream was down); a step's event does not move it much.
+  const refreshNow = page.throttle(700, refresh);
+  page.live({ after: NOW }, (event) => {
+    if (!event || ["run_started", "run_finished", "run_resumed", "run_interrupted"].includes(event.kind)) refreshHistory();
+    refreshNow();
+  });
 }
 
 /// A parameter's field: its label, the input, what it means and accepts (shown, not a tooltip), and a slot for

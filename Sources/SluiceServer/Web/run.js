@@ -17,8 +17,6 @@ function selectionText(selection) {
   return parts.length ? "Only a selection of the pipeline ran: " + parts.join("; ") + "." : "";
 }
 
-/// Why a cancelled run was cancelled, as its stopped and skipped steps say.
-
 /// Why a cancelled run was cancelled, as its first stopped or skipped step says.
 function cancelReason(steps) {
   for (const s of steps) {
@@ -55,7 +53,17 @@ class RunSteps {
     this.shape = 0;
   }
 
-  get size() { return this.byName.size; }
+  /// The steps counted: a fan-out over an upstream value has a row of its own, which its instances stand for.
+  get size() { return this.byName.size - this.standIns().length; }
+
+  standIns() { return [...this.fanOuts.keys()].filter((name) => this.byName.has(name)); }
+
+  /// Steps by state, less the fan-outs' own rows.
+  tally() {
+    const counts = Object.assign({}, this.counts);
+    for (const name of this.standIns()) counts[this.byName.get(name).state] -= 1;
+    return counts;
+  }
 
   /// A step's record, new or newer.
   put(record) {
@@ -208,7 +216,7 @@ async function runView(page, id, step) {
   });
 
   // ---- the header: where the run stands ----
-  const counted = () => (steps.size >= (status ? status.steps : 0) ? steps.counts : status.counts);
+  const counted = () => (steps.size >= (status ? status.steps : 0) ? steps.tally() : status.counts);
   const head = () => {
     const r = detail.run, running = isActive(), counts = counted();
     const total = Math.max(steps.size, status.steps), finished = total - (counts.pending || 0) - (counts.running || 0);
@@ -233,8 +241,8 @@ async function runView(page, id, step) {
       ${list("running", runningNames, steps.size >= status.steps ? steps.running.size : status.runningCount)}
       ${selectionText(r.selection) ? `<p class="note" id="selection">${esc(selectionText(r.selection))}</p>` : ""}
       ${reason ? `<p class="note cancelled" id="cancel-reason">Cancelled: ${esc(reason)}.</p>` : ""}`);
-    // The buttons are drawn again only when the run starts or ends: a confirmation or a retry form stays open.
-    if (actionsFor !== running) { actionsFor = running; actions(running); }
+    // The buttons are drawn again only when the run's status changes: a confirmation or a retry form stays open.
+    if (actionsFor !== r.status) { actionsFor = r.status; actions(running); }
   };
 
   const actions = (running) => {
@@ -246,7 +254,7 @@ async function runView(page, id, step) {
       ${running ? "" : `<a href="${path}/report" target="_blank">Report</a>
       · Export <a href="${path}/export?format=json">JSON</a> <a href="${path}/export?format=csv">CSV</a> <a href="${path}/export?format=xlsx">XLSX</a>`}`;
     document.getElementById("cancel").onclick = confirmCancel;
-    document.getElementById("resume").onclick = () => json(`${path}/resume`, { method: "POST" }).then(() => reload()).catch((error) => page.fail(error));
+    document.getElementById("resume").onclick = () => json(`${path}/resume`, { method: "POST" }).then(() => refreshRun()).catch((error) => page.fail(error));
     document.getElementById("retry").onclick = () => retryForm(page, detail).catch((error) => page.fail(error));
   };
 
@@ -282,7 +290,7 @@ async function runView(page, id, step) {
       <td colspan="6">${esc(fanOutSummary(f.counts, total))} <span class="muted">(${total} instance${total === 1 ? "" : "s"})</span></td></tr>`;
   };
   const table = () => {
-    if (rowsShape !== steps.shape || filter.states) { rows = steps.rows(filter, expanded); rowsShape = steps.shape; }
+    if (rowsShape !== steps.shape) { rows = steps.rows(filter, expanded); rowsShape = steps.shape; }
     const height = area.clientHeight || 600, first = Math.max(0, Math.floor(area.scrollTop / ROW_HEIGHT) - 10);
     const last = Math.min(rows.length, first + Math.ceil(height / ROW_HEIGHT) + 20), links = children();
     const shown = rows.slice(first, last).map((r) => (r.fanOut ? fanOutRow(r.fanOut) : row(steps.byName.get(r.step), r.instance, links))).join("");
@@ -351,7 +359,8 @@ async function runView(page, id, step) {
   const readRest = async (after) => {
     while (after && page.alive) {
       const more = await page.json(`${path}/steps?limit=${NEXT_PAGES}&after=${after}`);
-      more.steps.forEach((s) => steps.put(s));
+      // Only steps not known yet: those known came with an event or a read of changes, newer than this page.
+      more.steps.forEach((s) => { if (!steps.byName.has(s.step)) steps.put(s); });
       after = more.next;
       table();
     }
@@ -359,16 +368,6 @@ async function runView(page, id, step) {
     values();
     drawTimeline();
   };
-  /// Every step again: after a resume or an interruption, which change steps without an event each.
-  const readAll = async () => {
-    let after = "";
-    do {
-      const more = await page.json(`${path}/steps?limit=${NEXT_PAGES}${after ? "&after=" + after : ""}`);
-      more.steps.forEach((s) => steps.put(s));
-      after = more.next;
-    } while (after && page.alive);
-  };
-  const reload = async () => { await refreshRun(); await readAll(); table(); };
 
   // Events are applied in batches, at most every 100 ms; a batch patches the model, the header and the rows in view.
   let queue = [], batchTimer = null;
@@ -376,34 +375,38 @@ async function runView(page, id, step) {
   const applyBatch = async () => {
     const batch = queue;
     queue = [];
-    let needsRead = false, needsRun = false, needsAll = false;
+    let needsRead = false, needsRun = false, needsRows = false;
     performance.mark("sluice:batch-start");
     for (const event of batch) {
       if (event === null) { needsRead = true; needsRun = true; continue; }
-      if (!steps.apply(event)) needsRead = true;
+      // A resume or an interruption changes steps without an event each: the read of changes brings them all.
+      if (!steps.apply(event) || event.kind === "run_resumed" || event.kind === "run_interrupted") needsRead = true;
       if (!event.step && event.kind !== "steps_added") needsRun = true;
-      if (event.kind === "run_resumed" || event.kind === "run_interrupted") needsAll = true;
+      if (event.step && filter.states) needsRows = true;
       if (event.kind === "reports_written") outputsShown = false;
       if (attempts && event.step) {
-        if (event.kind === "attempt_started") attempts.push({ step: event.step, attempt: event.attempt, state: "running", startedAt: event.at });
-        if (event.kind === "attempt_finished") {
-          const a = attempts.find((x) => x.step === event.step && x.attempt === event.attempt);
-          if (a) Object.assign(a, { state: event.state, finishedAt: event.at });
-        }
+        // The first read of attempts may have had this one already.
+        const known = attempts.find((x) => x.step === event.step && x.attempt === event.attempt);
+        if (event.kind === "attempt_started" && !known) attempts.push({ step: event.step, attempt: event.attempt, state: "running", startedAt: event.at });
+        if (event.kind === "attempt_finished" && known) Object.assign(known, { state: event.state, finishedAt: event.at });
       }
       if (event.seq > seq && !needsRead) seq = event.seq;
     }
     head();
+    if (needsRows) rowsShape = -1;
     table();
     // A big run's timeline moves with the ticker, once a second, not with every batch.
     if (attempts) drawTimeline();
     performance.mark("sluice:batch-end");
     performance.measure("sluice:event-batch", "sluice:batch-start", "sluice:batch-end");
+    performance.clearMarks("sluice:batch-start");
+    performance.clearMarks("sluice:batch-end");
+    // The measures are what a benchmark reads; a page left open for hours keeps the last thousand.
+    if (performance.getEntriesByName("sluice:event-batch").length > 1000) performance.clearMeasures("sluice:event-batch");
     // What events do not say is read after the batch is drawn: the run when it starts, ends or resumes, steps'
     // values and new instances, and everything after a resume or while the stream was down.
     if (needsRun) await refreshRun();
-    if (needsAll) await readAll(); else if (needsRead) await readChanged();
-    if (needsAll || needsRead) { table(); values(); }
+    if (needsRead) { await readChanged(); table(); values(); }
     readLog().catch(() => {});
   };
   const schedule = () => {

@@ -42,19 +42,32 @@ extension SQLBackend {
 
     public func attempts(runID: String) async throws -> [AttemptRecord] { try await read(StoreSQL.attempts(runID), as: AttemptRecord.self) }
 
-    public func stepRuns(runID: String, _ query: StepQuery) async throws -> (steps: [StepRunRecord], total: Int) {
-        let steps = try await read(StoreSQL.stepRuns(runID, query), as: StepRunRecord.self)
-        // A first page shorter than its limit is the whole of it.
-        let whole = query.afterPosition == nil && steps.count < query.limit
-        return (steps, whole ? steps.count : try await readValue(StoreSQL.stepRuns(runID, query, count: true), as: Int.self) ?? 0)
+    public func stepRuns(runID: String, _ query: StepQuery) async throws -> (steps: [StepRunRecord], more: Bool, total: Int) {
+        // One more than the page, to know whether another follows.
+        var longer = query
+        longer.limit += 1
+        if let seq = query.changedAfter {
+            let changes = try await read(StoreSQL.eventsChangingSteps(runID, after: seq), as: StoredEvent.self)
+            // A resume or an interruption changed steps without an event each: all of them count as changed.
+            if changes.contains(where: { $0.kind != "steps_added" }) { longer.changedAfter = nil }
+            longer.fanOutsAdded = changes.compactMap(\.step)
+        }
+        let steps = try await read(StoreSQL.stepRuns(runID, longer), as: StepRunRecord.self)
+        let page = Array(steps.prefix(query.limit)), more = steps.count > query.limit
+        // A first page that is also the last is the whole of it.
+        let whole = query.afterPosition == nil && !more
+        return (page, more, whole ? page.count : try await readValue(StoreSQL.stepRuns(runID, longer, count: true), as: Int.self) ?? 0)
     }
 
-    public func stepRuns(of runIDs: [String], limit: Int) async throws -> [StepRunRecord] {
-        runIDs.isEmpty ? [] : try await read(StoreSQL.stepRuns(of: runIDs, limit: limit), as: StepRunRecord.self)
+    public func stepRuns(of runIDs: [String]) async throws -> [StepRunRecord] {
+        runIDs.isEmpty ? [] : try await read(StoreSQL.stepRuns(of: runIDs), as: StepRunRecord.self)
     }
 
-    public func attempts(runID: String, _ query: AttemptQuery) async throws -> [PositionedAttempt] {
-        try await read(StoreSQL.attempts(runID, query), as: PositionedAttempt.self)
+    public func attempts(runID: String, _ query: AttemptQuery) async throws -> (attempts: [PositionedAttempt], more: Bool) {
+        var longer = query
+        longer.limit += 1
+        let attempts = try await read(StoreSQL.attempts(runID, longer), as: PositionedAttempt.self)
+        return (Array(attempts.prefix(query.limit)), attempts.count > query.limit)
     }
 
     public func events(runID: String, after seq: Int64) async throws -> [StoredEvent] {

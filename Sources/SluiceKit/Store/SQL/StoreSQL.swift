@@ -190,11 +190,11 @@ enum StoreSQL {
         SQLStatement("SELECT * FROM step_runs WHERE runid = ? ORDER BY position", [.text(runID)])
     }
 
-    /// The first `limit` steps of each of `runIDs` (a pipeline's history).
-    static func stepRuns(of runIDs: [String], limit: Int) -> SQLStatement {
+    /// The steps of each of `runIDs` (a pipeline's history).
+    static func stepRuns(of runIDs: [String]) -> SQLStatement {
         SQLStatement(
-            "SELECT * FROM step_runs WHERE runid IN (\(runIDs.map { _ in "?" }.joined(separator: ", "))) AND position < ? ORDER BY runid, position",
-            runIDs.map { .text($0) } + [.integer(limit)])
+            "SELECT * FROM step_runs WHERE runid IN (\(runIDs.map { _ in "?" }.joined(separator: ", "))) ORDER BY runid, position",
+            runIDs.map { .text($0) })
     }
 
     /// A page of `query`'s steps, or with `count`, how many it lets through in all (ignoring its position and limit).
@@ -211,13 +211,9 @@ enum StoreSQL {
         }
         if let seq = query.changedAfter {
             // A fan-out's new instances have no event of their own: its `steps_added` event stands for them.
-            conditions.append(
-                """
-                (step IN (SELECT step FROM events WHERE runid = ? AND seq > ? AND step IS NOT NULL) OR EXISTS (
-                    SELECT 1 FROM events AS added WHERE added.runid = ? AND added.seq > ? AND added.kind = 'steps_added'
-                    AND substr(step_runs.step, 1, length(added.step) + 1) = added.step || '['))
-                """)
-            values += [.text(runID), .integer(seq), .text(runID), .integer(seq)]
+            let added = query.fanOutsAdded.map { _ in " OR substr(step, 1, ?) = ?" }.joined()
+            conditions.append("(step IN (SELECT step FROM events WHERE runid = ? AND seq > ? AND step IS NOT NULL)\(added))")
+            values += [.text(runID), .integer(seq)] + query.fanOutsAdded.flatMap { [.integer($0.unicodeScalars.count + 1), .text($0 + "[")] }
         }
         if count { return SQLStatement("SELECT count(*) FROM step_runs WHERE " + conditions.joined(separator: " AND "), values) }
         if let position = query.afterPosition {
@@ -257,6 +253,14 @@ enum StoreSQL {
 
     static func attempts(_ runID: String) -> SQLStatement {
         SQLStatement("SELECT * FROM attempts WHERE runid = ? ORDER BY startedat, attempt", [.text(runID)])
+    }
+
+    /// The run's events after `seq` that change steps without naming each: a run resumed or interrupted, a fan-out's
+    /// instances added.
+    static func eventsChangingSteps(_ runID: String, after seq: Int64) -> SQLStatement {
+        SQLStatement(
+            "SELECT * FROM events WHERE runid = ? AND seq > ? AND kind IN ('steps_added', 'run_resumed', 'run_interrupted') ORDER BY seq",
+            [.text(runID), .integer(seq)])
     }
 
     static func events(_ runID: String, after seq: Int64) -> SQLStatement {
