@@ -289,6 +289,58 @@ struct RunStoreConformanceTests {
     }
 
     @Test(arguments: StoreBackend.allCases)
+    func stepsAndAttemptsAreReadAPageAtATimeAndChangesSinceAnEvent(_ backend: StoreBackend) async throws {
+        let store = try await backend.make()
+        let names = ["Ünïcode", "a_b", "a%b", "ab", "list", "map", "tail"]
+        let run = try await store.createRun(NewRun(pipeline: "p", trigger: "cli", runsDirectory: Self.runs, steps: names))
+        let now = Date()
+        var events: [RunEvent] = []
+        for (index, name) in ["ab", "list", "tail"].enumerated() {
+            events.append(RunEvent(runID: run.id, pipeline: "p", kind: .attemptStarted(step: name, attempt: 1, pid: 10)))
+            let ended = result(index == 2 ? .failed : .succeeded, at: now, exitCode: index == 2 ? 3 : 0)
+            events.append(RunEvent(runID: run.id, pipeline: "p", kind: .attemptFinished(step: name, attempt: 1, result: ended)))
+            events.append(
+                RunEvent(
+                    runID: run.id, pipeline: "p", kind: .stepFinished(step: name, state: ended.state, attempts: 1, allowed: false, result: ended)))
+        }
+        try await store.writeEvents(events)
+        let page = try await store.stepRuns(runID: run.id, StepQuery(limit: 3))
+        #expect(page.steps.map(\.step) == ["Ünïcode", "a_b", "a%b"] && page.more && page.total == 7)
+        let next = try await store.stepRuns(runID: run.id, StepQuery(afterPosition: page.steps.last?.position, limit: 4))
+        #expect(next.steps.map(\.step) == ["ab", "list", "map", "tail"] && !next.more)
+        #expect(try await store.stepRuns(runID: run.id, StepQuery(states: [.failed, .succeeded])).steps.map(\.step) == ["ab", "list", "tail"])
+        #expect(try await store.stepRuns(runID: run.id, StepQuery(search: "A_")).steps.map(\.step) == ["a_b"], "_ is no wildcard")
+        #expect(try await store.stepRuns(runID: run.id, StepQuery(search: "%")).steps.map(\.step) == ["a%b"], "nor is %")
+        #expect(
+            try await store.stepRuns(runID: run.id, StepQuery(search: "ünï")).steps.map(\.step) == ["Ünïcode"] || backend == .sqlite,
+            "PostgreSQL lower-cases every letter (SQLite only ASCII ones)")
+
+        // The events say how each ended; the attempts come in the order of their steps.
+        let stored = try await store.events(runID: run.id, after: 0)
+        let failed = try #require(stored.first { $0.kind == "step_finished" && $0.step == "tail" })
+        #expect(failed.exitCode == 3 && failed.peakMemoryKB == 1024 && failed.duration != nil)
+        #expect(stored.first { $0.kind == "attempt_finished" && $0.step == "ab" }.map { ($0.duration ?? 0) > 0.99 } == true)
+        let attempts = try await store.attempts(runID: run.id, AttemptQuery(limit: 2))
+        #expect(attempts.attempts.map(\.attempt.step) == ["ab", "list"] && attempts.more)
+        let rest = try await store.attempts(runID: run.id, AttemptQuery(after: (attempts.attempts[1].position, 1), limit: 2))
+        #expect(rest.attempts.map(\.attempt.step) == ["tail"] && !rest.more)
+        #expect(try await store.attempts(runID: run.id, AttemptQuery(step: "list")).attempts.count == 1)
+
+        // Since an event: the steps it changed and the instances a fan-out added; after a resume, every step.
+        let mark = try await store.latestEventSeq()
+        try await store.writeEvents([
+            RunEvent(runID: run.id, pipeline: "p", kind: .stepsAdded(step: "map", instances: ["map[x]", "map[y]"])),
+            RunEvent(runID: run.id, pipeline: "p", kind: .stepSkipped(step: "a_b", reason: "no")),
+        ])
+        let changed = try await store.stepRuns(runID: run.id, StepQuery(changedAfter: mark))
+        #expect(changed.steps.map(\.step) == ["a_b", "map", "map[x]", "map[y]"] && changed.total == 4)
+        try await store.writeEvents([RunEvent(runID: run.id, pipeline: "p", kind: .runFinished(status: .failed))])
+        let beforeResume = try await store.latestEventSeq()
+        _ = try #require(try await store.claimForResume(runID: run.id, steps: ["tail"]))
+        #expect(try await store.stepRuns(runID: run.id, StepQuery(changedAfter: beforeResume)).total == 9)
+    }
+
+    @Test(arguments: StoreBackend.allCases)
     func fingerprintsHashesAndRecoveryActionsAreKept(_ backend: StoreBackend) async throws {
         let store = try await backend.make()
         let run = try await store.createRun(NewRun(pipeline: "p", trigger: "cli", runsDirectory: Self.runs, steps: ["a"]))

@@ -211,7 +211,7 @@ enum StoreSQL {
         }
         if let seq = query.changedAfter {
             // A fan-out's new instances have no event of their own: its `steps_added` event stands for them.
-            let added = query.fanOutsAdded.map { _ in " OR substr(step, 1, ?) = ?" }.joined()
+            let added = query.fanOutsAdded.map { _ in " OR substr(step, 1, CAST(? AS INTEGER)) = ?" }.joined()
             conditions.append("(step IN (SELECT step FROM events WHERE runid = ? AND seq > ? AND step IS NOT NULL)\(added))")
             values += [.text(runID), .integer(seq)] + query.fanOutsAdded.flatMap { [.integer($0.unicodeScalars.count + 1), .text($0 + "[")] }
         }
