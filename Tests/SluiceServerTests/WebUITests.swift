@@ -253,6 +253,14 @@ struct WebUITests {
             #expect(
                 try await page.waitFor(
                     "document.getElementById('cancel-reason')?.textContent === 'Cancelled: asked for through the API or the web UI.'"))
+            // Resumed, it is no longer cancelled, and says so no more.
+            _ = try await page.evaluate("document.getElementById('resume').click()")
+            #expect(
+                try await page.waitFor(
+                    "document.querySelector('tr[data-step=wait]')?.dataset.state === 'running' && !document.getElementById('cancel-reason')"))
+            _ = try await page.evaluate("document.getElementById('cancel').click()")
+            _ = try await page.evaluate("document.getElementById('cancel-yes').click()")
+            #expect(try await page.waitFor("document.getElementById('cancel-reason') !== null"))
         }
 
         // A run the server's shutdown cancels says so (started over the API: the form was tried above).

@@ -176,7 +176,8 @@ public struct RunReport: Sendable {
             svg += bars(row.cpuSeconds, top: cpuTop, left: labelWidth + panel + gap, y: y, name: name) { DurationFormat.short($0) }
         }
         return svg + "</svg>"
-            + (figures.more > 0 ? "<p class=\"muted\">and \(figures.more) more steps with less memory: see the JSON export</p>" : "")
+            + (figures.more > 0
+                ? "<p class=\"muted\">and \(figures.more) more steps with less memory, or none measured: see the JSON export</p>" : "")
     }
 
     private func e(_ text: String) -> String { Markup.escape(text) }

@@ -42,7 +42,9 @@ function timeline(items, width) {
   }
   const chars = Math.floor(L / 7);
   const labels = rows.map((row, i) => `<text x="4" y="${i * R + 15}">${esc(row.name.length > chars ? row.name.slice(0, chars - 1) + "…" : row.name)}</text>`);
-  const marks = rows.map((row, i) => row.indexes.length <= TIMELINE_BARS ? row.indexes.map((index) => {
+  // Failures are drawn last, over the bars of the instances that ran beside them.
+  const failedLast = (indexes) => indexes.filter((i) => severity.indexOf(items[i].state) > 1).concat(indexes.filter((i) => severity.indexOf(items[i].state) <= 1));
+  const marks = rows.map((row, i) => row.indexes.length <= TIMELINE_BARS ? failedLast(row.indexes).map((index) => {
     const a = items[index], [from, to] = spans[index];
     return `<rect class="bar ${esc(a.state)}" x="${x(from)}" y="${i * R + 3}" width="${Math.max(2, x(to) - x(from))}" height="16"><title>${esc(a.step)}${a.attempt ? " attempt " + a.attempt : ""}: ${esc(words(a.state))}</title></rect>`;
   }).join("") : density(row, i, items, spans, { start, span, L, plot, R }));
@@ -89,7 +91,7 @@ function resourceChart(figures) {
     <text x="${L}" y="14">peak memory</text><text x="${L + P + G}" y="14">CPU time</text>
     ${rows.map((r, i) => { const y = 20 + i * R, name = r.measured > 1 ? `${r.step} ×${r.measured}` : r.step;
     return `<g data-step="${esc(r.step)}"><text x="0" y="${y + 16}">${esc(name.length > 22 ? name.slice(0, 21) + "…" : name)}</text>${bars(r.memoryKB, top("memoryKB"), L, y, name, memory)}${bars(r.cpuSeconds, top("cpuSeconds"), L + P + G, y, name, duration)}</g>`; }).join("")}
-  </svg>${figures.more ? `<p class="muted">and ${figures.more} more steps with less memory</p>` : ""}`;
+  </svg>${figures.more ? `<p class="muted">and ${figures.more} more steps with less memory, or none measured</p>` : ""}`;
 }
 
 /// A small line chart of `values` (null: the run did not have the step), its range in its title.

@@ -194,7 +194,7 @@ async function runView(page, id, step) {
   const onClick = (event) => {
     const show = event.target.closest("button.show-log"), shown = event.target.closest("button.preview");
     const toggle = event.target.closest("button.toggle-fan-out");
-    if (show) { chosen = true; select(show.dataset.step); }
+    if (show) { chosen = true; select(show.dataset.step); if (show.closest(".attention")) reveal(show.dataset.step); }
     if (toggle) {
       const name = toggle.dataset.fanOut;
       if (expanded.has(name)) expanded.delete(name); else expanded.add(name);
@@ -222,12 +222,13 @@ async function runView(page, id, step) {
     const total = Math.max(steps.size, status.steps), finished = total - (counts.pending || 0) - (counts.running || 0);
     const percent = total ? Math.floor(finished / total * 1000) / 10 : (running ? 0 : 100);
     const elapsed = seconds(r.createdAt, r.finishedAt || (running ? new Date() : null));
-    if (r.status === "cancelled" && !reason && steps.size >= status.steps) reason = cancelReason(steps.ordered().map((n) => steps.byName.get(n)));
+    if (r.status !== "cancelled") reason = "";
+    else if (!reason && steps.size >= status.steps) reason = cancelReason(steps.ordered().map((n) => steps.byName.get(n)));
     const order = ["failed", "timed_out", "interrupted", "cancelled", "running", "succeeded", "up_to_date", "skipped", "pending"];
     const bar = order.filter((s) => counts[s]).map((s) => `<span class="segment ${s}" style="width:${counts[s] / total * 100}%" title="${counts[s]} ${words(s)}"></span>`).join("");
     const left = running && status.estimatedSeconds != null ? ` · <span id="eta">${status.estimatedSeconds > elapsed
       ? `about ${duration(status.estimatedSeconds - elapsed)} left` : "longer than usual"}, earlier runs took ${duration(status.estimatedSeconds)}</span>` : "";
-    const link = (label) => (name) => `<button type="button" class="link show-log" data-step="${esc(name)}" aria-label="Show the log of ${esc(name)} (${label})">${esc(name)}</button>`;
+    const link = (label) => (name) => `<button type="button" class="link show-log" data-step="${esc(name)}" data-focus="${label}-${esc(name)}" aria-label="Show the log of ${esc(name)} (${label})">${esc(name)}</button>`;
     const list = (label, names, count) => names.length ? `<p class="attention ${label}"><b>${count} ${label}:</b> ${names.map(link(label)).join(", ")}${count > names.length ? ` and ${count - names.length} more` : ""}</p>` : "";
     const failedNames = steps.size >= status.steps ? [...steps.failed].slice(0, 20) : status.failed.map((f) => f.step);
     const runningNames = steps.size >= status.steps ? [...steps.running].slice(0, 20) : status.running.map((f) => f.step);
@@ -301,6 +302,13 @@ async function runView(page, id, step) {
     document.getElementById("step-count").textContent = (filter.states || filter.search ? `${rows.length} of ${steps.size} steps` : `${steps.size} steps`) + loading;
   };
 
+  /// Scrolls the table to a step named in the header, if the rows shown hold it.
+  const reveal = (name) => {
+    const index = rows.findIndex((r) => r.step === name);
+    if (index < 0) return;
+    area.scrollTop = Math.max(0, index * ROW_HEIGHT - area.clientHeight / 2);
+    table();
+  };
   const timelineItems = () => attempts || steps.ordered().map((n) => steps.byName.get(n)).filter((s) => s.startedAt);
   const drawTimeline = () => { document.getElementById("timeline").innerHTML = timeline(timelineItems(), document.getElementById("timeline").clientWidth || 900); };
 
@@ -342,6 +350,8 @@ async function runView(page, id, step) {
     status = await page.json(path + "/status");
     detail = await page.json(path + "?steps=false");
     head();
+    // A big run's timeline moves with the ticker, which stops when the run ends: drawn once more then.
+    if (!isActive() && document.getElementById("timeline").innerHTML) drawTimeline();
     await extras();
   };
   /// Steps whose records changed after `seq` (values passed on, instances added, what happened while offline).
@@ -441,7 +451,8 @@ async function runView(page, id, step) {
     // eslint-disable-next-line require-atomic-updates
     logOffset = offset + new TextEncoder().encode(text).length;
     log.textContent += text;
-    if (!log.textContent) log.textContent = "(no output yet)";
+    const record = steps.byName.get(selected);
+    if (!log.textContent) log.textContent = record && !["pending", "running"].includes(record.state) ? "(no output)" : "(no output yet)";
     log.scrollTop = log.scrollHeight;
   };
   const readLog = () => {
