@@ -82,7 +82,8 @@ struct QueryParameter: Sendable {
     /// The JSON Schema of what it accepts, for the OpenAPI document.
     var schema: [String: any Sendable] {
         switch kind {
-        case .string: ["type": "string"]
+        // No control characters: the handlers refuse them (``hasControlCharacter``).
+        case .string: ["type": "string", "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"]
         case .boolean: ["type": "boolean"]
         case let .integer(range): ["type": "integer", "minimum": range.lowerBound, "maximum": range.upperBound]
         case let .choice(values): ["type": "string", "enum": values]
