@@ -584,11 +584,15 @@ struct WebUITests {
         try await browser.session { page in
             #expect(try await page.waitFor(Self.shows("run", "Run \(parent)")))
             // The fan-out is folded: opened, each instance names the child run it started.
+            #expect(try await page.waitFor("document.querySelector('button.toggle-fan-out') !== null"), "the steps are drawn")
             _ = try await page.evaluate("document.querySelector('button.toggle-fan-out').click()")
             let link = "tr[data-step='batches[3]'] a[data-child='\(child)']"
             #expect(try await page.waitFor("document.querySelector(\"\(link)\")?.offsetParent !== null"), "the child run's link shows")
-            _ = try await page.evaluate("document.querySelector(\"\(link)\").click()")
-            #expect(try await page.waitFor(Self.shows("run", "Run \(child)")), "a parent run → its child run")
+            // Clicked as drawn now: the rows in view are drawn again as the page reads the run.
+            let reached = try await page.waitFor(
+                "(document.querySelector(\"\(link)\")?.click(), location.hash === '#/runs/\(child)' && \(Self.shows("run", "Run \(child)")))")
+            let seen = try await page.evaluate("location.hash + ' ' + document.getElementById('view').innerText.slice(0, 200)")
+            #expect(reached, "a parent run → its child run: \(seen)")
             #expect(try await page.evaluate("document.querySelector('#run-head p.muted').textContent").contains("step batches[3] of \(parent)"))
             #expect(try await page.evaluate("document.getElementById('log').textContent") == "Choose a step above to see its log.")
             _ = try await page.evaluate("document.querySelector(\"#run-head a[href^='#/runs/\(parent)']\").click()")

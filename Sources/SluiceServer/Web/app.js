@@ -4,7 +4,7 @@
 // at most one live connection, closed with its timers when the view changes. The run page is run.js; the
 // pictures are charts.js (both loaded before this file).
 /* global runView, historyGrid */
-/* exported Offline, seconds, size, wrap, field, parameterValues, showFieldErrors */
+/* exported Stale, Offline, seconds, size, wrap, field, parameterValues, showFieldErrors */
 
 const view = document.getElementById("view");
 const connection = document.getElementById("connection");

@@ -1,7 +1,7 @@
 "use strict";
 // The run page: where a run stands, its steps (only those in view drawn), their logs, timeline and resources,
 // kept current from the events. app.js routes here; charts.js draws the pictures.
-/* global view, enc, esc, words, badge, when, duration, seconds, size, triggerText, patch, wrap, api, json, Offline, field,
+/* global Stale, view, enc, esc, words, badge, when, duration, seconds, size, triggerText, patch, wrap, api, json, Offline, field,
    parameterValues, showFieldErrors, timeline, resourceChart, fanOutOf */
 /* exported runView */
 
@@ -217,7 +217,10 @@ async function runView(page, id, step) {
 
   // ---- the header: where the run stands ----
   const counted = () => (steps.size >= (status ? status.steps : 0) ? steps.tally() : status.counts);
+  // Each drawing checks that this page is still the one shown: work that ends after a navigation would otherwise
+  // draw this run into the next page's elements, which have the same ids.
   const head = () => {
+    if (!page.alive) return;
     const r = detail.run, running = isActive(), counts = counted();
     const total = Math.max(steps.size, status.steps), finished = total - (counts.pending || 0) - (counts.running || 0);
     const percent = total ? Math.floor(finished / total * 1000) / 10 : (running ? 0 : 100);
@@ -291,6 +294,7 @@ async function runView(page, id, step) {
       <td colspan="6">${esc(fanOutSummary(f.counts, total))} <span class="muted">(${total} instance${total === 1 ? "" : "s"})</span></td></tr>`;
   };
   const table = () => {
+    if (!page.alive) return;
     if (rowsShape !== steps.shape) { rows = steps.rows(filter, expanded); rowsShape = steps.shape; }
     const height = area.clientHeight || 600, first = Math.max(0, Math.floor(area.scrollTop / ROW_HEIGHT) - 10);
     const last = Math.min(rows.length, first + Math.ceil(height / ROW_HEIGHT) + 20), links = children();
@@ -310,10 +314,11 @@ async function runView(page, id, step) {
     table();
   };
   const timelineItems = () => attempts || steps.ordered().map((n) => steps.byName.get(n)).filter((s) => s.startedAt);
-  const drawTimeline = () => { document.getElementById("timeline").innerHTML = timeline(timelineItems(), document.getElementById("timeline").clientWidth || 900); };
+  const drawTimeline = () => { if (page.alive) document.getElementById("timeline").innerHTML = timeline(timelineItems(), document.getElementById("timeline").clientWidth || 900); };
 
   // What steps passed on ($SLUICE_OUTPUT), the first 50 of them: a big fan-out's are in the export.
   const values = () => {
+    if (!page.alive) return;
     const passing = [];
     for (const name of steps.ordered()) {
       const s = steps.byName.get(name);
@@ -335,8 +340,10 @@ async function runView(page, id, step) {
       document.getElementById("resources").innerHTML = '<p class="muted">drawn when the run ends</p>';
     } else if (!outputsShown) {
       outputsShown = true;
-      const [outputs, notes, figures] = await Promise.all([page.json(`${path}/outputs`).catch(() => []), page.json(`${path}/notifications`).catch(() => []),
-        page.json(`${path}/resources`).catch(() => ({ rows: [], more: 0 }))]);
+      // What cannot be read is drawn empty, unless the page has changed meanwhile.
+      const read = (route, empty) => page.json(route).catch((error) => { if (error instanceof Stale) throw error; return empty; });
+      const [outputs, notes, figures] = await Promise.all([read(`${path}/outputs`, []), read(`${path}/notifications`, []),
+        read(`${path}/resources`, { rows: [], more: 0 })]);
       document.getElementById("outputs").innerHTML = outputsList(outputs, path);
       document.getElementById("resources").innerHTML = resourceChart(figures);
       document.getElementById("review").innerHTML = notes.length ? `<section aria-labelledby="review-heading"><h2 id="review-heading">Manual review</h2>
