@@ -135,6 +135,7 @@ struct BigRunAPITests {
             for bad in [
                 "steps?state=bogus", "steps?state=failed,", "steps?limit=0", "steps?limit=5001", "steps?since=-1", "steps?after=x",
                 "attempts?after=x", "attempts?after=1.", "attempts?after=-1.1", "attempts?after=1.1.1",
+                "steps?limit=1&limit=abc", "steps?state=failed&state=succeeded", "attempts?step=s1&step=s2",
             ] {
                 let reply = try await client.send(.get, "/api/runs/\(id)/\(bad)")
                 #expect(reply.status == .badRequest, "\(bad): \(reply.text)")

@@ -50,6 +50,10 @@ struct QueryParameter: Sendable {
     /// The parameter's text in `request`, checked against its kind; nil when the request does not give it.
     func value(in request: Request) throws -> String? {
         guard let text = request.uri.queryParameters.get(name) else { return nil }
+        // Given twice, one value would be dropped unseen: which was meant is not for the server to guess.
+        guard request.uri.queryParameters.getAll(name).count == 1 else {
+            throw HTTPError(.badRequest, message: "\(name) is given more than once: give it once (several states go in one, separated by commas)")
+        }
         guard !Self.hasControlCharacter(text) else { throw HTTPError(.badRequest, message: "\(name) must not hold control characters") }
         switch kind {
         case .matching: return text
