@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # The full test suite: unit and integration tests with real processes and a real SQLite store, and end-to-end
 # tests that run the built `sluice` binary, drive the web UI in headless Chromium, open exports in LibreOffice,
-# fuzz the API with schemathesis and read download names with Werkzeug, read workbooks with openpyxl, compare
+# fuzz the API with schemathesis, generate a client from its document with openapi-python-client, check pipeline
+# files against their JSON Schema with check-jsonschema, read download names with Werkzeug, read workbooks with openpyxl, compare
 # schedules with croniter, check `/metrics` with promtool, run the store's tests against PostgreSQL, steps on workers
 # in three network namespaces and on a real single-node Slurm (all installed when missing; the Python packages into
 # .build/tools/venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-machine.sh --for-tests
-if [ ! -x .build/tools/venv/bin/schemathesis ] || ! .build/tools/venv/bin/python3 -c 'import werkzeug, openpyxl, croniter' 2>/dev/null; then
+tools="schemathesis==4.32.5 werkzeug==3.1.8 openpyxl==3.1.5 croniter==7.0.0 openapi-python-client==0.29.1 check-jsonschema==0.39.0"
+if [ "$(cat .build/tools/venv/installed 2>/dev/null)" != "$tools" ]; then
     python3 -m venv .build/tools/venv
-    .build/tools/venv/bin/pip install --quiet --disable-pip-version-check schemathesis==4.32.5 werkzeug==3.1.8 openpyxl==3.1.5 croniter==7.0.0
+    .build/tools/venv/bin/pip install --quiet --disable-pip-version-check $tools
+    echo "$tools" > .build/tools/venv/installed
 fi
 # The code's format (.swift-format) and the web UI's script (ESLint's recommended rules, scripts/eslint.json). Debian's
 # ESLint finds its modules under /usr/share/nodejs, where a Node.js from elsewhere does not look by itself.

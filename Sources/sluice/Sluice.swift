@@ -21,7 +21,7 @@ struct Sluice: AsyncParsableCommand {
             RestoreCommand.self, ResumeCommand.self, RetryCommand.self, GCCommand.self, BackfillCommand.self, TriggersCommand.self,
             SchedulerCommand.self,
             DBCommand.self, ServeCommand.self, ExportCommand.self, ConfigCommand.self, WorkerCommand.self, AttemptCommand.self,
-            ProbeCommand.self,
+            ProbeCommand.self, SchemaCommand.self,
         ])
 
     static func main() async {

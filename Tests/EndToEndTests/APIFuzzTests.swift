@@ -4,7 +4,8 @@ import Testing
 
 /// Property-based testing of the API from its own OpenAPI document: schemathesis (installed by `scripts/test.sh`)
 /// generates requests, valid and not, against a live `sluice serve` with a token, and checks every answer: no
-/// 5xx, status codes, content types and bodies as documented, 401 without the token, 405 for other methods.
+/// 5xx, status codes, content types, headers and bodies as their component schemas say (every check, response
+/// conformance included), 401 without the token, 405 for other methods, invalid requests refused.
 /// `/api/events` is a WebSocket, which OpenAPI cannot describe; ``EventsTests`` covers it.
 @Suite(.serialized)
 struct APIFuzzTests {
@@ -31,8 +32,8 @@ struct APIFuzzTests {
         let run = try await SluiceBinary.run(["run", "p"], in: workspace.root)
         let id = try #require(run.stdout.split(separator: " ").dropFirst().first.map(String.init), "\(run.stdout)")
         // Names that exist, so that generated requests reach past 404 (schemathesis reads this file from its folder).
-        // A backfill's dates are checked beyond what a schema says (from before to, and `p` has no date template), so a
-        // well-formed backfill of `p` is refused with 422, which is what this fuzzing checks.
+        // A backfill's dates are checked beyond what a schema says (from before to, and `p` has no date template), and
+        // a run's mode and parameters against the pipeline, so well-formed requests of these are refused with 422.
         try workspace.write(
             "schemathesis.toml",
             """
@@ -42,7 +43,7 @@ struct APIFuzzTests {
             run = "\(id)"
 
             [[operations]]
-            include-path = "/api/pipelines/{pipeline}/backfill"
+            include-path-regex = "^/api/pipelines/\\\\{pipeline\\\\}/(backfill|runs|steps/\\\\{step\\\\}/run)$"
             checks.positive_data_acceptance.expected-statuses = ["2xx", "404", "422"]
             """)
         let server = try SluiceBinary.start(["serve", "--port", "0", "--token", "fuzz-token"], in: workspace.root)
@@ -53,7 +54,7 @@ struct APIFuzzTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.schemathesis)
         process.arguments = [
-            "run", address + "/api/openapi.json", "-H", "Authorization: Bearer fuzz-token", "--max-examples", "15",
+            "run", address + "/api/openapi.json", "-H", "Authorization: Bearer fuzz-token", "--checks", "all", "--max-examples", "15",
             "--request-timeout", "10", "--exclude-path", "/api/events", "--no-color",
         ]
         process.currentDirectoryURL = URL(fileURLWithPath: workspace.root)

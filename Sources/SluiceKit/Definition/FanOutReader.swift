@@ -25,7 +25,7 @@ enum FanOutReader {
         }
         if node.mapping != nil {
             var glob: String?
-            for (key, _, value) in reader.entries(of: node, known: ["glob"], context: "'foreach'") where key == "glob" {
+            for (key, _, value) in reader.entries(of: node, known: PipelineFormat.foreachGlob.names, context: "'foreach'") where key == "glob" {
                 glob = reader.string(value, key)
                 if let pattern = glob, Template.mayHoldReferences(pattern) {
                     reader.report(.badValue, value, "a glob is matched as written: '{{' has no meaning in it", fix: "write the pattern itself")

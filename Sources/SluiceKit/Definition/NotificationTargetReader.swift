@@ -3,7 +3,6 @@ import Yams
 /// Reads a `notify:` list: `- file: PATH`, `- webhook: URL` or `- command: TEXT`, each with optional `on`,
 /// `timeout` and `retries`.
 enum NotificationTargetReader {
-    static let keys = ["file", "webhook", "command", "on", "timeout", "retries"]
     static let statuses: [String: RunStatus] = [
         "failure": .failed, "failed": .failed, "partial_success": .partialSuccess,
         "success": .success,
@@ -18,7 +17,7 @@ enum NotificationTargetReader {
     }
 
     private static func readTarget(_ node: Node, reader: DefinitionReader) -> NotificationTarget? {
-        let entries = reader.entries(of: node, known: keys, context: "a notify handler")
+        let entries = reader.entries(of: node, known: PipelineFormat.notifyHandler.names, context: "a notify handler")
         var kinds: [NotificationTarget.Kind] = []
         var options: [(String, Node)] = []
         for (key, _, value) in entries {

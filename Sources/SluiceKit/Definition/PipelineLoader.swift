@@ -3,22 +3,6 @@ import Yams
 
 /// Turns one pipeline file into a ``Pipeline``, or into every problem it has.
 public enum PipelineLoader {
-    static let pipelineKeys = [
-        "name", "description", "steps", "params", "modes", "env", "secrets", "workdir", "notify", "concurrency", "schedule", "watch",
-        "executor", "slurm",
-    ]
-    static let stepKeys = [
-        "name", "description", "script", "command", "depends_on", "timeout", "retries", "env",
-        "tags", "allow_failure", "workdir", "inputs", "outputs", "on_failure", "trigger_rule",
-        "executor", "runs_on", "slurm", "foreach", "matrix", "max_parallel", "fail_fast", "if", "params",
-        "pipeline", "wait_for", "resources", "pool", "priority",
-    ]
-    static let resourceKeys = ["cpus", "memory"]
-    static let waitForKeys = ["file", "glob", "command", "http", "interval", "timeout", "soft_fail"]
-    static let parameterKeys = ["type", "default", "required", "choices", "min", "max", "description"]
-    static let retryKeys = ["count", "delay", "backoff", "max_delay"]
-    static let modeKeys = ["steps", "description"]
-    static let onFailureKeys = ["rollback", "run"]
     /// Room for generated pipelines (100,000 steps in block style take about 16 MiB); a file past this is a mistake
     /// or an attack. The other protections (merge budget, nesting) hold whatever the size.
     static let maximumFileSize = 64 << 20
@@ -88,7 +72,7 @@ public enum PipelineLoader {
             steps: [], parameters: [], modes: [], environment: [:], secrets: [], workdir: nil)
         var sawSteps = false
         var templates = ReferenceChecker()
-        for (key, _, value) in reader.entries(of: root, known: pipelineKeys, context: "the pipeline") {
+        for (key, _, value) in reader.entries(of: root, known: PipelineFormat.pipeline.names, context: "the pipeline") {
             switch key {
             case "name": pipeline.name = reader.string(value, key) ?? id
             case "description": pipeline.description = reader.string(value, key) ?? ""
@@ -143,7 +127,7 @@ public enum PipelineLoader {
     }
 
     private static func readStep(_ node: Node, reader: DefinitionReader, templates: inout ReferenceChecker) -> Step? {
-        let entries = reader.entries(of: node, known: stepKeys, context: "a step")
+        let entries = reader.entries(of: node, known: PipelineFormat.step.names, context: "a step")
         guard node.mapping != nil else { return nil }
         var step = Step(
             name: "", description: "", action: .command(""), dependsOn: [], timeout: nil, retry: .none,
@@ -337,7 +321,7 @@ public enum PipelineLoader {
             reader.report(.wrongType, node, "'resources' must be a map", fix: "write resources: {cpus: 2, memory: 4G}")
             return resources
         }
-        for (key, _, value) in reader.entries(of: node, known: resourceKeys, context: "'resources'") {
+        for (key, _, value) in reader.entries(of: node, known: PipelineFormat.resources.names, context: "'resources'") {
             switch key {
             case "cpus": resources.cpus = reader.wholeNumber(value, "resources.cpus", in: 1...100_000) ?? 1
             case "memory":
@@ -355,7 +339,7 @@ public enum PipelineLoader {
 
     /// `wait_for: {file|glob|command|http: TARGET, interval, timeout, soft_fail}`, with the node of its target.
     private static func readWaitFor(_ node: Node, reader: DefinitionReader) -> (WaitFor, Node)? {
-        let entries = reader.entries(of: node, known: waitForKeys, context: "wait_for")
+        let entries = reader.entries(of: node, known: PipelineFormat.waitFor.names, context: "wait_for")
         guard node.mapping != nil else {
             reader.report(.wrongType, node, "'wait_for' must be a map", fix: "write wait_for: {file: incoming/today.csv, interval: 1m, timeout: 6h}")
             return nil
@@ -444,7 +428,7 @@ public enum PipelineLoader {
             guard item.mapping != nil else { return readPaths(item, "outputs", reader: reader).map { ($0.0, $0.1, false) } }
             var path: Node?
             var temporary = false
-            for (key, _, value) in reader.entries(of: item, known: ["path", "temp"], context: "an output") {
+            for (key, _, value) in reader.entries(of: item, known: PipelineFormat.output.names, context: "an output") {
                 if key == "path" { path = value } else { temporary = reader.bool(value, "temp") ?? false }
             }
             guard let path else {
@@ -511,7 +495,7 @@ public enum PipelineLoader {
             reader.report(.badValue, node, "unknown on_failure action '\(text)'", fix: fix)
             return nil
         }
-        let entries = reader.entries(of: node, known: onFailureKeys, context: "'on_failure'")
+        let entries = reader.entries(of: node, known: PipelineFormat.onFailure.names, context: "'on_failure'")
         guard entries.count == 1, let (key, _, value) = entries.first else {
             if node.mapping != nil { reader.report(.badValue, node, "'on_failure' takes exactly one action", fix: fix) }
             return nil
@@ -526,7 +510,7 @@ public enum PipelineLoader {
             policy.retries = reader.wholeNumber(node, "retries", in: 0...1000) ?? 0
             return policy
         }
-        for (key, _, value) in reader.entries(of: node, known: retryKeys, context: "'retries'") {
+        for (key, _, value) in reader.entries(of: node, known: PipelineFormat.retry.names, context: "'retries'") {
             switch key {
             case "count": policy.retries = reader.wholeNumber(value, key, in: 0...1000) ?? 0
             case "delay": policy.delay = reader.duration(value, key) ?? policy.delay
@@ -558,7 +542,7 @@ public enum PipelineLoader {
                 description: "", location: reader.location(keyNode))
             var defaultNode: Node?
             var bounds: [String: Node] = [:]
-            for (key, _, field) in reader.entries(of: value, known: parameterKeys, context: "parameter '\(name)'") {
+            for (key, _, field) in reader.entries(of: value, known: PipelineFormat.parameter.names, context: "parameter '\(name)'") {
                 switch key {
                 case "type":
                     guard let text = reader.string(field, key) else { continue }
@@ -654,7 +638,7 @@ public enum PipelineLoader {
                 return Mode(name: name, members: reader.strings(value, name).map(\.0), description: "", location: reader.location(keyNode))
             }
             var mode = Mode(name: name, members: [], description: "", location: reader.location(keyNode))
-            for (key, _, field) in reader.entries(of: value, known: modeKeys, context: "mode '\(name)'") {
+            for (key, _, field) in reader.entries(of: value, known: PipelineFormat.mode.names, context: "mode '\(name)'") {
                 if key == "steps" { mode.members = reader.strings(field, key).map(\.0) }
                 if key == "description" { mode.description = reader.string(field, key) ?? "" }
             }

@@ -2,8 +2,6 @@ import Yams
 
 /// Reads `executor:`, `runs_on:` and `slurm:` of a pipeline or a step.
 enum PlacementReader {
-    static let slurmKeys = ["partition", "cpus", "memory", "time", "flags"]
-
     static func executor(_ node: Node, reader: DefinitionReader) -> ExecutorKind? {
         guard let text = reader.string(node, "executor") else { return nil }
         guard let kind = ExecutorKind(rawValue: text) else {
@@ -29,7 +27,7 @@ enum PlacementReader {
 
     static func slurm(_ node: Node, reader: DefinitionReader) -> SlurmRequest {
         var request = SlurmRequest()
-        for (key, _, value) in reader.entries(of: node, known: slurmKeys, context: "'slurm'") {
+        for (key, _, value) in reader.entries(of: node, known: PipelineFormat.slurm.names, context: "'slurm'") {
             switch key {
             case "partition": request.partition = reader.string(value, key)
             case "cpus": request.cpus = reader.wholeNumber(value, key, in: 1...100_000)

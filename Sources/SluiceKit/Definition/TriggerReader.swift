@@ -3,8 +3,6 @@ import Yams
 
 /// Reads `schedule:` and `watch:`: each one entry (a mapping, or for schedules just the cron text) or a list.
 enum TriggerReader {
-    static let scheduleKeys = ["name", "cron", "timezone", "catch_up", "max_catch_up", "params"]
-    static let watchKeys = ["name", "path", "pattern", "debounce", "params"]
 
     static func schedules(_ node: Node, reader: DefinitionReader) -> [Schedule] {
         entries(node).enumerated().compactMap { index, item in
@@ -27,7 +25,7 @@ enum TriggerReader {
         if let text = node.scalar?.string {
             cron = readCron(text, node, reader: reader)
         } else {
-            let entries = reader.entries(of: node, known: scheduleKeys, context: "a schedule")
+            let entries = reader.entries(of: node, known: PipelineFormat.schedule.names, context: "a schedule")
             guard node.mapping != nil else { return nil }
             for (key, _, value) in entries {
                 switch key {
@@ -78,7 +76,7 @@ enum TriggerReader {
 
     private static func readWatch(_ node: Node, defaultName: String, reader: DefinitionReader) -> FileWatch? {
         var watch = FileWatch(name: defaultName, folder: "", patterns: ["*"], debounce: 5, parameters: [:], location: reader.location(node))
-        let entries = reader.entries(of: node, known: watchKeys, context: "a watch")
+        let entries = reader.entries(of: node, known: PipelineFormat.watch.names, context: "a watch")
         guard node.mapping != nil else { return nil }
         for (key, _, value) in entries {
             switch key {

@@ -3,13 +3,13 @@ import Foundation
 /// One recovery Sluice performed for a failed step: a rollback of its outputs, or a healing script.
 public struct RecoveryAction: Sendable, Codable, Equatable {
     /// What the recovery did: put outputs back, or ran a healing script.
-    public enum Kind: String, Sendable, Codable {
+    public enum Kind: String, Sendable, Codable, CaseIterable {
         case rollback = "ROLLBACK_TO_BACKUP"
         case healingScript = "RUN_HEALING_SCRIPT"
     }
 
     /// Whether the recovery succeeded.
-    public enum Status: String, Sendable, Codable {
+    public enum Status: String, Sendable, Codable, CaseIterable {
         case success = "SUCCESS"
         case failed = "FAILED"
     }

@@ -25,15 +25,17 @@ public struct RunExport: Sendable {
         self.attempts = attempts
     }
 
+    /// The JSON export.
+    public struct Document: Codable, Sendable {
+        public var run: RunRecord
+        public var steps: [StepRunRecord]
+        public var attempts: [AttemptRecord]
+        public var fanOuts: [FanOutSummary]
+    }
+
     public func data(_ format: Format) throws -> Data {
         switch format {
         case .json:
-            struct Document: Encodable {
-                var run: RunRecord
-                var steps: [StepRunRecord]
-                var attempts: [AttemptRecord]
-                var fanOuts: [FanOutSummary]
-            }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             encoder.dateEncodingStrategy = Timestamp.jsonEncoding

@@ -97,6 +97,13 @@ public struct Configuration: Sendable {
             validate: { ["true", "false"].contains($0) ? nil : "must be true or false" }),
     ]
 
+    /// The keys of `sluice.yaml`, as `sluice schema config` describes them.
+    public static let fileKeys = KeyTable(
+        keys.map { DefinitionKey($0.name, .text, $0.summary) } + [
+            DefinitionKey("notify", .list(.section(PipelineFormat.notifyHandler)), "where to send notices of every pipeline's runs"),
+            DefinitionKey("pools", .mapping(.wholeNumber), "pools of slots that steps with `pool:` share: `warehouse: 2`"),
+        ])
+
     static let nonEmpty: @Sendable (String) -> String? = { $0.isEmpty ? "must not be empty" : nil }
     static let listOfNames: @Sendable (String) -> String? = { text in
         let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -172,7 +179,7 @@ public struct Configuration: Sendable {
         var result: [String: (String, SourceLocation)] = [:]
         var notify: [NotificationTarget] = []
         var pools: [String: Int] = [:]
-        for (key, _, value) in reader.entries(of: root, known: keys.map(\.name) + ["notify", "pools"], context: "the config file") {
+        for (key, _, value) in reader.entries(of: root, known: fileKeys.names, context: "the config file") {
             if key == "notify" {
                 notify = NotificationTargetReader.read(value, reader: reader)
             } else if key == "pools" {

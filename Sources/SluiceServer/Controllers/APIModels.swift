@@ -271,3 +271,18 @@ struct BackfillStarted: Codable, Sendable {
     var skipped: [Interval]
     var refused: [Interval]
 }
+
+/// `PUT /api/pipelines/{pipeline}/paused`.
+struct PausedBody: Decodable, Sendable {
+    var paused: Bool
+}
+
+/// `PUT /api/pipelines/{pipeline}/steps/{step}/tested`.
+struct TestedBody: Decodable, Sendable {
+    var tested: Bool
+}
+
+/// What `POST /api/runs/{run}/cancel` answers: the run being cancelled.
+struct Cancelling: Codable, Sendable {
+    var cancelling: String
+}

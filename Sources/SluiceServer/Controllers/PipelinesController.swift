@@ -22,16 +22,14 @@ struct PipelinesController {
                 steps: [context.parameters.name("step")])
         }
         group.put(":pipeline/paused") { request, context in
-            struct Body: Decodable { var paused: Bool }
-            let body = try await decodeJSON(Body.self, request, context)
+            let body = try await decodeJSON(PausedBody.self, request, context)
             return try await setPaused(context.parameters.name("pipeline"), paused: body.paused)
         }
         group.post(":pipeline/backfill") { request, context in
             try await backfill(context.parameters.name("pipeline"), body: try await decodeJSON(BackfillBody.self, request, context))
         }
         group.put(":pipeline/steps/:step/tested") { request, context in
-            struct Body: Decodable { var tested: Bool }
-            let body = try await decodeJSON(Body.self, request, context)
+            let body = try await decodeJSON(TestedBody.self, request, context)
             return try await markTested(context.parameters.name("pipeline"), step: context.parameters.name("step"), tested: body.tested)
         }
     }

@@ -134,7 +134,7 @@ struct RunsController {
     private func cancel(_ id: String) async throws -> Response {
         _ = try await RunCancellation.cancel(
             try await run(id), store: state.store, launcher: state.launcher, because: "asked for through the API or the web UI")
-        return try JSONResponse.make(["cancelling": id], status: .accepted)
+        return try JSONResponse.make(Cancelling(cancelling: id), status: .accepted)
     }
 
     /// A new run of the steps that did not succeed, with the parameters the body changes (``RunRetry``).

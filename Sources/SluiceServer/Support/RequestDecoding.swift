@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import SluiceKit
+import Synchronization
 
 /// Decodes a JSON body; malformed JSON or wrong types are a 400 that says what is wrong, never a 500. A body sent as
 /// anything but JSON gets 415: those are the types a web page can send to another site without asking it.
@@ -12,7 +14,8 @@ func decodeJSON<T: Decodable>(_ type: T.Type, _ request: Request, _ context: API
     let data = buffer.readData(length: buffer.readableBytes) ?? Data()
     if !data.isEmpty { try requireMediaType("application/json", of: request) }
     let body = data.isEmpty ? Data((empty ?? "").utf8) : data
-    do { return try context.requestDecoder.decode(T.self, from: body) } catch let error as DecodingError {
+    let value: T
+    do { value = try context.requestDecoder.decode(T.self, from: body) } catch let error as DecodingError {
         // Foundation's decoder calls a number too large for an `Int` field invalid JSON, and names no field.
         if case let .dataCorrupted(context) = error, context.codingPath.isEmpty, (try? JSONSerialization.jsonObject(with: body)) != nil {
             throw HTTPError(.badRequest, message: "invalid JSON body: a value does not fit its field (a number too large?)")
@@ -20,6 +23,34 @@ func decodeJSON<T: Decodable>(_ type: T.Type, _ request: Request, _ context: API
         throw HTTPError(.badRequest, message: "invalid JSON body: \(describe(error))")
     } catch {
         throw HTTPError(.badRequest, message: "invalid JSON body: \(error.localizedDescription)")
+    }
+    try refuseUnknownKeys(of: T.self, in: body)
+    return value
+}
+
+/// A key the body type does not take is refused, not ignored: `{"parms": ...}` would otherwise start a run with
+/// none of the parameters meant.
+private func refuseUnknownKeys<T: Decodable>(of type: T.Type, in body: Data) throws {
+    guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any], let known = BodyKeys.of(type) else { return }
+    guard let unknown = object.keys.sorted().first(where: { !known.contains($0) }) else { return }
+    let hint =
+        Suggestion.closest(to: unknown, among: known.sorted()).map { "did you mean '\($0)'?" } ?? "it takes \(known.sorted().joined(separator: ", "))"
+    throw HTTPError(.badRequest, message: "invalid JSON body: unknown key \(unknown.debugDescription); \(hint)")
+}
+
+/// The keys of each body type, read once from its own decoding (``SchemaReflection``), as the API document lists them.
+private enum BodyKeys {
+    static let known = Mutex<[ObjectIdentifier: Set<String>]>([:])
+
+    static func of<T: Decodable>(_ type: T.Type) -> Set<String>? {
+        if let keys = known.withLock({ $0[ObjectIdentifier(type)] }) { return keys }
+        let reflection = SchemaReflection()
+        guard (try? reflection.schema(of: type)) != nil,
+            let properties = reflection.components[SchemaReflection.name(of: type)]?["properties"] as? [String: Any]
+        else { return nil }
+        let keys = Set(properties.keys)
+        known.withLock { $0[ObjectIdentifier(type)] = keys }
+        return keys
     }
 }
 

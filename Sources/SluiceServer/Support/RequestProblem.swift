@@ -3,8 +3,8 @@ import SluiceKit
 
 /// The body of every error the API answers with: `{"error": {"message": "..."}}`, and for values at fault one message
 /// per field: `"fields": {"params.start_date": "..."}`.
-struct RequestProblem: Encodable {
-    struct Message: Encodable { var message: String }
+struct RequestProblem: Codable {
+    struct Message: Codable { var message: String }
 
     var error: Message
     var fields: [String: String]?

@@ -1,0 +1,56 @@
+import Foundation
+
+/// JSON Schemas (draft 07, which the YAML language server and check-jsonschema read) of pipeline files and of
+/// `sluice.yaml`, written from the key tables the loader reads them by (``PipelineFormat``). They say which keys
+/// exist and the shape of each value; the loader then checks more (paths inside the workspace, cron expressions,
+/// names that exist).
+public enum DefinitionSchema {
+    public static var pipeline: Data {
+        document(title: "Sluice pipeline", description: "A pipeline file of a Sluice workspace (pipelines/NAME.yaml)", PipelineFormat.pipeline)
+    }
+
+    public static var config: Data {
+        document(title: "Sluice workspace settings", description: "A Sluice workspace's sluice.yaml", Configuration.fileKeys)
+    }
+
+    private static func document(title: String, description: String, _ table: KeyTable) -> Data {
+        var root = schema(of: .section(table))
+        root["$schema"] = "http://json-schema.org/draft-07/schema#"
+        root["title"] = title
+        root["description"] = description
+        return (try? JSONSerialization.data(withJSONObject: root, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data()
+    }
+
+    /// A YAML scalar as the loader reads it: anything but a list or a mapping (an empty value is empty text).
+    private static var scalar: [String: Any] { ["type": ["string", "number", "boolean", "null"]] }
+
+    static func schema(of shape: ValueShape) -> [String: Any] {
+        switch shape {
+        case .text: scalar
+        case .names: ["anyOf": [scalar, ["type": "array", "items": scalar]]]
+        case .flag:
+            [
+                "anyOf": [
+                    ["type": "boolean"], ["type": "string", "pattern": "^([Tt]rue|TRUE|[Ff]alse|FALSE|[Yy]es|YES|[Nn]o|NO|[Oo]n|ON|[Oo]ff|OFF)$"],
+                ]
+            ]
+        case .duration: ["type": ["number", "string"], "minimum": 0]
+        case .number: ["type": ["number", "string"], "pattern": "^[-+]?[0-9.]+([eE][-+]?[0-9]+)?$"]
+        case .wholeNumber: ["type": ["integer", "string"], "pattern": "^[-+]?[0-9]+$"]
+        case let .choice(words): ["type": "string", "enum": words]
+        case let .section(table):
+            [
+                "type": "object",
+                "properties": Dictionary(
+                    uniqueKeysWithValues: table.keys.map { key in
+                        (key.name, schema(of: key.value).merging(["description": key.summary]) { $1 })
+                    }),
+                "patternProperties": ["^x-": [String: Any]()],
+                "additionalProperties": false,
+            ].merging(table.required.isEmpty ? [:] : ["required": table.required]) { $1 }
+        case let .mapping(value): ["type": "object", "additionalProperties": schema(of: value)]
+        case let .list(item): ["type": "array", "items": schema(of: item)]
+        case let .either(shapes): ["anyOf": shapes.map(schema(of:))]
+        }
+    }
+}
