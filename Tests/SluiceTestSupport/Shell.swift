@@ -5,6 +5,10 @@ import Foundation
 public enum Shell {
     /// Runs `bash -c SCRIPT _ ARGUMENTS…` in `directory` and waits; returns its exit status and standard output.
     public static func run(_ script: String, _ arguments: String..., in directory: String? = nil) throws -> (status: Int32, output: String) {
+        try run(script, arguments: arguments, in: directory)
+    }
+
+    public static func run(_ script: String, arguments: [String], in directory: String? = nil) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["bash", "-c", script, "_"] + arguments

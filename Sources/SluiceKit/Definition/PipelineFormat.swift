@@ -45,7 +45,9 @@ public enum PipelineFormat {
             .init("max_parallel", .wholeNumber, "instances of the fan-out that run at once"),
             .init("fail_fast", .flag, "a failed instance stops the fan-out's others"),
             .init("if", .text, "a condition on parameters and upstream values; false skips the step"),
-            .init("params", .mapping(.either([.text, .list(.text)])), "the parameters of the pipeline a `pipeline:` step runs"),
+            .init(
+                "params", .either([.names, .mapping(.either([.text, .list(.text)]))]),
+                "the parameters the step reads (a list), or for a `pipeline:` step the child run's values (a map)"),
             .init("pipeline", .text, "another pipeline of the workspace, run as a child run"),
             .init("wait_for", .section(waitFor), "a file, glob, command or URL to wait for before the step starts"),
             .init("resources", .section(resources), "the CPUs and memory the step holds while it runs"),
