@@ -28,7 +28,8 @@ struct Sluice: AsyncParsableCommand {
         // A closed stdout (`sluice runs | head`) must not kill a run that is recording state.
         signal(SIGPIPE, SIG_IGN)
         do {
-            var command = try parseAsRoot()
+            // The async parse: completions of run ids read the store.
+            var command = try await asyncParseAsRoot(nil)
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

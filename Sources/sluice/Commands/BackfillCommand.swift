@@ -14,7 +14,7 @@ struct BackfillCommand: AsyncParsableCommand {
 
     @OptionGroup var workspace: WorkspaceOptions
 
-    @Argument(help: "The pipeline.")
+    @Argument(help: "The pipeline.", completion: Completions.pipelines)
     var pipeline: String
 
     @Option(help: "First date (YYYY-MM-DD).")
@@ -29,7 +29,9 @@ struct BackfillCommand: AsyncParsableCommand {
     @Option(help: "Runs at once.")
     var maxActive = 1
 
-    @Option(name: [.short, .customLong("param")], help: ArgumentHelp("A parameter value or template, repeatable.", valueName: "name=value"))
+    @Option(
+        name: [.short, .customLong("param")], help: ArgumentHelp("A parameter value or template, repeatable.", valueName: "name=value"),
+        completion: Completions.parameters)
     var parameters: [String] = []
 
     @OptionGroup var parameterFiles: ParameterFileOptions

@@ -8,7 +8,7 @@ struct ExportCommand: AsyncParsableCommand {
 
     @OptionGroup var workspace: WorkspaceOptions
 
-    @Argument(help: "The run id.")
+    @Argument(help: "The run id.", completion: Completions.runs)
     var run: String
 
     @Option(help: "json, csv or xlsx.")

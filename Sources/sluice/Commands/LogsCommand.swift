@@ -7,10 +7,10 @@ struct LogsCommand: AsyncParsableCommand {
 
     @OptionGroup var workspace: WorkspaceOptions
 
-    @Argument(help: "The run id.")
+    @Argument(help: "The run id.", completion: Completions.runs)
     var run: String
 
-    @Argument(help: "The step.")
+    @Argument(help: "The step.", completion: Completions.runSteps)
     var step: String
 
     @Flag(name: .shortAndLong, help: "Keep printing new output until the step has finished.")

@@ -8,10 +8,10 @@ struct MarkTestedCommand: AsyncParsableCommand {
 
     @OptionGroup var workspace: WorkspaceOptions
 
-    @Argument(help: "The pipeline.")
+    @Argument(help: "The pipeline.", completion: Completions.pipelines)
     var pipeline: String
 
-    @Argument(help: "The step.")
+    @Argument(help: "The step.", completion: Completions.steps)
     var step: String
 
     @Flag(help: "Clear the mark instead.")

@@ -10,10 +10,10 @@ struct RestoreCommand: AsyncParsableCommand {
 
     @OptionGroup var workspace: WorkspaceOptions
 
-    @Argument(help: "The pipeline.")
+    @Argument(help: "The pipeline.", completion: Completions.pipelines)
     var pipeline: String
 
-    @Argument(help: "The step.")
+    @Argument(help: "The step.", completion: Completions.steps)
     var step: String
 
     @Argument(help: "Version numbers to restore; none means the last good state of every output.")

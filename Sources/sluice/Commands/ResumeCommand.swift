@@ -9,7 +9,7 @@ struct ResumeCommand: AsyncParsableCommand {
 
     @OptionGroup var workspace: WorkspaceOptions
 
-    @Argument(help: "The run's id.")
+    @Argument(help: "The run's id.", completion: Completions.runs)
     var id: String
 
     @Option(name: .shortAndLong, help: "Steps run at once (default: the number of cores, or `jobs` in sluice.yaml).")

@@ -13,7 +13,7 @@ struct RetryCommand: AsyncParsableCommand {
 
     @OptionGroup var workspace: WorkspaceOptions
 
-    @Argument(help: "The run to retry.")
+    @Argument(help: "The run to retry.", completion: Completions.runs)
     var id: String
 
     @OptionGroup var options: RunOptions

@@ -8,7 +8,7 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var workspace: WorkspaceOptions
 
-    @Argument(help: "The pipeline (its file name without .yaml).")
+    @Argument(help: "The pipeline (its file name without .yaml).", completion: Completions.pipelines)
     var pipeline: String
 
     @Option(help: "A mode declared under `modes:` (a named subset of steps).")

@@ -4,7 +4,9 @@ import SluiceKit
 
 /// Options shared by `run` and `step`.
 struct RunOptions: ParsableArguments {
-    @Option(name: [.short, .customLong("param")], help: ArgumentHelp("A parameter value, repeatable.", valueName: "name=value"))
+    @Option(
+        name: [.short, .customLong("param")], help: ArgumentHelp("A parameter value, repeatable.", valueName: "name=value"),
+        completion: Completions.parameters)
     var parameters: [String] = []
 
     @OptionGroup var parameterFiles: ParameterFileOptions

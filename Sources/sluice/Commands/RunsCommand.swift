@@ -7,7 +7,7 @@ struct RunsCommand: AsyncParsableCommand {
 
     @OptionGroup var workspace: WorkspaceOptions
 
-    @Option(help: "Only runs of this pipeline.")
+    @Option(help: "Only runs of this pipeline.", completion: Completions.pipelines)
     var pipeline: String?
 
     @Option(help: "Only runs started so: cli, api, schedule, watch, backfill, retry, or parent:RUN for a run's child runs.")

@@ -8,7 +8,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     @OptionGroup var workspace: WorkspaceOptions
 
-    @Argument(help: "The run id.")
+    @Argument(help: "The run id.", completion: Completions.runs)
     var run: String
 
     @Flag(help: "Print the run, its steps and attempts as JSON.")

@@ -7,10 +7,10 @@ struct StepCommand: AsyncParsableCommand {
 
     @OptionGroup var workspace: WorkspaceOptions
 
-    @Argument(help: "The pipeline.")
+    @Argument(help: "The pipeline.", completion: Completions.pipelines)
     var pipeline: String
 
-    @Argument(help: "The step (or several).")
+    @Argument(help: "The step (or several).", completion: Completions.steps)
     var steps: [String]
 
     @Flag(help: "Also run every step the chosen ones depend on.")

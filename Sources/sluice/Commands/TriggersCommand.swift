@@ -29,7 +29,7 @@ struct TriggersCommand: AsyncParsableCommand {
     struct Pause: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Pause a pipeline's schedules and watches (runs started by hand are not affected).")
         @OptionGroup var workspace: WorkspaceOptions
-        @Argument var pipeline: String
+        @Argument(completion: Completions.pipelines) var pipeline: String
 
         func run() async throws { try await TriggersCommand.setPaused(workspace, pipeline, true) }
     }
@@ -38,7 +38,7 @@ struct TriggersCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Resume a pipeline's schedules and watches; times missed while paused follow its catch_up policy.")
         @OptionGroup var workspace: WorkspaceOptions
-        @Argument var pipeline: String
+        @Argument(completion: Completions.pipelines) var pipeline: String
 
         func run() async throws { try await TriggersCommand.setPaused(workspace, pipeline, false) }
     }

@@ -8,7 +8,7 @@ struct ValidateCommand: AsyncParsableCommand {
 
     @OptionGroup var workspace: WorkspaceOptions
 
-    @Argument(help: "Pipelines to check (default: all).")
+    @Argument(help: "Pipelines to check (default: all).", completion: Completions.pipelines)
     var pipelines: [String] = []
 
     @Flag(help: "Print the result as JSON.")

@@ -9,10 +9,10 @@ struct VersionsCommand: AsyncParsableCommand {
 
     @OptionGroup var workspace: WorkspaceOptions
 
-    @Argument(help: "The pipeline.")
+    @Argument(help: "The pipeline.", completion: Completions.pipelines)
     var pipeline: String
 
-    @Argument(help: "Only this step.")
+    @Argument(help: "Only this step.", completion: Completions.steps)
     var step: String?
 
     @Flag(help: "Print the annotations as JSON.")

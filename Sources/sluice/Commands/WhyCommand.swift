@@ -9,14 +9,16 @@ struct WhyCommand: AsyncParsableCommand {
 
     @OptionGroup var workspace: WorkspaceOptions
 
-    @Argument(help: "The pipeline.")
+    @Argument(help: "The pipeline.", completion: Completions.pipelines)
     var pipeline: String
 
-    @Argument(help: "The step, an instance of a fan-out (map[A]), or a fan-out for each of its instances.")
+    @Argument(
+        help: "The step, an instance of a fan-out (map[A]), or a fan-out for each of its instances.", completion: Completions.steps)
     var step: String
 
     @Option(
-        name: [.short, .customLong("param")], help: ArgumentHelp("A parameter value of the run to consider, repeatable.", valueName: "name=value"))
+        name: [.short, .customLong("param")], help: ArgumentHelp("A parameter value of the run to consider, repeatable.", valueName: "name=value"),
+        completion: Completions.parameters)
     var parameters: [String] = []
 
     @Flag(help: "Print the answer as JSON.")

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import SluiceKit
+
+/// What the shell completes from the workspace (`sluice --generate-completion-script bash|zsh|fish`): pipeline
+/// names, a pipeline's steps and its fan-outs' instances, run ids, a run's steps, parameter names. The workspace is
+/// the one `-C`/`--workspace` names on the line, or the current folder. A completion that cannot read it offers
+/// nothing: it never prints an error into the user's line.
+enum Completions {
+    static let pipelines = CompletionKind.custom { words, _, _ in catalog(words)?.entries.map(\.id) ?? [] }
+
+    /// The steps of the pipeline named before the word, with the instances of its latest run.
+    static let steps = CompletionKind.custom { words, index, _ async in
+        guard let catalog = catalog(words), let pipeline = pipeline(words, before: index, in: catalog) else { return [] }
+        var names = pipeline.steps.map(\.name)
+        if let store = await store(words), let latest = try? await store.runs(pipeline: pipeline.id, limit: 1, offset: 0).first,
+            let steps = try? await store.stepRuns(runID: latest.id)
+        {
+            names += steps.map(\.step).filter { !names.contains($0) }
+        }
+        return names
+    }
+
+    /// The newest runs first, of the pipeline named on the line if one is.
+    static let runs = CompletionKind.custom { words, index, _ async -> [String] in
+        guard let store = await store(words) else { return [] }
+        let named = catalog(words).flatMap { pipeline(words, before: index, in: $0) }
+        let runs = (try? await store.runs(pipeline: named?.id, limit: 200, offset: 0)) ?? []
+        return runs.map(\.id)
+    }
+
+    /// The steps of the run named before the word, instances included.
+    static let runSteps = CompletionKind.custom { words, index, _ async in
+        guard let store = await store(words) else { return [] }
+        for word in words[..<min(index, words.count)].dropFirst() where !word.hasPrefix("-") {
+            if let steps = try? await store.stepRuns(runID: word), !steps.isEmpty { return steps.map(\.step) }
+        }
+        return []
+    }
+
+    /// `name=` for each parameter of the pipeline named on the line.
+    static let parameters = CompletionKind.custom { words, index, _ in
+        guard let catalog = catalog(words), let pipeline = pipeline(words, before: index, in: catalog) else { return [] }
+        return pipeline.parameters.map { $0.name + "=" }
+    }
+
+    /// The workspace named on the line (`-C DIR`, `--workspace DIR`, `--workspace=DIR`), else the current folder.
+    private static func configuration(_ words: [String]) -> Configuration? {
+        var root: String?
+        for (index, word) in words.enumerated() {
+            if word == "-C" || word == "--workspace", index + 1 < words.count { root = words[index + 1] }
+            if word.hasPrefix("--workspace=") { root = String(word.dropFirst("--workspace=".count)) }
+        }
+        var options = WorkspaceOptions()
+        options.workspace = root
+        return try? options.configuration()
+    }
+
+    private static func catalog(_ words: [String]) -> PipelineCatalog? {
+        configuration(words).map { PipelineCatalog.scan($0.pipelinesDirectory) }
+    }
+
+    /// The first word before `index` that names a valid pipeline.
+    private static func pipeline(_ words: [String], before index: Int, in catalog: PipelineCatalog) -> Pipeline? {
+        words[..<min(index, words.count)].dropFirst().lazy.compactMap { catalog.entry($0)?.pipeline }.first
+    }
+
+    private static func store(_ words: [String]) async -> (any RunStore)? {
+        // A folder without a store is not made one by pressing Tab in it.
+        guard let location = configuration(words)?.store else { return nil }
+        if case let .sqlite(path) = location, !FileManager.default.fileExists(atPath: path) { return nil }
+        return try? await location.open(timeout: 1, migrate: false)
+    }
+}
