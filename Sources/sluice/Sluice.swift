@@ -16,7 +16,7 @@ struct Sluice: AsyncParsableCommand {
             """,
         version: SluiceVersion.current,
         subcommands: [
-            ValidateCommand.self, ListCommand.self, RunCommand.self, StepCommand.self, RunsCommand.self,
+            InitCommand.self, ValidateCommand.self, ListCommand.self, RunCommand.self, StepCommand.self, RunsCommand.self,
             StatusCommand.self, LogsCommand.self, MarkTestedCommand.self, WhyCommand.self, VersionsCommand.self,
             RestoreCommand.self, ResumeCommand.self, RetryCommand.self, GCCommand.self, BackfillCommand.self, TriggersCommand.self,
             SchedulerCommand.self,

@@ -37,7 +37,9 @@ struct DefinitionSchemaTests {
         let examples = try FileManager.default.contentsOfDirectory(atPath: TestWorkspace.examplesDirectory + "/pipelines")
             .filter { $0.hasSuffix(".yaml") }.map { TestWorkspace.examplesDirectory + "/pipelines/" + $0 }
         #expect(examples.count >= 8)
-        var pipelines = examples, settings: [String] = []
+        let starter = StarterWorkspace.files.filter { $0.path.hasSuffix(".yaml") }
+        var pipelines = examples + (try starter.filter { $0.path.hasPrefix("pipelines/") }.map { try workspace.write("starter.yaml", $0.text) })
+        var settings = try starter.filter { $0.path == "sluice.yaml" }.map { try workspace.write("starter-settings.yaml", $0.text) }
         for (index, (place, text)) in try Self.snippets().enumerated() {
             let first = text.split(separator: "\n").first ?? ""
             // A parameter file is neither; a part of a pipeline is checked as one, with a step added.

@@ -10,11 +10,13 @@ public enum DefinitionSchema {
     }
 
     public static var config: Data {
-        document(title: "Sluice workspace settings", description: "A Sluice workspace's sluice.yaml", Configuration.fileKeys)
+        // A file of comments only is no settings, which the loader takes too.
+        document(title: "Sluice workspace settings", description: "A Sluice workspace's sluice.yaml", Configuration.fileKeys, allowsEmpty: true)
     }
 
-    private static func document(title: String, description: String, _ table: KeyTable) -> Data {
+    private static func document(title: String, description: String, _ table: KeyTable, allowsEmpty: Bool = false) -> Data {
         var root = schema(of: .section(table))
+        if allowsEmpty { root["type"] = ["object", "null"] }
         root["$schema"] = "http://json-schema.org/draft-07/schema#"
         root["title"] = title
         root["description"] = description
