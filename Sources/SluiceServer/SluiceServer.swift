@@ -131,7 +131,3 @@ public struct SluiceServer: Sendable {
         try await group.run()
     }
 }
-
-public enum SluiceVersion {
-    public static let current = "0.1.0"
-}

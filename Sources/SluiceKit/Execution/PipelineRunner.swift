@@ -69,10 +69,12 @@ public struct PipelineRunner: Sendable {
     public let versionsDirectory: String
     /// Workspace-wide notification handlers, besides each pipeline's own.
     public let notify: [NotificationTarget]
+    /// Where each run's OpenLineage events go, if anywhere.
+    public let lineage: LineageTarget?
 
     public init(
         store: any RunStore, executor: any StepExecutor, workspace: String, runsDirectory: String, pipelinesDirectory: String,
-        versionsDirectory: String? = nil, notify: [NotificationTarget] = []
+        versionsDirectory: String? = nil, notify: [NotificationTarget] = [], lineage: LineageTarget? = nil
     ) {
         self.store = store
         self.executor = executor
@@ -81,6 +83,7 @@ public struct PipelineRunner: Sendable {
         self.pipelinesDirectory = pipelinesDirectory
         self.versionsDirectory = versionsDirectory ?? workspace + "/.sluice/versions"
         self.notify = notify
+        self.lineage = lineage
     }
 
     /// `pipeline` with its fan-outs expanded for these (bound) parameters, globs matched in `workspace`.
@@ -182,10 +185,12 @@ public struct PipelineRunner: Sendable {
         let runLog = RunLog(path: directory.runLog, mask: context.mask)
         let writeFailure = StoreWriteFailure()
         let store = store
+        let lineage = self.lineage.map { LineageEmitter(target: $0, runID: record.id, pipeline: prepared.plan.pipeline, workspace: workspace) }
         let batcher = EventBatcher { batch in
             writeFailure.attempt { try store.write(batch) }
             runLog.write(batch)
             observer(batch)
+            lineage?.observe(batch)
         }
         let emit: @Sendable (RunEvent) -> Void = batcher.append
         emit(RunEvent(runID: record.id, pipeline: pipeline.id, kind: .runStarted(steps: prepared.plan.included.map(\.step.name))))
@@ -209,6 +214,7 @@ public struct PipelineRunner: Sendable {
         emit(RunEvent(runID: record.id, pipeline: pipeline.id, kind: .runFinished(status: status)))
         await batcher.flush()
         runLog.close()
+        await lineage?.finish()
         if let error = writeFailure.error {
             throw SluiceError(
                 .store,

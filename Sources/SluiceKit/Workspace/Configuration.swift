@@ -93,6 +93,13 @@ public struct Configuration: Sendable {
             summary: "web origins besides the server's own whose pages may use it (comma-separated, as https://host:port; * for any)",
             defaultValue: { "" }, validate: listOfNames),
         Key(
+            name: "openlineage_url",
+            summary: "an OpenLineage backend (Marquez: http://host:5000) that gets each run's and step's start and end, with their files",
+            defaultValue: { ProcessInfo.processInfo.environment["OPENLINEAGE_URL"] ?? "" }, validate: httpURL),
+        Key(
+            name: "openlineage_namespace", summary: "the namespace of the pipelines' jobs in OpenLineage",
+            defaultValue: { ProcessInfo.processInfo.environment["OPENLINEAGE_NAMESPACE"] ?? "sluice" }, validate: nonEmpty),
+        Key(
             name: "env_file_secrets", summary: "also write secrets, in clear, to each run's .env", defaultValue: { "false" },
             validate: { ["true", "false"].contains($0) ? nil : "must be true or false" }),
     ]
@@ -104,7 +111,18 @@ public struct Configuration: Sendable {
             DefinitionKey("pools", .mapping(.wholeNumber), "pools of slots that steps with `pool:` share: `warehouse: 2`"),
         ])
 
-    static let nonEmpty: @Sendable (String) -> String? = { $0.isEmpty ? "must not be empty" : nil }
+    static let nonEmpty: @Sendable (String) -> String? = { value in
+        value.isEmpty
+            ? "must not be empty" : value.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } ? "must not hold control characters" : nil
+    }
+    /// Empty for none, or an http(s) address.
+    static let httpURL: @Sendable (String) -> String? = { value in
+        guard !value.isEmpty else { return nil }
+        guard let url = URL(string: value), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host?.isEmpty == false else {
+            return "must be an http:// or https:// address (or empty for none)"
+        }
+        return nil
+    }
     static let listOfNames: @Sendable (String) -> String? = { text in
         let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         let bad = items.first { $0.unicodeScalars.contains { $0.value <= 0x20 || $0.value == 0x7F || "\"'<>\\".unicodeScalars.contains($0) } }
@@ -328,6 +346,13 @@ extension Configuration {
     public func runner(store: any RunStore, executor: any StepExecutor) -> PipelineRunner {
         PipelineRunner(
             store: store, executor: executor, workspace: workspace, runsDirectory: runsDirectory,
-            pipelinesDirectory: pipelinesDirectory, versionsDirectory: versionsDirectory, notify: notify)
+            pipelinesDirectory: pipelinesDirectory, versionsDirectory: versionsDirectory, notify: notify, lineage: lineage)
+    }
+
+    /// `openlineage_url`, when set.
+    public var lineage: LineageTarget? {
+        let url = self["openlineage_url"]
+        guard !url.isEmpty else { return nil }
+        return LineageTarget(url: url, namespace: self["openlineage_namespace"], apiKey: ProcessInfo.processInfo.environment["OPENLINEAGE_API_KEY"])
     }
 }
