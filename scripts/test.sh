@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-machine.sh --for-tests
-tools="schemathesis==4.32.5 werkzeug==3.1.8 openpyxl==3.1.5 croniter==7.0.0 openapi-python-client==0.29.1 check-jsonschema==0.39.0 openlineage-python==1.54.0"
+tools="schemathesis==4.32.5 werkzeug==3.1.8 openpyxl==3.1.5 croniter==7.0.0 openapi-python-client==0.29.1 check-jsonschema==0.39.0 openlineage-python==1.54.0 opentelemetry-proto==1.45.2"
 if [ "$(cat .build/tools/venv/installed 2>/dev/null)" != "$tools" ]; then
     python3 -m venv .build/tools/venv
     .build/tools/venv/bin/pip install --quiet --disable-pip-version-check $tools

@@ -27,6 +27,7 @@ struct Sluice: AsyncParsableCommand {
     static func main() async {
         // A closed stdout (`sluice runs | head`) must not kill a run that is recording state.
         signal(SIGPIPE, SIG_IGN)
+        var failure: (any Error)?
         do {
             // The async parse: completions of run ids read the store.
             var command = try await asyncParseAsRoot(nil)
@@ -35,12 +36,16 @@ struct Sluice: AsyncParsableCommand {
             } else {
                 try command.run()
             }
-        } catch let error as SluiceError {
-            fail(error)
-        } catch let error as any SluiceErrorConvertible {
-            fail(error.sluiceError)
         } catch {
-            exit(withError: error)
+            failure = error
+        }
+        // The spans of the runs still buffered are exported before the process ends.
+        await TraceExport.shared.shutdown()
+        switch failure {
+        case nil: return
+        case let error as SluiceError: fail(error)
+        case let error as any SluiceErrorConvertible: fail(error.sluiceError)
+        case let error?: exit(withError: error)
         }
     }
 

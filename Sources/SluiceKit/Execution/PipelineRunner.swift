@@ -71,10 +71,12 @@ public struct PipelineRunner: Sendable {
     public let notify: [NotificationTarget]
     /// Where each run's OpenLineage events go, if anywhere.
     public let lineage: LineageTarget?
+    /// The OTLP/HTTP endpoint each run's trace goes to, if any.
+    public let traceEndpoint: String?
 
     public init(
         store: any RunStore, executor: any StepExecutor, workspace: String, runsDirectory: String, pipelinesDirectory: String,
-        versionsDirectory: String? = nil, notify: [NotificationTarget] = [], lineage: LineageTarget? = nil
+        versionsDirectory: String? = nil, notify: [NotificationTarget] = [], lineage: LineageTarget? = nil, traceEndpoint: String? = nil
     ) {
         self.store = store
         self.executor = executor
@@ -84,6 +86,7 @@ public struct PipelineRunner: Sendable {
         self.versionsDirectory = versionsDirectory ?? workspace + "/.sluice/versions"
         self.notify = notify
         self.lineage = lineage
+        self.traceEndpoint = traceEndpoint
     }
 
     /// `pipeline` with its fan-outs expanded for these (bound) parameters, globs matched in `workspace`.
@@ -157,7 +160,7 @@ public struct PipelineRunner: Sendable {
             throw error
         }
         let directory = RunDirectory(root: record.runDirectory)
-        let context = RunContext(
+        var context = RunContext(
             runID: record.id, pipeline: pipeline, workspace: workspace, directory: directory,
             parameters: prepared.parameters, secrets: request.secrets,
             secretsInEnvironmentFile: request.secretsInEnvironmentFile, trigger: record.triggerDetail)
@@ -186,11 +189,16 @@ public struct PipelineRunner: Sendable {
         let writeFailure = StoreWriteFailure()
         let store = store
         let lineage = self.lineage.map { LineageEmitter(target: $0, runID: record.id, pipeline: prepared.plan.pipeline, workspace: workspace) }
+        if let traceEndpoint, await TraceExport.shared.start(endpoint: traceEndpoint) {
+            context.traces = RunTraces(runID: record.id, pipeline: pipeline.id, trigger: record.trigger, start: Date())
+        }
+        let traces = context.traces
         let batcher = EventBatcher { batch in
             writeFailure.attempt { try store.write(batch) }
             runLog.write(batch)
             observer(batch)
             lineage?.observe(batch)
+            traces?.observe(batch)
         }
         let emit: @Sendable (RunEvent) -> Void = batcher.append
         emit(RunEvent(runID: record.id, pipeline: pipeline.id, kind: .runStarted(steps: prepared.plan.included.map(\.step.name))))

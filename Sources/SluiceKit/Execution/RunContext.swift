@@ -17,6 +17,8 @@ struct RunContext: Sendable {
     let environmentFileHoldsSecrets: Bool
     /// Hides the values of the pipeline's secrets (and of the API server's token) in step logs and the run log.
     public let mask: SecretMask
+    /// The run's trace, when spans are exported: each attempt's span reaches its step as `TRACEPARENT`.
+    var traces: RunTraces?
 
     init(
         runID: String, pipeline: Pipeline, workspace: String, directory: RunDirectory, parameters: [String: String],

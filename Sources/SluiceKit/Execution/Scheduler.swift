@@ -254,8 +254,13 @@ final class Scheduler: Sendable {
 
     private func start(_ launch: Launch) -> AttemptStart {
         let (index, step, attempt, number) = (launch.index, launch.step, launch.attempt, launch.number)
+        var spec = context.launchSpec(for: step).forAttempt(number)
+        if let traceparent = context.traces?.attemptStarting(step: step.name, attempt: number) {
+            spec.environment.removeAll { $0.hasPrefix("TRACEPARENT=") }
+            spec.environment.append("TRACEPARENT=\(traceparent)")
+        }
         return AttemptStart(
-            context.launchSpec(for: step).forAttempt(number), timeout: step.timeout,
+            spec, timeout: step.timeout,
             onStart: { [self] pid in
                 emit(event(.attemptStarted(step: step.name, attempt: number, pid: pid)))
             },

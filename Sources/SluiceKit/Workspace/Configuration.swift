@@ -93,6 +93,10 @@ public struct Configuration: Sendable {
             summary: "web origins besides the server's own whose pages may use it (comma-separated, as https://host:port; * for any)",
             defaultValue: { "" }, validate: listOfNames),
         Key(
+            name: "otlp_endpoint",
+            summary: "an OpenTelemetry collector (OTLP/HTTP, http://host:4318) that gets each run as a trace, each step attempt a span",
+            defaultValue: { ProcessInfo.processInfo.environment["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? "" }, validate: httpURL),
+        Key(
             name: "openlineage_url",
             summary: "an OpenLineage backend (Marquez: http://host:5000) that gets each run's and step's start and end, with their files",
             defaultValue: { ProcessInfo.processInfo.environment["OPENLINEAGE_URL"] ?? "" }, validate: httpURL),
@@ -346,7 +350,8 @@ extension Configuration {
     public func runner(store: any RunStore, executor: any StepExecutor) -> PipelineRunner {
         PipelineRunner(
             store: store, executor: executor, workspace: workspace, runsDirectory: runsDirectory,
-            pipelinesDirectory: pipelinesDirectory, versionsDirectory: versionsDirectory, notify: notify, lineage: lineage)
+            pipelinesDirectory: pipelinesDirectory, versionsDirectory: versionsDirectory, notify: notify, lineage: lineage,
+            traceEndpoint: self["otlp_endpoint"].isEmpty ? nil : self["otlp_endpoint"])
     }
 
     /// `openlineage_url`, when set.
