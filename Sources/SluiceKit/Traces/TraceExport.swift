@@ -26,9 +26,9 @@ public actor TraceExport {
         configuration.diagnosticLogLevel = .error
         configuration.traces.otlpExporter.protocol = .httpProtobuf
         configuration.traces.otlpExporter.endpoint = (endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint) + "/v1/traces"
-        configuration.traces.otlpExporter.timeout = .seconds(5)
+        configuration.traces.otlpExporter.timeout = .seconds(3)
         configuration.traces.batchSpanProcessor.scheduleDelay = .seconds(1)
-        configuration.traces.batchSpanProcessor.exportTimeout = .seconds(5)
+        configuration.traces.batchSpanProcessor.exportTimeout = .seconds(3)
         // The endpoint configured for Sluice wins over one in the environment, as Sluice's settings do.
         let environment = ProcessInfo.processInfo.environment.filter {
             !["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"].contains($0.key)
