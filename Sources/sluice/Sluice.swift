@@ -39,7 +39,8 @@ struct Sluice: AsyncParsableCommand {
         } catch {
             failure = error
         }
-        // The spans of the runs still buffered are exported before the process ends.
+        // The lineage events and spans of the runs still under way are delivered before the process ends.
+        await LineageEmitter.drain()
         await TraceExport.shared.shutdown()
         switch failure {
         case nil: return

@@ -66,17 +66,8 @@ struct TraceTests {
         try workspace.write("receiver.py", Self.receiver)
         try workspace.write("child_span.py", Self.childSpan)
         let spansFile = workspace.path("spans.jsonl")
-        let receiver = Process()
-        receiver.executableURL = URL(fileURLWithPath: Python.tools)
-        receiver.arguments = [workspace.path("receiver.py"), spansFile]
-        let port = Pipe()
-        receiver.standardOutput = port
-        receiver.standardError = FileHandle.nullDevice
-        try receiver.run()
-        defer { kill(receiver.processIdentifier, SIGKILL) }
-        let address =
-            "http://127.0.0.1:"
-            + String(decoding: port.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let receiver = try PythonServer(script: workspace.path("receiver.py"), arguments: [spansFile])
+        let address = receiver.address
         try workspace.write("sluice.yaml", "otlp_endpoint: \(address)\n")
         try workspace.pipeline(
             "traced",

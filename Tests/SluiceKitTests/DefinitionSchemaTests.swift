@@ -76,6 +76,10 @@ struct DefinitionSchemaTests {
         ("env as a list", "env: [A=1]\nsteps:\n  - {name: a, command: 'true'}\n"),
         ("a step as text", "steps:\n  - a\n"),
         ("the name as a list", "name: [a]\nsteps:\n  - {name: a, command: 'true'}\n"),
+        ("a matrix list of mappings", "steps:\n  - {name: a, command: 'true', matrix: {r: [{a: 1}]}}\n"),
+        ("a matrix's include as a mapping", "steps:\n  - {name: a, command: 'true', matrix: {r: [x], include: {r: y}}}\n"),
+        ("a child run's value as a list", "steps:\n  - {name: a, pipeline: q, params: {n: [1]}}\n"),
+        ("a foreach glob as a list", "steps:\n  - {name: a, command: 'true', foreach: {glob: [a, b]}}\n"),
     ]
 
     @Test func whatTheLoaderRefusesForAKeyOrATypeTheSchemaRefusesToo() throws {

@@ -39,6 +39,8 @@ struct OpenAPIDocumentTests {
                         if target["$ref"] == nil, path != "/api/openapi.json" { shells.append("\(method) \(path) \(code)") }
                     }
                     if path.contains("{") { #expect(responses["404"] != nil, "\(method) \(path) declares 404") }
+                    let body = ((operation["requestBody"] as? [String: Any])?["content"] as? [String: [String: Any]])?["application/json"]
+                    if let schema = body?["schema"] as? [String: Any], schema["$ref"] == nil { shells.append("\(method) \(path) body") }
                     if operation["requestBody"] != nil {
                         #expect(responses["413"] != nil && responses["415"] != nil, "\(method) \(path) declares 413 and 415")
                     }

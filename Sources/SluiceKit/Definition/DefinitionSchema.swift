@@ -40,15 +40,15 @@ public enum DefinitionSchema {
         case .number: ["type": ["number", "string"], "pattern": "^[-+]?[0-9.]+([eE][-+]?[0-9]+)?$"]
         case .wholeNumber: ["type": ["integer", "string"], "pattern": "^[-+]?[0-9]+$"]
         case let .choice(words): ["type": "string", "enum": words]
-        case let .section(table):
+        case let .section(table, others):
             [
                 "type": "object",
                 "properties": Dictionary(
                     uniqueKeysWithValues: table.keys.map { key in
                         (key.name, schema(of: key.value).merging(["description": key.summary]) { $1 })
                     }),
-                "patternProperties": ["^x-": [String: Any]()],
-                "additionalProperties": false,
+                "patternProperties": others == nil ? ["^x-": [String: Any]()] : [:],
+                "additionalProperties": others.map(schema(of:)) ?? false,
             ].merging(table.required.isEmpty ? [:] : ["required": table.required]) { $1 }
         case let .mapping(value): ["type": "object", "additionalProperties": schema(of: value)]
         case let .list(item): ["type": "array", "items": schema(of: item)]

@@ -41,12 +41,12 @@ public enum PipelineFormat {
             .init("runs_on", .names, "labels a worker must have to run it"),
             .init("slurm", .section(slurm), "the Slurm job the step asks for"),
             .init("foreach", .either([.text, .section(foreachGlob), .list(.either([.text, .mapping(.text)]))]), "one instance per item"),
-            .init("matrix", .mapping(.list(.either([.text, .mapping(.text)]))), "one instance per combination of the lists"),
+            .init("matrix", .section(matrix, others: .list(.text)), "one instance per combination of the lists"),
             .init("max_parallel", .wholeNumber, "instances of the fan-out that run at once"),
             .init("fail_fast", .flag, "a failed instance stops the fan-out's others"),
             .init("if", .text, "a condition on parameters and upstream values; false skips the step"),
             .init(
-                "params", .either([.names, .mapping(.either([.text, .list(.text)]))]),
+                "params", .either([.names, .mapping(.text)]),
                 "the parameters the step reads (a list), or for a `pipeline:` step the child run's values (a map)"),
             .init("pipeline", .text, "another pipeline of the workspace, run as a child run"),
             .init("wait_for", .section(waitFor), "a file, glob, command or URL to wait for before the step starts"),
@@ -103,32 +103,41 @@ public enum PipelineFormat {
             .init("temp", .flag, "delete it once every step that reads it has ended"),
         ], required: ["path"])
 
-    static let foreachGlob = KeyTable([.init("glob", .text, "a pattern of workspace files: one instance per file")])
+    /// Besides its lists, named as the user likes.
+    static let matrix = KeyTable([
+        .init("include", .list(.mapping(.text)), "combinations to add: [{region: ap, year: '2025'}]"),
+        .init("exclude", .list(.mapping(.text)), "combinations to leave out"),
+    ])
+
+    static let foreachGlob = KeyTable([.init("glob", .text, "a pattern of workspace files: one instance per file")], required: ["glob"])
 
     static let slurm = KeyTable([
         .init("partition", .text, "the partition"),
         .init("cpus", .wholeNumber, "CPUs per task"),
         .init("memory", .text, "memory: 4G"),
-        .init("time", .text, "the time limit, as sbatch takes it"),
+        .init("time", .duration, "the time limit: 90m, 2h"),
         .init("flags", .names, "more sbatch options"),
     ])
 
-    static let schedule = KeyTable([
-        .init("name", .text, "the schedule's name"),
-        .init("cron", .text, "five cron fields: minute hour day month weekday"),
-        .init("timezone", .text, "an IANA time zone: Europe/Paris"),
-        .init("catch_up", .choice(CatchUpPolicy.allCases.map(\.rawValue)), "the runs to start for times missed while no scheduler ran"),
-        .init("max_catch_up", .wholeNumber, "the most missed times to run"),
-        .init("params", .mapping(.text), "the run's parameters; {{ scheduled_for }} and the like are filled in"),
-    ])
+    static let schedule = KeyTable(
+        [
+            .init("name", .text, "the schedule's name"),
+            .init("cron", .text, "five cron fields: minute hour day month weekday"),
+            .init("timezone", .text, "an IANA time zone: Europe/Paris"),
+            .init("catch_up", .choice(CatchUpPolicy.allCases.map(\.rawValue)), "the runs to start for times missed while no scheduler ran"),
+            .init("max_catch_up", .wholeNumber, "the most missed times to run"),
+            .init(
+                "params", .mapping(.text), "the run's parameters, with {{ schedule.date }}, {{ schedule.time }} or {{ schedule.end_date }} filled in"),
+        ], required: ["cron"])
 
-    static let watch = KeyTable([
-        .init("name", .text, "the watch's name"),
-        .init("path", .text, "the folder to watch"),
-        .init("pattern", .names, "patterns of the file names that count"),
-        .init("debounce", .duration, "quiet time before a run starts"),
-        .init("params", .mapping(.text), "the run's parameters; {{ changed_paths }} and the like are filled in"),
-    ])
+    static let watch = KeyTable(
+        [
+            .init("name", .text, "the watch's name"),
+            .init("path", .text, "the folder to watch"),
+            .init("pattern", .names, "patterns of the file names that count"),
+            .init("debounce", .duration, "quiet time before a run starts"),
+            .init("params", .mapping(.text), "the run's parameters, with {{ watch.paths }} or {{ watch.count }} filled in"),
+        ], required: ["path"])
 
     public static let notifyHandler = KeyTable([
         .init("file", .text, "a file to write notices to"),
@@ -145,7 +154,7 @@ public struct KeyTable: Sendable {
     public let keys: [DefinitionKey]
     /// The names, in order: what the loader checks each key against.
     public let names: [String]
-    /// The keys the loader reports missing.
+    /// The keys without which the loader refuses the section (it says so in its own words).
     public let required: [String]
 
     init(_ keys: [DefinitionKey], required: [String] = []) {
@@ -183,8 +192,8 @@ public indirect enum ValueShape: Sendable {
     case wholeNumber
     /// One of these words.
     case choice([String])
-    /// A mapping of these keys, and of the user's own starting with `x-`.
-    case section(KeyTable)
+    /// A mapping of these keys, and of the user's own: starting with `x-`, or any other of the shape `others`.
+    case section(KeyTable, others: ValueShape? = nil)
     /// A mapping of names the user chooses to values of one shape.
     case mapping(ValueShape)
     case list(ValueShape)

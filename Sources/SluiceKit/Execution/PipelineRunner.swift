@@ -190,7 +190,12 @@ public struct PipelineRunner: Sendable {
         let store = store
         let lineage = self.lineage.map { LineageEmitter(target: $0, runID: record.id, pipeline: prepared.plan.pipeline, workspace: workspace) }
         if let traceEndpoint, await TraceExport.shared.start(endpoint: traceEndpoint) {
-            context.traces = RunTraces(runID: record.id, pipeline: pipeline.id, trigger: record.trigger, start: Date())
+            // A run this command started continues the trace it was started in (a CI job's, a parent run's step);
+            // a server's or scheduler's runs each begin their own.
+            let commandLine = ["cli", "step"].contains(record.trigger) || record.trigger.hasPrefix("parent:")
+            context.traces = RunTraces(
+                runID: record.id, pipeline: pipeline.id, trigger: record.trigger, start: Date(),
+                parent: commandLine ? ProcessInfo.processInfo.environment["TRACEPARENT"] : nil)
         }
         let traces = context.traces
         let batcher = EventBatcher { batch in
@@ -222,7 +227,7 @@ public struct PipelineRunner: Sendable {
         emit(RunEvent(runID: record.id, pipeline: pipeline.id, kind: .runFinished(status: status)))
         await batcher.flush()
         runLog.close()
-        await lineage?.finish()
+        lineage?.finish()
         if let error = writeFailure.error {
             throw SluiceError(
                 .store,

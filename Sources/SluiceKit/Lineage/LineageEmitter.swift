@@ -25,33 +25,33 @@ public struct LineageTarget: Sendable, Equatable {
 }
 
 /// Turns one run's events into OpenLineage events and posts them in order, off the engine's threads: a slow or
-/// absent backend delays no step. ``finish()`` waits for the last to be delivered, at most a few seconds, so that a
-/// `sluice run` does not exit before its COMPLETE is sent. A failed delivery is reported once on standard error and
+/// absent backend delays no step and no run's end. What is still being delivered when `sluice` has done its work
+/// gets at most ``drainLimit`` more (``drain()``). A failed delivery is reported once per run on standard error and
 /// never fails the run.
-final class LineageEmitter: Sendable {
-    private struct State {
-        var started: Set<String> = []
-    }
+public final class LineageEmitter: Sendable {
+    static let drainLimit: Duration = .seconds(5)
 
     private let target: LineageTarget
     private let runID: String
+    private let runUUID: String
     private let pipeline: String
-    /// The run's steps by name (instances included), their templates filled in.
+    /// The run's steps by name as planned, their templates filled in: a fan-out's instances added while the run
+    /// runs are not among them, and carry no datasets.
     private let steps: [String: Step]
     private let workspace: String
-    private let state = Mutex(State())
+    private let started = Mutex<Set<String>>([])
     private let events: AsyncStream<LineageEvent>.Continuation
-    private let delivery: Task<Void, Never>
 
     init(target: LineageTarget, runID: String, pipeline: Pipeline, workspace: String) {
         self.target = target
         self.runID = runID
+        runUUID = LineageEvent.uuid(runID)
         self.pipeline = pipeline.id
         steps = Dictionary(pipeline.steps.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.workspace = workspace
         let (stream, continuation) = AsyncStream.makeStream(of: LineageEvent.self)
         events = continuation
-        delivery = Task { await Self.deliver(stream, to: target) }
+        Self.deliveries.withLock { $0[runID] = Task { await Self.deliver(stream, to: target, runID: runID) } }
     }
 
     /// Called with each batch the run records, on the batcher's thread.
@@ -61,16 +61,22 @@ final class LineageEmitter: Sendable {
         }
     }
 
-    func finish() async {
-        events.finish()
-        let delivery = delivery
-        // A backend that does not answer keeps a run's end waiting this long, not longer.
-        let waited = Task {
-            try await Task.sleep(for: .seconds(10))
-            delivery.cancel()
+    /// The run has ended: its last events are delivered in the background.
+    func finish() { events.finish() }
+
+    /// The deliveries under way, by run: a process waits for them before it exits.
+    private static let deliveries = Mutex<[String: Task<Void, Never>]>([:])
+
+    /// Waits for the deliveries under way, at most ``drainLimit``; those still waiting then are given up, and said so.
+    public static func drain() async {
+        let pending = deliveries.withLock { Array($0.values) }
+        guard !pending.isEmpty else { return }
+        let limit = Task {
+            try await Task.sleep(for: drainLimit)
+            for delivery in pending { delivery.cancel() }
         }
-        await delivery.value
-        waited.cancel()
+        for delivery in pending { await delivery.value }
+        limit.cancel()
     }
 
     private func lineageEvents(of event: RunEvent) -> [LineageEvent] {
@@ -80,14 +86,15 @@ final class LineageEmitter: Sendable {
             let declared = steps.compactMap { self.steps[$0] }
             return [
                 LineageEvent(
-                    eventType: .START, eventTime: time, run: .init(runId: LineageEvent.uuid(runID)), job: runJob,
+                    eventType: .START, eventTime: time, run: .init(runId: runUUID), job: runJob,
                     inputs: datasets(declared.flatMap(\.inputs)), outputs: datasets(declared.flatMap(\.outputs)))
             ]
         case let .attemptStarted(step, _, _):
-            guard state.withLock({ $0.started.insert(step).inserted }) else { return [] }
+            guard started.withLock({ $0.insert(step).inserted }) else { return [] }
             return [stepEvent(.START, step, at: time)]
         case let .stepFinished(step, stepState, _, _, result):
-            guard let type = LineageEvent.ending(stepState) else { return [] }
+            // A step that never started (a fan-out's own row, a step skipped) has no run of its own to end.
+            guard let type = LineageEvent.ending(stepState), started.withLock({ $0.contains(step) }) else { return [] }
             var lineage = stepEvent(type, step, at: time)
             if type == .FAIL { lineage.run.facets?.errorMessage = .init(message: result.error ?? "the step failed (\(stepState.rawValue))") }
             return [lineage]
@@ -95,11 +102,7 @@ final class LineageEmitter: Sendable {
             guard let type = LineageEvent.ending(status) else { return [] }
             var facets: LineageEvent.Facets?
             if type == .FAIL { facets = .init(errorMessage: .init(message: "the run \(status.rawValue)")) }
-            return [
-                LineageEvent(
-                    eventType: type, eventTime: time, run: .init(runId: LineageEvent.uuid(runID), facets: facets), job: runJob,
-                    inputs: [], outputs: [])
-            ]
+            return [LineageEvent(eventType: type, eventTime: time, run: .init(runId: runUUID, facets: facets), job: runJob, inputs: [], outputs: [])]
         default:
             return []
         }
@@ -109,7 +112,7 @@ final class LineageEmitter: Sendable {
 
     private func stepEvent(_ type: LineageEvent.EventType, _ step: String, at time: String) -> LineageEvent {
         let declared = steps[step]
-        let parent = LineageEvent.ParentFacet(run: .init(runId: LineageEvent.uuid(runID)), job: runJob)
+        let parent = LineageEvent.ParentFacet(run: .init(runId: runUUID), job: runJob)
         return LineageEvent(
             eventType: type, eventTime: time,
             run: .init(runId: LineageEvent.uuid(runID + "/" + step), facets: .init(parent: parent)),
@@ -117,36 +120,47 @@ final class LineageEmitter: Sendable {
             inputs: type == .START ? datasets(declared?.inputs ?? []) : [], outputs: datasets(declared?.outputs ?? []))
     }
 
-    /// Declared files as OpenLineage names them on a local file system: namespace `file`, the absolute path.
+    /// Declared files as OpenLineage names them on a local file system: namespace `file`, the absolute path. A path
+    /// still holding a template (a fan-out's, before its items are known) names no file yet.
     private func datasets(_ paths: [String]) -> [LineageEvent.Dataset] {
         var seen = Set<String>()
-        return paths.map { workspace + "/" + $0 }.filter { seen.insert($0).inserted }.map { .init(namespace: "file", name: $0) }
+        return paths.filter { !$0.contains("{{") }.map { workspace + "/" + $0 }.filter { seen.insert($0).inserted }
+            .map { .init(namespace: "file", name: $0) }
     }
 
-    private static func deliver(_ stream: AsyncStream<LineageEvent>, to target: LineageTarget) async {
+    private static func deliver(_ stream: AsyncStream<LineageEvent>, to target: LineageTarget, runID: String) async {
+        defer { _ = deliveries.withLock { $0.removeValue(forKey: runID) } }
         guard let endpoint = target.endpoint else { return }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var reported = false
+        var problem: String?
+        var undelivered = 0
         for await event in stream {
-            guard !Task.isCancelled, let body = try? encoder.encode(event) else { continue }
+            guard !Task.isCancelled, let body = try? encoder.encode(event) else {
+                undelivered += 1
+                problem = problem ?? "the backend did not answer within \(drainLimit) of the run's end"
+                continue
+            }
             var request = URLRequest(url: endpoint, timeoutInterval: 5)
             request.httpMethod = "POST"
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
             if let key = target.apiKey { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
             request.httpBody = body
-            var problem: String?
             do {
                 let (_, response) = try await URLSession.shared.data(for: request)
                 let code = (response as? HTTPURLResponse)?.statusCode ?? 0
-                if !(200..<300).contains(code) { problem = "HTTP \(code)" }
+                if !(200..<300).contains(code) {
+                    undelivered += 1
+                    problem = problem ?? "HTTP \(code)"
+                }
             } catch {
-                problem = error.localizedDescription
+                undelivered += 1
+                problem = problem ?? error.localizedDescription
             }
-            if let problem, !reported {
-                reported = true
-                FileHandle.standardError.write(Data("note: OpenLineage events to \(target.url) were not all delivered: \(problem)\n".utf8))
-            }
+        }
+        if let problem {
+            FileHandle.standardError.write(
+                Data("note: \(undelivered) OpenLineage events of run \(runID) were not delivered to \(target.url): \(problem)\n".utf8))
         }
     }
 }

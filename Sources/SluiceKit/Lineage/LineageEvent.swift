@@ -75,14 +75,15 @@ struct LineageEvent: Encodable, Sendable {
     /// A UUID for a run id or a step of a run (OpenLineage's `runId` is one), the same every time it is asked for:
     /// a resumed run's events continue the run's.
     static func uuid(_ name: String) -> String {
-        var bytes = Array(SHA256.hex(of: "sluice:" + name).utf8.prefix(32))
+        var bytes = SHA256.digest(of: Data(("sluice:" + name).utf8))
         // Version 8 (a name-based UUID of our own) and the RFC 4122 variant.
-        bytes[12] = UInt8(ascii: "8")
-        bytes[16] = UInt8(ascii: ["8", "9", "a", "b"][Int(bytes[16] % 4)])
-        let hex = String(decoding: bytes, as: UTF8.self)
-        let parts = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { range in
-            String(hex[hex.index(hex.startIndex, offsetBy: range.lowerBound)..<hex.index(hex.startIndex, offsetBy: range.upperBound)])
-        }
-        return parts.joined(separator: "-")
+        bytes[6] = bytes[6] & 0x0F | 0x80
+        bytes[8] = bytes[8] & 0x3F | 0x80
+        let uuid = UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            ))
+        return uuid.uuidString.lowercased()
     }
 }

@@ -3,10 +3,13 @@ import Foundation
 
 /// SHA-256 digests in lowercase hex, computed by the C implementation in CSluiceSupport.
 public enum SHA256 {
-    public static func hex(of data: Data) -> String {
+    public static func hex(of data: Data) -> String { hex(digest(of: data)) }
+
+    /// The 32 bytes of the digest.
+    public static func digest(of data: Data) -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: 32)
         data.withUnsafeBytes { sluice_sha256($0.baseAddress, $0.count, &digest) }
-        return hex(digest)
+        return digest
     }
 
     public static func hex(of text: String) -> String { hex(of: Data(text.utf8)) }

@@ -11,12 +11,12 @@ final class RunTraces: Sendable {
     private let runID: String
     private let pipeline: String
 
-    init(runID: String, pipeline: String, trigger: String, start: Date) {
+    /// `parent` is the `TRACEPARENT` the run continues, if any.
+    init(runID: String, pipeline: String, trigger: String, start: Date, parent traceparent: String?) {
         self.runID = runID
         self.pipeline = pipeline
-        // A Sluice started inside a trace (a CI job's, a parent step's) continues it.
         var parent = InstrumentationContext.topLevel
-        if let traceparent = ProcessInfo.processInfo.environment["TRACEPARENT"] {
+        if let traceparent {
             InstrumentationSystem.instrument.extract(["traceparent": traceparent], into: &parent, using: Carrier())
         }
         run = startSpan("run \(pipeline)", context: parent, ofKind: .internal, at: Self.instant(start))

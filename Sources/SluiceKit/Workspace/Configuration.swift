@@ -95,14 +95,14 @@ public struct Configuration: Sendable {
         Key(
             name: "otlp_endpoint",
             summary: "an OpenTelemetry collector (OTLP/HTTP, http://host:4318) that gets each run as a trace, each step attempt a span",
-            defaultValue: { ProcessInfo.processInfo.environment["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? "" }, validate: httpURL),
+            defaultValue: { shared("OTEL_EXPORTER_OTLP_ENDPOINT", valid: httpURL) ?? "" }, validate: httpURL),
         Key(
             name: "openlineage_url",
             summary: "an OpenLineage backend (Marquez: http://host:5000) that gets each run's and step's start and end, with their files",
-            defaultValue: { ProcessInfo.processInfo.environment["OPENLINEAGE_URL"] ?? "" }, validate: httpURL),
+            defaultValue: { shared("OPENLINEAGE_URL", valid: httpURL) ?? "" }, validate: httpURL),
         Key(
             name: "openlineage_namespace", summary: "the namespace of the pipelines' jobs in OpenLineage",
-            defaultValue: { ProcessInfo.processInfo.environment["OPENLINEAGE_NAMESPACE"] ?? "sluice" }, validate: nonEmpty),
+            defaultValue: { shared("OPENLINEAGE_NAMESPACE", valid: nonEmpty) ?? "sluice" }, validate: nonEmpty),
         Key(
             name: "env_file_secrets", summary: "also write secrets, in clear, to each run's .env", defaultValue: { "false" },
             validate: { ["true", "false"].contains($0) ? nil : "must be true or false" }),
@@ -119,6 +119,13 @@ public struct Configuration: Sendable {
         value.isEmpty
             ? "must not be empty" : value.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } ? "must not hold control characters" : nil
     }
+    /// A variable other tools read too (`OPENLINEAGE_URL`, `OTEL_EXPORTER_OTLP_ENDPOINT`), as a default: one Sluice
+    /// cannot use (an OTLP/gRPC address without a scheme) is passed over, rather than stopping every command.
+    static func shared(_ name: String, valid: (String) -> String?) -> String? {
+        guard let value = ProcessInfo.processInfo.environment[name], valid(value) == nil else { return nil }
+        return value
+    }
+
     /// Empty for none, or an http(s) address.
     static let httpURL: @Sendable (String) -> String? = { value in
         guard !value.isEmpty else { return nil }

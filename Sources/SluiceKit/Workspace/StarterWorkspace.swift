@@ -63,11 +63,11 @@ public enum StarterWorkspace {
             outputs: ["data/counts/{{ item }}.txt"]
 
           - name: total                  # passes a value on: it writes words=N to the file $SLUICE_OUTPUT names
-            depends_on: [count]
+            depends_on: [count]          # (no outputs declared: it runs every time, and so does report)
             script: total.py
-            params: []
+            params: [texts]
 
-          - name: report                 # reads the value; a second run finds every step up to date
+          - name: report                 # reads the value
             depends_on: [total]
             params: [greeting]
             env: {WORDS: "{{ steps.total.outputs.words }}"}
@@ -104,10 +104,10 @@ public enum StarterWorkspace {
 
     static let total = """
         #!/usr/bin/env python3
-        \"\"\"Adds up the counts and passes the sum on to the steps downstream.\"\"\"
-        import os
+        \"\"\"Adds up the counts of this run's texts and passes the sum on to the steps downstream.\"\"\"
+        import json, os
 
-        words = sum(int(open(f"data/counts/{name}").read()) for name in sorted(os.listdir("data/counts")))
+        words = sum(int(open(f"data/counts/{name}.txt").read()) for name in json.loads(os.environ["TEXTS"]))
         with open(os.environ["SLUICE_OUTPUT"], "a") as values:
             values.write(f"words={words}\\n")
         print(f"{words} words in all")

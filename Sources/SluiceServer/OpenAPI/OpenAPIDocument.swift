@@ -210,7 +210,7 @@ enum OpenAPIDocument {
                 "title": "Sluice", "version": SluiceVersion.current,
                 "description": """
                 The Sluice orchestrator's REST API. A server with a token needs 'Authorization: Bearer TOKEN' on every \
-                request. A method a path does not take gets 405 with Allow; a path no route has, 404.
+                request. A method a path does not take gets 405 with Allow; a path no route has, 404; headers too large, 431.
                 """,
             ],
             "paths": paths,

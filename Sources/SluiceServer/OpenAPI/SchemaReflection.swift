@@ -34,6 +34,10 @@ final class SchemaReflection {
     }
 
     private(set) var components: [String: [String: Any]] = [:]
+    /// The type each component was read from, and those being read: two types of one name, or a type that holds
+    /// itself, are refused rather than written wrong.
+    private var sources: [String: ObjectIdentifier] = [:]
+    private var reading: Set<String> = []
 
     /// The schema of `type`: a reference for a struct, inline for anything else.
     func schema<T: Decodable>(of type: T.Type) throws -> [String: Any] { try reflect(type).schema }
@@ -43,6 +47,12 @@ final class SchemaReflection {
         if let enumeration = type as? any SchemaEnumeration.Type {
             return (enumeration.placeholder as! T, ["type": "string", "enum": enumeration.caseNames])
         }
+        let name = Self.name(of: type)
+        if let source = sources[name], source != ObjectIdentifier(type) {
+            throw Unsupported(description: "two types are named \(name) in the API document: rename one")
+        }
+        guard reading.insert(name).inserted else { throw Unsupported(description: "\(name) holds itself, which reflection cannot follow") }
+        defer { reading.remove(name) }
         let decoder = RecordingDecoder(reflection: self, nullableOptionals: type is any RequestBody.Type)
         let value: T
         do { value = try T(from: decoder) } catch let error as Unsupported { throw error } catch {
@@ -54,8 +64,8 @@ final class SchemaReflection {
         }
         guard decoder.shape.isObject else { return (value, schema) }
         (type as? any SchemaRefined.Type)?.refine(&schema)
-        let name = Self.name(of: type)
         components[name] = schema
+        sources[name] = ObjectIdentifier(type)
         return (value, ["$ref": "#/components/schemas/\(name)"])
     }
 

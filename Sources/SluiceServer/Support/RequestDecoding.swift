@@ -14,8 +14,9 @@ func decodeJSON<T: Decodable>(_ type: T.Type, _ request: Request, _ context: API
     let data = buffer.readData(length: buffer.readableBytes) ?? Data()
     if !data.isEmpty { try requireMediaType("application/json", of: request) }
     let body = data.isEmpty ? Data((empty ?? "").utf8) : data
-    let value: T
-    do { value = try context.requestDecoder.decode(T.self, from: body) } catch let error as DecodingError {
+    // Before decoding: a misspelt required key is then named as the unknown one it is, with a suggestion.
+    try refuseUnknownKeys(of: T.self, in: body)
+    do { return try context.requestDecoder.decode(T.self, from: body) } catch let error as DecodingError {
         // Foundation's decoder calls a number too large for an `Int` field invalid JSON, and names no field.
         if case let .dataCorrupted(context) = error, context.codingPath.isEmpty, (try? JSONSerialization.jsonObject(with: body)) != nil {
             throw HTTPError(.badRequest, message: "invalid JSON body: a value does not fit its field (a number too large?)")
@@ -24,8 +25,6 @@ func decodeJSON<T: Decodable>(_ type: T.Type, _ request: Request, _ context: API
     } catch {
         throw HTTPError(.badRequest, message: "invalid JSON body: \(error.localizedDescription)")
     }
-    try refuseUnknownKeys(of: T.self, in: body)
-    return value
 }
 
 /// A key the body type does not take is refused, not ignored: `{"parms": ...}` would otherwise start a run with
@@ -40,15 +39,14 @@ private func refuseUnknownKeys<T: Decodable>(of type: T.Type, in body: Data) thr
 
 /// The keys of each body type, read once from its own decoding (``SchemaReflection``), as the API document lists them.
 private enum BodyKeys {
-    static let known = Mutex<[ObjectIdentifier: Set<String>]>([:])
+    /// nil for a type that is no object of named keys (a test holds every body type to being one).
+    static let known = Mutex<[ObjectIdentifier: Set<String>?]>([:])
 
     static func of<T: Decodable>(_ type: T.Type) -> Set<String>? {
         if let keys = known.withLock({ $0[ObjectIdentifier(type)] }) { return keys }
         let reflection = SchemaReflection()
-        guard (try? reflection.schema(of: type)) != nil,
-            let properties = reflection.components[SchemaReflection.name(of: type)]?["properties"] as? [String: Any]
-        else { return nil }
-        let keys = Set(properties.keys)
+        _ = try? reflection.schema(of: type)
+        let keys = (reflection.components[SchemaReflection.name(of: type)]?["properties"] as? [String: Any]).map { Set($0.keys) }
         known.withLock { $0[ObjectIdentifier(type)] = keys }
         return keys
     }

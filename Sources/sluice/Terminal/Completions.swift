@@ -16,7 +16,8 @@ enum Completions {
         if let store = await store(words), let latest = try? await store.runs(pipeline: pipeline.id, limit: 1, offset: 0).first,
             let steps = try? await store.stepRuns(runID: latest.id)
         {
-            names += steps.map(\.step).filter { !names.contains($0) }
+            var seen = Set(names)
+            names += steps.map(\.step).filter { seen.insert($0).inserted }
         }
         return names
     }
