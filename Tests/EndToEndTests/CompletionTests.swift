@@ -61,6 +61,11 @@ struct CompletionTests {
         #expect(try Self.complete("sluice status -C \(root) ", script: script, in: elsewhere.root) == [id])
         #expect(try Self.complete("sluice status ", script: script, in: elsewhere.root).isEmpty)
         #expect(!FileManager.default.fileExists(atPath: elsewhere.path(".sluice")))
+
+        // Names are offered as written, and nothing in them runs.
+        try workspace.pipeline("odd", "steps:\n  - {name: '$(touch pwned)', command: 'true'}\n  - {name: '`touch pwned`{a,b}', command: 'true'}\n")
+        #expect(Set(try Self.complete("sluice step odd ", script: script, in: root)) == ["$(touch pwned)", "`touch pwned`{a,b}"])
+        #expect(!FileManager.default.fileExists(atPath: workspace.path("pwned")))
     }
 
     @Test func zshAndFishScriptsAreGeneratedToo() throws {

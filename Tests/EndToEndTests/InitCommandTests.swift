@@ -32,7 +32,21 @@ struct InitCommandTests {
         let before = try String(contentsOfFile: root + "/pipelines/hello.yaml", encoding: .utf8)
         try "# mine\nsteps: [{name: a, command: 'true'}]\n".write(toFile: root + "/pipelines/hello.yaml", atomically: true, encoding: .utf8)
         let twice = try SluiceBinary.run(["init"], in: root)
-        #expect(twice.status == 75 && twice.stderr.contains("writes nothing over a file"), "\(twice.stderr)")
+        #expect(twice.status == 65 && twice.stderr.contains("writes nothing over a file"), "\(twice.stderr)")
         #expect(try String(contentsOfFile: root + "/pipelines/hello.yaml", encoding: .utf8) != before, "the user's file is kept")
+
+        // Nor through a link to nothing, nor into a folder that is a file; a name starting with - pastes back.
+        let linked = parent.path("linked")
+        try FileManager.default.createDirectory(atPath: linked, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: linked + "/sluice.yaml", withDestinationPath: parent.path("elsewhere.yaml"))
+        let throughLink = try SluiceBinary.run(["init", "linked"], in: parent.root)
+        #expect(throughLink.status == 65 && !FileManager.default.fileExists(atPath: parent.path("elsewhere.yaml")), "\(throughLink.stderr)")
+        try parent.write("blocked/pipelines", "a file")
+        let blocked = try SluiceBinary.run(["init", "blocked"], in: parent.root)
+        #expect(
+            blocked.status == 65 && blocked.stderr.contains("is a file")
+                && !FileManager.default.fileExists(atPath: parent.path("blocked/sluice.yaml")))
+        let dash = try SluiceBinary.run(["init", "--", "-flows"], in: parent.root)
+        #expect(dash.status == 0 && dash.stdout.contains("cd ./-flows && sluice run hello"), "\(dash.stdout)\(dash.stderr)")
     }
 }

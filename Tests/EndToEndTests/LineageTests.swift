@@ -188,5 +188,12 @@ struct LineageTests {
         try FileManager.default.removeItem(atPath: workspace.path("sluice.yaml"))
         let bad = try SluiceBinary.run(["run", "p"], in: workspace.root, environment: ["SLUICE_OPENLINEAGE_URL": "ftp://x"])
         #expect(bad.status == 65 && bad.stderr.contains("openlineage_url"), "\(bad.stderr)")
+        // Another tool's variable that Sluice cannot use is passed over, not an error that stops every command.
+        let foreign = ["OPENLINEAGE_URL": "collector:5000", "OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4317", "OPENLINEAGE_NAMESPACE": ""]
+        let passedOver = try SluiceBinary.run(["config", "--json"], in: workspace.root, environment: foreign)
+        #expect(passedOver.status == 0, "\(passedOver.stderr)")
+        let settings = (try JSONSerialization.jsonObject(with: Data(passedOver.stdout.utf8)) as? [[String: Any]]) ?? []
+        #expect(settings.first { $0["key"] as? String == "openlineage_url" }?["value"] as? String == "")
+        #expect(settings.first { $0["key"] as? String == "openlineage_namespace" }?["value"] as? String == "sluice")
     }
 }

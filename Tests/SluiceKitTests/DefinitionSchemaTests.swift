@@ -53,6 +53,10 @@ struct DefinitionSchemaTests {
             }
         }
         #expect(settings.count >= 3, "the docs show sluice.yaml files")
+        // What the loader reads in any case.
+        pipelines.append(
+            try workspace.write(
+                "any-case.yaml", "params:\n  n: {type: INT, default: '1'}\nsteps:\n  - {name: a, command: 'true', allow_failure: tRuE}\n"))
         let checked = try Self.validate(pipelines, against: DefinitionSchema.pipeline, in: workspace)
         #expect(checked.status == 0, "\(checked.output)")
         let checkedSettings = try Self.validate(settings, against: DefinitionSchema.config, in: workspace)

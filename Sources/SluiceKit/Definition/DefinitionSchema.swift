@@ -30,16 +30,12 @@ public enum DefinitionSchema {
         switch shape {
         case .text: scalar
         case .names: ["anyOf": [scalar, ["type": "array", "items": scalar]]]
-        case .flag:
-            [
-                "anyOf": [
-                    ["type": "boolean"], ["type": "string", "pattern": "^([Tt]rue|TRUE|[Ff]alse|FALSE|[Yy]es|YES|[Nn]o|NO|[Oo]n|ON|[Oo]ff|OFF)$"],
-                ]
-            ]
+        case .flag: ["anyOf": [["type": "boolean"], anyCase(["true", "false", "yes", "no", "on", "off"])]]
         case .duration: ["type": ["number", "string"], "minimum": 0]
         case .number: ["type": ["number", "string"], "pattern": "^[-+]?[0-9.]+([eE][-+]?[0-9]+)?$"]
         case .wholeNumber: ["type": ["integer", "string"], "pattern": "^[-+]?[0-9]+$"]
         case let .choice(words): ["type": "string", "enum": words]
+        case let .choiceAnyCase(words): ["anyOf": [["type": "string", "enum": words], anyCase(words)]]
         case let .section(table, others):
             [
                 "type": "object",
@@ -54,5 +50,11 @@ public enum DefinitionSchema {
         case let .list(item): ["type": "array", "items": schema(of: item)]
         case let .either(shapes): ["anyOf": shapes.map(schema(of:))]
         }
+    }
+
+    /// Text that is one of `words` in any case, as the loader reads them (`True`, `INT`).
+    private static func anyCase(_ words: [String]) -> [String: Any] {
+        let alternatives = words.map { word in word.map { "[\($0.lowercased())\($0.uppercased())]" }.joined() }
+        return ["type": "string", "pattern": "^(" + alternatives.joined(separator: "|") + ")$"]
     }
 }

@@ -71,7 +71,7 @@ public enum PipelineFormat {
     ])
 
     static let parameter = KeyTable([
-        .init("type", .choice(ParameterType.allCases.map(\.rawValue)), "the parameter's type"),
+        .init("type", .choiceAnyCase(ParameterType.allCases.map(\.rawValue)), "the parameter's type"),
         .init("default", .either([.text, .list(.text)]), "its value when a run gives none"),
         .init("required", .flag, "a run must give it"),
         .init("choices", .names, "the values a choice takes"),
@@ -192,6 +192,8 @@ public indirect enum ValueShape: Sendable {
     case wholeNumber
     /// One of these words.
     case choice([String])
+    /// One of these words, in any case.
+    case choiceAnyCase([String])
     /// A mapping of these keys, and of the user's own: starting with `x-`, or any other of the shape `others`.
     case section(KeyTable, others: ValueShape? = nil)
     /// A mapping of names the user chooses to values of one shape.

@@ -188,13 +188,15 @@ public struct PipelineRunner: Sendable {
         let runLog = RunLog(path: directory.runLog, mask: context.mask)
         let writeFailure = StoreWriteFailure()
         let store = store
-        let lineage = self.lineage.map { LineageEmitter(target: $0, runID: record.id, pipeline: prepared.plan.pipeline, workspace: workspace) }
+        let lineage = self.lineage.map {
+            LineageEmitter(target: $0, runID: record.id, pipeline: prepared.plan.pipeline, workspace: workspace, mask: context.mask)
+        }
         if let traceEndpoint, await TraceExport.shared.start(endpoint: traceEndpoint) {
             // A run this command started continues the trace it was started in (a CI job's, a parent run's step);
             // a server's or scheduler's runs each begin their own.
             let commandLine = ["cli", "step"].contains(record.trigger) || record.trigger.hasPrefix("parent:")
             context.traces = RunTraces(
-                runID: record.id, pipeline: pipeline.id, trigger: record.trigger, start: Date(),
+                runID: record.id, pipeline: pipeline.id, trigger: record.trigger, start: Date(), mask: context.mask,
                 parent: commandLine ? ProcessInfo.processInfo.environment["TRACEPARENT"] : nil)
         }
         let traces = context.traces

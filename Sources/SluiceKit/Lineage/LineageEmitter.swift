@@ -39,16 +39,19 @@ public final class LineageEmitter: Sendable {
     /// runs are not among them, and carry no datasets.
     private let steps: [String: Step]
     private let workspace: String
+    /// A fan-out's instance is named after its item, which may hold a secret: names and errors are masked.
+    private let mask: SecretMask
     private let started = Mutex<Set<String>>([])
     private let events: AsyncStream<LineageEvent>.Continuation
 
-    init(target: LineageTarget, runID: String, pipeline: Pipeline, workspace: String) {
+    init(target: LineageTarget, runID: String, pipeline: Pipeline, workspace: String, mask: SecretMask) {
         self.target = target
         self.runID = runID
         runUUID = LineageEvent.uuid(runID)
         self.pipeline = pipeline.id
         steps = Dictionary(pipeline.steps.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.workspace = workspace
+        self.mask = mask
         let (stream, continuation) = AsyncStream.makeStream(of: LineageEvent.self)
         events = continuation
         Self.deliveries.withLock { $0[runID] = Task { await Self.deliver(stream, to: target, runID: runID) } }
@@ -96,7 +99,9 @@ public final class LineageEmitter: Sendable {
             // A step that never started (a fan-out's own row, a step skipped) has no run of its own to end.
             guard let type = LineageEvent.ending(stepState), started.withLock({ $0.contains(step) }) else { return [] }
             var lineage = stepEvent(type, step, at: time)
-            if type == .FAIL { lineage.run.facets?.errorMessage = .init(message: result.error ?? "the step failed (\(stepState.rawValue))") }
+            if type == .FAIL {
+                lineage.run.facets?.errorMessage = .init(message: mask.redact(result.error ?? "the step failed (\(stepState.rawValue))"))
+            }
             return [lineage]
         case let .runFinished(status):
             guard let type = LineageEvent.ending(status) else { return [] }
@@ -116,7 +121,7 @@ public final class LineageEmitter: Sendable {
         return LineageEvent(
             eventType: type, eventTime: time,
             run: .init(runId: LineageEvent.uuid(runID + "/" + step), facets: .init(parent: parent)),
-            job: .init(namespace: target.namespace, name: pipeline + "." + step),
+            job: .init(namespace: target.namespace, name: pipeline + "." + mask.redact(step)),
             inputs: type == .START ? datasets(declared?.inputs ?? []) : [], outputs: datasets(declared?.outputs ?? []))
     }
 
@@ -124,7 +129,7 @@ public final class LineageEmitter: Sendable {
     /// still holding a template (a fan-out's, before its items are known) names no file yet.
     private func datasets(_ paths: [String]) -> [LineageEvent.Dataset] {
         var seen = Set<String>()
-        return paths.filter { !$0.contains("{{") }.map { workspace + "/" + $0 }.filter { seen.insert($0).inserted }
+        return paths.filter { !$0.contains("{{") }.map { workspace + "/" + mask.redact($0) }.filter { seen.insert($0).inserted }
             .map { .init(namespace: "file", name: $0) }
     }
 
@@ -160,7 +165,9 @@ public final class LineageEmitter: Sendable {
         }
         if let problem {
             FileHandle.standardError.write(
-                Data("note: \(undelivered) OpenLineage events of run \(runID) were not delivered to \(target.url): \(problem)\n".utf8))
+                Data(
+                    "note: \(undelivered) OpenLineage events of run \(runID) were not delivered to \(PostgresRunStore.redacted(target.url)): \(problem)\n"
+                        .utf8))
         }
     }
 }

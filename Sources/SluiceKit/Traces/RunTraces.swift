@@ -10,11 +10,14 @@ final class RunTraces: Sendable {
     private let attempts = Mutex<[String: any Span]>([:])
     private let runID: String
     private let pipeline: String
+    /// A fan-out's instance is named after its item, which may hold a secret: names and errors are masked.
+    private let mask: SecretMask
 
     /// `parent` is the `TRACEPARENT` the run continues, if any.
-    init(runID: String, pipeline: String, trigger: String, start: Date, parent traceparent: String?) {
+    init(runID: String, pipeline: String, trigger: String, start: Date, mask: SecretMask, parent traceparent: String?) {
         self.runID = runID
         self.pipeline = pipeline
+        self.mask = mask
         var parent = InstrumentationContext.topLevel
         if let traceparent {
             InstrumentationSystem.instrument.extract(["traceparent": traceparent], into: &parent, using: Carrier())
@@ -27,10 +30,10 @@ final class RunTraces: Sendable {
 
     /// Starts the span of an attempt about to be launched and returns its `TRACEPARENT` value.
     func attemptStarting(step: String, attempt: Int) -> String? {
-        let span = startSpan(step, context: run.context, ofKind: .internal, at: Self.instant(Date()))
+        let span = startSpan(mask.redact(step), context: run.context, ofKind: .internal, at: Self.instant(Date()))
         span.attributes["sluice.pipeline"] = pipeline
         span.attributes["sluice.run_id"] = runID
-        span.attributes["sluice.step"] = step
+        span.attributes["sluice.step"] = mask.redact(step)
         span.attributes["sluice.attempt"] = attempt
         attempts.withLock { $0["\(step).\(attempt)"] = span }
         var carrier: [String: String] = [:]
@@ -48,7 +51,7 @@ final class RunTraces: Sendable {
                 if let memory = result.peakMemoryKB { span.attributes["sluice.peak_memory_kb"] = memory }
                 span.attributes["sluice.state"] = result.state.rawValue
                 if result.state != .succeeded {
-                    span.setStatus(SpanStatus(code: .error, message: result.error ?? result.state.rawValue))
+                    span.setStatus(SpanStatus(code: .error, message: mask.redact(result.error ?? result.state.rawValue)))
                 }
                 span.end(at: Self.instant(event.time))
             case let .runFinished(status):

@@ -48,7 +48,7 @@ public actor TraceExport {
             return true
         } catch {
             state = .unavailable
-            FileHandle.standardError.write(Data("note: runs are not traced to \(endpoint): \(error)\n".utf8))
+            FileHandle.standardError.write(Data("note: runs are not traced to \(PostgresRunStore.redacted(endpoint)): \(error)\n".utf8))
             return false
         }
     }

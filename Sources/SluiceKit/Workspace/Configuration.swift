@@ -34,7 +34,7 @@ public struct Configuration: Sendable {
         public var value: String
         public var source: Source
         /// The value as shown (`sluice config`, the API, messages): a store URL's password masked.
-        public var shown: String { key == "store" ? PostgresRunStore.redacted(value) : value }
+        public var shown: String { ["store", "otlp_endpoint", "openlineage_url"].contains(key) ? PostgresRunStore.redacted(value) : value }
     }
 
     public static let keys: [Key] = [
@@ -129,10 +129,11 @@ public struct Configuration: Sendable {
     /// Empty for none, or an http(s) address.
     static let httpURL: @Sendable (String) -> String? = { value in
         guard !value.isEmpty else { return nil }
-        guard let url = URL(string: value), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host?.isEmpty == false else {
+        guard let url = URLComponents(string: value), ["http", "https"].contains(url.scheme), url.host?.isEmpty == false else {
             return "must be an http:// or https:// address (or empty for none)"
         }
-        return nil
+        // Sluice adds the path it posts to (/v1/traces, /api/v1/lineage): a query or fragment would end up before it.
+        return url.query == nil && url.fragment == nil ? nil : "must be an address without ?query or #fragment"
     }
     static let listOfNames: @Sendable (String) -> String? = { text in
         let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }

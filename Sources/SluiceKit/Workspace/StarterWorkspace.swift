@@ -14,20 +14,35 @@ public enum StarterWorkspace {
     ]
 
     /// Writes the files into `folder` (made if missing) and returns their paths. Refuses, writing nothing, when one
-    /// of them is there already: a workspace is never overwritten.
+    /// of them is there already (a link included, even to nothing) or a folder it needs is a file: a workspace is
+    /// never written over.
     public static func create(in folder: String) throws -> [String] {
-        let existing = files.map(\.path).filter { FileManager.default.fileExists(atPath: folder + "/" + $0) }
-        guard existing.isEmpty else {
+        let manager = FileManager.default
+        let present = files.map(\.path).filter { (try? manager.attributesOfItem(atPath: folder + "/" + $0)) != nil }
+        guard present.isEmpty else {
             throw SluiceError(
-                .conflict,
-                "\(folder) already has \(existing.joined(separator: ", ")); sluice init writes nothing over a file: run it in an empty folder, or name a new one (sluice init my-workspace)"
+                .invalidInput,
+                "\(folder) already has \(present.joined(separator: ", ")); sluice init writes nothing over a file: run it in an empty folder, or name a new one (sluice init my-workspace)"
             )
+        }
+        let folders = Set(files.map { ($0.path as NSString).deletingLastPathComponent }.filter { !$0.isEmpty })
+        for needed in [""] + folders.sorted() {
+            var isFolder: ObjCBool = false
+            let path = needed.isEmpty ? folder : folder + "/" + needed
+            if manager.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue {
+                throw SluiceError(.invalidInput, "\(path) is a file, where sluice init would make a folder: move it, or name another folder")
+            }
         }
         for file in files {
             let path = folder + "/" + file.path
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try Data(file.text.utf8).write(to: URL(fileURLWithPath: path))
-            if file.executable { try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path) }
+            do {
+                try manager.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                // Never through a link, nor over a file made meanwhile.
+                try Data(file.text.utf8).write(to: URL(fileURLWithPath: path), options: .withoutOverwriting)
+                if file.executable { try manager.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path) }
+            } catch {
+                throw SluiceError(.file, "cannot write \(path): \(error.localizedDescription)", file: path)
+            }
         }
         return files.map(\.path)
     }

@@ -59,6 +59,10 @@ final class SchemaReflection {
             throw Unsupported(description: "\(Self.name(of: type)): \(error) (conform it to SchemaEnumeration or SchemaDescribed)")
         }
         if let described = type as? any SchemaDescribed.Type { return (value, described.jsonSchema) }
+        // An optional element (`[Cell?]`: a run without the step) is written as null.
+        if type is any OptionalSchema.Type, let wrapped = decoder.shape.schema {
+            return (value, wrapped["$ref"] != nil ? ["allOf": [wrapped], "nullable": true] : wrapped.merging(["nullable": true]) { $1 })
+        }
         guard var schema = decoder.shape.schema else {
             throw Unsupported(description: "\(Self.name(of: type)) decodes nothing: give it a SchemaDescribed schema")
         }
@@ -94,6 +98,10 @@ final class SchemaReflection {
         return found.map { ($0.0 as! T, $0.1) }
     }
 }
+
+/// Optional types, which the synthesized `Encodable` writes as null where they are elements of an array.
+private protocol OptionalSchema {}
+extension Optional: OptionalSchema {}
 
 /// What one `init(from:)` asked for.
 private struct Shape {

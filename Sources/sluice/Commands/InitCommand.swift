@@ -13,12 +13,13 @@ struct InitCommand: ParsableCommand {
     var folder: String?
 
     func run() throws {
+        if let folder, folder.isEmpty || folder.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            throw fail("the folder name must not be empty nor hold control characters", ExitStatus.invalidInput)
+        }
         let current = FileManager.default.currentDirectoryPath
         let path = folder.map { $0.hasPrefix("/") ? $0 : current + "/" + $0 } ?? current
         let files: [String]
-        do { files = try StarterWorkspace.create(in: path) } catch let error as SluiceError { throw error } catch {
-            throw fail("cannot write the workspace in \(path): \(error.localizedDescription)", ExitStatus.internalError)
-        }
+        files = try StarterWorkspace.create(in: path)
         print("Made a workspace in \(path):")
         for file in files { print("  \(file)") }
         let into = folder.map { "cd \(Self.shellWord($0)) && " } ?? ""
@@ -32,8 +33,10 @@ struct InitCommand: ParsableCommand {
             """)
     }
 
-    /// The folder as the user can paste it back into a shell.
+    /// The folder as the user can paste it back into a shell (`./-x`: cd would take `-x` for an option).
     private static func shellWord(_ text: String) -> String {
-        text.allSatisfy { $0.isLetter || $0.isNumber || "-_./".contains($0) } ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        let path = text.hasPrefix("-") ? "./" + text : text
+        return path.allSatisfy { $0.isLetter || $0.isNumber || "-_./".contains($0) }
+            ? path : "'" + path.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }

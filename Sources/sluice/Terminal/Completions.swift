@@ -7,7 +7,7 @@ import SluiceKit
 /// the one `-C`/`--workspace` names on the line, or the current folder. A completion that cannot read it offers
 /// nothing: it never prints an error into the user's line.
 enum Completions {
-    static let pipelines = CompletionKind.custom { words, _, _ in catalog(words)?.entries.map(\.id) ?? [] }
+    static let pipelines = CompletionKind.custom { words, _, _ in forShell(catalog(words)?.entries.map(\.id) ?? []) }
 
     /// The steps of the pipeline named before the word, with the instances of its latest run.
     static let steps = CompletionKind.custom { words, index, _ async in
@@ -19,7 +19,7 @@ enum Completions {
             var seen = Set(names)
             names += steps.map(\.step).filter { seen.insert($0).inserted }
         }
-        return names
+        return forShell(names)
     }
 
     /// The newest runs first, of the pipeline named on the line if one is.
@@ -27,14 +27,14 @@ enum Completions {
         guard let store = await store(words) else { return [] }
         let named = catalog(words).flatMap { pipeline(words, before: index, in: $0) }
         let runs = (try? await store.runs(pipeline: named?.id, limit: 200, offset: 0)) ?? []
-        return runs.map(\.id)
+        return forShell(runs.map(\.id))
     }
 
     /// The steps of the run named before the word, instances included.
     static let runSteps = CompletionKind.custom { words, index, _ async in
         guard let store = await store(words) else { return [] }
         for word in words[..<min(index, words.count)].dropFirst() where !word.hasPrefix("-") {
-            if let steps = try? await store.stepRuns(runID: word), !steps.isEmpty { return steps.map(\.step) }
+            if let steps = try? await store.stepRuns(runID: word), !steps.isEmpty { return forShell(steps.map(\.step)) }
         }
         return []
     }
@@ -42,7 +42,17 @@ enum Completions {
     /// `name=` for each parameter of the pipeline named on the line.
     static let parameters = CompletionKind.custom { words, index, _ in
         guard let catalog = catalog(words), let pipeline = pipeline(words, before: index, in: catalog) else { return [] }
-        return pipeline.parameters.map { $0.name + "=" }
+        return forShell(pipeline.parameters.map { $0.name + "=" })
+    }
+
+    /// bash's script hands the names to `compgen -W`, which expands `$(…)`, backticks, `${…}`, braces and quotes in
+    /// them: each character but the plain ones is escaped, so that a name is offered as written and nothing in it
+    /// runs (a step named after a file dropped in a watched folder, say).
+    static func forShell(_ names: [String]) -> [String] {
+        guard ProcessInfo.processInfo.environment["SAP_SHELL"] == "bash" else { return names }
+        return names.map { name in
+            String(name.flatMap { $0.isLetter || $0.isNumber || "-_./=:@+,%".contains($0) ? [$0] : ["\\", $0] })
+        }
     }
 
     /// The workspace named on the line (`-C DIR`, `--workspace DIR`, `--workspace=DIR`), else the current folder.

@@ -54,7 +54,8 @@ public final class PostgresRunStore: RunStore {
     }
 
     /// The URL without its password, for messages.
-    static func redacted(_ url: String) -> String {
+    /// A URL with its password, if any, as `***`.
+    public static func redacted(_ url: String) -> String {
         guard var components = URLComponents(string: url), components.password != nil else { return url }
         components.password = "***"
         return components.string ?? url
