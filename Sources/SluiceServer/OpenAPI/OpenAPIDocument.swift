@@ -11,6 +11,8 @@ enum OpenAPIDocument {
         case json(any Decodable.Type)
         /// A JSON array of a Codable type.
         case list(any Decodable.Type)
+        /// The error body, `{"error": {"message": ...}}`.
+        case problem
         case html, javascript, css, text, file, export, document, webSocket, multipart
 
         var mediaType: String {
@@ -33,7 +35,8 @@ enum OpenAPIDocument {
         /// The request body, and whether it may be left out.
         var body: Body?
         var bodyOptional = false
-        /// The answers of this route itself; those every route of its kind can give are added (``commonResponses``).
+        /// The answers of this route itself (its success, 409, 422); those every route of its kind gives (400, 401,
+        /// 403, 404, 413, 415, 426, 503) are added (``commonResponses``).
         var responses: [Int: Body]
         /// Headers of the success response, with what each says.
         var headers: [String: String] = [:]
@@ -44,10 +47,10 @@ enum OpenAPIDocument {
     static let operations: [Operation] = [
         Operation(
             method: "get", path: "/api/health", summary: "Liveness and store check",
-            responses: [200: .json(SystemController.Health.self), 401: .json(RequestProblem.self)]),
+            responses: [200: .json(SystemController.Health.self)]),
         Operation(
             method: "get", path: "/api/config", summary: "Effective settings and their sources",
-            responses: [200: .json(SystemController.Settings.self), 401: .json(RequestProblem.self)]),
+            responses: [200: .json(SystemController.Settings.self)]),
         Operation(method: "get", path: "/api/openapi.json", summary: "This document", responses: [200: .document]),
         Operation(method: "get", path: "/", summary: "The web UI", responses: [200: .html]),
         Operation(method: "get", path: "/app.js", summary: "The web UI's script", responses: [200: .javascript]),
@@ -59,114 +62,113 @@ enum OpenAPIDocument {
             responses: [200: .text]),
         Operation(
             method: "get", path: "/api/pipelines", summary: "Pipelines, with validity, step counts and the last run",
-            responses: [200: .list(PipelineSummary.self), 401: .json(RequestProblem.self)]),
+            responses: [200: .list(PipelineSummary.self)]),
         Operation(
             method: "get", path: "/api/pipelines/{pipeline}", summary: "A pipeline: steps with status, parameters, modes, graph edges",
-            responses: [200: .json(PipelineDetail.self), 404: .json(RequestProblem.self), 422: .json(RequestProblem.self)]),
+            responses: [200: .json(PipelineDetail.self), 422: .problem]),
         Operation(
             method: "get", path: "/api/pipelines/{pipeline}/history",
             summary: "The last runs by step (a fan-out one row): each step's state, duration, peak memory and CPU in each run",
-            query: [.historyRuns], responses: [200: .json(StepHistory.self), 400: .json(RequestProblem.self), 404: .json(RequestProblem.self)]),
+            query: [.historyRuns], responses: [200: .json(StepHistory.self)]),
         Operation(
             method: "post", path: "/api/pipelines/{pipeline}/runs", summary: "Start a run (202, Location: the run)", body: .json(StartRunBody.self),
             bodyOptional: true,
             responses: [
-                202: .json(RunRecord.self), 400: .json(RequestProblem.self), 404: .json(RequestProblem.self), 422: .json(RequestProblem.self),
+                202: .json(RunRecord.self), 422: .problem,
             ]),
         Operation(
             method: "post", path: "/api/pipelines/{pipeline}/steps/{step}/run", summary: "Start a run of one step (withDeps for its upstream)",
             body: .json(StartRunBody.self), bodyOptional: true,
             responses: [
-                202: .json(RunRecord.self), 400: .json(RequestProblem.self), 404: .json(RequestProblem.self), 422: .json(RequestProblem.self),
+                202: .json(RunRecord.self), 422: .problem,
             ]),
         Operation(
             method: "put", path: "/api/pipelines/{pipeline}/paused", summary: "Pause or resume the pipeline's schedules and watches",
             body: .json(PausedBody.self),
-            responses: [200: .json(PipelineSummary.self), 400: .json(RequestProblem.self), 404: .json(RequestProblem.self)]),
+            responses: [200: .json(PipelineSummary.self)]),
         Operation(
             method: "post", path: "/api/pipelines/{pipeline}/backfill",
             summary: "One run per interval of a date range (from, to, step daily|weekly|monthly, maxActive, params), skipping intervals done",
             body: .json(BackfillBody.self),
             responses: [
-                202: .json(BackfillStarted.self), 400: .json(RequestProblem.self), 404: .json(RequestProblem.self), 422: .json(RequestProblem.self),
+                202: .json(BackfillStarted.self), 422: .problem,
             ]),
         Operation(
             method: "put", path: "/api/pipelines/{pipeline}/steps/{step}/tested", summary: "Set or clear a step's tested mark",
             body: .json(TestedBody.self),
-            responses: [200: .json(StepStatusRecord.self), 400: .json(RequestProblem.self), 404: .json(RequestProblem.self)]),
+            responses: [200: .json(StepStatusRecord.self)]),
         Operation(
             method: "post", path: "/api/uploads", summary: "Upload input files (multipart/form-data) into the workspace's uploads/ folder",
             query: [.overwrite],
             body: .multipart,
             responses: [
-                201: .list(UploadsController.Stored.self), 400: .json(RequestProblem.self), 409: .json(RequestProblem.self),
-                413: .json(RequestProblem.self), 503: .json(RequestProblem.self),
+                201: .list(UploadsController.Stored.self), 409: .problem,
             ]),
         Operation(
             method: "get", path: "/api/runs", summary: "Runs, newest first; X-Total-Count has how many match",
             query: [.pipeline, .status, .trigger, .runsLimit, .runsOffset],
-            responses: [200: .list(RunRecord.self), 400: .json(RequestProblem.self)],
+            responses: [200: .list(RunRecord.self)],
             headers: ["X-Total-Count": "how many runs the filters let through, on every page"]),
         Operation(
             method: "get", path: "/api/runs/{run}", summary: "A run with every step, attempt and recovery action (steps=false: without them)",
-            query: [.withSteps], responses: [200: .json(RunDetail.self), 400: .json(RequestProblem.self), 404: .json(RequestProblem.self)]),
+            query: [.withSteps], responses: [200: .json(RunDetail.self)]),
         Operation(
             method: "get", path: "/api/runs/{run}/status",
             summary: "Where a run stands, the same size however big it is: counts by state, progress, time, running and failed steps",
-            responses: [200: .json(RunStatusReport.self), 404: .json(RequestProblem.self)]),
+            responses: [200: .json(RunStatusReport.self)]),
         Operation(
             method: "get", path: "/api/runs/{run}/steps",
             summary: "A page of a run's steps in file order, by state, name, or change since an event (since: a status's seq)",
             query: [.stepStates, .stepSearch, .since, .stepsAfter, .pageLimit],
-            responses: [200: .json(StepPage.self), 400: .json(RequestProblem.self), 404: .json(RequestProblem.self)]),
+            responses: [200: .json(StepPage.self)]),
         Operation(
             method: "get", path: "/api/runs/{run}/resources",
             summary: "The steps' peak memory, CPU time and duration (a fan-out's least, median and most), the largest 40",
-            responses: [200: .json(ResourceFigures.self), 404: .json(RequestProblem.self)]),
+            responses: [200: .json(ResourceFigures.self)]),
         Operation(
             method: "get", path: "/api/runs/{run}/attempts", summary: "A page of a run's attempts in the order of their steps",
             query: [.attemptStep, .stepStates, .attemptsAfter, .pageLimit],
-            responses: [200: .json(AttemptPage.self), 400: .json(RequestProblem.self), 404: .json(RequestProblem.self)]),
+            responses: [200: .json(AttemptPage.self)]),
         Operation(
             method: "post", path: "/api/runs/{run}/cancel", summary: "Cancel a running run",
-            responses: [202: .json(Cancelling.self), 404: .json(RequestProblem.self), 409: .json(RequestProblem.self)]),
+            responses: [202: .json(Cancelling.self), 409: .problem]),
         Operation(
             method: "post", path: "/api/runs/{run}/retry",
             summary: "A new run of the steps that did not succeed, with the same parameters but those in params",
             body: .json(RetryBody.self), bodyOptional: true,
             responses: [
-                202: .json(RunRecord.self), 404: .json(RequestProblem.self), 409: .json(RequestProblem.self), 422: .json(RequestProblem.self),
+                202: .json(RunRecord.self), 409: .problem, 422: .problem,
             ]),
         Operation(
             method: "post", path: "/api/runs/{run}/resume", summary: "Continue an interrupted or failed run in place (same id)",
             responses: [
-                202: .json(RunRecord.self), 404: .json(RequestProblem.self), 409: .json(RequestProblem.self), 422: .json(RequestProblem.self),
+                202: .json(RunRecord.self), 409: .problem, 422: .problem,
             ]),
         Operation(
             method: "get", path: "/api/runs/{run}/export", summary: "The run as json, csv or xlsx",
             query: [.format],
-            responses: [200: .export, 400: .json(RequestProblem.self), 404: .json(RequestProblem.self)]),
+            responses: [200: .export]),
         Operation(
             method: "get", path: "/api/runs/{run}/steps/{step}/log", summary: "A byte range of a step's log; X-Log-Size has its size",
             query: [.logOffset, .logLimit, .follow],
-            responses: [200: .text, 400: .json(RequestProblem.self), 404: .json(RequestProblem.self)]),
+            responses: [200: .text]),
         Operation(
             method: "get", path: "/api/runs/{run}/report", summary: "The run's self-contained report.html",
-            responses: [200: .html, 404: .json(RequestProblem.self), 409: .json(RequestProblem.self)]),
+            responses: [200: .html, 409: .problem]),
         Operation(
             method: "get", path: "/api/runs/{run}/notifications", summary: "The manual-review notifications the run wrote (file, text)",
-            responses: [200: .list(ReviewNote.self), 404: .json(RequestProblem.self)]),
+            responses: [200: .list(ReviewNote.self)]),
         Operation(
             method: "get", path: "/api/runs/{run}/outputs", summary: "Files in the run's outputs folder",
-            responses: [200: .list(OutputFile.self), 404: .json(RequestProblem.self)]),
+            responses: [200: .list(OutputFile.self)]),
         Operation(
             method: "get", path: "/api/runs/{run}/outputs/{path}",
             summary: "Download an output file (no path outside the folder); ?view=true shows it, sandboxed",
-            responses: [200: .file, 404: .json(RequestProblem.self)]),
+            responses: [200: .file]),
         Operation(
             method: "get", path: "/api/events", summary: "WebSocket: stored events as JSON messages, in order",
             query: [.run, .after],
-            responses: [101: .webSocket, 401: .json(RequestProblem.self)]),
+            responses: [101: .webSocket]),
     ]
 
     /// The document for a server with or without a token: with one, every route but the UI's files needs it.
@@ -233,7 +235,7 @@ enum OpenAPIDocument {
         if operation.body != nil { codes.formUnion([400, 413, 415]) }
         if case .webSocket = operation.responses[101] { codes.insert(426) }
         if operation.path.hasPrefix("/api/"), operation.path != "/api/openapi.json" { codes.insert(503) }
-        return Dictionary(uniqueKeysWithValues: codes.map { ($0, Body.json(RequestProblem.self)) })
+        return Dictionary(uniqueKeysWithValues: codes.map { ($0, Body.problem) })
     }
 
     private static func describe(_ code: Int, of operation: Operation) -> String {
@@ -270,6 +272,7 @@ enum OpenAPIDocument {
         let schema: [String: Any]
         switch body {
         case let .json(type): schema = try reflection.schema(of: type)
+        case .problem: schema = try reflection.schema(of: RequestProblem.self)
         case let .list(type): schema = ["type": "array", "items": try reflection.schema(of: type)]
         case .export:
             return [
