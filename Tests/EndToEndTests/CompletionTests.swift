@@ -17,7 +17,8 @@ struct CompletionTests {
             COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
             COMPREPLY=()
             # As bash calls it: the command, the word being completed, the word before it.
-            "$(complete -p sluice | sed -E 's/.*-F ([^ ]+).*/\\1/')" sluice "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+            # Its standard error too: anything it printed would land in the user's line.
+            "$(complete -p sluice | sed -E 's/.*-F ([^ ]+).*/\\1/')" sluice "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}" 2>&1
             printf '%s\\n' "${COMPREPLY[@]}"
             """
         let path = (SluiceBinary.path as NSString).deletingLastPathComponent
@@ -66,6 +67,12 @@ struct CompletionTests {
         try workspace.pipeline("odd", "steps:\n  - {name: '$(touch pwned)', command: 'true'}\n  - {name: '`touch pwned`{a,b}', command: 'true'}\n")
         #expect(Set(try Self.complete("sluice step odd ", script: script, in: root)) == ["$(touch pwned)", "`touch pwned`{a,b}"])
         #expect(!FileManager.default.fileExists(atPath: workspace.path("pwned")))
+
+        // Settings that do not load offer nothing and print nothing.
+        let broken = try TestWorkspace()
+        try broken.write("sluice.yaml", "jobs: [unclosed\n")
+        try broken.pipeline("p", "steps:\n  - {name: a, command: 'true'}\n")
+        #expect(try Self.complete("sluice run ", script: script, in: broken.root).isEmpty)
     }
 
     @Test func zshAndFishScriptsAreGeneratedToo() throws {

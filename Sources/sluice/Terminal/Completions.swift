@@ -64,7 +64,8 @@ enum Completions {
         }
         var options = WorkspaceOptions()
         options.workspace = root
-        return try? options.configuration()
+        // Not `options.configuration()`: it says what is wrong on stderr, which would land in the user's line.
+        return try? Configuration.load(workspace: options.root)
     }
 
     private static func catalog(_ words: [String]) -> PipelineCatalog? {
