@@ -188,6 +188,17 @@ struct LineageTests {
         try FileManager.default.removeItem(atPath: workspace.path("sluice.yaml"))
         let bad = try SluiceBinary.run(["run", "p"], in: workspace.root, environment: ["SLUICE_OPENLINEAGE_URL": "ftp://x"])
         #expect(bad.status == 65 && bad.stderr.contains("openlineage_url"), "\(bad.stderr)")
+        // Nor may a value carry what would act on the terminal where it is printed back.
+        let hostile = [
+            ("SLUICE_OPENLINEAGE_URL", "http://127.0.0.1:1/\u{1B}[31m"), ("SLUICE_OTLP_ENDPOINT", "http://h/\u{9B}x"),
+            ("SLUICE_OPENLINEAGE_NAMESPACE", "a\u{9B}b"),
+        ]
+        for (key, value) in hostile {
+            let refused = try SluiceBinary.run(["config"], in: workspace.root, environment: [key: value])
+            #expect(refused.status == 65 && !refused.stdout.contains(value) && !refused.stderr.contains(value), "\(key): \(refused.stderr)")
+        }
+        let blank = try SluiceBinary.run(["config"], in: workspace.root, environment: ["SLUICE_OPENLINEAGE_NAMESPACE": "   "])
+        #expect(blank.status == 65 && blank.stderr.contains("'openlineage_namespace' must not be empty"), "\(blank.stderr)")
         // Another tool's variable that Sluice cannot use is passed over, not an error that stops every command.
         let foreign = ["OPENLINEAGE_URL": "collector:5000", "OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4317", "OPENLINEAGE_NAMESPACE": ""]
         let passedOver = try SluiceBinary.run(["config", "--json"], in: workspace.root, environment: foreign)

@@ -116,9 +116,14 @@ public struct Configuration: Sendable {
         ])
 
     static let nonEmpty: @Sendable (String) -> String? = { value in
-        value.isEmpty
-            ? "must not be empty" : value.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } ? "must not hold control characters" : nil
+        value.allSatisfy(\.isWhitespace) ? "must not be empty" : hasControlCharacter(value) ? "must not hold control characters" : nil
     }
+
+    /// C0, DEL and C1: printed back by `sluice config` and in notes, they would act on the terminal.
+    static func hasControlCharacter(_ value: String) -> Bool {
+        value.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }
+    }
+
     /// A variable other tools read too (`OPENLINEAGE_URL`, `OTEL_EXPORTER_OTLP_ENDPOINT`), as a default: one Sluice
     /// cannot use (an OTLP/gRPC address without a scheme) is passed over, rather than stopping every command.
     static func shared(_ name: String, valid: (String) -> String?) -> String? {
@@ -129,6 +134,7 @@ public struct Configuration: Sendable {
     /// Empty for none, or an http(s) address.
     static let httpURL: @Sendable (String) -> String? = { value in
         guard !value.isEmpty else { return nil }
+        guard !hasControlCharacter(value) else { return "must not hold control characters" }
         guard let url = URLComponents(string: value), ["http", "https"].contains(url.scheme), url.host?.isEmpty == false else {
             return "must be an http:// or https:// address (or empty for none)"
         }
@@ -172,7 +178,10 @@ public struct Configuration: Sendable {
             }
             if let problem = key.validate(value.value) {
                 let location = fromFile[key.name].map { $0.1 } ?? SourceLocation(file: value.source.description, line: 1, column: 1)
-                problems.append(Diagnostic(.badValue, at: location, "setting '\(key.name)' \(problem), not '\(value.shown)'"))
+                // Control characters escaped: the message is printed, and they would act on the terminal.
+                let shown = value.shown.unicodeScalars.map { hasControlCharacter(String($0)) ? "\\u{\(String($0.value, radix: 16))}" : String($0) }
+                    .joined()
+                problems.append(Diagnostic(.badValue, at: location, "setting '\(key.name)' \(problem), not '\(shown)'"))
             }
             values.append(value)
         }
