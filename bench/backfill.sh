@@ -10,8 +10,9 @@ days=${1:-365}
 active=${2:-2}
 rounds=${ROUNDS:-3}
 
-swift build -c release --package-path "$root" >/dev/null
-sluice="$root/.build/release/sluice"
+# SLUICE=PATH measures that binary instead (an older build, for figures before and after a change).
+[ -n "${SLUICE:-}" ] || "$root/scripts/release.sh" >/dev/null
+sluice=${SLUICE:-$root/.build/release/sluice}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/pipelines"

@@ -9,8 +9,9 @@ chain=${1:-1000}
 fan=${2:-10000}
 jobs=$(nproc)
 
-swift build -c release --package-path "$root" >/dev/null
-sluice="$root/.build/release/sluice"
+# SLUICE=PATH measures that binary instead (an older build, for figures before and after a change).
+[ -n "${SLUICE:-}" ] || "$root/scripts/release.sh" >/dev/null
+sluice=${SLUICE:-$root/.build/release/sluice}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

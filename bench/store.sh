@@ -9,8 +9,9 @@ steps=${1:-1000}
 rounds=${ROUNDS:-3}
 export SLUICE_TEST_PG_PORT=55439
 
-swift build -c release --package-path "$root" >/dev/null
-sluice="$root/.build/release/sluice"
+# SLUICE=PATH measures that binary instead (an older build, for figures before and after a change).
+[ -n "${SLUICE:-}" ] || "$root/scripts/release.sh" >/dev/null
+sluice=${SLUICE:-$root/.build/release/sluice}
 work=$(mktemp -d)
 trap '"$root/scripts/postgres.sh" stop; rm -rf "$work"' EXIT
 url=$("$root/scripts/postgres.sh" start)

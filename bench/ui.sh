@@ -8,8 +8,9 @@ root=$(dirname "$here")
 steps=${1:-10000}
 rounds=${ROUNDS:-3}
 
-swift build -c release --package-path "$root" >/dev/null
-sluice="$root/.build/release/sluice"
+# SLUICE=PATH measures that binary instead (an older build, for figures before and after a change).
+[ -n "${SLUICE:-}" ] || "$root/scripts/release.sh" >/dev/null
+sluice=${SLUICE:-$root/.build/release/sluice}
 work=$(mktemp -d)
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
 mkdir -p "$work/pipelines"

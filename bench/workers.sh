@@ -11,8 +11,9 @@ slots=${2:-4}
 rounds=${ROUNDS:-3}
 step=${STEP:-true}
 
-swift build -c release --package-path "$root" >/dev/null
-sluice="$root/.build/release/sluice"
+# SLUICE=PATH measures that binary instead (an older build, for figures before and after a change).
+[ -n "${SLUICE:-}" ] || "$root/scripts/release.sh" >/dev/null
+sluice=${SLUICE:-$root/.build/release/sluice}
 work=$(mktemp -d)
 workers=()
 cleanup() { for pid in "${workers[@]}"; do kill "$pid" 2>/dev/null || true; done; "$root/scripts/netns.sh" down; rm -rf "$work"; }

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-machine.sh
-swift build -c release
+scripts/release.sh
 .build/release/sluice validate -C examples
 .build/release/sluice run analysis_workflow -C examples "$@"
 echo

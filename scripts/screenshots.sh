@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-machine.sh --for-tests
-swift build -c release
+scripts/release.sh
 sluice="$PWD/.build/release/sluice"
 images="$PWD/examples/images"
 docs="$PWD/docs/images"

@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
 /// One check of a `wait_for:` step (`sluice probe`): whether what it waits for is there, and what it saw.
 public enum WaitProbe {
     public struct Answer: Sendable {
@@ -37,18 +33,14 @@ public enum WaitProbe {
 
     /// Whether `url` answers 2xx within `timeout` seconds.
     public static func http(_ url: String, timeout: Double = 10) async -> Answer {
-        guard problem(url: url) == nil, let target = URL(string: url) else {
+        guard problem(url: url) == nil else {
             return Answer(holds: false, said: "'\(shown(url))' is not an http or https URL")
         }
-        let url = shown(url)
-        var request = URLRequest(url: target, timeoutInterval: timeout)
-        request.httpMethod = "GET"
         do {
-            let (_, response) = try await URLSession.shared.data(for: request)
-            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            return Answer(holds: (200..<300).contains(status), said: "\(url) answered \(status)")
+            let status = try await HTTPExchange.status(.GET, url, timeout: timeout)
+            return Answer(holds: (200..<300).contains(status), said: "\(shown(url)) answered \(status)")
         } catch {
-            return Answer(holds: false, said: "\(url) did not answer: \(error.localizedDescription)")
+            return Answer(holds: false, said: "\(shown(url)) did not answer: \(HTTPExchange.reason(error))")
         }
     }
 

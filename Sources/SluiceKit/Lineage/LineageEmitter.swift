@@ -1,10 +1,6 @@
 import Foundation
 import Synchronization
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
 /// Where OpenLineage events go: `openlineage_url` (or `OPENLINEAGE_URL`), under a namespace.
 public struct LineageTarget: Sendable, Equatable {
     public var url: String
@@ -146,21 +142,16 @@ public final class LineageEmitter: Sendable {
                 problem = problem ?? "the backend did not answer within \(drainLimit) of the run's end"
                 continue
             }
-            var request = URLRequest(url: endpoint, timeoutInterval: 5)
-            request.httpMethod = "POST"
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            if let key = target.apiKey { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
-            request.httpBody = body
+            let headers = [("Content-Type", "application/json")] + (target.apiKey.map { [("Authorization", "Bearer \($0)")] } ?? [])
             do {
-                let (_, response) = try await URLSession.shared.data(for: request)
-                let code = (response as? HTTPURLResponse)?.statusCode ?? 0
+                let code = try await HTTPExchange.status(.POST, endpoint.absoluteString, body: body, headers: headers, timeout: 5)
                 if !(200..<300).contains(code) {
                     undelivered += 1
                     problem = problem ?? "HTTP \(code)"
                 }
             } catch {
                 undelivered += 1
-                problem = problem ?? error.localizedDescription
+                problem = problem ?? HTTPExchange.reason(error)
             }
         }
         if let problem {

@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
 /// Writes a run's manual-review notification to its run directory and hands it to the configured handlers.
 /// A handler that fails is logged (`notifications.log` in the run directory) and never fails the run.
 struct NotificationDelivery: Sendable {
@@ -66,22 +62,17 @@ struct NotificationDelivery: Sendable {
 
     /// POSTs `body`, retrying with doubling delays after a connection error, a timeout or a 5xx answer.
     private func post(_ body: Data, to url: String, target: NotificationTarget) async -> String {
-        guard let address = URL(string: url) else { return "failed: not a URL" }
-        var request = URLRequest(url: address, timeoutInterval: target.timeout)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = body
         var problem = ""
         for attempt in 0...target.retries {
             if attempt > 0 { try? await Task.sleep(for: .seconds(retryDelay * pow(2, Double(attempt - 1)))) }
             do {
-                let (_, response) = try await URLSession.shared.data(for: request)
-                let code = (response as? HTTPURLResponse)?.statusCode ?? 0
+                let code = try await HTTPExchange.status(
+                    .POST, url, body: body, headers: [("Content-Type", "application/json")], timeout: target.timeout)
                 if (200..<300).contains(code) { return "delivered (HTTP \(code), attempt \(attempt + 1))" }
                 problem = "HTTP \(code)"
                 if code < 500 { break }
             } catch {
-                problem = error.localizedDescription
+                problem = HTTPExchange.reason(error)
             }
         }
         return "failed after \(target.retries + 1) attempts: \(problem)"
