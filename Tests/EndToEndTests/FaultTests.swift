@@ -48,6 +48,34 @@ struct FaultTests {
         #expect(try Python.sqlite(workspace.storePath, "PRAGMA integrity_check") == "ok")
     }
 
+    @Test func aNewVersionThatDoesNotFitLeavesTheEarlierOneAndNoHalfWrittenFile() throws {
+        try mount("-t", "tmpfs", "-o", "size=4m", "tmpfs", workspace.root)
+        defer { try? mount(umount: workspace.root) }
+        try workspace.write(
+            "pipelines/grow.yaml",
+            """
+            steps:
+              - name: grow
+                command: 'if [ -f big ]; then head -c 2500000 /dev/zero > data/out.bin; else echo small > data/out.bin; fi'
+                outputs: [data/out.bin]
+            """)
+        try FileManager.default.createDirectory(atPath: workspace.path("data"), withIntermediateDirectories: true)
+        #expect(try sluice("run", "grow").status == 0)
+        let versions = ".sluice/versions/grow/grow"
+        let annotations = try workspace.read("\(versions)/annotations.json")
+
+        // The output fits; its copy in the version store does not.
+        try workspace.write("big", "")
+        let grown = try sluice("run", "grow", "--force", "--json")
+        #expect(grown.status == 1, "the run failed: \(grown.stdout)\(grown.stderr)")
+        #expect(grown.stdout.contains("No space left on device"), "the step's error says why: \(grown.stdout)")
+        #expect(try workspace.read("\(versions)/annotations.json") == annotations, "the annotations are as they were")
+        #expect(try workspace.read("\(versions)/newest/data/out.bin") == "small\n", "the earlier version is kept")
+        let files = FileManager.default.enumerator(atPath: workspace.path(versions))?.allObjects as? [String] ?? []
+        #expect(!files.contains { $0.hasSuffix(".tmp") }, "no half-written copy is left behind: \(files)")
+        #expect(try Python.sqlite(workspace.storePath, "PRAGMA integrity_check") == "ok")
+    }
+
     @Test func aFloodOfOutputKeepsMemoryFlatAndTheLogCapped() throws {
         try workspace.write("sluice.yaml", "log_max_size: 8MB\n")
         // 1 GiB with no newline at all, then binary garbage.

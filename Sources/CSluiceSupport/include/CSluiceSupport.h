@@ -29,8 +29,13 @@ int sluice_sha256_fd(int fd, unsigned char digest[32]);
 // SHA-256 of a buffer.
 void sluice_sha256(const void *data, size_t length, unsigned char digest[32]);
 
-// Copies everything from `in` to `out` inside the kernel (copy_file_range, read/write where unsupported).
+// Copies everything from `in` to the empty file `out`: a reflink (FICLONE) where the file system shares blocks
+// (Btrfs, XFS), else inside the kernel (copy_file_range), else read/write.
 // Returns 0, or -1 with errno set.
 int sluice_copy_fd(int in, int out);
+
+// syncfs(2): flushes the file system holding `fd`. Returns 0, or -1 with errno set, also for a write-back error
+// anywhere in that file system since `fd` was opened.
+int sluice_syncfs(int fd);
 
 #endif

@@ -200,8 +200,14 @@ public struct PipelineRunner: Sendable {
                 parent: commandLine ? ProcessInfo.processInfo.environment["TRACEPARENT"] : nil)
         }
         let traces = context.traces
+        let versionsSync = tracker?.versionsSync
         let batcher = EventBatcher { batch in
-            writeFailure.attempt { try store.write(batch) }
+            writeFailure.attempt {
+                // New versions were renamed into place unsynced: one sync makes the batch's renames durable before
+                // the store records them.
+                if let versionsSync, batch.contains(where: \.kind.recordsNewVersions) { try versionsSync.sync() }
+                try store.write(batch)
+            }
             runLog.write(batch)
             observer(batch)
             lineage?.observe(batch)

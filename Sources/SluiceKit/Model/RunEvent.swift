@@ -88,6 +88,12 @@ public struct RunEvent: Sendable {
         /// After the run's end was recorded: its summary, report and manual-review notification (if it has one) are
         /// in its directory, for live views to show.
         case reportsWritten
+
+        /// Whether recording the event records new output versions, whose files must be durable first.
+        var recordsNewVersions: Bool {
+            if case let .outputsRecorded(_, _, newVersions) = self { return !newVersions.isEmpty }
+            return false
+        }
     }
 
     public var runID: String

@@ -17,21 +17,23 @@ final class FileHasher: Sendable {
 
     /// The hash of the file at `path`, or nil when there is no such file.
     func hash(_ path: String) throws -> FileHash? {
+        // One stat for a file that has not changed (a no-op rerun's every file); the one opened is read and hashed.
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw AtomicFile.posixError("cannot read \(path)")
+        }
+        if let known = state.withLock({ $0.known[path] }), known.matches(info) { return known }
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             if errno == ENOENT || errno == ENOTDIR { return nil }
             throw AtomicFile.posixError("cannot read \(path)")
         }
         defer { close(descriptor) }
-        var info = stat()
         guard fstat(descriptor, &info) == 0 else { throw AtomicFile.posixError("cannot read \(path)") }
-        let size = Int64(info.st_size)
-        let modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-        let inode = UInt64(info.st_ino)
-        if let known = state.withLock({ $0.known[path] }), known.size == size, known.modifiedNS == modified, known.inode == inode {
-            return known
-        }
-        let hash = FileHash(size: size, modifiedNS: modified, inode: inode, sha256: try SHA256.hex(ofDescriptor: descriptor, path: path))
+        let hash = FileHash(
+            size: Int64(info.st_size), modifiedNS: FileHash.modifiedNS(info), inode: UInt64(info.st_ino),
+            sha256: try SHA256.hex(ofDescriptor: descriptor, path: path))
         state.withLock { state in
             state.known[path] = hash
             state.fresh[path] = hash
@@ -45,5 +47,14 @@ final class FileHasher: Sendable {
             defer { state.fresh = [:] }
             return state.fresh
         }
+    }
+}
+
+extension FileHash {
+    static func modifiedNS(_ info: stat) -> Int64 { Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec) }
+
+    /// Whether the file `info` describes is still the one hashed: same size, modification time and inode.
+    func matches(_ info: stat) -> Bool {
+        size == Int64(info.st_size) && modifiedNS == Self.modifiedNS(info) && inode == UInt64(info.st_ino)
     }
 }

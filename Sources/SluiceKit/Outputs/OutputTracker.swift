@@ -47,6 +47,9 @@ final class OutputTracker: Sendable {
     /// changed hashes none of them.
     private let cacheByDigest = Mutex<[String: [String: StepFingerprintRecord]]>([:])
     let hasher: FileHasher
+    /// Makes the versions steps record at the same time durable together; the run syncs again before the store
+    /// records them.
+    let versionsSync: GroupSync
     let temporary: TemporaryOutputs
     /// The pipeline's steps as a graph, for the upstream steps of a temporary output's readers.
     private let graph: DependencyGraph
@@ -63,6 +66,7 @@ final class OutputTracker: Sendable {
         self.previous = previous
         self.cache = cache
         hasher = FileHasher(known: knownHashes)
+        versionsSync = GroupSync(folder: versionsDirectory)
         temporary = TemporaryOutputs(pipeline: pipeline, previous: previous)
         graph = DependencyGraph(steps: pipeline.steps)
     }
@@ -229,7 +233,8 @@ final class OutputTracker: Sendable {
         let versions = versions(of: step)
         var annotations = try versions.annotations()
         // Temporary outputs are hashed, not kept.
-        let created = try versions.record(hashes.filter { !TemporaryOutputs.isTemporary($0.key, of: step) }, into: &annotations, runID: runID)
+        let created = try versions.record(
+            hashes.filter { !TemporaryOutputs.isTemporary($0.key, of: step) }, into: &annotations, runID: runID, sync: versionsSync)
         let record = StepFingerprintRecord(
             pipeline: pipeline.id, step: step.name, runID: runID, recordedAt: Date(),
             fingerprint: fingerprint, outputs: hashes.mapValues(\.sha256), outputValues: values)

@@ -38,37 +38,66 @@ public struct OutputVersions: Sendable {
     }
 
     /// Records a successful attempt's outputs: each whose content changed becomes a new version. Returns the new versions.
-    public func record(_ outputs: [String: FileHash], into annotations: inout OutputAnnotations, runID: String) throws -> [OutputAnnotation] {
-        var created: [OutputAnnotation] = []
+    ///
+    /// The copies and the annotations are staged, made durable by one `sync` shared with the steps that record at
+    /// the same time, then renamed into place. The renames are durable once the run's next sync is done, which it
+    /// makes before the store records these versions (``PipelineRunner``): a crash before then leaves the step
+    /// unrecorded, to run again, and every file in place intact.
+    func record(
+        _ outputs: [String: FileHash], into annotations: inout OutputAnnotations, runID: String, sync: GroupSync
+    ) throws -> [OutputAnnotation] {
+        var updated = annotations
+        var created: [(annotation: OutputAnnotation, replaces: Int?)] = []
+        var staged: [AtomicFile.Staged] = []
         var lastGood: [String: Int] = [:]
-        for (path, hash) in outputs.sorted(by: { $0.key < $1.key }) {
-            if let newest = annotations.newest(path), newest.sha256 == hash.sha256 {
-                lastGood[path] = newest.version
-                continue
-            }
-            let version = (annotations.versions.map(\.version).max() ?? 0) + 1
-            if let newest = annotations.newest(path) {
-                let history = "\(root)/history/v\(newest.version)/\(path)"
-                try FileManager.default.createDirectory(atPath: (history as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                guard rename("\(root)/newest/\(path)", history) == 0 || errno == ENOENT else {
-                    throw AtomicFile.posixError("cannot move version \(newest.version) of \(path) to history")
+        do {
+            for (path, hash) in outputs.sorted(by: { $0.key < $1.key }) {
+                let newest = updated.newest(path)
+                if let newest, newest.sha256 == hash.sha256 {
+                    lastGood[path] = newest.version
+                    continue
                 }
+                staged.append(
+                    try AtomicFile.stageCopy("\(workspace)/\(path)", for: "\(root)/newest/\(path)") { copy in
+                        guard try FileHasher(known: [:]).hash(copy)?.sha256 == hash.sha256 else {
+                            throw SluiceError(.file, "changed while it was being versioned", file: path)
+                        }
+                    })
+                let annotation = OutputAnnotation(
+                    path: path, sha256: hash.sha256, size: hash.size, version: (updated.versions.map(\.version).max() ?? 0) + 1,
+                    runID: runID, recordedAt: Timestamp.iso(Date()))
+                updated.versions.append(annotation)
+                lastGood[path] = annotation.version
+                created.append((annotation, newest?.version))
             }
-            try AtomicFile.copy("\(workspace)/\(path)", to: "\(root)/newest/\(path)") { copy in
-                guard try FileHasher(known: [:]).hash(copy)?.sha256 == hash.sha256 else {
-                    throw SluiceError(.file, "changed while it was being versioned", file: path)
-                }
-            }
-            let annotation = OutputAnnotation(
-                path: path, sha256: hash.sha256, size: hash.size, version: version, runID: runID,
-                recordedAt: Timestamp.iso(Date()))
-            annotations.versions.append(annotation)
-            lastGood[path] = version
-            created.append(annotation)
+            updated.lastGood = lastGood
+            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+            staged.append(try AtomicFile.stage(try Self.encoded(updated), for: annotationsFile))
+            try sync.sync()
+        } catch {
+            for file in staged { file.discard() }
+            throw error
         }
-        annotations.lastGood = lastGood
-        try save(annotations)
-        return created
+        // Each newest version moves to history before its successor takes its place; the annotations come last.
+        for (index, file) in staged.enumerated() {
+            do {
+                if index < created.count, let replaced = created[index].replaces {
+                    let path = created[index].annotation.path
+                    let history = "\(root)/history/v\(replaced)/\(path)"
+                    try FileManager.default.createDirectory(
+                        atPath: (history as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                    guard rename("\(root)/newest/\(path)", history) == 0 || errno == ENOENT else {
+                        throw AtomicFile.posixError("cannot move version \(replaced) of \(path) to history")
+                    }
+                }
+                try file.commit()
+            } catch {
+                for file in staged[index...] { file.discard() }
+                throw error
+            }
+        }
+        annotations = updated
+        return created.map(\.annotation)
     }
 
     /// Puts `chosen` versions back in the workspace, byte for byte (each copy is checked against its hash),
@@ -116,9 +145,13 @@ public struct OutputVersions: Sendable {
     private struct VersionMismatch: Error {}
 
     func save(_ annotations: OutputAnnotations) throws {
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try AtomicFile.write(try Self.encoded(annotations), to: annotationsFile)
+    }
+
+    private static func encoded(_ annotations: OutputAnnotations) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        try AtomicFile.write(encoder.encode(annotations), to: annotationsFile)
+        return try encoder.encode(annotations)
     }
 }
