@@ -25,7 +25,7 @@ struct PostgresStoreCommandTests {
               - {name: b, command: 'echo done', depends_on: [a]}
             """)
         let status = try await SluiceBinary.run(["db", "status"], in: workspace.root)
-        #expect(status.stdout.contains("0 of 8 migrations applied") && status.stdout.contains("postgres:***@"), "\(status.stdout)\(status.stderr)")
+        #expect(status.stdout.contains("0 of 9 migrations applied") && status.stdout.contains("postgres:***@"), "\(status.stdout)\(status.stderr)")
         #expect(
             try TestPostgres.psql(url, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'") == "0",
             "db status changes nothing, not even a migrations table")

@@ -9,9 +9,77 @@ enum PostgresEventSQL {
     /// Live views listen on this channel; each batch of events notifies it once.
     static let channel = "sluice_events"
 
+    /// Applies `events` in their order. The events every step makes (an attempt's start and end, the step's end) go
+    /// together, as one call of `sluice_record_step_events`, until another kind comes: a batch of a fan-out's events
+    /// is one round trip, where it was one per event.
+    static func apply(_ events: [RunEvent], _ connection: PostgresConnection, logger: Logger) async throws {
+        var rows: [StepEventRow] = []
+        for event in events {
+            if let row = StepEventRow(event) {
+                rows.append(row)
+                continue
+            }
+            try await record(rows, connection, logger: logger)
+            rows = []
+            try await apply(event, connection, logger: logger)
+        }
+        try await record(rows, connection, logger: logger)
+    }
+
+    /// An attempt's start or end, or a step's end, as `sluice_record_step_events` reads it (migration 9).
+    struct StepEventRow: Encodable {
+        var kind: String
+        var run: String
+        var at: Double
+        var step: String
+        /// The attempt's number; for a step's end, how many attempts it made.
+        var attempt: Int
+        var pid: Int32?
+        var state: String?
+        var started: Double?
+        var finished: Double?
+        var exitCode: Int32?
+        var signal: Int32?
+        var error: String?
+        var peakMemoryKB: Int?
+        var userCPU: Double?
+        var systemCPU: Double?
+        var cpuSeconds: Double?
+        var duration: Double?
+        var allowed: Bool?
+
+        init?(_ event: RunEvent) {
+            let result: AttemptResult?
+            switch event.kind {
+            case let .attemptStarted(step, attempt, pid):
+                (kind, self.step, self.attempt, self.pid, result) = ("attempt_started", step, attempt, pid, nil)
+            case let .attemptFinished(step, attempt, finished):
+                (kind, self.step, self.attempt, state, result) = ("attempt_finished", step, attempt, finished.state.rawValue, finished)
+                (userCPU, systemCPU, duration) = (finished.userCPU, finished.systemCPU, finished.duration)
+            case let .stepFinished(step, state, attempts, allowed, finished):
+                (kind, self.step, attempt, self.state, self.allowed, result) = ("step_finished", step, attempts, state.rawValue, allowed, finished)
+                (started, cpuSeconds) = (finished.startedAt.timeIntervalSince1970, finished.userCPU + finished.systemCPU)
+            default:
+                return nil
+            }
+            (run, at) = (event.runID, event.time.timeIntervalSince1970)
+            if let result {
+                (finished, exitCode, signal, error, peakMemoryKB) = (
+                    result.finishedAt.timeIntervalSince1970, result.exitCode, result.signal, result.error, result.peakMemoryKB
+                )
+            }
+        }
+    }
+
+    private static func record(_ rows: [StepEventRow], _ connection: PostgresConnection, logger: Logger) async throws {
+        guard !rows.isEmpty else { return }
+        let batch = String(decoding: try JSONEncoder().encode(rows), as: UTF8.self)
+        try await connection.query("SELECT sluice_record_step_events(\(batch)::jsonb)", logger: logger)
+    }
+
     /// Applies `event` in one statement (one round trip): its changes to the tables and its row in `events`, joined
-    /// by data-modifying `WITH` clauses. A 1,000-step run sends three statements per step.
-    static func apply(_ event: RunEvent, _ connection: PostgresConnection, logger: Logger) async throws {
+    /// by data-modifying `WITH` clauses.
+    private static func apply(_ event: RunEvent, _ connection: PostgresConnection, logger: Logger) async throws {
         let at = event.time.timeIntervalSince1970
         let run = event.runID
         let query: PostgresQuery
@@ -31,45 +99,10 @@ enum PostgresEventSQL {
                     UPDATE runs SET stepstotal = (SELECT count(*) FROM step_runs WHERE runid = \(run)) + (SELECT count(*) FROM added) WHERE id = \(run))
                 INSERT INTO events (runid, at, kind, step, message) VALUES (\(run), \(at), 'steps_added', \(step), \("\(instances.count) instances"))
                 """
-        case let .attemptStarted(step, attempt, pid):
-            query = """
-                WITH attempt AS (
-                    INSERT INTO attempts (runid, step, attempt, state, pid, startedat) VALUES (\(run), \(step), \(attempt), 'running', \(Int(pid)), \(at))
-                    ON CONFLICT (runid, step, attempt) DO UPDATE SET state = 'running', pid = excluded.pid, startedat = excluded.startedat,
-                    finishedat = NULL, exitcode = NULL, signal = NULL, error = NULL, peakmemorykb = NULL, usercpu = NULL, systemcpu = NULL),
-                stepstate AS (
-                    UPDATE step_runs SET state = 'running', attempts = \(attempt), startedat = COALESCE(startedat, \(at))
-                    WHERE runid = \(run) AND step = \(step))
-                INSERT INTO events (runid, at, kind, step, attempt, state, message)
-                VALUES (\(run), \(at), 'attempt_started', \(step), \(attempt), 'running', \("pid \(pid)"))
-                """
-        case let .attemptFinished(step, attempt, result):
-            query = """
-                WITH attempt AS (
-                    UPDATE attempts SET state = \(result.state.rawValue), finishedat = \(result.finishedAt.timeIntervalSince1970),
-                    exitcode = \(result.exitCode.map(Int.init)), signal = \(result.signal.map(Int.init)), error = \(result.error),
-                    peakmemorykb = \(result.peakMemoryKB), usercpu = \(result.userCPU), systemcpu = \(result.systemCPU)
-                    WHERE runid = \(run) AND step = \(step) AND attempt = \(attempt))
-                INSERT INTO events (runid, at, kind, step, attempt, state, message, exitcode, duration, peakmemorykb)
-                VALUES (\(run), \(at), 'attempt_finished', \(step), \(attempt), \(result.state.rawValue), \(result.error),
-                \(result.exitCode.map(Int.init)), \(result.duration), \(result.peakMemoryKB))
-                """
         case let .retryScheduled(step, attempt, delay):
             query = """
                 INSERT INTO events (runid, at, kind, step, attempt, message)
                 VALUES (\(run), \(at), 'retry_scheduled', \(step), \(attempt), \("attempt \(attempt) in \(delay)s"))
-                """
-        case let .stepFinished(step, state, attempts, allowed, result):
-            let finished = result.finishedAt.timeIntervalSince1970
-            query = """
-                WITH stepstate AS (
-                    UPDATE step_runs SET state = \(state.rawValue), attempts = \(attempts), exitcode = \(result.exitCode.map(Int.init)),
-                    finishedat = \(finished), duration = \(finished) - COALESCE(startedat, \(result.startedAt.timeIntervalSince1970)),
-                    error = \(result.error), peakmemorykb = \(result.peakMemoryKB), cpuseconds = \(result.userCPU + result.systemCPU),
-                    allowedfailure = \(allowed) WHERE runid = \(run) AND step = \(step) RETURNING duration)
-                INSERT INTO events (runid, at, kind, step, attempt, state, message, exitcode, duration, peakmemorykb)
-                VALUES (\(run), \(at), 'step_finished', \(step), \(attempts), \(state.rawValue), \(result.error),
-                \(result.exitCode.map(Int.init)), (SELECT duration FROM stepstate), \(result.peakMemoryKB))
                 """
         case let .valuesRecorded(step, values):
             query = """
@@ -125,6 +158,9 @@ enum PostgresEventSQL {
                 ON CONFLICT (path) DO UPDATE SET size = excluded.size, modifiedns = excluded.modifiedns, inode = excluded.inode,
                 sha256 = excluded.sha256
                 """
+        case .attemptStarted, .attemptFinished, .stepFinished:
+            // Alone, as a batch of one.
+            return try await record(StepEventRow(event).map { [$0] } ?? [], connection, logger: logger)
         case .reportsWritten:
             query = "INSERT INTO events (runid, at, kind) VALUES (\(run), \(at), 'reports_written')"
         case let .runFinished(status):

@@ -112,9 +112,13 @@ public final class PostgresRunStore: RunStore {
             if let claim = new.claim { try await check(try StoreSQL.claim(claim, runID: id), connection) }
             let record = RunRecord(new, id: id, behind: earlier)
             try await run(try StoreSQL.insertRun(record, .postgres), connection)
-            for (position, step) in new.steps.enumerated() {
-                try await run(StoreSQL.insertPendingStep(run: id, step: step, position: position), connection)
-            }
+            // Every step in one statement: a round trip each made creating a big run as slow as running it.
+            try await connection.query(
+                """
+                INSERT INTO step_runs (runid, step, position, state, attempts, allowedfailure)
+                SELECT \(id), name, ordinality - 1, 'pending', 0, FALSE FROM unnest(\(new.steps)::text[]) WITH ORDINALITY AS t(name, ordinality)
+                ON CONFLICT (runid, step) DO NOTHING
+                """, logger: logger)
             return record
         }
     }
@@ -135,7 +139,7 @@ public final class PostgresRunStore: RunStore {
         try await transaction { connection in
             // One writer of events at a time, so that events become visible in the order of their numbers.
             try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresEventSQL.lockKey))", logger: self.logger)
-            for event in events { try await PostgresEventSQL.apply(event, connection, logger: self.logger) }
+            try await PostgresEventSQL.apply(events, connection, logger: self.logger)
             // Delivered at commit, to every process listening (servers on other hosts).
             try await connection.query(PostgresQuery(unsafeSQL: "NOTIFY \(PostgresEventSQL.channel)"), logger: self.logger)
         }

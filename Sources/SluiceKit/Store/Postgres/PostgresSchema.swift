@@ -128,6 +128,53 @@ enum PostgresSchema {
                 "CREATE INDEX step_runs_by_position ON step_runs (runid, position)",
                 "CREATE INDEX step_runs_by_state ON step_runs (runid, state, position)",
             ]),
+        Migration(
+            version: 9, name: "sluice_record_step_events: a batch's attempt and step events in one statement",
+            sql: [
+                """
+                CREATE OR REPLACE FUNCTION sluice_record_step_events(batch JSONB) RETURNS VOID LANGUAGE plpgsql AS $$
+                DECLARE
+                    e JSONB;
+                    took DOUBLE PRECISION;
+                BEGIN
+                    -- In the batch's order, each event as its own statements would apply it (PostgresEventSQL.apply).
+                    FOR e IN SELECT value FROM jsonb_array_elements(batch) LOOP
+                        CASE e->>'kind'
+                        WHEN 'attempt_started' THEN
+                            INSERT INTO attempts (runid, step, attempt, state, pid, startedat)
+                            VALUES (e->>'run', e->>'step', (e->>'attempt')::INTEGER, 'running', (e->>'pid')::INTEGER, (e->>'at')::DOUBLE PRECISION)
+                            ON CONFLICT (runid, step, attempt) DO UPDATE SET state = 'running', pid = excluded.pid, startedat = excluded.startedat,
+                            finishedat = NULL, exitcode = NULL, signal = NULL, error = NULL, peakmemorykb = NULL, usercpu = NULL, systemcpu = NULL;
+                            UPDATE step_runs SET state = 'running', attempts = (e->>'attempt')::INTEGER,
+                            startedat = COALESCE(startedat, (e->>'at')::DOUBLE PRECISION) WHERE runid = e->>'run' AND step = e->>'step';
+                            INSERT INTO events (runid, at, kind, step, attempt, state, message)
+                            VALUES (e->>'run', (e->>'at')::DOUBLE PRECISION, 'attempt_started', e->>'step', (e->>'attempt')::INTEGER, 'running',
+                            'pid ' || (e->>'pid'));
+                        WHEN 'attempt_finished' THEN
+                            UPDATE attempts SET state = e->>'state', finishedat = (e->>'finished')::DOUBLE PRECISION,
+                            exitcode = (e->>'exitCode')::INTEGER, signal = (e->>'signal')::INTEGER, error = e->>'error',
+                            peakmemorykb = (e->>'peakMemoryKB')::BIGINT, usercpu = (e->>'userCPU')::DOUBLE PRECISION,
+                            systemcpu = (e->>'systemCPU')::DOUBLE PRECISION
+                            WHERE runid = e->>'run' AND step = e->>'step' AND attempt = (e->>'attempt')::INTEGER;
+                            INSERT INTO events (runid, at, kind, step, attempt, state, message, exitcode, duration, peakmemorykb)
+                            VALUES (e->>'run', (e->>'at')::DOUBLE PRECISION, 'attempt_finished', e->>'step', (e->>'attempt')::INTEGER,
+                            e->>'state', e->>'error', (e->>'exitCode')::INTEGER, (e->>'duration')::DOUBLE PRECISION, (e->>'peakMemoryKB')::BIGINT);
+                        WHEN 'step_finished' THEN
+                            took := NULL;
+                            UPDATE step_runs SET state = e->>'state', attempts = (e->>'attempt')::INTEGER, exitcode = (e->>'exitCode')::INTEGER,
+                            finishedat = (e->>'finished')::DOUBLE PRECISION,
+                            duration = (e->>'finished')::DOUBLE PRECISION - COALESCE(startedat, (e->>'started')::DOUBLE PRECISION),
+                            error = e->>'error', peakmemorykb = (e->>'peakMemoryKB')::BIGINT, cpuseconds = (e->>'cpuSeconds')::DOUBLE PRECISION,
+                            allowedfailure = (e->>'allowed')::BOOLEAN WHERE runid = e->>'run' AND step = e->>'step' RETURNING duration INTO took;
+                            INSERT INTO events (runid, at, kind, step, attempt, state, message, exitcode, duration, peakmemorykb)
+                            VALUES (e->>'run', (e->>'at')::DOUBLE PRECISION, 'step_finished', e->>'step', (e->>'attempt')::INTEGER,
+                            e->>'state', e->>'error', (e->>'exitCode')::INTEGER, took, (e->>'peakMemoryKB')::BIGINT);
+                        END CASE;
+                    END LOOP;
+                END
+                $$
+                """
+            ]),
     ]
 
     /// Applies the migrations the database lacks, each in its own transaction, under a lock: several processes may
