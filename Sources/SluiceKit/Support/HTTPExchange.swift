@@ -17,7 +17,9 @@ enum HTTPExchange {
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let deadline = NIODeadline.now() + .milliseconds(Int64(max(timeout, 0.001) * 1000))
+        // Bounded, so that no timeout a pipeline can hold overflows the conversion: a year is as good as forever here.
+        let seconds = timeout.isNaN ? 31_536_000 : min(max(timeout, 0.001), 31_536_000)
+        let deadline = NIODeadline.now() + .milliseconds(Int64(seconds * 1000))
         let response = try await HTTPClient.shared.execute(request, deadline: deadline)
         for try await _ in response.body {}
         return Int(response.status.code)
