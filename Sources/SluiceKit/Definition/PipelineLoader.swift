@@ -110,7 +110,9 @@ public enum PipelineLoader {
                     reader.report(.wrongType, value, "'steps' must be a list", fix: "start each step with '- name: ...'")
                     continue
                 }
-                pipeline.steps = sequence.compactMap { readStep($0, reader: reader, templates: &templates) }
+                // Sized once: steps are big values, and growing the list by doubling would hold two copies of it.
+                pipeline.steps.reserveCapacity(sequence.count)
+                for node in sequence { if let step = readStep(node, reader: reader, templates: &templates) { pipeline.steps.append(step) } }
             default: break
             }
         }

@@ -3,16 +3,16 @@ import Foundation
 /// Checks that need the whole pipeline: unique names, known dependencies, no cycles, runnable scripts, valid modes.
 enum PipelineValidator {
     static func validate(_ pipeline: Pipeline, reader: DefinitionReader) {
-        var firstSeen: [String: Step] = [:]
+        // Lines, not steps: a dictionary of a big pipeline's steps would copy each.
+        var firstSeen: [String: Int] = [:]
         for step in pipeline.steps where !step.name.isEmpty {
-            if let first = firstSeen[step.name] {
+            if let line = firstSeen[step.name] {
                 reader.report(
                     Diagnostic(
-                        .duplicateStep, at: step.location,
-                        "step name '\(step.name)' is used twice (first at line \(first.location.line))",
+                        .duplicateStep, at: step.location, "step name '\(step.name)' is used twice (first at line \(line))",
                         fix: "give each step a unique name"))
             } else {
-                firstSeen[step.name] = step
+                firstSeen[step.name] = step.location.line
             }
         }
         for problem in TemporaryOutputs.problems(in: pipeline) {

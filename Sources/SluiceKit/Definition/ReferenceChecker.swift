@@ -55,7 +55,7 @@ struct ReferenceChecker {
     func check(_ pipeline: Pipeline, reader: DefinitionReader) -> [String: Set<String>] {
         var named: [String: Set<String>] = [:]
         let parameters = Set(pipeline.parameters.map(\.name))
-        let steps = Dictionary(pipeline.steps.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let steps = StepsByName(pipeline.steps)
         for (step, name, node) in listedParameters where !parameters.contains(name) {
             reader.report(
                 .unknownName, node, "params: step '\(step)' lists '\(name)', which this pipeline does not declare",
@@ -118,7 +118,7 @@ struct ReferenceChecker {
     }
 
     private func problem(
-        _ reference: Reference, field: Field, fanOut: FanOut?, parameters: Set<String>, steps: [String: Step]
+        _ reference: Reference, field: Field, fanOut: FanOut?, parameters: Set<String>, steps: StepsByName
     ) -> (String, String)? {
         let path = reference.path
         let name = "{{ \(reference.text) }}"
@@ -171,12 +171,12 @@ struct ReferenceChecker {
 
     /// What is wrong with `steps.NAME.outputs.KEY` read by step `reader`: NAME must be a step it runs after
     /// (directly or through others), so that its values are known when the reader starts.
-    private func upstreamValueProblem(_ path: [String], in reader: String, steps: [String: Step]) -> (String, String)? {
+    private func upstreamValueProblem(_ path: [String], in reader: String, steps: StepsByName) -> (String, String)? {
         guard path.count == 4, path[2] == "outputs" else {
             return ("in step '\(reader)' is not known", "write {{ steps.NAME.outputs.KEY }}, KEY being what NAME wrote to $SLUICE_OUTPUT")
         }
         guard steps[path[1]] != nil else {
-            let hint = Suggestion.closest(to: path[1], among: steps.keys.sorted()).map { "did you mean '\($0)'?" }
+            let hint = Suggestion.closest(to: path[1], among: steps.names.sorted()).map { "did you mean '\($0)'?" }
             return ("in step '\(reader)' names no step of this pipeline", hint ?? "name a step in depends_on")
         }
         // Every step it runs after, through depends_on.
@@ -198,7 +198,7 @@ struct ReferenceChecker {
     /// What is wrong with a name an `if:` reads: `params.NAME`, `item` in a fan-out, or `steps.NAME.state` of a step
     /// it depends on.
     private func problem(
-        in condition: Condition, _ path: [String], step: Step, parameters: Set<String>, steps: [String: Step]
+        in condition: Condition, _ path: [String], step: Step, parameters: Set<String>, steps: StepsByName
     ) -> (String, String)? {
         let name = path.joined(separator: ".")
         let fix = "a condition reads params.NAME, steps.NAME.state and steps.NAME.outputs.KEY of a step in depends_on, and item in a fan-out"
@@ -253,4 +253,20 @@ struct ReferenceChecker {
     private func report(_ message: String, in field: Field, offset: Int, fix: String, reader: DefinitionReader) {
         reader.report(Diagnostic(.unknownName, at: reader.location(field.node, at: offset), message, fix: fix))
     }
+}
+
+/// A pipeline's steps by name, first of a name winning: positions in its list, where a dictionary of the steps
+/// themselves would hold a copy of each (most of a big pipeline's peak memory while it is checked).
+private struct StepsByName {
+    let steps: [Step]
+    let positions: [String: Int]
+
+    init(_ steps: [Step]) {
+        self.steps = steps
+        positions = Dictionary(steps.indices.map { (steps[$0].name, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    subscript(name: String) -> Step? { positions[name].map { steps[$0] } }
+
+    var names: Dictionary<String, Int>.Keys { positions.keys }
 }
