@@ -141,6 +141,7 @@ struct WaitForTests {
         for (wait, message) in [
             ("{http: 'http://[::1'}", "'wait_for.http' must be an http:// or https:// URL with a host, not 'http://[::1'"),
             ("{http: 'ftp://host/file'}", "'wait_for.http' must be an http:// or https:// URL with a host"),
+            ("{http: 'http://127.0.0.1:99999/ready'}", "'wait_for.http' has port 99999, which is not between 1 and 65535"),
             ("{file: /etc/passwd}", "'wait_for' must be a path inside the workspace, not '/etc/passwd'"),
             ("{glob: '../../etc/pass*'}", "'wait_for' must be a path inside the workspace, not '../../etc/pass*'"),
             ("{file: \"a\\nb\"}", "'wait_for' must be a path inside the workspace"),
@@ -159,5 +160,33 @@ struct WaitForTests {
         // A password in the URL is not said in the step's log.
         let secret = try sluice("probe", "--http", "http://user:s3cr3t@127.0.0.1:1/health")
         #expect(secret.status == 1 && !secret.stdout.contains("s3cr3t") && secret.stdout.contains("user:***@127.0.0.1:1"), "\(secret.stdout)")
+    }
+
+    /// A user and password in the URL are sent as Basic authentication, as curl sends them; a closed port is refused
+    /// at once (the client does not retry connecting until the check's timeout); a port out of range is refused.
+    @Test func anHTTPCheckSendsTheURLsPasswordAndSaysWhyItCouldNotConnect() throws {
+        try workspace.write(
+            "auth.py",
+            """
+            import http.server, sys
+            class Handler(http.server.BaseHTTPRequestHandler):
+                def do_GET(self):
+                    self.send_response(200 if self.headers.get("Authorization") == "Basic Ym9iOnNAY3JldA==" else 401)
+                    self.end_headers()
+                def log_message(self, *args): pass
+            server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+            print(server.server_address[1], flush=True)
+            server.serve_forever()
+            """)
+        let server = try PythonServer(script: workspace.path("auth.py"))
+        let authorized = try sluice("probe", "--http", server.address.replacingOccurrences(of: "//", with: "//bob:s%40cret@") + "/ready")
+        #expect(authorized.status == 0 && authorized.stdout.contains("answered 200"), "\(authorized.stdout)\(authorized.stderr)")
+        #expect(!authorized.stdout.contains("cret"), "the password is not said: \(authorized.stdout)")
+        let anonymous = try sluice("probe", "--http", server.address + "/ready")
+        #expect(anonymous.status == 1 && anonymous.stdout.contains("answered 401"), "\(anonymous.stdout)")
+        let closed = try sluice("probe", "--http", "http://127.0.0.1:1/ready")
+        #expect(closed.status == 1 && closed.stdout.contains("did not answer: Connection refused"), "\(closed.stdout)")
+        let range = try sluice("probe", "--http", "http://127.0.0.1:99999/ready")
+        #expect(range.status == 64 && range.stderr.contains("port 99999, which is not between 1 and 65535"), "\(range.stderr)")
     }
 }

@@ -25,8 +25,8 @@ enum NotificationTargetReader {
             switch key {
             case "file": kinds.append(.file(text))
             case "webhook":
-                guard text.hasPrefix("http://") || text.hasPrefix("https://") else {
-                    reader.report(.badValue, value, "webhook '\(text)' is not an http:// or https:// URL")
+                if let problem = WaitProbe.problem(url: text) {
+                    reader.report(.badValue, value, "webhook \(problem)", fix: "write https://host:port/path")
                     continue
                 }
                 kinds.append(.webhook(text))

@@ -203,9 +203,9 @@ public struct PipelineRunner: Sendable {
         let versionsSync = tracker?.versionsSync
         let batcher = EventBatcher { batch in
             writeFailure.attempt {
-                // New versions were renamed into place unsynced: one sync makes the batch's renames durable before
-                // the store records them.
-                if let versionsSync, batch.contains(where: \.kind.recordsNewVersions) { try versionsSync.sync() }
+                // Versions and annotations were renamed into place unsynced: one sync makes the batch's renames
+                // durable before the store records them.
+                if let versionsSync, batch.contains(where: \.kind.recordsOutputs) { try versionsSync.sync() }
                 try store.write(batch)
             }
             runLog.write(batch)

@@ -15,6 +15,9 @@ public enum WaitProbe {
     public static func problem(url: String) -> String? {
         guard let target = URL(string: url), ["http", "https"].contains(target.scheme?.lowercased() ?? ""), target.host?.isEmpty == false
         else { return "must be an http:// or https:// URL with a host, not '\(url)'" }
+        if let port = URLComponents(string: url)?.port, !(1...65535).contains(port) {
+            return "has port \(port), which is not between 1 and 65535"
+        }
         return nil
     }
 
@@ -34,20 +37,14 @@ public enum WaitProbe {
     /// Whether `url` answers 2xx within `timeout` seconds.
     public static func http(_ url: String, timeout: Double = 10) async -> Answer {
         guard problem(url: url) == nil else {
-            return Answer(holds: false, said: "'\(shown(url))' is not an http or https URL")
+            return Answer(holds: false, said: "'\(HTTPExchange.shown(url))' is not an http or https URL")
         }
         do {
             let status = try await HTTPExchange.status(.GET, url, timeout: timeout)
-            return Answer(holds: (200..<300).contains(status), said: "\(shown(url)) answered \(status)")
+            return Answer(holds: (200..<300).contains(status), said: "\(HTTPExchange.shown(url)) answered \(status)")
         } catch {
-            return Answer(holds: false, said: "\(shown(url)) did not answer: \(HTTPExchange.reason(error))")
+            return Answer(holds: false, said: "\(HTTPExchange.shown(url)) did not answer: \(HTTPExchange.reason(error))")
         }
     }
 
-    /// `url` as it is said: a password in it masked.
-    private static func shown(_ url: String) -> String {
-        guard var parts = URLComponents(string: url), parts.password != nil else { return url }
-        parts.password = "***"
-        return parts.string ?? url
-    }
 }

@@ -89,9 +89,9 @@ public struct RunEvent: Sendable {
         /// in its directory, for live views to show.
         case reportsWritten
 
-        /// Whether recording the event records new output versions, whose files must be durable first.
-        var recordsNewVersions: Bool {
-            if case let .outputsRecorded(_, _, newVersions) = self { return !newVersions.isEmpty }
+        /// Whether the event records a step's outputs, whose versions and annotations must be durable first.
+        var recordsOutputs: Bool {
+            if case .outputsRecorded = self { return true }
             return false
         }
     }

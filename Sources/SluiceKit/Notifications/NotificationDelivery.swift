@@ -39,7 +39,7 @@ struct NotificationDelivery: Sendable {
                 } catch {
                     outcome = "file \(path): failed: \(error)"
                 }
-            case let .webhook(url): outcome = "webhook \(mask.redact(url)): " + (await post(json, to: url, target: target))
+            case let .webhook(url): outcome = "webhook \(mask.redact(HTTPExchange.shown(url))): " + (await post(json, to: url, target: target))
             case let .command(command): outcome = "command: " + (await runCommand(command, input: text, timeout: target.timeout))
             }
             report.append(outcome)

@@ -71,6 +71,8 @@ public struct OutputVersions: Sendable {
                 created.append((annotation, newest?.version))
             }
             updated.lastGood = lastGood
+            // Outputs as they were: nothing to write, nor to sync.
+            if created.isEmpty && annotations.lastGood == lastGood { return [] }
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
             staged.append(try AtomicFile.stage(try Self.encoded(updated), for: annotationsFile))
             try sync.sync()

@@ -15,7 +15,9 @@ final class GroupSync: @unchecked Sendable {
     // Guarded by `condition`.
     private var descriptor: Int32 = -1
     private var started = 0, finished = 0, syncing = false
-    private var lastError: Int32 = 0
+    /// The newest sync that failed, and why. A caller fails if any sync since its writes failed: `syncfs` reports
+    /// a write-back error once, and the pages it could not write count as clean afterwards.
+    private var lastFailure: (sync: Int, code: Int32)?
 
     /// Syncs the file system that holds `folder`, which is created if need be.
     init(folder: String) {
@@ -46,11 +48,11 @@ final class GroupSync: @unchecked Sendable {
             condition.lock()
             syncing = false
             finished = started
-            lastError = failure
+            if failure != 0 { lastFailure = (finished, failure) }
             condition.broadcast()
         }
-        guard lastError == 0 else {
-            throw FileError(code: lastError, message: "cannot make \(folder) durable: \(String(cString: strerror(lastError)))")
+        if let (sync, code) = lastFailure, sync >= needed {
+            throw FileError(code: code, message: "cannot make \(folder) durable: \(String(cString: strerror(code)))")
         }
     }
 }

@@ -3,24 +3,46 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// One HTTP request and its status code, for webhooks, lineage events and `wait_for: {http: …}`.
 ///
 /// Through AsyncHTTPClient (already built for the trace exporter) rather than URLSession: FoundationNetworking
 /// brings libcurl and some twenty shared libraries that every `sluice` command would load at start-up.
 enum HTTPExchange {
+    /// A connection that cannot be made fails the request at once, as curl's did: retrying it until the deadline
+    /// would make a dead webhook cost its whole timeout on every attempt.
+    private static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+    }()
+
+    /// A URL refused before anything is sent.
+    struct Refused: Error, CustomStringConvertible {
+        var description: String
+    }
+
     /// The status code `url` answered within `timeout` seconds, its body read and dropped; throws when it did not answer.
+    /// A user and password in the URL are sent as Basic authentication, as curl sends them.
     static func status(
         _ method: HTTPMethod, _ url: String, body: Data? = nil, headers: [(String, String)] = [], timeout: Double
     ) async throws -> Int {
+        guard var parts = URLComponents(string: url), parts.host?.isEmpty == false else { throw Refused(description: "not a URL") }
+        if let port = parts.port, !(1...65535).contains(port) { throw Refused(description: "port \(port) is not between 1 and 65535") }
         var request = HTTPClientRequest(url: url)
+        if parts.user != nil || parts.password != nil {
+            let credentials = "\(parts.user ?? ""):\(parts.password ?? "")"
+            (parts.user, parts.password) = (nil, nil)
+            request = HTTPClientRequest(url: parts.string ?? url)
+            request.headers.add(name: "Authorization", value: "Basic " + Data(credentials.utf8).base64EncodedString())
+        }
         request.method = method
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         // Bounded, so that no timeout a pipeline can hold overflows the conversion: a year is as good as forever here.
         let seconds = timeout.isNaN ? 31_536_000 : min(max(timeout, 0.001), 31_536_000)
-        let deadline = NIODeadline.now() + .milliseconds(Int64(seconds * 1000))
-        let response = try await HTTPClient.shared.execute(request, deadline: deadline)
+        let response = try await client.execute(request, deadline: .now() + .milliseconds(Int64(seconds * 1000)))
         for try await _ in response.body {}
         return Int(response.status.code)
     }
@@ -33,9 +55,23 @@ enum HTTPExchange {
         case let error as IOError:
             return String(cString: strerror(error.errnoCode))
         case let error as NIOConnectionError:
-            return error.connectionErrors.first.map { reason($0.error) } ?? "cannot connect"
+            if let failure = error.connectionErrors.first { return reason(failure.error) }
+            return error.dnsAError != nil || error.dnsAAAAError != nil ? "cannot resolve host \(error.host)" : "cannot connect"
+        case let error as NIOSSLError:
+            // "…:OPENSSL_internal:WRONG_VERSION_NUMBER at /path/…" says "wrong version number".
+            let text = String(describing: error)
+            guard let range = text.range(of: "OPENSSL_internal:") else { return "TLS handshake failed" }
+            let code = text[range.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+            return "TLS handshake failed: " + code.lowercased().replacingOccurrences(of: "_", with: " ")
         default:
             return String(describing: error)
         }
+    }
+
+    /// `url` as it is said: a password in it masked.
+    static func shown(_ url: String) -> String {
+        guard var parts = URLComponents(string: url), parts.password != nil else { return url }
+        parts.password = "***"
+        return parts.string ?? url
     }
 }
