@@ -50,6 +50,7 @@ public struct OutputVersions: Sendable {
         var created: [(annotation: OutputAnnotation, replaces: Int?)] = []
         var staged: [AtomicFile.Staged] = []
         var lastGood: [String: Int] = [:]
+        sync.prepare()
         do {
             for (path, hash) in outputs.sorted(by: { $0.key < $1.key }) {
                 let newest = updated.newest(path)

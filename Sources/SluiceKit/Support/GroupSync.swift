@@ -5,8 +5,8 @@ import Foundation
 /// it returns, and writers that wait together share one `syncfs` of the file system, as the store's transactions
 /// share one commit.
 ///
-/// The descriptor is opened once, before anything is written: `syncfs` reports a write-back error (a full disk, a
-/// failing device) to descriptors opened before it happened.
+/// The descriptor is opened once, before anything is written (``prepare()``): `syncfs` reports a write-back error
+/// (a full disk, a failing device) to descriptors opened before it happened.
 ///
 /// It blocks its caller: call it from a dispatch thread, never from the cooperative pool.
 final class GroupSync: @unchecked Sendable {
@@ -19,14 +19,19 @@ final class GroupSync: @unchecked Sendable {
     /// a write-back error once, and the pages it could not write count as clean afterwards.
     private var lastFailure: (sync: Int, code: Int32)?
 
-    /// Syncs the file system that holds `folder`, which is created if need be.
-    init(folder: String) {
-        self.folder = folder
+    /// Syncs the file system that holds `folder`, created by the first ``prepare()``: a dry run creates nothing.
+    init(folder: String) { self.folder = folder }
+
+    deinit { if descriptor >= 0 { close(descriptor) } }
+
+    /// Call before writing what `sync()` is to make durable.
+    func prepare() {
+        condition.lock()
+        defer { condition.unlock() }
+        guard descriptor < 0 else { return }
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         descriptor = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     }
-
-    deinit { if descriptor >= 0 { close(descriptor) } }
 
     /// Returns once everything written to the file system before the call is durable.
     func sync() throws {
