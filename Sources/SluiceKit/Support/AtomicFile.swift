@@ -29,7 +29,7 @@ public enum AtomicFile {
     /// Replaces `path` with a copy of `source`, creating its folder; `verify` sees the copy before it is committed
     /// and may refuse it by throwing.
     public static func copy(_ source: String, to path: String, verify: (_ temporary: String) throws -> Void = { _ in }) throws {
-        try replace(path, with: try stagedCopy(source, to: path, durable: true, verify: verify).temporary)
+        try replace(path, with: try stageCopy(source, for: path, durable: true, verify: verify).temporary)
     }
 
     /// A file written beside its target and not yet in its place, nor synced. A batch of them is made durable by
@@ -52,12 +52,9 @@ public enum AtomicFile {
         Staged(temporary: try temporary(for: path, durable: false) { fill($0, with: data) }, target: path)
     }
 
-    /// A copy of `source`, staged to replace `path` (its folder created); `verify` may refuse it by throwing.
-    static func stageCopy(_ source: String, for path: String, verify: (_ temporary: String) throws -> Void) throws -> Staged {
-        try stagedCopy(source, to: path, durable: false, verify: verify)
-    }
-
-    private static func stagedCopy(_ source: String, to path: String, durable: Bool, verify: (String) throws -> Void) throws -> Staged {
+    /// A copy of `source`, staged to replace `path` (its folder created), fsynced when `durable`; `verify` may refuse
+    /// it by throwing.
+    static func stageCopy(_ source: String, for path: String, durable: Bool = false, verify: (String) throws -> Void) throws -> Staged {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw posixError("cannot read \(source)") }

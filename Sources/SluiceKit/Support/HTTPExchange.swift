@@ -30,13 +30,10 @@ enum HTTPExchange {
     ) async throws -> Int {
         guard var parts = URLComponents(string: url), parts.host?.isEmpty == false else { throw Refused(description: "not a URL") }
         if let port = parts.port, !(1...65535).contains(port) { throw Refused(description: "port \(port) is not between 1 and 65535") }
-        var request = HTTPClientRequest(url: url)
-        if parts.user != nil || parts.password != nil {
-            let credentials = "\(parts.user ?? ""):\(parts.password ?? "")"
-            (parts.user, parts.password) = (nil, nil)
-            request = HTTPClientRequest(url: parts.string ?? url)
-            request.headers.add(name: "Authorization", value: "Basic " + Data(credentials.utf8).base64EncodedString())
-        }
+        let credentials = parts.user != nil || parts.password != nil ? "\(parts.user ?? ""):\(parts.password ?? "")" : nil
+        (parts.user, parts.password) = (nil, nil)
+        var request = HTTPClientRequest(url: credentials == nil ? url : parts.string ?? url)
+        if let credentials { request.headers.add(name: "Authorization", value: "Basic " + Data(credentials.utf8).base64EncodedString()) }
         request.method = method
         for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
