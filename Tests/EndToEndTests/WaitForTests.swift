@@ -141,7 +141,13 @@ struct WaitForTests {
         for (wait, message) in [
             ("{http: 'http://[::1'}", "'wait_for.http' must be an http:// or https:// URL with a host, not 'http://[::1'"),
             ("{http: 'ftp://host/file'}", "'wait_for.http' must be an http:// or https:// URL with a host"),
-            ("{http: 'http://127.0.0.1:99999/ready'}", "'wait_for.http' has port 99999, which is not between 1 and 65535"),
+            ("{http: 'http://127.0.0.1:99999/ready'}", "'wait_for.http' has port '99999', which is not a number between 1 and 65535"),
+            (
+                "{http: 'http://127.0.0.1:99999999999999999999/ready'}",
+                "'wait_for.http' has port '99999999999999999999', which is not a number between 1 and 65535"
+            ),
+            ("{http: 'http://[::1]:0/'}", "'wait_for.http' has port '0', which is not a number between 1 and 65535"),
+            ("{http: \"http://a\\u001B[31m/\"}", "'wait_for.http' must not hold control characters"),
             ("{file: /etc/passwd}", "'wait_for' must be a path inside the workspace, not '/etc/passwd'"),
             ("{glob: '../../etc/pass*'}", "'wait_for' must be a path inside the workspace, not '../../etc/pass*'"),
             ("{file: \"a\\nb\"}", "'wait_for' must be a path inside the workspace"),
@@ -187,6 +193,8 @@ struct WaitForTests {
         let closed = try sluice("probe", "--http", "http://127.0.0.1:1/ready")
         #expect(closed.status == 1 && closed.stdout.contains("did not answer: Connection refused"), "\(closed.stdout)")
         let range = try sluice("probe", "--http", "http://127.0.0.1:99999/ready")
-        #expect(range.status == 64 && range.stderr.contains("port 99999, which is not between 1 and 65535"), "\(range.stderr)")
+        #expect(range.status == 64 && range.stderr.contains("port '99999', which is not a number between 1 and 65535"), "\(range.stderr)")
+        let escape = try sluice("probe", "--http", "http://a\u{1B}[31m/")
+        #expect(escape.status == 64 && !escape.stderr.contains("\u{1B}"), "a terminal escape is not echoed: \(escape.stderr)")
     }
 }

@@ -13,10 +13,19 @@ public enum WaitProbe {
     }
 
     public static func problem(url: String) -> String? {
+        // Refused before it is quoted: a terminal would act on its escapes.
+        guard !Configuration.hasControlCharacter(url) else { return "must not hold control characters (newlines, escapes)" }
         guard let target = URL(string: url), ["http", "https"].contains(target.scheme?.lowercased() ?? ""), target.host?.isEmpty == false
         else { return "must be an http:// or https:// URL with a host, not '\(url)'" }
-        if let port = URLComponents(string: url)?.port, !(1...65535).contains(port) {
-            return "has port \(port), which is not between 1 and 65535"
+        // The port as written: one too long for a number reads as no port at all, which would mean port 80.
+        let authority = url.drop { $0 != "/" }.dropFirst(2).prefix { !"/?#".contains($0) }
+        let host = authority.split(separator: "@", omittingEmptySubsequences: false).last ?? authority
+        let afterBracket = host.hasPrefix("[") ? host.drop { $0 != "]" } : host
+        if let colon = afterBracket.lastIndex(of: ":") {
+            let port = afterBracket[afterBracket.index(after: colon)...]
+            guard !port.isEmpty, let number = Int(port), (1...65535).contains(number) else {
+                return "has port '\(port)', which is not a number between 1 and 65535"
+            }
         }
         return nil
     }

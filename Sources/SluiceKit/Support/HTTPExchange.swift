@@ -28,8 +28,9 @@ enum HTTPExchange {
     static func status(
         _ method: HTTPMethod, _ url: String, body: Data? = nil, headers: [(String, String)] = [], timeout: Double
     ) async throws -> Int {
-        guard var parts = URLComponents(string: url), parts.host?.isEmpty == false else { throw Refused(description: "not a URL") }
-        if let port = parts.port, !(1...65535).contains(port) { throw Refused(description: "port \(port) is not between 1 and 65535") }
+        // Checked here too: a URL from a template is known only now.
+        if let problem = WaitProbe.problem(url: url) { throw Refused(description: "the URL \(problem)") }
+        guard var parts = URLComponents(string: url) else { throw Refused(description: "not a URL") }
         let credentials = parts.user != nil || parts.password != nil ? "\(parts.user ?? ""):\(parts.password ?? "")" : nil
         (parts.user, parts.password) = (nil, nil)
         var request = HTTPClientRequest(url: credentials == nil ? url : parts.string ?? url)
