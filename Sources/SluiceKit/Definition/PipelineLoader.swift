@@ -132,8 +132,9 @@ public enum PipelineLoader {
         let entries = reader.entries(of: node, known: PipelineFormat.step.names, context: "a step")
         guard node.mapping != nil else { return nil }
         var step = Step(
-            name: "", description: "", action: .command(""), dependsOn: [], timeout: nil, retry: .none,
-            environment: [:], tags: [], allowFailure: false, workdir: nil, location: reader.location(node))
+            Step.Fields(
+                name: "", description: "", action: .command(""), dependsOn: [], timeout: nil, retry: .none,
+                environment: [:], tags: [], allowFailure: false, workdir: nil, location: reader.location(node)))
         var script: (String, Node)?
         var command: (String, Node)?
         var hasName = false, nameIsText = false

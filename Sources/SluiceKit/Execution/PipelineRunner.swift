@@ -277,12 +277,12 @@ public struct PipelineRunner: Sendable {
     private func finish(_ runID: String, pipeline: Pipeline, directory: RunDirectory, mask: SecretMask) async throws -> RunOutcome {
         guard let finished = try await store.run(id: runID) else { throw SluiceError(.store, "run \(runID) vanished") }
         let steps = try await store.stepRuns(runID: runID)
-        try RunSummary(run: finished, steps: steps, directory: directory).write(to: directory.summary)
+        try RunSummary.write(run: finished, steps: steps, directory: directory, to: directory.summary)
         let actions = try await store.recoveryActions(runID: runID)
         let report = RunReport(
             run: finished, steps: steps, attempts: try await store.attempts(runID: runID), actions: actions,
             outputs: RunReport.files(in: directory.outputs))
-        try AtomicFile.write(Data(mask.redact(report.html).utf8), to: directory.report)
+        try report.write(to: directory.report, redact: mask.redact)
         try await StatusFile.refresh(pipeline, from: store, pipelinesDirectory: pipelinesDirectory)
         var outcome = RunOutcome(run: finished, steps: steps)
         let targets = pipeline.notify + notify

@@ -36,7 +36,14 @@ public struct RunReport: Sendable {
     public static let contentSecurityPolicy =
         "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'"
 
-    public var html: String {
+    /// Writes the page to `path` a piece at a time, each piece through `redact`: a report of many thousand steps is
+    /// never held whole.
+    public func write(to path: String, redact: (String) -> String) throws {
+        try AtomicFile.write(to: path) { emit in render { emit(redact($0)) } }
+    }
+
+    /// The page, in pieces each made of whole values (so that a secret is never split between two).
+    private func render(_ emit: (String) -> Void) {
         let counts = Dictionary(FanOutSummary.shown(steps).map { ($0.state.rawValue, 1) }, uniquingKeysWith: +).sorted { $0.key < $1.key }
         func row(_ step: StepRunRecord) -> String {
             "<tr><td>\(e(step.step))</td><td><span class=\"badge \(e(step.state.rawValue))\">\(e(step.state.rawValue))</span>"
@@ -45,7 +52,8 @@ public struct RunReport: Sendable {
                 + "<td>\(step.peakMemoryKB.map { "\($0 / 1024) MiB" } ?? "")</td><td>\(step.exitCode.map(String.init) ?? "")</td>"
                 + "<td>\(e(step.error ?? step.reason ?? ""))</td></tr>"
         }
-        var page = """
+        emit(
+            """
             <!doctype html><html lang="en"><head><meta charset="utf-8">\
             <meta http-equiv="Content-Security-Policy" content="\(Self.contentSecurityPolicy)"><title>Run \(e(run.id)) · \(e(run.pipeline))</title>
             <style>\(Self.style)</style></head><body>
@@ -53,10 +61,13 @@ public struct RunReport: Sendable {
             <p class="muted">started \(e(Timestamp.iso(run.createdAt)))\(run.duration.map { " · took \(e(DurationFormat.short($0)))" } ?? "") · trigger \(e(run.trigger))\
             \(run.parameters.isEmpty ? "" : " · " + run.parameters.sorted { $0.key < $1.key }.map { "\(e($0.key))=\(e($0.value))" }.joined(separator: " "))</p>
             <section class="cards">\(counts.map { "<div class=\"card \(e($0.key))\"><b>\($0.value)</b>\(e($0.key.replacingOccurrences(of: "_", with: " ")))</div>" }.joined())</section>
-            <h2>Timeline</h2>\(timeline)
-            <h2>Resources</h2>\(resources)
-            <h2>Steps</h2><table><tr><th>step</th><th>state</th><th>attempts</th><th>duration</th><th>peak memory</th><th>exit</th><th>note</th></tr>
-            """
+            <h2>Timeline</h2>
+            """)
+        timeline(emit)
+        emit("\n<h2>Resources</h2>\(resources)\n")
+        emit(
+            "<h2>Steps</h2><table><tr><th>step</th><th>state</th><th>attempts</th><th>duration</th><th>peak memory</th><th>exit</th><th>note</th></tr>"
+        )
         // A fan-out's row, counting its instances, comes before them: in place of the first, or of the fan-out's own
         // row for one over an upstream step's value (its instances were added after the run's steps).
         var fanOuts = Dictionary(uniqueKeysWithValues: FanOutSummary.of(steps.lazy.map { ($0.step, $0.state) }).map { ($0.step, $0) })
@@ -64,82 +75,83 @@ public struct RunReport: Sendable {
         for step in steps {
             let name = fanOuts[step.step] != nil ? step.step : FanOutSummary.fanOut(of: step.step)
             guard let name, members[name] != nil else {
-                page += row(step)
+                emit(row(step))
                 continue
             }
             guard let fanOut = fanOuts.removeValue(forKey: name) else { continue }
-            page += "<tr class=\"fan-out\"><td><b>\(e(name))</b></td><td colspan=\"6\">\(e(fanOut.summary)) (\(fanOut.total) instances)</td></tr>"
-            page += members[name]!.map(row).joined()
+            emit("<tr class=\"fan-out\"><td><b>\(e(name))</b></td><td colspan=\"6\">\(e(fanOut.summary)) (\(fanOut.total) instances)</td></tr>")
+            members[name]!.forEach { emit(row($0)) }
         }
-        page += "</table>"
+        emit("</table>")
         // What steps passed on ($SLUICE_OUTPUT): the first 50 of them; a big fan-out's are in the JSON export.
         let passing = steps.filter { $0.outputValues?.isEmpty == false }
         if !passing.isEmpty {
-            page += "<h2>Values passed on</h2><table><tr><th>step</th><th>key</th><th>value</th></tr>"
+            emit("<h2>Values passed on</h2><table><tr><th>step</th><th>key</th><th>value</th></tr>")
             for step in passing.prefix(50) {
                 for (key, value) in step.outputValues!.sorted(by: { $0.key < $1.key }) {
-                    page += "<tr><td>\(e(step.step))</td><td>\(e(key))</td><td><pre>\(e(value))</pre></td></tr>"
+                    emit("<tr><td>\(e(step.step))</td><td>\(e(key))</td><td><pre>\(e(value))</pre></td></tr>")
                 }
             }
-            page += "</table>" + (passing.count > 50 ? "<p class=\"muted\">and \(passing.count - 50) more steps: see the JSON export</p>" : "")
+            emit("</table>" + (passing.count > 50 ? "<p class=\"muted\">and \(passing.count - 50) more steps: see the JSON export</p>" : ""))
         }
         let failed = steps.filter { $0.state.isFailure }
         if !failed.isEmpty {
             // With the end of each failed step's log, which usually says more than its exit status.
             let logs = RunDirectory(root: run.runDirectory)
-            page +=
-                "<h2>Errors</h2><ul>"
-                + failed.map { step in
-                    let tail = LogTail.lines(of: logs.log(of: step.step), count: 5)
-                    return "<li><b>\(e(step.step))</b>: \(e(step.error ?? step.state.rawValue))"
-                        + (tail.isEmpty ? "" : "<pre>\(e(tail.joined(separator: "\n")))</pre>") + "</li>"
-                }.joined() + "</ul>"
+            emit("<h2>Errors</h2><ul>")
+            for step in failed {
+                let tail = LogTail.lines(of: logs.log(of: step.step), count: 5)
+                emit(
+                    "<li><b>\(e(step.step))</b>: \(e(step.error ?? step.state.rawValue))"
+                        + (tail.isEmpty ? "" : "<pre>\(e(tail.joined(separator: "\n")))</pre>") + "</li>")
+            }
+            emit("</ul>")
         }
         if !actions.isEmpty {
-            page +=
+            emit(
                 "<h2>Recovery actions</h2><table><tr><th>step</th><th>action</th><th>target</th><th>status</th><th>message</th></tr>"
-                + actions.map {
-                    "<tr><td>\(e($0.step))</td><td>\(e($0.action.kind.rawValue))</td><td>\(e($0.action.target))</td>"
-                        + "<td>\(e($0.action.status.rawValue))</td><td>\(e($0.action.message))</td></tr>"
-                }.joined() + "</table>"
+                    + actions.map {
+                        "<tr><td>\(e($0.step))</td><td>\(e($0.action.kind.rawValue))</td><td>\(e($0.action.target))</td>"
+                            + "<td>\(e($0.action.status.rawValue))</td><td>\(e($0.action.message))</td></tr>"
+                    }.joined() + "</table>")
         }
-        page +=
+        emit(
             "<h2>Outputs</h2>"
-            + (outputs.isEmpty
-                ? "<p class=\"muted\">none</p>"
-                : "<ul>"
-                    + outputs.map {
-                        "<li><a href=\"outputs/\(e($0.path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? $0.path))\">\(e($0.path))</a> "
-                            + "<span class=\"muted\">\($0.size) bytes</span></li>"
-                    }.joined() + "</ul>")
-        return page + "</body></html>\n"
+                + (outputs.isEmpty
+                    ? "<p class=\"muted\">none</p>"
+                    : "<ul>"
+                        + outputs.map {
+                            "<li><a href=\"outputs/\(e($0.path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? $0.path))\">\(e($0.path))</a> "
+                                + "<span class=\"muted\">\($0.size) bytes</span></li>"
+                        }.joined() + "</ul>"))
+        emit("</body></html>\n")
     }
 
     /// Attempts as bars on a time axis (an SVG Gantt chart).
-    private var timeline: String {
-        guard let start = attempts.map(\.startedAt).min() else { return "<p class=\"muted\">no step ran</p>" }
+    private func timeline(_ emit: (String) -> Void) {
+        guard let start = attempts.map(\.startedAt).min() else { return emit("<p class=\"muted\">no step ran</p>") }
         let end = attempts.compactMap(\.finishedAt).max() ?? run.finishedAt ?? Date()
         let span = max(end.timeIntervalSince(start), 0.001)
         let rowHeight = 22, labelWidth = 180, width = 900
         // Grouped once: a scan of every attempt for each step is quadratic, seconds for a run of 10,000 steps.
         let attemptsByStep = Dictionary(grouping: attempts, by: \.step)
         let names = steps.map(\.step).filter { attemptsByStep[$0] != nil }
-        var svg =
+        emit(
             "<svg class=\"timeline\" viewBox=\"0 0 \(width) \(rowHeight * names.count + 20)\" width=\"100%\" role=\"img\" aria-label=\"timeline of attempts\">"
+        )
         for (row, name) in names.enumerated() {
             let y = row * rowHeight
-            svg += "<text x=\"0\" y=\"\(y + 15)\">\(e(name))</text>"
+            emit("<text x=\"0\" y=\"\(y + 15)\">\(e(name))</text>")
             for attempt in attemptsByStep[name] ?? [] {
                 let x0 = Double(labelWidth) + attempt.startedAt.timeIntervalSince(start) / span * Double(width - labelWidth)
                 let x1 = Double(labelWidth) + (attempt.finishedAt ?? end).timeIntervalSince(start) / span * Double(width - labelWidth)
-                svg +=
+                emit(
                     "<rect class=\"\(e(attempt.state.rawValue))\" x=\"\(Int(x0))\" y=\"\(y + 3)\" width=\"\(max(2, Int(x1 - x0)))\" height=\"16\">"
-                    + "<title>\(e(name)) attempt \(attempt.attempt): \(e(attempt.state.rawValue))</title></rect>"
+                        + "<title>\(e(name)) attempt \(attempt.attempt): \(e(attempt.state.rawValue))</title></rect>")
             }
         }
-        svg += "<text x=\"\(labelWidth)\" y=\"\(rowHeight * names.count + 15)\" class=\"muted\">0s</text>"
-        svg += "<text x=\"\(width - 60)\" y=\"\(rowHeight * names.count + 15)\" class=\"muted\">\(e(DurationFormat.short(span)))</text>"
-        return svg + "</svg>"
+        emit("<text x=\"\(labelWidth)\" y=\"\(rowHeight * names.count + 15)\" class=\"muted\">0s</text>")
+        emit("<text x=\"\(width - 60)\" y=\"\(rowHeight * names.count + 15)\" class=\"muted\">\(e(DurationFormat.short(span)))</text></svg>")
     }
 
     /// Peak memory and CPU time per step, side by side: a bar to the median, a line from the least to the most of a

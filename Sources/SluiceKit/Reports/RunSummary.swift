@@ -1,68 +1,52 @@
 import Foundation
 
-/// `summary.json`, written at the end of every run: the run, the count of steps per state, and every step.
-struct RunSummary: Codable, Sendable {
-    struct StepSummary: Codable, Sendable {
-        var name: String
-        var state: StepState
-        var reason: String?
-        var attempts: Int
-        var exitCode: Int32?
-        var durationSeconds: Double?
-        var peakMemoryKb: Int?
-        var cpuSeconds: Double?
-        var error: String?
-        var allowedFailure: Bool
-        var recovered: Bool
-        var log: String?
-
-        enum CodingKeys: String, CodingKey {
-            case name, state, reason, attempts, error, log, recovered
-            case exitCode = "exit_code", durationSeconds = "duration_seconds", peakMemoryKb = "peak_memory_kb"
-            case cpuSeconds = "cpu_seconds", allowedFailure = "allowed_failure"
-        }
-    }
-
-    var runId: String
-    var pipeline: String
-    var status: RunStatus
-    var trigger: String
-    var startedAt: String
-    var finishedAt: String?
-    var durationSeconds: Double?
-    var parameters: [String: String]
-    var selection: Selection
-    var counts: [String: Int]
-    var steps: [StepSummary]
-
-    enum CodingKeys: String, CodingKey {
-        case pipeline, status, trigger, parameters, selection, counts, steps
-        case runId = "run_id", startedAt = "started_at", finishedAt = "finished_at", durationSeconds = "duration_seconds"
-    }
-
-    init(run: RunRecord, steps: [StepRunRecord], directory: RunDirectory) {
-        runId = run.id
-        pipeline = run.pipeline
-        status = run.status
-        trigger = run.trigger
-        startedAt = Timestamp.iso(run.createdAt)
-        finishedAt = run.finishedAt.map(Timestamp.iso)
-        durationSeconds = run.duration
-        parameters = run.parameters
-        selection = run.selection
-        counts = Dictionary(steps.map { ($0.state.rawValue, 1) }, uniquingKeysWith: +)
-        self.steps = steps.map { step in
-            StepSummary(
-                name: step.step, state: step.state, reason: step.reason, attempts: step.attempts, exitCode: step.exitCode,
-                durationSeconds: step.duration, peakMemoryKb: step.peakMemoryKB, cpuSeconds: step.cpuSeconds,
-                error: step.error, allowedFailure: step.allowedFailure, recovered: step.recovered,
-                log: FileManager.default.fileExists(atPath: directory.log(of: step.step)) ? "logs/\(step.step).log" : nil)
-        }
-    }
-
-    func write(to path: String) throws {
+/// `summary.json`, written at the end of every run: the run, the count of steps per state, and every step, with
+/// keys in alphabetical order and absent values left out.
+///
+/// Written by hand, a step at a time: a run of many thousand steps would otherwise hold its whole encoded tree.
+enum RunSummary {
+    static func write(run: RunRecord, steps: [StepRunRecord], directory: RunDirectory, to path: String) throws {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(encoder.encode(self) + Data("\n".utf8), to: path)
+        encoder.outputFormatting = .sortedKeys
+        let selection = String(decoding: try encoder.encode(run.selection), as: UTF8.self)
+        let counts = Dictionary(steps.map { ($0.state.rawValue, 1) }, uniquingKeysWith: +)
+        try AtomicFile.write(to: path) { emit in
+            emit("{\n  \"counts\": \(object(counts.mapValues(String.init))),\n")
+            emit(field("duration_seconds", run.duration.map(number)))
+            emit(field("finished_at", run.finishedAt.map { JSONText.string(Timestamp.iso($0)) }))
+            emit("  \"parameters\": \(object(run.parameters.mapValues(JSONText.string))),\n")
+            emit("  \"pipeline\": \(JSONText.string(run.pipeline)),\n")
+            emit("  \"run_id\": \(JSONText.string(run.id)),\n")
+            emit("  \"selection\": \(selection),\n")
+            emit("  \"started_at\": \(JSONText.string(Timestamp.iso(run.createdAt))),\n")
+            emit("  \"status\": \(JSONText.string(run.status.rawValue)),\n")
+            emit("  \"steps\": [")
+            for (position, step) in steps.enumerated() {
+                let log = FileManager.default.fileExists(atPath: directory.log(of: step.step)) ? "logs/\(step.step).log" : nil
+                let fields: [(String, String?)] = [
+                    ("allowed_failure", "\(step.allowedFailure)"), ("attempts", "\(step.attempts)"),
+                    ("cpu_seconds", step.cpuSeconds.map(number)), ("duration_seconds", step.duration.map(number)),
+                    ("error", step.error.map(JSONText.string)), ("exit_code", step.exitCode.map { "\($0)" }),
+                    ("log", log.map(JSONText.string)), ("name", JSONText.string(step.step)),
+                    ("peak_memory_kb", step.peakMemoryKB.map { "\($0)" }), ("reason", step.reason.map(JSONText.string)),
+                    ("recovered", "\(step.recovered)"), ("state", JSONText.string(step.state.rawValue)),
+                ]
+                let present = fields.compactMap { key, value in value.map { "      \"\(key)\": \($0)" } }
+                emit((position == 0 ? "\n" : ",\n") + "    {\n" + present.joined(separator: ",\n") + "\n    }")
+            }
+            emit(steps.isEmpty ? "],\n" : "\n  ],\n")
+            emit("  \"trigger\": \(JSONText.string(run.trigger))\n}\n")
+        }
     }
+
+    /// `"key": value,` on a line of its own, or nothing when there is no value.
+    private static func field(_ key: String, _ value: String?) -> String { value.map { "  \"\(key)\": \($0),\n" } ?? "" }
+
+    /// A JSON object of already encoded values, by key.
+    private static func object(_ values: [String: String]) -> String {
+        "{" + values.sorted { $0.key < $1.key }.map { "\(JSONText.string($0.key)): \($0.value)" }.joined(separator: ", ") + "}"
+    }
+
+    /// JSON has no infinities or NaN.
+    private static func number(_ value: Double) -> String { value.isFinite ? "\(value)" : "null" }
 }

@@ -12,6 +12,26 @@ public enum AtomicFile {
         try replace(path, with: try temporary(for: path, mode: mode, durable: true) { fill($0, with: data) })
     }
 
+    /// Writes the text `produce` passes to its `emit`, a chunk at a time, so a large file is never held whole.
+    public static func write(to path: String, mode: mode_t = 0o644, _ produce: (_ emit: (String) -> Void) -> Void) throws {
+        try replace(
+            path,
+            with: try temporary(for: path, mode: mode, durable: true) { descriptor in
+                var chunk = "", ok = true
+                chunk.reserveCapacity(1 << 16)
+                func flush() {
+                    ok = ok && chunk.withUTF8 { writeAll(UnsafeRawBufferPointer($0), to: descriptor) }
+                    chunk.removeAll(keepingCapacity: true)
+                }
+                produce { text in
+                    chunk += text
+                    if chunk.utf8.count >= 1 << 16 { flush() }
+                }
+                flush()
+                return ok
+            })
+    }
+
     /// Writes the whole buffer to `descriptor`, through short writes and interruptions; false (with `errno`) on failure.
     public static func writeAll(_ buffer: UnsafeRawBufferPointer, to descriptor: Int32) -> Bool {
         var offset = 0
