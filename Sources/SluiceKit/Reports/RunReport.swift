@@ -71,7 +71,10 @@ public struct RunReport: Sendable {
         // A fan-out's row, counting its instances, comes before them: in place of the first, or of the fan-out's own
         // row for one over an upstream step's value (its instances were added after the run's steps).
         var fanOuts = Dictionary(uniqueKeysWithValues: FanOutSummary.of(steps.lazy.map { ($0.step, $0.state) }).map { ($0.step, $0) })
-        let members = Dictionary(grouping: steps.filter { FanOutSummary.fanOut(of: $0.step) != nil }) { FanOutSummary.fanOut(of: $0.step)! }
+        // Positions, not copies: a fan-out of many thousand instances would otherwise be held twice.
+        let members = Dictionary(grouping: steps.indices.filter { FanOutSummary.fanOut(of: steps[$0].step) != nil }) {
+            FanOutSummary.fanOut(of: steps[$0].step)!
+        }
         for step in steps {
             let name = fanOuts[step.step] != nil ? step.step : FanOutSummary.fanOut(of: step.step)
             guard let name, members[name] != nil else {
@@ -80,7 +83,7 @@ public struct RunReport: Sendable {
             }
             guard let fanOut = fanOuts.removeValue(forKey: name) else { continue }
             emit("<tr class=\"fan-out\"><td><b>\(e(name))</b></td><td colspan=\"6\">\(e(fanOut.summary)) (\(fanOut.total) instances)</td></tr>")
-            members[name]!.forEach { emit(row($0)) }
+            members[name]!.forEach { emit(row(steps[$0])) }
         }
         emit("</table>")
         // What steps passed on ($SLUICE_OUTPUT): the first 50 of them; a big fan-out's are in the JSON export.
@@ -134,7 +137,7 @@ public struct RunReport: Sendable {
         let span = max(end.timeIntervalSince(start), 0.001)
         let rowHeight = 22, labelWidth = 180, width = 900
         // Grouped once: a scan of every attempt for each step is quadratic, seconds for a run of 10,000 steps.
-        let attemptsByStep = Dictionary(grouping: attempts, by: \.step)
+        let attemptsByStep = Dictionary(grouping: attempts.indices) { attempts[$0].step }
         let names = steps.map(\.step).filter { attemptsByStep[$0] != nil }
         emit(
             "<svg class=\"timeline\" viewBox=\"0 0 \(width) \(rowHeight * names.count + 20)\" width=\"100%\" role=\"img\" aria-label=\"timeline of attempts\">"
@@ -142,7 +145,7 @@ public struct RunReport: Sendable {
         for (row, name) in names.enumerated() {
             let y = row * rowHeight
             emit("<text x=\"0\" y=\"\(y + 15)\">\(e(name))</text>")
-            for attempt in attemptsByStep[name] ?? [] {
+            for attempt in (attemptsByStep[name] ?? []).lazy.map({ attempts[$0] }) {
                 let x0 = Double(labelWidth) + attempt.startedAt.timeIntervalSince(start) / span * Double(width - labelWidth)
                 let x1 = Double(labelWidth) + (attempt.finishedAt ?? end).timeIntervalSince(start) / span * Double(width - labelWidth)
                 emit(

@@ -14,24 +14,45 @@ enum StatusFile {
     }
 
     static func write(_ pipeline: Pipeline, statuses: [StepStatusRecord], to path: String) throws {
-        let byStep = Dictionary(statuses.map { ($0.step, $0) }, uniquingKeysWith: { first, _ in first })
-        var lines: [String] = []
-        // A fan-out's instances, recorded as `map[A]`, add up to one entry for `map`.
-        let instances = Dictionary(grouping: statuses.filter { $0.step.hasSuffix("]") }) { String($0.step.prefix { $0 != "[" }) }
-        for step in pipeline.steps {
-            // One whose items come at run time has a row of its own, which stands for it until it has instances.
-            let own = byStep[step.name].map { [$0] } ?? []
-            let members = step.fanOut != nil ? instances[step.name] ?? (step.fanOut!.isDynamic ? own : []) : own
-            let fields = [
-                "\"completed\": \(!members.isEmpty && members.allSatisfy(\.completed))",
-                "\"tested\": \(!members.isEmpty && members.allSatisfy(\.tested))",
-                "\"last_run\": \(json(members.compactMap(\.lastRun).max().map(Timestamp.iso)))",
-                "\"error\": \(json(members.compactMap(\.error).first))",
-            ]
-            lines.append("  \(json(step.name)): {\n    \(fields.joined(separator: ",\n    "))\n  }")
+        // Summed in one pass: the statuses of a fan-out's many instances are not kept once added up.
+        var own: [String: Entry] = [:], instances: [String: Entry] = [:]
+        for status in statuses {
+            // A fan-out's instances, recorded as `map[A]`, add up to one entry for `map`.
+            if status.step.hasSuffix("]") { instances[String(status.step.prefix { $0 != "[" }), default: Entry()].add(status) }
+            if own[status.step] == nil { own[status.step] = Entry(status) }
         }
-        let text = lines.isEmpty ? "{}\n" : "{\n\(lines.joined(separator: ",\n"))\n}\n"
-        try AtomicFile.write(Data(text.utf8), to: path)
+        // Written a step at a time: the file of a pipeline of many thousand steps is never held whole.
+        try AtomicFile.write(to: path) { emit in
+            for (position, step) in pipeline.steps.enumerated() {
+                // One whose items come at run time has a row of its own, which stands for it until it has instances.
+                let entry = step.fanOut != nil ? instances[step.name] ?? (step.fanOut!.isDynamic ? own[step.name] : nil) : own[step.name]
+                let fields = [
+                    "\"completed\": \(entry?.completed ?? false)", "\"tested\": \(entry?.tested ?? false)",
+                    "\"last_run\": \(json(entry?.lastRun.map(Timestamp.iso)))", "\"error\": \(json(entry?.error))",
+                ]
+                emit((position == 0 ? "{\n" : ",\n") + "  \(json(step.name)): {\n    \(fields.joined(separator: ",\n    "))\n  }")
+            }
+            emit(pipeline.steps.isEmpty ? "{}\n" : "\n}\n")
+        }
+    }
+
+    /// What a step's entry says, of its own status or summed over its instances': completed and tested when every
+    /// one is, the latest run, the first error.
+    private struct Entry {
+        var completed = true, tested = true
+        var lastRun: Date?
+        var error: String?
+
+        init() {}
+
+        init(_ status: StepStatusRecord) { add(status) }
+
+        mutating func add(_ status: StepStatusRecord) {
+            completed = completed && status.completed
+            tested = tested && status.tested
+            if let run = status.lastRun, lastRun.map({ run > $0 }) ?? true { lastRun = run }
+            if error == nil { error = status.error }
+        }
     }
 
     /// Step order matters to people reading the file, so it is written by hand rather than by a dictionary encoder.
