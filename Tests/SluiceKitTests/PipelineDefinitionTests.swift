@@ -25,6 +25,18 @@ struct PipelineDefinitionTests {
         #expect(pipeline.steps[2].action == .script(path: "report.py"))
     }
 
+    @Test func aChangedCopyOfAStepLeavesTheStepAsItWas() throws {
+        let workspace = try TestWorkspace()
+        try workspace.pipeline("p", "steps:\n  - name: a\n    wait_for: {file: ready.flag}\n    env: {X: '1'}\n")
+        let original = try workspace.load("p").steps[0]
+        var copy = original
+        copy.name = "b"
+        copy.environment["X"] = "2"
+        copy.waitFor = nil
+        #expect(original.name == "a" && original.environment == ["X": "1"] && original.waitFor != nil)
+        #expect(copy.name == "b" && copy.environment == ["X": "2"] && copy.waitFor == nil)
+    }
+
     @Test func folderLayoutWithPipelineYAMLIsDiscovered() throws {
         let workspace = try TestWorkspace()
         try workspace.write("pipelines/example_pipeline/pipeline.yaml", "name: Example\nsteps:\n  - name: a\n    script: a.py\n")

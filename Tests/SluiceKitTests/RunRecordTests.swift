@@ -93,6 +93,19 @@ struct RunRecordTests {
         #expect(steps.allSatisfy { ($0["duration_seconds"] as? Double ?? -1) >= 0 })
     }
 
+    @Test func summaryIsValidJSONWhateverItsValuesHold() async throws {
+        let odd = "quote \" backslash \\ newline\n tab\t bell\u{07} é 🚀 </script>"
+        let outcome = try await workspace.run("report", parameters: ["app_filter": odd])
+        let summary =
+            try JSONSerialization.jsonObject(with: Data(try workspace.read("\(outcome.run.runDirectory)/summary.json").utf8)) as! [String: Any]
+        #expect((summary["parameters"] as? [String: String])?["app_filter"] == odd)
+        #expect((summary["selection"] as? [String: Any])?["steps"] as? [String] == [])
+        #expect(summary["finished_at"] as? String == outcome.run.finishedAt.map(Timestamp.iso))
+        let steps = try #require(summary["steps"] as? [[String: Any]])
+        #expect(steps.map { $0["exit_code"] as? Int } == [0, 0, 0])
+        #expect(steps.allSatisfy { $0["error"] == nil && $0["reason"] == nil }, "absent values are left out, as before")
+    }
+
     @Test func everyStateChangeIsInTheStoreInOrder() async throws {
         let outcome = try await workspace.run("report", parameters: ["app_filter": "x"], jobs: 1)
         let events = try await workspace.store().events(runID: outcome.run.id, after: 0)

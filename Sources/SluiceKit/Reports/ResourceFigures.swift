@@ -36,17 +36,18 @@ public struct ResourceFigures: Sendable, Codable, Equatable {
 
     public init(_ steps: [StepRunRecord], limit: Int = 40) {
         var order: [String] = []
-        var members: [String: [StepRunRecord]] = [:]
-        for step in steps where step.attempts > 0 && step.state != .running && step.state != .pending {
+        // Positions, not copies: a fan-out of many thousand instances would otherwise be held twice.
+        var members: [String: [Int]] = [:]
+        for (index, step) in steps.enumerated() where step.attempts > 0 && step.state != .running && step.state != .pending {
             let name = FanOutSummary.fanOut(of: step.step) ?? step.step
             if members[name] == nil { order.append(name) }
-            members[name, default: []].append(step)
+            members[name, default: []].append(index)
         }
         let all = order.map { name in
             let group = members[name]!
             return Row(
-                step: name, measured: group.count, memoryKB: Spread(group.compactMap { $0.peakMemoryKB.map(Double.init) }),
-                cpuSeconds: Spread(group.compactMap(\.cpuSeconds)), durationSeconds: Spread(group.compactMap(\.duration)))
+                step: name, measured: group.count, memoryKB: Spread(group.compactMap { steps[$0].peakMemoryKB.map(Double.init) }),
+                cpuSeconds: Spread(group.compactMap { steps[$0].cpuSeconds }), durationSeconds: Spread(group.compactMap { steps[$0].duration }))
         }
         let kept = Set(all.sorted { ($0.memoryKB?.max ?? -1) > ($1.memoryKB?.max ?? -1) }.prefix(limit).map(\.step))
         rows = all.filter { kept.contains($0.step) }
