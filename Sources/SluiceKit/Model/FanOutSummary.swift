@@ -22,9 +22,10 @@ public struct FanOutSummary: Sendable, Equatable, Codable {
 
     /// `steps` less the rows of fan-outs over an upstream step's value that met their items: such a fan-out is
     /// recorded as a step of its own (it may fail before it has instances), shown as its instances once it has them.
-    public static func shown(_ steps: [StepRunRecord]) -> [StepRunRecord] {
+    /// Lazily: a run's many instances are counted, not copied.
+    public static func shown(_ steps: [StepRunRecord]) -> LazyFilterSequence<[StepRunRecord]> {
         let fanOuts = Set(steps.lazy.compactMap { fanOut(of: $0.step) })
-        return fanOuts.isEmpty ? steps : steps.filter { !fanOuts.contains($0.step) }
+        return steps.lazy.filter { !fanOuts.contains($0.step) }
     }
 
     /// The fan-outs among `steps`, in the order their first instance comes, with their states counted.
