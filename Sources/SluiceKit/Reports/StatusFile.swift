@@ -16,10 +16,11 @@ enum StatusFile {
     static func write(_ pipeline: Pipeline, statuses: [StepStatusRecord], to path: String) throws {
         // Summed in one pass: the statuses of a fan-out's many instances are not kept once added up.
         var own: [String: Entry] = [:], instances: [String: Entry] = [:]
+        let names = Set(pipeline.steps.lazy.map(\.name))
         for status in statuses {
             // A fan-out's instances, recorded as `map[A]`, add up to one entry for `map`.
             if status.step.hasSuffix("]") { instances[String(status.step.prefix { $0 != "[" }), default: Entry()].add(status) }
-            if own[status.step] == nil { own[status.step] = Entry(status) }
+            if names.contains(status.step), own[status.step] == nil { own[status.step] = Entry(status) }
         }
         // Written a step at a time: the file of a pipeline of many thousand steps is never held whole.
         try AtomicFile.write(to: path) { emit in
