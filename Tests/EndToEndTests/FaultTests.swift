@@ -181,6 +181,29 @@ struct FaultTests {
         #expect((try JSONSerialization.jsonObject(with: Data(try sluice("runs", "--json").stdout.utf8)) as? [Any])?.count == 2)
     }
 
+    @Test func aReportThatDoesNotFitSaysTheDiskIsFullAndLeavesNoPartialFile() throws {
+        try mount("-t", "tmpfs", "-o", "size=256k", "tmpfs", workspace.root)
+        defer { try? mount(umount: workspace.root) }
+        let path = workspace.path("summary.json")
+        try Data("old\n".utf8).write(to: URL(fileURLWithPath: path))
+        var message = ""
+        do {
+            try AtomicFile.write(to: path) { emit in
+                // As the summary does between its pieces: a look for a log that is not there sets errno.
+                for _ in 0..<2_000 {
+                    emit(String(repeating: "x", count: 1_000))
+                    _ = FileManager.default.fileExists(atPath: workspace.path("no-such.log"))
+                }
+            }
+            Issue.record("2 MB fitted in a 256 KB file system")
+        } catch {
+            message = "\(error)"
+        }
+        #expect(message.contains("No space left on device"), "\(message)")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "old\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.root).filter { $0.hasSuffix(".tmp") } == [])
+    }
+
     @Test func aReadOnlyStoreIsReportedAndNothingIsLost() throws {
         try mount("-t", "tmpfs", "-o", "size=8m", "tmpfs", workspace.root)
         defer { try? mount(umount: workspace.root) }

@@ -20,9 +20,10 @@ public struct Step: Sendable {
     @inlinable
     public subscript<Value>(dynamicMember field: WritableKeyPath<Fields, Value>) -> Value {
         get { storage.fields[keyPath: field] }
-        set {
+        // In place: `step.inputs.append(x)` must not copy the array each time.
+        _modify {
             if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields) }
-            storage.fields[keyPath: field] = newValue
+            yield &storage.fields[keyPath: field]
         }
     }
 }

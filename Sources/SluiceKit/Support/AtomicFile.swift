@@ -17,18 +17,21 @@ public enum AtomicFile {
         try replace(
             path,
             with: try temporary(for: path, mode: mode, durable: true) { descriptor in
-                var chunk = "", ok = true
+                var chunk = "", failure: Int32?
                 chunk.reserveCapacity(1 << 16)
                 func flush() {
-                    ok = ok && chunk.withUTF8 { writeAll(UnsafeRawBufferPointer($0), to: descriptor) }
+                    if failure == nil, !chunk.withUTF8({ writeAll(UnsafeRawBufferPointer($0), to: descriptor) }) { failure = errno }
                     chunk.removeAll(keepingCapacity: true)
                 }
                 produce { text in
+                    guard failure == nil else { return }
                     chunk += text
                     if chunk.utf8.count >= 1 << 16 { flush() }
                 }
                 flush()
-                return ok
+                // What `produce` did after a failed write (looking for logs, say) must not hide why it failed.
+                if let failure { errno = failure }
+                return failure == nil
             })
     }
 
