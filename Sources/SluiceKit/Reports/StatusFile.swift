@@ -19,7 +19,7 @@ enum StatusFile {
         let names = Set(pipeline.steps.lazy.map(\.name))
         for status in statuses {
             // A fan-out's instances, recorded as `map[A]`, add up to one entry for `map`.
-            if status.step.hasSuffix("]") { instances[String(status.step.prefix { $0 != "[" }), default: Entry()].add(status) }
+            if let fanOut = FanOutSummary.fanOut(of: status.step) { instances[fanOut, default: Entry()].add(status) }
             if names.contains(status.step), own[status.step] == nil { own[status.step] = Entry(status) }
         }
         // Written a step at a time: the file of a pipeline of many thousand steps is never held whole.
