@@ -9,7 +9,7 @@ enum RunSummary {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let selection = String(decoding: try encoder.encode(run.selection), as: UTF8.self)
-        let counts = Dictionary(steps.map { ($0.state.rawValue, 1) }, uniquingKeysWith: +)
+        let counts = Dictionary(steps.lazy.map { ($0.state.rawValue, 1) }, uniquingKeysWith: +)
         try AtomicFile.write(to: path) { emit in
             emit("{\n  \"counts\": \(object(counts.mapValues(String.init))),\n")
             emit(field("duration_seconds", run.duration.map(number)))
