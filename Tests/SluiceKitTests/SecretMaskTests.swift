@@ -13,6 +13,12 @@ struct SecretMaskTests {
         #expect(mask.redact(text) == "a *** b *** c *** d *** e")
     }
 
+    @Test func aSecretIsMaskedAsAReportOrAQuotedErrorEscapesIt() {
+        let mask = SecretMask(values: [#"pa&ss<w>"rd\x"#])
+        #expect(mask.redact(#"report: pa&amp;ss&lt;w&gt;&quot;rd\x."#) == "report: ***.")
+        #expect(mask.redact(#"line "pa&ss<w>\"rd\\x" has no '='"#) == #"line "***" has no '='"#)
+    }
+
     @Test func textWithoutSecretsIsUnchanged() {
         #expect(mask.redact("nothing to hide: s3cr3t alone") == "nothing to hide: s3cr3t alone")
         #expect(SecretMask(values: []).redact("anything") == "anything")

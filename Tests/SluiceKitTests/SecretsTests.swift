@@ -49,6 +49,30 @@ struct SecretsTests {
         }
     }
 
+    @Test func aSecretInAnAttemptsErrorIsMaskedInTheStoreAsInTheStepsError() async throws {
+        let workspace = try TestWorkspace()
+        let secret = "hunter2secret"
+        // A line with no `=` in $SLUICE_OUTPUT fails the attempt, and its error quotes the line.
+        try workspace.pipeline(
+            "p",
+            """
+            secrets: [API_TOKEN]
+            steps:
+              - name: emit
+                command: echo "token $API_TOKEN" >> "$SLUICE_OUTPUT"
+            """)
+        let request = RunRequest(pipeline: try workspace.load("p"), jobs: 1, secrets: ["API_TOKEN": secret])
+        let outcome = try await workspace.runner().run(try PipelineRunner.prepare(request))
+        #expect(outcome.run.status == .failed)
+        let attempts = try await workspace.store().attempts(runID: outcome.run.id)
+        #expect(attempts.count == 1)
+        #expect(attempts.first?.error?.contains("token ***") == true, "\(attempts)")
+        for file in FileManager.default.enumerator(atPath: workspace.root)!.compactMap({ $0 as? String }) {
+            guard let data = FileManager.default.contents(atPath: workspace.path(file)) else { continue }
+            #expect(data.range(of: Data(secret.utf8)) == nil, "\(file) holds the secret")
+        }
+    }
+
     @Test func aDeclaredSecretWithoutAValueIsRefusedBeforeAnythingRuns() throws {
         let workspace = try TestWorkspace()
         try workspace.pipeline("p", "secrets: [DB_PASSWORD]\nsteps:\n  - {name: a, command: 'true'}\n")

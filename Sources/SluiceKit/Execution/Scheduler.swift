@@ -283,7 +283,7 @@ final class Scheduler: Sendable {
                     let runID = context.runID
                     DispatchQueue.global().async { ProcessTable.endLeftovers(ofRun: runID, step: step.name) }
                 }
-                emit(event(.attemptFinished(step: step.name, attempt: number, result: result)))
+                emit(event(masked(.attemptFinished(step: step.name, attempt: number, result: result))))
                 // Recorded masked; the steps downstream read them as written.
                 if !values.isEmpty { emit(event(.valuesRecorded(step: step.name, values: masked(values)))) }
                 handle { $0.attemptEnded(index, attempt: attempt, result: result, values: values) }
@@ -337,6 +337,9 @@ final class Scheduler: Sendable {
         case .stepFinished(let step, let state, let attempts, let allowed, var result):
             result.error = result.error.map(context.mask.redact)
             return .stepFinished(step: step, state: state, attempts: attempts, allowed: allowed, result: result)
+        case .attemptFinished(let step, let attempt, var result):
+            result.error = result.error.map(context.mask.redact)
+            return .attemptFinished(step: step, attempt: attempt, result: result)
         default: return kind
         }
     }

@@ -46,7 +46,7 @@ enum SecretForms {
         let bytes = Array(value.utf8)
         guard !bytes.isEmpty else { return [] }
         let base64 = Data(bytes).base64EncodedString()
-        let plain = [value] + urlEncodings(of: value)
+        let plain = [value] + urlEncodings(of: value) + escapedForms(of: value)
         var encoded = [base64, base64.trimmingCharacters(in: ["="])]
         if bytes.count >= shortestForDerivedForms { encoded += base64Cores(of: bytes) + hexEncodings(of: bytes) }
         return plain.map { SecretPattern(bytes: Array($0.utf8), wraps: false) } + encoded.map { SecretPattern(bytes: Array($0.utf8), wraps: true) }
@@ -67,6 +67,13 @@ enum SecretForms {
     static func hexEncodings(of bytes: [UInt8]) -> [String] {
         let lower = bytes.map { String(format: "%02x", $0) }.joined()
         return [lower, lower.uppercased()]
+    }
+
+    /// The value as reports and messages quote it: escaped for HTML (the report escapes before it masks) and as a
+    /// quoted string (an error quoting a bad line), where `"` or `\` would otherwise hide the value from the mask.
+    static func escapedForms(of value: String) -> [String] {
+        let quoted = String(value.debugDescription.dropFirst().dropLast())
+        return [Markup.escape(value), quoted].filter { $0 != value }
     }
 
     static func urlEncodings(of value: String) -> [String] {
