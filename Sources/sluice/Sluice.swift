@@ -27,6 +27,7 @@ struct Sluice: AsyncParsableCommand {
     static func main() async {
         // A closed stdout (`sluice runs | head`) must not kill a run that is recording state.
         signal(SIGPIPE, SIG_IGN)
+        MallocArenas.useOne()
         var failure: (any Error)?
         do {
             // The async parse: completions of run ids read the store.

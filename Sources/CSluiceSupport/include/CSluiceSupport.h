@@ -1,5 +1,6 @@
 #ifndef CSLUICESUPPORT_H
 #define CSLUICESUPPORT_H
+#include <malloc.h>
 #include <spawn.h>
 #include <stdint.h>
 #include <sys/types.h>

@@ -134,9 +134,10 @@ public struct PipelineRunner: Sendable {
     /// `observer` receives every event, in batches, on a thread of the engine's: it must not block for long.
     /// `upstream` gives steps run without their upstream steps what those passed on in an earlier run.
     public func run(
-        _ prepared: PreparedRun, upstream: UpstreamRun? = nil, observer: @escaping @Sendable ([RunEvent]) -> Void = { _ in }
+        _ prepared: consuming PreparedRun, upstream: UpstreamRun? = nil, observer: @escaping @Sendable ([RunEvent]) -> Void = { _ in }
     ) async throws -> RunOutcome {
-        try await run(prepared, as: try await record(prepared), upstream: upstream, observer: observer)
+        let record = try await record(prepared)
+        return try await run(consume prepared, as: record, upstream: upstream, observer: observer)
     }
 
     /// Records a new run for `prepared`, so that its id is known before it starts (the server answers with it).
@@ -145,9 +146,10 @@ public struct PipelineRunner: Sendable {
     }
 
     /// Runs `prepared` as the run `record` (from ``record(_:)``, or ``RunStore/claimForResume(runID:steps:)`` with the
-    /// attempts its steps made before).
+    /// attempts its steps made before). Handed over, `prepared` is freed once the steps have ended: a fan-out's
+    /// instances are not kept while the end-of-run files are written.
     public func run(
-        _ prepared: PreparedRun, as record: RunRecord, attemptsBefore: [String: Int] = [:], upstream: UpstreamRun? = nil,
+        _ prepared: consuming PreparedRun, as record: RunRecord, attemptsBefore: [String: Int] = [:], upstream: UpstreamRun? = nil,
         observer: @escaping @Sendable ([RunEvent]) -> Void = { _ in }
     ) async throws -> RunOutcome {
         let request = prepared.request
@@ -215,23 +217,9 @@ public struct PipelineRunner: Sendable {
         }
         let emit: @Sendable (RunEvent) -> Void = batcher.append
         emit(RunEvent(runID: record.id, pipeline: pipeline.id, kind: .runStarted(steps: prepared.plan.included.map(\.step.name))))
-        let scheduler = Scheduler(
-            plan: prepared.plan, context: context, executor: executor, tracker: tracker,
-            options: .init(
-                jobs: request.jobs, capacity: request.capacity, continueOnError: request.continueOnError,
-                attemptsBefore: attemptsBefore, parameters: prepared.parameters, statesBefore: upstream?.states ?? [:],
-                valuesBefore: upstream?.values ?? [:], instancesBefore: upstream?.instances ?? [:]), pools: store, emit: emit)
-        // A cancel asked for through the store (from another host, see ``RunCancellation``) comes with a renewal.
-        let heartbeat = LeaseHeartbeat(runID: record.id, store: store) {
-            scheduler.cancel(why: "asked for from another process, through the store")
-        }
-        let outcomes = await scheduler.run()
-        heartbeat.stop()
-        // Nothing a step started outlives its run, not even a daemon that detached from the step's process group; nor
-        // does a pool slot a step could not give back.
-        _ = try? await offPool { ProcessTable.endLeftovers(ofRun: record.id) }
-        if prepared.plan.pipeline.steps.contains(where: { $0.pool != nil }) { await scheduler.releaseEveryPoolSlot() }
-        let status = Self.status(of: Array(outcomes.values), cancelled: Task.isCancelled || scheduler.isCancelled)
+        let status = await runSteps(
+            of: consume prepared, as: record.id, context: context, tracker: consume tracker, attemptsBefore: attemptsBefore,
+            upstream: upstream, emit: emit)
         emit(RunEvent(runID: record.id, pipeline: pipeline.id, kind: .runFinished(status: status)))
         await batcher.flush()
         runLog.close()
@@ -245,6 +233,32 @@ public struct PipelineRunner: Sendable {
         // A fresh task: a cancelled run must still read back and write its final record, and GRDB refuses
         // to work for a cancelled task.
         return try await Task { try await finish(record.id, pipeline: pipeline, directory: directory, mask: context.mask) }.value
+    }
+
+    /// Schedules the plan's steps until each has ended, and returns the run's status. Everything per step (the plan,
+    /// the scheduler's state, the outcomes) lives in this call only.
+    private func runSteps(
+        of prepared: consuming PreparedRun, as runID: String, context: RunContext, tracker: consuming OutputTracker?,
+        attemptsBefore: [String: Int], upstream: UpstreamRun?, emit: @escaping @Sendable (RunEvent) -> Void
+    ) async -> RunStatus {
+        let request = prepared.request
+        let scheduler = Scheduler(
+            plan: prepared.plan, context: context, executor: executor, tracker: tracker,
+            options: .init(
+                jobs: request.jobs, capacity: request.capacity, continueOnError: request.continueOnError,
+                attemptsBefore: attemptsBefore, parameters: prepared.parameters, statesBefore: upstream?.states ?? [:],
+                valuesBefore: upstream?.values ?? [:], instancesBefore: upstream?.instances ?? [:]), pools: store, emit: emit)
+        // A cancel asked for through the store (from another host, see ``RunCancellation``) comes with a renewal.
+        let heartbeat = LeaseHeartbeat(runID: runID, store: store) {
+            scheduler.cancel(why: "asked for from another process, through the store")
+        }
+        let outcomes = await scheduler.run()
+        heartbeat.stop()
+        // Nothing a step started outlives its run, not even a daemon that detached from the step's process group; nor
+        // does a pool slot a step could not give back.
+        _ = try? await offPool { ProcessTable.endLeftovers(ofRun: runID) }
+        if prepared.plan.pipeline.steps.contains(where: { $0.pool != nil }) { await scheduler.releaseEveryPoolSlot() }
+        return Self.status(of: Array(outcomes.values), cancelled: Task.isCancelled || scheduler.isCancelled)
     }
 
     /// Records the end of a run that did not get to run its steps, without blocking a thread: a blocking PostgreSQL

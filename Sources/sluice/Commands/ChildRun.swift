@@ -63,7 +63,7 @@ enum ChildRun {
         try await RunDriver.drive(
             resumption.prepared, store: store, configuration: configuration, json: options.json, succeeded: succeeded,
             ended: { try passOn($0.run, $0.steps) }
-        ) { runner, observer in
+        ) { runner, _, observer in
             try await runner.run(resumption, observer: observer)
         }
     }

@@ -31,7 +31,7 @@ struct ResumeCommand: AsyncParsableCommand {
             record, pipeline: pipeline, store: store, jobs: configuration.jobs, capacity: configuration.capacity, continueOnError: continueOnError,
             secrets: SecretValues.load(pipeline.secrets, file: configuration.secretsFile),
             secretsInEnvironmentFile: configuration.secretsInEnvironmentFile, workspace: configuration.workspace)
-        try await RunDriver.drive(resumption.prepared, store: store, configuration: configuration, json: json) { runner, observer in
+        try await RunDriver.drive(resumption.prepared, store: store, configuration: configuration, json: json) { runner, _, observer in
             try await runner.run(resumption, observer: observer)
         }
     }

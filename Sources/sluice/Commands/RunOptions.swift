@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SluiceKit
+import Synchronization
 
 /// Options shared by `run` and `step`.
 struct RunOptions: ParsableArguments {
@@ -128,18 +129,19 @@ enum RunDriver {
         case let .given(given): upstream = given
         case nil: break
         }
-        try await drive(prepared, store: store, configuration: configuration, json: options.json, succeeded: succeeded, ended: ended) {
-            [upstream] runner, observer in
-            try await runner.run(prepared, upstream: upstream, observer: observer)
+        try await drive(consume prepared, store: store, configuration: configuration, json: options.json, succeeded: succeeded, ended: ended) {
+            [upstream] runner, prepared, observer in
+            try await runner.run(consume prepared, upstream: upstream, observer: observer)
         }
     }
 
     /// Runs a prepared run with live progress, Ctrl-C handling and the final summary, hands it to `ended`, then
-    /// exits as the run ended: 0 when its status is one of `succeeded`.
+    /// exits as the run ended: 0 when its status is one of `succeeded`. `start` is handed `prepared` to own, so that
+    /// the run can free its plan before it writes the end-of-run files.
     static func drive(
-        _ prepared: PreparedRun, store: any RunStore, configuration: Configuration, json: Bool,
+        _ prepared: consuming PreparedRun, store: any RunStore, configuration: Configuration, json: Bool,
         succeeded: Set<RunStatus> = [.success], ended: (RunOutcome) throws -> Void = { _ in },
-        start: @escaping @Sendable (PipelineRunner, @escaping @Sendable ([RunEvent]) -> Void) async throws -> RunOutcome
+        start: @escaping @Sendable (PipelineRunner, consuming PreparedRun, @escaping @Sendable ([RunEvent]) -> Void) async throws -> RunOutcome
     )
         async throws
     {
@@ -149,7 +151,8 @@ enum RunDriver {
         let estimates =
             (try? await store.stepStatuses(pipeline: pipeline.id))?.reduce(into: [String: Double]()) { $0[$1.step] = $1.lastDuration } ?? [:]
         let reporter = ProgressReporter(plan: prepared.plan, jobs: configuration.jobs, estimates: estimates, quiet: json)
-        let task = Task { try await start(runner, reporter.handle) }
+        let handoff = Handoff(consume prepared)
+        let task = Task { try await start(runner, handoff.take(), reporter.handle) }
         // The first Ctrl-C stops the steps gracefully; a second one kills them at once.
         let trap = SignalTrap { count in
             task.cancel()
@@ -182,4 +185,13 @@ enum RunDriver {
 struct RunDetail: Encodable {
     var run: RunRecord
     var steps: [StepRunRecord]
+}
+
+/// Passes a value on once: the taker owns the only copy, which its holder would otherwise keep until it ends.
+private final class Handoff<Value: Sendable>: Sendable {
+    private let value: Mutex<Value?>
+
+    init(_ value: consuming Value) { self.value = Mutex(value) }
+
+    func take() -> Value { value.withLock { $0.take()! } }
 }
