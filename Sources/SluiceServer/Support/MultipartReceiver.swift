@@ -130,8 +130,9 @@ final class MultipartReceiver: @unchecked Sendable {
 
     private func begin(headers: String) throws(Problem) {
         let disposition = headers.split(separator: "\r\n").first(where: { $0.lowercased().hasPrefix("content-disposition:") })
-        // A quoted value cut by a line break would name another file than the one sent.
-        if let disposition, disposition.count(where: { $0 == "\"" }) % 2 == 1 {
+        // A quoted value cut by a line break would name another file than the one sent. Bytes, not characters: a
+        // quote followed by a combining mark is one character.
+        if let disposition, disposition.utf8.count(where: { $0 == UInt8(ascii: "\"") }) % 2 == 1 {
             throw .malformed("a part's Content-Disposition has an unclosed quote")
         }
         guard let disposition, let filename = Self.parameter("filename", in: disposition) else { return }  // a plain field: its value is skipped
